@@ -1,0 +1,110 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { systemClock, type Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import type { Core } from './core.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { registerAuth } from './http/auth.ts';
+import { registerMetrics } from './http/metrics.ts';
+import { registerProblemHandler } from './http/problem.ts';
+import type { HttpApp } from './http/types.ts';
+import { apiTokensRoutes } from './modules/api-tokens/api-tokens.routes.ts';
+import { applicationsRoutes } from './modules/applications/applications.routes.ts';
+import { createAuditLog } from './modules/audit/audit.log.ts';
+import { authRoutes } from './modules/auth/auth.routes.ts';
+import { createAuthService } from './modules/auth/auth.service.ts';
+import { groupsRoutes } from './modules/groups/groups.routes.ts';
+import { healthRoutes } from './modules/health/health.routes.ts';
+import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/bootstrap.ts';
+import { usersRoutes } from './modules/users/users.routes.ts';
+import { createUsersService } from './modules/users/users.service.ts';
+import { mountOidc } from './oidc/mount.ts';
+import { createEncrypter } from './security/encryption.ts';
+import { startWorker, type WorkerHandle } from './worker/worker.ts';
+
+export interface App {
+  http: FastifyInstance;
+  core: Core;
+  database: Database;
+  bootstrap: BootstrapResult;
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  clock?: Clock;
+  /** Pino logger options, or false for silence (tests). */
+  logger?: boolean | object;
+}
+
+/** The composition root: config → database → services → HTTP, OIDC and the worker. */
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const clock = options.clock ?? systemClock;
+  const database = openDatabase(config.database);
+  await migrateToLatest(database.db);
+  const core: Core = { db: database.db, dialect: database.dialect, clock, audit: createAuditLog({ dialect: database.dialect, clock }) };
+  const encrypter = createEncrypter(config.masterKey);
+  const bootstrap = await bootstrapFirstAdmin(core, config.bootstrap);
+
+  const http = Fastify({
+    logger: options.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] },
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+  });
+  http.setValidatorCompiler(validatorCompiler);
+  http.setSerializerCompiler(serializerCompiler);
+  registerProblemHandler(http);
+  await http.register(cookie);
+  await http.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Interim API', version: '1', description: 'Admin and self-service API of the Interim identity provider' },
+      components: {
+        securitySchemes: {
+          apiToken: { type: 'http', scheme: 'bearer', description: 'An API token (interim token create, or POST /api/v1/api-tokens)' },
+          session: { type: 'apiKey', in: 'cookie', name: '__Host-interim_session' },
+        },
+      },
+      security: [{ apiToken: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await http.register(swaggerUi, { routePrefix: '/api/v1/docs' });
+  registerAuth(http, { db: core.db, clock, sessionIdleMs: config.session.idleMs });
+  registerMetrics(http);
+
+  const users = createUsersService(core);
+  const auth = createAuthService(core, config);
+  const api = http.withTypeProvider<ZodTypeProvider>() as HttpApp;
+  healthRoutes(api, { db: core.db });
+  authRoutes(api, { auth, users, sessionAbsoluteMs: config.session.absoluteMs });
+  usersRoutes(api, { users });
+  groupsRoutes(api, core);
+  applicationsRoutes(api, core);
+  apiTokensRoutes(api, core);
+  api.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => http.swagger());
+  await mountOidc(http, { core, config, auth, encrypter });
+
+  let worker: WorkerHandle | undefined;
+  return {
+    http,
+    core,
+    database,
+    bootstrap,
+    async listen() {
+      const address = await http.listen({ host: config.host, port: config.port });
+      if (config.runWorker) worker = startWorker(core, { intervalMs: config.workerIntervalMs, log: http.log });
+      return address;
+    },
+    async close() {
+      await worker?.stop();
+      await http.close();
+      await database.close();
+    },
+  };
+}

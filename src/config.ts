@@ -1,0 +1,106 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+
+const envSchema = z.object({
+  INTERIM_HOST: z.string().default('127.0.0.1'),
+  INTERIM_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  INTERIM_BASE_URL: z.url().optional(),
+  INTERIM_DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL; leave it unset for the embedded SQLite database')
+    .optional(),
+  INTERIM_MASTER_KEY: z
+    .string()
+    .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
+    .optional(),
+  INTERIM_ADMIN_EMAIL: z.email().optional(),
+  INTERIM_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  INTERIM_BOOTSTRAP_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  INTERIM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  INTERIM_TRUST_PROXY: booleanFlag.default(false),
+  INTERIM_RUN_WORKER: booleanFlag.default(true),
+  INTERIM_WORKER_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  INTERIM_TEMP_ACCESS_TOKEN_TTL_SECS: z.coerce.number().int().min(10).max(3600).default(300),
+  INTERIM_SESSION_IDLE_MINS: z.coerce.number().int().min(1).default(60 * 12),
+  INTERIM_SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).default(24 * 7),
+  INTERIM_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
+  INTERIM_LOGIN_IP_MAX_FAILURES: z.coerce.number().int().min(1).default(100),
+  INTERIM_LOGIN_WINDOW_MINS: z.coerce.number().int().min(1).default(15),
+});
+
+export interface Config {
+  host: string;
+  port: number;
+  baseUrl: string;
+  dataDir: string;
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  masterKey: Buffer;
+  bootstrap: { adminEmail?: string; adminPassword?: string; token?: string };
+  logLevel: string;
+  trustProxy: boolean;
+  runWorker: boolean;
+  workerIntervalMs: number;
+  /** Longest life of an access token that carries a value from a temporary grant. */
+  tempAccessTokenTtlSecs: number;
+  session: { idleMs: number; absoluteMs: number };
+  loginThrottle: { maxFailures: number; ipMaxFailures: number; windowMs: number };
+}
+
+export class ConfigError extends Error {}
+
+/** Environment → typed config. Fails fast with every bad variable named. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if ((e.INTERIM_ADMIN_EMAIL === undefined) !== (e.INTERIM_ADMIN_PASSWORD === undefined)) {
+    throw new ConfigError('invalid configuration:\n  INTERIM_ADMIN_EMAIL and INTERIM_ADMIN_PASSWORD must be set together');
+  }
+  const dataDir = path.resolve(e.INTERIM_DATA_DIR);
+  const database = e.DATABASE_URL
+    ? ({ kind: 'postgres', url: e.DATABASE_URL } as const)
+    : ({ kind: 'sqlite', file: path.join(dataDir, 'interim.db') } as const);
+  return {
+    host: e.INTERIM_HOST,
+    port: e.INTERIM_PORT,
+    baseUrl: (e.INTERIM_BASE_URL ?? `http://localhost:${e.INTERIM_PORT}`).replace(/\/+$/, ''),
+    dataDir,
+    database,
+    masterKey: e.INTERIM_MASTER_KEY ? Buffer.from(e.INTERIM_MASTER_KEY, 'base64') : localMasterKey(dataDir, database.kind),
+    bootstrap: { adminEmail: e.INTERIM_ADMIN_EMAIL, adminPassword: e.INTERIM_ADMIN_PASSWORD, token: e.INTERIM_BOOTSTRAP_TOKEN },
+    logLevel: e.INTERIM_LOG_LEVEL,
+    trustProxy: e.INTERIM_TRUST_PROXY,
+    runWorker: e.INTERIM_RUN_WORKER,
+    workerIntervalMs: e.INTERIM_WORKER_INTERVAL_MS,
+    tempAccessTokenTtlSecs: e.INTERIM_TEMP_ACCESS_TOKEN_TTL_SECS,
+    session: { idleMs: e.INTERIM_SESSION_IDLE_MINS * 60_000, absoluteMs: e.INTERIM_SESSION_ABSOLUTE_HOURS * 3_600_000 },
+    loginThrottle: { maxFailures: e.INTERIM_LOGIN_MAX_FAILURES, ipMaxFailures: e.INTERIM_LOGIN_IP_MAX_FAILURES, windowMs: e.INTERIM_LOGIN_WINDOW_MINS * 60_000 },
+  };
+}
+
+/**
+ * On the embedded default the master key lives beside the database, created on first
+ * start (mode 0600). Several instances on PostgreSQL must share one key, so there it
+ * has to be given.
+ */
+function localMasterKey(dataDir: string, kind: 'sqlite' | 'postgres'): Buffer {
+  if (kind === 'postgres') {
+    throw new ConfigError('invalid configuration:\n  INTERIM_MASTER_KEY: required with DATABASE_URL (openssl rand -base64 32)');
+  }
+  const file = path.join(dataDir, 'master.key');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  return key;
+}

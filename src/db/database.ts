@@ -1,0 +1,62 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type DatabaseConnection, type Driver, type Transaction } from 'kysely';
+import type { DB } from './schema.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+export type Db = Kysely<DB>;
+export type Tx = Transaction<DB>;
+/** Repos take either: a plain query runs on its own, a Tx joins the caller's transaction. */
+export type Executor = Kysely<DB>;
+
+export interface Database {
+  db: Db;
+  dialect: DialectName;
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; poolSize?: number };
+
+export function openDatabase(target: DatabaseTarget): Database {
+  const db = target.kind === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url, target.poolSize ?? 10);
+  return { db, dialect: target.kind, close: () => db.destroy() };
+}
+
+function openSqlite(file: string): Db {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const dialect = new SqliteDialect({
+    database: async () => {
+      const sqlite = new SQLite(file);
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('synchronous = NORMAL');
+      sqlite.pragma('foreign_keys = ON');
+      sqlite.pragma('busy_timeout = 5000');
+      return sqlite;
+    },
+  });
+  // A server and a separate `interim worker` may share the file. A deferred transaction
+  // that later needs the write lock can fail with SQLITE_BUSY at once; BEGIN IMMEDIATE
+  // takes the lock up front and waits on busy_timeout instead.
+  const createDriver = dialect.createDriver.bind(dialect);
+  dialect.createDriver = () => immediateTransactions(createDriver());
+  return new Kysely<DB>({ dialect });
+}
+
+function immediateTransactions(driver: Driver): Driver {
+  driver.beginTransaction = async (connection: DatabaseConnection) => {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  };
+  return driver;
+}
+
+function openPostgres(url: string, max: number): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    // int8 columns hold epoch milliseconds, which fit exactly in a JS number.
+    types: { getTypeParser: (oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) },
+  });
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}

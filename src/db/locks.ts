@@ -1,0 +1,22 @@
+import { sql } from 'kysely';
+import type { DialectName, Tx } from './database.ts';
+
+/**
+ * Takes a row lock inside a transaction. On PostgreSQL this is SELECT … FOR UPDATE; on
+ * SQLite every write transaction already holds the database lock (BEGIN IMMEDIATE).
+ */
+export async function lockRow(trx: Tx, dialect: DialectName, table: string, column: string, value: string | number): Promise<void> {
+  if (dialect !== 'postgres') return;
+  await sql`select 1 from ${sql.table(table)} where ${sql.ref(column)} = ${value} for update`.execute(trx);
+}
+
+/** True when the error is a unique-constraint violation in either dialect. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string } | null;
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export function isForeignKeyViolation(error: unknown): boolean {
+  const e = error as { code?: string } | null;
+  return e?.code === '23503' || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}

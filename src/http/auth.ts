@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/database.ts';
+import { createApiTokensRepo } from '../modules/auth/api-tokens.repo.ts';
+import type { Actor } from '../modules/auth/actor.ts';
+import { createSessionsRepo } from '../modules/auth/sessions.repo.ts';
+import { constantTimeEqual, sha256 } from '../security/tokens.ts';
+import { AppError, unauthenticated } from './errors.ts';
+
+export const SESSION_COOKIE = '__Host-interim_session';
+export const CSRF_HEADER = 'x-csrf-token';
+const TOUCH_EVERY_MS = 60_000;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor | null;
+    /** False when a cookie-authenticated unsafe request lacks the session's CSRF token. */
+    csrfOk: boolean;
+  }
+}
+
+/**
+ * Resolves the caller once per request: a Bearer API token, or the session cookie.
+ * Handlers then call requireActor(); services decide what the actor may touch.
+ */
+export function registerAuth(app: FastifyInstance, deps: { db: Db; clock: Clock; sessionIdleMs: number }): void {
+  const sessions = createSessionsRepo(deps.db);
+  const tokens = createApiTokensRepo(deps.db);
+  app.decorateRequest('actor', null);
+  app.decorateRequest('csrfOk', true);
+
+  app.addHook('onRequest', async (request) => {
+    const now = deps.clock.now();
+    // OIDC endpoints read their own Bearer tokens; only our API and /metrics take API tokens.
+    const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (bearer && (request.url.startsWith('/api/') || request.url === '/metrics')) {
+      const token = await tokens.findLiveByHash(sha256(bearer), now);
+      if (!token) return;
+      if (token.last_used_at === null || now - token.last_used_at > TOUCH_EVERY_MS) await tokens.touch(token.id, now);
+      request.actor = { userId: token.user_id, isAdmin: token.is_admin === 1, via: 'token', mustChangePassword: false };
+      return;
+    }
+    const cookie = request.cookies[SESSION_COOKIE];
+    if (!cookie) return;
+    const session = await sessions.findLive(sha256(cookie), now, deps.sessionIdleMs);
+    if (!session) return;
+    if (now - session.last_seen_at > TOUCH_EVERY_MS) await sessions.touch(session.id, now);
+    request.actor = {
+      userId: session.user_id,
+      isAdmin: session.is_admin === 1,
+      via: 'session',
+      sessionId: session.id,
+      mustChangePassword: session.must_change_password === 1,
+    };
+    if (!SAFE_METHODS.has(request.method)) {
+      const header = request.headers[CSRF_HEADER];
+      request.csrfOk = typeof header === 'string' && constantTimeEqual(header, session.csrf_token);
+    }
+  });
+}
+
+/** The signed-in caller, or 401. A bootstrap admin must change the password first. */
+export function requireActor(request: FastifyRequest, opts: { allowPendingPasswordChange?: boolean } = {}): Actor {
+  const actor = request.actor;
+  if (!actor) throw unauthenticated();
+  if (!request.csrfOk) throw new AppError(403, 'csrf_failed', `send the session's CSRF token in the ${CSRF_HEADER} header`);
+  if (actor.mustChangePassword && !opts.allowPendingPasswordChange) {
+    throw new AppError(403, 'password_change_required', 'change your one-time password first (POST /api/v1/me/password)');
+  }
+  return actor;
+}

@@ -1,0 +1,66 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { AppError, type FieldError } from './errors.ts';
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+};
+
+interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  [extra: string]: unknown;
+}
+
+function problem(status: number, code: string, detail: string, extra: Record<string, unknown> = {}): Problem {
+  return { type: 'about:blank', title: TITLES[status] ?? 'Error', status, code, detail, ...extra };
+}
+
+function fieldName(path: readonly PropertyKey[], where: string): string {
+  const joined = path.map(String).join('.');
+  return where === 'body' ? joined || 'body' : `${where}.${joined}`.replace(/\.$/, '');
+}
+
+/** Renders every error as RFC 9457 problem+json with a stable code (DESIGN rule 9). */
+export function registerProblemHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    let body: Problem;
+    if (error instanceof AppError) {
+      body = problem(error.status, error.code, error.message, error.extra);
+      if (error.status === 429 && typeof error.extra.retry_after === 'number') reply.header('retry-after', String(error.extra.retry_after));
+    } else if (hasZodFastifySchemaValidationErrors(error)) {
+      const where = error.validationContext ?? 'body';
+      const errors: FieldError[] = error.validation.map((v) => ({
+        field: fieldName(v.instancePath.split('/').filter(Boolean), where),
+        message: v.message ?? 'invalid',
+      }));
+      body = problem(400, 'validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
+    } else if (isResponseSerializationError(error)) {
+      request.log.error({ err: error }, 'response did not match its schema');
+      body = problem(500, 'internal_error', 'internal error');
+    } else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      // Fastify's own client errors: malformed JSON, wrong content type, body too large.
+      const code = error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : error.statusCode === 413 ? 'payload_too_large' : 'bad_request';
+      body = problem(error.statusCode, code, error.message);
+    } else {
+      request.log.error({ err: error }, 'unhandled error');
+      body = problem(500, 'internal_error', 'internal error');
+    }
+    return reply.status(body.status).type('application/problem+json').send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).type('application/problem+json').send(problem(404, 'not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}

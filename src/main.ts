@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { systemClock } from './clock.ts';
+import { openDatabase } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import { createAuditLog } from './modules/audit/audit.log.ts';
+import { startWorker } from './worker/worker.ts';
+import type { Core } from './core.ts';
+import type { BootstrapResult } from './modules/users/bootstrap.ts';
+
+const program = new Command('interim').description('Interim: an OpenID Connect identity provider with self-service temporary access');
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the server (and the worker, unless INTERIM_RUN_WORKER=false)')
+  .action(async () => {
+    const config = loadConfig();
+    const app = await buildApp(config);
+    const address = await app.listen();
+    printBootstrap(app.bootstrap, config.baseUrl);
+    process.stderr.write(`Interim is listening on ${address} (public URL ${config.baseUrl}, ${config.database.kind})\n`);
+    stopOnSignal(() => app.close());
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations and exit')
+  .action(async () => {
+    const database = openDatabase(loadConfig().database);
+    const applied = await migrateToLatest(database.db);
+    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+    await database.close();
+  });
+
+program
+  .command('worker')
+  .description('run only the background worker (expiry, notifications, deliveries)')
+  .action(async () => {
+    const config = loadConfig();
+    const database = openDatabase(config.database);
+    await migrateToLatest(database.db);
+    const core: Core = { db: database.db, dialect: database.dialect, clock: systemClock, audit: createAuditLog({ dialect: database.dialect, clock: systemClock }) };
+    const worker = startWorker(core, { intervalMs: config.workerIntervalMs, log: consoleLog });
+    process.stderr.write(`Interim worker running every ${config.workerIntervalMs} ms (${config.database.kind})\n`);
+    stopOnSignal(async () => {
+      await worker.stop();
+      await database.close();
+    });
+  });
+
+const consoleLog = {
+  info: (obj: object, msg?: string) => process.stderr.write(`${msg ?? ''} ${JSON.stringify(obj)}\n`),
+  error: (obj: object, msg?: string) => process.stderr.write(`ERROR ${msg ?? ''} ${JSON.stringify(obj, Object.getOwnPropertyNames(obj))}\n`),
+} as never;
+
+function printBootstrap(result: BootstrapResult, baseUrl: string): void {
+  if (!result.created) return;
+  const lines = ['', `First admin created: ${result.email}`];
+  if (result.oneTimePassword) {
+    lines.push(`One-time password:   ${result.oneTimePassword}`, 'It is shown only now. Sign in and you will be asked to change it.');
+  }
+  if (result.tokenCreated) lines.push('INTERIM_BOOTSTRAP_TOKEN is now an admin API token.');
+  lines.push(`Sign in at ${baseUrl}/ , or: curl -X POST ${baseUrl}/api/v1/session -H 'content-type: application/json' -d '{"email":"…","password":"…"}'`, '');
+  process.stderr.write(lines.join('\n') + '\n');
+}
+
+function stopOnSignal(stop: () => Promise<void>): void {
+  const handler = () => {
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`shutdown failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { requireActor, SESSION_COOKIE } from '../../http/auth.ts';
+import type { HttpApp } from '../../http/types.ts';
+import type { UsersService } from '../users/users.service.ts';
+import { toUserOut } from '../users/users.service.ts';
+import { changePasswordIn, userOut } from '../users/users.types.ts';
+import type { AuthService } from './auth.service.ts';
+
+const sessionOut = z.object({ user: userOut, csrf_token: z.string() });
+
+export function setSessionCookie(reply: FastifyReply, token: string, maxAgeMs: number): void {
+  reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, secure: true, sameSite: 'lax', maxAge: Math.floor(maxAgeMs / 1000) });
+}
+
+export function authRoutes(app: HttpApp, deps: { auth: AuthService; users: UsersService; sessionAbsoluteMs: number }): void {
+  app.post(
+    '/api/v1/session',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Sign in with email and password; sets the session cookie',
+        body: z.strictObject({ email: z.string().max(320), password: z.string().max(1024) }),
+        response: { 200: sessionOut },
+      },
+    },
+    async (request, reply) => {
+      const signedIn = await deps.auth.signIn(request.body.email, request.body.password, request.ip);
+      setSessionCookie(reply, signedIn.sessionToken, deps.sessionAbsoluteMs);
+      return { user: toUserOut(signedIn.user), csrf_token: signedIn.csrfToken };
+    },
+  );
+
+  app.get(
+    '/api/v1/session',
+    { schema: { tags: ['session'], summary: 'The signed-in user and the CSRF token for this session', response: { 200: sessionOut } } },
+    async (request) => {
+      const actor = requireActor(request, { allowPendingPasswordChange: true });
+      const user = await deps.users.get(actor, actor.userId);
+      const csrf = actor.sessionId ? await deps.auth.csrfTokenOf(actor.sessionId) : undefined;
+      return { user: toUserOut(user), csrf_token: csrf ?? '' };
+    },
+  );
+
+  app.delete(
+    '/api/v1/session',
+    { schema: { tags: ['session'], summary: 'Sign out of the portal and of OIDC single sign-on' } },
+    async (request, reply) => {
+      const actor = requireActor(request, { allowPendingPasswordChange: true });
+      if (actor.sessionId) await deps.auth.signOut(actor.sessionId, actor.userId);
+      reply.clearCookie(SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'lax' });
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
+    '/api/v1/me/password',
+    { schema: { tags: ['session'], summary: 'Change your own password; ends your other sessions and tokens', body: changePasswordIn } },
+    async (request, reply) => {
+      const actor = requireActor(request, { allowPendingPasswordChange: true });
+      await deps.users.changeOwnPassword(actor, request.body.current_password, request.body.new_password);
+      return reply.status(204).send();
+    },
+  );
+}

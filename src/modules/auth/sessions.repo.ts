@@ -1,0 +1,30 @@
+import type { Executor } from '../../db/database.ts';
+
+export function createSessionsRepo(db: Executor) {
+  return {
+    insert: (row: { id: string; user_id: string; csrf_token: string; created_at: number; last_seen_at: number; expires_at: number }) =>
+      db.insertInto('sessions').values(row).execute(),
+
+    findLive: (id: string, now: number, idleMs: number) =>
+      db
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .select(['sessions.id', 'sessions.user_id', 'sessions.csrf_token', 'sessions.last_seen_at', 'users.is_admin', 'users.must_change_password'])
+        .where('sessions.id', '=', id)
+        .where('sessions.expires_at', '>', now)
+        .where('sessions.last_seen_at', '>', now - idleMs)
+        .where('users.disabled', '=', 0)
+        .where('users.deleted_at', 'is', null)
+        .executeTakeFirst(),
+
+    touch: (id: string, now: number) => db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute(),
+
+    delete: (id: string) => db.deleteFrom('sessions').where('id', '=', id).execute(),
+
+    deleteForUser: (userId: string) => db.deleteFrom('sessions').where('user_id', '=', userId).execute(),
+
+    deleteExpired: (now: number, idleMs: number) =>
+      db.deleteFrom('sessions').where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', now - idleMs)])).execute(),
+  };
+}
+export type SessionsRepo = ReturnType<typeof createSessionsRepo>;

@@ -1,0 +1,35 @@
+import type { Selectable } from 'kysely';
+import type { Executor } from '../../db/database.ts';
+import type { UsersTable } from '../../db/schema.ts';
+
+export type UserRow = Selectable<UsersTable>;
+
+export function createUsersRepo(db: Executor) {
+  const live = () => db.selectFrom('users').selectAll().where('deleted_at', 'is', null);
+  return {
+    findById: (id: string) => live().where('id', '=', id).executeTakeFirst(),
+    findByEmail: (email: string) => live().where('email', '=', email).executeTakeFirst(),
+    list: (opts: { limit: number; cursor?: string; email?: string }) => {
+      let q = live().orderBy('id').limit(opts.limit + 1);
+      if (opts.cursor) q = q.where('id', '>', opts.cursor);
+      if (opts.email) q = q.where('email', '=', opts.email);
+      return q.execute();
+    },
+    count: async () => Number((await db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
+    countActiveAdmins: async () =>
+      Number(
+        (
+          await db
+            .selectFrom('users')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('is_admin', '=', 1)
+            .where('disabled', '=', 0)
+            .where('deleted_at', 'is', null)
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+    insert: (row: UserRow) => db.insertInto('users').values(row).execute(),
+    update: (id: string, patch: Partial<UserRow>) => db.updateTable('users').set(patch).where('id', '=', id).where('deleted_at', 'is', null).execute(),
+  };
+}
+export type UsersRepo = ReturnType<typeof createUsersRepo>;

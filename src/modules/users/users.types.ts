@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { email, instant, name } from '../../http/schemas.ts';
+import { MIN_PASSWORD_LENGTH } from '../../security/passwords.ts';
+
+export const password = z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(1024);
+
+export const userOut = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  name: z.string(),
+  is_admin: z.boolean(),
+  disabled: z.boolean(),
+  must_change_password: z.boolean(),
+  created_at: instant,
+  updated_at: instant,
+});
+export type UserOut = z.infer<typeof userOut>;
+
+export const createUserIn = z.strictObject({
+  email,
+  name,
+  password: password.optional(),
+  is_admin: z.boolean().default(false),
+});
+export type CreateUserIn = z.infer<typeof createUserIn>;
+
+export const updateUserIn = z.strictObject({
+  email: email.optional(),
+  name: name.optional(),
+  password: password.optional(),
+  is_admin: z.boolean().optional(),
+  disabled: z.boolean().optional(),
+});
+export type UpdateUserIn = z.infer<typeof updateUserIn>;
+
+export const changePasswordIn = z.strictObject({
+  current_password: z.string().max(1024),
+  new_password: password,
+});

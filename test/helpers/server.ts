@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { buildApp, type App } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import type { DialectName } from '../../src/db/database.ts';
+import { createTestDatabase } from './databases.ts';
+import { freePort } from './postgres-cluster.ts';
+import { ApiClient } from './api-client.ts';
+
+export const ADMIN_EMAIL = 'admin@example.test';
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
+export interface TestServer {
+  app: App;
+  config: Config;
+  url: string;
+  dialect: DialectName;
+  /** An API client holding the bootstrap admin token. */
+  admin: ApiClient;
+  adminToken: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A real server on a loopback port over a fresh database of the given dialect, with
+ * a first admin and an admin API token. The worker does not run on a timer; tests
+ * drive it after moving the clock.
+ */
+export async function startTestServer(dialect: DialectName, env: Record<string, string> = {}): Promise<TestServer> {
+  const database = await createTestDatabase(dialect);
+  const port = await freePort();
+  const adminToken = randomBytes(32).toString('base64url');
+  const config = loadConfig({
+    INTERIM_HOST: '127.0.0.1',
+    INTERIM_PORT: String(port),
+    INTERIM_BASE_URL: `http://127.0.0.1:${port}`,
+    INTERIM_MASTER_KEY: randomBytes(32).toString('base64'),
+    INTERIM_ADMIN_EMAIL: ADMIN_EMAIL,
+    INTERIM_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    INTERIM_BOOTSTRAP_TOKEN: adminToken,
+    INTERIM_RUN_WORKER: 'false',
+    INTERIM_LOG_LEVEL: 'silent',
+    ...(database.target.kind === 'postgres' ? { DATABASE_URL: database.target.url } : { INTERIM_DATA_DIR: database.target.file.replace(/\/interim\.db$/, '') }),
+    ...env,
+  });
+  const app = await buildApp(config, { logger: false });
+  await app.listen();
+  const url = config.baseUrl;
+  return {
+    app,
+    config,
+    url,
+    dialect,
+    admin: new ApiClient(url).withToken(adminToken),
+    adminToken,
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
