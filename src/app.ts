@@ -15,6 +15,8 @@ import type { HttpApp } from './http/types.ts';
 import { apiTokensRoutes } from './modules/api-tokens/api-tokens.routes.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
 import { createAuditLog } from './modules/audit/audit.log.ts';
+import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { createAuditService } from './modules/audit/audit.service.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { groupsRoutes } from './modules/groups/groups.routes.ts';
@@ -87,6 +89,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   groupsRoutes(api, core);
   applicationsRoutes(api, core);
   apiTokensRoutes(api, core);
+  auditRoutes(api, { audit: createAuditService(core) });
   api.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await mountOidc(http, { core, config, auth, encrypter });
 

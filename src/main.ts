@@ -6,6 +6,7 @@ import { systemClock } from './clock.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { createAuditLog } from './modules/audit/audit.log.ts';
+import { verifyAuditChain } from './modules/audit/audit.verify.ts';
 import { startWorker } from './worker/worker.ts';
 import type { Core } from './core.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
@@ -48,6 +49,38 @@ program
       await worker.stop();
       await database.close();
     });
+  });
+
+const audit = program.command('audit').description('the tamper-evident audit trail');
+audit
+  .command('verify')
+  .description('re-hash the whole audit chain; exits 1 at the first edited or missing row')
+  .option('--head <seq:hash>', 'also check against a head exported earlier (GET /api/v1/audit-head or `interim audit head`)')
+  .action(async (opts: { head?: string }) => {
+    let expected: { seq: number; hash: string } | undefined;
+    if (opts.head) {
+      const match = /^(\d+):([0-9a-f]{64})$/.exec(opts.head);
+      if (!match) throw new ConfigError('--head must look like 123:<64 hex characters>');
+      expected = { seq: Number(match[1]), hash: match[2]! };
+    }
+    const database = openDatabase(loadConfig().database);
+    try {
+      const result = await verifyAuditChain(database.db, expected);
+      if (result.ok) process.stdout.write(`audit chain intact: ${result.seq} events, head ${result.seq}:${result.hash}\n`);
+      else process.stdout.write(`audit chain BROKEN at event ${result.seq}: ${result.problem}\n`);
+      process.exitCode = result.ok ? 0 : 1;
+    } finally {
+      await database.close();
+    }
+  });
+audit
+  .command('head')
+  .description('print the current chain head as <seq>:<hash>, to keep somewhere safe')
+  .action(async () => {
+    const database = openDatabase(loadConfig().database);
+    const head = await database.db.selectFrom('audit_head').select(['seq', 'hash']).executeTakeFirstOrThrow();
+    process.stdout.write(`${Number(head.seq)}:${head.hash}\n`);
+    await database.close();
   });
 
 const consoleLog = {

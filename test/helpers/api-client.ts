@@ -54,6 +54,6 @@ export class ApiClient {
     }
     const text = await res.text();
     const type = res.headers.get('content-type') ?? '';
-    return { status: res.status, body: type.includes('json') && text ? JSON.parse(text) : text, headers: res.headers };
+    return { status: res.status, body: /application\/(problem\+)?json/.test(type) && text ? JSON.parse(text) : text, headers: res.headers };
   }
 }

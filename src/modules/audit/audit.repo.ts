@@ -1,0 +1,39 @@
+import type { Selectable } from 'kysely';
+import type { Executor } from '../../db/database.ts';
+import type { AuditEventsTable } from '../../db/schema.ts';
+
+export type AuditRow = Selectable<AuditEventsTable>;
+
+export interface AuditFilter {
+  requestId?: string;
+  actorId?: string;
+  action?: string;
+  targetId?: string;
+  from?: number;
+  to?: number;
+}
+
+export function createAuditRepo(db: Executor) {
+  function filtered(f: AuditFilter) {
+    let q = db.selectFrom('audit_events').selectAll();
+    if (f.requestId) q = q.where('request_id', '=', f.requestId);
+    if (f.actorId) q = q.where('actor_id', '=', f.actorId);
+    if (f.action) q = q.where('action', '=', f.action);
+    if (f.targetId) q = q.where('target_id', '=', f.targetId);
+    if (f.from !== undefined) q = q.where('at', '>=', f.from);
+    if (f.to !== undefined) q = q.where('at', '<', f.to);
+    return q;
+  }
+  return {
+    /** Newest first; `beforeSeq` is the cursor. */
+    list: (f: AuditFilter, page: { limit: number; beforeSeq?: number }) => {
+      let q = filtered(f).orderBy('seq', 'desc').limit(page.limit + 1);
+      if (page.beforeSeq !== undefined) q = q.where('seq', '<', page.beforeSeq);
+      return q.execute();
+    },
+    /** Oldest first from `afterSeq`, for export and verification. */
+    chunkAfter: (f: AuditFilter, afterSeq: number, size: number) =>
+      filtered(f).where('seq', '>', afterSeq).orderBy('seq', 'asc').limit(size).execute(),
+    head: () => db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow(),
+  };
+}
