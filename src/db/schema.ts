@@ -155,4 +155,84 @@ export interface DB {
   settings: SettingsTable;
   audit_events: AuditEventsTable;
   audit_head: AuditHeadTable;
+  access_request_templates: AccessRequestTemplatesTable;
+  template_groups: TemplateGroupsTable;
+  template_mappings: TemplateMappingsTable;
+  access_requests: AccessRequestsTable;
+  access_request_comments: AccessRequestCommentsTable;
+}
+
+export interface AccessRequestTemplatesTable {
+  id: string;
+  name: string;
+  description: string;
+  enabled: Flag;
+  app_id: string;
+  /** JSON array of minutes. */
+  allowed_durations: string;
+  require_justification: Flag;
+  auto_approve: Flag;
+  notification_policy: 'all' | 'first_n' | 'random_n' | 'round_robin';
+  notification_count: number;
+  escalation_after_mins: number | null;
+  escalation_group_id: string | null;
+  /** JSON array of custom field definitions. */
+  custom_fields: string;
+  trigger_script_id: string | null;
+  trigger_failure_mode: 'ignore' | 'retry' | 'block';
+  trigger_max_retries: number;
+  /** Bumped on every change; a request records the version it was made against. */
+  version: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface TemplateGroupsTable {
+  template_id: string;
+  group_id: string;
+  role: 'approver' | 'requester';
+}
+
+export interface TemplateMappingsTable {
+  template_id: string;
+  mapping_id: string;
+}
+
+export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked';
+
+export interface AccessRequestsTable {
+  id: string;
+  template_id: string;
+  template_version: number;
+  requester_id: string;
+  status: RequestStatus;
+  duration_mins: number;
+  justification: string;
+  fields: string;
+  snapshot: string;
+  notified_approver_ids: string;
+  escalated: Flag;
+  escalated_at: number | null;
+  decided_by: string | null;
+  decided_at: number | null;
+  decision_comment: string | null;
+  provisioning_deadline: number | null;
+  approved_at: number | null;
+  expires_at: number | null;
+  grant_group_id: string | null;
+  ended_at: number | null;
+  end_reason: 'automatic' | 'manual' | null;
+  ended_by: string | null;
+  revoke_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AccessRequestCommentsTable {
+  id: string;
+  request_id: string;
+  author_id: string;
+  body: string;
+  created_at: number;
 }
