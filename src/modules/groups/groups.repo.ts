@@ -1,0 +1,25 @@
+import type { Selectable } from 'kysely';
+import type { Executor } from '../../db/database.ts';
+import type { GroupsTable } from '../../db/schema.ts';
+
+export type GroupRow = Selectable<GroupsTable>;
+
+/** Ordinary groups only: system groups (is_system = 1) are invisible to everything here. */
+export function createGroupsRepo(db: Executor) {
+  const visible = () => db.selectFrom('groups').selectAll().where('is_system', '=', 0);
+  return {
+    findVisibleById: (id: string) => visible().where('id', '=', id).executeTakeFirst(),
+    list: (opts: { limit: number; cursor?: string; name?: string }) => {
+      let q = visible().orderBy('id').limit(opts.limit + 1);
+      if (opts.cursor) q = q.where('id', '>', opts.cursor);
+      if (opts.name) q = q.where('name', '=', opts.name);
+      return q.execute();
+    },
+    insert: (row: GroupRow) => db.insertInto('groups').values(row).execute(),
+    update: (id: string, patch: Partial<Pick<GroupRow, 'name' | 'description' | 'updated_at'>>) =>
+      db.updateTable('groups').set(patch).where('id', '=', id).where('is_system', '=', 0).execute(),
+    /** Memberships and mapping links go with the group (ON DELETE CASCADE). */
+    remove: (id: string) => db.deleteFrom('groups').where('id', '=', id).where('is_system', '=', 0).execute(),
+  };
+}
+export type GroupsRepo = ReturnType<typeof createGroupsRepo>;

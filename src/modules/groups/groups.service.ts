@@ -1,0 +1,95 @@
+import type { Core } from '../../core.ts';
+import { isUniqueViolation, lockRow } from '../../db/locks.ts';
+import { assertThat, conflict, forbidden, invalidField, notFound } from '../../http/errors.ts';
+import { toPage, type PageQuery } from '../../http/pagination.ts';
+import { newId } from '../../security/ids.ts';
+import type { Actor } from '../auth/actor.ts';
+import { createGroupsRepo, type GroupRow } from './groups.repo.ts';
+import type { CreateGroupIn, UpdateGroupIn } from './groups.types.ts';
+import { isReservedGroupName, SYSTEM_GROUP_PREFIX } from './system-groups.ts';
+
+const nameTaken = () => conflict('group_name_taken', 'a group with this name already exists');
+
+function assertOrdinaryName(name: string | undefined): void {
+  if (name === undefined) return;
+  assertThat(!isReservedGroupName(name), invalidField('name', `the prefix ${SYSTEM_GROUP_PREFIX} is reserved for access-request groups`));
+}
+
+/** Admin management of ordinary groups. System groups answer "not found" everywhere here. */
+export function createGroupsService(core: Core) {
+  const { db, dialect, clock, audit } = core;
+  const groups = createGroupsRepo(db);
+
+  return {
+    list: async (actor: Actor, page: PageQuery & { name?: string }) => {
+      assertThat(actor.isAdmin, forbidden());
+      return toPage(await groups.list(page), page.limit);
+    },
+
+    get: async (actor: Actor, id: string) => {
+      assertThat(actor.isAdmin, forbidden());
+      const group = await groups.findVisibleById(id);
+      assertThat(group, notFound('group'));
+      return group;
+    },
+
+    create: async (actor: Actor, input: CreateGroupIn) => {
+      assertThat(actor.isAdmin, forbidden());
+      assertOrdinaryName(input.name);
+      const now = clock.now();
+      const row: GroupRow = { id: newId(clock), name: input.name, description: input.description, is_system: 0, expires_at: null, created_at: now, updated_at: now };
+      try {
+        await db.transaction().execute(async (trx) => {
+          await createGroupsRepo(trx).insert(row);
+          await audit.append(trx, { actor, action: 'group.created', targetType: 'group', targetId: row.id, data: publicFields(row) });
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw nameTaken();
+        throw error;
+      }
+      return row;
+    },
+
+    update: async (actor: Actor, id: string, input: UpdateGroupIn) => {
+      assertThat(actor.isAdmin, forbidden());
+      assertOrdinaryName(input.name);
+      try {
+        return await db.transaction().execute(async (trx) => {
+          await lockRow(trx, dialect, 'groups', 'id', id);
+          const repo = createGroupsRepo(trx);
+          const before = await repo.findVisibleById(id);
+          assertThat(before, notFound('group'));
+          const patch: Partial<GroupRow> = { updated_at: clock.now() };
+          if (input.name !== undefined) patch.name = input.name;
+          if (input.description !== undefined) patch.description = input.description;
+          await repo.update(id, patch);
+          const after = { ...before, ...patch };
+          await audit.append(trx, { actor, action: 'group.updated', targetType: 'group', targetId: id, data: { before: publicFields(before), after: publicFields(after) } });
+          return after;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw nameTaken();
+        throw error;
+      }
+    },
+
+    /** Its memberships and mapping links go with it (FK cascade), inside the same transaction as the audit event. */
+    remove: async (actor: Actor, id: string) => {
+      assertThat(actor.isAdmin, forbidden());
+      await db.transaction().execute(async (trx) => {
+        await lockRow(trx, dialect, 'groups', 'id', id);
+        const repo = createGroupsRepo(trx);
+        const group = await repo.findVisibleById(id);
+        assertThat(group, notFound('group'));
+        const members = await trx.selectFrom('memberships').select((eb) => eb.fn.countAll().as('n')).where('group_id', '=', id).executeTakeFirstOrThrow();
+        await repo.remove(id);
+        await audit.append(trx, { actor, action: 'group.deleted', targetType: 'group', targetId: id, data: { ...publicFields(group), memberships_removed: Number(members.n) } });
+      });
+    },
+  };
+}
+export type GroupsService = ReturnType<typeof createGroupsService>;
+
+function publicFields(g: GroupRow) {
+  return { name: g.name, description: g.description };
+}

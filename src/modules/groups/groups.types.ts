@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { description, instant, name, toIso, toIsoOrNull } from '../../http/schemas.ts';
+import { pageQuery } from '../../http/pagination.ts';
+import type { GroupRow } from './groups.repo.ts';
+import type { MemberRow, UserGroupRow } from './memberships.repo.ts';
+
+export const groupOut = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  description: z.string(),
+  created_at: instant,
+  updated_at: instant,
+});
+export type GroupOut = z.infer<typeof groupOut>;
+
+export const listGroupsQuery = pageQuery.extend({ name: name.optional().describe('exact group name') });
+
+export const createGroupIn = z.strictObject({
+  name,
+  description: description.default(''),
+});
+export type CreateGroupIn = z.infer<typeof createGroupIn>;
+
+export const updateGroupIn = z.strictObject({
+  name: name.optional(),
+  description: description.optional(),
+});
+export type UpdateGroupIn = z.infer<typeof updateGroupIn>;
+
+export const memberParams = z.object({ id: z.uuid(), user_id: z.uuid() });
+
+export const putMemberIn = z.strictObject({
+  expires_at: instant.nullable().optional().describe('when the membership ends; omitted or null means never. Must be in the future'),
+});
+export type PutMemberIn = z.infer<typeof putMemberIn>;
+
+export const memberOut = z.object({
+  user_id: z.uuid(),
+  email: z.string(),
+  name: z.string(),
+  expires_at: instant.nullable(),
+  created_at: instant,
+});
+
+export const userGroupOut = z.object({
+  group_id: z.uuid(),
+  name: z.string(),
+  description: z.string(),
+  system: z.boolean().describe('a temporary access grant made by an approved request'),
+  expires_at: instant.nullable().describe('when this access ends: the earlier of the membership and group expiry, or null for never'),
+});
+
+export function toGroupOut(g: GroupRow): GroupOut {
+  return { id: g.id, name: g.name, description: g.description, created_at: toIso(g.created_at), updated_at: toIso(g.updated_at) };
+}
+
+export function toMemberOut(m: MemberRow) {
+  return { user_id: m.user_id, email: m.email, name: m.name, expires_at: toIsoOrNull(m.expires_at), created_at: toIso(m.created_at) };
+}
+
+export function toUserGroupOut(g: UserGroupRow) {
+  const ends = [g.membership_expires_at, g.group_expires_at].filter((t): t is number => t !== null);
+  return {
+    group_id: g.group_id,
+    name: g.name,
+    description: g.description,
+    system: g.is_system === 1,
+    expires_at: ends.length ? toIso(Math.min(...ends)) : null,
+  };
+}

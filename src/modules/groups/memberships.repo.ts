@@ -1,0 +1,80 @@
+import type { ExpressionBuilder, Selectable } from 'kysely';
+import type { Executor } from '../../db/database.ts';
+import type { DB, MembershipsTable } from '../../db/schema.ts';
+
+export type MembershipRow = Selectable<MembershipsTable>;
+
+export interface MemberRow {
+  user_id: string;
+  email: string;
+  name: string;
+  expires_at: number | null;
+  created_at: number;
+}
+
+export interface UserGroupRow {
+  group_id: string;
+  name: string;
+  description: string;
+  is_system: 0 | 1;
+  membership_expires_at: number | null;
+  group_expires_at: number | null;
+}
+
+/** Live at `at`: no expiry, or an expiry still ahead. The same rule the claims use. */
+const liveAt =
+  (table: 'memberships' | 'groups', at: number) =>
+  (eb: ExpressionBuilder<DB, 'memberships' | 'groups' | 'users'>) =>
+    eb.or([eb(`${table}.expires_at`, 'is', null), eb(`${table}.expires_at`, '>', at)]);
+
+export function createMembershipsRepo(db: Executor) {
+  return {
+    /** Any row for the pair, expired or not: the caller decides what an expired one means. */
+    find: (groupId: string, userId: string) =>
+      db.selectFrom('memberships').selectAll().where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst(),
+
+    /** Live members of a group, by user id, with the user's email and name. */
+    listMembers: (groupId: string, at: number, opts: { limit: number; cursor?: string }): Promise<MemberRow[]> => {
+      let q = db
+        .selectFrom('memberships')
+        .innerJoin('users', 'users.id', 'memberships.user_id')
+        .select(['memberships.user_id', 'users.email', 'users.name', 'memberships.expires_at', 'memberships.created_at'])
+        .where('memberships.group_id', '=', groupId)
+        .where('users.deleted_at', 'is', null)
+        .where(liveAt('memberships', at))
+        .orderBy('memberships.user_id')
+        .limit(opts.limit + 1);
+      if (opts.cursor) q = q.where('memberships.user_id', '>', opts.cursor);
+      return q.execute();
+    },
+
+    /** A user's live memberships in live groups, system groups included, by group id. */
+    listGroupsOfUser: (userId: string, at: number, opts: { limit: number; cursor?: string }): Promise<UserGroupRow[]> => {
+      let q = db
+        .selectFrom('memberships')
+        .innerJoin('groups', 'groups.id', 'memberships.group_id')
+        .select([
+          'groups.id as group_id',
+          'groups.name',
+          'groups.description',
+          'groups.is_system',
+          'memberships.expires_at as membership_expires_at',
+          'groups.expires_at as group_expires_at',
+        ])
+        .where('memberships.user_id', '=', userId)
+        .where(liveAt('memberships', at))
+        .where(liveAt('groups', at))
+        .orderBy('groups.id')
+        .limit(opts.limit + 1);
+      if (opts.cursor) q = q.where('groups.id', '>', opts.cursor);
+      return q.execute();
+    },
+
+    insert: (row: MembershipRow) => db.insertInto('memberships').values(row).execute(),
+    update: (groupId: string, userId: string, patch: Partial<Pick<MembershipRow, 'expires_at' | 'created_at'>>) =>
+      db.updateTable('memberships').set(patch).where('group_id', '=', groupId).where('user_id', '=', userId).execute(),
+    remove: (groupId: string, userId: string) =>
+      db.deleteFrom('memberships').where('group_id', '=', groupId).where('user_id', '=', userId).execute(),
+  };
+}
+export type MembershipsRepo = ReturnType<typeof createMembershipsRepo>;
