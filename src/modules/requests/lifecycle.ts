@@ -1,0 +1,73 @@
+import type { RequestStatus } from '../../db/schema.ts';
+
+/**
+ * The request lifecycle as a pure state machine: (status, event) → next status, or a
+ * typed refusal. Services apply the result with a conditional update on the status they
+ * read, so a concurrent change makes the update miss and the caller gets 409.
+ *
+ *   pending ──approve──────────────► approved ──expire──► expired
+ *      │  └─begin_provisioning─► provisioning ─provisioned─┘  └──revoke──► revoked
+ *      │                             └─provisioning_failed / provisioning_timed_out─► pending
+ *      ├─deny──► denied
+ *      └─cancel─► cancelled
+ *
+ * `escalate` keeps the status (escalation is a flag, not a state) and `comment` changes nothing.
+ */
+export const REQUEST_EVENTS = [
+  'approve',
+  'begin_provisioning',
+  'provisioned',
+  'provisioning_failed',
+  'provisioning_timed_out',
+  'deny',
+  'cancel',
+  'escalate',
+  'expire',
+  'revoke',
+  'comment',
+] as const;
+export type RequestEvent = (typeof REQUEST_EVENTS)[number];
+
+export const REQUEST_STATUSES: readonly RequestStatus[] = ['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked'];
+
+/** States in which a request is still waiting for a decision; one per (template, requester). */
+export const OPEN_STATUSES: readonly RequestStatus[] = ['pending', 'provisioning'];
+export const ENDED_STATUSES: readonly RequestStatus[] = ['denied', 'cancelled', 'expired', 'revoked'];
+
+const TRANSITIONS: Record<RequestStatus, Partial<Record<RequestEvent, RequestStatus>>> = {
+  pending: { approve: 'approved', begin_provisioning: 'provisioning', deny: 'denied', cancel: 'cancelled', escalate: 'pending', comment: 'pending' },
+  provisioning: { provisioned: 'approved', provisioning_failed: 'pending', provisioning_timed_out: 'pending', comment: 'provisioning' },
+  approved: { expire: 'expired', revoke: 'revoked', comment: 'approved' },
+  denied: {},
+  cancelled: {},
+  expired: {},
+  revoked: {},
+};
+
+export interface TransitionRefused {
+  refused: true;
+  code: 'request_not_pending' | 'request_not_active' | 'request_busy' | 'request_closed' | 'invalid_transition';
+  detail: string;
+}
+
+export function transition(from: RequestStatus, event: RequestEvent): RequestStatus | TransitionRefused {
+  const next = TRANSITIONS[from][event];
+  if (next) return next;
+  return { refused: true, ...refusal(from, event) };
+}
+
+export function isRefused(result: RequestStatus | TransitionRefused): result is TransitionRefused {
+  return typeof result === 'object';
+}
+
+function refusal(from: RequestStatus, event: RequestEvent): Omit<TransitionRefused, 'refused'> {
+  if (from === 'provisioning' && ['approve', 'deny', 'cancel', 'escalate', 'begin_provisioning'].includes(event)) {
+    return { code: 'request_busy', detail: 'the approval is being provisioned; try again when it finishes' };
+  }
+  if (['approve', 'deny', 'cancel', 'escalate', 'begin_provisioning'].includes(event)) {
+    return { code: 'request_not_pending', detail: `the request is ${from}, not pending` };
+  }
+  if (['expire', 'revoke'].includes(event)) return { code: 'request_not_active', detail: `the request is ${from}, not approved` };
+  if (event === 'comment') return { code: 'request_closed', detail: `the request is ${from}; its discussion is closed` };
+  return { code: 'invalid_transition', detail: `${event} does not apply to a ${from} request` };
+}
