@@ -1,5 +1,10 @@
+import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
+import type { ApiTokensTable } from '../../db/schema.ts';
 
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+
+/** API tokens: only the SHA-256 of a token is stored; the auth plugin looks tokens up by that hash. */
 export function createApiTokensRepo(db: Executor) {
   return {
     /** The token's owner, if the token is live and its owner active. */
@@ -13,8 +18,17 @@ export function createApiTokensRepo(db: Executor) {
         .where('users.disabled', '=', 0)
         .where('users.deleted_at', 'is', null)
         .executeTakeFirst(),
+    findById: (id: string) => db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst(),
+    /** One user's tokens, oldest first, fetched with limit + 1 for toPage(). */
+    listByUser: (userId: string, opts: { limit: number; cursor?: string }) => {
+      let q = db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('id').limit(opts.limit + 1);
+      if (opts.cursor) q = q.where('id', '>', opts.cursor);
+      return q.execute();
+    },
     insert: (row: { id: string; user_id: string; name: string; token_hash: string; expires_at: number | null; created_at: number }) =>
       db.insertInto('api_tokens').values({ ...row, last_used_at: null }).execute(),
     touch: (id: string, now: number) => db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute(),
+    delete: (id: string) => db.deleteFrom('api_tokens').where('id', '=', id).execute(),
   };
 }
+export type ApiTokensRepo = ReturnType<typeof createApiTokensRepo>;

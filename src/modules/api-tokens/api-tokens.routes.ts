@@ -1,5 +1,54 @@
 import type { Core } from '../../core.ts';
+import { requireActor } from '../../http/auth.ts';
+import { pageOf } from '../../http/pagination.ts';
+import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
+import { createApiTokensService, toApiTokenOut } from './api-tokens.service.ts';
+import { apiTokenOut, createApiTokenIn, createdApiTokenOut, listApiTokensQuery } from './api-tokens.types.ts';
 
-/** API tokens: placeholder until the module lands. */
-export function apiTokensRoutes(_app: HttpApp, _core: Core): void {}
+/** API tokens for scripts and Terraform. Every signed-in user manages their own. */
+export function apiTokensRoutes(app: HttpApp, core: Core): void {
+  const tokens = createApiTokensService(core);
+  const tags = ['api-tokens'];
+
+  app.get(
+    '/api/v1/api-tokens',
+    {
+      schema: {
+        tags,
+        summary: 'List your API tokens (an admin may pass user_id)',
+        querystring: listApiTokensQuery,
+        response: { 200: pageOf(apiTokenOut) },
+      },
+    },
+    async (request) => {
+      const page = await tokens.list(requireActor(request), request.query);
+      return { items: page.items.map(toApiTokenOut), next_cursor: page.next_cursor };
+    },
+  );
+
+  app.post(
+    '/api/v1/api-tokens',
+    {
+      schema: {
+        tags,
+        summary: 'Create an API token. The response is the only time the token is shown; only its hash is kept',
+        body: createApiTokenIn,
+        response: { 201: createdApiTokenOut },
+      },
+    },
+    async (request, reply) => {
+      const issued = await tokens.create(requireActor(request), request.body);
+      return reply.status(201).send({ ...toApiTokenOut(issued.row), token: issued.token });
+    },
+  );
+
+  app.delete(
+    '/api/v1/api-tokens/:id',
+    { schema: { tags, summary: 'Delete an API token (its owner, or an admin)', params: idParam } },
+    async (request, reply) => {
+      await tokens.remove(requireActor(request), request.params.id);
+      return reply.status(204).send();
+    },
+  );
+}

@@ -3,7 +3,7 @@ import { newId } from '../../security/ids.ts';
 import { generatePassword, hashPassword } from '../../security/passwords.ts';
 import { sha256 } from '../../security/tokens.ts';
 import { SYSTEM } from '../auth/actor.ts';
-import { createApiTokensRepo } from '../auth/api-tokens.repo.ts';
+import { createApiTokensRepo } from '../api-tokens/api-tokens.repo.ts';
 import { createUsersRepo } from './users.repo.ts';
 
 export interface BootstrapSettings {
