@@ -38,6 +38,64 @@ describeEachDialect('groups API', (server) => {
     return row;
   }
 
+  async function insertApplication(name: string) {
+    const now = Date.now();
+    const id = newId(systemClock);
+    await server()
+      .app.core.db.insertInto('applications')
+      .values({
+        id,
+        name,
+        description: '',
+        client_secret_hash: null,
+        token_endpoint_auth_method: 'none',
+        redirect_uris: '[]',
+        post_logout_redirect_uris: '[]',
+        grant_types: '[]',
+        id_token_signed_response_alg: 'EdDSA',
+        access_token_ttl_secs: 300,
+        id_token_ttl_secs: 300,
+        refresh_token_ttl_secs: 3600,
+        first_party: 0,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      })
+      .execute();
+    return id;
+  }
+
+  async function insertTemplate(name: string, appId: string, escalationGroupId: string | null) {
+    const now = Date.now();
+    const id = newId(systemClock);
+    await server()
+      .app.core.db.insertInto('access_request_templates')
+      .values({
+        id,
+        name,
+        description: '',
+        enabled: 1,
+        app_id: appId,
+        allowed_durations: '[60]',
+        require_justification: 0,
+        auto_approve: 0,
+        notification_policy: 'all',
+        notification_count: 1,
+        escalation_after_mins: null,
+        escalation_group_id: escalationGroupId,
+        custom_fields: '[]',
+        trigger_script_id: null,
+        trigger_failure_mode: 'ignore',
+        trigger_max_retries: 3,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      })
+      .execute();
+    return id;
+  }
+
   it('creates, reads, updates, lists and deletes a group, auditing each change', async () => {
     const { admin } = server();
     const group = await createGroup('engineering', 'Everyone who ships code');
@@ -202,29 +260,8 @@ describeEachDialect('groups API', (server) => {
     const user = await createUser('cascade@example.test');
     expect((await admin.request('PUT', `/api/v1/groups/${group.id}/members/${user.id}`, {})).status).toBe(201);
     const now = Date.now();
-    const appId = newId(systemClock);
+    const appId = await insertApplication('cascade-app');
     const mappingId = newId(systemClock);
-    await db
-      .insertInto('applications')
-      .values({
-        id: appId,
-        name: 'cascade-app',
-        description: '',
-        client_secret_hash: null,
-        token_endpoint_auth_method: 'none',
-        redirect_uris: '[]',
-        post_logout_redirect_uris: '[]',
-        grant_types: '[]',
-        id_token_signed_response_alg: 'EdDSA',
-        access_token_ttl_secs: 300,
-        id_token_ttl_secs: 300,
-        refresh_token_ttl_secs: 3600,
-        first_party: 0,
-        created_at: now,
-        updated_at: now,
-        deleted_at: null,
-      })
-      .execute();
     await db.insertInto('mappings').values({ id: mappingId, app_id: appId, claim: 'roles', value_json: '"dev"', description: '', created_at: now, updated_at: now }).execute();
     await db.insertInto('mapping_groups').values({ mapping_id: mappingId, group_id: group.id }).execute();
 
@@ -234,6 +271,30 @@ describeEachDialect('groups API', (server) => {
     expect(await db.selectFrom('mappings').select('id').where('id', '=', mappingId).execute()).toHaveLength(1);
     const deleted = (await auditOf(group.id)).find((e) => e.action === 'group.deleted');
     expect(deleted?.data).toEqual({ name: 'cascade', description: '', memberships_removed: 1 });
+  });
+
+  it('refuses to delete a group that a template references, naming the templates', async () => {
+    const { admin } = server();
+    const { db } = server().app.core;
+    const approvers = await createGroup('template-approvers');
+    const escalation = await createGroup('template-escalation');
+    const appId = await insertApplication('template-app');
+    const byApprovers = await insertTemplate('Prod database', appId, null);
+    const byEscalation = await insertTemplate('Billing admin', appId, escalation.id);
+    await db.insertInto('template_groups').values({ template_id: byApprovers, group_id: approvers.id, role: 'approver' }).execute();
+
+    const refused = await admin.delete(`/api/v1/groups/${approvers.id}`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('group_in_use');
+    expect(refused.body.templates).toEqual([{ id: byApprovers, name: 'Prod database' }]);
+    expect(refused.body.detail).toContain('Prod database');
+    const escalationRefused = await admin.delete(`/api/v1/groups/${escalation.id}`);
+    expect(escalationRefused.status).toBe(409);
+    expect(escalationRefused.body.templates).toEqual([{ id: byEscalation, name: 'Billing admin' }]);
+    expect((await admin.get(`/api/v1/groups/${approvers.id}`)).status).toBe(200);
+
+    await db.deleteFrom('template_groups').where('template_id', '=', byApprovers).execute();
+    expect((await admin.delete(`/api/v1/groups/${approvers.id}`)).status).toBe(204);
   });
 
   it('needs a caller: 401 on every endpoint without a session or token', async () => {

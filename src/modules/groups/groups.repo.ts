@@ -15,6 +15,16 @@ export function createGroupsRepo(db: Executor) {
       if (opts.name) q = q.where('name', '=', opts.name);
       return q.execute();
     },
+    /** Templates that name the group as approver, requester or escalation group. */
+    referencingTemplates: (id: string) =>
+      db
+        .selectFrom('access_request_templates')
+        .select(['id', 'name'])
+        .where((eb) =>
+          eb.or([eb('escalation_group_id', '=', id), eb('id', 'in', eb.selectFrom('template_groups').select('template_id').where('group_id', '=', id))]),
+        )
+        .orderBy('name')
+        .execute(),
     insert: (row: GroupRow) => db.insertInto('groups').values(row).execute(),
     update: (id: string, patch: Partial<Pick<GroupRow, 'name' | 'description' | 'updated_at'>>) =>
       db.updateTable('groups').set(patch).where('id', '=', id).where('is_system', '=', 0).execute(),

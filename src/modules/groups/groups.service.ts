@@ -1,5 +1,5 @@
 import type { Core } from '../../core.ts';
-import { isUniqueViolation, lockRow } from '../../db/locks.ts';
+import { isForeignKeyViolation, isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { assertThat, conflict, forbidden, invalidField, notFound } from '../../http/errors.ts';
 import { toPage, type PageQuery } from '../../http/pagination.ts';
 import { newId } from '../../security/ids.ts';
@@ -9,6 +9,10 @@ import type { CreateGroupIn, UpdateGroupIn } from './groups.types.ts';
 import { isReservedGroupName, SYSTEM_GROUP_PREFIX } from './system-groups.ts';
 
 const nameTaken = () => conflict('group_name_taken', 'a group with this name already exists');
+const inUse = (templates: { id: string; name: string }[]) =>
+  conflict('group_in_use', templates.length ? `access-request templates use this group: ${templates.map((t) => t.name).join(', ')}` : 'an access-request template uses this group', {
+    templates,
+  });
 
 function assertOrdinaryName(name: string | undefined): void {
   if (name === undefined) return;
@@ -73,18 +77,29 @@ export function createGroupsService(core: Core) {
       }
     },
 
-    /** Its memberships and mapping links go with it (FK cascade), inside the same transaction as the audit event. */
+    /**
+     * Its memberships and mapping links go with it (FK cascade). A group that a template
+     * references stays: 409 naming the templates, so no template silently loses approvers.
+     */
     remove: async (actor: Actor, id: string) => {
       assertThat(actor.isAdmin, forbidden());
-      await db.transaction().execute(async (trx) => {
-        await lockRow(trx, dialect, 'groups', 'id', id);
-        const repo = createGroupsRepo(trx);
-        const group = await repo.findVisibleById(id);
-        assertThat(group, notFound('group'));
-        const members = await trx.selectFrom('memberships').select((eb) => eb.fn.countAll().as('n')).where('group_id', '=', id).executeTakeFirstOrThrow();
-        await repo.remove(id);
-        await audit.append(trx, { actor, action: 'group.deleted', targetType: 'group', targetId: id, data: { ...publicFields(group), memberships_removed: Number(members.n) } });
-      });
+      try {
+        await db.transaction().execute(async (trx) => {
+          await lockRow(trx, dialect, 'groups', 'id', id);
+          const repo = createGroupsRepo(trx);
+          const group = await repo.findVisibleById(id);
+          assertThat(group, notFound('group'));
+          const templates = await repo.referencingTemplates(id);
+          assertThat(templates.length === 0, inUse(templates));
+          const members = await trx.selectFrom('memberships').select((eb) => eb.fn.countAll().as('n')).where('group_id', '=', id).executeTakeFirstOrThrow();
+          await repo.remove(id);
+          await audit.append(trx, { actor, action: 'group.deleted', targetType: 'group', targetId: id, data: { ...publicFields(group), memberships_removed: Number(members.n) } });
+        });
+      } catch (error) {
+        // A template that started referencing the group after our check: the foreign key still says no.
+        if (isForeignKeyViolation(error)) throw inUse([]);
+        throw error;
+      }
     },
   };
 }
