@@ -60,6 +60,11 @@ describeEachDialect('group memberships API', (server) => {
     expect(again.status).toBe(200);
     expect(again.body).toEqual(added.body);
 
+    // No body at all means the same: a membership that never expires.
+    const bodiless = await admin.request('PUT', `/api/v1/groups/${group.id}/members/${user.id}`);
+    expect(bodiless.status).toBe(200);
+    expect(bodiless.body).toEqual(added.body);
+
     const until = new Date(Date.now() + 2 * HOUR).toISOString();
     const updated = await put(admin, group.id, user.id, { expires_at: until });
     expect(updated.status).toBe(200);
@@ -97,6 +102,7 @@ describeEachDialect('group memberships API', (server) => {
     const noOffset = await put(admin, group.id, user.id, { expires_at: '2999-01-01T00:00:00' });
     expect(noOffset.status).toBe(400);
     expect((await put(admin, group.id, user.id, { role: 'owner' })).status).toBe(400);
+    expect((await put(admin, group.id, user.id, 'forever')).status).toBe(400);
     expect((await put(admin, group.id, 'not-a-uuid')).status).toBe(400);
     expect((await admin.get(`/api/v1/groups/${group.id}/members?cursor=nope`)).status).toBe(400);
     expect((await admin.get(`/api/v1/groups/${group.id}/members`)).body.items).toEqual([]);

@@ -33,6 +33,8 @@ export const putMemberIn = z.strictObject({
   expires_at: instant.nullable().optional().describe('when the membership ends; omitted or null means never. Must be in the future'),
 });
 export type PutMemberIn = z.infer<typeof putMemberIn>;
+/** The body may be left out entirely (`curl -X PUT …`): a membership that never expires. */
+export const putMemberBody = putMemberIn.nullish();
 
 export const memberOut = z.object({
   user_id: z.uuid(),
