@@ -27,12 +27,17 @@ import { createUsersService } from './modules/users/users.service.ts';
 import { mountOidc } from './oidc/mount.ts';
 import { createEncrypter } from './security/encryption.ts';
 import { startWorker, type WorkerHandle } from './worker/worker.ts';
+import { createServices, workerTasks, type Services } from './services.ts';
+import { requestsRoutes } from './modules/requests/requests.routes.ts';
 
 export interface App {
   http: FastifyInstance;
   core: Core;
   database: Database;
+  services: Services;
   bootstrap: BootstrapResult;
+  /** Runs the worker's due work once, now (tests call it after moving the clock). */
+  runWorkerOnce(): Promise<void>;
   /** Starts listening; resolves with the bound address. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -90,18 +95,25 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   applicationsRoutes(api, core);
   apiTokensRoutes(api, core);
   auditRoutes(api, { audit: createAuditService(core) });
+  const services = createServices(core, config);
+  requestsRoutes(api, services);
   api.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => http.swagger());
   await mountOidc(http, { core, config, auth, encrypter });
 
+  const tasks = workerTasks(core, services);
   let worker: WorkerHandle | undefined;
   return {
     http,
     core,
     database,
+    services,
     bootstrap,
+    async runWorkerOnce() {
+      for (const task of tasks) await task.run();
+    },
     async listen() {
       const address = await http.listen({ host: config.host, port: config.port });
-      if (config.runWorker) worker = startWorker(core, { intervalMs: config.workerIntervalMs, log: http.log });
+      if (config.runWorker) worker = startWorker(tasks, { intervalMs: config.workerIntervalMs, log: http.log });
       return address;
     },
     async close() {

@@ -30,6 +30,7 @@ const envSchema = z.object({
   INTERIM_TEMP_ACCESS_TOKEN_TTL_SECS: z.coerce.number().int().min(10).max(3600).default(300),
   INTERIM_SESSION_IDLE_MINS: z.coerce.number().int().min(1).default(60 * 12),
   INTERIM_SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).default(24 * 7),
+  INTERIM_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   INTERIM_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
   INTERIM_LOGIN_IP_MAX_FAILURES: z.coerce.number().int().min(1).default(100),
   INTERIM_LOGIN_WINDOW_MINS: z.coerce.number().int().min(1).default(15),
@@ -50,6 +51,8 @@ export interface Config {
   /** Longest life of an access token that carries a value from a temporary grant. */
   tempAccessTokenTtlSecs: number;
   session: { idleMs: number; absoluteMs: number };
+  /** Access requests one user may submit per minute. */
+  requestsPerMinute: number;
   loginThrottle: { maxFailures: number; ipMaxFailures: number; windowMs: number };
 }
 
@@ -84,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerIntervalMs: e.INTERIM_WORKER_INTERVAL_MS,
     tempAccessTokenTtlSecs: e.INTERIM_TEMP_ACCESS_TOKEN_TTL_SECS,
     session: { idleMs: e.INTERIM_SESSION_IDLE_MINS * 60_000, absoluteMs: e.INTERIM_SESSION_ABSOLUTE_HOURS * 3_600_000 },
+    requestsPerMinute: e.INTERIM_REQUESTS_PER_MINUTE,
     loginThrottle: { maxFailures: e.INTERIM_LOGIN_MAX_FAILURES, ipMaxFailures: e.INTERIM_LOGIN_IP_MAX_FAILURES, windowMs: e.INTERIM_LOGIN_WINDOW_MINS * 60_000 },
   };
 }

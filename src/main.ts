@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { systemClock } from './clock.ts';
 import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { AppError } from './http/errors.ts';
+import { createApiTokensService } from './modules/api-tokens/api-tokens.service.ts';
 import { createAuditLog } from './modules/audit/audit.log.ts';
 import { verifyAuditChain } from './modules/audit/audit.verify.ts';
 import { startWorker } from './worker/worker.ts';
+import { createServices, workerTasks } from './services.ts';
 import type { Core } from './core.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
 
@@ -43,7 +46,7 @@ program
     const database = openDatabase(config.database);
     await migrateToLatest(database.db);
     const core: Core = { db: database.db, dialect: database.dialect, clock: systemClock, audit: createAuditLog({ dialect: database.dialect, clock: systemClock }) };
-    const worker = startWorker(core, { intervalMs: config.workerIntervalMs, log: consoleLog });
+    const worker = startWorker(workerTasks(core, createServices(core, config)), { intervalMs: config.workerIntervalMs, log: consoleLog });
     process.stderr.write(`Interim worker running every ${config.workerIntervalMs} ms (${config.database.kind})\n`);
     stopOnSignal(async () => {
       await worker.stop();
@@ -81,6 +84,37 @@ audit
     const head = await database.db.selectFrom('audit_head').select(['seq', 'hash']).executeTakeFirstOrThrow();
     process.stdout.write(`${Number(head.seq)}:${head.hash}\n`);
     await database.close();
+  });
+
+const tokenCommand = program.command('token').description('manage API tokens');
+tokenCommand
+  .command('create')
+  .description("create an API token for a user (usually an admin) and print only the token; it is shown once")
+  .requiredOption('--email <email>', 'email of the user who will own the token')
+  .requiredOption('--name <name>', 'a name to recognise the token by')
+  .option('--expires-in-days <days>', 'days until the token expires (default: never)', (value: string) => {
+    const days = Number(value);
+    if (!Number.isInteger(days) || days < 1 || days > 3650) throw new InvalidArgumentError('must be a whole number of days from 1 to 3650');
+    return days;
+  })
+  .action(async (opts: { email: string; name: string; expiresInDays?: number }) => {
+    const config = loadConfig();
+    const database = openDatabase(config.database);
+    try {
+      await migrateToLatest(database.db);
+      const core: Core = { db: database.db, dialect: database.dialect, clock: systemClock, audit: createAuditLog({ dialect: database.dialect, clock: systemClock }) };
+      const expiresAt = opts.expiresInDays === undefined ? null : systemClock.now() + opts.expiresInDays * 86_400_000;
+      const issued = await createApiTokensService(core).createForEmail(opts.email, { name: opts.name, expiresAt });
+      if (!issued.owner.is_admin) process.stderr.write(`note: ${issued.owner.email} is not an admin; the token can do only what that user may do\n`);
+      process.stdout.write(`${issued.token}\n`);
+    } catch (err) {
+      // Expected refusals (unknown email, disabled user, bad name) get one clear line, no stack.
+      if (!(err instanceof AppError)) throw err;
+      process.stderr.write(`interim token create: ${err.message}\n`);
+      process.exitCode = 1;
+    } finally {
+      await database.close();
+    }
   });
 
 const consoleLog = {

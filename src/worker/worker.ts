@@ -1,14 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Core } from '../core.ts';
-import { purgeExpiredState } from './purge.ts';
 
-/** One piece of due work. It finds what is due with queries, so a restart loses nothing. */
+/** One piece of due work. It finds what is due with queries, so a crash or restart loses nothing. */
 export interface WorkerTask {
   name: string;
-  run(core: Core): Promise<number>;
+  /** Does what is due now; returns how much it did. */
+  run(): Promise<number>;
 }
-
-export const TASKS: WorkerTask[] = [{ name: 'purge-expired-state', run: purgeExpiredState }];
 
 export interface WorkerHandle {
   /** Runs every task once now; tests call it after moving the clock. */
@@ -16,14 +13,14 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
-/** Runs every task each interval, one tick at a time. Runs in the server or alone (`interim worker`). */
-export function startWorker(core: Core, opts: { intervalMs: number; log: Pick<FastifyBaseLogger, 'error' | 'info'> }): WorkerHandle {
+/** Runs every task each interval, one tick at a time. Runs inside the server or alone (`interim worker`). */
+export function startWorker(tasks: readonly WorkerTask[], opts: { intervalMs: number; log: Pick<FastifyBaseLogger, 'error' | 'info'> }): WorkerHandle {
   let running: Promise<void> | undefined;
   let stopped = false;
   const tick = async () => {
-    for (const task of TASKS) {
+    for (const task of tasks) {
       try {
-        const done = await task.run(core);
+        const done = await task.run();
         if (done > 0) opts.log.info({ task: task.name, done }, 'worker task did work');
       } catch (err) {
         opts.log.error({ err, task: task.name }, 'worker task failed');

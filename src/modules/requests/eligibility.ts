@@ -1,0 +1,59 @@
+import type { Executor } from '../../db/database.ts';
+import type { Actor } from '../auth/actor.ts';
+
+/** Who decides a template's requests: its approver groups (none = open) and, once escalated, its escalation group. */
+export interface ApprovalPolicy {
+  approverGroupIds: readonly string[];
+  escalationGroupId: string | null;
+}
+
+export interface RequestParties {
+  requester_id: string;
+  escalated: 0 | 1;
+}
+
+/**
+ * May this user approve or deny? Never their own request; on an open template anyone
+ * else; otherwise a live member of an approver group, or of the escalation group once
+ * the request has escalated. Admins get no special right here (DESIGN: who may do what).
+ */
+export function mayDecide(policy: ApprovalPolicy, request: RequestParties, userId: string, liveGroupIds: ReadonlySet<string>): boolean {
+  if (request.requester_id === userId) return false;
+  if (policy.approverGroupIds.length === 0) return true;
+  if (policy.approverGroupIds.some((g) => liveGroupIds.has(g))) return true;
+  return request.escalated === 1 && policy.escalationGroupId !== null && liveGroupIds.has(policy.escalationGroupId);
+}
+
+/**
+ * May this user revoke an approved grant early? Admins, members of the approver groups,
+ * and the requester giving their own access back. "Anyone may approve" on an open
+ * template does not stretch to revoking someone's access.
+ */
+export function mayRevoke(policy: ApprovalPolicy, request: RequestParties, actor: Actor, liveGroupIds: ReadonlySet<string>): boolean {
+  if (actor.isAdmin || request.requester_id === actor.userId) return true;
+  return policy.approverGroupIds.some((g) => liveGroupIds.has(g));
+}
+
+/** May this user see the request at all (and its discussion)? Otherwise it is "not found". */
+export function mayView(policy: ApprovalPolicy, request: RequestParties & { decided_by: string | null }, actor: Actor, liveGroupIds: ReadonlySet<string>): boolean {
+  return (
+    actor.isAdmin ||
+    request.requester_id === actor.userId ||
+    request.decided_by === actor.userId ||
+    mayDecide(policy, request, actor.userId, liveGroupIds) ||
+    mayRevoke(policy, request, actor, liveGroupIds)
+  );
+}
+
+/** The groups a user is a live member of at `at` (membership and group both unexpired): the same rule as the claims. */
+export async function liveGroupIdsOf(db: Executor, userId: string, at: number): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('memberships')
+    .innerJoin('groups', 'groups.id', 'memberships.group_id')
+    .select('groups.id')
+    .where('memberships.user_id', '=', userId)
+    .where((eb) => eb.or([eb('memberships.expires_at', 'is', null), eb('memberships.expires_at', '>', at)]))
+    .where((eb) => eb.or([eb('groups.expires_at', 'is', null), eb('groups.expires_at', '>', at)]))
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}

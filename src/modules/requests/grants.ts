@@ -1,0 +1,46 @@
+import type { Executor } from '../../db/database.ts';
+import { SYSTEM_GROUP_PREFIX } from '../groups/system-groups.ts';
+import { newId } from '../../security/ids.ts';
+import type { Clock } from '../../clock.ts';
+
+export const grantGroupName = (requestId: string) => `${SYSTEM_GROUP_PREFIX}${requestId}`;
+
+/**
+ * The grant behind an approved request: a system group that expires with the access,
+ * the requester as its only member, and the request's mappings attached to it. Token
+ * issuance filters on these expiries, so access ends on time even if the worker is down.
+ */
+export async function createGrant(
+  trx: Executor,
+  clock: Clock,
+  grant: { requestId: string; requesterId: string; mappingIds: readonly string[]; expiresAt: number },
+): Promise<string> {
+  const now = clock.now();
+  const groupId = newId(clock);
+  await trx
+    .insertInto('groups')
+    .values({
+      id: groupId,
+      name: grantGroupName(grant.requestId),
+      description: `Temporary access granted by access request ${grant.requestId}`,
+      is_system: 1,
+      expires_at: grant.expiresAt,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  await trx.insertInto('memberships').values({ group_id: groupId, user_id: grant.requesterId, expires_at: grant.expiresAt, created_at: now }).execute();
+  if (grant.mappingIds.length) {
+    await trx
+      .insertInto('mapping_groups')
+      .values(grant.mappingIds.map((mappingId) => ({ mapping_id: mappingId, group_id: groupId })))
+      .execute();
+  }
+  return groupId;
+}
+
+/** Deletes the grant group; memberships and mapping links go with it (foreign-key cascade). Idempotent. */
+export async function removeGrant(trx: Executor, groupId: string | null): Promise<void> {
+  if (!groupId) return;
+  await trx.deleteFrom('groups').where('id', '=', groupId).where('is_system', '=', 1).execute();
+}

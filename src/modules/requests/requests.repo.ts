@@ -1,0 +1,121 @@
+import type { Selectable } from 'kysely';
+import type { Executor } from '../../db/database.ts';
+import type { AccessRequestsTable, RequestStatus } from '../../db/schema.ts';
+
+export type RequestRow = Selectable<AccessRequestsTable>;
+
+export interface ListPage {
+  limit: number;
+  cursor?: string;
+  status?: RequestStatus;
+}
+
+export function createRequestsRepo(db: Executor) {
+  return {
+    insert: (row: RequestRow) => db.insertInto('access_requests').values(row).execute(),
+
+    findById: (id: string) => db.selectFrom('access_requests').selectAll().where('id', '=', id).executeTakeFirst(),
+
+    findOpen: (templateId: string, requesterId: string) =>
+      db
+        .selectFrom('access_requests')
+        .select('id')
+        .where('template_id', '=', templateId)
+        .where('requester_id', '=', requesterId)
+        .where('status', 'in', ['pending', 'provisioning'])
+        .executeTakeFirst(),
+
+    /**
+     * Moves a request from the status the caller read to the next one. Returns false
+     * when another writer got there first: the caller answers 409 (DESIGN rule 5).
+     */
+    async transition(id: string, from: RequestStatus, patch: Partial<RequestRow> & { status: RequestStatus }): Promise<boolean> {
+      const result = await db.updateTable('access_requests').set(patch).where('id', '=', id).where('status', '=', from).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    countSubmittedSince: async (requesterId: string, since: number) =>
+      Number(
+        (
+          await db
+            .selectFrom('access_requests')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('requester_id', '=', requesterId)
+            .where('created_at', '>', since)
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+
+    /** Newest first. */
+    listByRequester: (requesterId: string, page: ListPage) => {
+      let q = db.selectFrom('access_requests').selectAll().where('requester_id', '=', requesterId).orderBy('id', 'desc').limit(page.limit + 1);
+      if (page.cursor) q = q.where('id', '<', page.cursor);
+      if (page.status) q = q.where('status', '=', page.status);
+      return q.execute();
+    },
+
+    /** Newest first, every requester (admin view). */
+    listAll: (page: ListPage) => {
+      let q = db.selectFrom('access_requests').selectAll().orderBy('id', 'desc').limit(page.limit + 1);
+      if (page.cursor) q = q.where('id', '<', page.cursor);
+      if (page.status) q = q.where('status', '=', page.status);
+      return q.execute();
+    },
+
+    listDecidedBy: (userId: string, page: ListPage) => {
+      let q = db.selectFrom('access_requests').selectAll().where('decided_by', '=', userId).orderBy('id', 'desc').limit(page.limit + 1);
+      if (page.cursor) q = q.where('id', '<', page.cursor);
+      if (page.status) q = q.where('status', '=', page.status);
+      return q.execute();
+    },
+
+    /**
+     * Pending requests a user may decide, oldest first: on an open template, on a
+     * template whose approver groups include one of the user's groups, or escalated to
+     * one of them. Never the user's own.
+     */
+    listDecidable: (userId: string, liveGroupIds: string[], page: { limit: number; cursor?: string }) => {
+      const groups = liveGroupIds.length ? liveGroupIds : ['-'];
+      let q = db
+        .selectFrom('access_requests as r')
+        .innerJoin('access_request_templates as t', 't.id', 'r.template_id')
+        .selectAll('r')
+        .where('r.status', '=', 'pending')
+        .where('r.requester_id', '!=', userId)
+        .where((eb) =>
+          eb.or([
+            eb.not(eb.exists(eb.selectFrom('template_groups as tg').select('tg.group_id').whereRef('tg.template_id', '=', 'r.template_id').where('tg.role', '=', 'approver'))),
+            eb.exists(
+              eb
+                .selectFrom('template_groups as tg')
+                .select('tg.group_id')
+                .whereRef('tg.template_id', '=', 'r.template_id')
+                .where('tg.role', '=', 'approver')
+                .where('tg.group_id', 'in', groups),
+            ),
+            eb.and([eb('r.escalated', '=', 1), eb('t.escalation_group_id', 'in', groups)]),
+          ]),
+        )
+        .orderBy('r.id', 'asc')
+        .limit(page.limit + 1);
+      if (page.cursor) q = q.where('r.id', '>', page.cursor);
+      return q.execute();
+    },
+
+    /** Approved requests whose time is up, oldest expiry first. */
+    findDueForExpiry: (at: number, limit: number) =>
+      db
+        .selectFrom('access_requests')
+        .selectAll()
+        .where('status', '=', 'approved')
+        .where('expires_at', '<=', at)
+        .orderBy('expires_at')
+        .limit(limit)
+        .execute(),
+
+    /** Approved requests made from a template, or granting a mapping: revoked when that goes away. */
+    listApprovedByTemplate: (templateId: string) =>
+      db.selectFrom('access_requests').selectAll().where('template_id', '=', templateId).where('status', '=', 'approved').execute(),
+  };
+}
+export type RequestsRepo = ReturnType<typeof createRequestsRepo>;

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { requireActor } from '../../http/auth.ts';
+import { pageOf } from '../../http/pagination.ts';
+import { idParam, instant } from '../../http/schemas.ts';
+import type { HttpApp } from '../../http/types.ts';
+import { toAuditOut } from '../audit/audit.export.ts';
+import type { DiscussionService } from './discussion.service.ts';
+import type { RequestsService } from './requests.service.ts';
+import { commentIn, commentOut, decisionIn, listQuery, requestDetailOut, requestOut, revokeIn, submitRequestIn } from './requests.types.ts';
+import type { RequestViews } from './requests.views.ts';
+
+const timelineOut = z.array(
+  z.object({ seq: z.number(), id: z.string(), at: instant, actor_type: z.string(), actor_id: z.string().nullable(), action: z.string(), data: z.record(z.string(), z.unknown()) }),
+);
+
+export function requestsRoutes(app: HttpApp, deps: { requests: RequestsService; views: RequestViews; discussion: DiscussionService }): void {
+  const tags = ['access requests'];
+  const base = '/api/v1/access-requests';
+
+  app.post(
+    base,
+    {
+      schema: {
+        tags,
+        summary: 'Ask for access from a template. At most one open request per template; an auto-approve template grants at once',
+        body: submitRequestIn,
+        response: { 201: requestOut },
+      },
+    },
+    async (request, reply) => {
+      const row = await deps.requests.submit(requireActor(request), request.body);
+      return reply.status(201).send(await deps.views.present(row));
+    },
+  );
+
+  app.get(base, { schema: { tags, summary: 'Your own requests, newest first', querystring: listQuery, response: { 200: pageOf(requestOut) } } }, async (request) =>
+    deps.views.listMine(requireActor(request), request.query),
+  );
+
+  app.get(
+    `${base}/inbox`,
+    { schema: { tags, summary: 'Pending requests you may decide, oldest first (escalated ones included)', querystring: listQuery.omit({ status: true }), response: { 200: pageOf(requestOut) } } },
+    async (request) => deps.views.listInbox(requireActor(request), request.query),
+  );
+
+  app.get(
+    `${base}/decided`,
+    { schema: { tags, summary: 'Requests you approved or denied, newest first', querystring: listQuery, response: { 200: pageOf(requestOut) } } },
+    async (request) => deps.views.listDecided(requireActor(request), request.query),
+  );
+
+  app.get(
+    `${base}/all`,
+    { schema: { tags, summary: 'Every request, newest first; ?status=approved lists active grants (admin)', querystring: listQuery, response: { 200: pageOf(requestOut) } } },
+    async (request) => deps.views.listAll(requireActor(request), request.query),
+  );
+
+  app.get(
+    `${base}/:id`,
+    { schema: { tags, summary: 'A request with the requester’s current groups and the discussion', params: idParam, response: { 200: requestDetailOut } } },
+    async (request) => deps.views.detail(requireActor(request), request.params.id),
+  );
+
+  const decision = (path: string, summary: string, body: typeof decisionIn | typeof revokeIn, act: (actor: ReturnType<typeof requireActor>, id: string, body: Record<string, string | undefined>) => ReturnType<RequestsService['approve']>) =>
+    app.post(`${base}/:id/${path}`, { schema: { tags, summary, params: idParam, body, response: { 200: requestOut } } }, async (request) =>
+      deps.views.present(await act(requireActor(request), request.params.id, request.body as Record<string, string | undefined>)),
+    );
+
+  decision('approve', 'Approve a pending request (eligible approvers only); grants access at once', decisionIn, (a, id, b) => deps.requests.approve(a, id, b.comment));
+  decision('deny', 'Deny a pending request, with an optional comment', decisionIn, (a, id, b) => deps.requests.deny(a, id, b.comment));
+  decision('cancel', 'Withdraw your own pending request', decisionIn, (a, id) => deps.requests.cancel(a, id));
+  decision('revoke', 'End an approved grant early, with a reason (admin, approver-group member, or the requester)', revokeIn, (a, id, b) => deps.requests.revoke(a, id, b.reason!));
+
+  app.get(`${base}/:id/comments`, { schema: { tags, summary: 'The discussion thread', params: idParam, response: { 200: z.array(commentOut) } } }, async (request) =>
+    deps.views.listComments(requireActor(request), request.params.id),
+  );
+
+  app.post(
+    `${base}/:id/comments`,
+    { schema: { tags, summary: 'Add to the discussion', params: idParam, body: commentIn, response: { 201: z.object({ id: z.uuid() }) } } },
+    async (request, reply) => {
+      const comment = await deps.discussion.addComment(requireActor(request), request.params.id, request.body.body);
+      return reply.status(201).send({ id: comment.id });
+    },
+  );
+
+  app.get(
+    `${base}/:id/timeline`,
+    { schema: { tags, summary: 'Every audit event of the request, oldest first', params: idParam, response: { 200: timelineOut } } },
+    async (request) => (await deps.views.timeline(requireActor(request), request.params.id)).map(toAuditOut),
+  );
+}

@@ -1,0 +1,259 @@
+import type { Core } from '../../core.ts';
+import type { Tx } from '../../db/database.ts';
+import { isUniqueViolation, lockRow } from '../../db/locks.ts';
+import { AppError, assertThat, badRequest, conflict, forbidden, invalidField, notFound, tooManyRequests } from '../../http/errors.ts';
+import { newId } from '../../security/ids.ts';
+import type { Actor } from '../auth/actor.ts';
+import { validateFieldAnswers } from '../templates/custom-fields.ts';
+import { liveGroupIdsOf, mayDecide, mayRevoke, mayView } from './eligibility.ts';
+import { createGrant, removeGrant } from './grants.ts';
+import { isRefused, transition, type RequestEvent } from './lifecycle.ts';
+import { loadRequestTemplate, type RequestTemplate } from './request-template.ts';
+import { recordRequestEvent } from './request-events.ts';
+import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
+import type { SubmitRequestIn } from './requests.types.ts';
+import { snapshotStillHolds, takeSnapshot, type RequestSnapshot } from './snapshot.ts';
+import { revokeOidcAccess } from '../auth/revocation.ts';
+
+export interface RequestSettings {
+  /** Submissions allowed per user per minute. */
+  submissionsPerMinute: number;
+}
+
+const MINUTE = 60_000;
+
+export function createRequestsService(core: Core, settings: RequestSettings) {
+  const { db, clock, dialect } = core;
+
+  /** Loads the request and its template inside the transaction, with the row locked (PostgreSQL). */
+  async function lockForDecision(trx: Tx, id: string) {
+    await lockRow(trx, dialect, 'access_requests', 'id', id);
+    const request = await createRequestsRepo(trx).findById(id);
+    assertThat(request, notFound('access request'));
+    const template = await loadRequestTemplateIncludingDeleted(trx, request.template_id);
+    return { request, template };
+  }
+
+  /** Refuses with 404 when the actor may not even see the request, else 403. */
+  async function authorize(trx: Tx, actor: Actor, request: RequestRow, template: RequestTemplate, allowed: (groups: Set<string>) => boolean, what: string) {
+    const groups = await liveGroupIdsOf(trx, actor.userId, clock.now());
+    if (allowed(groups)) return;
+    assertThat(mayView(template, request, actor, groups), notFound('access request'));
+    throw forbidden(`you may not ${what} this request`);
+  }
+
+  function nextStatus(request: RequestRow, event: RequestEvent) {
+    const next = transition(request.status, event);
+    if (isRefused(next)) throw conflict(next.code, next.detail, { status: request.status });
+    return next;
+  }
+
+  /** Applies a transition with a conditional update; false when a concurrent writer got there first. */
+  async function tryTransition(trx: Tx, request: RequestRow, patch: Partial<RequestRow> & { status: RequestRow['status'] }): Promise<boolean> {
+    return createRequestsRepo(trx).transition(request.id, request.status, { ...patch, updated_at: clock.now() });
+  }
+
+  async function applyTransition(trx: Tx, request: RequestRow, patch: Partial<RequestRow> & { status: RequestRow['status'] }) {
+    if (!(await tryTransition(trx, request, patch))) {
+      throw conflict('request_changed', 'the request was changed by someone else at the same moment; reload it');
+    }
+  }
+
+  return {
+    async submit(actor: Actor, input: SubmitRequestIn): Promise<RequestRow> {
+      const now = clock.now();
+      const recent = await createRequestsRepo(db).countSubmittedSince(actor.userId, now - MINUTE);
+      if (recent >= settings.submissionsPerMinute) throw tooManyRequests(60);
+
+      const template = await loadRequestTemplate(db, input.template_id);
+      assertThat(template, notFound('template'));
+      if (template.requesterGroupIds.length > 0) {
+        const groups = await liveGroupIdsOf(db, actor.userId, now);
+        assertThat(template.requesterGroupIds.some((g) => groups.has(g)), notFound('template'));
+      }
+      assertThat(template.enabled, conflict('template_disabled', 'this template is disabled'));
+      assertThat(
+        template.allowedDurations.includes(input.duration_mins),
+        invalidField('duration_mins', `must be one of ${template.allowedDurations.join(', ')} (minutes)`),
+      );
+      assertThat(!template.requireJustification || input.justification.length > 0, invalidField('justification', 'is required by this template'));
+      const fieldErrors = validateFieldAnswers(template.customFields, input.fields, { path: 'fields' });
+      if (fieldErrors.length) throw badRequest('validation_failed', fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; '), fieldErrors);
+      const snapshot = await takeSnapshot(db, template);
+      assertThat(snapshot, conflict('template_unavailable', "this template's application no longer exists"));
+
+      const row: RequestRow = {
+        id: newId(clock),
+        template_id: template.id,
+        template_version: template.version,
+        requester_id: actor.userId,
+        status: 'pending',
+        duration_mins: input.duration_mins,
+        justification: input.justification,
+        fields: JSON.stringify(input.fields),
+        snapshot: JSON.stringify(snapshot),
+        notified_approver_ids: '[]',
+        escalated: 0,
+        escalated_at: null,
+        decided_by: null,
+        decided_at: null,
+        decision_comment: null,
+        provisioning_deadline: null,
+        approved_at: null,
+        expires_at: null,
+        grant_group_id: null,
+        ended_at: null,
+        end_reason: null,
+        ended_by: null,
+        revoke_reason: null,
+        created_at: now,
+        updated_at: now,
+      };
+      try {
+        await db.transaction().execute(async (trx) => {
+          await createRequestsRepo(trx).insert(row);
+          await recordRequestEvent(core, trx, {
+            type: 'submitted',
+            requestId: row.id,
+            actor,
+            data: { template_id: template.id, duration_mins: row.duration_mins, justification: row.justification, fields: input.fields },
+          });
+          if (template.autoApprove) Object.assign(row, await grant(trx, row, snapshot, { actor: 'system', auto: true, comment: null }));
+        });
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        const open = await createRequestsRepo(db).findOpen(template.id, actor.userId);
+        throw conflict('request_already_open', 'you already have an open request for this template', { existing_request_id: open?.id ?? null });
+      }
+      return row;
+    },
+
+    async approve(actor: Actor, id: string, comment?: string): Promise<RequestRow> {
+      return db.transaction().execute(async (trx) => {
+        const { request, template } = await lockForDecision(trx, id);
+        await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'approve');
+        nextStatus(request, 'approve');
+        const snapshot = JSON.parse(request.snapshot) as RequestSnapshot;
+        const holds = await snapshotStillHolds(trx, snapshot);
+        assertThat(holds, conflict('request_stale', "the template's mappings changed after this request was made; deny it and ask for a new one"));
+        return { ...request, ...(await grant(trx, request, snapshot, { actor, auto: false, comment: comment ?? null })) };
+      });
+    },
+
+    async deny(actor: Actor, id: string, comment?: string): Promise<RequestRow> {
+      return db.transaction().execute(async (trx) => {
+        const { request, template } = await lockForDecision(trx, id);
+        await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'deny');
+        const now = clock.now();
+        const patch = { status: nextStatus(request, 'deny'), decided_by: actor.userId, decided_at: now, decision_comment: comment ?? null, ended_at: now, end_reason: 'manual' as const, ended_by: actor.userId };
+        await applyTransition(trx, request, patch);
+        await recordRequestEvent(core, trx, { type: 'denied', requestId: id, actor, data: { comment: comment ?? null } });
+        return { ...request, ...patch };
+      });
+    },
+
+    async cancel(actor: Actor, id: string): Promise<RequestRow> {
+      return db.transaction().execute(async (trx) => {
+        const { request, template } = await lockForDecision(trx, id);
+        await authorize(trx, actor, request, template, () => request.requester_id === actor.userId, 'cancel');
+        const now = clock.now();
+        const patch = { status: nextStatus(request, 'cancel'), ended_at: now, end_reason: 'manual' as const, ended_by: actor.userId };
+        await applyTransition(trx, request, patch);
+        await recordRequestEvent(core, trx, { type: 'cancelled', requestId: id, actor });
+        return { ...request, ...patch };
+      });
+    },
+
+    async revoke(actor: Actor, id: string, reason: string): Promise<RequestRow> {
+      return db.transaction().execute(async (trx) => {
+        const { request, template } = await lockForDecision(trx, id);
+        await authorize(trx, actor, request, template, (g) => mayRevoke(template, request, actor, g), 'revoke');
+        const patch = await endGrant(trx, request, { event: 'revoke', actor, reason });
+        if (!patch) throw conflict('request_changed', 'the request was changed by someone else at the same moment; reload it');
+        return { ...request, ...patch };
+      });
+    },
+
+    /**
+     * Ends approved grants whose time is up, `chunk` per transaction so SQLite never
+     * holds its write lock for long. Idempotent: a grant revoked or expired meanwhile is
+     * skipped by the conditional update. Returns how many expired.
+     */
+    async expireDueGrants(chunk = 500): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const due = await createRequestsRepo(db).findDueForExpiry(clock.now(), chunk);
+        if (due.length === 0) return total;
+        const expired = await db.transaction().execute(async (trx) => {
+          let n = 0;
+          for (const request of due) if (await endGrant(trx, request, { event: 'expire' })) n++;
+          return n;
+        });
+        total += expired;
+        if (due.length < chunk) return total;
+      }
+    },
+  };
+
+  /** Approval in one transaction: the grant group, its member and mappings, the status, the event. */
+  async function grant(trx: Tx, request: RequestRow, snapshot: RequestSnapshot, by: { actor: Actor | 'system'; auto: boolean; comment: string | null }) {
+    const now = clock.now();
+    const expiresAt = now + request.duration_mins * MINUTE;
+    const groupId = await createGrant(trx, clock, {
+      requestId: request.id,
+      requesterId: request.requester_id,
+      mappingIds: snapshot.mappings.map((m) => m.mapping_id),
+      expiresAt,
+    });
+    const patch = {
+      status: nextStatus(request, 'approve'),
+      decided_by: by.actor === 'system' ? null : by.actor.userId,
+      decided_at: now,
+      decision_comment: by.comment,
+      approved_at: now,
+      expires_at: expiresAt,
+      grant_group_id: groupId,
+    };
+    await applyTransition(trx, request, patch);
+    await recordRequestEvent(core, trx, {
+      type: 'approved',
+      requestId: request.id,
+      actor: by.actor,
+      data: { auto: by.auto, comment: by.comment, expires_at: new Date(expiresAt).toISOString(), grants: snapshot.mappings },
+    });
+    return patch;
+  }
+
+  /** Ends an approved grant: manual revocation now, or automatic expiry from the worker. */
+  async function endGrant(trx: Tx, request: RequestRow, how: { event: 'revoke'; actor: Actor; reason: string } | { event: 'expire' }) {
+    const now = clock.now();
+    const manual = how.event === 'revoke';
+    const patch = {
+      status: nextStatus(request, how.event),
+      ended_at: now,
+      end_reason: manual ? ('manual' as const) : ('automatic' as const),
+      ended_by: manual ? how.actor.userId : null,
+      revoke_reason: manual ? how.reason : null,
+    };
+    if (!(await tryTransition(trx, request, patch))) return null;
+    await removeGrant(trx, request.grant_group_id);
+    // Revocation also ends the requester's OIDC grants and tokens; expiry needs no such
+    // step because every token carrying the grant was capped at its expiry.
+    if (manual) await revokeOidcAccess(trx, request.requester_id);
+    await recordRequestEvent(core, trx, {
+      type: manual ? 'revoked' : 'expired',
+      requestId: request.id,
+      actor: manual ? how.actor : 'system',
+      data: { end_reason: patch.end_reason, reason: patch.revoke_reason },
+    });
+    return patch;
+  }
+}
+export type RequestsService = ReturnType<typeof createRequestsService>;
+
+/** Decisions on a request made from a since-deleted template still need its policy. */
+async function loadRequestTemplateIncludingDeleted(trx: Tx, id: string): Promise<RequestTemplate> {
+  const template = await loadRequestTemplate(trx, id, { includeDeleted: true });
+  if (!template) throw new AppError(500, 'internal_error', 'request without template');
+  return template;
+}

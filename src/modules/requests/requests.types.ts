@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { instant } from '../../http/schemas.ts';
+
+export const fieldAnswer = z.union([z.string().max(2000), z.boolean()]);
+
+export const submitRequestIn = z.strictObject({
+  template_id: z.uuid(),
+  duration_mins: z.number().int().positive(),
+  justification: z.string().trim().max(4000).default(''),
+  fields: z.record(z.string(), fieldAnswer).default({}),
+});
+export type SubmitRequestIn = z.infer<typeof submitRequestIn>;
+
+export const decisionIn = z.strictObject({ comment: z.string().trim().max(4000).optional() });
+export const revokeIn = z.strictObject({ reason: z.string().trim().min(1).max(4000) });
+export const commentIn = z.strictObject({ body: z.string().trim().min(1).max(8000) });
+
+const personOut = z.object({ id: z.string(), email: z.string(), name: z.string() });
+
+export const grantedMappingOut = z.object({ mapping_id: z.string(), claim: z.string(), value: z.union([z.string(), z.array(z.string()), z.boolean()]) });
+
+export const requestOut = z.object({
+  id: z.uuid(),
+  template_id: z.uuid(),
+  template_name: z.string(),
+  template_version: z.number().int(),
+  app: z.object({ id: z.string(), name: z.string() }),
+  requester: personOut,
+  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked']),
+  duration_mins: z.number().int(),
+  justification: z.string(),
+  fields: z.record(z.string(), fieldAnswer),
+  grants: z.array(grantedMappingOut),
+  notified_approvers: z.array(personOut),
+  escalated: z.boolean(),
+  escalated_at: instant.nullable(),
+  decided_by: personOut.nullable(),
+  decided_at: instant.nullable(),
+  decision_comment: z.string().nullable(),
+  approved_at: instant.nullable(),
+  expires_at: instant.nullable(),
+  /** Whole seconds of access left, for an approved request; null otherwise. */
+  seconds_left: z.number().int().nullable(),
+  ended_at: instant.nullable(),
+  end_reason: z.enum(['automatic', 'manual']).nullable(),
+  ended_by: personOut.nullable(),
+  revoke_reason: z.string().nullable(),
+  created_at: instant,
+  updated_at: instant,
+});
+export type RequestOut = z.infer<typeof requestOut>;
+
+export const commentOut = z.object({ id: z.uuid(), author: personOut, body: z.string(), created_at: instant });
+
+/** What an approver sees beside the request itself. */
+export const requestDetailOut = requestOut.extend({
+  requester_groups: z.array(z.object({ id: z.string(), name: z.string(), expires_at: instant.nullable() })),
+  comments: z.array(commentOut),
+  can_decide: z.boolean(),
+  can_revoke: z.boolean(),
+});
+
+export const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.uuid().optional(),
+  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked']).optional(),
+});

@@ -1,0 +1,157 @@
+import type { Core } from '../../core.ts';
+import type { Executor } from '../../db/database.ts';
+import { assertThat, forbidden, notFound } from '../../http/errors.ts';
+import type { Actor } from '../auth/actor.ts';
+import { liveGroupIdsOf, mayDecide, mayRevoke, mayView } from './eligibility.ts';
+import { loadRequestTemplate } from './request-template.ts';
+import { createRequestsRepo, type ListPage, type RequestRow } from './requests.repo.ts';
+import type { RequestOut } from './requests.types.ts';
+import type { RequestSnapshot } from './snapshot.ts';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+interface Person {
+  id: string;
+  email: string;
+  name: string;
+}
+
+/** Loads the people a page of requests mentions in one query. */
+async function peopleOf(db: Executor, rows: RequestRow[]): Promise<Map<string, Person>> {
+  const ids = new Set<string>();
+  for (const r of rows) {
+    ids.add(r.requester_id);
+    if (r.decided_by) ids.add(r.decided_by);
+    if (r.ended_by) ids.add(r.ended_by);
+    for (const n of JSON.parse(r.notified_approver_ids) as string[]) ids.add(n);
+  }
+  if (ids.size === 0) return new Map();
+  const users = await db.selectFrom('users').select(['id', 'email', 'name']).where('id', 'in', [...ids]).execute();
+  return new Map(users.map((u) => [u.id, u]));
+}
+
+function present(r: RequestRow, people: Map<string, Person>, now: number): RequestOut {
+  const person = (id: string | null) => (id === null ? null : (people.get(id) ?? { id, email: '', name: '(deleted user)' }));
+  const snapshot = JSON.parse(r.snapshot) as RequestSnapshot;
+  return {
+    id: r.id,
+    template_id: r.template_id,
+    template_name: snapshot.template_name,
+    template_version: r.template_version,
+    app: snapshot.app,
+    requester: person(r.requester_id)!,
+    status: r.status,
+    duration_mins: r.duration_mins,
+    justification: r.justification,
+    fields: JSON.parse(r.fields) as RequestOut['fields'],
+    grants: snapshot.mappings,
+    notified_approvers: (JSON.parse(r.notified_approver_ids) as string[]).map((id) => person(id)!),
+    escalated: r.escalated === 1,
+    escalated_at: iso(r.escalated_at),
+    decided_by: person(r.decided_by),
+    decided_at: iso(r.decided_at),
+    decision_comment: r.decision_comment,
+    approved_at: iso(r.approved_at),
+    expires_at: iso(r.expires_at),
+    seconds_left: r.status === 'approved' && r.expires_at !== null ? Math.max(0, Math.floor((r.expires_at - now) / 1000)) : null,
+    ended_at: iso(r.ended_at),
+    end_reason: r.end_reason,
+    ended_by: person(r.ended_by),
+    revoke_reason: r.revoke_reason,
+    created_at: iso(r.created_at)!,
+    updated_at: iso(r.updated_at)!,
+  };
+}
+
+/** Read side of access requests: lists, the detail view approvers decide from, and the timeline. */
+export function createRequestViews(core: Core) {
+  const { db, clock } = core;
+  const repo = createRequestsRepo(db);
+
+  async function presentPage(rows: RequestRow[], limit: number) {
+    const items = rows.slice(0, limit);
+    const people = await peopleOf(db, items);
+    const now = clock.now();
+    return { items: items.map((r) => present(r, people, now)), next_cursor: rows.length > limit ? items[items.length - 1]!.id : null };
+  }
+
+  async function loadVisible(actor: Actor, id: string) {
+    const request = await repo.findById(id);
+    assertThat(request, notFound('access request'));
+    const template = await loadRequestTemplate(db, request.template_id, { includeDeleted: true });
+    assertThat(template, notFound('access request'));
+    const groups = await liveGroupIdsOf(db, actor.userId, clock.now());
+    assertThat(mayView(template, request, actor, groups), notFound('access request'));
+    return { request, template, groups };
+  }
+
+  return {
+    present: async (row: RequestRow) => present(row, await peopleOf(db, [row]), clock.now()),
+
+    listMine: async (actor: Actor, page: ListPage) => presentPage(await repo.listByRequester(actor.userId, page), page.limit),
+
+    listInbox: async (actor: Actor, page: ListPage) => {
+      const groups = await liveGroupIdsOf(db, actor.userId, clock.now());
+      return presentPage(await repo.listDecidable(actor.userId, [...groups], page), page.limit);
+    },
+
+    listDecided: async (actor: Actor, page: ListPage) => presentPage(await repo.listDecidedBy(actor.userId, page), page.limit),
+
+    listAll: async (actor: Actor, page: ListPage) => {
+      assertThat(actor.isAdmin, forbidden());
+      return presentPage(await repo.listAll(page), page.limit);
+    },
+
+    /** The request with what an approver needs beside it: the requester's groups and the thread. */
+    async detail(actor: Actor, id: string) {
+      const { request, template, groups } = await loadVisible(actor, id);
+      const now = clock.now();
+      const [people, requesterGroups, comments] = await Promise.all([
+        peopleOf(db, [request]),
+        db
+          .selectFrom('memberships')
+          .innerJoin('groups', 'groups.id', 'memberships.group_id')
+          .select(['groups.id', 'groups.name', 'memberships.expires_at'])
+          .where('memberships.user_id', '=', request.requester_id)
+          .where('groups.is_system', '=', 0)
+          .where((eb) => eb.or([eb('memberships.expires_at', 'is', null), eb('memberships.expires_at', '>', now)]))
+          .orderBy('groups.name')
+          .execute(),
+        listComments(db, id),
+      ]);
+      return {
+        ...present(request, people, now),
+        requester_groups: requesterGroups.map((g) => ({ id: g.id, name: g.name, expires_at: iso(g.expires_at) })),
+        comments,
+        can_decide: request.status === 'pending' && mayDecide(template, request, actor.userId, groups),
+        can_revoke: request.status === 'approved' && mayRevoke(template, request, actor, groups),
+      };
+    },
+
+    /** Checks that the actor may see and write to the thread; returns the request. */
+    loadVisible,
+
+    listComments: async (actor: Actor, id: string) => {
+      await loadVisible(actor, id);
+      return listComments(db, id);
+    },
+
+    /** Every audit event of the request, oldest first. */
+    async timeline(actor: Actor, id: string) {
+      await loadVisible(actor, id);
+      return db.selectFrom('audit_events').selectAll().where('request_id', '=', id).orderBy('seq', 'asc').execute();
+    },
+  };
+}
+export type RequestViews = ReturnType<typeof createRequestViews>;
+
+async function listComments(db: Executor, requestId: string) {
+  const rows = await db
+    .selectFrom('access_request_comments as c')
+    .innerJoin('users as u', 'u.id', 'c.author_id')
+    .select(['c.id', 'c.body', 'c.created_at', 'u.id as author_id', 'u.email', 'u.name'])
+    .where('c.request_id', '=', requestId)
+    .orderBy('c.id')
+    .execute();
+  return rows.map((r) => ({ id: r.id, body: r.body, created_at: new Date(r.created_at).toISOString(), author: { id: r.author_id, email: r.email, name: r.name } }));
+}

@@ -1,0 +1,29 @@
+import type { Executor } from '../../db/database.ts';
+
+export type ClaimValue = string | string[] | boolean;
+
+/** What a request would grant, frozen at submission so approval grants exactly what the approver saw. */
+export interface RequestSnapshot {
+  app: { id: string; name: string };
+  template_name: string;
+  mappings: { mapping_id: string; claim: string; value: ClaimValue }[];
+}
+
+export async function takeSnapshot(db: Executor, template: { name: string; appId: string; mappingIds: readonly string[] }): Promise<RequestSnapshot | undefined> {
+  const app = await db.selectFrom('applications').select(['id', 'name']).where('id', '=', template.appId).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!app) return undefined;
+  const mappings = await currentMappings(db, template.mappingIds);
+  return { app, template_name: template.name, mappings };
+}
+
+async function currentMappings(db: Executor, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('mappings').select(['id', 'claim', 'value_json']).where('id', 'in', [...ids]).orderBy('id').execute();
+  return rows.map((r) => ({ mapping_id: r.id, claim: r.claim, value: JSON.parse(r.value_json) as ClaimValue }));
+}
+
+/** True when every mapping in the snapshot still exists with the same claim and value. */
+export async function snapshotStillHolds(db: Executor, snapshot: RequestSnapshot): Promise<boolean> {
+  const now = await currentMappings(db, snapshot.mappings.map((m) => m.mapping_id));
+  return JSON.stringify(now) === JSON.stringify([...snapshot.mappings].sort((a, b) => (a.mapping_id < b.mapping_id ? -1 : 1)));
+}
