@@ -1,0 +1,70 @@
+import type { Executor } from '../../db/database.ts';
+import type { MappingValue } from './mappings.types.ts';
+
+/** A mapping with its value decoded from value_json and its groups, sorted. */
+export interface Mapping {
+  id: string;
+  app_id: string;
+  claim: string;
+  value: MappingValue;
+  description: string;
+  group_ids: string[];
+  created_at: number;
+  updated_at: number;
+}
+
+export function createMappingsRepo(db: Executor) {
+  /** One query for the groups of a whole page, not one per mapping. */
+  async function withGroups(rows: { id: string; app_id: string; claim: string; value_json: string; description: string; created_at: number; updated_at: number }[]): Promise<Mapping[]> {
+    if (rows.length === 0) return [];
+    const links = await db
+      .selectFrom('mapping_groups')
+      .select(['mapping_id', 'group_id'])
+      .where('mapping_id', 'in', rows.map((r) => r.id))
+      .orderBy('group_id')
+      .execute();
+    return rows.map(({ value_json, ...row }) => ({
+      ...row,
+      value: JSON.parse(value_json) as MappingValue,
+      group_ids: links.filter((l) => l.mapping_id === row.id).map((l) => l.group_id),
+    }));
+  }
+
+  async function setGroups(mappingId: string, groupIds: string[]): Promise<void> {
+    await db.deleteFrom('mapping_groups').where('mapping_id', '=', mappingId).execute();
+    if (groupIds.length) await db.insertInto('mapping_groups').values(groupIds.map((group_id) => ({ mapping_id: mappingId, group_id }))).execute();
+  }
+
+  return {
+    findById: async (id: string) => (await withGroups(await db.selectFrom('mappings').selectAll().where('id', '=', id).execute()))[0],
+    list: async (opts: { limit: number; cursor?: string; appId?: string }) => {
+      let q = db.selectFrom('mappings').selectAll().orderBy('id').limit(opts.limit + 1);
+      if (opts.cursor) q = q.where('id', '>', opts.cursor);
+      if (opts.appId) q = q.where('app_id', '=', opts.appId);
+      return withGroups(await q.execute());
+    },
+    insert: async (m: Mapping) => {
+      const { value, group_ids, ...row } = m;
+      await db.insertInto('mappings').values({ ...row, value_json: JSON.stringify(value) }).execute();
+      await setGroups(m.id, group_ids);
+    },
+    update: async (id: string, patch: Partial<Pick<Mapping, 'claim' | 'value' | 'description' | 'group_ids' | 'updated_at'>>) => {
+      const { value, group_ids, ...rest } = patch;
+      await db
+        .updateTable('mappings')
+        .set({ ...rest, ...(value !== undefined ? { value_json: JSON.stringify(value) } : {}) })
+        .where('id', '=', id)
+        .execute();
+      if (group_ids) await setGroups(id, group_ids);
+    },
+    delete: (id: string) => db.deleteFrom('mappings').where('id', '=', id).execute(),
+    /** Removes every mapping of an application (their group links cascade); returns their ids. */
+    deleteByApp: async (appId: string) => {
+      const rows = await db.deleteFrom('mappings').where('app_id', '=', appId).returning('id').execute();
+      return rows.map((r) => r.id).sort();
+    },
+    /** The named groups that exist, with their system flag. */
+    findGroups: (ids: string[]) => db.selectFrom('groups').select(['id', 'is_system']).where('id', 'in', ids).execute(),
+  };
+}
+export type MappingsRepo = ReturnType<typeof createMappingsRepo>;
