@@ -141,6 +141,22 @@ describeEachDialect('mappings API', (server) => {
     expect((await admin.get('/api/v1/mappings?app_id=nope')).status).toBe(400);
   });
 
+  it('leaves the links of access grants alone: not shown in group_ids, kept when group_ids is replaced', async () => {
+    const { admin, app } = server();
+    const appId = await application('Granted');
+    const [g1, g2] = [await group('granted-a'), await group('granted-b')];
+    const grantGroup = await group('__access_req_0190a0a0-1111', true);
+    const m = await mapping({ app_id: appId, claim: 'role', value: 'x', group_ids: [g1] });
+    // What an approved access request does: link the mapping to its grant group.
+    await app.core.db.insertInto('mapping_groups').values({ mapping_id: m.id, group_id: grantGroup }).execute();
+
+    expect((await admin.get(`/api/v1/mappings/${m.id}`)).body.group_ids).toEqual([g1]);
+    const replaced = await admin.patch(`/api/v1/mappings/${m.id}`, { group_ids: [g2] });
+    expect(replaced.body.group_ids).toEqual([g2]);
+    const links = await app.core.db.selectFrom('mapping_groups').select('group_id').where('mapping_id', '=', m.id).orderBy('group_id').execute();
+    expect(links.map((l) => l.group_id).sort()).toEqual([g2, grantGroup].sort());
+  });
+
   it('needs an admin: no caller is 401, a signed-in non-admin 403', async () => {
     const appId = await application('Guarded');
     const g = await group('guarded-users');

@@ -1,7 +1,12 @@
 import type { Executor } from '../../db/database.ts';
 import type { MappingValue } from './mappings.types.ts';
 
-/** A mapping with its value decoded from value_json and its groups, sorted. */
+/**
+ * A mapping with its value decoded from value_json and its ordinary groups, sorted.
+ * mapping_groups also links mappings to the system groups of access grants
+ * (requests/grants.ts); those links are the grants' business, so they are neither
+ * shown in group_ids nor touched when an admin replaces group_ids.
+ */
 export interface Mapping {
   id: string;
   app_id: string;
@@ -19,9 +24,11 @@ export function createMappingsRepo(db: Executor) {
     if (rows.length === 0) return [];
     const links = await db
       .selectFrom('mapping_groups')
-      .select(['mapping_id', 'group_id'])
-      .where('mapping_id', 'in', rows.map((r) => r.id))
-      .orderBy('group_id')
+      .innerJoin('groups', 'groups.id', 'mapping_groups.group_id')
+      .select(['mapping_groups.mapping_id', 'mapping_groups.group_id'])
+      .where('mapping_groups.mapping_id', 'in', rows.map((r) => r.id))
+      .where('groups.is_system', '=', 0)
+      .orderBy('mapping_groups.group_id')
       .execute();
     return rows.map(({ value_json, ...row }) => ({
       ...row,
@@ -30,8 +37,13 @@ export function createMappingsRepo(db: Executor) {
     }));
   }
 
+  /** Replaces the ordinary groups only: links to grant groups belong to live access grants. */
   async function setGroups(mappingId: string, groupIds: string[]): Promise<void> {
-    await db.deleteFrom('mapping_groups').where('mapping_id', '=', mappingId).execute();
+    await db
+      .deleteFrom('mapping_groups')
+      .where('mapping_id', '=', mappingId)
+      .where('group_id', 'in', db.selectFrom('groups').select('id').where('is_system', '=', 0))
+      .execute();
     if (groupIds.length) await db.insertInto('mapping_groups').values(groupIds.map((group_id) => ({ mapping_id: mappingId, group_id }))).execute();
   }
 
