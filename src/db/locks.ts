@@ -20,3 +20,12 @@ export function isForeignKeyViolation(error: unknown): boolean {
   const e = error as { code?: string } | null;
   return e?.code === '23503' || e?.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
+
+/**
+ * Claims the selected rows for this transaction's work. On PostgreSQL rows another
+ * transaction holds are skipped (FOR UPDATE SKIP LOCKED), so several workers, or a worker
+ * and a person revoking, never wait on each other; SQLite already serializes writers.
+ */
+export function claimRows<QB extends { forUpdate(): { skipLocked(): QB } }>(query: QB, dialect: DialectName): QB {
+  return dialect === 'postgres' ? query.forUpdate().skipLocked() : query;
+}

@@ -13,6 +13,10 @@ const TOUCH_EVERY_MS = 60_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Reachable without signing in. Every other /api route needs a caller. */
+    public?: boolean;
+  }
   interface FastifyRequest {
     actor: Actor | null;
     /** False when a cookie-authenticated unsafe request lacks the session's CSRF token. */
@@ -57,6 +61,12 @@ export function registerAuth(app: FastifyInstance, deps: { db: Db; clock: Clock;
       const header = request.headers[CSRF_HEADER];
       request.csrfOk = typeof header === 'string' && constantTimeEqual(header, session.csrf_token);
     }
+  });
+
+  // Secure by default, and before input validation: an anonymous caller learns nothing
+  // about a route's input rules, only that it must sign in.
+  app.addHook('preValidation', async (request) => {
+    if (request.url.startsWith('/api/') && !request.routeOptions.config.public && !request.actor) throw unauthenticated();
   });
 }
 

@@ -24,7 +24,8 @@ interface Problem {
 }
 
 function problem(status: number, code: string, detail: string, extra: Record<string, unknown> = {}): Problem {
-  return { type: 'about:blank', title: TITLES[status] ?? 'Error', status, code, detail, ...extra };
+  // Extra members never override the standard ones.
+  return { ...extra, type: 'about:blank', title: TITLES[status] ?? 'Error', status, code, detail };
 }
 
 function fieldName(path: readonly PropertyKey[], where: string): string {

@@ -17,6 +17,7 @@ export function authRoutes(app: HttpApp, deps: { auth: AuthService; users: Users
   app.post(
     '/api/v1/session',
     {
+      config: { public: true },
       schema: {
         tags: ['session'],
         summary: 'Sign in with email and password; sets the session cookie',

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
-import type { Executor } from '../../db/database.ts';
+import type { DialectName, Executor } from '../../db/database.ts';
+import { claimRows } from '../../db/locks.ts';
 import type { AccessRequestsTable, RequestStatus } from '../../db/schema.ts';
 
 export type RequestRow = Selectable<AccessRequestsTable>;
@@ -102,16 +103,12 @@ export function createRequestsRepo(db: Executor) {
       return q.execute();
     },
 
-    /** Approved requests whose time is up, oldest expiry first. */
-    findDueForExpiry: (at: number, limit: number) =>
-      db
-        .selectFrom('access_requests')
-        .selectAll()
-        .where('status', '=', 'approved')
-        .where('expires_at', '<=', at)
-        .orderBy('expires_at')
-        .limit(limit)
-        .execute(),
+    /** Approved requests whose time is up, oldest expiry first, claimed for this transaction. */
+    claimDueForExpiry: (dialect: DialectName, at: number, limit: number) =>
+      claimRows(
+        db.selectFrom('access_requests').selectAll().where('status', '=', 'approved').where('expires_at', '<=', at).orderBy('expires_at').limit(limit),
+        dialect,
+      ).execute(),
 
     /** Approved requests made from a template, or granting a mapping: revoked when that goes away. */
     listApprovedByTemplate: (templateId: string) =>

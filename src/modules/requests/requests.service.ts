@@ -44,7 +44,7 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
 
   function nextStatus(request: RequestRow, event: RequestEvent) {
     const next = transition(request.status, event);
-    if (isRefused(next)) throw conflict(next.code, next.detail, { status: request.status });
+    if (isRefused(next)) throw conflict(next.code, next.detail, { request_status: request.status });
     return next;
   }
 
@@ -182,15 +182,16 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
     async expireDueGrants(chunk = 500): Promise<number> {
       let total = 0;
       for (;;) {
-        const due = await createRequestsRepo(db).findDueForExpiry(clock.now(), chunk);
-        if (due.length === 0) return total;
-        const expired = await db.transaction().execute(async (trx) => {
+        // Rows are claimed before any audit append, so this transaction never holds the
+        // audit head while waiting for a request row that a revoker has locked.
+        const { claimed, expired } = await db.transaction().execute(async (trx) => {
+          const due = await createRequestsRepo(trx).claimDueForExpiry(dialect, clock.now(), chunk);
           let n = 0;
           for (const request of due) if (await endGrant(trx, request, { event: 'expire' })) n++;
-          return n;
+          return { claimed: due.length, expired: n };
         });
         total += expired;
-        if (due.length < chunk) return total;
+        if (claimed < chunk) return total;
       }
     },
   };
