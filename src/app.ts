@@ -20,6 +20,7 @@ import { createAuditService } from './modules/audit/audit.service.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { groupsRoutes } from './modules/groups/groups.routes.ts';
+import { templatesRoutes } from './modules/templates/templates.routes.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/bootstrap.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
@@ -94,6 +95,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   groupsRoutes(api, core);
   applicationsRoutes(api, core);
   apiTokensRoutes(api, core);
+  templatesRoutes(api, core);
   auditRoutes(api, { audit: createAuditService(core) });
   const services = createServices(core, config);
   requestsRoutes(api, services);

@@ -1,0 +1,192 @@
+import type { ExpressionBuilder, Selectable } from 'kysely';
+import type { Executor } from '../../db/database.ts';
+import type { AccessRequestTemplatesTable, DB } from '../../db/schema.ts';
+import type { CustomFieldDefinition } from './custom-fields.ts';
+import type { Template } from './templates.types.ts';
+
+export type TemplateRow = Selectable<AccessRequestTemplatesTable>;
+
+const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Live at `at`: no expiry, or an expiry still ahead. The same rule the claims use. */
+const liveAt = (table: 'm' | 'g', at: number) => (eb: ExpressionBuilder<DB & { m: DB['memberships']; g: DB['groups'] }, 'm' | 'g'>) =>
+  eb.or([eb(`${table}.expires_at`, 'is', null), eb(`${table}.expires_at`, '>', at)]);
+
+function toRow(t: Template): TemplateRow {
+  return {
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    enabled: t.enabled ? 1 : 0,
+    app_id: t.app_id,
+    allowed_durations: JSON.stringify(t.allowed_durations),
+    require_justification: t.require_justification ? 1 : 0,
+    auto_approve: t.auto_approve ? 1 : 0,
+    notification_policy: t.notification_policy,
+    notification_count: t.notification_count,
+    escalation_after_mins: t.escalation_after_mins,
+    escalation_group_id: t.escalation_group_id,
+    custom_fields: JSON.stringify(t.custom_fields),
+    trigger_script_id: t.trigger?.script_id ?? null,
+    trigger_failure_mode: t.trigger?.failure_mode ?? 'ignore',
+    trigger_max_retries: t.trigger?.max_retries ?? 0,
+    version: t.version,
+    created_at: t.created_at,
+    updated_at: t.updated_at,
+    deleted_at: t.deleted_at,
+  };
+}
+
+interface Links {
+  approver_group_ids: string[];
+  requester_group_ids: string[];
+  mapping_ids: string[];
+}
+
+function fromRow(row: TemplateRow, links: Links): Template {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    enabled: row.enabled === 1,
+    app_id: row.app_id,
+    ...links,
+    allowed_durations: JSON.parse(row.allowed_durations) as number[],
+    require_justification: row.require_justification === 1,
+    auto_approve: row.auto_approve === 1,
+    notification_policy: row.notification_policy,
+    notification_count: row.notification_count,
+    escalation_after_mins: row.escalation_after_mins,
+    escalation_group_id: row.escalation_group_id,
+    custom_fields: JSON.parse(row.custom_fields) as CustomFieldDefinition[],
+    trigger:
+      row.trigger_script_id === null ? null : { script_id: row.trigger_script_id, failure_mode: row.trigger_failure_mode, max_retries: row.trigger_max_retries },
+    version: row.version,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    deleted_at: row.deleted_at,
+  };
+}
+
+export function createTemplatesRepo(db: Executor) {
+  const live = () => db.selectFrom('access_request_templates').selectAll().where('deleted_at', 'is', null);
+
+  /** Groups and mappings of a whole page in two queries, id lists sorted. */
+  async function withLinks(rows: TemplateRow[]): Promise<Template[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const [groups, mappings] = await Promise.all([
+      db.selectFrom('template_groups').select(['template_id', 'group_id', 'role']).where('template_id', 'in', ids).execute(),
+      db.selectFrom('template_mappings').select(['template_id', 'mapping_id']).where('template_id', 'in', ids).execute(),
+    ]);
+    return rows.map((row) => {
+      const ofRole = (role: 'approver' | 'requester') =>
+        groups
+          .filter((g) => g.template_id === row.id && g.role === role)
+          .map((g) => g.group_id)
+          .sort(byId);
+      const mappingIds = mappings
+        .filter((m) => m.template_id === row.id)
+        .map((m) => m.mapping_id)
+        .sort(byId);
+      return fromRow(row, { approver_group_ids: ofRole('approver'), requester_group_ids: ofRole('requester'), mapping_ids: mappingIds });
+    });
+  }
+
+  async function insertLinks(t: Template): Promise<void> {
+    const groups = [
+      ...t.approver_group_ids.map((group_id) => ({ template_id: t.id, group_id, role: 'approver' as const })),
+      ...t.requester_group_ids.map((group_id) => ({ template_id: t.id, group_id, role: 'requester' as const })),
+    ];
+    if (groups.length) await db.insertInto('template_groups').values(groups).execute();
+    if (t.mapping_ids.length) await db.insertInto('template_mappings').values(t.mapping_ids.map((mapping_id) => ({ template_id: t.id, mapping_id }))).execute();
+  }
+
+  async function deleteLinks(id: string): Promise<void> {
+    await db.deleteFrom('template_groups').where('template_id', '=', id).execute();
+    await db.deleteFrom('template_mappings').where('template_id', '=', id).execute();
+  }
+
+  return {
+    withLinks,
+    findLiveById: async (id: string) => (await withLinks(await live().where('id', '=', id).execute()))[0],
+
+    list: async (opts: { limit: number; cursor?: string; enabled?: boolean; appId?: string }) => {
+      let q = live().orderBy('id').limit(opts.limit + 1);
+      if (opts.cursor) q = q.where('id', '>', opts.cursor);
+      if (opts.enabled !== undefined) q = q.where('enabled', '=', opts.enabled ? 1 : 0);
+      if (opts.appId) q = q.where('app_id', '=', opts.appId);
+      return withLinks(await q.execute());
+    },
+
+    /**
+     * Enabled templates of live applications that the user may request: those without
+     * requester groups, and those naming a group the user is a live member of at `at`.
+     */
+    listRequestable: async (userId: string, at: number, opts: { limit: number; cursor?: string }) => {
+      let q = db
+        .selectFrom('access_request_templates as t')
+        .innerJoin('applications as a', 'a.id', 't.app_id')
+        .selectAll('t')
+        .where('t.deleted_at', 'is', null)
+        .where('t.enabled', '=', 1)
+        .where('a.deleted_at', 'is', null)
+        .where((eb) => {
+          const requesterLinks = () => eb.selectFrom('template_groups as r').select('r.group_id').whereRef('r.template_id', '=', 't.id').where('r.role', '=', 'requester');
+          return eb.or([
+            eb.not(eb.exists(requesterLinks())),
+            eb.exists(
+              requesterLinks()
+                .innerJoin('memberships as m', 'm.group_id', 'r.group_id')
+                .innerJoin('groups as g', 'g.id', 'r.group_id')
+                .where('m.user_id', '=', userId)
+                .where(liveAt('m', at))
+                .where(liveAt('g', at)),
+            ),
+          ]);
+        })
+        .orderBy('t.id')
+        .limit(opts.limit + 1);
+      if (opts.cursor) q = q.where('t.id', '>', opts.cursor);
+      return withLinks(await q.execute());
+    },
+
+    insert: async (t: Template) => {
+      await db.insertInto('access_request_templates').values(toRow(t)).execute();
+      await insertLinks(t);
+    },
+
+    /** Rewrites the row and its links: a PATCH replaces lists whole. */
+    replace: async (t: Template) => {
+      const { id: _id, created_at: _created, ...row } = toRow(t);
+      await db.updateTable('access_request_templates').set(row).where('id', '=', t.id).execute();
+      await deleteLinks(t.id);
+      await insertLinks(t);
+    },
+
+    /**
+     * Soft delete: the row and its group and mapping links stay, because requests made
+     * from the template are still decided and revoked under its policy, and audit
+     * events point at it. Every read here ignores deleted templates.
+     */
+    softDelete: (id: string, at: number) =>
+      db.updateTable('access_request_templates').set({ deleted_at: at, updated_at: at }).where('id', '=', id).where('deleted_at', 'is', null).execute(),
+
+    // Lookups of the rows a template points at, for validation and for display.
+    findLiveApplication: (id: string) => db.selectFrom('applications').select(['id', 'name']).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst(),
+    applicationNames: (ids: string[]) =>
+      ids.length ? db.selectFrom('applications').select(['id', 'name']).where('id', 'in', ids).execute() : Promise.resolve([]),
+    findMappings: (ids: string[]) => (ids.length ? db.selectFrom('mappings').select(['id', 'app_id']).where('id', 'in', ids).execute() : Promise.resolve([])),
+    findGroups: (ids: string[]) => (ids.length ? db.selectFrom('groups').select(['id', 'name', 'is_system']).where('id', 'in', ids).execute() : Promise.resolve([])),
+  };
+}
+export type TemplatesRepo = ReturnType<typeof createTemplatesRepo>;
+
+/**
+ * A live template as the requests engine needs it: lists parsed, flags as booleans,
+ * with approver_group_ids, requester_group_ids and mapping_ids (sorted). Undefined
+ * when there is no such template or it has been deleted.
+ */
+export async function loadTemplateForRequest(executor: Executor, id: string): Promise<Template | undefined> {
+  return createTemplatesRepo(executor).findLiveById(id);
+}

@@ -1,0 +1,75 @@
+import type { Core } from '../../core.ts';
+import { requireActor } from '../../http/auth.ts';
+import { pageOf, pageQuery } from '../../http/pagination.ts';
+import { idParam } from '../../http/schemas.ts';
+import type { HttpApp } from '../../http/types.ts';
+import { createTemplatesService, type TemplateHooks } from './templates.service.ts';
+import { createTemplateIn, listTemplatesQuery, requestableOut, templateOut, toRequestableOut, toTemplateOut, updateTemplateIn } from './templates.types.ts';
+
+const BASE = '/api/v1/access-request-templates';
+
+/** Access-request templates: admin CRUD, and the requestable list for every signed-in user. */
+export function templatesRoutes(app: HttpApp, core: Core, hooks: TemplateHooks = {}): void {
+  const templates = createTemplatesService(core, hooks);
+  const tags = ['access-request templates'];
+
+  app.get(
+    BASE,
+    { schema: { tags, summary: 'List templates (admin)', querystring: listTemplatesQuery, response: { 200: pageOf(templateOut) } } },
+    async (request) => {
+      const page = await templates.list(requireActor(request), request.query);
+      return { items: page.items.map(toTemplateOut), next_cursor: page.next_cursor };
+    },
+  );
+
+  app.get(
+    `${BASE}/requestable`,
+    {
+      schema: {
+        tags,
+        summary: 'Templates you may request now, with what the request form needs (any signed-in user)',
+        querystring: pageQuery,
+        response: { 200: pageOf(requestableOut) },
+      },
+    },
+    async (request) => {
+      const page = await templates.listRequestable(requireActor(request), request.query);
+      return { items: page.items.map((r) => toRequestableOut(r.template, { app: r.app, groups: r.groupNames })), next_cursor: page.next_cursor };
+    },
+  );
+
+  app.post(
+    BASE,
+    { schema: { tags, summary: 'Create a template (admin)', body: createTemplateIn, response: { 201: templateOut } } },
+    async (request, reply) => reply.status(201).send(toTemplateOut(await templates.create(requireActor(request), request.body))),
+  );
+
+  app.get(
+    `${BASE}/:id`,
+    { schema: { tags, summary: 'Read a template (admin)', params: idParam, response: { 200: templateOut } } },
+    async (request) => toTemplateOut(await templates.get(requireActor(request), request.params.id)),
+  );
+
+  app.patch(
+    `${BASE}/:id`,
+    {
+      schema: {
+        tags,
+        summary: 'Change any subset of a template (admin); the result is checked whole and its version bumped',
+        params: idParam,
+        body: updateTemplateIn,
+        response: { 200: templateOut },
+      },
+    },
+    async (request) => toTemplateOut(await templates.update(requireActor(request), request.params.id, request.body)),
+  );
+
+  app.delete(
+    `${BASE}/:id`,
+    { schema: { tags, summary: 'Delete a template (admin); the grants it backs are revoked', params: idParam } },
+    async (request, reply) => {
+      await templates.remove(requireActor(request), request.params.id);
+      return reply.status(204).send();
+    },
+  );
+}

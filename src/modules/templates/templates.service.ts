@@ -1,0 +1,163 @@
+import type { Core } from '../../core.ts';
+import type { Tx } from '../../db/database.ts';
+import { lockRow } from '../../db/locks.ts';
+import { assertThat, badRequest, forbidden, notFound, type FieldError } from '../../http/errors.ts';
+import { toPage, type Page, type PageQuery } from '../../http/pagination.ts';
+import { newId } from '../../security/ids.ts';
+import { canonicalJson } from '../audit/canonical-json.ts';
+import type { Actor } from '../auth/actor.ts';
+import { isReservedGroupName } from '../groups/system-groups.ts';
+import { normalizeCustomFields } from './custom-fields.ts';
+import { crossAttributeErrors } from './template-rules.ts';
+import { createTemplatesRepo, type TemplatesRepo } from './templates.repo.ts';
+import { auditFields, settingsOf, type CreateTemplateIn, type Ref, type Template, type TemplateSettings, type UpdateTemplateIn } from './templates.types.ts';
+
+/**
+ * Where the requests engine plugs in. Runs inside the transaction that deletes a
+ * template, or that disables an enabled one, after the change and its audit event are
+ * written: revoke the live grants the template backs and close its open requests
+ * there, so the template and its grants go together or not at all.
+ */
+export interface TemplateHooks {
+  templateRetired?(trx: Tx, template: Template, reason: 'deleted' | 'disabled', actor: Actor): Promise<void>;
+}
+
+export interface RequestableTemplate {
+  template: Template;
+  app: Ref;
+  groupNames: ReadonlyMap<string, string>;
+}
+
+const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** One canonical form, so equal settings compare equal and lists read the same everywhere. */
+function normalize(s: TemplateSettings): TemplateSettings {
+  return {
+    ...s,
+    mapping_ids: [...s.mapping_ids].sort(byId),
+    allowed_durations: [...s.allowed_durations].sort((a, b) => a - b),
+    approver_group_ids: [...s.approver_group_ids].sort(byId),
+    requester_group_ids: [...s.requester_group_ids].sort(byId),
+    custom_fields: normalizeCustomFields(s.custom_fields),
+    trigger: s.trigger && { ...s.trigger },
+  };
+}
+
+const validationFailed = (errors: FieldError[]) => badRequest('validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
+
+/** The application must be live, each mapping must belong to it, and each group must be an ordinary one. */
+async function referenceErrors(repo: TemplatesRepo, s: TemplateSettings): Promise<FieldError[]> {
+  const errors: FieldError[] = [];
+  const app = await repo.findLiveApplication(s.app_id);
+  if (!app) errors.push({ field: 'app_id', message: 'no live application has this id' });
+
+  const mappings = new Map((await repo.findMappings(s.mapping_ids)).map((m) => [m.id, m.app_id]));
+  s.mapping_ids.forEach((id, i) => {
+    const appId = mappings.get(id);
+    if (appId === undefined) errors.push({ field: `mapping_ids.${i}`, message: `no mapping has the id ${id}` });
+    else if (app && appId !== app.id) errors.push({ field: `mapping_ids.${i}`, message: `mapping ${id} belongs to another application` });
+  });
+
+  const referenced = [...s.approver_group_ids, ...s.requester_group_ids, ...(s.escalation_group_id ? [s.escalation_group_id] : [])];
+  const groups = new Map((await repo.findGroups([...new Set(referenced)])).map((g) => [g.id, g]));
+  const checkGroup = (field: string, id: string) => {
+    const group = groups.get(id);
+    if (!group) errors.push({ field, message: `no group has the id ${id}` });
+    else if (group.is_system === 1 || isReservedGroupName(group.name)) errors.push({ field, message: `group ${id} is a system group and cannot be used by a template` });
+  };
+  s.approver_group_ids.forEach((id, i) => checkGroup(`approver_group_ids.${i}`, id));
+  s.requester_group_ids.forEach((id, i) => checkGroup(`requester_group_ids.${i}`, id));
+  if (s.escalation_group_id) checkGroup('escalation_group_id', s.escalation_group_id);
+  return errors;
+}
+
+/** Every rule, on the whole template: create and PATCH alike. */
+async function assertValid(repo: TemplatesRepo, s: TemplateSettings): Promise<void> {
+  const errors = [...crossAttributeErrors(s), ...(await referenceErrors(repo, s))];
+  assertThat(errors.length === 0, validationFailed(errors));
+}
+
+/** Admin management of access-request templates, and the list a requester picks from. */
+export function createTemplatesService(core: Core, hooks: TemplateHooks = {}) {
+  const { db, dialect, clock, audit } = core;
+  const templates = createTemplatesRepo(db);
+
+  return {
+    list: async (actor: Actor, query: PageQuery & { enabled?: boolean; app_id?: string }): Promise<Page<Template>> => {
+      assertThat(actor.isAdmin, forbidden());
+      return toPage(await templates.list({ limit: query.limit, cursor: query.cursor, enabled: query.enabled, appId: query.app_id }), query.limit);
+    },
+
+    get: async (actor: Actor, id: string): Promise<Template> => {
+      assertThat(actor.isAdmin, forbidden());
+      const template = await templates.findLiveById(id);
+      assertThat(template, notFound('template'));
+      return template;
+    },
+
+    create: async (actor: Actor, input: CreateTemplateIn): Promise<Template> => {
+      assertThat(actor.isAdmin, forbidden());
+      const now = clock.now();
+      const template: Template = { ...normalize(input), id: newId(clock), version: 1, created_at: now, updated_at: now, deleted_at: null };
+      await db.transaction().execute(async (trx) => {
+        const repo = createTemplatesRepo(trx);
+        await assertValid(repo, template);
+        await repo.insert(template);
+        await audit.append(trx, { actor, action: 'template.created', targetType: 'template', targetId: template.id, data: auditFields(template) });
+      });
+      return template;
+    },
+
+    /** Changes any subset; the merged result must pass every rule. A PATCH that changes nothing keeps the version. */
+    update: async (actor: Actor, id: string, input: UpdateTemplateIn): Promise<Template> => {
+      assertThat(actor.isAdmin, forbidden());
+      return db.transaction().execute(async (trx) => {
+        await lockRow(trx, dialect, 'access_request_templates', 'id', id);
+        const repo = createTemplatesRepo(trx);
+        const before = await repo.findLiveById(id);
+        assertThat(before, notFound('template'));
+        const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<TemplateSettings>;
+        const settings = normalize({ ...settingsOf(before), ...given });
+        await assertValid(repo, settings);
+        if (canonicalJson(settings) === canonicalJson(settingsOf(before))) return before;
+
+        const after: Template = { ...before, ...settings, version: before.version + 1, updated_at: clock.now() };
+        await repo.replace(after);
+        await audit.append(trx, { actor, action: 'template.updated', targetType: 'template', targetId: id, data: { before: auditFields(before), after: auditFields(after) } });
+        if (before.enabled && !after.enabled) await hooks.templateRetired?.(trx, after, 'disabled', actor);
+        return after;
+      });
+    },
+
+    /** Soft delete: requests and audit events keep pointing at the row; GET answers 404 from now on. */
+    remove: async (actor: Actor, id: string): Promise<void> => {
+      assertThat(actor.isAdmin, forbidden());
+      await db.transaction().execute(async (trx) => {
+        await lockRow(trx, dialect, 'access_request_templates', 'id', id);
+        const repo = createTemplatesRepo(trx);
+        const template = await repo.findLiveById(id);
+        assertThat(template, notFound('template'));
+        await repo.softDelete(id, clock.now());
+        await audit.append(trx, { actor, action: 'template.deleted', targetType: 'template', targetId: id, data: auditFields(template) });
+        await hooks.templateRetired?.(trx, template, 'deleted', actor);
+      });
+    },
+
+    /** Any signed-in user: the templates they may request now, with the names the form shows. */
+    listRequestable: async (actor: Actor, query: PageQuery): Promise<Page<RequestableTemplate>> => {
+      const page = toPage(await templates.listRequestable(actor.userId, clock.now(), query), query.limit);
+      const groupIds = page.items.flatMap((t) => [...t.approver_group_ids, ...(t.escalation_group_id ? [t.escalation_group_id] : [])]);
+      const [apps, groups] = await Promise.all([
+        templates.applicationNames([...new Set(page.items.map((t) => t.app_id))]),
+        templates.findGroups([...new Set(groupIds)]),
+      ]);
+      const appNames = new Map(apps.map((a) => [a.id, a.name]));
+      const groupNames = new Map(groups.map((g) => [g.id, g.name]));
+      return {
+        items: page.items.map((template) => ({ template, app: { id: template.app_id, name: appNames.get(template.app_id) ?? '' }, groupNames })),
+        next_cursor: page.next_cursor,
+      };
+    },
+  };
+}
+export type TemplatesService = ReturnType<typeof createTemplatesService>;

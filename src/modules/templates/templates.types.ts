@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import { pageQuery } from '../../http/pagination.ts';
+import { description, instant, name, toIso } from '../../http/schemas.ts';
+import { customFieldOut, customFieldsIn, type CustomFieldDefinition } from './custom-fields.ts';
+
+export const NOTIFICATION_POLICIES = ['all', 'first_n', 'random_n', 'round_robin'] as const;
+export const TRIGGER_FAILURE_MODES = ['ignore', 'retry', 'block'] as const;
+export const MAX_DURATION_MINS = 525_600;
+export const MAX_ESCALATION_AFTER_MINS = 10_080;
+const MAX_IDS = 100;
+
+export interface TemplateTrigger {
+  script_id: string;
+  failure_mode: (typeof TRIGGER_FAILURE_MODES)[number];
+  max_retries: number;
+}
+
+/** Everything an admin sets on a template: the API body after defaults, and what the rules check. */
+export interface TemplateSettings {
+  name: string;
+  description: string;
+  enabled: boolean;
+  app_id: string;
+  mapping_ids: string[];
+  allowed_durations: number[];
+  approver_group_ids: string[];
+  requester_group_ids: string[];
+  require_justification: boolean;
+  auto_approve: boolean;
+  notification_policy: (typeof NOTIFICATION_POLICIES)[number];
+  notification_count: number;
+  escalation_after_mins: number | null;
+  escalation_group_id: string | null;
+  custom_fields: CustomFieldDefinition[];
+  trigger: TemplateTrigger | null;
+}
+
+/** A stored template with its links, JSON columns parsed and flags as booleans. */
+export interface Template extends TemplateSettings {
+  id: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+const noRepeats = (values: readonly unknown[]) => new Set(values).size === values.length;
+const idList = (what: string) => z.array(z.uuid()).max(MAX_IDS).refine(noRepeats, `must not list the same ${what} twice`);
+
+const triggerIn = z.strictObject({
+  script_id: z.uuid().describe('the script task to run on every lifecycle event of requests made from this template'),
+  failure_mode: z.enum(TRIGGER_FAILURE_MODES).default('ignore'),
+  max_retries: z.number().int().min(0).max(20).default(3),
+});
+
+/**
+ * Each attribute without a default, so PATCH can tell "left out" from "set". The
+ * rules that span attributes run in template-rules.ts on the whole result.
+ */
+const attributes = {
+  name,
+  description,
+  enabled: z.boolean(),
+  app_id: z.uuid(),
+  mapping_ids: idList('mapping').min(1, 'must list at least one mapping').describe('mappings of the application that an approved request grants'),
+  allowed_durations: z
+    .array(z.number().int().min(1).max(MAX_DURATION_MINS, 'must be at most 525600 minutes (one year)'))
+    .min(1, 'must offer at least one duration')
+    .max(MAX_IDS)
+    .refine(noRepeats, 'must not offer the same duration twice')
+    .describe('the durations, in minutes, a requester may choose from'),
+  approver_group_ids: idList('group').describe('groups whose members may approve; empty means any user except the requester'),
+  requester_group_ids: idList('group').describe('groups whose members may request; empty means every user'),
+  require_justification: z.boolean(),
+  auto_approve: z.boolean().describe('approve at once on submission; needs requester_group_ids'),
+  notification_policy: z.enum(NOTIFICATION_POLICIES),
+  notification_count: z.number().int().min(1).max(100).describe('N for first_n and random_n'),
+  escalation_after_mins: z.number().int().min(1).max(MAX_ESCALATION_AFTER_MINS).nullable().describe('escalate after this many minutes without a decision'),
+  escalation_group_id: z.uuid().nullable(),
+  custom_fields: customFieldsIn,
+  trigger: triggerIn.nullable(),
+};
+
+export const createTemplateIn = z.strictObject({
+  ...attributes,
+  description: attributes.description.default(''),
+  enabled: attributes.enabled.default(true),
+  approver_group_ids: attributes.approver_group_ids.default([]),
+  requester_group_ids: attributes.requester_group_ids.default([]),
+  require_justification: attributes.require_justification.default(true),
+  auto_approve: attributes.auto_approve.default(false),
+  notification_policy: attributes.notification_policy.default('all'),
+  notification_count: attributes.notification_count.default(1),
+  escalation_after_mins: attributes.escalation_after_mins.default(null),
+  escalation_group_id: attributes.escalation_group_id.default(null),
+  custom_fields: attributes.custom_fields.default([]),
+  trigger: attributes.trigger.default(null),
+});
+export type CreateTemplateIn = z.infer<typeof createTemplateIn>;
+
+export const updateTemplateIn = z.strictObject(attributes).partial();
+export type UpdateTemplateIn = z.infer<typeof updateTemplateIn>;
+
+export const listTemplatesQuery = pageQuery.extend({
+  enabled: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  app_id: z.uuid().optional(),
+});
+
+const triggerOut = z.object({ script_id: z.string(), failure_mode: z.enum(TRIGGER_FAILURE_MODES), max_retries: z.number().int() });
+
+export const templateOut = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  description: z.string(),
+  enabled: z.boolean(),
+  app_id: z.uuid(),
+  mapping_ids: z.array(z.uuid()),
+  allowed_durations: z.array(z.number().int()),
+  approver_group_ids: z.array(z.uuid()),
+  requester_group_ids: z.array(z.uuid()),
+  require_justification: z.boolean(),
+  auto_approve: z.boolean(),
+  notification_policy: z.enum(NOTIFICATION_POLICIES),
+  notification_count: z.number().int(),
+  escalation_after_mins: z.number().int().nullable(),
+  escalation_group_id: z.uuid().nullable(),
+  custom_fields: z.array(customFieldOut),
+  trigger: triggerOut.nullable(),
+  version: z.number().int().describe('bumped on every change; a request records the version it was made against'),
+  created_at: instant,
+  updated_at: instant,
+});
+
+const ref = z.object({ id: z.uuid(), name: z.string() });
+export type Ref = z.infer<typeof ref>;
+
+/** What a requester needs to fill in the form, and to know who will decide. */
+export const requestableOut = z.object({
+  id: z.uuid(),
+  version: z.number().int(),
+  name: z.string(),
+  description: z.string(),
+  app: ref,
+  allowed_durations: z.array(z.number().int()),
+  require_justification: z.boolean(),
+  custom_fields: z.array(customFieldOut),
+  auto_approve: z.boolean(),
+  open: z.boolean().describe('true when any user except the requester may approve'),
+  approver_groups: z.array(ref),
+  escalation_after_mins: z.number().int().nullable(),
+  escalation_group: ref.nullable(),
+});
+
+export function toTemplateOut(t: Template): z.infer<typeof templateOut> {
+  const { deleted_at: _deleted, created_at, updated_at, ...rest } = t;
+  return { ...rest, created_at: toIso(created_at), updated_at: toIso(updated_at) };
+}
+
+export function toRequestableOut(t: Template, names: { app: Ref; groups: ReadonlyMap<string, string> }): z.infer<typeof requestableOut> {
+  const group = (id: string): Ref => ({ id, name: names.groups.get(id) ?? '' });
+  return {
+    id: t.id,
+    version: t.version,
+    name: t.name,
+    description: t.description,
+    app: names.app,
+    allowed_durations: t.allowed_durations,
+    require_justification: t.require_justification,
+    custom_fields: t.custom_fields,
+    auto_approve: t.auto_approve,
+    open: t.approver_group_ids.length === 0,
+    approver_groups: t.approver_group_ids.map(group),
+    escalation_after_mins: t.escalation_after_mins,
+    escalation_group: t.escalation_group_id === null ? null : group(t.escalation_group_id),
+  };
+}
+
+/** What an admin set on a template, without id, version and timestamps. */
+export function settingsOf(t: Template): TemplateSettings {
+  const { id: _id, version: _version, created_at: _c, updated_at: _u, deleted_at: _d, ...settings } = t;
+  return settings;
+}
+
+/** The audited view of a template: its settings and version. */
+export function auditFields(t: Template): Record<string, unknown> {
+  return { ...settingsOf(t), version: t.version };
+}
