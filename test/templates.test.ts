@@ -407,6 +407,14 @@ describeEachDialect('access-request templates API', (server) => {
     expect(await loadTemplateForRequest(core.db, b.id)).toMatchObject({ id: b.id, version: 1, mapping_ids: [target.mappingId] });
   });
 
+  it('documents its endpoints in the OpenAPI document', async () => {
+    const res = await new ApiClient(server().url).get('/api/v1/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = typeof res.body === 'string' ? JSON.parse(res.body) : res.body;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([BASE, `${BASE}/requestable`, `${BASE}/{id}`]));
+    expect(doc.paths[BASE].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['enabled', 'app_id', 'cursor', 'limit']));
+  });
+
   it('loads a live template for the requests engine, with its links parsed', async () => {
     const [approvers, requesters] = [await fx.group(), await fx.group()];
     const t = await fx.createTemplate(target, {
