@@ -1,8 +1,14 @@
-import type { FastifyInstance } from 'fastify';
+import { createHmac } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Core } from '../core.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
 import type { Encrypter } from '../security/encryption.ts';
+import { interactionRoutes } from './interactions.ts';
+import { loadOidcSecrets } from './keys.ts';
+import { rememberActor } from './portal-session.ts';
+import { createProvider, OIDC_PREFIX } from './provider.ts';
 
 export interface OidcDeps {
   core: Core;
@@ -11,5 +17,33 @@ export interface OidcDeps {
   encrypter: Encrypter;
 }
 
-/** Mounts the OpenID Provider at /oidc: placeholder until the module lands. */
-export async function mountOidc(_app: FastifyInstance, _deps: OidcDeps): Promise<void> {}
+/**
+ * Mounts the OpenID Provider at /oidc. oidc-provider is a Koa application; Fastify
+ * hands it the untouched request (its own body parsers read the stream) and steps
+ * aside with reply.hijack(). Our login and consent pages are ordinary Fastify routes
+ * under /oidc/interaction/, which win over the catch-all.
+ */
+export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<void> {
+  const secrets = await loadOidcSecrets(deps.core, deps.encrypter);
+  const provider = createProvider({ core: deps.core, config: deps.config, secrets });
+  provider.on('server_error', (_ctx: unknown, error: Error) => app.log.error({ err: error }, 'oidc-provider server error'));
+  const callback = provider.callback();
+
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+      rememberActor(request.raw, request.actor);
+      const raw = request.raw as IncomingMessage & { originalUrl?: string };
+      raw.originalUrl = raw.url;
+      raw.url = (raw.url ?? '').slice(OIDC_PREFIX.length) || '/';
+      reply.hijack();
+      await callback(raw, reply.raw);
+    };
+    scope.all(OIDC_PREFIX, { schema: { hide: true } }, handle);
+    scope.all(`${OIDC_PREFIX}/*`, { schema: { hide: true } }, handle);
+  });
+
+  const csrfKey = createHmac('sha256', secrets.cookieKeys[0]!).update('interim interaction csrf').digest();
+  await app.register(async (scope) => interactionRoutes(scope, { provider, auth: deps.auth, config: deps.config, csrfKey }));
+}

@@ -1,0 +1,41 @@
+import type { Executor } from '../../db/database.ts';
+import { mergeClaims, sourceExpiry, type ClaimSource, type EffectiveClaims } from './claims.ts';
+
+/**
+ * The mappings of one application that reach one user, through groups and memberships
+ * that are live at `at`. One query, every join on an index: mappings by app_id,
+ * mapping_groups by its primary key, groups by id and memberships by (group_id, user_id).
+ * It never walks the groups table.
+ */
+export async function loadClaimSources(db: Executor, userId: string, appId: string, at: number): Promise<ClaimSource[]> {
+  const rows = await db
+    .selectFrom('mappings as m')
+    .innerJoin('mapping_groups as mg', 'mg.mapping_id', 'm.id')
+    .innerJoin('groups as g', 'g.id', 'mg.group_id')
+    .innerJoin('memberships as ms', (join) => join.onRef('ms.group_id', '=', 'mg.group_id').on('ms.user_id', '=', userId))
+    .select(['m.claim', 'm.value_json', 'g.expires_at as group_expires_at', 'ms.expires_at as membership_expires_at'])
+    .where('m.app_id', '=', appId)
+    .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', at)]))
+    .where((eb) => eb.or([eb('ms.expires_at', 'is', null), eb('ms.expires_at', '>', at)]))
+    .execute();
+  const sources: ClaimSource[] = [];
+  for (const row of rows) {
+    let value: unknown;
+    try {
+      value = JSON.parse(row.value_json);
+    } catch {
+      continue; // a malformed row grants nothing rather than failing every token of the app
+    }
+    sources.push({ claim: row.claim, value, expiresAt: sourceExpiry(row.group_expires_at, row.membership_expires_at) });
+  }
+  return sources;
+}
+
+/**
+ * The one decision point for access (DESIGN rule 1): the claims user `userId` has in
+ * application `appId` at instant `at` (epoch ms), and when the earliest temporary value
+ * among them ends.
+ */
+export async function effectiveClaims(db: Executor, userId: string, appId: string, at: number): Promise<EffectiveClaims> {
+  return mergeClaims(await loadClaimSources(db, userId, appId, at));
+}

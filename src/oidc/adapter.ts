@@ -1,0 +1,155 @@
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/database.ts';
+import { clientMetadataOf } from './clients.ts';
+import { prepare } from './prepared.ts';
+
+/**
+ * oidc-provider's storage over the oidc_payloads table, one row per (model, id). The
+ * secondary columns let us find rows without reading JSON: grant_id for revocation,
+ * uid for sessions, user_code for device flow, and account_id so that
+ * revokeUserAccess can end everything a user holds with one delete. Expired rows are
+ * invisible at once (the worker purges them later), by the same Clock as the rest of
+ * Interim.
+ *
+ * The Client model is read from the applications table instead; a soft-deleted
+ * application is no client.
+ */
+export function createAdapterFactory(db: Db, clock: Clock): (model: string) => Adapter {
+  const queries = payloadQueries(db);
+  const clients = clientAdapter(db);
+  return (model) => (model === 'Client' ? clients : new PayloadAdapter(model, queries, clock));
+}
+
+type Queries = ReturnType<typeof payloadQueries>;
+
+function payloadQueries(db: Db) {
+  const table = 'oidc_payloads' as const;
+  return {
+    upsert: prepare<{ model: string; id: string; payload: string; grant_id: string | null; user_code: string | null; uid: string | null; account_id: string | null; expires_at: number | null }, unknown>(db, (p) =>
+      db
+        .insertInto(table)
+        .values({ model: p('model'), id: p('id'), payload: p('payload'), grant_id: p('grant_id'), user_code: p('user_code'), uid: p('uid'), account_id: p('account_id'), expires_at: p('expires_at'), consumed_at: null })
+        .onConflict((oc) =>
+          oc.columns(['model', 'id']).doUpdateSet((eb) => ({
+            payload: eb.ref('excluded.payload'),
+            grant_id: eb.ref('excluded.grant_id'),
+            user_code: eb.ref('excluded.user_code'),
+            uid: eb.ref('excluded.uid'),
+            account_id: eb.ref('excluded.account_id'),
+            expires_at: eb.ref('excluded.expires_at'),
+          })),
+        ),
+    ),
+    find: prepare<{ model: string; id: string }, Row>(db, (p) =>
+      db.selectFrom(table).select(['payload', 'expires_at', 'consumed_at']).where('model', '=', p('model')).where('id', '=', p('id')),
+    ),
+    findByUid: prepare<{ model: string; uid: string }, Row>(db, (p) =>
+      db.selectFrom(table).select(['payload', 'expires_at', 'consumed_at']).where('uid', '=', p('uid')).where('model', '=', p('model')),
+    ),
+    findByUserCode: prepare<{ model: string; user_code: string }, Row>(db, (p) =>
+      db.selectFrom(table).select(['payload', 'expires_at', 'consumed_at']).where('user_code', '=', p('user_code')).where('model', '=', p('model')),
+    ),
+    consume: prepare<{ model: string; id: string; now: number }, unknown>(db, (p) =>
+      db.updateTable(table).set({ consumed_at: p('now') }).where('model', '=', p('model')).where('id', '=', p('id')).where('consumed_at', 'is', null),
+    ),
+    destroy: prepare<{ model: string; id: string }, unknown>(db, (p) => db.deleteFrom(table).where('model', '=', p('model')).where('id', '=', p('id'))),
+    revokeByGrantId: prepare<{ model: string; grant_id: string }, unknown>(db, (p) =>
+      db.deleteFrom(table).where('grant_id', '=', p('grant_id')).where('model', '=', p('model')),
+    ),
+  };
+}
+
+interface Row {
+  payload: string;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+
+class PayloadAdapter implements Adapter {
+  private readonly model: string;
+  private readonly q: Queries;
+  private readonly clock: Clock;
+
+  constructor(model: string, queries: Queries, clock: Clock) {
+    this.model = model;
+    this.q = queries;
+    this.clock = clock;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+    // The row lives exactly as long as the artefact: exp when the model has one.
+    const expiresAt = typeof payload.exp === 'number' ? payload.exp * 1000 : typeof expiresIn === 'number' ? this.clock.now() + expiresIn * 1000 : null;
+    await this.q.upsert({
+      model: this.model,
+      id,
+      payload: JSON.stringify(payload),
+      grant_id: str(payload.grantId),
+      user_code: str(payload.userCode),
+      uid: str(payload.uid),
+      account_id: str(payload.accountId),
+      expires_at: expiresAt,
+    });
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    return this.live((await this.q.find({ model: this.model, id })).rows[0]);
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.live((await this.q.findByUid({ model: this.model, uid })).rows[0]);
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.live((await this.q.findByUserCode({ model: this.model, user_code: userCode })).rows[0]);
+  }
+
+  /**
+   * Marks a code or refresh token used. Conditional on it being unused, so two
+   * concurrent redemptions of one token cannot both succeed: the loser gets
+   * invalid_grant, as if it had come second (DESIGN rule 5).
+   */
+  async consume(id: string): Promise<void> {
+    const result = await this.q.consume({ model: this.model, id, now: this.clock.now() });
+    if (Number(result.numAffectedRows ?? 0n) === 0) throw new errors.InvalidGrant('grant source already used or revoked');
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.q.destroy({ model: this.model, id });
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.q.revokeByGrantId({ model: this.model, grant_id: grantId });
+  }
+
+  private live(row: Row | undefined): AdapterPayload | undefined {
+    if (!row || (row.expires_at !== null && row.expires_at <= this.clock.now())) return undefined;
+    const payload = JSON.parse(row.payload) as AdapterPayload;
+    if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
+    return payload;
+  }
+}
+
+/** Clients are applications; the provider never writes them (registration is off). */
+function clientAdapter(db: Db): Adapter {
+  const find = prepare<{ id: string }, Parameters<typeof clientMetadataOf>[0]>(db, (p) =>
+    db.selectFrom('applications').selectAll().where('id', '=', p('id')).where('deleted_at', 'is', null),
+  );
+  const readOnly = async () => {
+    throw new Error('clients are managed through the applications API');
+  };
+  return {
+    async find(id: string) {
+      const row = (await find({ id })).rows[0];
+      return row ? (clientMetadataOf(row) as AdapterPayload) : undefined;
+    },
+    upsert: readOnly,
+    destroy: readOnly,
+    consume: readOnly,
+    findByUid: async () => undefined,
+    findByUserCode: async () => undefined,
+    revokeByGrantId: async () => undefined,
+  };
+}

@@ -1,0 +1,108 @@
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config.ts';
+import type { Core } from '../core.ts';
+import { SESSION_COOKIE } from '../http/auth.ts';
+import { createClaimsCache, createFindAccount } from './account.ts';
+import { createAdapterFactory } from './adapter.ts';
+import { releaseMappedClaims } from './claims-release.ts';
+import { EXTRA_CLIENT_PROPERTIES, originAllowedForClient, useHashedClientSecrets } from './clients.ts';
+import { SIGNING_ALGS, type OidcSecrets } from './keys.ts';
+import { endPortalSessionOnLogout, portalSessionCheck } from './portal-session.ts';
+import { extraTokenClaims, loadExistingGrant, resourceServerInfo, tokenTtls } from './token-policy.ts';
+import { errorPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './views.ts';
+
+export const OIDC_PREFIX = '/oidc';
+
+export interface ProviderDeps {
+  core: Core;
+  config: Pick<Config, 'baseUrl' | 'trustProxy' | 'tempAccessTokenTtlSecs' | 'session'>;
+  secrets: OidcSecrets;
+}
+
+/** The OpenID Provider at ${baseUrl}/oidc, wired to our database, keys, users and claims. */
+export function createProvider(deps: ProviderDeps): Provider {
+  const { core, config, secrets } = deps;
+  const claimsCache = createClaimsCache(core.db, core.clock);
+  const algs = [...SIGNING_ALGS];
+
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(portalSessionCheck());
+
+  const configuration: Configuration = {
+    adapter: createAdapterFactory(core.db, core.clock),
+    findAccount: createFindAccount(core.db, claimsCache),
+    jwks: { keys: secrets.keys as never[] },
+    cookies: {
+      keys: secrets.cookieKeys,
+      names: { session: 'interim_oidc_session', interaction: 'interim_oidc_interaction', resume: 'interim_oidc_resume' },
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    // Mapped claims are released by claims-release.ts, not through this table.
+    claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
+    // ID tokens carry the claims of the granted scopes too; relying parties expect email there.
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    clientDefaults: { grant_types: ['authorization_code'], response_types: ['code'], id_token_signed_response_alg: 'EdDSA', token_endpoint_auth_method: 'client_secret_basic' },
+    extraClientMetadata: { properties: [...EXTRA_CLIENT_PROPERTIES] },
+    // Secrets are stored hashed, so nothing may be signed or encrypted with them: asymmetric algorithms only.
+    enabledJWA: {
+      idTokenSigningAlgValues: algs,
+      userinfoSigningAlgValues: algs,
+      introspectionSigningAlgValues: algs,
+      authorizationSigningAlgValues: algs,
+      requestObjectSigningAlgValues: algs,
+      clientAuthSigningAlgValues: algs,
+      dPoPSigningAlgValues: ['ES256', 'EdDSA'],
+    },
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    clockTolerance: 5,
+    rotateRefreshToken: true,
+    ttl: tokenTtls({ clock: core.clock, claimsCache, tempAccessTokenTtlSecs: config.tempAccessTokenTtlSecs, sessionTtlSecs: Math.floor(config.session.absoluteMs / 1000) }),
+    extraTokenClaims: extraTokenClaims(claimsCache),
+    loadExistingGrant,
+    interactions: { policy, url: (_ctx, interaction) => `${OIDC_PREFIX}/interaction/${interaction.uid}` },
+    clientBasedCORS: (_ctx, origin, client) => originAllowedForClient(origin, client),
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      userinfo: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A client learns about its own tokens only.
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      revocation: {
+        enabled: true,
+        // RFC 7009: a request about another client's token succeeds and does nothing.
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: (_ctx, resource, client) => resourceServerInfo(resource, client),
+        useGrantedResource: () => false,
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => html(ctx, 200, logoutPage(form, ctx.oidc.client?.clientName)),
+        postLogoutSuccessSource: (ctx) => html(ctx, 200, loggedOutPage(ctx.oidc.client?.clientName)),
+      },
+    },
+    renderError: (ctx, out) => html(ctx, (ctx.status ?? 400) >= 400 ? ctx.status : 400, errorPage(String(out.error), out.error_description ? String(out.error_description) : undefined)),
+  };
+
+  const provider = new Provider(`${config.baseUrl}${OIDC_PREFIX}`, configuration);
+  provider.proxy = config.trustProxy;
+  useHashedClientSecrets(provider.Client);
+  releaseMappedClaims(provider);
+  provider.use(endPortalSessionOnLogout(core.db, SESSION_COOKIE));
+  return provider;
+}
+
+function html(ctx: KoaContextWithOIDC, status: number, body: string): void {
+  ctx.status = status;
+  ctx.set(PAGE_HEADERS);
+  ctx.body = body;
+}

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Server-rendered pages of the sign-in flow. Every piece of user or client text goes
+ * through escapeHtml; the pages need no script at all, and the CSP forbids it.
+ */
+export function escapeHtml(value: unknown): string {
+  return String(value ?? '').replace(/[&<>"'`=]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const STYLE =
+  'body{font-family:system-ui,sans-serif;background:#f4f5f7;color:#1d2330;margin:0}' +
+  'main{max-width:22rem;margin:4rem auto;background:#fff;padding:2rem;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12)}' +
+  'h1{font-size:1.3rem;margin:0 0 1rem}label{display:block;margin:.8rem 0 .3rem;font-size:.9rem}' +
+  'input[type=email],input[type=password]{width:100%;box-sizing:border-box;padding:.55rem;border:1px solid #b8bfcc;border-radius:4px;font-size:1rem}' +
+  'button{margin-top:1.2rem;padding:.6rem 1rem;border:0;border-radius:4px;background:#2456c7;color:#fff;font-size:1rem;cursor:pointer}' +
+  'button.secondary{background:#e3e6ec;color:#1d2330;margin-left:.5rem}.error{background:#fdecec;color:#8a1c1c;padding:.6rem;border-radius:4px}' +
+  'ul{padding-left:1.2rem}.muted{color:#5b6475;font-size:.9rem}';
+
+const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
+
+/** Headers for every page here: no caching, no framing, no scripts, styles only by hash. */
+export const PAGE_HEADERS: Record<string, string> = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'`,
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+};
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)} · Interim</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`;
+}
+
+export function loginPage(v: { action: string; csrf: string; clientName: string; email?: string; error?: string }): string {
+  return page(
+    'Sign in',
+    `<h1>Sign in</h1><p class="muted">to continue to <strong>${escapeHtml(v.clientName)}</strong></p>` +
+      (v.error ? `<p class="error" role="alert">${escapeHtml(v.error)}</p>` : '') +
+      `<form method="post" action="${escapeHtml(v.action)}" autocomplete="on">` +
+      `<input type="hidden" name="csrf" value="${escapeHtml(v.csrf)}">` +
+      `<label for="email">Email</label><input id="email" type="email" name="email" required maxlength="320" autocomplete="username" value="${escapeHtml(v.email ?? '')}"${v.email ? '' : ' autofocus'}>` +
+      `<label for="password">Password</label><input id="password" type="password" name="password" required maxlength="1024" autocomplete="current-password"${v.email ? ' autofocus' : ''}>` +
+      `<button type="submit">Sign in</button></form>`,
+  );
+}
+
+export function consentPage(v: { action: string; csrf: string; clientName: string; scopes: string[]; resources: string[] }): string {
+  const scopeText: Record<string, string> = {
+    openid: 'Know who you are',
+    profile: 'See your name',
+    email: 'See your email address',
+    offline_access: 'Stay signed in while you are away',
+  };
+  const items = [...v.scopes.map((s) => scopeText[s] ?? s), ...v.resources.map((r) => `Call ${r} on your behalf`)];
+  return page(
+    'Allow access',
+    `<h1>Allow access?</h1><p><strong>${escapeHtml(v.clientName)}</strong> asks to:</p>` +
+      `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>` +
+      `<form method="post" action="${escapeHtml(v.action)}"><input type="hidden" name="csrf" value="${escapeHtml(v.csrf)}">` +
+      `<button type="submit" name="decision" value="approve">Allow</button>` +
+      `<button type="submit" name="decision" value="deny" class="secondary">Deny</button></form>`,
+  );
+}
+
+export function messagePage(title: string, text: string, link?: { href: string; label: string }): string {
+  return page(
+    title,
+    `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(text)}</p>` + (link ? `<p><a href="${escapeHtml(link.href)}">${escapeHtml(link.label)}</a></p>` : ''),
+  );
+}
+
+export function errorPage(error: string, description?: string): string {
+  return page('Sign-in error', `<h1>Something went wrong</h1><p><strong>${escapeHtml(error)}</strong></p>` + (description ? `<p>${escapeHtml(description)}</p>` : ''));
+}
+
+/** `form` is oidc-provider's own logout form (an action URL and its xsrf token); the buttons submit it. */
+export function logoutPage(form: string, clientName?: string): string {
+  return page(
+    'Sign out',
+    `<h1>Sign out?</h1><p>${clientName ? `<strong>${escapeHtml(clientName)}</strong> asks to sign you out. ` : ''}Do you want to sign out of Interim and every application?</p>` +
+      form +
+      `<button type="submit" form="op.logoutForm" name="logout" value="yes" autofocus>Yes, sign out</button>` +
+      `<button type="submit" form="op.logoutForm" class="secondary">No, stay signed in</button>`,
+  );
+}
+
+export function loggedOutPage(clientName?: string): string {
+  return messagePage('Signed out', clientName ? `You have signed out of ${clientName} and Interim.` : 'You have signed out of Interim.');
+}
