@@ -30,6 +30,7 @@ import { createEncrypter } from './security/encryption.ts';
 import { startWorker, type WorkerHandle } from './worker/worker.ts';
 import { createServices, workerTasks, type Services } from './services.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
+import { templateHooks } from './modules/requests/backing.ts';
 
 export interface App {
   http: FastifyInstance;
@@ -82,7 +83,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     },
     transform: jsonSchemaTransform,
   });
-  await http.register(swaggerUi, { routePrefix: '/api/v1/docs' });
+  // The API reference is public, like the OpenAPI document it renders.
+  http.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/api/v1/docs')) route.config = { ...route.config, public: true };
+  });
+  await http.register(swaggerUi, { routePrefix: '/api/v1/docs', uiConfig: { deepLinking: true } });
   registerAuth(http, { db: core.db, clock, sessionIdleMs: config.session.idleMs });
   registerMetrics(http);
 
@@ -95,11 +100,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   groupsRoutes(api, core);
   applicationsRoutes(api, core);
   apiTokensRoutes(api, core);
-  templatesRoutes(api, core);
+  templatesRoutes(api, core, templateHooks(core));
   auditRoutes(api, { audit: createAuditService(core) });
   const services = createServices(core, config);
   requestsRoutes(api, services);
-  api.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => http.swagger());
+  api.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => http.swagger());
   await mountOidc(http, { core, config, auth, encrypter });
 
   const tasks = workerTasks(core, services);

@@ -7,6 +7,7 @@ import { toIso } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
 import { createApplicationsRepo } from '../applications/applications.repo.ts';
 import type { Actor } from '../auth/actor.ts';
+import { assertMappingsUnused, endRequestsBackedBy } from '../requests/backing.ts';
 import { createMappingsRepo, type Mapping } from './mappings.repo.ts';
 import type { CreateMappingIn, ListMappingsQuery, UpdateMappingIn } from './mappings.types.ts';
 
@@ -106,6 +107,8 @@ export function createMappingsService(core: Core) {
         assertThat(await lockLiveApp(trx, seen.app_id), notFound('mapping'));
         const before = await repo.findById(id);
         assertThat(before, notFound('mapping'));
+        await assertMappingsUnused(trx, [id], 'mapping');
+        await endRequestsBackedBy(core, trx, { kind: 'mapping', id }, actor);
         await repo.delete(id);
         await audit.append(trx, { actor, action: 'mapping.deleted', targetType: 'mapping', targetId: id, data: auditFields(before) });
       });

@@ -1,10 +1,14 @@
 import type { Executor } from '../../db/database.ts';
 import type { Actor } from '../auth/actor.ts';
 
-/** Who decides a template's requests: its approver groups (none = open) and, once escalated, its escalation group. */
+/**
+ * Who decides a template's requests: its approver groups (none = open) and, once
+ * escalated, its escalation group. A deleted template decides nothing any more.
+ */
 export interface ApprovalPolicy {
-  approverGroupIds: readonly string[];
-  escalationGroupId: string | null;
+  approver_group_ids: readonly string[];
+  escalation_group_id: string | null;
+  deleted_at: number | null;
 }
 
 export interface RequestParties {
@@ -18,10 +22,10 @@ export interface RequestParties {
  * the request has escalated. Admins get no special right here (DESIGN: who may do what).
  */
 export function mayDecide(policy: ApprovalPolicy, request: RequestParties, userId: string, liveGroupIds: ReadonlySet<string>): boolean {
-  if (request.requester_id === userId) return false;
-  if (policy.approverGroupIds.length === 0) return true;
-  if (policy.approverGroupIds.some((g) => liveGroupIds.has(g))) return true;
-  return request.escalated === 1 && policy.escalationGroupId !== null && liveGroupIds.has(policy.escalationGroupId);
+  if (request.requester_id === userId || policy.deleted_at !== null) return false;
+  if (policy.approver_group_ids.length === 0) return true;
+  if (policy.approver_group_ids.some((g) => liveGroupIds.has(g))) return true;
+  return request.escalated === 1 && policy.escalation_group_id !== null && liveGroupIds.has(policy.escalation_group_id);
 }
 
 /**
@@ -31,7 +35,7 @@ export function mayDecide(policy: ApprovalPolicy, request: RequestParties, userI
  */
 export function mayRevoke(policy: ApprovalPolicy, request: RequestParties, actor: Actor, liveGroupIds: ReadonlySet<string>): boolean {
   if (actor.isAdmin || request.requester_id === actor.userId) return true;
-  return policy.approverGroupIds.some((g) => liveGroupIds.has(g));
+  return policy.deleted_at === null && policy.approver_group_ids.some((g) => liveGroupIds.has(g));
 }
 
 /** May this user see the request at all (and its discussion)? Otherwise it is "not found". */

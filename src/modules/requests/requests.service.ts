@@ -6,14 +6,13 @@ import { newId } from '../../security/ids.ts';
 import type { Actor } from '../auth/actor.ts';
 import { validateFieldAnswers } from '../templates/custom-fields.ts';
 import { liveGroupIdsOf, mayDecide, mayRevoke, mayView } from './eligibility.ts';
-import { createGrant, removeGrant } from './grants.ts';
-import { isRefused, transition, type RequestEvent } from './lifecycle.ts';
-import { loadRequestTemplate, type RequestTemplate } from './request-template.ts';
+import { loadTemplateForRequest } from '../templates/templates.repo.ts';
+import type { Template } from '../templates/templates.types.ts';
 import { recordRequestEvent } from './request-events.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import type { SubmitRequestIn } from './requests.types.ts';
 import { snapshotStillHolds, takeSnapshot, type RequestSnapshot } from './snapshot.ts';
-import { revokeOidcAccess } from '../auth/revocation.ts';
+import { applyTransition, cancelPending, endAccess, grantAccess, lostRace, nextStatus } from './transitions.ts';
 
 export interface RequestSettings {
   /** Submissions allowed per user per minute. */
@@ -35,28 +34,11 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
   }
 
   /** Refuses with 404 when the actor may not even see the request, else 403. */
-  async function authorize(trx: Tx, actor: Actor, request: RequestRow, template: RequestTemplate, allowed: (groups: Set<string>) => boolean, what: string) {
+  async function authorize(trx: Tx, actor: Actor, request: RequestRow, template: Template, allowed: (groups: Set<string>) => boolean, what: string) {
     const groups = await liveGroupIdsOf(trx, actor.userId, clock.now());
     if (allowed(groups)) return;
     assertThat(mayView(template, request, actor, groups), notFound('access request'));
     throw forbidden(`you may not ${what} this request`);
-  }
-
-  function nextStatus(request: RequestRow, event: RequestEvent) {
-    const next = transition(request.status, event);
-    if (isRefused(next)) throw conflict(next.code, next.detail, { request_status: request.status });
-    return next;
-  }
-
-  /** Applies a transition with a conditional update; false when a concurrent writer got there first. */
-  async function tryTransition(trx: Tx, request: RequestRow, patch: Partial<RequestRow> & { status: RequestRow['status'] }): Promise<boolean> {
-    return createRequestsRepo(trx).transition(request.id, request.status, { ...patch, updated_at: clock.now() });
-  }
-
-  async function applyTransition(trx: Tx, request: RequestRow, patch: Partial<RequestRow> & { status: RequestRow['status'] }) {
-    if (!(await tryTransition(trx, request, patch))) {
-      throw conflict('request_changed', 'the request was changed by someone else at the same moment; reload it');
-    }
   }
 
   return {
@@ -65,19 +47,19 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
       const recent = await createRequestsRepo(db).countSubmittedSince(actor.userId, now - MINUTE);
       if (recent >= settings.submissionsPerMinute) throw tooManyRequests(60);
 
-      const template = await loadRequestTemplate(db, input.template_id);
+      const template = await loadTemplateForRequest(db, input.template_id);
       assertThat(template, notFound('template'));
-      if (template.requesterGroupIds.length > 0) {
+      if (template.requester_group_ids.length > 0) {
         const groups = await liveGroupIdsOf(db, actor.userId, now);
-        assertThat(template.requesterGroupIds.some((g) => groups.has(g)), notFound('template'));
+        assertThat(template.requester_group_ids.some((g) => groups.has(g)), notFound('template'));
       }
       assertThat(template.enabled, conflict('template_disabled', 'this template is disabled'));
       assertThat(
-        template.allowedDurations.includes(input.duration_mins),
-        invalidField('duration_mins', `must be one of ${template.allowedDurations.join(', ')} (minutes)`),
+        template.allowed_durations.includes(input.duration_mins),
+        invalidField('duration_mins', `must be one of ${template.allowed_durations.join(', ')} (minutes)`),
       );
-      assertThat(!template.requireJustification || input.justification.length > 0, invalidField('justification', 'is required by this template'));
-      const fieldErrors = validateFieldAnswers(template.customFields, input.fields, { path: 'fields' });
+      assertThat(!template.require_justification || input.justification.length > 0, invalidField('justification', 'is required by this template'));
+      const fieldErrors = validateFieldAnswers(template.custom_fields, input.fields, { path: 'fields' });
       if (fieldErrors.length) throw badRequest('validation_failed', fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; '), fieldErrors);
       const snapshot = await takeSnapshot(db, template);
       assertThat(snapshot, conflict('template_unavailable', "this template's application no longer exists"));
@@ -118,7 +100,7 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
             actor,
             data: { template_id: template.id, duration_mins: row.duration_mins, justification: row.justification, fields: input.fields },
           });
-          if (template.autoApprove) Object.assign(row, await grant(trx, row, snapshot, { actor: 'system', auto: true, comment: null }));
+          if (template.auto_approve) Object.assign(row, await grantAccess(core, trx, row, { actor: 'system', auto: true, comment: null }));
         });
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
@@ -133,10 +115,9 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
         const { request, template } = await lockForDecision(trx, id);
         await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'approve');
         nextStatus(request, 'approve');
-        const snapshot = JSON.parse(request.snapshot) as RequestSnapshot;
-        const holds = await snapshotStillHolds(trx, snapshot);
+        const holds = await snapshotStillHolds(trx, JSON.parse(request.snapshot) as RequestSnapshot);
         assertThat(holds, conflict('request_stale', "the template's mappings changed after this request was made; deny it and ask for a new one"));
-        return { ...request, ...(await grant(trx, request, snapshot, { actor, auto: false, comment: comment ?? null })) };
+        return { ...request, ...(await grantAccess(core, trx, request, { actor, auto: false, comment: comment ?? null })) };
       });
     },
 
@@ -146,7 +127,7 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
         await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'deny');
         const now = clock.now();
         const patch = { status: nextStatus(request, 'deny'), decided_by: actor.userId, decided_at: now, decision_comment: comment ?? null, ended_at: now, end_reason: 'manual' as const, ended_by: actor.userId };
-        await applyTransition(trx, request, patch);
+        await applyTransition(core, trx, request, patch);
         await recordRequestEvent(core, trx, { type: 'denied', requestId: id, actor, data: { comment: comment ?? null } });
         return { ...request, ...patch };
       });
@@ -156,10 +137,8 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
       return db.transaction().execute(async (trx) => {
         const { request, template } = await lockForDecision(trx, id);
         await authorize(trx, actor, request, template, () => request.requester_id === actor.userId, 'cancel');
-        const now = clock.now();
-        const patch = { status: nextStatus(request, 'cancel'), ended_at: now, end_reason: 'manual' as const, ended_by: actor.userId };
-        await applyTransition(trx, request, patch);
-        await recordRequestEvent(core, trx, { type: 'cancelled', requestId: id, actor });
+        const patch = await cancelPending(core, trx, request, actor, null);
+        if (!patch) throw lostRace();
         return { ...request, ...patch };
       });
     },
@@ -168,8 +147,8 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
       return db.transaction().execute(async (trx) => {
         const { request, template } = await lockForDecision(trx, id);
         await authorize(trx, actor, request, template, (g) => mayRevoke(template, request, actor, g), 'revoke');
-        const patch = await endGrant(trx, request, { event: 'revoke', actor, reason });
-        if (!patch) throw conflict('request_changed', 'the request was changed by someone else at the same moment; reload it');
+        const patch = await endAccess(core, trx, request, { event: 'revoke', actor, reason });
+        if (!patch) throw lostRace();
         return { ...request, ...patch };
       });
     },
@@ -187,7 +166,7 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
         const { claimed, expired } = await db.transaction().execute(async (trx) => {
           const due = await createRequestsRepo(trx).claimDueForExpiry(dialect, clock.now(), chunk);
           let n = 0;
-          for (const request of due) if (await endGrant(trx, request, { event: 'expire' })) n++;
+          for (const request of due) if (await endAccess(core, trx, request, { event: 'expire' })) n++;
           return { claimed: due.length, expired: n };
         });
         total += expired;
@@ -196,65 +175,12 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
     },
   };
 
-  /** Approval in one transaction: the grant group, its member and mappings, the status, the event. */
-  async function grant(trx: Tx, request: RequestRow, snapshot: RequestSnapshot, by: { actor: Actor | 'system'; auto: boolean; comment: string | null }) {
-    const now = clock.now();
-    const expiresAt = now + request.duration_mins * MINUTE;
-    const groupId = await createGrant(trx, clock, {
-      requestId: request.id,
-      requesterId: request.requester_id,
-      mappingIds: snapshot.mappings.map((m) => m.mapping_id),
-      expiresAt,
-    });
-    const patch = {
-      status: nextStatus(request, 'approve'),
-      decided_by: by.actor === 'system' ? null : by.actor.userId,
-      decided_at: now,
-      decision_comment: by.comment,
-      approved_at: now,
-      expires_at: expiresAt,
-      grant_group_id: groupId,
-    };
-    await applyTransition(trx, request, patch);
-    await recordRequestEvent(core, trx, {
-      type: 'approved',
-      requestId: request.id,
-      actor: by.actor,
-      data: { auto: by.auto, comment: by.comment, expires_at: new Date(expiresAt).toISOString(), grants: snapshot.mappings },
-    });
-    return patch;
-  }
-
-  /** Ends an approved grant: manual revocation now, or automatic expiry from the worker. */
-  async function endGrant(trx: Tx, request: RequestRow, how: { event: 'revoke'; actor: Actor; reason: string } | { event: 'expire' }) {
-    const now = clock.now();
-    const manual = how.event === 'revoke';
-    const patch = {
-      status: nextStatus(request, how.event),
-      ended_at: now,
-      end_reason: manual ? ('manual' as const) : ('automatic' as const),
-      ended_by: manual ? how.actor.userId : null,
-      revoke_reason: manual ? how.reason : null,
-    };
-    if (!(await tryTransition(trx, request, patch))) return null;
-    await removeGrant(trx, request.grant_group_id);
-    // Revocation also ends the requester's OIDC grants and tokens; expiry needs no such
-    // step because every token carrying the grant was capped at its expiry.
-    if (manual) await revokeOidcAccess(trx, request.requester_id);
-    await recordRequestEvent(core, trx, {
-      type: manual ? 'revoked' : 'expired',
-      requestId: request.id,
-      actor: manual ? how.actor : 'system',
-      data: { end_reason: patch.end_reason, reason: patch.revoke_reason },
-    });
-    return patch;
-  }
 }
 export type RequestsService = ReturnType<typeof createRequestsService>;
 
 /** Decisions on a request made from a since-deleted template still need its policy. */
-async function loadRequestTemplateIncludingDeleted(trx: Tx, id: string): Promise<RequestTemplate> {
-  const template = await loadRequestTemplate(trx, id, { includeDeleted: true });
+async function loadRequestTemplateIncludingDeleted(trx: Tx, id: string): Promise<Template> {
+  const template = await loadTemplateForRequest(trx, id, { includeDeleted: true });
   if (!template) throw new AppError(500, 'internal_error', 'request without template');
   return template;
 }

@@ -3,7 +3,7 @@ import type { Executor } from '../../db/database.ts';
 import { assertThat, forbidden, notFound } from '../../http/errors.ts';
 import type { Actor } from '../auth/actor.ts';
 import { liveGroupIdsOf, mayDecide, mayRevoke, mayView } from './eligibility.ts';
-import { loadRequestTemplate } from './request-template.ts';
+import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import { createRequestsRepo, type ListPage, type RequestRow } from './requests.repo.ts';
 import type { RequestOut } from './requests.types.ts';
 import type { RequestSnapshot } from './snapshot.ts';
@@ -78,7 +78,7 @@ export function createRequestViews(core: Core) {
   async function loadVisible(actor: Actor, id: string) {
     const request = await repo.findById(id);
     assertThat(request, notFound('access request'));
-    const template = await loadRequestTemplate(db, request.template_id, { includeDeleted: true });
+    const template = await loadTemplateForRequest(db, request.template_id, { includeDeleted: true });
     assertThat(template, notFound('access request'));
     const groups = await liveGroupIdsOf(db, actor.userId, clock.now());
     assertThat(mayView(template, request, actor, groups), notFound('access request'));

@@ -9,10 +9,10 @@ export interface RequestSnapshot {
   mappings: { mapping_id: string; claim: string; value: ClaimValue }[];
 }
 
-export async function takeSnapshot(db: Executor, template: { name: string; appId: string; mappingIds: readonly string[] }): Promise<RequestSnapshot | undefined> {
-  const app = await db.selectFrom('applications').select(['id', 'name']).where('id', '=', template.appId).where('deleted_at', 'is', null).executeTakeFirst();
+export async function takeSnapshot(db: Executor, template: { name: string; app_id: string; mapping_ids: readonly string[] }): Promise<RequestSnapshot | undefined> {
+  const app = await db.selectFrom('applications').select(['id', 'name']).where('id', '=', template.app_id).where('deleted_at', 'is', null).executeTakeFirst();
   if (!app) return undefined;
-  const mappings = await currentMappings(db, template.mappingIds);
+  const mappings = await currentMappings(db, template.mapping_ids);
   return { app, template_name: template.name, mappings };
 }
 

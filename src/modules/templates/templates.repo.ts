@@ -110,6 +110,9 @@ export function createTemplatesRepo(db: Executor) {
   return {
     withLinks,
     findLiveById: async (id: string) => (await withLinks(await live().where('id', '=', id).execute()))[0],
+    /** Deleted ones too: requests made from a deleted template still name it. */
+    findAnyById: async (id: string) =>
+      (await withLinks(await db.selectFrom('access_request_templates').selectAll().where('id', '=', id).execute()))[0],
 
     list: async (opts: { limit: number; cursor?: string; enabled?: boolean; appId?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
@@ -187,6 +190,7 @@ export type TemplatesRepo = ReturnType<typeof createTemplatesRepo>;
  * with approver_group_ids, requester_group_ids and mapping_ids (sorted). Undefined
  * when there is no such template or it has been deleted.
  */
-export async function loadTemplateForRequest(executor: Executor, id: string): Promise<Template | undefined> {
-  return createTemplatesRepo(executor).findLiveById(id);
+export async function loadTemplateForRequest(executor: Executor, id: string, opts: { includeDeleted?: boolean } = {}): Promise<Template | undefined> {
+  const repo = createTemplatesRepo(executor);
+  return opts.includeDeleted ? repo.findAnyById(id) : repo.findLiveById(id);
 }

@@ -123,8 +123,10 @@ export function createTemplatesService(core: Core, hooks: TemplateHooks = {}) {
 
         const after: Template = { ...before, ...settings, version: before.version + 1, updated_at: clock.now() };
         await repo.replace(after);
-        await audit.append(trx, { actor, action: 'template.updated', targetType: 'template', targetId: id, data: { before: auditFields(before), after: auditFields(after) } });
+        // The hook locks request rows, so it runs before the audit append takes the chain
+        // head: the reverse order could deadlock with a decision on PostgreSQL.
         if (before.enabled && !after.enabled) await hooks.templateRetired?.(trx, after, 'disabled', actor);
+        await audit.append(trx, { actor, action: 'template.updated', targetType: 'template', targetId: id, data: { before: auditFields(before), after: auditFields(after) } });
         return after;
       });
     },
@@ -138,8 +140,8 @@ export function createTemplatesService(core: Core, hooks: TemplateHooks = {}) {
         const template = await repo.findLiveById(id);
         assertThat(template, notFound('template'));
         await repo.softDelete(id, clock.now());
-        await audit.append(trx, { actor, action: 'template.deleted', targetType: 'template', targetId: id, data: auditFields(template) });
         await hooks.templateRetired?.(trx, template, 'deleted', actor);
+        await audit.append(trx, { actor, action: 'template.deleted', targetType: 'template', targetId: id, data: auditFields(template) });
       });
     },
 

@@ -6,6 +6,7 @@ import { newId } from '../../security/ids.ts';
 import { hashPassword, verifyPassword } from '../../security/passwords.ts';
 import type { Actor } from '../auth/actor.ts';
 import { revokeUserAccess } from '../auth/revocation.ts';
+import { endRequestsBackedBy } from '../requests/backing.ts';
 import { createUsersRepo, type UserRow } from './users.repo.ts';
 import type { CreateUserIn, UpdateUserIn } from './users.types.ts';
 
@@ -74,6 +75,9 @@ export function createUsersService(core: Core) {
           if (input.is_admin !== undefined) patch.is_admin = input.is_admin ? 1 : 0;
           if (input.disabled !== undefined) patch.disabled = input.disabled ? 1 : 0;
           if (passwordHash) Object.assign(patch, { password_hash: passwordHash, must_change_password: 0 });
+          // A disabled user's grants are revoked and open requests withdrawn, before the
+          // audit append below takes the chain head (lock order: request rows first).
+          if (input.disabled === true && before.disabled === 0) await endRequestsBackedBy(core, trx, { kind: 'user', id }, actor);
           await repo.update(id, patch);
           // Disabling, demoting and resetting the password each end every session and token.
           if (losesAdmin || input.disabled === true || passwordHash) await revokeUserAccess(trx, id);
@@ -100,6 +104,7 @@ export function createUsersService(core: Core) {
         const user = await repo.findById(id);
         assertThat(user, notFound('user'));
         const now = clock.now();
+        await endRequestsBackedBy(core, trx, { kind: 'user', id }, actor);
         // Soft delete: audit rows keep pointing at the user. Memberships and tokens go.
         await repo.update(id, { deleted_at: now, updated_at: now, disabled: 1 });
         await trx.deleteFrom('memberships').where('user_id', '=', id).execute();

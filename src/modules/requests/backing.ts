@@ -1,0 +1,96 @@
+import type { Core } from '../../core.ts';
+import type { Tx } from '../../db/database.ts';
+import { lockSelected } from '../../db/locks.ts';
+import { conflict } from '../../http/errors.ts';
+import type { AuditActor } from '../auth/actor.ts';
+import type { TemplateHooks } from '../templates/templates.service.ts';
+import { cancelPending, endAccess } from './transitions.ts';
+
+/** Something a request stands on. When it is deleted or disabled, the request cannot stand. */
+export type Backing =
+  | { kind: 'user'; id: string }
+  | { kind: 'application'; id: string }
+  | { kind: 'mapping'; id: string }
+  | { kind: 'template'; id: string };
+
+const REASONS: Record<Backing['kind'], string> = {
+  user: 'the requester was disabled or deleted',
+  application: 'the application was deleted',
+  mapping: 'a mapping the grant gives was deleted',
+  template: 'the template was deleted',
+};
+
+/**
+ * In the caller's transaction: revokes the live grants and cancels the open requests
+ * that stand on the given user, application, mapping or template, each with its own
+ * `revoked`/`cancelled` event, so nothing keeps access — or waits for a decision — on
+ * something that is gone. Returns how many requests it ended.
+ */
+export async function endRequestsBackedBy(core: Core, trx: Tx, backing: Backing, actor: AuditActor): Promise<number> {
+  let query = trx.selectFrom('access_requests as r').selectAll('r').where('r.status', 'in', ['pending', 'approved']);
+  switch (backing.kind) {
+    case 'user':
+      query = query.where('r.requester_id', '=', backing.id);
+      break;
+    case 'template':
+      query = query.where('r.template_id', '=', backing.id);
+      break;
+    case 'application':
+      query = query.where('r.template_id', 'in', trx.selectFrom('access_request_templates').select('id').where('app_id', '=', backing.id));
+      break;
+    case 'mapping':
+      // Approved requests link the mapping to their grant group; pending ones name it in the template.
+      query = query.where((eb) =>
+        eb.or([
+          eb('r.grant_group_id', 'in', trx.selectFrom('mapping_groups').select('group_id').where('mapping_id', '=', backing.id)),
+          eb.and([eb('r.status', '=', 'pending'), eb('r.template_id', 'in', trx.selectFrom('template_mappings').select('template_id').where('mapping_id', '=', backing.id))]),
+        ]),
+      );
+      break;
+  }
+  // Wait for, rather than skip, rows a decision holds: a grant must not slip through.
+  const requests = await lockSelected(query.orderBy('r.id'), core.dialect).execute();
+  let ended = 0;
+  for (const request of requests) {
+    const done =
+      request.status === 'approved'
+        ? await endAccess(core, trx, request, { event: 'revoke', actor, reason: REASONS[backing.kind] })
+        : await cancelPending(core, trx, request, actor, REASONS[backing.kind]);
+    if (done) ended++;
+  }
+  return ended;
+}
+
+/** The live templates that grant any of these mappings: such mappings (and their app) cannot be deleted. */
+export async function assertMappingsUnused(trx: Tx, mappingIds: readonly string[], what: 'mapping' | 'application'): Promise<void> {
+  if (mappingIds.length === 0) return;
+  const templates = await trx
+    .selectFrom('template_mappings as tm')
+    .innerJoin('access_request_templates as t', 't.id', 'tm.template_id')
+    .select(['t.id', 't.name'])
+    .distinct()
+    .where('tm.mapping_id', 'in', [...mappingIds])
+    .where('t.deleted_at', 'is', null)
+    .orderBy('t.name')
+    .execute();
+  if (templates.length) {
+    throw conflict(`${what}_in_use`, `access-request templates grant this ${what}: ${templates.map((t) => t.name).join(', ')}`, { templates });
+  }
+}
+
+/**
+ * Hooks for the templates module. A template that is disabled or deleted ends its
+ * requests; a deleted one also lets go of its groups and mappings, so those can be
+ * deleted later (its ended requests keep their snapshot and audit trail).
+ */
+export function templateHooks(core: Core): TemplateHooks {
+  return {
+    async templateRetired(trx, template, reason, actor) {
+      await endRequestsBackedBy(core, trx, { kind: 'template', id: template.id }, actor);
+      if (reason !== 'deleted') return;
+      await trx.deleteFrom('template_groups').where('template_id', '=', template.id).execute();
+      await trx.deleteFrom('template_mappings').where('template_id', '=', template.id).execute();
+      await trx.updateTable('access_request_templates').set({ escalation_group_id: null }).where('id', '=', template.id).execute();
+    },
+  };
+}

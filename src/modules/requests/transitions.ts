@@ -1,0 +1,106 @@
+import type { Core } from '../../core.ts';
+import type { Tx } from '../../db/database.ts';
+import { conflict } from '../../http/errors.ts';
+import type { AuditActor } from '../auth/actor.ts';
+import { revokeOidcAccess } from '../auth/revocation.ts';
+import { createGrant, removeGrant } from './grants.ts';
+import { isRefused, transition, type RequestEvent } from './lifecycle.ts';
+import { recordRequestEvent } from './request-events.ts';
+import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
+import type { RequestSnapshot } from './snapshot.ts';
+
+/**
+ * The writes behind each lifecycle step, shared by the request service, the worker and
+ * the clean-up that follows deleting what a grant stands on. Each runs inside the
+ * caller's transaction and applies the state machine with a conditional update.
+ */
+type Patch = Partial<RequestRow> & { status: RequestRow['status'] };
+const MINUTE = 60_000;
+
+export function nextStatus(request: RequestRow, event: RequestEvent): RequestRow['status'] {
+  const next = transition(request.status, event);
+  if (isRefused(next)) throw conflict(next.code, next.detail, { request_status: request.status });
+  return next;
+}
+
+/** Applies a patch only if the request is still in the status read; false when a concurrent writer got there first. */
+export function tryTransition(core: Pick<Core, 'clock'>, trx: Tx, request: RequestRow, patch: Patch): Promise<boolean> {
+  return createRequestsRepo(trx).transition(request.id, request.status, { ...patch, updated_at: core.clock.now() });
+}
+
+export const lostRace = () => conflict('request_changed', 'the request was changed by someone else at the same moment; reload it');
+
+export async function applyTransition(core: Pick<Core, 'clock'>, trx: Tx, request: RequestRow, patch: Patch): Promise<void> {
+  if (!(await tryTransition(core, trx, request, patch))) throw lostRace();
+}
+
+/** Approval: the grant group, its member and mappings, the status and the event, in the caller's transaction. */
+export async function grantAccess(core: Core, trx: Tx, request: RequestRow, by: { actor: AuditActor; auto: boolean; comment: string | null }) {
+  const now = core.clock.now();
+  const snapshot = JSON.parse(request.snapshot) as RequestSnapshot;
+  const expiresAt = now + request.duration_mins * MINUTE;
+  const groupId = await createGrant(trx, core.clock, {
+    requestId: request.id,
+    requesterId: request.requester_id,
+    mappingIds: snapshot.mappings.map((m) => m.mapping_id),
+    expiresAt,
+  });
+  const patch = {
+    status: nextStatus(request, 'approve'),
+    decided_by: by.actor === 'system' ? null : by.actor.userId,
+    decided_at: now,
+    decision_comment: by.comment,
+    approved_at: now,
+    expires_at: expiresAt,
+    grant_group_id: groupId,
+  };
+  await applyTransition(core, trx, request, patch);
+  await recordRequestEvent(core, trx, {
+    type: 'approved',
+    requestId: request.id,
+    actor: by.actor,
+    data: { auto: by.auto, comment: by.comment, expires_at: new Date(expiresAt).toISOString(), grants: snapshot.mappings },
+  });
+  return patch;
+}
+
+export type Ending = { event: 'revoke'; actor: AuditActor; reason: string } | { event: 'expire' };
+
+/**
+ * Ends an approved grant: revocation now, or expiry from the worker. Returns null when a
+ * concurrent writer ended it first. Revocation also ends the requester's OIDC grants and
+ * tokens; expiry needs no such step, since every token carrying the grant was capped at it.
+ */
+export async function endAccess(core: Core, trx: Tx, request: RequestRow, how: Ending) {
+  const manual = how.event === 'revoke';
+  const patch = {
+    status: nextStatus(request, how.event),
+    ended_at: core.clock.now(),
+    end_reason: manual ? ('manual' as const) : ('automatic' as const),
+    ended_by: manual && how.actor !== 'system' ? how.actor.userId : null,
+    revoke_reason: manual ? how.reason : null,
+  };
+  if (!(await tryTransition(core, trx, request, patch))) return null;
+  await removeGrant(trx, request.grant_group_id);
+  if (manual) await revokeOidcAccess(trx, request.requester_id);
+  await recordRequestEvent(core, trx, {
+    type: manual ? 'revoked' : 'expired',
+    requestId: request.id,
+    actor: manual ? how.actor : 'system',
+    data: { end_reason: patch.end_reason, reason: patch.revoke_reason },
+  });
+  return patch;
+}
+
+/** Withdraws a pending request; null when it was decided meanwhile. */
+export async function cancelPending(core: Core, trx: Tx, request: RequestRow, actor: AuditActor, reason: string | null) {
+  const patch = {
+    status: nextStatus(request, 'cancel'),
+    ended_at: core.clock.now(),
+    end_reason: 'manual' as const,
+    ended_by: actor === 'system' ? null : actor.userId,
+  };
+  if (!(await tryTransition(core, trx, request, patch))) return null;
+  await recordRequestEvent(core, trx, { type: 'cancelled', requestId: request.id, actor, data: reason ? { reason } : undefined });
+  return patch;
+}
