@@ -29,3 +29,8 @@ export function isForeignKeyViolation(error: unknown): boolean {
 export function claimRows<QB extends { forUpdate(): { skipLocked(): QB } }>(query: QB, dialect: DialectName): QB {
   return dialect === 'postgres' ? query.forUpdate().skipLocked() : query;
 }
+
+/** Locks the selected rows for this transaction, waiting for other holders (PostgreSQL). */
+export function lockSelected<QB extends { forUpdate(): QB }>(query: QB, dialect: DialectName): QB {
+  return dialect === 'postgres' ? query.forUpdate() : query;
+}
