@@ -88,6 +88,8 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
         end_reason: null,
         ended_by: null,
         revoke_reason: null,
+        expiring_notice_at: null,
+        provisioning_error: null,
         created_at: now,
         updated_at: now,
       };
