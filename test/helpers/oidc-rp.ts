@@ -1,7 +1,7 @@
 import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
 import * as client from 'openid-client';
 import { expect } from 'vitest';
-import { Browser, isLoginForm, parseForm, type Stop } from './oidc-browser.ts';
+import { isLoginForm, parseForm, type Browser, type Stop } from './oidc-browser.ts';
 import type { AppFixture } from './oidc-fixtures.ts';
 import type { TestServer } from './server.ts';
 

@@ -7,8 +7,8 @@ import { mergeClaims, sourceExpiry, type ClaimSource, type EffectiveClaims } fro
  * mapping_groups by its primary key, groups by id and memberships by (group_id, user_id).
  * It never walks the groups table.
  */
-export async function loadClaimSources(db: Executor, userId: string, appId: string, at: number): Promise<ClaimSource[]> {
-  const rows = await db
+export function claimSourcesQuery(db: Executor, userId: string, appId: string, at: number) {
+  return db
     .selectFrom('mappings as m')
     .innerJoin('mapping_groups as mg', 'mg.mapping_id', 'm.id')
     .innerJoin('groups as g', 'g.id', 'mg.group_id')
@@ -16,8 +16,11 @@ export async function loadClaimSources(db: Executor, userId: string, appId: stri
     .select(['m.claim', 'm.value_json', 'g.expires_at as group_expires_at', 'ms.expires_at as membership_expires_at'])
     .where('m.app_id', '=', appId)
     .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', at)]))
-    .where((eb) => eb.or([eb('ms.expires_at', 'is', null), eb('ms.expires_at', '>', at)]))
-    .execute();
+    .where((eb) => eb.or([eb('ms.expires_at', 'is', null), eb('ms.expires_at', '>', at)]));
+}
+
+export async function loadClaimSources(db: Executor, userId: string, appId: string, at: number): Promise<ClaimSource[]> {
+  const rows = await claimSourcesQuery(db, userId, appId, at).execute();
   const sources: ClaimSource[] = [];
   for (const row of rows) {
     let value: unknown;
