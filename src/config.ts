@@ -31,6 +31,17 @@ const envSchema = z.object({
   INTERIM_SESSION_IDLE_MINS: z.coerce.number().int().min(1).default(60 * 12),
   INTERIM_SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).default(24 * 7),
   INTERIM_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  INTERIM_EXPIRING_SOON_MINS: z.coerce.number().int().min(1).max(10080).default(15),
+  INTERIM_OUTBOUND_ALLOW_PRIVATE: booleanFlag.default(false),
+  INTERIM_OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
+  INTERIM_SCRIPT_MEMORY_MB: z.coerce.number().int().min(4).max(512).default(32),
+  INTERIM_SCRIPT_TIMEOUT_MS: z.coerce.number().int().min(100).max(300000).default(10000),
+  INTERIM_SCRIPT_WORKERS: z.coerce.number().int().min(1).max(16).default(2),
+  INTERIM_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be smtp://[user:password@]host:port or smtps://…')
+    .optional(),
+  INTERIM_SMTP_FROM: z.string().default('Interim <interim@localhost>'),
   INTERIM_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
   INTERIM_LOGIN_IP_MAX_FAILURES: z.coerce.number().int().min(1).default(100),
   INTERIM_LOGIN_WINDOW_MINS: z.coerce.number().int().min(1).default(15),
@@ -53,6 +64,16 @@ export interface Config {
   session: { idleMs: number; absoluteMs: number };
   /** Access requests one user may submit per minute. */
   requestsPerMinute: number;
+  /** Lead time of the expiring_soon notice. */
+  expiringSoonMs: number;
+  /**
+   * Outbound HTTP (webhooks, Slack, scripts). Only HTTPS to public addresses, unless
+   * allowPrivate, which also permits plain HTTP: for development and tests.
+   */
+  outbound: { allowPrivate: boolean; timeoutMs: number; maxResponseBytes: number };
+  scripts: { memoryMb: number; timeoutMs: number; workers: number };
+  /** Unset: no email is sent (deliveries to email dead-letter with a clear error). */
+  smtp: { url: string | undefined; from: string };
   loginThrottle: { maxFailures: number; ipMaxFailures: number; windowMs: number };
 }
 
@@ -88,6 +109,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tempAccessTokenTtlSecs: e.INTERIM_TEMP_ACCESS_TOKEN_TTL_SECS,
     session: { idleMs: e.INTERIM_SESSION_IDLE_MINS * 60_000, absoluteMs: e.INTERIM_SESSION_ABSOLUTE_HOURS * 3_600_000 },
     requestsPerMinute: e.INTERIM_REQUESTS_PER_MINUTE,
+    expiringSoonMs: e.INTERIM_EXPIRING_SOON_MINS * 60_000,
+    outbound: { allowPrivate: e.INTERIM_OUTBOUND_ALLOW_PRIVATE, timeoutMs: e.INTERIM_OUTBOUND_TIMEOUT_MS, maxResponseBytes: 1024 * 1024 },
+    scripts: { memoryMb: e.INTERIM_SCRIPT_MEMORY_MB, timeoutMs: e.INTERIM_SCRIPT_TIMEOUT_MS, workers: e.INTERIM_SCRIPT_WORKERS },
+    smtp: { url: e.INTERIM_SMTP_URL, from: e.INTERIM_SMTP_FROM },
     loginThrottle: { maxFailures: e.INTERIM_LOGIN_MAX_FAILURES, ipMaxFailures: e.INTERIM_LOGIN_IP_MAX_FAILURES, windowMs: e.INTERIM_LOGIN_WINDOW_MINS * 60_000 },
   };
 }
