@@ -116,6 +116,21 @@ describeEachDialect('OIDC tokens and temporary access', (server) => {
     expect(again.sawLoginForm).toBe(true);
   });
 
+  it('ends single sign-on when the portal session times out, though the provider session lives on', async () => {
+    const s = server();
+    await createUser(s, 'idle@example.test');
+    const app = await createApp(s);
+    const config = await relyingParty(s, app);
+    const browser = new Browser(s.url);
+    await codeFlow(config, browser, app, { email: 'idle@example.test', password: PASSWORD });
+    expect((await codeFlow(config, browser, app, {})).sawLoginForm).toBe(false);
+
+    vi.setSystemTime(Date.now() + s.config.session.idleMs + MIN);
+    expect(browser.cookie('interim_oidc_session')).toBeDefined();
+    const again = await codeFlow(config, browser, app, { email: 'idle@example.test', password: PASSWORD });
+    expect(again.sawLoginForm).toBe(true);
+  });
+
   it('rotates refresh tokens and treats reuse of a spent one as theft', async () => {
     const s = server();
     await createUser(s, 'replay@example.test');

@@ -75,6 +75,26 @@ describeEachDialect('OIDC authorization code flow', (server) => {
     expect(third.sawLoginForm).toBe(false);
   });
 
+  it('sends a user who must change the password to the portal first', async () => {
+    const s = server();
+    const userId = await createUser(s, 'mustchange@example.test');
+    await s.app.core.db.updateTable('users').set({ must_change_password: 1 }).where('id', '=', userId).execute();
+    const app = await createApp(s);
+    const config = await relyingParty(s, app);
+    const browser = new Browser(s.url);
+    const url = client.buildAuthorizationUrl(config, { redirect_uri: app.redirectUri, scope: 'openid', code_challenge: 'z'.repeat(43), code_challenge_method: 'S256' });
+    const login = await browser.navigate(url.href);
+    const form = parseForm(login.html!);
+    const message = await browser.navigate(form.action, { form: { ...form.fields, email: 'mustchange@example.test', password: PASSWORD } });
+    expect(message.status).toBe(403);
+    expect(message.html).toContain('Change your password first');
+    expect(message.leftTo).toBeUndefined();
+    // The portal session exists (to change the password there), and it does not complete the login either.
+    expect(browser.cookie('__Host-interim_session')).toBeDefined();
+    const retry = await browser.navigate(url.href);
+    expect(retry.html).toContain('Change your password first');
+  });
+
   it('asks for consent for a third-party application, and honours a denial', async () => {
     const s = server();
     await createUser(s, 'consent@example.test');
