@@ -5,7 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
-import type { Core } from './core.ts';
+import { createCore, type Core } from './core.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { registerAuth } from './http/auth.ts';
@@ -14,7 +14,6 @@ import { registerProblemHandler } from './http/problem.ts';
 import type { HttpApp } from './http/types.ts';
 import { apiTokensRoutes } from './modules/api-tokens/api-tokens.routes.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
-import { createAuditLog } from './modules/audit/audit.log.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { createAuditService } from './modules/audit/audit.service.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
@@ -56,7 +55,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const clock = options.clock ?? systemClock;
   const database = openDatabase(config.database);
   await migrateToLatest(database.db);
-  const core: Core = { db: database.db, dialect: database.dialect, clock, audit: createAuditLog({ dialect: database.dialect, clock }) };
+  const core = createCore(database, clock, config.baseUrl);
   const encrypter = createEncrypter(config.masterKey);
   const bootstrap = await bootstrapFirstAdmin(core, config.bootstrap);
 

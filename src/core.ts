@@ -1,11 +1,17 @@
 import type { Clock } from './clock.ts';
-import type { Db, DialectName } from './db/database.ts';
-import type { AuditLog } from './modules/audit/audit.log.ts';
+import type { Database, Db, DialectName } from './db/database.ts';
+import { createAuditLog, type AuditLog } from './modules/audit/audit.log.ts';
 
-/** What every service needs: the database, the time and the audit trail. */
+/** What every service needs: the database, the time, the audit trail and the public URL. */
 export interface Core {
   db: Db;
   dialect: DialectName;
   clock: Clock;
   audit: AuditLog;
+  /** The public base URL, for links in notifications and event payloads. */
+  baseUrl: string;
+}
+
+export function createCore(database: Database, clock: Clock, baseUrl: string): Core {
+  return { db: database.db, dialect: database.dialect, clock, audit: createAuditLog({ dialect: database.dialect, clock }), baseUrl };
 }

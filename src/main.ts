@@ -7,11 +7,10 @@ import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { AppError } from './http/errors.ts';
 import { createApiTokensService } from './modules/api-tokens/api-tokens.service.ts';
-import { createAuditLog } from './modules/audit/audit.log.ts';
 import { verifyAuditChain } from './modules/audit/audit.verify.ts';
 import { startWorker } from './worker/worker.ts';
 import { createServices, workerTasks } from './services.ts';
-import type { Core } from './core.ts';
+import { createCore } from './core.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
 
 const program = new Command('interim').description('Interim: an OpenID Connect identity provider with self-service temporary access');
@@ -45,7 +44,7 @@ program
     const config = loadConfig();
     const database = openDatabase(config.database);
     await migrateToLatest(database.db);
-    const core: Core = { db: database.db, dialect: database.dialect, clock: systemClock, audit: createAuditLog({ dialect: database.dialect, clock: systemClock }) };
+    const core = createCore(database, systemClock, config.baseUrl);
     const worker = startWorker(workerTasks(core, createServices(core, config)), { intervalMs: config.workerIntervalMs, log: consoleLog });
     process.stderr.write(`Interim worker running every ${config.workerIntervalMs} ms (${config.database.kind})\n`);
     stopOnSignal(async () => {
@@ -102,7 +101,7 @@ tokenCommand
     const database = openDatabase(config.database);
     try {
       await migrateToLatest(database.db);
-      const core: Core = { db: database.db, dialect: database.dialect, clock: systemClock, audit: createAuditLog({ dialect: database.dialect, clock: systemClock }) };
+      const core = createCore(database, systemClock, config.baseUrl);
       const expiresAt = opts.expiresInDays === undefined ? null : systemClock.now() + opts.expiresInDays * 86_400_000;
       const issued = await createApiTokensService(core).createForEmail(opts.email, { name: opts.name, expiresAt });
       if (!issued.owner.is_admin) process.stderr.write(`note: ${issued.owner.email} is not an admin; the token can do only what that user may do\n`);
