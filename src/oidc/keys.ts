@@ -67,10 +67,14 @@ async function readSecrets(core: Core, encrypter: Encrypter): Promise<OidcSecret
     .orderBy('created_at', 'desc')
     .orderBy('kid')
     .execute();
-  const keys = rows.map((r) => JSON.parse(encrypter.decrypt(r.private_jwk_encrypted)) as PrivateJwk);
   const cookie = await core.db.selectFrom('settings').select('value').where('key', '=', COOKIE_KEYS_SETTING).executeTakeFirst();
-  const cookieKeys = cookie ? (JSON.parse(encrypter.decrypt(cookie.value)) as string[]) : [];
-  return { keys, cookieKeys };
+  try {
+    const keys = rows.map((r) => JSON.parse(encrypter.decrypt(r.private_jwk_encrypted)) as PrivateJwk);
+    const cookieKeys = cookie ? (JSON.parse(encrypter.decrypt(cookie.value)) as string[]) : [];
+    return { keys, cookieKeys };
+  } catch (cause) {
+    throw new Error('cannot decrypt the stored OIDC keys: INTERIM_MASTER_KEY is not the key they were stored with', { cause });
+  }
 }
 
 function isComplete(secrets: OidcSecrets): boolean {
