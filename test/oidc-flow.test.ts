@@ -151,6 +151,10 @@ describeEachDialect('OIDC authorization code flow', (server) => {
     const unknown = await new Browser(s.url).navigate(`/oidc/auth?client_id=nope&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(app.redirectUri)}`);
     expect(unknown.status).toBe(400);
     expect(unknown.html).toContain('invalid_client');
+    // An interaction that does not exist (or another browser's) → the expired page.
+    const stale = await new Browser(s.url).navigate('/oidc/interaction/not-a-real-uid');
+    expect(stale.status).toBe(400);
+    expect(stale.html).toContain('Sign-in expired');
     // Userinfo without a token → 401.
     expect((await fetch(`${s.url}/oidc/me`)).status).toBe(401);
   });

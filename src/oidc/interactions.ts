@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
-import type { InteractionResults } from 'oidc-provider';
+import { errors, type InteractionResults } from 'oidc-provider';
 import type { Config } from '../config.ts';
 import { AppError } from '../http/errors.ts';
 import { setSessionCookie } from '../modules/auth/auth.routes.ts';
@@ -48,8 +48,9 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     try {
       const details = await provider.interactionDetails(request.raw, reply.raw);
       return details.uid === uid ? details : undefined;
-    } catch {
-      return undefined; // no interaction cookie, or the interaction is gone
+    } catch (error) {
+      if (error instanceof errors.SessionNotFound) return undefined; // no interaction cookie, or the interaction is gone
+      throw error;
     }
   }
 
