@@ -58,5 +58,8 @@ function openPostgres(url: string, max: number): Db {
     // int8 columns hold epoch milliseconds, which fit exactly in a JS number.
     types: { getTypeParser: (oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) },
   });
+  // An idle connection the server drops (restart, failover) must not crash the process;
+  // the pool replaces it on the next checkout.
+  pool.on('error', () => {});
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }

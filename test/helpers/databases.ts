@@ -29,8 +29,21 @@ export async function createTestDatabase(dialect: DialectName): Promise<TestData
     drop: async () => {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
+      try {
+        // Without force first: forcing would kill pool connections still closing, which
+        // then report errors nobody listens for.
+        for (let i = 0; ; i++) {
+          try {
+            await c.query(`drop database if exists ${name}`);
+            break;
+          } catch (error) {
+            if (i >= 20) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+      } finally {
+        await c.end();
+      }
     },
   };
 }

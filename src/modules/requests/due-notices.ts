@@ -1,0 +1,87 @@
+import { sql } from 'kysely';
+import type { Core } from '../../core.ts';
+import { claimRows } from '../../db/locks.ts';
+import { recordRequestEvent } from './request-events.ts';
+
+const BATCH = 200;
+
+/**
+ * Escalates pending requests nobody decided within the template's escalation_after_mins.
+ * Exactly once, even with several workers: rows are claimed with SKIP LOCKED and the
+ * flag is set by a conditional update, so only one transaction records `escalated`.
+ */
+export async function escalateOverdueRequests(core: Core): Promise<number> {
+  const now = core.clock.now();
+  return core.db.transaction().execute(async (trx) => {
+    const due = await claimRows(
+      trx
+        .selectFrom('access_requests as r')
+        .innerJoin('access_request_templates as t', 't.id', 'r.template_id')
+        .selectAll('r')
+        .where('r.status', '=', 'pending')
+        .where('r.escalated', '=', 0)
+        .where('t.escalation_group_id', 'is not', null)
+        .where('t.escalation_after_mins', 'is not', null)
+        .where(sql<boolean>`r.created_at + t.escalation_after_mins * 60000 <= ${now}`)
+        .orderBy('r.id')
+        .limit(BATCH),
+      core.dialect,
+    ).execute();
+    let escalated = 0;
+    for (const request of due) {
+      const result = await trx
+        .updateTable('access_requests')
+        .set({ escalated: 1, escalated_at: now, updated_at: now })
+        .where('id', '=', request.id)
+        .where('status', '=', 'pending')
+        .where('escalated', '=', 0)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) continue;
+      await recordRequestEvent(core, trx, { type: 'escalated', requestId: request.id, actor: 'system', data: {} });
+      escalated++;
+    }
+    return escalated;
+  });
+}
+
+/**
+ * Tells requesters their access ends soon, once per grant, `leadMs` before expiry.
+ * Grants no longer than the lead time get no notice: they were short from the start.
+ */
+export async function announceExpiringGrants(core: Core, leadMs: number): Promise<number> {
+  const now = core.clock.now();
+  return core.db.transaction().execute(async (trx) => {
+    const due = await claimRows(
+      trx
+        .selectFrom('access_requests')
+        .selectAll()
+        .where('status', '=', 'approved')
+        .where('expiring_notice_at', 'is', null)
+        .where('expires_at', '<=', now + leadMs)
+        .where('expires_at', '>', now)
+        .where(sql<boolean>`expires_at - approved_at > ${leadMs}`)
+        .orderBy('expires_at')
+        .limit(BATCH),
+      core.dialect,
+    ).execute();
+    let sent = 0;
+    for (const request of due) {
+      const result = await trx
+        .updateTable('access_requests')
+        .set({ expiring_notice_at: now })
+        .where('id', '=', request.id)
+        .where('status', '=', 'approved')
+        .where('expiring_notice_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) continue;
+      await recordRequestEvent(core, trx, {
+        type: 'expiring_soon',
+        requestId: request.id,
+        actor: 'system',
+        data: { expires_at: new Date(request.expires_at!).toISOString(), minutes_left: Math.ceil((request.expires_at! - now) / 60_000) },
+      });
+      sent++;
+    }
+    return sent;
+  });
+}
