@@ -48,7 +48,8 @@ describeEachDialect('effectiveClaims on the database', (server, dialect) => {
     expect(await effectiveClaims(db, 'no-such-user', app.id, T0)).toEqual({ claims: {}, expiresAt: null });
   });
 
-  it.runIf(dialect === 'sqlite')('reads through indexes, never scanning groups or memberships', async () => {
+  // SQLite's plan is stable on small tables; PostgreSQL's planner prefers scans there, so the check is SQLite's own.
+  if (dialect === 'sqlite') it('reads through indexes, never scanning groups or memberships', async () => {
     const db = server().app.core.db;
     const compiled = claimSourcesQuery(db, 'u', 'a', T0).compile();
     const plan = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]));
