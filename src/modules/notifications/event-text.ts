@@ -1,0 +1,171 @@
+import type { EventPayload, PersonRef, RequestEventName } from '../events/event-payload.ts';
+
+/**
+ * The wording of every lifecycle event, per audience, as plain text. Email, Slack and
+ * in-app messages all start from here and escape for their own medium; nothing in
+ * this file is escaped, so it must never be placed into markup as is.
+ */
+export type Audience = 'approver' | 'requester' | 'watcher';
+
+export interface EventText {
+  /** A short, fixed phrase with no user text in it: safe for a Slack header. */
+  headline: string;
+  /** One or two sentences naming who, what and for how long. */
+  summary: string;
+  /** Labelled extras that belong to this event: the decision comment, the revoke reason, the comment. */
+  extras: { label: string; value: string }[];
+  /** True when the reader is asked to approve or deny. */
+  decide: boolean;
+}
+
+/** "Ada Lovelace (ada@example.com)", or the email alone when the name is blank. */
+export const personLabel = (p: Pick<PersonRef, 'name' | 'email'>) => (p.name.trim() ? `${p.name} (${p.email})` : p.email);
+
+const actorLabel = (payload: EventPayload) =>
+  payload.actor.type === 'system' ? 'Interim' : (payload.actor.name?.trim() || payload.actor.email || 'Someone');
+
+/** 90 → "1 hour 30 minutes", 1440 → "1 day", 10080 → "1 week". */
+export function formatDuration(mins: number): string {
+  const units: [number, string][] = [
+    [10_080, 'week'],
+    [1_440, 'day'],
+    [60, 'hour'],
+    [1, 'minute'],
+  ];
+  const parts: string[] = [];
+  let rest = Math.max(0, Math.round(mins));
+  for (const [size, unit] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n} ${unit}${n === 1 ? '' : 's'}`);
+    rest -= n * size;
+  }
+  return parts.length ? parts.slice(0, 2).join(' ') : '0 minutes';
+}
+
+/** An RFC 3339 instant as "2026-05-01 14:00 UTC"; the input unchanged if it doesn't parse. */
+export function formatInstant(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** One line: CR, LF and other control characters become spaces, runs of space collapse. */
+export function singleLine(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this removes
+  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+const fieldValue = (v: string | boolean) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : v);
+
+/** The request's facts as label/value pairs, in reading order; custom fields by key. */
+export function requestFacts(payload: EventPayload): { label: string; value: string }[] {
+  const r = payload.request;
+  const facts = [
+    { label: 'Requester', value: personLabel(r.requester) },
+    { label: 'Application', value: r.app.name },
+    { label: 'Template', value: r.template_name },
+    { label: 'Duration', value: formatDuration(r.duration_mins) },
+    { label: 'Status', value: r.escalated && r.status === 'pending' ? 'pending (escalated)' : r.status },
+  ];
+  if (r.expires_at) facts.push({ label: r.status === 'approved' ? 'Expires' : 'Ended', value: formatInstant(r.expires_at) });
+  return facts;
+}
+
+export function fieldFacts(payload: EventPayload): { label: string; value: string }[] {
+  return Object.entries(payload.request.fields).map(([key, value]) => ({ label: key, value: fieldValue(value) }));
+}
+
+/** What was asked for, as a phrase: "4 hours of access to Prod DB (Production access)". */
+const what = (payload: EventPayload) => `${formatDuration(payload.request.duration_mins)} of access to ${payload.request.app.name} (${payload.request.template_name})`;
+const target = (payload: EventPayload) => `${payload.request.app.name} (${payload.request.template_name})`;
+
+const HEADLINES: Record<RequestEventName, { requester: string; other: string; approver?: string }> = {
+  'access_request.submitted': { approver: 'Access request needs your decision', requester: 'Your access request was submitted', other: 'New access request' },
+  'access_request.escalated': {
+    approver: 'Escalated access request needs your decision',
+    requester: 'Your access request was escalated',
+    other: 'Access request escalated',
+  },
+  'access_request.approved': { requester: 'Your access request was approved', other: 'Access request approved' },
+  'access_request.denied': { requester: 'Your access request was denied', other: 'Access request denied' },
+  'access_request.cancelled': { requester: 'Your access request was withdrawn', other: 'Access request withdrawn' },
+  'access_request.revoked': { requester: 'Your access was revoked', other: 'Access revoked' },
+  'access_request.expired': { requester: 'Your access has expired', other: 'Temporary access expired' },
+  'access_request.expiring_soon': { requester: 'Your access expires soon', other: 'Temporary access expiring soon' },
+  'access_request.comment_added': { requester: 'New comment on your access request', other: 'New comment on an access request' },
+};
+
+export function describeEvent(payload: EventPayload, audience: Audience): EventText {
+  const r = payload.request;
+  const mine = audience === 'requester';
+  const requester = personLabel(r.requester);
+  const actor = actorLabel(payload);
+  const byRequester = payload.actor.id !== null && payload.actor.id === r.requester.id;
+  const heads = HEADLINES[payload.type];
+  const decide = audience === 'approver' && (payload.type === 'access_request.submitted' || payload.type === 'access_request.escalated') && r.status === 'pending';
+  const headline = mine ? heads.requester : audience === 'approver' && heads.approver ? heads.approver : heads.other;
+  const extras: EventText['extras'] = [];
+  const expires = r.expires_at ? formatInstant(r.expires_at) : null;
+
+  let summary: string;
+  switch (payload.type) {
+    case 'access_request.submitted':
+      summary = mine ? `You asked for ${what(payload)}. The approvers have been told.` : `${requester} asks for ${what(payload)}.`;
+      break;
+    case 'access_request.escalated':
+      summary = mine
+        ? `Nobody decided on your request for ${what(payload)} in time, so it has gone to the escalation group as well.`
+        : `Nobody decided in time on ${requester}'s request for ${what(payload)}, so it has been escalated${audience === 'approver' ? ' to you' : ''}.`;
+      break;
+    case 'access_request.approved': {
+      const how = payload.data.auto === true ? 'was approved automatically' : `was approved by ${actor}`;
+      const until = expires ? ` Access lasts until ${expires}.` : '';
+      summary = mine ? `Your request for ${what(payload)} ${how}.${until}` : `${requester}'s request for ${what(payload)} ${how}.${until}`;
+      break;
+    }
+    case 'access_request.denied':
+      summary = mine ? `${actor} denied your request for ${what(payload)}.` : `${actor} denied ${requester}'s request for ${what(payload)}.`;
+      break;
+    case 'access_request.cancelled':
+      summary = mine ? `Your request for ${what(payload)} was withdrawn.` : `${requester} withdrew their request for ${what(payload)}.`;
+      break;
+    case 'access_request.revoked':
+      summary = byRequester
+        ? mine
+          ? `You gave back your access to ${target(payload)}.`
+          : `${requester} gave back their access to ${target(payload)}.`
+        : mine
+          ? `${actor} ended your access to ${target(payload)} early.`
+          : `${actor} ended ${requester}'s access to ${target(payload)} early.`;
+      break;
+    case 'access_request.expired':
+      summary = mine ? `Your temporary access to ${target(payload)} has ended.` : `${requester}'s temporary access to ${target(payload)} has ended.`;
+      break;
+    case 'access_request.expiring_soon':
+      summary = mine
+        ? `Your temporary access to ${target(payload)} ends at ${expires ?? 'its expiry'}. Ask again from the portal if you still need it.`
+        : `${requester}'s temporary access to ${target(payload)} ends at ${expires ?? 'its expiry'}.`;
+      break;
+    case 'access_request.comment_added':
+      summary = mine ? `${actor} commented on your request for ${target(payload)}.` : `${actor} commented on ${requester}'s request for ${target(payload)}.`;
+      break;
+  }
+
+  if (payload.type === 'access_request.comment_added' && typeof payload.data.body === 'string') extras.push({ label: 'Comment', value: payload.data.body });
+  if ((payload.type === 'access_request.denied' || payload.type === 'access_request.approved') && r.decision_comment) {
+    extras.push({ label: 'Comment', value: r.decision_comment });
+  }
+  if (payload.type === 'access_request.revoked' && r.revoke_reason) extras.push({ label: 'Reason', value: r.revoke_reason });
+  return { headline, summary, extras, decide };
+}
+
+/** Cuts to at most max UTF-16 units with an ellipsis, never through a surrogate pair. */
+export function clip(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  if (/[\uD800-\uDBFF]/.test(text.charAt(end - 1))) end--;
+  return `${text.slice(0, end)}…`;
+}
+
+/** Portal page of a request: where to read it and decide. */
+export const requestLink = (baseUrl: string, requestId: string) => `${baseUrl.replace(/\/+$/, '')}/requests/${encodeURIComponent(requestId)}`;

@@ -1,0 +1,54 @@
+import type { Selectable } from 'kysely';
+import type { Executor } from '../../db/database.ts';
+import type { NotificationsTable } from '../../db/schema.ts';
+
+export type NotificationRow = Selectable<NotificationsTable>;
+
+/** In-app notifications. Every query is scoped to one user: nobody reads another's. */
+export function createNotificationsRepo(db: Executor) {
+  const own = (userId: string) => db.selectFrom('notifications').selectAll().where('user_id', '=', userId);
+  return {
+    /** One per (event, user): a redelivered event adds nothing. Returns how many were new. */
+    insertIgnoringDuplicates: async (rows: NotificationRow[]): Promise<number> => {
+      if (rows.length === 0) return 0;
+      const result = await db
+        .insertInto('notifications')
+        .values(rows)
+        .onConflict((oc) => oc.columns(['event_id', 'user_id']).doNothing())
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0);
+    },
+
+    /** Newest first; ids are UUIDv7, so id order is creation order and the cursor is the last id. */
+    listOwn: (userId: string, opts: { limit: number; cursor?: string; unreadOnly: boolean }) => {
+      let q = own(userId).orderBy('id', 'desc').limit(opts.limit + 1);
+      if (opts.cursor) q = q.where('id', '<', opts.cursor);
+      if (opts.unreadOnly) q = q.where('read_at', 'is', null);
+      return q.execute();
+    },
+
+    countUnread: async (userId: string): Promise<number> =>
+      Number(
+        (
+          await db
+            .selectFrom('notifications')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('user_id', '=', userId)
+            .where('read_at', 'is', null)
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
+
+    findOwn: (userId: string, id: string) => own(userId).where('id', '=', id).executeTakeFirst(),
+
+    /** Keeps the first read_at: marking twice changes nothing. */
+    markRead: (userId: string, id: string, at: number) =>
+      db.updateTable('notifications').set({ read_at: at }).where('user_id', '=', userId).where('id', '=', id).where('read_at', 'is', null).execute(),
+
+    markAllRead: async (userId: string, at: number): Promise<number> => {
+      const result = await db.updateTable('notifications').set({ read_at: at }).where('user_id', '=', userId).where('read_at', 'is', null).executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+  };
+}
+export type NotificationsRepo = ReturnType<typeof createNotificationsRepo>;
