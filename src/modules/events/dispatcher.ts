@@ -11,6 +11,8 @@ export interface DeliveryResult {
   ok: boolean;
   responseStatus?: number;
   error?: string;
+  /** Retrying cannot help (e.g. the event action was deleted): dead-letter now. */
+  final?: boolean;
 }
 
 /** Sends one delivery. Throwing counts as a failed attempt with the error's message. */
@@ -100,7 +102,7 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
         .insertInto('delivery_attempts')
         .values({ id: newId(clock), delivery_id: delivery.id, at: now, ok: result.ok ? 1 : 0, duration_ms: result.durationMs, response_status: result.responseStatus ?? null, error })
         .execute();
-      const dead = !result.ok && delivery.attempts >= delivery.max_attempts;
+      const dead = !result.ok && (result.final === true || delivery.attempts >= delivery.max_attempts);
       const status = result.ok ? 'succeeded' : dead ? 'dead' : 'pending';
       // Only the holder of this lease may settle it; a retry by an admin meanwhile wins.
       const settled = await trx
@@ -117,7 +119,7 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
         .where('status', '=', 'running')
         .where('attempts', '=', delivery.attempts)
         .executeTakeFirst();
-      if (dead && Number(settled.numUpdatedRows) === 1) await deps.onDeadLetter(trx, { ...delivery, status: 'dead' }, payload);
+      if (dead && Number(settled.numUpdatedRows) === 1) await deps.onDeadLetter(trx, { ...delivery, status: 'dead', last_error: error }, payload);
     });
   }
 

@@ -4,16 +4,13 @@ import type { DeliveryChannel } from '../../db/schema.ts';
 import { newId } from '../../security/ids.ts';
 import type { RequestRow } from '../requests/requests.repo.ts';
 import type { Template } from '../templates/templates.types.ts';
+import type { ActionTarget } from '../event-actions/event-actions.types.ts';
 import type { EventPayload, RequestEventName } from './event-payload.ts';
 
 export type Audience = 'approver' | 'requester' | 'watcher';
 
 /** The rule an event action carries, as the fan-out needs it. */
-export interface MatchingAction {
-  id: string;
-  kind: 'webhook' | 'slack' | 'email' | 'script';
-  config: { recipients?: 'requester' | 'approvers' | 'addresses'; addresses?: string[] };
-}
+export type MatchingAction = { id: string } & ActionTarget;
 
 /** What the fan-out asks of the notifications and event-actions modules (narrow, injected). */
 export interface FanoutDeps {
@@ -124,7 +121,7 @@ async function emailsOf(trx: Tx, userIds: string[]): Promise<Map<string, string>
   return new Map(rows.map((r) => [r.id, r.email]));
 }
 
-async function actionRecipients(trx: Tx, action: MatchingAction, request: RequestRow): Promise<string[]> {
+async function actionRecipients(trx: Tx, action: MatchingAction & { kind: 'email' }, request: RequestRow): Promise<string[]> {
   const mode = action.config.recipients;
   if (mode === 'addresses') return action.config.addresses ?? [];
   const ids = mode === 'requester' ? [request.requester_id] : (JSON.parse(request.notified_approver_ids) as string[]);
