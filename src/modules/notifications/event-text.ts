@@ -19,10 +19,13 @@ export interface EventText {
 }
 
 /** "Ada Lovelace (ada@example.com)", or the email alone when the name is blank. */
-export const personLabel = (p: Pick<PersonRef, 'name' | 'email'>) => (p.name.trim() ? `${p.name} (${p.email})` : p.email);
+export function personLabel(p: Pick<PersonRef, 'name' | 'email'>): string {
+  const name = singleLine(p.name);
+  return name ? `${name} (${singleLine(p.email)})` : singleLine(p.email);
+}
 
 const actorLabel = (payload: EventPayload) =>
-  payload.actor.type === 'system' ? 'Interim' : (payload.actor.name?.trim() || payload.actor.email || 'Someone');
+  payload.actor.type === 'system' ? 'Interim' : singleLine(payload.actor.name ?? '') || singleLine(payload.actor.email ?? '') || 'Someone';
 
 /** 90 → "1 hour 30 minutes", 1440 → "1 day", 10080 → "1 week". */
 export function formatDuration(mins: number): string {
@@ -62,8 +65,8 @@ export function requestFacts(payload: EventPayload): { label: string; value: str
   const r = payload.request;
   const facts = [
     { label: 'Requester', value: personLabel(r.requester) },
-    { label: 'Application', value: r.app.name },
-    { label: 'Template', value: r.template_name },
+    { label: 'Application', value: singleLine(r.app.name) },
+    { label: 'Template', value: singleLine(r.template_name) },
     { label: 'Duration', value: formatDuration(r.duration_mins) },
     { label: 'Status', value: r.escalated && r.status === 'pending' ? 'pending (escalated)' : r.status },
   ];
@@ -76,8 +79,8 @@ export function fieldFacts(payload: EventPayload): { label: string; value: strin
 }
 
 /** What was asked for, as a phrase: "4 hours of access to Prod DB (Production access)". */
-const what = (payload: EventPayload) => `${formatDuration(payload.request.duration_mins)} of access to ${payload.request.app.name} (${payload.request.template_name})`;
-const target = (payload: EventPayload) => `${payload.request.app.name} (${payload.request.template_name})`;
+const target = (payload: EventPayload) => `${singleLine(payload.request.app.name)} (${singleLine(payload.request.template_name)})`;
+const what = (payload: EventPayload) => `${formatDuration(payload.request.duration_mins)} of access to ${target(payload)}`;
 
 const HEADLINES: Record<RequestEventName, { requester: string; other: string; approver?: string }> = {
   'access_request.submitted': { approver: 'Access request needs your decision', requester: 'Your access request was submitted', other: 'New access request' },
