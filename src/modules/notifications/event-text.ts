@@ -70,7 +70,10 @@ export function requestFacts(payload: EventPayload): { label: string; value: str
     { label: 'Duration', value: formatDuration(r.duration_mins) },
     { label: 'Status', value: r.escalated && r.status === 'pending' ? 'pending (escalated)' : r.status },
   ];
-  if (r.expires_at) facts.push({ label: r.status === 'approved' ? 'Expires' : 'Ended', value: formatInstant(r.expires_at) });
+  if (r.expires_at) {
+    const label = r.status === 'approved' ? 'Expires' : r.status === 'expired' ? 'Expired' : 'Was due to expire';
+    facts.push({ label, value: formatInstant(r.expires_at) });
+  }
   return facts;
 }
 
