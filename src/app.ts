@@ -31,6 +31,7 @@ import { createServices, workerTasks, type Services } from './services.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
 import { notificationsRoutes } from './modules/notifications/notifications.routes.ts';
 import { templateHooks } from './modules/requests/backing.ts';
+import { eventActionsRoutes } from './modules/event-actions/event-actions.routes.ts';
 
 export interface App {
   http: FastifyInstance;
@@ -104,6 +105,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   auditRoutes(api, { audit: createAuditService(core) });
   const services = createServices(core, config);
   requestsRoutes(api, services);
+  eventActionsRoutes(api, { core, encrypter, outbound: config.outbound });
   notificationsRoutes(api, core);
   api.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => http.swagger());
   await mountOidc(http, { core, config, auth, encrypter });

@@ -1,0 +1,106 @@
+import type { Selectable } from 'kysely';
+import type { Executor } from '../../db/database.ts';
+import type { EventActionsTable } from '../../db/schema.ts';
+import type { Encrypter } from '../../security/encryption.ts';
+import type { RequestEventName } from '../events/event-payload.ts';
+import type { ActionKind, ActionTarget, EventAction } from './event-actions.types.ts';
+
+export type EventActionRow = Selectable<EventActionsTable>;
+
+export function fromRow(row: EventActionRow): EventAction {
+  return {
+    id: row.id,
+    name: row.name,
+    enabled: row.enabled === 1,
+    event_types: JSON.parse(row.event_types) as RequestEventName[],
+    template_id: row.template_id,
+    ...({ kind: row.kind, config: JSON.parse(row.config) } as ActionTarget),
+    secret_encrypted: row.secret_encrypted,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    deleted_at: row.deleted_at,
+  };
+}
+
+function toRow(a: EventAction): EventActionRow {
+  return {
+    id: a.id,
+    name: a.name,
+    enabled: a.enabled ? 1 : 0,
+    event_types: JSON.stringify(a.event_types),
+    template_id: a.template_id,
+    kind: a.kind,
+    config: JSON.stringify(a.config),
+    secret_encrypted: a.secret_encrypted,
+    created_at: a.created_at,
+    updated_at: a.updated_at,
+    deleted_at: a.deleted_at,
+  };
+}
+
+/** Event actions. Every read here ignores soft-deleted ones. */
+export function createEventActionsRepo(db: Executor) {
+  const live = () => db.selectFrom('event_actions').selectAll().where('deleted_at', 'is', null);
+  return {
+    findLiveById: async (id: string) => {
+      const row = await live().where('id', '=', id).executeTakeFirst();
+      return row && fromRow(row);
+    },
+
+    list: async (opts: { limit: number; cursor?: string; kind?: ActionKind; template_id?: string; enabled?: boolean }) => {
+      let q = live().orderBy('id').limit(opts.limit + 1);
+      if (opts.cursor) q = q.where('id', '>', opts.cursor);
+      if (opts.kind) q = q.where('kind', '=', opts.kind);
+      if (opts.template_id) q = q.where('template_id', '=', opts.template_id);
+      if (opts.enabled !== undefined) q = q.where('enabled', '=', opts.enabled ? 1 : 0);
+      return (await q.execute()).map(fromRow);
+    },
+
+    insert: (a: EventAction) => db.insertInto('event_actions').values(toRow(a)).execute(),
+
+    replace: (a: EventAction) => {
+      const { id: _id, created_at: _created, ...row } = toRow(a);
+      return db.updateTable('event_actions').set(row).where('id', '=', a.id).execute();
+    },
+
+    softDelete: (id: string, at: number) =>
+      db.updateTable('event_actions').set({ deleted_at: at, updated_at: at }).where('id', '=', id).where('deleted_at', 'is', null).execute(),
+
+    // What an action may point at, for validation.
+    templateIsLive: async (id: string) =>
+      Boolean(await db.selectFrom('access_request_templates').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()),
+    scriptIsLive: async (id: string) => Boolean(await db.selectFrom('scripts').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()),
+  };
+}
+export type EventActionsRepo = ReturnType<typeof createEventActionsRepo>;
+
+/**
+ * For the outbox fan-out: the live, enabled actions that fire on `eventType` for a request
+ * from `templateId` (rules for every template, and rules for that one), oldest first.
+ * Event types are a JSON list; the LIKE only narrows the scan, the exact test is below.
+ */
+export async function findMatchingActions(executor: Executor, eventType: RequestEventName, templateId: string | null): Promise<EventAction[]> {
+  const rows = await executor
+    .selectFrom('event_actions')
+    .selectAll()
+    .where('deleted_at', 'is', null)
+    .where('enabled', '=', 1)
+    .where((eb) => (templateId === null ? eb('template_id', 'is', null) : eb.or([eb('template_id', 'is', null), eb('template_id', '=', templateId)])))
+    .where('event_types', 'like', `%"${eventType}"%`)
+    .orderBy('id')
+    .execute();
+  return rows.map(fromRow).filter((a) => a.event_types.includes(eventType));
+}
+
+/** For the dispatcher: a live action by id (enabled or not), or undefined once it is deleted. */
+export async function findLiveActionById(executor: Executor, id: string): Promise<EventAction | undefined> {
+  return createEventActionsRepo(executor).findLiveById(id);
+}
+
+/**
+ * The action's secret in the clear: a webhook's `whsec_…` signing secret or a Slack
+ * incoming-webhook URL; null for email and script actions. Never log the result.
+ */
+export function decryptActionSecret(encrypter: Pick<Encrypter, 'decrypt'>, action: Pick<EventAction, 'secret_encrypted'>): string | null {
+  return action.secret_encrypted === null ? null : encrypter.decrypt(action.secret_encrypted);
+}
