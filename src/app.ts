@@ -32,6 +32,7 @@ import { requestsRoutes } from './modules/requests/requests.routes.ts';
 import { notificationsRoutes } from './modules/notifications/notifications.routes.ts';
 import { templateHooks } from './modules/requests/backing.ts';
 import { eventActionsRoutes } from './modules/event-actions/event-actions.routes.ts';
+import { deliveriesRoutes } from './modules/deliveries/deliveries.routes.ts';
 
 export interface App {
   http: FastifyInstance;
@@ -106,6 +107,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const services = createServices(core, config);
   requestsRoutes(api, services);
   eventActionsRoutes(api, { core, encrypter, outbound: config.outbound });
+  deliveriesRoutes(api, { core });
   notificationsRoutes(api, core);
   api.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => http.swagger());
   await mountOidc(http, { core, config, auth, encrypter });
