@@ -75,7 +75,7 @@ export const slackConfigIn = z.strictObject({
 
 export const emailConfigIn = z
   .strictObject({
-    recipients: z.enum(EMAIL_RECIPIENTS).describe("'requester', 'approvers' (who may decide the request) or the fixed 'addresses'"),
+    recipients: z.enum(EMAIL_RECIPIENTS).describe("'requester', 'approvers' (those the request notified) or the fixed 'addresses'"),
     addresses: z.array(email).min(1).max(MAX_ADDRESSES).optional().describe("with recipients = 'addresses': 1 to 20 email addresses"),
   })
   .superRefine((c, ctx) => {
