@@ -324,6 +324,15 @@ describeEachDialect('deliveries API', (server) => {
     expect((await admin.get(`/api/v1/event-actions/${UNKNOWN_ID}/deliveries`)).status).toBe(404);
   });
 
+  it('documents its endpoints in the OpenAPI document', async () => {
+    const res = await new ApiClient(server().url).get('/api/v1/openapi.json');
+    const doc = typeof res.body === 'string' ? JSON.parse(res.body) : res.body;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/deliveries', '/api/v1/deliveries/{id}', '/api/v1/deliveries/{id}/retry']));
+    expect(doc.paths['/api/v1/deliveries'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['action_id', 'request_id', 'event_id', 'status', 'channel', 'cursor', 'limit']),
+    );
+  });
+
   it('is for admins only, and needs a caller', async () => {
     const event = await insert.event();
     const id = await insert.delivery(event);

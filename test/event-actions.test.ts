@@ -358,6 +358,16 @@ describeEachDialect('event actions API', (server) => {
     expect((await server().admin.get(`${BASE}/${created.id}`)).body.name).toBe(created.name);
   });
 
+  it('documents its endpoints in the OpenAPI document, each kind of body included', async () => {
+    const res = await new ApiClient(server().url).get('/api/v1/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = typeof res.body === 'string' ? JSON.parse(res.body) : res.body;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining([BASE, `${BASE}/{id}`, `${BASE}/{id}/rotate-secret`, `${BASE}/{id}/deliveries`]));
+    expect(doc.paths[BASE].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['kind', 'template_id', 'enabled', 'cursor', 'limit']));
+    const body = JSON.stringify(doc.paths[BASE].post.requestBody);
+    for (const field of ['url', 'signing_secret', 'webhook_url', 'recipients', 'addresses', 'script_id']) expect(body).toContain(`"${field}"`);
+  });
+
   it('finds the live, enabled actions that match an event and template, for the fan-out', async () => {
     const { db } = server().app.core;
     const scoped = (await fx.createTemplate(await fx.appWithMapping())).id;
