@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -177,6 +178,8 @@ describeEachDialect(
     let receiver: Server;
     let receiverPort: number;
     const received: { method: string; path: string; headers: IncomingHttpHeaders; body: string }[] = [];
+    /** When set, the receiver answers every request with this status. */
+    let forcedStatus: number | undefined;
 
     beforeAll(async () => {
       receiver = createServer((req, res) => {
@@ -184,6 +187,8 @@ describeEachDialect(
         req.on('data', (c: Buffer) => chunks.push(c));
         req.on('end', () => {
           received.push({ method: req.method!, path: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+          if (forcedStatus) return res.writeHead(forcedStatus).end('upstream unavailable');
+          if (req.method === 'DELETE') return res.writeHead(204).end();
           res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ account: 'acct-42' }));
         });
       });
@@ -212,6 +217,38 @@ describeEachDialect(
       expect(messages(result)).toEqual(['created 201 acct-42 [redacted]']);
       expect(received.at(-1)).toMatchObject({ method: 'POST', path: '/users', body: '{"email":"requester@example.com","event":"approved"}' });
       expect(received.at(-1)!.headers.authorization).toBe('Bearer rcv-token-987654');
+    });
+
+    it('the example in docs/scripts.md provisions on approved and removes on revoked', async () => {
+      const doc = readFileSync(new URL('../docs/scripts.md', import.meta.url), 'utf8');
+      const example = /<!-- example: provision-and-remove -->\n```js\n([\s\S]*?)```/.exec(doc)?.[1];
+      expect(example, 'the example block in docs/scripts.md').toBeDefined();
+      const source = example!.replace("'https://api.acme-crm.example/v2'", `'http://127.0.0.1:${receiverPort}/v2'`);
+      expect(source).not.toBe(example);
+      const secret = await server().admin.post('/api/v1/script-secrets', { name: 'ACME_CRM_TOKEN', value: 'acme_live_abcdef' });
+      const created = await server().admin.post('/api/v1/scripts', { name: 'Acme CRM access', source, allowed_hosts: ['127.0.0.1'], secret_ids: [secret.body.id] });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const test = (type: string) => server().admin.post(`/api/v1/scripts/${created.body.id}/test`, { event: { type, config: { 'field.role': 'admin' } } });
+
+      const approved = await test('approved');
+      expect(approved.body).toMatchObject({ status: 'succeeded', error: null });
+      const grant = received.at(-1)!;
+      expect(grant).toMatchObject({ method: 'POST', path: '/v2/temporary-access' });
+      expect(grant.headers.authorization).toBe('Bearer acme_live_abcdef');
+      expect(JSON.parse(grant.body)).toMatchObject({ reference: '00000000-0000-7000-8000-000000000000', email: 'requester@example.com', role: 'admin', reason: 'Testing the script' });
+
+      const revoked = await test('revoked');
+      expect(revoked.body).toMatchObject({ status: 'succeeded', error: null });
+      expect(received.at(-1)).toMatchObject({ method: 'DELETE', path: '/v2/temporary-access/00000000-0000-7000-8000-000000000000' });
+
+      forcedStatus = 503;
+      try {
+        const refused = await test('approved');
+        expect(refused.body).toMatchObject({ status: 'failed', error: 'Error: Acme CRM refused the grant: 503 upstream unavailable' });
+        expect(refused.body.logs.map((l: { message: string }) => l.message)).toEqual(['POST /temporary-access → 503']);
+      } finally {
+        forcedStatus = undefined;
+      }
     });
 
     it('the allowlist still applies', async () => {
