@@ -127,6 +127,8 @@ const PRELUDE = `(function (hostLog, hostFetch, hostConfig, hostSecret) {
     if (!full) {
       line = '';
       for (let i = 0; i < args.length; i++) line += (i === 0 ? '' : ' ') + format(args[i]);
+      // More than the whole log may hold never needs to leave the guest.
+      if (line.length > ${GUEST_LIMITS.logBytes}) line = line.slice(0, ${GUEST_LIMITS.logBytes + 1});
     }
     full = !hostLog(level, line);
   };
