@@ -30,7 +30,6 @@ import { startWorker, type WorkerHandle } from './worker/worker.ts';
 import { createServices, workerTasks, type Services } from './services.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
 import { scriptsRoutes } from './modules/scripts/scripts.routes.ts';
-import { createScriptsService } from './modules/scripts/scripts.service.ts';
 import { notificationsRoutes } from './modules/notifications/notifications.routes.ts';
 import { templateHooks } from './modules/requests/backing.ts';
 import { eventActionsRoutes } from './modules/event-actions/event-actions.routes.ts';
@@ -106,10 +105,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   apiTokensRoutes(api, core);
   templatesRoutes(api, core, templateHooks(core));
   auditRoutes(api, { audit: createAuditService(core) });
-  const services = createServices(core, config);
+  const services = createServices(core, config, encrypter);
   requestsRoutes(api, services);
-  const scripts = createScriptsService(core, { encrypter, config });
-  scriptsRoutes(api, { scripts });
+  scriptsRoutes(api, { scripts: services.scripts });
   eventActionsRoutes(api, { core, encrypter, outbound: config.outbound });
   deliveriesRoutes(api, { core });
   notificationsRoutes(api, core);
@@ -135,7 +133,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     async close() {
       await worker?.stop();
       await http.close();
-      await scripts.close();
+      await services.close();
       await database.close();
     },
   };

@@ -10,6 +10,7 @@ import { createApiTokensService } from './modules/api-tokens/api-tokens.service.
 import { verifyAuditChain } from './modules/audit/audit.verify.ts';
 import { startWorker } from './worker/worker.ts';
 import { createServices, workerTasks } from './services.ts';
+import { createEncrypter } from './security/encryption.ts';
 import { createCore } from './core.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
 
@@ -45,10 +46,12 @@ program
     const database = openDatabase(config.database);
     await migrateToLatest(database.db);
     const core = createCore(database, systemClock, config.baseUrl);
-    const worker = startWorker(workerTasks(core, createServices(core, config)), { intervalMs: config.workerIntervalMs, log: consoleLog });
+    const services = createServices(core, config, createEncrypter(config.masterKey));
+    const worker = startWorker(workerTasks(core, services), { intervalMs: config.workerIntervalMs, log: consoleLog });
     process.stderr.write(`Interim worker running every ${config.workerIntervalMs} ms (${config.database.kind})\n`);
     stopOnSignal(async () => {
       await worker.stop();
+      await services.close();
       await database.close();
     });
   });

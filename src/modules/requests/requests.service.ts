@@ -12,6 +12,7 @@ import { recordRequestEvent } from './request-events.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import type { SubmitRequestIn } from './requests.types.ts';
 import { snapshotStillHolds, takeSnapshot, type RequestSnapshot } from './snapshot.ts';
+import type { Provisioning } from './provisioning.ts';
 import { applyTransition, cancelPending, endAccess, grantAccess, lostRace, nextStatus } from './transitions.ts';
 
 export interface RequestSettings {
@@ -21,7 +22,7 @@ export interface RequestSettings {
 
 const MINUTE = 60_000;
 
-export function createRequestsService(core: Core, settings: RequestSettings) {
+export function createRequestsService(core: Core, settings: RequestSettings, provisioning: Provisioning) {
   const { db, clock, dialect } = core;
 
   /** Loads the request and its template inside the transaction, with the row locked (PostgreSQL). */
@@ -93,6 +94,7 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
         created_at: now,
         updated_at: now,
       };
+      const blocking = template.auto_approve && provisioning.needsProvisioning(template);
       try {
         await db.transaction().execute(async (trx) => {
           await createRequestsRepo(trx).insert(row);
@@ -102,25 +104,32 @@ export function createRequestsService(core: Core, settings: RequestSettings) {
             actor,
             data: { template_id: template.id, duration_mins: row.duration_mins, justification: row.justification, fields: input.fields },
           });
-          if (template.auto_approve) Object.assign(row, await grantAccess(core, trx, row, { actor: 'system', auto: true, comment: null }));
+          if (blocking) Object.assign(row, await provisioning.begin(trx, row, 'system'));
+          else if (template.auto_approve) Object.assign(row, await grantAccess(core, trx, row, { actor: 'system', auto: true, comment: null }));
         });
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         const open = await createRequestsRepo(db).findOpen(template.id, actor.userId);
         throw conflict('request_already_open', 'you already have an open request for this template', { existing_request_id: open?.id ?? null });
       }
+      // A failed blocking task leaves an auto-approved request pending for the approvers.
+      if (blocking) return provisioning.finish(row, template, { actor: 'system', auto: true, comment: null }, false);
       return row;
     },
 
     async approve(actor: Actor, id: string, comment?: string): Promise<RequestRow> {
-      return db.transaction().execute(async (trx) => {
+      const by = { actor, auto: false, comment: comment ?? null };
+      const decided = await db.transaction().execute(async (trx) => {
         const { request, template } = await lockForDecision(trx, id);
         await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'approve');
         nextStatus(request, 'approve');
         const holds = await snapshotStillHolds(trx, JSON.parse(request.snapshot) as RequestSnapshot);
         assertThat(holds, conflict('request_stale', "the template's mappings changed after this request was made; deny it and ask for a new one"));
-        return { ...request, ...(await grantAccess(core, trx, request, { actor, auto: false, comment: comment ?? null })) };
+        if (provisioning.needsProvisioning(template)) return { kind: 'provisioning' as const, request: await provisioning.begin(trx, request, actor), template };
+        return { kind: 'granted' as const, request: { ...request, ...(await grantAccess(core, trx, request, by)) } };
       });
+      if (decided.kind === 'granted') return decided.request;
+      return provisioning.finish(decided.request, decided.template, by, true);
     },
 
     async deny(actor: Actor, id: string, comment?: string): Promise<RequestRow> {

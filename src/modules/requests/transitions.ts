@@ -34,8 +34,18 @@ export async function applyTransition(core: Pick<Core, 'clock'>, trx: Tx, reques
   if (!(await tryTransition(core, trx, request, patch))) throw lostRace();
 }
 
-/** Approval: the grant group, its member and mappings, the status and the event, in the caller's transaction. */
-export async function grantAccess(core: Core, trx: Tx, request: RequestRow, by: { actor: AuditActor; auto: boolean; comment: string | null }) {
+/**
+ * Approval: the grant group, its member and mappings, the status and the event, in the
+ * caller's transaction. `provisioned` finishes an approval that waited for a blocking
+ * trigger task.
+ */
+export async function grantAccess(
+  core: Core,
+  trx: Tx,
+  request: RequestRow,
+  by: { actor: AuditActor; auto: boolean; comment: string | null },
+  event: 'approve' | 'provisioned' = 'approve',
+) {
   const now = core.clock.now();
   const snapshot = JSON.parse(request.snapshot) as RequestSnapshot;
   const expiresAt = now + request.duration_mins * MINUTE;
@@ -46,7 +56,9 @@ export async function grantAccess(core: Core, trx: Tx, request: RequestRow, by: 
     expiresAt,
   });
   const patch = {
-    status: nextStatus(request, 'approve'),
+    status: nextStatus(request, event),
+    provisioning_deadline: null,
+    provisioning_error: null,
     decided_by: by.actor === 'system' ? null : by.actor.userId,
     decided_at: now,
     decision_comment: by.comment,

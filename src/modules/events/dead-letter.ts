@@ -1,0 +1,43 @@
+import type { Core } from '../../core.ts';
+import type { Tx } from '../../db/database.ts';
+import { SYSTEM } from '../auth/actor.ts';
+import { createInAppNotifications } from '../notifications/in-app.ts';
+import type { DeliveryRow } from './deliveries.repo.ts';
+import type { EventPayload } from './event-payload.ts';
+
+/** Deliveries that undo access elsewhere: when one gives up, someone must act by hand. */
+const REVOCATION_SIDE = new Set(['access_request.expired', 'access_request.revoked']);
+
+/**
+ * Records a dead-lettered delivery in the audit trail and, when it carried an expiry or
+ * revocation, alerts every active admin in the app: access granted in an external
+ * system may still be there.
+ */
+export async function onDeadLetter(core: Core, trx: Tx, delivery: DeliveryRow, payload: EventPayload): Promise<void> {
+  const revocationSide = REVOCATION_SIDE.has(payload.type);
+  await core.audit.append(trx, {
+    actor: SYSTEM,
+    action: 'delivery.dead_lettered',
+    targetType: 'delivery',
+    targetId: delivery.id,
+    requestId: delivery.request_id,
+    data: { event_id: delivery.event_id, event_type: payload.type, channel: delivery.channel, attempts: delivery.attempts, error: delivery.last_error, revocation_side: revocationSide },
+  });
+  if (!revocationSide) return;
+  const admins = await trx.selectFrom('users').select('id').where('is_admin', '=', 1).where('disabled', '=', 0).where('deleted_at', 'is', null).execute();
+  await createInAppNotifications(
+    trx,
+    admins.map((a) => ({
+      userId: a.id,
+      eventId: delivery.id,
+      requestId: delivery.request_id,
+      kind: 'delivery.dead_lettered',
+      title: `Undoing access failed: ${payload.request.template_name} for ${payload.request.requester.email}`,
+      body:
+        `The ${delivery.channel} delivery of ${payload.type} gave up after ${delivery.attempts} attempts` +
+        `${delivery.last_error ? `: ${delivery.last_error}` : ''}. Access granted outside Interim may still be in place; ` +
+        'check the target system, then retry the delivery from the deliveries page.',
+    })),
+    core.clock,
+  );
+}

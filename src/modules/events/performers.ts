@@ -1,0 +1,82 @@
+import type { Core } from '../../core.ts';
+import type { DeliveryChannel } from '../../db/schema.ts';
+import type { OutboundPolicy, OutboundRequest, OutboundResponse } from '../../net/safe-fetch.ts';
+import type { Encrypter } from '../../security/encryption.ts';
+import { decryptActionSecret, findLiveActionById } from '../event-actions/event-actions.repo.ts';
+import type { EventAction } from '../event-actions/event-actions.types.ts';
+import { renderEmail, type Mailer } from '../notifications/email.ts';
+import type { Audience } from '../notifications/event-text.ts';
+import { renderSlackMessage, sendSlack } from '../notifications/slack.ts';
+import type { TriggerRunner } from '../requests/provisioning.ts';
+import type { DeliveryRow } from './deliveries.repo.ts';
+import type { DeliveryResult, Performer } from './dispatcher.ts';
+import type { EventPayload } from './event-payload.ts';
+import { scriptConfigFromPayload } from './script-config.ts';
+import { webhookHeaders } from './webhook-signature.ts';
+
+export interface PerformerDeps {
+  core: Pick<Core, 'db' | 'clock' | 'baseUrl'>;
+  encrypter: Pick<Encrypter, 'decrypt'>;
+  mailer: Mailer;
+  fetch: (url: string, request: OutboundRequest, policy: OutboundPolicy) => Promise<OutboundResponse>;
+  outbound: OutboundPolicy;
+  runScript: TriggerRunner;
+}
+
+const gone = (what: string): DeliveryResult => ({ ok: false, final: true, error: `${what} no longer exists` });
+const scriptResult = (run: { status: string; error: string | null }): DeliveryResult =>
+  run.status === 'succeeded' ? { ok: true } : { ok: false, error: `script ${run.status}${run.error ? `: ${run.error}` : ''}` };
+
+/** How each channel sends one delivery. Every outbound HTTP call goes through the SSRF-safe fetch. */
+export function createPerformers(deps: PerformerDeps): Record<DeliveryChannel, Performer> {
+  const { core } = deps;
+
+  async function actionOf<K extends EventAction['kind']>(delivery: DeliveryRow, kind: K): Promise<(EventAction & { kind: K }) | undefined> {
+    if (!delivery.action_id) return undefined;
+    const action = await findLiveActionById(core.db, delivery.action_id);
+    return action?.kind === kind ? (action as EventAction & { kind: K }) : undefined;
+  }
+
+  const runFor = (scriptId: string, delivery: DeliveryRow, payload: EventPayload) =>
+    deps.runScript(scriptId, { eventId: payload.id, requestId: payload.request.id, triggerEvent: payload.type.replace(/^access_request\./, ''), config: scriptConfigFromPayload(payload) });
+
+  return {
+    async email(delivery, payload) {
+      const separator = delivery.target.indexOf(':');
+      const audience = delivery.target.slice(0, separator) as Audience;
+      await deps.mailer.send([delivery.target.slice(separator + 1)], renderEmail(payload, audience, core.baseUrl));
+      return { ok: true };
+    },
+
+    async webhook(delivery, payload) {
+      const action = await actionOf(delivery, 'webhook');
+      const secret = action && decryptActionSecret(deps.encrypter, action);
+      if (!action || !secret) return gone('the event action');
+      const body = JSON.stringify(payload);
+      const headers = { 'content-type': 'application/json', 'user-agent': 'Interim-Webhooks/1', ...webhookHeaders(secret, payload.id, Math.floor(core.clock.now() / 1000), body) };
+      const response = await deps.fetch(action.config.url, { method: 'POST', headers, body }, deps.outbound);
+      const ok = response.status >= 200 && response.status < 300;
+      return { ok, responseStatus: response.status, error: ok ? undefined : `HTTP ${response.status}: ${response.body.slice(0, 500)}` };
+    },
+
+    async slack(delivery, payload) {
+      const action = await actionOf(delivery, 'slack');
+      const url = action && decryptActionSecret(deps.encrypter, action);
+      if (!action || !url) return gone('the event action');
+      await sendSlack(url, renderSlackMessage(payload, core.baseUrl), async (target, body) =>
+        deps.fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body }, deps.outbound),
+      );
+      return { ok: true };
+    },
+
+    async script(delivery, payload) {
+      const action = await actionOf(delivery, 'script');
+      if (!action) return gone('the event action');
+      return scriptResult(await runFor(action.config.script_id, delivery, payload));
+    },
+
+    async trigger(delivery, payload) {
+      return scriptResult(await runFor(delivery.target.replace(/^trigger:/, ''), delivery, payload));
+    },
+  };
+}
