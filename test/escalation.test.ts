@@ -39,6 +39,10 @@ describeEachDialect('escalation and expiring-soon notices', (server, dialect) =>
     expect(await events(body.id, 'access_request.escalated')).toBe(1);
     const detail = await s.escalationMember.client.get(`/api/v1/access-requests/${body.id}`);
     expect(detail.body).toMatchObject({ escalated: true, can_decide: true });
+    // The escalation group is notified by the template's policy, and recorded as notified.
+    const notices = await s.escalationMember.client.get('/api/v1/notifications');
+    expect(notices.body.items.some((n: { kind: string; request_id: string }) => n.kind === 'access_request.escalated' && n.request_id === body.id)).toBe(true);
+    expect(detail.body.notified_approvers.map((p: { id: string }) => p.id)).toContain(s.escalationMember.id);
     await server().app.runWorkerOnce();
     expect(await events(body.id, 'access_request.escalated')).toBe(1);
   });
