@@ -1,4 +1,5 @@
 import type { Core } from '../../core.ts';
+import { AppError } from '../../http/errors.ts';
 import type { DeliveryChannel } from '../../db/schema.ts';
 import type { OutboundPolicy, OutboundRequest, OutboundResponse } from '../../net/safe-fetch.ts';
 import type { Encrypter } from '../../security/encryption.ts';
@@ -24,8 +25,6 @@ export interface PerformerDeps {
 }
 
 const gone = (what: string): DeliveryResult => ({ ok: false, final: true, error: `${what} no longer exists` });
-const scriptResult = (run: { status: string; error: string | null }): DeliveryResult =>
-  run.status === 'succeeded' ? { ok: true } : { ok: false, error: `script ${run.status}${run.error ? `: ${run.error}` : ''}` };
 
 /** How each channel sends one delivery. Every outbound HTTP call goes through the SSRF-safe fetch. */
 export function createPerformers(deps: PerformerDeps): Record<DeliveryChannel, Performer> {
@@ -37,8 +36,16 @@ export function createPerformers(deps: PerformerDeps): Record<DeliveryChannel, P
     return action?.kind === kind ? (action as EventAction & { kind: K }) : undefined;
   }
 
-  const runFor = (scriptId: string, delivery: DeliveryRow, payload: EventPayload) =>
-    deps.runScript(scriptId, { eventId: payload.id, requestId: payload.request.id, triggerEvent: payload.type.replace(/^access_request\./, ''), config: scriptConfigFromPayload(payload) });
+  async function runFor(scriptId: string, payload: EventPayload): Promise<DeliveryResult> {
+    try {
+      const run = await deps.runScript(scriptId, { eventId: payload.id, requestId: payload.request.id, triggerEvent: payload.type.replace(/^access_request\./, ''), config: scriptConfigFromPayload(payload) });
+      return run.status === 'succeeded' ? { ok: true } : { ok: false, error: `script ${run.status}${run.error ? `: ${run.error}` : ''}` };
+    } catch (error) {
+      // A deleted script will not come back; anything else (a busy pool) is worth a retry.
+      if (error instanceof AppError && error.status === 404) return gone('the script');
+      throw error;
+    }
+  }
 
   return {
     async email(delivery, payload) {
@@ -72,11 +79,9 @@ export function createPerformers(deps: PerformerDeps): Record<DeliveryChannel, P
     async script(delivery, payload) {
       const action = await actionOf(delivery, 'script');
       if (!action) return gone('the event action');
-      return scriptResult(await runFor(action.config.script_id, delivery, payload));
+      return runFor(action.config.script_id, payload);
     },
 
-    async trigger(delivery, payload) {
-      return scriptResult(await runFor(delivery.target.replace(/^trigger:/, ''), delivery, payload));
-    },
+    trigger: (delivery, payload) => runFor(delivery.target.replace(/^trigger:/, ''), payload),
   };
 }
