@@ -34,6 +34,9 @@ import { notificationsRoutes } from './modules/notifications/notifications.route
 import { templateHooks } from './modules/requests/backing.ts';
 import { eventActionsRoutes } from './modules/event-actions/event-actions.routes.ts';
 import { deliveriesRoutes } from './modules/deliveries/deliveries.routes.ts';
+import { registerPortal } from './http/portal.ts';
+import { createLiveHub } from './modules/live/live.hub.ts';
+import { liveRoutes } from './modules/live/live.routes.ts';
 
 export interface App {
   http: FastifyInstance;
@@ -111,8 +114,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   eventActionsRoutes(api, { core, encrypter, outbound: config.outbound });
   deliveriesRoutes(api, { core });
   notificationsRoutes(api, core);
+  const live = createLiveHub(core, { pollMs: 1000, heartbeatMs: 15_000, sessionIdleMs: config.session.idleMs, maxPerUser: 10 }, http.log);
+  http.addHook('preClose', async () => live.close());
+  liveRoutes(api, { hub: live, retryMs: 3000 });
   api.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => http.swagger());
   await mountOidc(http, { core, config, auth, encrypter });
+  await registerPortal(http);
 
   const tasks = workerTasks(core, services);
   let worker: WorkerHandle | undefined;

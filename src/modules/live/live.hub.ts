@@ -1,0 +1,153 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Core } from '../../core.ts';
+import type { Actor } from '../auth/actor.ts';
+import { createSessionsRepo } from '../auth/sessions.repo.ts';
+import { createAudience, type LiveEvent } from './audience.ts';
+import { OutboxCursor } from './outbox-cursor.ts';
+
+export interface LiveOptions {
+  /** How often the outbox is read while anyone listens. */
+  pollMs: number;
+  /** How often a comment line keeps proxies from closing an idle stream; the caller is re-checked then too. */
+  heartbeatMs: number;
+  /** The portal session's idle timeout, to notice a session that has ended. */
+  sessionIdleMs: number;
+  /** Streams one user may hold open at once (one per browser tab). */
+  maxPerUser: number;
+}
+
+interface Listener {
+  actor: Actor;
+  res: ServerResponse;
+}
+
+const PAGE = 500;
+const MAX_PER_POLL = 5000;
+
+/**
+ * The live feed behind GET /api/v1/live. It reads the outbox, the table every
+ * instance writes its events to, so a listener hears about changes made by any
+ * instance. One poll loop per process runs while anyone listens; each listener gets
+ * only `{type, request_id}` of the events about requests it may see.
+ */
+export function createLiveHub(core: Pick<Core, 'db' | 'clock'>, options: LiveOptions, log: FastifyBaseLogger) {
+  const listeners = new Set<Listener>();
+  let cursor: OutboxCursor | undefined;
+  let pollTimer: NodeJS.Timeout | undefined;
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  let polling = false;
+  let closed = false;
+
+  const send = (l: Listener, chunk: string) => {
+    if (!l.res.writableEnded) l.res.write(chunk);
+  };
+
+  const end = (l: Listener) => {
+    listeners.delete(l);
+    if (!l.res.writableEnded) l.res.end();
+    if (listeners.size === 0) stop();
+  };
+
+  async function readNewEvents(): Promise<LiveEvent[]> {
+    const now = core.clock.now();
+    const events: { id: string; type: string; request_id: string | null }[] = [];
+    let after = cursor!.lowerBound(now);
+    while (events.length < MAX_PER_POLL) {
+      const page = await core.db.selectFrom('outbox_events').select(['id', 'type', 'request_id']).where('id', '>', after).orderBy('id').limit(PAGE).execute();
+      events.push(...page);
+      if (page.length < PAGE) break;
+      after = page[page.length - 1]!.id;
+    }
+    return cursor!.accept(events, now).map((e) => ({ type: e.type, request_id: e.request_id }));
+  }
+
+  async function poll(): Promise<void> {
+    if (polling || !cursor) return;
+    polling = true;
+    try {
+      const events = await readNewEvents();
+      if (events.length === 0 || listeners.size === 0) return;
+      const mayHear = createAudience(core.db, core.clock.now());
+      for (const listener of [...listeners]) {
+        for (const event of events) {
+          if (await mayHear(listener.actor, event)) send(listener, `data: ${JSON.stringify(event)}\n\n`);
+        }
+      }
+    } catch (err) {
+      if (!closed) log.error({ err }, 'live feed: reading the outbox failed');
+    } finally {
+      polling = false;
+    }
+  }
+
+  /** Ends streams whose session or user is gone, and follows a change of the admin flag. */
+  async function recheck(l: Listener): Promise<boolean> {
+    const now = core.clock.now();
+    if (l.actor.via === 'session' && l.actor.sessionId) {
+      const session = await createSessionsRepo(core.db).findLive(l.actor.sessionId, now, options.sessionIdleMs);
+      if (!session) return false;
+      l.actor = { ...l.actor, isAdmin: session.is_admin === 1 };
+      return true;
+    }
+    const user = await core.db.selectFrom('users').select(['is_admin']).where('id', '=', l.actor.userId).where('disabled', '=', 0).where('deleted_at', 'is', null).executeTakeFirst();
+    if (!user) return false;
+    l.actor = { ...l.actor, isAdmin: user.is_admin === 1 };
+    return true;
+  }
+
+  async function heartbeat(): Promise<void> {
+    for (const l of [...listeners]) {
+      try {
+        if (await recheck(l)) send(l, ': keep-alive\n\n');
+        else end(l);
+      } catch (err) {
+        if (!closed) log.error({ err }, 'live feed: re-checking a listener failed');
+      }
+    }
+  }
+
+  function start(): void {
+    cursor = new OutboxCursor(core.clock.now());
+    pollTimer = setInterval(() => void poll(), options.pollMs);
+    heartbeatTimer = setInterval(() => void heartbeat(), options.heartbeatMs);
+    pollTimer.unref();
+    heartbeatTimer.unref();
+  }
+
+  function stop(): void {
+    clearInterval(pollTimer);
+    clearInterval(heartbeatTimer);
+    pollTimer = heartbeatTimer = undefined;
+    cursor = undefined;
+  }
+
+  return {
+    /** Too many streams for this user already? */
+    full: (actor: Actor) => [...listeners].filter((l) => l.actor.userId === actor.userId).length >= options.maxPerUser,
+
+    /** Takes over an open event-stream response until the client or the server closes it. */
+    add(actor: Actor, res: ServerResponse): void {
+      if (closed) {
+        res.end();
+        return;
+      }
+      const listener: Listener = { actor, res };
+      listeners.add(listener);
+      res.on('close', () => end(listener));
+      if (!cursor) start();
+    },
+
+    get size() {
+      return listeners.size;
+    },
+
+    /** Ends every stream (server shutdown): clients see a clean end and reconnect elsewhere. */
+    close(): void {
+      closed = true;
+      for (const l of [...listeners]) end(l);
+      stop();
+    },
+  };
+}
+export type LiveHub = ReturnType<typeof createLiveHub>;

@@ -1,0 +1,304 @@
+/** The API's shapes as the portal uses them (see /api/v1/openapi.json). */
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  is_admin: boolean;
+  disabled: boolean;
+  must_change_password: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Session {
+  user: User;
+  csrf_token: string;
+}
+
+export interface Person {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export type CustomFieldType = 'text' | 'dropdown' | 'checkbox';
+export interface CustomField {
+  key: string;
+  label: string;
+  type: CustomFieldType;
+  required: boolean;
+  options?: string[];
+}
+
+export interface Requestable {
+  id: string;
+  version: number;
+  name: string;
+  description: string;
+  app: { id: string; name: string };
+  allowed_durations: number[];
+  require_justification: boolean;
+  custom_fields: CustomField[];
+  auto_approve: boolean;
+  open: boolean;
+  approver_groups: { id: string; name: string }[];
+  escalation_after_mins: number | null;
+  escalation_group: { id: string; name: string } | null;
+}
+
+export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked';
+export type FieldAnswer = string | boolean;
+
+export interface AccessRequest {
+  id: string;
+  template_id: string;
+  template_name: string;
+  template_version: number;
+  app: { id: string; name: string };
+  requester: Person;
+  status: RequestStatus;
+  duration_mins: number;
+  justification: string;
+  fields: Record<string, FieldAnswer>;
+  grants: { mapping_id: string; claim: string; value: string | string[] | boolean }[];
+  notified_approvers: Person[];
+  escalated: boolean;
+  escalated_at: string | null;
+  decided_by: Person | null;
+  decided_at: string | null;
+  decision_comment: string | null;
+  approved_at: string | null;
+  expires_at: string | null;
+  seconds_left: number | null;
+  ended_at: string | null;
+  end_reason: 'automatic' | 'manual' | null;
+  ended_by: Person | null;
+  revoke_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Comment {
+  id: string;
+  author: Person;
+  body: string;
+  created_at: string;
+}
+
+export interface AccessRequestDetail extends AccessRequest {
+  requester_groups: { id: string; name: string; expires_at: string | null }[];
+  comments: Comment[];
+  can_decide: boolean;
+  can_revoke: boolean;
+}
+
+export interface Notification {
+  id: string;
+  kind: string;
+  title: string;
+  body: string;
+  request_id: string | null;
+  event_id: string;
+  read: boolean;
+  read_at: string | null;
+  created_at: string;
+}
+
+export interface NotificationPage extends Page<Notification> {
+  unread_count: number;
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  description: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Member {
+  user_id: string;
+  email: string;
+  name: string;
+  expires_at: string | null;
+  created_at: string;
+}
+
+export interface UserGroup {
+  group_id: string;
+  name: string;
+  description: string;
+  system: boolean;
+  expires_at: string | null;
+}
+
+export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type SigningAlg = 'EdDSA' | 'ES256' | 'RS256';
+
+export interface Application {
+  id: string;
+  client_id: string;
+  name: string;
+  description: string;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  grant_types: GrantType[];
+  token_endpoint_auth_method: AuthMethod;
+  id_token_signed_response_alg: SigningAlg;
+  access_token_ttl_secs: number;
+  id_token_ttl_secs: number;
+  refresh_token_ttl_secs: number;
+  first_party: boolean;
+  created_at: string;
+  updated_at: string;
+  /** Only in the response that created or rotated it. */
+  client_secret?: string;
+}
+
+export type ClaimValue = string | string[] | boolean;
+export interface Mapping {
+  id: string;
+  app_id: string;
+  claim: string;
+  value: ClaimValue;
+  group_ids: string[];
+  description: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export type NotificationPolicy = 'all' | 'first_n' | 'random_n' | 'round_robin';
+export type FailureMode = 'ignore' | 'retry' | 'block';
+
+export interface Trigger {
+  script_id: string;
+  failure_mode: FailureMode;
+  max_retries: number;
+}
+
+export interface TemplateSettings {
+  name: string;
+  description: string;
+  enabled: boolean;
+  app_id: string;
+  mapping_ids: string[];
+  allowed_durations: number[];
+  approver_group_ids: string[];
+  requester_group_ids: string[];
+  require_justification: boolean;
+  auto_approve: boolean;
+  notification_policy: NotificationPolicy;
+  notification_count: number;
+  escalation_after_mins: number | null;
+  escalation_group_id: string | null;
+  custom_fields: CustomField[];
+  trigger: Trigger | null;
+}
+
+export interface Template extends TemplateSettings {
+  id: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Script {
+  id: string;
+  name: string;
+  description: string;
+  source: string;
+  allowed_hosts: string[];
+  secret_ids: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ScriptRun {
+  id: string;
+  script_id: string;
+  event_id: string | null;
+  request_id: string | null;
+  trigger_event: string;
+  status: 'succeeded' | 'failed' | 'timed_out';
+  duration_ms: number;
+  logs: { level: 'info' | 'warn' | 'error'; message: string; at: string }[];
+  error: string | null;
+  started_at: string;
+}
+
+export const EVENT_TYPES = [
+  'access_request.submitted',
+  'access_request.approved',
+  'access_request.denied',
+  'access_request.cancelled',
+  'access_request.escalated',
+  'access_request.expiring_soon',
+  'access_request.expired',
+  'access_request.revoked',
+  'access_request.comment_added',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export type EventActionKind = 'webhook' | 'slack' | 'email' | 'script';
+interface EventActionBase {
+  id: string;
+  name: string;
+  enabled: boolean;
+  event_types: EventType[];
+  template_id: string | null;
+  created_at: string;
+  updated_at: string;
+  signing_secret?: string;
+}
+export type EventAction = EventActionBase &
+  (
+    | { kind: 'webhook'; config: { url: string } }
+    | { kind: 'slack'; config: { webhook_url_set: boolean; webhook_url_host: string } }
+    | { kind: 'email'; config: { recipients: 'requester' | 'approvers' | 'addresses'; addresses?: string[] } }
+    | { kind: 'script'; config: { script_id: string } }
+  );
+
+export interface Delivery {
+  id: string;
+  event_id: string;
+  event_type: string;
+  request_id: string | null;
+  channel: 'email' | 'slack' | 'webhook' | 'script' | 'trigger';
+  target: string;
+  action_id: string | null;
+  status: 'pending' | 'running' | 'succeeded' | 'dead';
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  created_at: string;
+  completed_at: string | null;
+  recent_attempts: { at: string; ok: boolean; duration_ms: number; response_status: number | null; error: string | null }[];
+}
+
+export interface AuditEvent {
+  seq: number;
+  id: string;
+  at: string;
+  actor_type: 'user' | 'system';
+  actor_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  request_id: string | null;
+  data: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+/** One message of GET /api/v1/live. */
+export interface LiveEvent {
+  type: string;
+  request_id: string | null;
+}

@@ -1,0 +1,103 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { post } from '../api/client.ts';
+import { keys } from '../api/queries.ts';
+import { fieldErrorsOf, FormError, TextField } from '../components/Field.tsx';
+import { PageHeader } from '../components/Layout.tsx';
+
+/**
+ * Changing one's password. `forced` is the first sign-in with a password an admin set
+ * (must_change_password): nothing else is reachable until it is done.
+ */
+export function ChangePasswordForm({ forced, onSignOut }: { forced?: boolean; onSignOut?: () => void }) {
+  const client = useQueryClient();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [mismatch, setMismatch] = useState(false);
+  const [done, setDone] = useState(false);
+  const change = useMutation({
+    mutationFn: () => post('/me/password', { current_password: current, new_password: next }),
+    onSuccess: async () => {
+      setDone(true);
+      setCurrent('');
+      setNext('');
+      setRepeat('');
+      await client.invalidateQueries({ queryKey: keys.session });
+    },
+  });
+  const err = fieldErrorsOf(change.error);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    setDone(false);
+    setMismatch(next !== repeat);
+    if (next === repeat) change.mutate();
+  };
+
+  return (
+    <form onSubmit={submit} noValidate className="narrow-form">
+      {forced && <p className="notice">Your password was set by an administrator. Choose your own before you continue.</p>}
+      {done && (
+        <p className="notice notice-success" role="status">
+          Your password has been changed. You have been signed out everywhere else.
+        </p>
+      )}
+      <FormError error={change.error} />
+      <TextField label="Current password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} error={err('current_password')} required />
+      <TextField
+        label="New password"
+        type="password"
+        autoComplete="new-password"
+        value={next}
+        onChange={(e) => setNext(e.target.value)}
+        error={err('new_password')}
+        hint="At least 12 characters."
+        required
+      />
+      <TextField
+        label="Repeat the new password"
+        type="password"
+        autoComplete="new-password"
+        value={repeat}
+        onChange={(e) => setRepeat(e.target.value)}
+        error={mismatch ? 'The two passwords differ.' : undefined}
+        required
+      />
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={change.isPending}>
+          {change.isPending ? 'Saving…' : 'Change password'}
+        </button>
+        {onSignOut && (
+          <button type="button" className="btn" onClick={onSignOut}>
+            Sign out
+          </button>
+        )}
+      </div>
+    </form>
+  );
+}
+
+/** The forced change at first sign-in, before the portal opens. */
+export function ForcedPasswordChangePage({ onSignOut }: { onSignOut: () => void }) {
+  return (
+    <main id="main" className="auth-page">
+      <div className="auth-card">
+        <h1>Choose a new password</h1>
+        <ChangePasswordForm forced onSignOut={onSignOut} />
+      </div>
+    </main>
+  );
+}
+
+export function AccountPage() {
+  return (
+    <>
+      <PageHeader title="Your account" lead="Change your password. Doing so signs you out everywhere else." />
+      <section className="panel">
+        <h2>Change password</h2>
+        <ChangePasswordForm />
+      </section>
+    </>
+  );
+}

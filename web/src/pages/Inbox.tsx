@@ -1,0 +1,115 @@
+import { keys, usePagedList } from '../api/queries.ts';
+import type { AccessRequest } from '../api/types.ts';
+import { PageHeader } from '../components/Layout.tsx';
+import { answerText, humanKey, StatusBadge } from '../components/RequestBits.tsx';
+import { Empty, flatPages, LoadMore, QueryView } from '../components/Status.tsx';
+import { formatDateTime, formatDuration } from '../lib/format.ts';
+import { Link } from '../router.tsx';
+
+function InboxItem({ request }: { request: AccessRequest }) {
+  const answers = Object.entries(request.fields);
+  return (
+    <li className={`card inbox-item${request.escalated ? ' is-escalated' : ''}`} data-request-id={request.id}>
+      <div className="request-row-main">
+        <p className="eyebrow">
+          {request.requester.name} · {formatDateTime(request.created_at)}
+        </p>
+        <h2 className="h3">
+          <Link to={`/requests/${request.id}`}>{request.template_name}</Link>
+        </h2>
+        <p className="small muted">
+          {request.app.name} · {formatDuration(request.duration_mins)}
+        </p>
+        <p className="prewrap clamp">{request.justification || <span className="muted">No justification given.</span>}</p>
+        {answers.length > 0 && (
+          <ul className="answer-list" aria-label="Answers">
+            {answers.map(([k, v]) => (
+              <li key={k}>
+                <span className="muted">{humanKey(k)}:</span> {answerText(v)}
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+      <div className="request-row-side">
+        <StatusBadge status={request.status} escalated={request.escalated} />
+        <Link to={`/requests/${request.id}`} className="btn btn-primary btn-small">
+          Review
+        </Link>
+      </div>
+    </li>
+  );
+}
+
+/** Pending requests the signed-in user may decide, oldest first, escalated ones marked. */
+export function InboxPage() {
+  const list = usePagedList<AccessRequest>(keys.requests('inbox'), '/access-requests/inbox');
+  return (
+    <>
+      <PageHeader title="Inbox" lead="Requests waiting for your decision, oldest first. New ones appear here as they arrive." actions={<Link to="/decided">Decided by you</Link>} />
+      <QueryView
+        query={list}
+        loading="Loading your inbox…"
+        isEmpty={(d) => flatPages(d).length === 0}
+        empty={<Empty title="Nothing waiting for you">When someone asks for access you may approve, it shows up here.</Empty>}
+      >
+        {(d) => (
+          <>
+            <ul className="stack" aria-label="Requests waiting for you">
+              {flatPages(d).map((r) => (
+                <InboxItem key={r.id} request={r} />
+              ))}
+            </ul>
+            <LoadMore query={list} />
+          </>
+        )}
+      </QueryView>
+    </>
+  );
+}
+
+/** Requests the signed-in user approved or denied. */
+export function DecidedPage() {
+  const list = usePagedList<AccessRequest>(keys.requests('decided'), '/access-requests/decided');
+  return (
+    <>
+      <PageHeader title="Decided by you" lead="The requests you approved or denied, newest first." />
+      <QueryView query={list} loading="Loading your decisions…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No decisions yet" />}>
+        {(d) => (
+          <>
+            <div className="table-wrap">
+              <table>
+                <caption className="visually-hidden">Requests you decided</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Request</th>
+                    <th scope="col">Requester</th>
+                    <th scope="col">Duration</th>
+                    <th scope="col">Decided</th>
+                    <th scope="col">Status now</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {flatPages(d).map((r) => (
+                    <tr key={r.id}>
+                      <td>
+                        <Link to={`/requests/${r.id}`}>{r.template_name}</Link>
+                      </td>
+                      <td>{r.requester.name}</td>
+                      <td>{formatDuration(r.duration_mins)}</td>
+                      <td>{formatDateTime(r.decided_at)}</td>
+                      <td>
+                        <StatusBadge status={r.status} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <LoadMore query={list} />
+          </>
+        )}
+      </QueryView>
+    </>
+  );
+}

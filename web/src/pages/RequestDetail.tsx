@@ -1,0 +1,128 @@
+import { useQuery } from '@tanstack/react-query';
+import { get } from '../api/client.ts';
+import { keys } from '../api/queries.ts';
+import type { AccessRequestDetail } from '../api/types.ts';
+import { PageHeader } from '../components/Layout.tsx';
+import { CancelButton, DecisionPanel, RevokePanel } from '../components/RequestActions.tsx';
+import { Countdown, people, RequestFacts, StatusBadge } from '../components/RequestBits.tsx';
+import { QueryView } from '../components/Status.tsx';
+import { Thread } from '../components/Thread.tsx';
+import { formatDateTime } from '../lib/format.ts';
+import { useSession } from '../session.tsx';
+
+function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receivedAt: number }) {
+  switch (request.status) {
+    case 'pending':
+    case 'provisioning':
+      return (
+        <p>
+          Waiting for a decision. Notified: {people(request.notified_approvers)}.
+          {request.escalated && ` Escalated ${formatDateTime(request.escalated_at)}.`}
+        </p>
+      );
+    case 'approved':
+      return (
+        <p>
+          Approved by {request.decided_by?.name ?? 'the system'} {formatDateTime(request.approved_at)}.{' '}
+          {request.seconds_left !== null && <Countdown secondsLeft={request.seconds_left} receivedAt={receivedAt} expiresAt={request.expires_at} />}
+        </p>
+      );
+    case 'denied':
+      return (
+        <p>
+          Denied by {request.decided_by?.name ?? 'an approver'} {formatDateTime(request.decided_at)}.
+        </p>
+      );
+    case 'cancelled':
+      return <p>Withdrawn {formatDateTime(request.ended_at ?? request.updated_at)}.</p>;
+    case 'expired':
+      return <p>The access ended on its own {formatDateTime(request.ended_at ?? request.expires_at)}.</p>;
+    case 'revoked':
+      return (
+        <p>
+          Revoked by {request.ended_by?.name ?? 'an administrator'} {formatDateTime(request.ended_at)}
+          {request.revoke_reason ? `: “${request.revoke_reason}”` : '.'}
+        </p>
+      );
+  }
+}
+
+function Detail({ request, receivedAt }: { request: AccessRequestDetail; receivedAt: number }) {
+  const { user } = useSession();
+  const own = request.requester.id === user.id;
+  const open = request.status === 'pending' || request.status === 'provisioning' || request.status === 'approved';
+  return (
+    <div className="detail-grid">
+      <div className="detail-main">
+        <section className="panel" aria-labelledby="summary-heading">
+          <div className="panel-head">
+            <h2 id="summary-heading">Request</h2>
+            <StatusBadge status={request.status} escalated={request.escalated && request.status === 'pending'} />
+          </div>
+          <Outcome request={request} receivedAt={receivedAt} />
+          {request.decision_comment && (
+            <blockquote className="quote">
+              <span className="visually-hidden">Decision comment: </span>
+              {request.decision_comment}
+            </blockquote>
+          )}
+          <RequestFacts request={request} />
+          {own && request.status === 'pending' && <CancelButton id={request.id} />}
+        </section>
+        {request.can_decide && <DecisionPanel request={request} />}
+        {request.can_revoke && <RevokePanel request={request} own={own} />}
+        <Thread requestId={request.id} comments={request.comments} open={open} />
+      </div>
+      <aside className="detail-side" aria-label="People">
+        <section className="panel">
+          <h2>Requester</h2>
+          <p>
+            <strong>{request.requester.name}</strong>
+            <br />
+            <span className="muted">{request.requester.email}</span>
+          </p>
+          <h3>Current groups</h3>
+          {request.requester_groups.length === 0 ? (
+            <p className="muted">No groups.</p>
+          ) : (
+            <ul className="plain-list" aria-label="Requester's current groups">
+              {request.requester_groups.map((g) => (
+                <li key={g.id}>
+                  {g.name}
+                  {g.expires_at && <span className="muted small"> until {formatDateTime(g.expires_at)}</span>}
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+        <section className="panel">
+          <h2>Approvers notified</h2>
+          {request.notified_approvers.length === 0 ? (
+            <p className="muted">Nobody was notified.</p>
+          ) : (
+            <ul className="plain-list">
+              {request.notified_approvers.map((p) => (
+                <li key={p.id}>{p.name || p.email}</li>
+              ))}
+            </ul>
+          )}
+          <p className="muted small">Submitted {formatDateTime(request.created_at)}.</p>
+        </section>
+      </aside>
+    </div>
+  );
+}
+
+/** One request: what it asks, where it stands, the decision or revocation, and the thread. */
+export function RequestDetailPage({ id }: { id: string }) {
+  const query = useQuery({ queryKey: keys.request(id), queryFn: () => get<AccessRequestDetail>(`/access-requests/${id}`) });
+  const title = query.data ? `${query.data.template_name}` : 'Request';
+  return (
+    <>
+      <PageHeader title={title} lead={query.data ? `Requested by ${query.data.requester.name} for ${query.data.app.name}` : undefined} />
+      <QueryView query={query} loading="Loading the request…">
+        {(request) => <Detail request={request} receivedAt={query.dataUpdatedAt} />}
+      </QueryView>
+    </>
+  );
+}

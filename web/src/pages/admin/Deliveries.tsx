@@ -1,0 +1,135 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { post } from '../../api/client.ts';
+import { keys, usePagedList } from '../../api/queries.ts';
+import type { Delivery } from '../../api/types.ts';
+import { SelectField } from '../../components/Field.tsx';
+import { PageHeader } from '../../components/Layout.tsx';
+import { Empty, flatPages, LoadMore, QueryView } from '../../components/Status.tsx';
+import { eventLabel, formatDateTime } from '../../lib/format.ts';
+import { Link } from '../../router.tsx';
+
+function RetryButton({ delivery }: { delivery: Delivery }) {
+  const client = useQueryClient();
+  const retry = useMutation({
+    mutationFn: () => post(`/deliveries/${delivery.id}/retry`),
+    onSuccess: () => client.invalidateQueries({ queryKey: keys.admin('deliveries') }),
+  });
+  if (delivery.status === 'pending' || delivery.status === 'running') return null;
+  return (
+    <>
+      <button type="button" className="btn btn-small" disabled={retry.isPending} onClick={() => retry.mutate()}>
+        {retry.isPending ? 'Queuing…' : 'Retry'}
+        <span className="visually-hidden"> delivery to {delivery.target}</span>
+      </button>
+      {retry.error && (
+        <span className="field-error" role="alert">
+          {retry.error.message}
+        </span>
+      )}
+    </>
+  );
+}
+
+/** Deliveries with their latest attempts; a dead or finished one can be sent again. */
+export function DeliveryTable({ path, query = {} }: { path: string; query?: Record<string, string | undefined> }) {
+  const list = usePagedList<Delivery>(keys.admin('deliveries', path), path, query, 30);
+  return (
+    <QueryView query={list} loading="Loading deliveries…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No deliveries" />}>
+      {(d) => (
+        <>
+          <div className="table-wrap">
+            <table>
+              <caption className="visually-hidden">Deliveries</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Event</th>
+                  <th scope="col">Channel and target</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Attempts</th>
+                  <th scope="col">Last error</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {flatPages(d).map((x) => (
+                  <tr key={x.id}>
+                    <td>
+                      {eventLabel(x.event_type)}
+                      <br />
+                      <span className="muted small">{formatDateTime(x.created_at)}</span>
+                      {x.request_id && (
+                        <>
+                          <br />
+                          <Link to={`/requests/${x.request_id}`} className="small">
+                            request
+                          </Link>
+                        </>
+                      )}
+                    </td>
+                    <td>
+                      {x.channel}
+                      <br />
+                      <code className="small">{x.target}</code>
+                    </td>
+                    <td>
+                      <span className={`badge badge-delivery-${x.status}`}>{x.status}</span>
+                    </td>
+                    <td>
+                      {x.attempts}/{x.max_attempts}
+                      {x.recent_attempts.length > 0 && (
+                        <details className="attempts">
+                          <summary>history</summary>
+                          <ul>
+                            {x.recent_attempts.map((a) => (
+                              <li key={a.at}>
+                                {formatDateTime(a.at)}: {a.ok ? 'ok' : 'failed'}
+                                {a.response_status !== null && ` (${a.response_status})`} {a.duration_ms} ms{a.error ? ` — ${a.error}` : ''}
+                              </li>
+                            ))}
+                          </ul>
+                        </details>
+                      )}
+                    </td>
+                    <td className="small">{x.last_error ?? '—'}</td>
+                    <td>
+                      <RetryButton delivery={x} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <LoadMore query={list} />
+        </>
+      )}
+    </QueryView>
+  );
+}
+
+export function DeliveriesPage() {
+  const [status, setStatus] = useState('');
+  const [channel, setChannel] = useState('');
+  return (
+    <>
+      <PageHeader title="Deliveries" lead="Every notification, webhook, script and trigger task sent for an event, with its attempts." />
+      <div className="filters">
+        <SelectField label="Status" value={status} onChange={(e) => setStatus(e.target.value)}>
+          <option value="">Any</option>
+          {['pending', 'running', 'succeeded', 'dead'].map((s) => (
+            <option key={s}>{s}</option>
+          ))}
+        </SelectField>
+        <SelectField label="Channel" value={channel} onChange={(e) => setChannel(e.target.value)}>
+          <option value="">Any</option>
+          {['email', 'slack', 'webhook', 'script', 'trigger'].map((s) => (
+            <option key={s}>{s}</option>
+          ))}
+        </SelectField>
+      </div>
+      <DeliveryTable path="/deliveries" query={{ status: status || undefined, channel: channel || undefined }} />
+    </>
+  );
+}

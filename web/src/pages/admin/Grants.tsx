@@ -1,0 +1,95 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { post } from '../../api/client.ts';
+import { keys, usePagedList } from '../../api/queries.ts';
+import type { AccessRequest } from '../../api/types.ts';
+import { fieldErrorsOf, FormError, TextField } from '../../components/Field.tsx';
+import { PageHeader } from '../../components/Layout.tsx';
+import { Countdown } from '../../components/RequestBits.tsx';
+import { Empty, flatPages, LoadMore, QueryView } from '../../components/Status.tsx';
+import { Link } from '../../router.tsx';
+
+function Revoke({ request }: { request: AccessRequest }) {
+  const client = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  const revoke = useMutation({
+    mutationFn: () => post(`/access-requests/${request.id}/revoke`, { reason }),
+    onSuccess: () => client.invalidateQueries({ queryKey: ['requests'] }),
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    revoke.mutate();
+  };
+  if (!open) {
+    return (
+      <button type="button" className="btn btn-small btn-danger" onClick={() => setOpen(true)}>
+        Revoke<span className="visually-hidden"> access of {request.requester.email}</span>
+      </button>
+    );
+  }
+  return (
+    <form onSubmit={submit} noValidate className="inline-form compact">
+      <FormError error={revoke.error && !fieldErrorsOf(revoke.error)('reason') ? revoke.error : null} />
+      <TextField label="Reason" value={reason} onChange={(e) => setReason(e.target.value)} error={fieldErrorsOf(revoke.error)('reason')} autoFocus />
+      <button type="submit" className="btn btn-small btn-danger" disabled={revoke.isPending}>
+        Revoke now
+      </button>
+      <button type="button" className="btn btn-small btn-ghost" onClick={() => setOpen(false)}>
+        Keep
+      </button>
+    </form>
+  );
+}
+
+/** Every active grant, with time left and revoke. */
+export function GrantsPage() {
+  const list = usePagedList<AccessRequest>(keys.requests('all', 'approved'), '/access-requests/all', { status: 'approved' });
+  return (
+    <>
+      <PageHeader title="Active grants" lead="Temporary access that is live now. Each ends on its own; revoke ends it at once." />
+      <QueryView query={list} loading="Loading active grants…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No active grants" />}>
+        {(d) => (
+          <>
+            <div className="table-wrap">
+              <table>
+                <caption className="visually-hidden">Active grants</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Who</th>
+                    <th scope="col">What</th>
+                    <th scope="col">Time left</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {flatPages(d).map((r) => (
+                    <tr key={r.id}>
+                      <td>
+                        {r.requester.name}
+                        <br />
+                        <span className="muted small">{r.requester.email}</span>
+                      </td>
+                      <td>
+                        <Link to={`/requests/${r.id}`}>{r.template_name}</Link>
+                        <br />
+                        <span className="muted small">{r.app.name}</span>
+                      </td>
+                      <td>{r.seconds_left !== null && <Countdown secondsLeft={r.seconds_left} receivedAt={list.dataUpdatedAt} expiresAt={r.expires_at} />}</td>
+                      <td>
+                        <Revoke request={r} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <LoadMore query={list} />
+          </>
+        )}
+      </QueryView>
+    </>
+  );
+}

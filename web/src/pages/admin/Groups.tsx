@@ -1,0 +1,214 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { del, get, patch, post, put } from '../../api/client.ts';
+import { keys, usePagedList } from '../../api/queries.ts';
+import type { Group, Member, Page } from '../../api/types.ts';
+import { fieldErrorsOf, FormError, TextArea, TextField } from '../../components/Field.tsx';
+import { PageHeader } from '../../components/Layout.tsx';
+import { Empty, flatPages, LoadMore, QueryView } from '../../components/Status.tsx';
+import { formatDateTime } from '../../lib/format.ts';
+import { Link, navigate } from '../../router.tsx';
+import { DeleteButton, useAllUsers } from './common.tsx';
+
+function CreateGroup() {
+  const client = useQueryClient();
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const create = useMutation({
+    mutationFn: () => post<Group>('/groups', { name, description }),
+    onSuccess: async (g) => {
+      await client.invalidateQueries({ queryKey: keys.admin('groups') });
+      navigate(`/admin/groups/${g.id}`);
+    },
+  });
+  const err = fieldErrorsOf(create.error);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate();
+  };
+  return (
+    <details className="panel disclosure">
+      <summary>Add a group</summary>
+      <form onSubmit={submit} noValidate className="form-grid">
+        <FormError error={create.error} />
+        <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={err('name')} required />
+        <TextArea label="Description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} error={err('description')} />
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+            Add group
+          </button>
+        </div>
+      </form>
+    </details>
+  );
+}
+
+export function GroupsPage() {
+  const [name, setName] = useState('');
+  const list = usePagedList<Group>(keys.admin('groups', 'list'), '/groups', { name: name || undefined });
+  return (
+    <>
+      <PageHeader title="Groups" lead="Groups hold people. Mappings turn groups into claims; templates name groups as approvers and requesters." />
+      <CreateGroup />
+      <div className="filters">
+        <TextField label="Find by name" type="search" value={name} onChange={(e) => setName(e.target.value.trim())} />
+      </div>
+      <QueryView query={list} loading="Loading groups…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No groups" />}>
+        {(d) => (
+          <>
+            <ul className="stack compact">
+              {flatPages(d).map((g) => (
+                <li key={g.id} className="card row-card">
+                  <Link to={`/admin/groups/${g.id}`}>{g.name}</Link>
+                  <span className="muted small">{g.description}</span>
+                </li>
+              ))}
+            </ul>
+            <LoadMore query={list} />
+          </>
+        )}
+      </QueryView>
+    </>
+  );
+}
+
+function AddMember({ groupId }: { groupId: string }) {
+  const client = useQueryClient();
+  const users = useAllUsers();
+  const [email, setEmail] = useState('');
+  const [until, setUntil] = useState('');
+  const [unknown, setUnknown] = useState(false);
+  const add = useMutation({
+    mutationFn: (userId: string) => put(`/groups/${groupId}/members/${userId}`, until ? { expires_at: new Date(until).toISOString() } : {}),
+    onSuccess: async () => {
+      setEmail('');
+      setUntil('');
+      await client.invalidateQueries({ queryKey: keys.admin('groups', groupId) });
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const user = users.data?.find((u) => u.email.toLowerCase() === email.trim().toLowerCase());
+    setUnknown(!user);
+    if (user) add.mutate(user.id);
+  };
+  return (
+    <form onSubmit={submit} noValidate className="inline-form" aria-label="Add a member">
+      <FormError error={add.error && !fieldErrorsOf(add.error)('expires_at') ? add.error : null} />
+      <TextField label="Email of the person" type="email" list="member-choices" value={email} onChange={(e) => setEmail(e.target.value)} error={unknown ? 'No user has this email.' : undefined} />
+      <datalist id="member-choices">
+        {users.data?.map((u) => (
+          <option key={u.id} value={u.email}>
+            {u.name}
+          </option>
+        ))}
+      </datalist>
+      <TextField label="Until (optional)" type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} error={fieldErrorsOf(add.error)('expires_at')} />
+      <button type="submit" className="btn" disabled={add.isPending || !email}>
+        Add member
+      </button>
+    </form>
+  );
+}
+
+function Members({ groupId }: { groupId: string }) {
+  const client = useQueryClient();
+  const members = useQuery({ queryKey: keys.admin('groups', groupId, 'members'), queryFn: () => get<Page<Member>>(`/groups/${groupId}/members`, { limit: 200 }) });
+  const remove = useMutation({
+    mutationFn: (userId: string) => del(`/groups/${groupId}/members/${userId}`),
+    onSuccess: () => client.invalidateQueries({ queryKey: keys.admin('groups', groupId) }),
+  });
+  return (
+    <section className="panel">
+      <h2>Members</h2>
+      <AddMember groupId={groupId} />
+      <QueryView query={members} loading="Loading members…" isEmpty={(m) => m.items.length === 0} empty={<p className="muted">No members yet.</p>}>
+        {(m) => (
+          <div className="table-wrap">
+            <table>
+              <caption className="visually-hidden">Members</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Email</th>
+                  <th scope="col">Until</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {m.items.map((x) => (
+                  <tr key={x.user_id}>
+                    <td>
+                      <Link to={`/admin/users/${x.user_id}`}>{x.name}</Link>
+                    </td>
+                    <td>{x.email}</td>
+                    <td>{x.expires_at ? formatDateTime(x.expires_at) : 'permanent'}</td>
+                    <td>
+                      <button type="button" className="btn btn-small" disabled={remove.isPending} onClick={() => remove.mutate(x.user_id)}>
+                        Remove<span className="visually-hidden"> {x.email}</span>
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryView>
+    </section>
+  );
+}
+
+function EditGroup({ group }: { group: Group }) {
+  const client = useQueryClient();
+  const [name, setName] = useState(group.name);
+  const [description, setDescription] = useState(group.description);
+  const save = useMutation({
+    mutationFn: () => patch<Group>(`/groups/${group.id}`, { name, description }),
+    onSuccess: () => client.invalidateQueries({ queryKey: keys.admin('groups') }),
+  });
+  const remove = useMutation({
+    mutationFn: () => del(`/groups/${group.id}`),
+    onSuccess: async () => {
+      await client.invalidateQueries({ queryKey: keys.admin('groups') });
+      navigate('/admin/groups');
+    },
+  });
+  const err = fieldErrorsOf(save.error);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    save.mutate();
+  };
+  return (
+    <form onSubmit={submit} noValidate className="panel form-grid">
+      <FormError error={save.error ?? remove.error} />
+      <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={err('name')} />
+      <TextArea label="Description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} error={err('description')} />
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={save.isPending}>
+          {save.isPending ? 'Saving…' : 'Save'}
+        </button>
+        <DeleteButton what={`the group ${group.name}`} busy={remove.isPending} onDelete={() => remove.mutate()} />
+      </div>
+    </form>
+  );
+}
+
+export function GroupDetailPage({ id }: { id: string }) {
+  const group = useQuery({ queryKey: keys.admin('groups', id), queryFn: () => get<Group>(`/groups/${id}`) });
+  return (
+    <>
+      <PageHeader title={group.data?.name ?? 'Group'} />
+      <QueryView query={group} loading="Loading the group…">
+        {(g) => (
+          <>
+            <EditGroup key={g.updated_at} group={g} />
+            <Members groupId={g.id} />
+          </>
+        )}
+      </QueryView>
+    </>
+  );
+}

@@ -1,0 +1,161 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { ApiError, del, get, patch, post } from '../../api/client.ts';
+import { fetchAll, keys, useAllGroups } from '../../api/queries.ts';
+import type { Mapping, Template, TemplateSettings } from '../../api/types.ts';
+import { Checkbox, FormError, TextArea, TextField } from '../../components/Field.tsx';
+import { PageHeader } from '../../components/Layout.tsx';
+import { ErrorMessage, Loading } from '../../components/Status.tsx';
+import { navigate } from '../../router.tsx';
+import { DeleteButton, GroupChecklist, useAllApplications, useAllScripts } from './common.tsx';
+import { CustomFieldsBuilder, fromDraft, toDraft } from './CustomFieldsBuilder.tsx';
+import { DurationsSection, EscalationSection, GrantSection, NotifySection, TriggerSection, type TemplateDraft } from './TemplateSections.tsx';
+
+function draftOf(t: Template | null): TemplateDraft {
+  return {
+    name: t?.name ?? '',
+    description: t?.description ?? '',
+    enabled: t?.enabled ?? true,
+    app_id: t?.app_id ?? '',
+    mapping_ids: t?.mapping_ids ?? [],
+    allowed_durations: t?.allowed_durations ?? [60, 240, 480],
+    approver_group_ids: t?.approver_group_ids ?? [],
+    requester_group_ids: t?.requester_group_ids ?? [],
+    require_justification: t?.require_justification ?? true,
+    auto_approve: t?.auto_approve ?? false,
+    notification_policy: t?.notification_policy ?? 'all',
+    notification_count: String(t?.notification_count ?? 1),
+    escalate: t?.escalation_after_mins != null,
+    escalation_after_mins: String(t?.escalation_after_mins ?? 30),
+    escalation_group_id: t?.escalation_group_id ?? '',
+    custom_fields: (t?.custom_fields ?? []).map(toDraft),
+    trigger_on: t?.trigger != null,
+    trigger_script_id: t?.trigger?.script_id ?? '',
+    trigger_failure_mode: t?.trigger?.failure_mode ?? 'ignore',
+    trigger_max_retries: String(t?.trigger?.max_retries ?? 3),
+  };
+}
+
+function bodyOf(d: TemplateDraft): TemplateSettings {
+  return {
+    name: d.name,
+    description: d.description,
+    enabled: d.enabled,
+    app_id: d.app_id,
+    mapping_ids: d.mapping_ids,
+    allowed_durations: d.allowed_durations,
+    approver_group_ids: d.approver_group_ids,
+    requester_group_ids: d.requester_group_ids,
+    require_justification: d.require_justification,
+    auto_approve: d.auto_approve,
+    notification_policy: d.notification_policy,
+    notification_count: Number(d.notification_count),
+    escalation_after_mins: d.escalate ? Number(d.escalation_after_mins) : null,
+    escalation_group_id: d.escalate ? d.escalation_group_id || null : null,
+    custom_fields: d.custom_fields.map(fromDraft),
+    trigger: d.trigger_on ? { script_id: d.trigger_script_id, failure_mode: d.trigger_failure_mode, max_retries: Number(d.trigger_max_retries) } : null,
+  };
+}
+
+function Section({ title, id, children }: { title: string; id: string; children: ReactNode }) {
+  return (
+    <section className="panel form-grid" aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {children}
+    </section>
+  );
+}
+
+function Editor({ template }: { template: Template | null }) {
+  const client = useQueryClient();
+  const [d, setD] = useState(() => draftOf(template));
+  const [saved, setSaved] = useState(false);
+  const set = (p: Partial<TemplateDraft>) => setD((x) => ({ ...x, ...p }));
+  const groups = useAllGroups();
+  const apps = useAllApplications();
+  const mappings = useQuery({ queryKey: keys.admin('mappings', 'all'), queryFn: () => fetchAll<Mapping>('/mappings') });
+  const scripts = useAllScripts();
+  const scriptsMissing = scripts.error instanceof ApiError && scripts.error.status === 404;
+
+  const save = useMutation({
+    mutationFn: () => (template ? patch<Template>(`/access-request-templates/${template.id}`, bodyOf(d)) : post<Template>('/access-request-templates', bodyOf(d))),
+    onSuccess: async (t) => {
+      setSaved(true);
+      await client.invalidateQueries({ queryKey: keys.admin('templates') });
+      await client.invalidateQueries({ queryKey: keys.requestable });
+      if (!template) navigate(`/admin/templates/${t.id}`, { replace: true });
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => del(`/access-request-templates/${template!.id}`),
+    onSuccess: async () => {
+      await client.invalidateQueries({ queryKey: keys.admin('templates') });
+      navigate('/admin/templates');
+    },
+  });
+  const errorAt = (path: string) => (save.error instanceof ApiError ? save.error.fieldError(path) : undefined);
+
+  if (groups.isPending || apps.isPending || mappings.isPending) return <Loading label="Loading groups, applications and mappings…" />;
+  if (groups.isError || apps.isError || mappings.isError) return <ErrorMessage error={groups.error ?? apps.error ?? mappings.error} />;
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setSaved(false);
+    save.mutate();
+  };
+
+  return (
+    <form onSubmit={submit} noValidate className="template-editor">
+      <FormError error={save.error} />
+      {saved && (
+        <p className="notice notice-success" role="status">
+          Saved{save.data ? ` as version ${save.data.version}` : ''}.
+        </p>
+      )}
+      <Section title="Basics" id="sec-basics">
+        <TextField label="Name" value={d.name} onChange={(e) => set({ name: e.target.value })} error={errorAt('name')} required />
+        <TextArea label="Description" hint="Shown in the catalogue." rows={3} value={d.description} onChange={(e) => set({ description: e.target.value })} error={errorAt('description')} />
+        <Checkbox label="Enabled" hint="A disabled template cannot be requested." checked={d.enabled} onChange={(e) => set({ enabled: e.target.checked })} />
+      </Section>
+      <Section title="What it grants" id="sec-grant">
+        <GrantSection d={d} set={set} apps={apps.data} mappings={mappings.data} errorAt={errorAt} />
+        <DurationsSection d={d} set={set} errorAt={errorAt} />
+      </Section>
+      <Section title="Who asks and who decides" id="sec-who">
+        <GroupChecklist label="Approver groups (none: anyone but the requester may approve)" groups={groups.data} selected={d.approver_group_ids} onChange={(ids) => set({ approver_group_ids: ids })} error={errorAt('approver_group_ids')} />
+        <GroupChecklist label="Requester groups (none: every user may request)" groups={groups.data} selected={d.requester_group_ids} onChange={(ids) => set({ requester_group_ids: ids })} error={errorAt('requester_group_ids')} />
+        <Checkbox label="Require a justification" checked={d.require_justification} onChange={(e) => set({ require_justification: e.target.checked })} />
+        <Checkbox label="Approve automatically" hint="Needs requester groups: only their members get access without a decision." checked={d.auto_approve} onChange={(e) => set({ auto_approve: e.target.checked })} error={errorAt('auto_approve')} />
+      </Section>
+      <Section title="Notifications and escalation" id="sec-notify">
+        <NotifySection d={d} set={set} errorAt={errorAt} />
+        <EscalationSection d={d} set={set} groups={groups.data} errorAt={errorAt} />
+      </Section>
+      <Section title="Custom fields" id="sec-fields">
+        <CustomFieldsBuilder fields={d.custom_fields} onChange={(f) => set({ custom_fields: f })} errorAt={errorAt} />
+      </Section>
+      <Section title="Trigger task" id="sec-trigger">
+        <TriggerSection d={d} set={set} scripts={scripts.data ?? []} scriptsMissing={scriptsMissing} errorAt={errorAt} />
+      </Section>
+      <div className="form-actions sticky-actions">
+        <button type="submit" className="btn btn-primary" disabled={save.isPending}>
+          {save.isPending ? 'Saving…' : template ? 'Save template' : 'Create template'}
+        </button>
+        {template && <DeleteButton what={`the template ${template.name}; the grants it backs are revoked`} busy={remove.isPending} onDelete={() => remove.mutate()} />}
+        <FormError error={remove.error} />
+      </div>
+    </form>
+  );
+}
+
+/** Create or edit a template: every attribute of the API, grouped by what it decides. */
+export function TemplateEditorPage({ id }: { id: string | null }) {
+  const template = useQuery({ queryKey: keys.admin('templates', id), queryFn: () => get<Template>(`/access-request-templates/${id}`), enabled: id !== null });
+  const title = id === null ? 'New template' : (template.data?.name ?? 'Template');
+  return (
+    <>
+      <PageHeader title={title} lead={template.data ? `Version ${template.data.version}` : 'A template says what a request grants, for how long, who may ask and who decides.'} />
+      {id === null ? <Editor template={null} /> : template.isPending ? <Loading label="Loading the template…" /> : template.isError ? <ErrorMessage error={template.error} /> : <Editor key={template.data.id} template={template.data} />}
+    </>
+  );
+}

@@ -1,0 +1,190 @@
+import { useState } from 'react';
+import type { Application, FailureMode, Group, Mapping, NotificationPolicy, Script } from '../../api/types.ts';
+import { Checkbox, Fieldset, SelectField, TextField } from '../../components/Field.tsx';
+import { formatClaimValue, formatDuration } from '../../lib/format.ts';
+import { Link } from '../../router.tsx';
+import type { FieldDraft } from './CustomFieldsBuilder.tsx';
+
+/** The template while it is edited; numbers stay text until saved so inputs can be empty. */
+export interface TemplateDraft {
+  name: string;
+  description: string;
+  enabled: boolean;
+  app_id: string;
+  mapping_ids: string[];
+  allowed_durations: number[];
+  approver_group_ids: string[];
+  requester_group_ids: string[];
+  require_justification: boolean;
+  auto_approve: boolean;
+  notification_policy: NotificationPolicy;
+  notification_count: string;
+  escalate: boolean;
+  escalation_after_mins: string;
+  escalation_group_id: string;
+  custom_fields: FieldDraft[];
+  trigger_on: boolean;
+  trigger_script_id: string;
+  trigger_failure_mode: FailureMode;
+  trigger_max_retries: string;
+}
+
+export type SetDraft = (patch: Partial<TemplateDraft>) => void;
+type ErrorAt = (path: string) => string | undefined;
+
+export function GrantSection({ d, set, apps, mappings, errorAt }: { d: TemplateDraft; set: SetDraft; apps: Application[]; mappings: Mapping[]; errorAt: ErrorAt }) {
+  const own = mappings.filter((m) => m.app_id === d.app_id);
+  return (
+    <>
+      <SelectField label="Application" value={d.app_id} onChange={(e) => set({ app_id: e.target.value, mapping_ids: [] })} error={errorAt('app_id')} required>
+        <option value="">Choose an application…</option>
+        {apps.map((a) => (
+          <option key={a.id} value={a.id}>
+            {a.name}
+          </option>
+        ))}
+      </SelectField>
+      <Fieldset legend="Mappings granted" hint="An approved request gives the requester these claims, until it ends." error={errorAt('mapping_ids')}>
+        {!d.app_id && <p className="muted small">Choose an application first.</p>}
+        {d.app_id && own.length === 0 && (
+          <p className="muted small">
+            This application has no mappings. <Link to={`/admin/applications/${d.app_id}`}>Add one</Link>.
+          </p>
+        )}
+        {own.map((m) => (
+          <Checkbox
+            key={m.id}
+            label={`${m.claim} = ${formatClaimValue(m.value)}`}
+            checked={d.mapping_ids.includes(m.id)}
+            onChange={(e) => set({ mapping_ids: e.target.checked ? [...d.mapping_ids, m.id] : d.mapping_ids.filter((x) => x !== m.id) })}
+          />
+        ))}
+      </Fieldset>
+    </>
+  );
+}
+
+const UNITS: [string, number][] = [
+  ['minutes', 1],
+  ['hours', 60],
+  ['days', 1440],
+];
+
+export function DurationsSection({ d, set, errorAt }: { d: TemplateDraft; set: SetDraft; errorAt: ErrorAt }) {
+  const [amount, setAmount] = useState('');
+  const [unit, setUnit] = useState(60);
+  const add = () => {
+    const mins = Math.round(Number(amount) * unit);
+    if (!Number.isFinite(mins) || mins <= 0 || d.allowed_durations.includes(mins)) return;
+    set({ allowed_durations: [...d.allowed_durations, mins].sort((a, b) => a - b) });
+    setAmount('');
+  };
+  const error = errorAt('allowed_durations') ?? d.allowed_durations.map((_, i) => errorAt(`allowed_durations.${i}`)).find(Boolean);
+  return (
+    <Fieldset legend="Durations offered" hint="The requester picks one; access starts at approval." error={error}>
+      <ul className="chips" aria-label="Durations">
+        {d.allowed_durations.map((m) => (
+          <li key={m} className="chip chip-removable">
+            {formatDuration(m)}
+            <button type="button" className="chip-remove" aria-label={`Remove ${formatDuration(m)}`} onClick={() => set({ allowed_durations: d.allowed_durations.filter((x) => x !== m) })}>
+              ×
+            </button>
+          </li>
+        ))}
+      </ul>
+      <div className="inline-form">
+        <TextField label="Add a duration" type="number" min={1} value={amount} onChange={(e) => setAmount(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && (e.preventDefault(), add())} />
+        <SelectField label="Unit" value={unit} onChange={(e) => setUnit(Number(e.target.value))}>
+          {UNITS.map(([label, factor]) => (
+            <option key={label} value={factor}>
+              {label}
+            </option>
+          ))}
+        </SelectField>
+        <button type="button" className="btn" onClick={add}>
+          Add
+        </button>
+      </div>
+    </Fieldset>
+  );
+}
+
+const POLICIES: [NotificationPolicy, string][] = [
+  ['all', 'Everyone who may approve'],
+  ['first_n', 'The first N approvers, in a stable order'],
+  ['random_n', 'N approvers at random'],
+  ['round_robin', 'One approver at a time, taking turns'],
+];
+
+export function NotifySection({ d, set, errorAt }: { d: TemplateDraft; set: SetDraft; errorAt: ErrorAt }) {
+  return (
+    <>
+      <Fieldset legend="Who is notified of a new request" error={errorAt('notification_policy')}>
+        {POLICIES.map(([value, label]) => (
+          <label key={value} className="radio">
+            <input type="radio" name="notification_policy" value={value} checked={d.notification_policy === value} onChange={() => set({ notification_policy: value })} /> {label}
+          </label>
+        ))}
+      </Fieldset>
+      {(d.notification_policy === 'first_n' || d.notification_policy === 'random_n') && (
+        <TextField label="N: how many approvers" type="number" min={1} max={100} value={d.notification_count} onChange={(e) => set({ notification_count: e.target.value })} error={errorAt('notification_count')} />
+      )}
+    </>
+  );
+}
+
+export function EscalationSection({ d, set, groups, errorAt }: { d: TemplateDraft; set: SetDraft; groups: Group[]; errorAt: ErrorAt }) {
+  return (
+    <>
+      <Checkbox label="Escalate a request nobody decides in time" checked={d.escalate} onChange={(e) => set({ escalate: e.target.checked })} />
+      {d.escalate && (
+        <div className="row-3">
+          <TextField label="After (minutes)" type="number" min={1} max={10080} value={d.escalation_after_mins} onChange={(e) => set({ escalation_after_mins: e.target.value })} error={errorAt('escalation_after_mins')} />
+          <SelectField label="To group" value={d.escalation_group_id} onChange={(e) => set({ escalation_group_id: e.target.value })} error={errorAt('escalation_group_id')}>
+            <option value="">Choose a group…</option>
+            {groups.map((g) => (
+              <option key={g.id} value={g.id}>
+                {g.name}
+              </option>
+            ))}
+          </SelectField>
+        </div>
+      )}
+    </>
+  );
+}
+
+const MODES: [FailureMode, string][] = [
+  ['ignore', 'Ignore: log the failure and carry on'],
+  ['retry', 'Retry: run again with backoff, up to the retries below'],
+  ['block', 'Block: an approval waits for the script and fails with it'],
+];
+
+export function TriggerSection({ d, set, scripts, scriptsMissing, errorAt }: { d: TemplateDraft; set: SetDraft; scripts: Script[]; scriptsMissing: boolean; errorAt: ErrorAt }) {
+  if (scriptsMissing) return <p className="muted small">Scripts are not available on this server, so no trigger task can be set.</p>;
+  return (
+    <>
+      <Checkbox label="Run a script on every lifecycle event of these requests" checked={d.trigger_on} onChange={(e) => set({ trigger_on: e.target.checked })} />
+      {d.trigger_on && (
+        <>
+          <SelectField label="Script" value={d.trigger_script_id} onChange={(e) => set({ trigger_script_id: e.target.value })} error={errorAt('trigger.script_id') ?? errorAt('trigger')}>
+            <option value="">Choose a script…</option>
+            {scripts.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name}
+              </option>
+            ))}
+          </SelectField>
+          <Fieldset legend="When the script fails" error={errorAt('trigger.failure_mode')}>
+            {MODES.map(([value, label]) => (
+              <label key={value} className="radio">
+                <input type="radio" name="failure_mode" value={value} checked={d.trigger_failure_mode === value} onChange={() => set({ trigger_failure_mode: value })} /> {label}
+              </label>
+            ))}
+          </Fieldset>
+          <TextField label="Retries" type="number" min={0} max={20} value={d.trigger_max_retries} onChange={(e) => set({ trigger_max_retries: e.target.value })} error={errorAt('trigger.max_retries')} />
+        </>
+      )}
+    </>
+  );
+}

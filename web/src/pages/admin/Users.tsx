@@ -1,0 +1,193 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import { del, get, patch, post } from '../../api/client.ts';
+import { keys, usePagedList } from '../../api/queries.ts';
+import type { Page, User, UserGroup } from '../../api/types.ts';
+import { Checkbox, fieldErrorsOf, FormError, TextField } from '../../components/Field.tsx';
+import { PageHeader } from '../../components/Layout.tsx';
+import { Empty, flatPages, LoadMore, QueryView } from '../../components/Status.tsx';
+import { formatDateTime } from '../../lib/format.ts';
+import { Link, navigate } from '../../router.tsx';
+import { DeleteButton } from './common.tsx';
+
+function CreateUser() {
+  const client = useQueryClient();
+  const [form, setForm] = useState({ email: '', name: '', password: '', is_admin: false });
+  const create = useMutation({
+    mutationFn: () => post<User>('/users', { ...form, password: form.password || undefined }),
+    onSuccess: async () => {
+      setForm({ email: '', name: '', password: '', is_admin: false });
+      await client.invalidateQueries({ queryKey: keys.admin('users') });
+    },
+  });
+  const err = fieldErrorsOf(create.error);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate();
+  };
+  return (
+    <details className="panel disclosure">
+      <summary>Add a user</summary>
+      <form onSubmit={submit} noValidate className="form-grid">
+        <FormError error={create.error} />
+        <TextField label="Email" type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} error={err('email')} required />
+        <TextField label="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} error={err('name')} required />
+        <TextField
+          label="Initial password"
+          type="password"
+          autoComplete="new-password"
+          hint="At least 12 characters. Without one, the user cannot sign in with a password."
+          value={form.password}
+          onChange={(e) => setForm({ ...form, password: e.target.value })}
+          error={err('password')}
+        />
+        <Checkbox label="Administrator" checked={form.is_admin} onChange={(e) => setForm({ ...form, is_admin: e.target.checked })} />
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+            {create.isPending ? 'Adding…' : 'Add user'}
+          </button>
+        </div>
+      </form>
+    </details>
+  );
+}
+
+export function UsersPage() {
+  const [email, setEmail] = useState('');
+  const list = usePagedList<User>(keys.admin('users', 'list'), '/users', { email: email || undefined });
+  return (
+    <>
+      <PageHeader title="Users" lead="People who sign in to Interim and to the applications behind it." />
+      <CreateUser />
+      <div className="filters">
+        <TextField label="Find by email" type="search" value={email} onChange={(e) => setEmail(e.target.value.trim())} />
+      </div>
+      <QueryView query={list} loading="Loading users…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No users match" />}>
+        {(d) => (
+          <>
+            <div className="table-wrap">
+              <table>
+                <caption className="visually-hidden">Users</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Email</th>
+                    <th scope="col">Role</th>
+                    <th scope="col">State</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {flatPages(d).map((u) => (
+                    <tr key={u.id}>
+                      <td>
+                        <Link to={`/admin/users/${u.id}`}>{u.name}</Link>
+                      </td>
+                      <td>{u.email}</td>
+                      <td>{u.is_admin ? 'Administrator' : 'User'}</td>
+                      <td>{u.disabled ? <span className="badge badge-denied">Disabled</span> : u.must_change_password ? 'Must change password' : 'Active'}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <LoadMore query={list} />
+          </>
+        )}
+      </QueryView>
+    </>
+  );
+}
+
+function EditUser({ user }: { user: User }) {
+  const client = useQueryClient();
+  const [form, setForm] = useState({ name: user.name, email: user.email, is_admin: user.is_admin, disabled: user.disabled, password: '' });
+  const [saved, setSaved] = useState(false);
+  const save = useMutation({
+    mutationFn: () => {
+      const body: Record<string, unknown> = {};
+      if (form.name !== user.name) body.name = form.name;
+      if (form.email !== user.email) body.email = form.email;
+      if (form.is_admin !== user.is_admin) body.is_admin = form.is_admin;
+      if (form.disabled !== user.disabled) body.disabled = form.disabled;
+      if (form.password) body.password = form.password;
+      return patch<User>(`/users/${user.id}`, body);
+    },
+    onSuccess: async () => {
+      setSaved(true);
+      setForm((f) => ({ ...f, password: '' }));
+      await client.invalidateQueries({ queryKey: keys.admin('users') });
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => del(`/users/${user.id}`),
+    onSuccess: async () => {
+      await client.invalidateQueries({ queryKey: keys.admin('users') });
+      navigate('/admin/users');
+    },
+  });
+  const err = fieldErrorsOf(save.error);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setSaved(false);
+    save.mutate();
+  };
+  return (
+    <form onSubmit={submit} noValidate className="panel form-grid">
+      <h2>Profile and access</h2>
+      <FormError error={save.error ?? remove.error} />
+      {saved && (
+        <p className="notice notice-success" role="status">
+          Saved.
+        </p>
+      )}
+      <TextField label="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} error={err('name')} />
+      <TextField label="Email" type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} error={err('email')} />
+      <TextField
+        label="Set a new password"
+        type="password"
+        autoComplete="new-password"
+        hint="Leave empty to keep it. Setting one ends their sessions and tokens."
+        value={form.password}
+        onChange={(e) => setForm({ ...form, password: e.target.value })}
+        error={err('password')}
+      />
+      <Checkbox label="Administrator" checked={form.is_admin} onChange={(e) => setForm({ ...form, is_admin: e.target.checked })} />
+      <Checkbox label="Disabled" hint="A disabled user cannot sign in; their sessions, tokens and grants end." checked={form.disabled} onChange={(e) => setForm({ ...form, disabled: e.target.checked })} />
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={save.isPending}>
+          {save.isPending ? 'Saving…' : 'Save'}
+        </button>
+        <DeleteButton what={`the user ${user.email}`} busy={remove.isPending} onDelete={() => remove.mutate()} />
+      </div>
+    </form>
+  );
+}
+
+export function UserDetailPage({ id }: { id: string }) {
+  const user = useQuery({ queryKey: keys.admin('users', id), queryFn: () => get<User>(`/users/${id}`) });
+  const groups = useQuery({ queryKey: keys.admin('users', id, 'groups'), queryFn: () => get<Page<UserGroup>>(`/users/${id}/groups`, { limit: 200 }) });
+  return (
+    <>
+      <PageHeader title={user.data?.name ?? 'User'} lead={user.data ? `${user.data.email} · since ${formatDateTime(user.data.created_at)}` : undefined} />
+      <QueryView query={user} loading="Loading the user…">
+        {(u) => <EditUser key={u.updated_at} user={u} />}
+      </QueryView>
+      <section className="panel">
+        <h2>Groups</h2>
+        <QueryView query={groups} loading="Loading groups…" isEmpty={(g) => g.items.length === 0} empty={<p className="muted">Not in any group.</p>}>
+          {(g) => (
+            <ul className="plain-list">
+              {g.items.map((m) => (
+                <li key={m.group_id}>
+                  {m.system ? m.name : <Link to={`/admin/groups/${m.group_id}`}>{m.name}</Link>}
+                  {m.system && <span className="badge badge-approved">temporary grant</span>}
+                  {m.expires_at && <span className="muted small"> until {formatDateTime(m.expires_at)}</span>}
+                </li>
+              ))}
+            </ul>
+          )}
+        </QueryView>
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,90 @@
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { fetchAll, keys } from '../../api/queries.ts';
+import type { Application, Group, Script, User } from '../../api/types.ts';
+
+export const useAllUsers = () => useQuery({ queryKey: keys.admin('users', 'all'), queryFn: () => fetchAll<User>('/users') });
+export const useAllApplications = () => useQuery({ queryKey: keys.admin('applications', 'all'), queryFn: () => fetchAll<Application>('/applications') });
+export const useAllScripts = () =>
+  useQuery({ queryKey: keys.admin('scripts', 'all'), queryFn: () => fetchAll<Script>('/scripts'), retry: false });
+
+/** A secret the server shows once: copy it now. */
+export function SecretOnce({ label, value, onDismiss }: { label: string; value: string; onDismiss: () => void }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <div className="secret-once" role="status">
+      <p>
+        <strong>{label}</strong> — shown only now. Store it somewhere safe; Interim keeps only a hash.
+      </p>
+      <div className="secret-row">
+        <code className="secret" data-testid="secret-value">
+          {value}
+        </code>
+        <button
+          type="button"
+          className="btn btn-small"
+          onClick={() => {
+            void navigator.clipboard?.writeText(value).then(() => setCopied(true));
+          }}
+        >
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+        <button type="button" className="btn btn-small btn-ghost" onClick={onDismiss}>
+          I have stored it
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** A checklist of groups (approvers, requesters, mapping holders). */
+export function GroupChecklist({ groups, selected, onChange, label, error }: { groups: Group[]; selected: string[]; onChange: (ids: string[]) => void; label: string; error?: string }) {
+  const [filter, setFilter] = useState('');
+  const shown = groups.filter((g) => g.name.toLowerCase().includes(filter.toLowerCase()));
+  const toggle = (id: string, on: boolean) => onChange(on ? [...selected, id] : selected.filter((x) => x !== id));
+  return (
+    <fieldset className={`fieldset checklist${error ? ' field-invalid' : ''}`}>
+      <legend>{label}</legend>
+      {groups.length > 8 && (
+        <input type="search" className="checklist-filter" placeholder="Filter groups" aria-label={`Filter ${label.toLowerCase()}`} value={filter} onChange={(e) => setFilter(e.target.value)} />
+      )}
+      {groups.length === 0 ? (
+        <p className="muted small">No groups yet.</p>
+      ) : (
+        <ul>
+          {shown.map((g) => (
+            <li key={g.id}>
+              <label>
+                <input type="checkbox" checked={selected.includes(g.id)} onChange={(e) => toggle(g.id, e.target.checked)} /> {g.name}
+              </label>
+            </li>
+          ))}
+        </ul>
+      )}
+      {error && <p className="field-error">{error}</p>}
+    </fieldset>
+  );
+}
+
+/** A delete button that asks first. */
+export function DeleteButton({ what, onDelete, busy, label = 'Delete' }: { what: string; onDelete: () => void; busy?: boolean; label?: string }) {
+  return (
+    <button
+      type="button"
+      className="btn btn-danger"
+      disabled={busy}
+      onClick={() => {
+        if (window.confirm(`Delete ${what}? This cannot be undone.`)) onDelete();
+      }}
+    >
+      {busy ? 'Deleting…' : label}
+    </button>
+  );
+}
+
+/** Lines of a textarea as a list, blanks dropped. */
+export const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);

@@ -1,0 +1,55 @@
+import { useQueryClient } from '@tanstack/react-query';
+import { createContext, useContext, useEffect, type ReactNode } from 'react';
+import { del, onUnauthenticated, setCsrfToken } from './api/client.ts';
+import { keys } from './api/queries.ts';
+import type { Session, User } from './api/types.ts';
+
+interface SessionValue {
+  user: User;
+  signOut(): Promise<void>;
+}
+
+const SessionContext = createContext<SessionValue | null>(null);
+
+/** The signed-in user. Only used below <SessionProvider>, which renders for a signed-in user only. */
+export function useSession(): SessionValue {
+  const value = useContext(SessionContext);
+  if (!value) throw new Error('useSession outside SessionProvider');
+  return value;
+}
+
+export function SessionProvider({ session, children }: { session: Session; children: ReactNode }) {
+  const client = useQueryClient();
+  // The CSRF token rides along with every unsafe request of this session.
+  setCsrfToken(session.csrf_token);
+
+  useEffect(
+    () =>
+      onUnauthenticated(() => {
+        // The session ended elsewhere (sign-out in another tab, idle timeout): back to sign-in.
+        client.setQueryData(keys.session, null);
+      }),
+    [client],
+  );
+
+  const signOut = async () => {
+    try {
+      await del('/session');
+    } finally {
+      setCsrfToken('');
+      client.clear();
+      client.setQueryData(keys.session, null);
+    }
+  };
+
+  return <SessionContext.Provider value={{ user: session.user, signOut }}>{children}</SessionContext.Provider>;
+}
+
+/** Stores a session that sign-in returned, so the app renders for it at once. */
+export function useAcceptSession() {
+  const client = useQueryClient();
+  return (session: Session) => {
+    setCsrfToken(session.csrf_token);
+    client.setQueryData(keys.session, session);
+  };
+}
