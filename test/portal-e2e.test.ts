@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { verifyAuditChain } from '../src/modules/audit/audit.verify.ts';
 import { PASSWORD, setUpAccess, type AccessSetup } from './helpers/access-fixtures.ts';
-import { ensurePortalBuilt, launchBrowser, liveConnected, newPerson, PHONE, screenshot, signIn } from './helpers/browser.ts';
+import { byLabel, ensurePortalBuilt, launchBrowser, liveConnected, newPerson, PHONE, screenshot, signIn } from './helpers/browser.ts';
 import { dialectsUnderTest } from './helpers/dialects.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { Browser as OidcBrowser } from './helpers/oidc-browser.ts';
@@ -118,7 +118,7 @@ describeEachDialect('portal end to end in Chromium', (server, dialect) => {
 
     // The approver approves with a comment; the requester's page turns active live.
     later(1);
-    await ap.getByLabel('Comment', { exact: true }).fill('Approved for the incident.');
+    await byLabel(ap, 'Comment').fill('Approved for the incident.');
     await ap.getByRole('button', { name: 'Approve' }).click();
     await ap.getByText('Approved by Grace Hopper').waitFor();
     await rp.getByText('Approved by Grace Hopper').waitFor({ timeout: 10_000 });

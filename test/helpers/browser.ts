@@ -23,6 +23,7 @@ export const PHONE = { width: 390, height: 844 };
 /** A fresh browser profile (its own cookies) pointed at the server: one person. */
 export async function newPerson(browser: Browser, server: TestServer, viewport = LAPTOP): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL: server.url, viewport, locale: 'en-GB', timezoneId: 'UTC', reducedMotion: 'reduce' });
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   page.on('dialog', (dialog) => void dialog.accept());
   return { context, page };
@@ -84,4 +85,14 @@ export async function ensurePortalBuilt(): Promise<void> {
     rmSync(tmp, { recursive: true, force: true });
   }
   expect(existsSync(`${WEB}dist/index.html`)).toBe(true);
+}
+
+/**
+ * The control labelled exactly `label`. Required fields show a " *" that is aria-hidden
+ * (screen readers hear "required" from aria-required instead); Playwright's label text
+ * keeps it, so it is allowed here.
+ */
+export function byLabel(page: Page, label: string) {
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return page.getByLabel(new RegExp(`^${escaped}( \\*)?$`));
 }

@@ -37,8 +37,9 @@ export function SessionProvider({ session, children }: { session: Session; child
       await del('/session');
     } finally {
       setCsrfToken('');
-      client.clear();
+      // Back to the sign-in page, and nothing of this user's data stays in memory.
       client.setQueryData(keys.session, null);
+      client.removeQueries({ predicate: (q) => q.queryKey[0] !== keys.session[0] });
     }
   };
 
