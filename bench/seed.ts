@@ -1,0 +1,163 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Insertable } from 'kysely';
+import { openDatabase, type Db } from '../src/db/database.ts';
+import { migrateToLatest } from '../src/db/migrate.ts';
+import type { DB } from '../src/db/schema.ts';
+import { newId } from '../src/security/ids.ts';
+import { hashPassword } from '../src/security/passwords.ts';
+import { randomSecret, sha256 } from '../src/security/tokens.ts';
+import type { ClientCredentials } from './code-flow.ts';
+
+/**
+ * The data set of the token benchmark (issue 2, section 6): 10,000 users, each in 20
+ * of 2,000 groups, and one confidential application whose mappings reach every user
+ * through several groups. One membership per user is temporary (it ends in 30 days),
+ * so every token takes the capping path: `roles` gains "admin" and `break_glass` only
+ * through it, and the access token lives at most INTERIM_TEMP_ACCESS_TOKEN_TTL_SECS.
+ *
+ * Rows are bulk-inserted in one transaction, shaped exactly as the API writes them.
+ * Every user shares one password hash (hashing 10,000 passwords would take minutes and
+ * measures nothing here).
+ */
+export interface SeedOptions {
+  users: number;
+  groups: number;
+  membershipsPerUser: number;
+}
+
+export const DEFAULT_SEED: SeedOptions = { users: 10_000, groups: 2_000, membershipsPerUser: 20 };
+export const BENCH_PASSWORD = 'benchmark password, long enough';
+/** The resource indicator that makes the refresh grant return a JWT access token. */
+export const BENCH_RESOURCE = 'https://api.bench.test';
+const ONCALL_GROUPS = 20;
+const STATE_FILE = 'bench-state.json';
+
+export interface SeedState {
+  client: ClientCredentials;
+  users: { id: string; email: string }[];
+  seed: SeedOptions;
+  rows: Record<string, number>;
+  seconds: number;
+}
+
+const clockAt = (now: number) => ({ now: () => now });
+
+/** Inserts rows in batches that stay under both dialects' bound-parameter limits. */
+export async function insertInBatches<T extends keyof DB>(db: Db, table: T, rows: Insertable<DB[T]>[]): Promise<void> {
+  if (rows.length === 0) return;
+  const perRow = Object.keys(rows[0]!).length;
+  const size = Math.max(1, Math.floor(30_000 / perRow));
+  for (let i = 0; i < rows.length; i += size) {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely cannot narrow a generic table name to its row type
+    await db.insertInto(table).values(rows.slice(i, i + size) as any).execute();
+  }
+}
+
+/** The permanent groups of user i: distinct for k < 19 because 97·19 < 1980, and each group gets the same number of members. */
+const permanentGroupIndex = (i: number, k: number, teamGroups: number) => ONCALL_GROUPS + ((13 * i + 97 * k) % teamGroups);
+
+/** Seeds `file` (a new SQLite database) and writes the client and user list beside it. */
+export async function seedTokenDatabase(dataDir: string, opts: SeedOptions = DEFAULT_SEED): Promise<SeedState> {
+  const started = performance.now();
+  const database = openDatabase({ kind: 'sqlite', file: path.join(dataDir, 'interim.db') });
+  try {
+    await migrateToLatest(database.db);
+    const now = Date.now();
+    const clock = clockAt(now);
+    const passwordHash = await hashPassword(BENCH_PASSWORD);
+    const teamGroups = opts.groups - ONCALL_GROUPS;
+    const permanentPerUser = opts.membershipsPerUser - 1;
+    if (97 * (permanentPerUser - 1) >= teamGroups) throw new Error('too few groups for this many memberships per user');
+
+    const users = Array.from({ length: opts.users }, (_, i) => ({
+      id: newId(clock),
+      email: `user${i}@bench.test`,
+      name: `Bench User ${i}`,
+      password_hash: passwordHash,
+      is_admin: 0 as const,
+      disabled: 0 as const,
+      must_change_password: 0 as const,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+    }));
+    const groups = Array.from({ length: opts.groups }, (_, g) => ({
+      id: newId(clock),
+      name: g < ONCALL_GROUPS ? `oncall-${g}` : `team-${g}`,
+      description: '',
+      is_system: 0 as const,
+      expires_at: null,
+      created_at: now,
+      updated_at: now,
+    }));
+    const temporaryUntil = now + 30 * 86_400_000;
+    const memberships: Insertable<DB['memberships']>[] = [];
+    users.forEach((user, i) => {
+      for (let k = 0; k < permanentPerUser; k++) {
+        memberships.push({ group_id: groups[permanentGroupIndex(i, k, teamGroups)]!.id, user_id: user.id, expires_at: null, created_at: now });
+      }
+      memberships.push({ group_id: groups[i % ONCALL_GROUPS]!.id, user_id: user.id, expires_at: temporaryUntil, created_at: now });
+    });
+
+    const client: ClientCredentials = { id: newId(clock), secret: randomSecret('cs_'), redirectUri: 'http://127.0.0.1:9/callback' };
+    const teamGroupsWhere = (residues: number[]) => groups.filter((_, g) => g >= ONCALL_GROUPS && residues.includes(g % 10));
+    const oncall = groups.slice(0, ONCALL_GROUPS);
+    const mappingSpecs: { claim: string; value: unknown; groups: typeof groups }[] = [
+      { claim: 'department', value: 'engineering', groups: teamGroupsWhere([0]) },
+      { claim: 'department', value: 'research', groups: teamGroupsWhere([1]) },
+      { claim: 'roles', value: ['viewer'], groups: teamGroupsWhere([2, 3]) },
+      { claim: 'roles', value: ['editor'], groups: teamGroupsWhere([4]) },
+      { claim: 'entitlements', value: ['billing:read', 'reports:read'], groups: teamGroupsWhere([5]) },
+      { claim: 'roles', value: ['admin'], groups: oncall },
+      { claim: 'break_glass', value: true, groups: oncall },
+    ];
+    const mappings = mappingSpecs.map((m) => ({ id: newId(clock), app_id: client.id, claim: m.claim, value_json: JSON.stringify(m.value), description: '', created_at: now, updated_at: now }));
+    const mappingGroups = mappingSpecs.flatMap((m, j) => m.groups.map((g) => ({ mapping_id: mappings[j]!.id, group_id: g.id })));
+
+    await database.db.transaction().execute(async (trx) => {
+      await insertInBatches(trx, 'users', users);
+      await insertInBatches(trx, 'groups', groups);
+      await insertInBatches(trx, 'memberships', memberships);
+      await trx
+        .insertInto('applications')
+        .values({
+          id: client.id,
+          name: 'Benchmark App',
+          description: '',
+          client_secret_hash: sha256(client.secret),
+          token_endpoint_auth_method: 'client_secret_basic',
+          redirect_uris: JSON.stringify([client.redirectUri]),
+          post_logout_redirect_uris: '[]',
+          grant_types: JSON.stringify(['authorization_code', 'refresh_token']),
+          id_token_signed_response_alg: 'EdDSA',
+          access_token_ttl_secs: 3600,
+          id_token_ttl_secs: 3600,
+          refresh_token_ttl_secs: 30 * 86400,
+          first_party: 1,
+          created_at: now,
+          updated_at: now,
+          deleted_at: null,
+        })
+        .execute();
+      await insertInBatches(trx, 'mappings', mappings);
+      await insertInBatches(trx, 'mapping_groups', mappingGroups);
+    });
+    const state: SeedState = {
+      client,
+      users: users.map((u) => ({ id: u.id, email: u.email })),
+      seed: opts,
+      rows: { users: users.length, groups: groups.length, memberships: memberships.length, mappings: mappings.length, mapping_groups: mappingGroups.length },
+      seconds: (performance.now() - started) / 1000,
+    };
+    writeFileSync(path.join(dataDir, STATE_FILE), JSON.stringify(state));
+    return state;
+  } finally {
+    await database.close();
+  }
+}
+
+export function readSeedState(dataDir: string): SeedState | undefined {
+  const file = path.join(dataDir, STATE_FILE);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SeedState) : undefined;
+}
