@@ -26,7 +26,7 @@ async function humanize(server: TestServer, s: AccessSetup) {
     description: 'Read and write access to the production PostgreSQL cluster, for incidents and migrations.',
   });
   await rename(`/api/v1/applications/${s.appId}`, { name: 'Postgres (production)' });
-  await s.template({ name: 'Billing console', description: 'Refunds and invoice corrections in the billing console.', allowed_durations: [30, 120], custom_fields: [] });
+  await s.template({ name: 'Break-glass (night shift)', description: 'Short emergency access outside office hours, for the on-call engineer.', allowed_durations: [30, 120], custom_fields: [] });
   const team = await server.admin.post('/api/v1/groups', { name: 'Payments team' });
   expect((await server.admin.request('PUT', `/api/v1/groups/${team.body.id}/members/${s.requester.id}`, {})).status).toBeLessThan(300);
 }

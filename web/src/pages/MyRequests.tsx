@@ -25,6 +25,7 @@ function MyRequestRow({ request, receivedAt }: { request: AccessRequest; receive
           </p>
         )}
         {(request.status === 'pending' || request.status === 'provisioning') && <p className="small">Notified: {people(request.notified_approvers)}</p>}
+        {request.ended_at && (request.status === 'expired' || request.status === 'revoked') && <p className="small muted">Ended {formatDateTime(request.ended_at)}</p>}
         {request.decision_comment && <p className="small quote-inline">“{request.decision_comment}”</p>}
       </div>
       <div className="request-row-side">

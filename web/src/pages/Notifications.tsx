@@ -25,7 +25,15 @@ function NotificationItem({ n }: { n: Notification }) {
           {n.read ? '' : <span className="visually-hidden">Unread: </span>}
           <time dateTime={n.created_at}>{formatDateTime(n.created_at)}</time>
         </p>
-        <h2 className="h3">{n.request_id ? <Link to={`/requests/${n.request_id}`}>{n.title}</Link> : n.title}</h2>
+        <h2 className="h3">
+          {n.request_id ? (
+            <Link to={`/requests/${n.request_id}`} onClick={() => !n.read && mark.mutate(n.id)}>
+              {n.title}
+            </Link>
+          ) : (
+            n.title
+          )}
+        </h2>
         <p className="prewrap">{n.body}</p>
       </div>
       {!n.read && (
