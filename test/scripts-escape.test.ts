@@ -10,7 +10,8 @@ import type { TestServer } from './helpers/server.ts';
  * end as a failed or timed-out run while the server keeps answering /healthz and
  * ordinary API calls, during the run and after it.
  */
-const TIMEOUT_MS = 500;
+// Long enough that a memory bomb reaches its cap first even on a busy 2-core machine.
+const TIMEOUT_MS = 2000;
 const limits = { INTERIM_SCRIPT_TIMEOUT_MS: String(TIMEOUT_MS), INTERIM_SCRIPT_MEMORY_MB: '8', INTERIM_SCRIPT_WORKERS: '2' };
 
 interface Run {
