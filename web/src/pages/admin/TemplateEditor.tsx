@@ -6,7 +6,7 @@ import type { Mapping, Template, TemplateSettings } from '../../api/types.ts';
 import { Checkbox, FormError, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { ErrorMessage, Loading } from '../../components/Status.tsx';
-import { navigate } from '../../router.tsx';
+import { navigate, useLocation } from '../../router.tsx';
 import { DeleteButton, GroupChecklist, useAllApplications, useAllScripts } from './common.tsx';
 import { CustomFieldsBuilder, fromDraft, toDraft } from './CustomFieldsBuilder.tsx';
 import { DurationsSection, EscalationSection, GrantSection, NotifySection, TriggerSection, type TemplateDraft } from './TemplateSections.tsx';
@@ -66,7 +66,7 @@ function Section({ title, id, children }: { title: string; id: string; children:
   );
 }
 
-function Editor({ template }: { template: Template | null }) {
+function Editor({ template, created }: { template: Template | null; created: boolean }) {
   const client = useQueryClient();
   const [d, setD] = useState(() => draftOf(template));
   const [saved, setSaved] = useState(false);
@@ -83,7 +83,8 @@ function Editor({ template }: { template: Template | null }) {
       setSaved(true);
       await client.invalidateQueries({ queryKey: keys.admin('templates') });
       await client.invalidateQueries({ queryKey: keys.requestable });
-      if (!template) navigate(`/admin/templates/${t.id}`, { replace: true });
+      // The page for the new template is a new page: it says it was created.
+      if (!template) navigate(`/admin/templates/${t.id}?created=1`, { replace: true });
     },
   });
   const remove = useMutation({
@@ -107,9 +108,9 @@ function Editor({ template }: { template: Template | null }) {
   return (
     <form onSubmit={submit} noValidate className="template-editor">
       <FormError error={save.error} />
-      {saved && (
+      {(saved || created) && (
         <p className="notice notice-success" role="status">
-          Saved{save.data ? ` as version ${save.data.version}` : ''}.
+          {saved ? `Saved as version ${save.data?.version ?? template?.version}.` : `Created as version ${template?.version ?? 1}.`}
         </p>
       )}
       <Section title="Basics" id="sec-basics">
@@ -152,10 +153,11 @@ function Editor({ template }: { template: Template | null }) {
 export function TemplateEditorPage({ id }: { id: string | null }) {
   const template = useQuery({ queryKey: keys.admin('templates', id), queryFn: () => get<Template>(`/access-request-templates/${id}`), enabled: id !== null });
   const title = id === null ? 'New template' : (template.data?.name ?? 'Template');
+  const created = useLocation().search.get('created') === '1';
   return (
     <>
       <PageHeader title={title} lead={template.data ? `Version ${template.data.version}` : 'A template says what a request grants, for how long, who may ask and who decides.'} />
-      {id === null ? <Editor template={null} /> : template.isPending ? <Loading label="Loading the template…" /> : template.isError ? <ErrorMessage error={template.error} /> : <Editor key={template.data.id} template={template.data} />}
+      {id === null ? <Editor template={null} created={false} /> : template.isPending ? <Loading label="Loading the template…" /> : template.isError ? <ErrorMessage error={template.error} /> : <Editor key={template.data.id} template={template.data} created={created} />}
     </>
   );
 }
