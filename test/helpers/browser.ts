@@ -75,13 +75,17 @@ export async function ensurePortalBuilt(): Promise<void> {
   if (existsSync(`${WEB}dist/index.html`)) return;
   const { build } = await import('vite');
   const tmp = `${WEB}dist.tmp-${process.pid}`;
-  await build({ root: WEB, logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
+  // vitest sets NODE_ENV=test, which would give React's development build.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
   try {
+    await build({ root: WEB, mode: 'production', logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
     if (!existsSync(`${WEB}dist/index.html`)) {
       rmSync(`${WEB}dist`, { recursive: true, force: true });
       renameSync(tmp, `${WEB}dist`);
     }
   } finally {
+    process.env.NODE_ENV = nodeEnv;
     rmSync(tmp, { recursive: true, force: true });
   }
   expect(existsSync(`${WEB}dist/index.html`)).toBe(true);

@@ -35,14 +35,12 @@ export function Shell({ children }: { children: ReactNode }) {
     queryFn: async () => (await get<Page<AccessRequest>>('/access-requests/inbox', { limit: 50 })).items.length,
   });
   const { pathname } = useLocation();
-  const first = useRef(true);
+  const shownPath = useRef(pathname);
 
   // After client-side navigation, move focus to the new page's heading, as a page load would.
   useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
+    if (shownPath.current === pathname) return;
+    shownPath.current = pathname;
     document.querySelector<HTMLElement>('main h1')?.focus();
   }, [pathname]);
 
