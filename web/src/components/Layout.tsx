@@ -17,10 +17,16 @@ const LIVE_TEXT: Record<LiveState, string> = {
 
 function Count({ n, label }: { n: number | undefined; label: string }) {
   if (!n) return null;
+  const shown = n > 49 ? '50+' : String(n);
   return (
-    <span className="count" aria-label={`, ${n} ${label}`}>
-      {n > 49 ? '50+' : n}
-    </span>
+    <>
+      <span className="count" aria-hidden="true">
+        {shown}
+      </span>
+      <span className="visually-hidden">
+        , {shown} {label}
+      </span>
+    </>
   );
 }
 
