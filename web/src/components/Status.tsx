@@ -77,6 +77,26 @@ export function flatPages<T>(data: { pages: { items: T[] }[] } | undefined): T[]
   return data ? data.pages.flatMap((p) => p.items) : [];
 }
 
+interface PagedQueryLike<T> extends QueryLike<{ pages: { items: T[] }[] }> {
+  hasNextPage: boolean;
+  isFetchingNextPage: boolean;
+  fetchNextPage: () => unknown;
+}
+
+/** A list from usePagedList in its four states: its items, flattened, then "Load more" while pages remain. */
+export function PagedView<T>({ query, loading, empty, children }: { query: PagedQueryLike<T>; loading: string; empty: ReactNode; children: (items: T[]) => ReactNode }) {
+  return (
+    <QueryView query={query} loading={loading} isEmpty={(d) => flatPages(d).length === 0} empty={empty}>
+      {(d) => (
+        <>
+          {children(flatPages(d))}
+          <LoadMore query={query} />
+        </>
+      )}
+    </QueryView>
+  );
+}
+
 export function LoadMore({ query }: { query: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => unknown } }) {
   if (!query.hasNextPage) return null;
   return (

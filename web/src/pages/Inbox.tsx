@@ -2,7 +2,8 @@ import { keys, usePagedList } from '../api/queries.ts';
 import type { AccessRequest } from '../api/types.ts';
 import { PageHeader } from '../components/Layout.tsx';
 import { answerText, humanKey, StatusBadge } from '../components/RequestBits.tsx';
-import { Empty, flatPages, LoadMore, QueryView } from '../components/Status.tsx';
+import { Empty, PagedView } from '../components/Status.tsx';
+import { DataTable } from '../components/Table.tsx';
 import { formatDateTime, formatDuration } from '../lib/format.ts';
 import { Link } from '../router.tsx';
 
@@ -47,23 +48,15 @@ export function InboxPage() {
   return (
     <>
       <PageHeader title="Inbox" lead="Requests waiting for your decision, oldest first. New ones appear here as they arrive." actions={<Link to="/decided">Decided by you</Link>} />
-      <QueryView
-        query={list}
-        loading="Loading your inbox…"
-        isEmpty={(d) => flatPages(d).length === 0}
-        empty={<Empty title="Nothing waiting for you">When someone asks for access you may approve, it shows up here.</Empty>}
-      >
-        {(d) => (
-          <>
-            <ul className="stack" aria-label="Requests waiting for you">
-              {flatPages(d).map((r) => (
-                <InboxItem key={r.id} request={r} />
-              ))}
-            </ul>
-            <LoadMore query={list} />
-          </>
+      <PagedView query={list} loading="Loading your inbox…" empty={<Empty title="Nothing waiting for you">When someone asks for access you may approve, it shows up here.</Empty>}>
+        {(waiting) => (
+          <ul className="stack" aria-label="Requests waiting for you">
+            {waiting.map((r) => (
+              <InboxItem key={r.id} request={r} />
+            ))}
+          </ul>
         )}
-      </QueryView>
+      </PagedView>
     </>
   );
 }
@@ -74,42 +67,25 @@ export function DecidedPage() {
   return (
     <>
       <PageHeader title="Decided by you" lead="The requests you approved or denied, newest first." />
-      <QueryView query={list} loading="Loading your decisions…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No decisions yet" />}>
-        {(d) => (
-          <>
-            <div className="table-wrap">
-              <table>
-                <caption className="visually-hidden">Requests you decided</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Request</th>
-                    <th scope="col">Requester</th>
-                    <th scope="col">Duration</th>
-                    <th scope="col">Decided</th>
-                    <th scope="col">Status now</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {flatPages(d).map((r) => (
-                    <tr key={r.id}>
-                      <td>
-                        <Link to={`/requests/${r.id}`}>{r.template_name}</Link>
-                      </td>
-                      <td>{r.requester.name}</td>
-                      <td>{formatDuration(r.duration_mins)}</td>
-                      <td>{formatDateTime(r.decided_at)}</td>
-                      <td>
-                        <StatusBadge status={r.status} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <LoadMore query={list} />
-          </>
+      <PagedView query={list} loading="Loading your decisions…" empty={<Empty title="No decisions yet" />}>
+        {(decided) => (
+          <DataTable caption="Requests you decided" columns={['Request', 'Requester', 'Duration', 'Decided', 'Status now']}>
+            {decided.map((r) => (
+              <tr key={r.id}>
+                <td>
+                  <Link to={`/requests/${r.id}`}>{r.template_name}</Link>
+                </td>
+                <td>{r.requester.name}</td>
+                <td>{formatDuration(r.duration_mins)}</td>
+                <td>{formatDateTime(r.decided_at)}</td>
+                <td>
+                  <StatusBadge status={r.status} />
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
-      </QueryView>
+      </PagedView>
     </>
   );
 }

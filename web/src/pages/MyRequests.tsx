@@ -5,7 +5,7 @@ import { SelectField } from '../components/Field.tsx';
 import { PageHeader } from '../components/Layout.tsx';
 import { CancelButton } from '../components/RequestActions.tsx';
 import { Countdown, people, StatusBadge } from '../components/RequestBits.tsx';
-import { Empty, flatPages, LoadMore, QueryView } from '../components/Status.tsx';
+import { Empty, PagedView } from '../components/Status.tsx';
 import { formatDateTime, formatDuration, STATUS_LABEL } from '../lib/format.ts';
 import { Link } from '../router.tsx';
 
@@ -55,27 +55,23 @@ export function MyRequestsPage() {
           ))}
         </SelectField>
       </div>
-      <QueryView
+      <PagedView
         query={list}
         loading="Loading your requests…"
-        isEmpty={(d) => flatPages(d).length === 0}
         empty={
           <Empty title={status ? 'No requests with this status' : 'You have not asked for anything yet'}>
             <Link to="/">Request access</Link> when you need it.
           </Empty>
         }
       >
-        {(d) => (
-          <>
-            <ul className="stack" aria-label="Your requests">
-              {flatPages(d).map((r) => (
-                <MyRequestRow key={r.id} request={r} receivedAt={list.dataUpdatedAt} />
-              ))}
-            </ul>
-            <LoadMore query={list} />
-          </>
+        {(requests) => (
+          <ul className="stack" aria-label="Your requests">
+            {requests.map((r) => (
+              <MyRequestRow key={r.id} request={r} receivedAt={list.dataUpdatedAt} />
+            ))}
+          </ul>
         )}
-      </QueryView>
+      </PagedView>
     </>
   );
 }

@@ -3,7 +3,7 @@ import { post } from '../api/client.ts';
 import { keys, usePagedList } from '../api/queries.ts';
 import type { Notification, NotificationPage } from '../api/types.ts';
 import { PageHeader } from '../components/Layout.tsx';
-import { Empty, flatPages, LoadMore, QueryView } from '../components/Status.tsx';
+import { Empty, PagedView } from '../components/Status.tsx';
 import { formatDateTime } from '../lib/format.ts';
 import { Link } from '../router.tsx';
 
@@ -65,18 +65,15 @@ export function NotificationsPage() {
           )
         }
       />
-      <QueryView query={list} loading="Loading notifications…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No notifications">Decisions, comments and requests for you show up here.</Empty>}>
-        {(d) => (
-          <>
-            <ul className="stack" aria-label="Notifications">
-              {flatPages(d).map((n) => (
-                <NotificationItem key={n.id} n={n} />
-              ))}
-            </ul>
-            <LoadMore query={list} />
-          </>
+      <PagedView query={list} loading="Loading notifications…" empty={<Empty title="No notifications">Decisions, comments and requests for you show up here.</Empty>}>
+        {(notifications) => (
+          <ul className="stack" aria-label="Notifications">
+            {notifications.map((n) => (
+              <NotificationItem key={n.id} n={n} />
+            ))}
+          </ul>
         )}
-      </QueryView>
+      </PagedView>
     </>
   );
 }

@@ -4,7 +4,8 @@ import { keys, usePagedList } from '../../api/queries.ts';
 import type { AuditEvent } from '../../api/types.ts';
 import { SelectField, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
-import { Empty, flatPages, LoadMore, QueryView } from '../../components/Status.tsx';
+import { Empty, PagedView } from '../../components/Status.tsx';
+import { DataTable } from '../../components/Table.tsx';
 import { formatDateTime } from '../../lib/format.ts';
 import { Link } from '../../router.tsx';
 import { useAllUsers } from './common.tsx';
@@ -130,32 +131,15 @@ export function AuditPage() {
         }
       />
       <FilterForm initial={filters} onApply={setFilters} />
-      <QueryView query={list} loading="Loading the audit log…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No events match these filters" />}>
-        {(d) => (
-          <>
-            <div className="table-wrap">
-              <table className="audit-table">
-                <caption className="visually-hidden">Audit events</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">When</th>
-                    <th scope="col">Actor</th>
-                    <th scope="col">Action</th>
-                    <th scope="col">Target</th>
-                    <th scope="col">Details</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {flatPages(d).map((e) => (
-                    <EventRow key={e.seq} e={e} actorName={actorName} />
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <LoadMore query={list} />
-          </>
+      <PagedView query={list} loading="Loading the audit log…" empty={<Empty title="No events match these filters" />}>
+        {(events) => (
+          <DataTable caption="Audit events" className="audit-table" columns={['When', 'Actor', 'Action', 'Target', 'Details']}>
+            {events.map((e) => (
+              <EventRow key={e.seq} e={e} actorName={actorName} />
+            ))}
+          </DataTable>
         )}
-      </QueryView>
+      </PagedView>
     </>
   );
 }

@@ -5,7 +5,8 @@ import { keys, usePagedList } from '../../api/queries.ts';
 import type { Delivery } from '../../api/types.ts';
 import { SelectField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
-import { Empty, flatPages, LoadMore, QueryView } from '../../components/Status.tsx';
+import { Empty, PagedView } from '../../components/Status.tsx';
+import { DataTable } from '../../components/Table.tsx';
 import { eventLabel, formatDateTime } from '../../lib/format.ts';
 import { Link } from '../../router.tsx';
 
@@ -35,77 +36,57 @@ function RetryButton({ delivery }: { delivery: Delivery }) {
 export function DeliveryTable({ path, query = {} }: { path: string; query?: Record<string, string | undefined> }) {
   const list = usePagedList<Delivery>(keys.admin('deliveries', path), path, query, 30);
   return (
-    <QueryView query={list} loading="Loading deliveries…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No deliveries" />}>
-      {(d) => (
-        <>
-          <div className="table-wrap">
-            <table>
-              <caption className="visually-hidden">Deliveries</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Event</th>
-                  <th scope="col">Channel and target</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Last error</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {flatPages(d).map((x) => (
-                  <tr key={x.id}>
-                    <td>
-                      {eventLabel(x.event_type)}
-                      <br />
-                      <span className="muted small">{formatDateTime(x.created_at)}</span>
-                      {x.request_id && (
-                        <>
-                          <br />
-                          <Link to={`/requests/${x.request_id}`} className="small">
-                            request
-                          </Link>
-                        </>
-                      )}
-                    </td>
-                    <td>
-                      {x.channel}
-                      <br />
-                      <code className="small">{x.target}</code>
-                    </td>
-                    <td>
-                      <span className={`badge badge-delivery-${x.status}`}>{x.status}</span>
-                    </td>
-                    <td>
-                      {x.attempts}/{x.max_attempts}
-                      {x.recent_attempts.length > 0 && (
-                        <details className="attempts">
-                          <summary>history</summary>
-                          <ul>
-                            {x.recent_attempts.map((a) => (
-                              <li key={a.at}>
-                                {formatDateTime(a.at)}: {a.ok ? 'ok' : 'failed'}
-                                {a.response_status !== null && ` (${a.response_status})`} {a.duration_ms} ms{a.error ? ` — ${a.error}` : ''}
-                              </li>
-                            ))}
-                          </ul>
-                        </details>
-                      )}
-                    </td>
-                    <td className="small">{x.last_error ?? '—'}</td>
-                    <td>
-                      <RetryButton delivery={x} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <LoadMore query={list} />
-        </>
+    <PagedView query={list} loading="Loading deliveries…" empty={<Empty title="No deliveries" />}>
+      {(deliveries) => (
+        <DataTable caption="Deliveries" columns={['Event', 'Channel and target', 'Status', 'Attempts', 'Last error']} actions>
+          {deliveries.map((x) => (
+            <tr key={x.id}>
+              <td>
+                {eventLabel(x.event_type)}
+                <br />
+                <span className="muted small">{formatDateTime(x.created_at)}</span>
+                {x.request_id && (
+                  <>
+                    <br />
+                    <Link to={`/requests/${x.request_id}`} className="small">
+                      request
+                    </Link>
+                  </>
+                )}
+              </td>
+              <td>
+                {x.channel}
+                <br />
+                <code className="small">{x.target}</code>
+              </td>
+              <td>
+                <span className={`badge badge-delivery-${x.status}`}>{x.status}</span>
+              </td>
+              <td>
+                {x.attempts}/{x.max_attempts}
+                {x.recent_attempts.length > 0 && (
+                  <details className="attempts">
+                    <summary>history</summary>
+                    <ul>
+                      {x.recent_attempts.map((a) => (
+                        <li key={a.at}>
+                          {formatDateTime(a.at)}: {a.ok ? 'ok' : 'failed'}
+                          {a.response_status !== null && ` (${a.response_status})`} {a.duration_ms} ms{a.error ? ` — ${a.error}` : ''}
+                        </li>
+                      ))}
+                    </ul>
+                  </details>
+                )}
+              </td>
+              <td className="small">{x.last_error ?? '—'}</td>
+              <td>
+                <RetryButton delivery={x} />
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
-    </QueryView>
+    </PagedView>
   );
 }
 

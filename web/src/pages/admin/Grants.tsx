@@ -6,7 +6,8 @@ import type { AccessRequest } from '../../api/types.ts';
 import { fieldErrorsOf, FormError, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { Countdown } from '../../components/RequestBits.tsx';
-import { Empty, flatPages, LoadMore, QueryView } from '../../components/Status.tsx';
+import { Empty, PagedView } from '../../components/Status.tsx';
+import { DataTable } from '../../components/Table.tsx';
 import { Link } from '../../router.tsx';
 
 function Revoke({ request }: { request: AccessRequest }) {
@@ -48,48 +49,30 @@ export function GrantsPage() {
   return (
     <>
       <PageHeader title="Active grants" lead="Temporary access that is live now. Each ends on its own; revoke ends it at once." />
-      <QueryView query={list} loading="Loading active grants…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No active grants" />}>
-        {(d) => (
-          <>
-            <div className="table-wrap">
-              <table>
-                <caption className="visually-hidden">Active grants</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Who</th>
-                    <th scope="col">What</th>
-                    <th scope="col">Time left</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {flatPages(d).map((r) => (
-                    <tr key={r.id}>
-                      <td>
-                        {r.requester.name}
-                        <br />
-                        <span className="muted small">{r.requester.email}</span>
-                      </td>
-                      <td>
-                        <Link to={`/requests/${r.id}`}>{r.template_name}</Link>
-                        <br />
-                        <span className="muted small">{r.app.name}</span>
-                      </td>
-                      <td>{r.seconds_left !== null && <Countdown secondsLeft={r.seconds_left} receivedAt={list.dataUpdatedAt} expiresAt={r.expires_at} />}</td>
-                      <td>
-                        <Revoke request={r} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <LoadMore query={list} />
-          </>
+      <PagedView query={list} loading="Loading active grants…" empty={<Empty title="No active grants" />}>
+        {(grants) => (
+          <DataTable caption="Active grants" columns={['Who', 'What', 'Time left']} actions>
+            {grants.map((r) => (
+              <tr key={r.id}>
+                <td>
+                  {r.requester.name}
+                  <br />
+                  <span className="muted small">{r.requester.email}</span>
+                </td>
+                <td>
+                  <Link to={`/requests/${r.id}`}>{r.template_name}</Link>
+                  <br />
+                  <span className="muted small">{r.app.name}</span>
+                </td>
+                <td>{r.seconds_left !== null && <Countdown secondsLeft={r.seconds_left} receivedAt={list.dataUpdatedAt} expiresAt={r.expires_at} />}</td>
+                <td>
+                  <Revoke request={r} />
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
-      </QueryView>
+      </PagedView>
     </>
   );
 }

@@ -1,7 +1,8 @@
 import { keys, usePagedList } from '../../api/queries.ts';
 import type { Template } from '../../api/types.ts';
 import { PageHeader } from '../../components/Layout.tsx';
-import { Empty, flatPages, LoadMore, QueryView } from '../../components/Status.tsx';
+import { Empty, PagedView } from '../../components/Status.tsx';
+import { DataTable } from '../../components/Table.tsx';
 import { formatDuration } from '../../lib/format.ts';
 import { Link } from '../../router.tsx';
 import { useAllApplications } from './common.tsx';
@@ -21,40 +22,23 @@ export function TemplatesPage() {
           </Link>
         }
       />
-      <QueryView query={list} loading="Loading templates…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No templates yet">Create one so people can request access.</Empty>}>
-        {(d) => (
-          <>
-            <div className="table-wrap">
-              <table>
-                <caption className="visually-hidden">Templates</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Application</th>
-                    <th scope="col">Durations</th>
-                    <th scope="col">Approval</th>
-                    <th scope="col">State</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {flatPages(d).map((t) => (
-                    <tr key={t.id}>
-                      <td>
-                        <Link to={`/admin/templates/${t.id}`}>{t.name}</Link>
-                      </td>
-                      <td>{appName(t.app_id)}</td>
-                      <td>{t.allowed_durations.map(formatDuration).join(', ')}</td>
-                      <td>{t.auto_approve ? 'automatic' : t.approver_group_ids.length ? `${t.approver_group_ids.length} group(s)` : 'open'}</td>
-                      <td>{t.enabled ? `v${t.version}` : <span className="badge badge-cancelled">Disabled</span>}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <LoadMore query={list} />
-          </>
+      <PagedView query={list} loading="Loading templates…" empty={<Empty title="No templates yet">Create one so people can request access.</Empty>}>
+        {(templates) => (
+          <DataTable caption="Templates" columns={['Name', 'Application', 'Durations', 'Approval', 'State']}>
+            {templates.map((t) => (
+              <tr key={t.id}>
+                <td>
+                  <Link to={`/admin/templates/${t.id}`}>{t.name}</Link>
+                </td>
+                <td>{appName(t.app_id)}</td>
+                <td>{t.allowed_durations.map(formatDuration).join(', ')}</td>
+                <td>{t.auto_approve ? 'automatic' : t.approver_group_ids.length ? `${t.approver_group_ids.length} group(s)` : 'open'}</td>
+                <td>{t.enabled ? `v${t.version}` : <span className="badge badge-cancelled">Disabled</span>}</td>
+              </tr>
+            ))}
+          </DataTable>
         )}
-      </QueryView>
+      </PagedView>
     </>
   );
 }
