@@ -1,4 +1,4 @@
-import { useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
+import { useId, type FormEvent, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
 import { ApiError } from '../api/client.ts';
 
 /** The field errors of a failed call, by the API's field name ("justification", "fields.ticket"). */
@@ -34,6 +34,23 @@ export function FormError({ error }: { error: unknown }) {
       {fieldCount > 0 ? <strong>Please correct the {fieldCount === 1 ? 'field' : `${fieldCount} fields`} marked below.</strong> : <strong>{text}</strong>}
       {fieldCount > 0 && error instanceof ApiError && <p className="muted small">{error.message}</p>}
     </div>
+  );
+}
+
+/** A form's submit handler: the browser does not post the page, `send` makes the call instead. */
+export function onSubmitSend(send: () => void): (event: FormEvent) => void {
+  return (event) => {
+    event.preventDefault();
+    send();
+  };
+}
+
+/** A form's submit button, disabled while its call runs; with `busyLabel` it says so meanwhile. */
+export function SubmitButton({ busy, busyLabel, className = 'btn btn-primary', disabled, children }: { busy: boolean; busyLabel?: string; className?: string; disabled?: boolean; children: ReactNode }) {
+  return (
+    <button type="submit" className={className} disabled={busy || disabled}>
+      {busy && busyLabel ? busyLabel : children}
+    </button>
   );
 }
 

@@ -1,13 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
-import { del, get, patch, post } from '../../api/client.ts';
+import { useState } from 'react';
+import { get, patch, post } from '../../api/client.ts';
 import { keys, usePagedList } from '../../api/queries.ts';
 import type { Application, AuthMethod, GrantType, SigningAlg } from '../../api/types.ts';
-import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, FormError, SelectField, TextArea, TextField } from '../../components/Field.tsx';
+import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
-import { Empty, flatPages, LoadMore, QueryView } from '../../components/Status.tsx';
+import { Empty, PagedView, QueryView } from '../../components/Status.tsx';
 import { Link, navigate } from '../../router.tsx';
-import { DeleteButton, lines, SecretOnce } from './common.tsx';
+import { DeleteButton, lines, SecretOnce, useDeleteAndReturn } from './common.tsx';
 import { Mappings } from './Mappings.tsx';
 
 const GRANT_TYPES: [GrantType, string][] = [
@@ -62,12 +62,8 @@ function AppForm({ initial, submitLabel, busy, error, onSubmit }: { initial?: Ap
   const [d, setD] = useState(() => draftOf(initial));
   const err = fieldErrorsOf(error);
   const under = fieldErrorsUnderOf(error);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    onSubmit(bodyOf(d));
-  };
   return (
-    <form onSubmit={submit} noValidate className="form-grid">
+    <form onSubmit={onSubmitSend(() => onSubmit(bodyOf(d)))} noValidate className="form-grid">
       <FormError error={error} />
       <TextField label="Name" value={d.name} onChange={(e) => setD({ ...d, name: e.target.value })} error={err('name')} required />
       <TextArea label="Description" rows={2} value={d.description} onChange={(e) => setD({ ...d, description: e.target.value })} error={err('description')} />
@@ -100,9 +96,9 @@ function AppForm({ initial, submitLabel, busy, error, onSubmit }: { initial?: Ap
       </div>
       <Checkbox label="First party" hint="Interim's own applications: no consent screen." checked={d.first_party} onChange={(e) => setD({ ...d, first_party: e.target.checked })} />
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Saving…' : submitLabel}
-        </button>
+        <SubmitButton busy={busy} busyLabel="Saving…">
+          {submitLabel}
+        </SubmitButton>
       </div>
     </form>
   );
@@ -136,21 +132,18 @@ export function ApplicationsPage() {
         <summary>Add an application</summary>
         <AppForm key={create.data?.id ?? 'new'} submitLabel="Add application" busy={create.isPending} error={create.error} onSubmit={(b) => create.mutate(b)} />
       </details>
-      <QueryView query={list} loading="Loading applications…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No applications yet" />}>
-        {(d) => (
-          <>
-            <ul className="stack compact">
-              {flatPages(d).map((a) => (
-                <li key={a.id} className="card row-card">
-                  <Link to={`/admin/applications/${a.id}`}>{a.name}</Link>
-                  <code className="muted small">{a.client_id}</code>
-                </li>
-              ))}
-            </ul>
-            <LoadMore query={list} />
-          </>
+      <PagedView query={list} loading="Loading applications…" empty={<Empty title="No applications yet" />}>
+        {(apps) => (
+          <ul className="stack compact">
+            {apps.map((a) => (
+              <li key={a.id} className="card row-card">
+                <Link to={`/admin/applications/${a.id}`}>{a.name}</Link>
+                <code className="muted small">{a.client_id}</code>
+              </li>
+            ))}
+          </ul>
         )}
-      </QueryView>
+      </PagedView>
     </>
   );
 }
@@ -169,13 +162,7 @@ function ApplicationSettings({ app }: { app: Application }) {
     mutationFn: () => post<Application>(`/applications/${app.id}/client-secret`),
     onSuccess: (a) => setSecret(a.client_secret ?? null),
   });
-  const remove = useMutation({
-    mutationFn: () => del(`/applications/${app.id}`),
-    onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: keys.admin('applications') });
-      navigate('/admin/applications');
-    },
-  });
+  const remove = useDeleteAndReturn(`/applications/${app.id}`, 'applications', '/admin/applications');
   return (
     <section className="panel">
       <h2>Settings</h2>

@@ -1,6 +1,6 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { EVENT_TYPES, type EventAction, type EventActionKind, type EventType, type Template } from '../../api/types.ts';
-import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, FormError, SelectField, TextArea, TextField } from '../../components/Field.tsx';
+import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { eventLabel } from '../../lib/format.ts';
 import { lines, useAllScripts } from './common.tsx';
 
@@ -61,11 +61,10 @@ export function EventActionForm({ initial, templates, busy, error, submitLabel, 
   const scripts = useAllScripts();
   const err = fieldErrorsOf(error);
   const under = fieldErrorsUnderOf(error);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
+  const submit = onSubmitSend(() => {
     const config = configOf(d, !!initial);
     onSubmit({ name: d.name, event_types: d.event_types, template_id: d.template_id || null, kind: d.kind, ...(config ? { config } : {}) });
-  };
+  });
   return (
     <form onSubmit={submit} noValidate className="form-grid">
       <FormError error={error} />
@@ -121,9 +120,9 @@ export function EventActionForm({ initial, templates, busy, error, submitLabel, 
         </SelectField>
       )}
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary" disabled={busy}>
-          {busy ? 'Saving…' : submitLabel}
-        </button>
+        <SubmitButton busy={busy} busyLabel="Saving…">
+          {submitLabel}
+        </SubmitButton>
       </div>
     </form>
   );

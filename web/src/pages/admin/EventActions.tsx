@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { del, get, patch, post } from '../../api/client.ts';
+import { get, patch, post } from '../../api/client.ts';
 import { fetchAll, keys } from '../../api/queries.ts';
 import type { EventAction, Template } from '../../api/types.ts';
 import { Checkbox, FormError } from '../../components/Field.tsx';
@@ -8,7 +8,7 @@ import { PageHeader } from '../../components/Layout.tsx';
 import { Empty, QueryView } from '../../components/Status.tsx';
 import { eventLabel } from '../../lib/format.ts';
 import { Link, navigate } from '../../router.tsx';
-import { DeleteButton, SecretOnce } from './common.tsx';
+import { DeleteButton, SecretOnce, useDeleteAndReturn } from './common.tsx';
 import { DeliveryTable } from './Deliveries.tsx';
 import { EventActionForm, type ActionBody } from './EventActionForm.tsx';
 
@@ -78,13 +78,7 @@ function ActionSettings({ action }: { action: EventAction }) {
     mutationFn: () => post<EventAction>(`/event-actions/${action.id}/rotate-secret`),
     onSuccess: (a) => setSecret(a.signing_secret ?? null),
   });
-  const remove = useMutation({
-    mutationFn: () => del(`/event-actions/${action.id}`),
-    onSuccess: async () => {
-      await refresh();
-      navigate('/admin/event-actions');
-    },
-  });
+  const remove = useDeleteAndReturn(`/event-actions/${action.id}`, 'event-actions', '/admin/event-actions');
   return (
     <section className="panel">
       <h2>Settings</h2>

@@ -3,12 +3,13 @@ import { useState, type FormEvent } from 'react';
 import { del, get, patch, post, put } from '../../api/client.ts';
 import { keys, usePagedList } from '../../api/queries.ts';
 import type { Group, Member, Page } from '../../api/types.ts';
-import { fieldErrorsOf, FormError, TextArea, TextField } from '../../components/Field.tsx';
+import { fieldErrorsOf, FormError, onSubmitSend, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
-import { Empty, flatPages, LoadMore, QueryView } from '../../components/Status.tsx';
+import { Empty, PagedView, QueryView } from '../../components/Status.tsx';
+import { DataTable } from '../../components/Table.tsx';
 import { formatDateTime } from '../../lib/format.ts';
 import { Link, navigate } from '../../router.tsx';
-import { DeleteButton, useAllUsers } from './common.tsx';
+import { DeleteButton, useAllUsers, useDeleteAndReturn } from './common.tsx';
 
 function CreateGroup() {
   const client = useQueryClient();
@@ -22,21 +23,15 @@ function CreateGroup() {
     },
   });
   const err = fieldErrorsOf(create.error);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
   return (
     <details className="panel disclosure">
       <summary>Add a group</summary>
-      <form onSubmit={submit} noValidate className="form-grid">
+      <form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="form-grid">
         <FormError error={create.error} />
         <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={err('name')} required />
         <TextArea label="Description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} error={err('description')} />
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={create.isPending}>
-            Add group
-          </button>
+          <SubmitButton busy={create.isPending}>Add group</SubmitButton>
         </div>
       </form>
     </details>
@@ -53,21 +48,18 @@ export function GroupsPage() {
       <div className="filters">
         <TextField label="Find by name" type="search" value={name} onChange={(e) => setName(e.target.value.trim())} />
       </div>
-      <QueryView query={list} loading="Loading groups…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No groups" />}>
-        {(d) => (
-          <>
-            <ul className="stack compact">
-              {flatPages(d).map((g) => (
-                <li key={g.id} className="card row-card">
-                  <Link to={`/admin/groups/${g.id}`}>{g.name}</Link>
-                  <span className="muted small">{g.description}</span>
-                </li>
-              ))}
-            </ul>
-            <LoadMore query={list} />
-          </>
+      <PagedView query={list} loading="Loading groups…" empty={<Empty title="No groups" />}>
+        {(groups) => (
+          <ul className="stack compact">
+            {groups.map((g) => (
+              <li key={g.id} className="card row-card">
+                <Link to={`/admin/groups/${g.id}`}>{g.name}</Link>
+                <span className="muted small">{g.description}</span>
+              </li>
+            ))}
+          </ul>
         )}
-      </QueryView>
+      </PagedView>
     </>
   );
 }
@@ -104,9 +96,9 @@ function AddMember({ groupId }: { groupId: string }) {
         ))}
       </datalist>
       <TextField label="Until (optional)" type="datetime-local" value={until} onChange={(e) => setUntil(e.target.value)} error={fieldErrorsOf(add.error)('expires_at')} />
-      <button type="submit" className="btn" disabled={add.isPending || !email}>
+      <SubmitButton className="btn" busy={add.isPending} disabled={!email}>
         Add member
-      </button>
+      </SubmitButton>
     </form>
   );
 }
@@ -124,37 +116,22 @@ function Members({ groupId }: { groupId: string }) {
       <AddMember groupId={groupId} />
       <QueryView query={members} loading="Loading members…" isEmpty={(m) => m.items.length === 0} empty={<p className="muted">No members yet.</p>}>
         {(m) => (
-          <div className="table-wrap">
-            <table>
-              <caption className="visually-hidden">Members</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Email</th>
-                  <th scope="col">Until</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {m.items.map((x) => (
-                  <tr key={x.user_id}>
-                    <td>
-                      <Link to={`/admin/users/${x.user_id}`}>{x.name}</Link>
-                    </td>
-                    <td>{x.email}</td>
-                    <td>{x.expires_at ? formatDateTime(x.expires_at) : 'permanent'}</td>
-                    <td>
-                      <button type="button" className="btn btn-small" disabled={remove.isPending} onClick={() => remove.mutate(x.user_id)}>
-                        Remove<span className="visually-hidden"> {x.email}</span>
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable caption="Members" columns={['Name', 'Email', 'Until']} actions>
+            {m.items.map((x) => (
+              <tr key={x.user_id}>
+                <td>
+                  <Link to={`/admin/users/${x.user_id}`}>{x.name}</Link>
+                </td>
+                <td>{x.email}</td>
+                <td>{x.expires_at ? formatDateTime(x.expires_at) : 'permanent'}</td>
+                <td>
+                  <button type="button" className="btn btn-small" disabled={remove.isPending} onClick={() => remove.mutate(x.user_id)}>
+                    Remove<span className="visually-hidden"> {x.email}</span>
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </QueryView>
     </section>
@@ -169,27 +146,17 @@ function EditGroup({ group }: { group: Group }) {
     mutationFn: () => patch<Group>(`/groups/${group.id}`, { name, description }),
     onSuccess: () => client.invalidateQueries({ queryKey: keys.admin('groups') }),
   });
-  const remove = useMutation({
-    mutationFn: () => del(`/groups/${group.id}`),
-    onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: keys.admin('groups') });
-      navigate('/admin/groups');
-    },
-  });
+  const remove = useDeleteAndReturn(`/groups/${group.id}`, 'groups', '/admin/groups');
   const err = fieldErrorsOf(save.error);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    save.mutate();
-  };
   return (
-    <form onSubmit={submit} noValidate className="panel form-grid">
+    <form onSubmit={onSubmitSend(() => save.mutate())} noValidate className="panel form-grid">
       <FormError error={save.error ?? remove.error} />
       <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={err('name')} />
       <TextArea label="Description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} error={err('description')} />
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary" disabled={save.isPending}>
-          {save.isPending ? 'Saving…' : 'Save'}
-        </button>
+        <SubmitButton busy={save.isPending} busyLabel="Saving…">
+          Save
+        </SubmitButton>
         <DeleteButton what={`the group ${group.name}`} busy={remove.isPending} onDelete={() => remove.mutate()} />
       </div>
     </form>

@@ -1,9 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { del, patch, post } from '../../api/client.ts';
 import { fetchAll, keys, useAllGroups } from '../../api/queries.ts';
 import type { ClaimValue, Group, Mapping } from '../../api/types.ts';
-import { fieldErrorsOf, fieldErrorsUnderOf, FormError, SelectField, TextField } from '../../components/Field.tsx';
+import { fieldErrorsOf, fieldErrorsUnderOf, FormError, onSubmitSend, SelectField, SubmitButton, TextField } from '../../components/Field.tsx';
 import { QueryView } from '../../components/Status.tsx';
 import { formatClaimValue } from '../../lib/format.ts';
 import { GroupChecklist } from './common.tsx';
@@ -36,14 +36,10 @@ function MappingForm({ appId, groups }: { appId: string; groups: Group[] }) {
     },
   });
   const err = fieldErrorsOf(create.error);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
   return (
     <details className="disclosure nested">
       <summary>Add a mapping</summary>
-      <form onSubmit={submit} noValidate className="form-grid">
+      <form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="form-grid">
         <FormError error={create.error} />
         <div className="row-3">
           <TextField label="Claim" value={claim} onChange={(e) => setClaim(e.target.value)} error={err('claim')} required hint="e.g. role" />
@@ -63,9 +59,7 @@ function MappingForm({ appId, groups }: { appId: string; groups: Group[] }) {
         </div>
         <GroupChecklist label="Groups that get this claim" groups={groups} selected={groupIds} onChange={setGroupIds} error={fieldErrorsUnderOf(create.error)('group_ids')} />
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={create.isPending}>
-            Add mapping
-          </button>
+          <SubmitButton busy={create.isPending}>Add mapping</SubmitButton>
         </div>
       </form>
     </details>

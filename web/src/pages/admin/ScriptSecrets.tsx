@@ -1,8 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { del, post } from '../../api/client.ts';
 import { fetchAll, keys } from '../../api/queries.ts';
-import { fieldErrorsOf, FormError, TextField } from '../../components/Field.tsx';
+import { fieldErrorsOf, FormError, onSubmitSend, SubmitButton, TextField } from '../../components/Field.tsx';
 import { QueryView } from '../../components/Status.tsx';
 
 export interface ScriptSecret {
@@ -30,10 +30,6 @@ export function ScriptSecretsPanel() {
   });
   const remove = useMutation({ mutationFn: (id: string) => del(`/script-secrets/${id}`), onSuccess: refresh });
   const err = fieldErrorsOf(create.error);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
   return (
     <section className="panel">
       <h2>Script secrets</h2>
@@ -58,13 +54,13 @@ export function ScriptSecretsPanel() {
           </ul>
         )}
       </QueryView>
-      <form onSubmit={submit} noValidate className="inline-form" aria-label="New secret">
+      <form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="inline-form" aria-label="New secret">
         <FormError error={create.error ?? remove.error} />
         <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={err('name')} />
         <TextField label="Value" type="password" autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} error={err('value')} />
-        <button type="submit" className="btn" disabled={create.isPending}>
+        <SubmitButton className="btn" busy={create.isPending}>
           Add secret
-        </button>
+        </SubmitButton>
       </form>
     </section>
   );

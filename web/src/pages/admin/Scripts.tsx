@@ -1,14 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
-import { ApiError, del, get, patch, post } from '../../api/client.ts';
+import { useState } from 'react';
+import { ApiError, get, patch, post } from '../../api/client.ts';
 import { keys } from '../../api/queries.ts';
 import type { Page, Script, ScriptRun } from '../../api/types.ts';
-import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, FormError, SelectField, TextArea, TextField } from '../../components/Field.tsx';
+import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { Empty, ErrorMessage, QueryView } from '../../components/Status.tsx';
 import { formatDateTime } from '../../lib/format.ts';
 import { Link, navigate } from '../../router.tsx';
-import { DeleteButton, lines, useAllScripts } from './common.tsx';
+import { DeleteButton, lines, useAllScripts, useDeleteAndReturn } from './common.tsx';
 import { ScriptSecretsPanel, useScriptSecrets } from './ScriptSecrets.tsx';
 
 const SAMPLE = `// Runs in a sandbox on each event of the templates that use it.
@@ -31,10 +31,6 @@ export function ScriptsPage() {
       navigate(`/admin/scripts/${s.id}`);
     },
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
   if (unavailable(scripts.error)) {
     return (
       <>
@@ -46,12 +42,10 @@ export function ScriptsPage() {
   return (
     <>
       <PageHeader title="Scripts" lead="Sandboxed JavaScript that templates run as trigger tasks and event actions run on events." />
-      <form onSubmit={submit} noValidate className="panel inline-form" aria-label="New script">
+      <form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="panel inline-form" aria-label="New script">
         <FormError error={create.error} />
         <TextField label="New script name" value={name} onChange={(e) => setName(e.target.value)} error={fieldErrorsOf(create.error)('name')} />
-        <button type="submit" className="btn btn-primary" disabled={create.isPending}>
-          Create script
-        </button>
+        <SubmitButton busy={create.isPending}>Create script</SubmitButton>
       </form>
       <QueryView query={scripts} loading="Loading scripts…" isEmpty={(s) => s.length === 0} empty={<Empty title="No scripts yet" />}>
         {(s) => (
@@ -85,15 +79,11 @@ function TestRun({ scriptId }: { scriptId: string }) {
     },
     onSettled: () => client.invalidateQueries({ queryKey: keys.admin('scripts', scriptId, 'runs') }),
   });
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    run.mutate();
-  };
   return (
     <section className="panel">
       <h2>Test run</h2>
       <p className="muted small">Runs the saved script now against a sample event. Save your changes first.</p>
-      <form onSubmit={submit} noValidate className="form-grid">
+      <form onSubmit={onSubmitSend(() => run.mutate())} noValidate className="form-grid">
         <SelectField label="Sample event" value={type} onChange={(e) => setType(e.target.value)}>
           {EVENTS.map((x) => (
             <option key={x} value={x}>
@@ -102,9 +92,9 @@ function TestRun({ scriptId }: { scriptId: string }) {
           ))}
         </SelectField>
         <TextArea label="Config overrides" hint="One key=value per line, e.g. field.ticket=INC-1" rows={2} value={overrides} onChange={(e) => setOverrides(e.target.value)} error={fieldErrorsUnderOf(run.error)('event')} />
-        <button type="submit" className="btn btn-primary" disabled={run.isPending}>
-          {run.isPending ? 'Running…' : 'Run test'}
-        </button>
+        <SubmitButton busy={run.isPending} busyLabel="Running…">
+          Run test
+        </SubmitButton>
       </form>
       {run.isError && (unavailable(run.error) ? <p className="notice">Test runs are not available on this server.</p> : <ErrorMessage error={run.error} title="The test run could not start" />)}
       {run.data && <RunResult run={run.data} />}
@@ -153,20 +143,10 @@ function ScriptForm({ script }: { script: Script }) {
     mutationFn: () => patch<Script>(`/scripts/${script.id}`, { ...d, allowed_hosts: lines(d.allowed_hosts) }),
     onSuccess: () => client.invalidateQueries({ queryKey: keys.admin('scripts') }),
   });
-  const remove = useMutation({
-    mutationFn: () => del(`/scripts/${script.id}`),
-    onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: keys.admin('scripts') });
-      navigate('/admin/scripts');
-    },
-  });
+  const remove = useDeleteAndReturn(`/scripts/${script.id}`, 'scripts', '/admin/scripts');
   const err = fieldErrorsOf(save.error);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    save.mutate();
-  };
   return (
-    <form onSubmit={submit} noValidate className="panel form-grid">
+    <form onSubmit={onSubmitSend(() => save.mutate())} noValidate className="panel form-grid">
       <FormError error={save.error ?? remove.error} />
       {save.isSuccess && (
         <p className="notice notice-success" role="status">
@@ -190,9 +170,9 @@ function ScriptForm({ script }: { script: Script }) {
         </Fieldset>
       )}
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary" disabled={save.isPending}>
-          {save.isPending ? 'Saving…' : 'Save script'}
-        </button>
+        <SubmitButton busy={save.isPending} busyLabel="Saving…">
+          Save script
+        </SubmitButton>
         <DeleteButton what={`the script ${script.name}`} busy={remove.isPending} onDelete={() => remove.mutate()} />
       </div>
     </form>

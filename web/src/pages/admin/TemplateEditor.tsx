@@ -1,9 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { ApiError, del, get, patch, post } from '../../api/client.ts';
 import { fetchAll, keys, useAllGroups } from '../../api/queries.ts';
 import type { Mapping, Template, TemplateSettings } from '../../api/types.ts';
-import { Checkbox, FormError, TextArea, TextField } from '../../components/Field.tsx';
+import { Checkbox, FormError, onSubmitSend, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { ErrorMessage, Loading } from '../../components/Status.tsx';
 import { navigate, useLocation } from '../../router.tsx';
@@ -99,11 +99,10 @@ function Editor({ template, created }: { template: Template | null; created: boo
   if (groups.isPending || apps.isPending || mappings.isPending) return <Loading label="Loading groups, applications and mappings…" />;
   if (groups.isError || apps.isError || mappings.isError) return <ErrorMessage error={groups.error ?? apps.error ?? mappings.error} />;
 
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
+  const submit = onSubmitSend(() => {
     setSaved(false);
     save.mutate();
-  };
+  });
 
   return (
     <form onSubmit={submit} noValidate className="template-editor">
@@ -139,9 +138,9 @@ function Editor({ template, created }: { template: Template | null; created: boo
         <TriggerSection d={d} set={set} scripts={scripts.data ?? []} scriptsMissing={scriptsMissing} errorAt={errorAt} />
       </Section>
       <div className="form-actions sticky-actions">
-        <button type="submit" className="btn btn-primary" disabled={save.isPending}>
-          {save.isPending ? 'Saving…' : template ? 'Save template' : 'Create template'}
-        </button>
+        <SubmitButton busy={save.isPending} busyLabel="Saving…">
+          {template ? 'Save template' : 'Create template'}
+        </SubmitButton>
         {template && <DeleteButton what={`the template ${template.name}; the grants it backs are revoked`} busy={remove.isPending} onDelete={() => remove.mutate()} />}
         <FormError error={remove.error} />
       </div>

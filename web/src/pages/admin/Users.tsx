@@ -1,14 +1,15 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
-import { del, get, patch, post } from '../../api/client.ts';
+import { useState } from 'react';
+import { get, patch, post } from '../../api/client.ts';
 import { keys, usePagedList } from '../../api/queries.ts';
 import type { Page, User, UserGroup } from '../../api/types.ts';
-import { Checkbox, fieldErrorsOf, FormError, TextField } from '../../components/Field.tsx';
+import { Checkbox, fieldErrorsOf, FormError, onSubmitSend, SubmitButton, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
-import { Empty, flatPages, LoadMore, QueryView } from '../../components/Status.tsx';
+import { Empty, PagedView, QueryView } from '../../components/Status.tsx';
+import { DataTable } from '../../components/Table.tsx';
 import { formatDateTime } from '../../lib/format.ts';
-import { Link, navigate } from '../../router.tsx';
-import { DeleteButton } from './common.tsx';
+import { Link } from '../../router.tsx';
+import { DeleteButton, useDeleteAndReturn } from './common.tsx';
 
 function CreateUser() {
   const client = useQueryClient();
@@ -21,14 +22,10 @@ function CreateUser() {
     },
   });
   const err = fieldErrorsOf(create.error);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    create.mutate();
-  };
   return (
     <details className="panel disclosure">
       <summary>Add a user</summary>
-      <form onSubmit={submit} noValidate className="form-grid">
+      <form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="form-grid">
         <FormError error={create.error} />
         <TextField label="Email" type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} error={err('email')} required />
         <TextField label="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} error={err('name')} required />
@@ -43,9 +40,9 @@ function CreateUser() {
         />
         <Checkbox label="Administrator" checked={form.is_admin} onChange={(e) => setForm({ ...form, is_admin: e.target.checked })} />
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={create.isPending}>
-            {create.isPending ? 'Adding…' : 'Add user'}
-          </button>
+          <SubmitButton busy={create.isPending} busyLabel="Adding…">
+            Add user
+          </SubmitButton>
         </div>
       </form>
     </details>
@@ -62,38 +59,22 @@ export function UsersPage() {
       <div className="filters">
         <TextField label="Find by email" type="search" value={email} onChange={(e) => setEmail(e.target.value.trim())} />
       </div>
-      <QueryView query={list} loading="Loading users…" isEmpty={(d) => flatPages(d).length === 0} empty={<Empty title="No users match" />}>
-        {(d) => (
-          <>
-            <div className="table-wrap">
-              <table>
-                <caption className="visually-hidden">Users</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Email</th>
-                    <th scope="col">Role</th>
-                    <th scope="col">State</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {flatPages(d).map((u) => (
-                    <tr key={u.id}>
-                      <td>
-                        <Link to={`/admin/users/${u.id}`}>{u.name}</Link>
-                      </td>
-                      <td>{u.email}</td>
-                      <td>{u.is_admin ? 'Administrator' : 'User'}</td>
-                      <td>{u.disabled ? <span className="badge badge-denied">Disabled</span> : u.must_change_password ? 'Must change password' : 'Active'}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-            <LoadMore query={list} />
-          </>
+      <PagedView query={list} loading="Loading users…" empty={<Empty title="No users match" />}>
+        {(users) => (
+          <DataTable caption="Users" columns={['Name', 'Email', 'Role', 'State']}>
+            {users.map((u) => (
+              <tr key={u.id}>
+                <td>
+                  <Link to={`/admin/users/${u.id}`}>{u.name}</Link>
+                </td>
+                <td>{u.email}</td>
+                <td>{u.is_admin ? 'Administrator' : 'User'}</td>
+                <td>{u.disabled ? <span className="badge badge-denied">Disabled</span> : u.must_change_password ? 'Must change password' : 'Active'}</td>
+              </tr>
+            ))}
+          </DataTable>
         )}
-      </QueryView>
+      </PagedView>
     </>
   );
 }
@@ -118,19 +99,12 @@ function EditUser({ user }: { user: User }) {
       await client.invalidateQueries({ queryKey: keys.admin('users') });
     },
   });
-  const remove = useMutation({
-    mutationFn: () => del(`/users/${user.id}`),
-    onSuccess: async () => {
-      await client.invalidateQueries({ queryKey: keys.admin('users') });
-      navigate('/admin/users');
-    },
-  });
+  const remove = useDeleteAndReturn(`/users/${user.id}`, 'users', '/admin/users');
   const err = fieldErrorsOf(save.error);
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
+  const submit = onSubmitSend(() => {
     setSaved(false);
     save.mutate();
-  };
+  });
   return (
     <form onSubmit={submit} noValidate className="panel form-grid">
       <h2>Profile and access</h2>
@@ -154,9 +128,9 @@ function EditUser({ user }: { user: User }) {
       <Checkbox label="Administrator" checked={form.is_admin} onChange={(e) => setForm({ ...form, is_admin: e.target.checked })} />
       <Checkbox label="Disabled" hint="A disabled user cannot sign in; their sessions, tokens and grants end." checked={form.disabled} onChange={(e) => setForm({ ...form, disabled: e.target.checked })} />
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary" disabled={save.isPending}>
-          {save.isPending ? 'Saving…' : 'Save'}
-        </button>
+        <SubmitButton busy={save.isPending} busyLabel="Saving…">
+          Save
+        </SubmitButton>
         <DeleteButton what={`the user ${user.email}`} busy={remove.isPending} onDelete={() => remove.mutate()} />
       </div>
     </form>

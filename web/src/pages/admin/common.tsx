@@ -1,7 +1,9 @@
-import { useQuery } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { del } from '../../api/client.ts';
 import { fetchAll, keys } from '../../api/queries.ts';
 import type { Application, Group, Script, User } from '../../api/types.ts';
+import { navigate } from '../../router.tsx';
 
 export const useAllUsers = () => useQuery({ queryKey: keys.admin('users', 'all'), queryFn: () => fetchAll<User>('/users') });
 export const useAllApplications = () => useQuery({ queryKey: keys.admin('applications', 'all'), queryFn: () => fetchAll<Application>('/applications') });
@@ -64,6 +66,18 @@ export function GroupChecklist({ groups, selected, onChange, label, error }: { g
       {error && <p className="field-error">{error}</p>}
     </fieldset>
   );
+}
+
+/** Deletes the record at `path`; then the admin lists of `what` are stale, and the page goes back to `listPath`. */
+export function useDeleteAndReturn(path: string, what: string, listPath: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: () => del(path),
+    onSuccess: async () => {
+      await client.invalidateQueries({ queryKey: keys.admin(what) });
+      navigate(listPath);
+    },
+  });
 }
 
 /** A delete button that asks first. */
