@@ -1,3 +1,8 @@
+import { REQUEST_EVENT_TYPES, type RequestEventName } from '../../../src/modules/events/event-payload.ts';
+// Type-only: the server's template shapes are erased from the bundle, so zod and the server code stay out.
+import type { CustomFieldDefinition, CustomFieldType } from '../../../src/modules/templates/custom-fields.ts';
+import type { TemplateSettings, TemplateTrigger } from '../../../src/modules/templates/templates.types.ts';
+
 /** The API's shapes as the portal uses them (see /api/v1/openapi.json). */
 export interface Page<T> {
   items: T[];
@@ -26,14 +31,8 @@ export interface Person {
   name: string;
 }
 
-export type CustomFieldType = 'text' | 'dropdown' | 'checkbox';
-export interface CustomField {
-  key: string;
-  label: string;
-  type: CustomFieldType;
-  required: boolean;
-  options?: string[];
-}
+export type { CustomFieldType };
+export type CustomField = CustomFieldDefinition;
 
 export interface Requestable {
   id: string;
@@ -173,33 +172,10 @@ export interface Mapping {
   updated_at: string;
 }
 
-export type NotificationPolicy = 'all' | 'first_n' | 'random_n' | 'round_robin';
-export type FailureMode = 'ignore' | 'retry' | 'block';
-
-export interface Trigger {
-  script_id: string;
-  failure_mode: FailureMode;
-  max_retries: number;
-}
-
-export interface TemplateSettings {
-  name: string;
-  description: string;
-  enabled: boolean;
-  app_id: string;
-  mapping_ids: string[];
-  allowed_durations: number[];
-  approver_group_ids: string[];
-  requester_group_ids: string[];
-  require_justification: boolean;
-  auto_approve: boolean;
-  notification_policy: NotificationPolicy;
-  notification_count: number;
-  escalation_after_mins: number | null;
-  escalation_group_id: string | null;
-  custom_fields: CustomField[];
-  trigger: Trigger | null;
-}
+export type { TemplateSettings };
+export type NotificationPolicy = TemplateSettings['notification_policy'];
+export type Trigger = TemplateTrigger;
+export type FailureMode = Trigger['failure_mode'];
 
 export interface Template extends TemplateSettings {
   id: string;
@@ -232,18 +208,9 @@ export interface ScriptRun {
   started_at: string;
 }
 
-export const EVENT_TYPES = [
-  'access_request.submitted',
-  'access_request.approved',
-  'access_request.denied',
-  'access_request.cancelled',
-  'access_request.escalated',
-  'access_request.expiring_soon',
-  'access_request.expired',
-  'access_request.revoked',
-  'access_request.comment_added',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+// The server's own list: event-payload.ts imports nothing, so only the constant enters the bundle.
+export const EVENT_TYPES = REQUEST_EVENT_TYPES;
+export type EventType = RequestEventName;
 
 export type EventActionKind = 'webhook' | 'slack' | 'email' | 'script';
 interface EventActionBase {

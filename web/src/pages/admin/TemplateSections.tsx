@@ -1,23 +1,16 @@
 import { useState } from 'react';
-import type { Application, FailureMode, Group, Mapping, NotificationPolicy, Script } from '../../api/types.ts';
+import type { Application, FailureMode, Group, Mapping, NotificationPolicy, Script, TemplateSettings } from '../../api/types.ts';
 import { Checkbox, Fieldset, SelectField, TextField } from '../../components/Field.tsx';
 import { formatClaimValue, formatDuration } from '../../lib/format.ts';
 import { Link } from '../../router.tsx';
 import type { FieldDraft } from './CustomFieldsBuilder.tsx';
 
 /** The template while it is edited; numbers stay text until saved so inputs can be empty. */
-export interface TemplateDraft {
-  name: string;
-  description: string;
-  enabled: boolean;
-  app_id: string;
-  mapping_ids: string[];
-  allowed_durations: number[];
-  approver_group_ids: string[];
-  requester_group_ids: string[];
-  require_justification: boolean;
-  auto_approve: boolean;
-  notification_policy: NotificationPolicy;
+export interface TemplateDraft
+  extends Pick<
+    TemplateSettings,
+    'name' | 'description' | 'enabled' | 'app_id' | 'mapping_ids' | 'allowed_durations' | 'approver_group_ids' | 'requester_group_ids' | 'require_justification' | 'auto_approve' | 'notification_policy'
+  > {
   notification_count: string;
   escalate: boolean;
   escalation_after_mins: string;
