@@ -53,9 +53,13 @@ async function openApp(dialect: DialectName, clock: { now(): number }, cluster: 
   };
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(path.join(tmpdir(), 'interim-expiry-'));
-    const app = await buildApp(loadConfig({ ...common, INTERIM_DATA_DIR: dir }), { clock, logger: false });
+    const drop = async () => rmSync(dir, { recursive: true, force: true });
+    const app = await buildApp(loadConfig({ ...common, INTERIM_DATA_DIR: dir }), { clock, logger: false }).catch(async (error: unknown) => {
+      await drop();
+      throw error;
+    });
     adminTokens.set(app, adminToken);
-    return { app, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return { app, drop };
   }
   const adminUrl = (await cluster()).url;
   const name = `expiry_${process.pid}`;
