@@ -25,10 +25,16 @@ export interface AuditLog {
  * so the chain can never fork (DESIGN: security basics).
  */
 export function createAuditLog(deps: { dialect: DialectName; clock: Clock }): AuditLog {
+  // The head as this transaction last wrote it: once a transaction holds the head's
+  // lock, nobody else can move it, so later appends in it need not read it again.
+  const heads = new WeakMap<Tx, { seq: number; hash: string }>();
   return {
     async append(trx, entry) {
-      await lockRow(trx, deps.dialect, 'audit_head', 'id', 1);
-      const head = await trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
+      let head = heads.get(trx);
+      if (!head) {
+        await lockRow(trx, deps.dialect, 'audit_head', 'id', 1);
+        head = await trx.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow();
+      }
       const fields: ChainedFields = {
         seq: Number(head.seq) + 1,
         id: newId(deps.clock),
@@ -48,6 +54,7 @@ export function createAuditLog(deps: { dialect: DialectName; clock: Clock }): Au
         .values({ ...fields, actor_type: fields.actor_type as 'user' | 'system', hash })
         .execute();
       await trx.updateTable('audit_head').set({ seq: fields.seq, hash }).where('id', '=', 1).execute();
+      heads.set(trx, { seq: fields.seq, hash });
     },
   };
 }

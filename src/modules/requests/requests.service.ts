@@ -8,7 +8,7 @@ import { validateFieldAnswers } from '../templates/custom-fields.ts';
 import { liveGroupIdsOf, mayDecide, mayRevoke, mayView } from './eligibility.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import type { Template } from '../templates/templates.types.ts';
-import { recordRequestEvent } from './request-events.ts';
+import { newEventBatchCache, recordRequestEvent } from './request-events.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import type { SubmitRequestIn } from './requests.types.ts';
 import { snapshotStillHolds, takeSnapshot, type RequestSnapshot } from './snapshot.ts';
@@ -176,8 +176,9 @@ export function createRequestsService(core: Core, settings: RequestSettings, pro
         // audit head while waiting for a request row that a revoker has locked.
         const { claimed, expired } = await db.transaction().execute(async (trx) => {
           const due = await createRequestsRepo(trx).claimDueForExpiry(dialect, clock.now(), chunk);
+          const cache = newEventBatchCache();
           let n = 0;
-          for (const request of due) if (await endAccess(core, trx, request, { event: 'expire' })) n++;
+          for (const request of due) if (await endAccess(core, trx, request, { event: 'expire' }, cache)) n++;
           return { claimed: due.length, expired: n };
         });
         total += expired;

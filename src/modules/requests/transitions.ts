@@ -5,7 +5,7 @@ import type { AuditActor } from '../auth/actor.ts';
 import { revokeOidcAccess } from '../auth/revocation.ts';
 import { createGrant, removeGrant } from './grants.ts';
 import { isRefused, transition, type RequestEvent } from './lifecycle.ts';
-import { recordRequestEvent } from './request-events.ts';
+import { recordRequestEvent, type EventBatchCache } from './request-events.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import type { RequestSnapshot } from './snapshot.ts';
 
@@ -83,7 +83,7 @@ export type Ending = { event: 'revoke'; actor: AuditActor; reason: string } | { 
  * concurrent writer ended it first. Revocation also ends the requester's OIDC grants and
  * tokens; expiry needs no such step, since every token carrying the grant was capped at it.
  */
-export async function endAccess(core: Core, trx: Tx, request: RequestRow, how: Ending) {
+export async function endAccess(core: Core, trx: Tx, request: RequestRow, how: Ending, cache?: EventBatchCache) {
   const manual = how.event === 'revoke';
   const patch = {
     status: nextStatus(request, how.event),
@@ -95,12 +95,18 @@ export async function endAccess(core: Core, trx: Tx, request: RequestRow, how: E
   if (!(await tryTransition(core, trx, request, patch))) return null;
   await removeGrant(trx, request.grant_group_id);
   if (manual) await revokeOidcAccess(trx, request.requester_id);
-  await recordRequestEvent(core, trx, {
-    type: manual ? 'revoked' : 'expired',
-    requestId: request.id,
-    actor: manual ? how.actor : 'system',
-    data: { end_reason: patch.end_reason, reason: patch.revoke_reason },
-  });
+  await recordRequestEvent(
+    core,
+    trx,
+    {
+      type: manual ? 'revoked' : 'expired',
+      requestId: request.id,
+      actor: manual ? how.actor : 'system',
+      data: { end_reason: patch.end_reason, reason: patch.revoke_reason },
+      request: { ...request, ...patch },
+    },
+    cache,
+  );
   return patch;
 }
 
