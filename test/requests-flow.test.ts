@@ -20,6 +20,8 @@ describeEachDialect('access requests: the whole life of a request', (server) => 
     expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
     const id = submitted.body.id;
     expect(submitted.body).toMatchObject({ status: 'pending', duration_mins: 60, fields: { ticket: 'INC-1234', env: 'prod' }, grants: [{ claim: 'role', value: 'prod-admin' }] });
+    // Approvers read the answers under the labels the requester saw.
+    expect(submitted.body.field_labels).toEqual({ ticket: 'Incident ticket', env: 'Environment', read_only: 'Read only' });
 
     const mine = await s.requester.client.get('/api/v1/access-requests');
     expect(mine.body.items[0]).toMatchObject({ id, status: 'pending', seconds_left: null });

@@ -30,6 +30,8 @@ export const requestOut = z.object({
   duration_mins: z.number().int(),
   justification: z.string(),
   fields: z.record(z.string(), fieldAnswer),
+  /** The label of each custom field, as the requester saw it. */
+  field_labels: z.record(z.string(), z.string()),
   grants: z.array(grantedMappingOut),
   notified_approvers: z.array(personOut),
   escalated: z.boolean(),

@@ -44,6 +44,7 @@ function present(r: RequestRow, people: Map<string, Person>, now: number): Reque
     duration_mins: r.duration_mins,
     justification: r.justification,
     fields: JSON.parse(r.fields) as RequestOut['fields'],
+    field_labels: snapshot.field_labels ?? {},
     grants: snapshot.mappings,
     notified_approvers: (JSON.parse(r.notified_approver_ids) as string[]).map((id) => person(id)!),
     escalated: r.escalated === 1,

@@ -7,13 +7,18 @@ export interface RequestSnapshot {
   app: { id: string; name: string };
   template_name: string;
   mappings: { mapping_id: string; claim: string; value: ClaimValue }[];
+  /** The custom fields' labels as the requester saw them (absent on requests made before it existed). */
+  field_labels?: Record<string, string>;
 }
 
-export async function takeSnapshot(db: Executor, template: { name: string; app_id: string; mapping_ids: readonly string[] }): Promise<RequestSnapshot | undefined> {
+export async function takeSnapshot(
+  db: Executor,
+  template: { name: string; app_id: string; mapping_ids: readonly string[]; custom_fields: readonly { key: string; label: string }[] },
+): Promise<RequestSnapshot | undefined> {
   const app = await db.selectFrom('applications').select(['id', 'name']).where('id', '=', template.app_id).where('deleted_at', 'is', null).executeTakeFirst();
   if (!app) return undefined;
   const mappings = await currentMappings(db, template.mapping_ids);
-  return { app, template_name: template.name, mappings };
+  return { app, template_name: template.name, mappings, field_labels: Object.fromEntries(template.custom_fields.map((f) => [f.key, f.label])) };
 }
 
 async function currentMappings(db: Executor, ids: readonly string[]) {

@@ -64,6 +64,8 @@ export interface AccessRequest {
   duration_mins: number;
   justification: string;
   fields: Record<string, FieldAnswer>;
+  /** The custom fields' labels as the requester saw them. */
+  field_labels: Record<string, string>;
   grants: { mapping_id: string; claim: string; value: string | string[] | boolean }[];
   notified_approvers: Person[];
   escalated: boolean;

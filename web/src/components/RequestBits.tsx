@@ -40,7 +40,8 @@ export const humanKey = (key: string) => key.charAt(0).toUpperCase() + key.slice
 export const answerText = (value: FieldAnswer) => (typeof value === 'boolean' ? (value ? 'Yes' : 'No') : value || '—');
 
 /** Duration, justification, answers and what it grants: what an approver decides on. */
-export function RequestFacts({ request, labels = {} }: { request: AccessRequest; labels?: Record<string, string> }) {
+export function RequestFacts({ request }: { request: AccessRequest }) {
+  const labels = request.field_labels;
   const answers = Object.entries(request.fields);
   return (
     <dl className="facts">

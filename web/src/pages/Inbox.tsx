@@ -26,7 +26,7 @@ function InboxItem({ request }: { request: AccessRequest }) {
           <ul className="answer-list" aria-label="Answers">
             {answers.map(([k, v]) => (
               <li key={k}>
-                <span className="muted">{humanKey(k)}:</span> {answerText(v)}
+                <span className="muted">{request.field_labels[k] ?? humanKey(k)}:</span> {answerText(v)}
               </li>
             ))}
           </ul>

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { get } from '../api/client.ts';
-import { keys, useRequestable } from '../api/queries.ts';
+import { keys } from '../api/queries.ts';
 import type { AccessRequestDetail } from '../api/types.ts';
 import { PageHeader } from '../components/Layout.tsx';
 import { CancelButton, DecisionPanel, RevokePanel } from '../components/RequestActions.tsx';
@@ -50,9 +50,6 @@ function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receiv
 function Detail({ request, receivedAt }: { request: AccessRequestDetail; receivedAt: number }) {
   const { user } = useSession();
   const own = request.requester.id === user.id;
-  // Field labels come from the template, when the viewer may request it too; otherwise keys are humanized.
-  const templates = useRequestable();
-  const labels = Object.fromEntries((templates.data?.find((t) => t.id === request.template_id)?.custom_fields ?? []).map((f) => [f.key, f.label]));
   const open = request.status === 'pending' || request.status === 'provisioning' || request.status === 'approved';
   return (
     <div className="detail-grid">
@@ -69,7 +66,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
               {request.decision_comment}
             </blockquote>
           )}
-          <RequestFacts request={request} labels={labels} />
+          <RequestFacts request={request} />
           {own && request.status === 'pending' && <CancelButton id={request.id} />}
         </section>
         {request.can_decide && <DecisionPanel request={request} />}
