@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { ApiTokensTable } from '../../db/schema.ts';
+import { unexpired } from '../../db/expiry.ts';
 
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 
@@ -14,7 +15,7 @@ export function createApiTokensRepo(db: Executor) {
         .innerJoin('users', 'users.id', 'api_tokens.user_id')
         .select(['api_tokens.id', 'api_tokens.user_id', 'api_tokens.last_used_at', 'users.is_admin'])
         .where('api_tokens.token_hash', '=', hash)
-        .where((eb) => eb.or([eb('api_tokens.expires_at', 'is', null), eb('api_tokens.expires_at', '>', now)]))
+        .where(unexpired('api_tokens.expires_at', now))
         .where('users.disabled', '=', 0)
         .where('users.deleted_at', 'is', null)
         .executeTakeFirst(),

@@ -1,5 +1,6 @@
 import type { Executor } from '../../db/database.ts';
 import { mergeClaims, sourceExpiry, type ClaimSource, type EffectiveClaims } from './claims.ts';
+import { unexpired } from '../../db/expiry.ts';
 
 /**
  * The mappings of one application that reach one user, through groups and memberships
@@ -15,8 +16,8 @@ export function claimSourcesQuery(db: Executor, userId: string, appId: string, a
     .innerJoin('memberships as ms', (join) => join.onRef('ms.group_id', '=', 'mg.group_id').on('ms.user_id', '=', userId))
     .select(['m.claim', 'm.value_json', 'g.expires_at as group_expires_at', 'ms.expires_at as membership_expires_at'])
     .where('m.app_id', '=', appId)
-    .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', at)]))
-    .where((eb) => eb.or([eb('ms.expires_at', 'is', null), eb('ms.expires_at', '>', at)]));
+    .where(unexpired('g.expires_at', at))
+    .where(unexpired('ms.expires_at', at));
 }
 
 export async function loadClaimSources(db: Executor, userId: string, appId: string, at: number): Promise<ClaimSource[]> {

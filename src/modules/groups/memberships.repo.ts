@@ -1,6 +1,7 @@
-import type { ExpressionBuilder, Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
-import type { DB, MembershipsTable } from '../../db/schema.ts';
+import { unexpired } from '../../db/expiry.ts';
+import type { MembershipsTable } from '../../db/schema.ts';
 
 export type MembershipRow = Selectable<MembershipsTable>;
 
@@ -21,12 +22,6 @@ export interface UserGroupRow {
   group_expires_at: number | null;
 }
 
-/** Live at `at`: no expiry, or an expiry still ahead. The same rule the claims use. */
-const liveAt =
-  (table: 'memberships' | 'groups', at: number) =>
-  (eb: ExpressionBuilder<DB, 'memberships' | 'groups' | 'users'>) =>
-    eb.or([eb(`${table}.expires_at`, 'is', null), eb(`${table}.expires_at`, '>', at)]);
-
 export function createMembershipsRepo(db: Executor) {
   return {
     /** Any row for the pair, expired or not: the caller decides what an expired one means. */
@@ -41,7 +36,7 @@ export function createMembershipsRepo(db: Executor) {
         .select(['memberships.user_id', 'users.email', 'users.name', 'memberships.expires_at', 'memberships.created_at'])
         .where('memberships.group_id', '=', groupId)
         .where('users.deleted_at', 'is', null)
-        .where(liveAt('memberships', at))
+        .where(unexpired('memberships.expires_at', at))
         .orderBy('memberships.user_id')
         .limit(opts.limit + 1);
       if (opts.cursor) q = q.where('memberships.user_id', '>', opts.cursor);
@@ -62,8 +57,8 @@ export function createMembershipsRepo(db: Executor) {
           'groups.expires_at as group_expires_at',
         ])
         .where('memberships.user_id', '=', userId)
-        .where(liveAt('memberships', at))
-        .where(liveAt('groups', at))
+        .where(unexpired('memberships.expires_at', at))
+        .where(unexpired('groups.expires_at', at))
         .orderBy('groups.id')
         .limit(opts.limit + 1);
       if (opts.cursor) q = q.where('groups.id', '>', opts.cursor);

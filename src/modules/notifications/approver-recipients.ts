@@ -3,6 +3,7 @@ import type { DialectName, Tx } from '../../db/database.ts';
 import { lockSelected } from '../../db/locks.ts';
 import type { Template } from '../templates/templates.types.ts';
 import { selectApprovers } from './notify-policy.ts';
+import { unexpired } from '../../db/expiry.ts';
 
 export type NotifiedTemplate = Pick<Template, 'id' | 'approver_group_ids' | 'escalation_group_id' | 'notification_policy' | 'notification_count'>;
 export type ApproverStage = 'submitted' | 'escalated';
@@ -44,8 +45,8 @@ async function loadGroupPools(trx: Tx, groupIds: string[], at: number): Promise<
     .where('memberships.group_id', 'in', groupIds)
     .where('users.disabled', '=', 0)
     .where('users.deleted_at', 'is', null)
-    .where((eb) => eb.or([eb('memberships.expires_at', 'is', null), eb('memberships.expires_at', '>', at)]))
-    .where((eb) => eb.or([eb('groups.expires_at', 'is', null), eb('groups.expires_at', '>', at)]))
+    .where(unexpired('memberships.expires_at', at))
+    .where(unexpired('groups.expires_at', at))
     .orderBy('memberships.created_at')
     .orderBy('memberships.user_id')
     .execute();

@@ -1,5 +1,6 @@
 import type { Executor } from '../../db/database.ts';
 import type { Actor } from '../auth/actor.ts';
+import { unexpired } from '../../db/expiry.ts';
 
 /**
  * Who decides a template's requests: its approver groups (none = open) and, once
@@ -56,8 +57,8 @@ export async function liveGroupIdsOf(db: Executor, userId: string, at: number): 
     .innerJoin('groups', 'groups.id', 'memberships.group_id')
     .select('groups.id')
     .where('memberships.user_id', '=', userId)
-    .where((eb) => eb.or([eb('memberships.expires_at', 'is', null), eb('memberships.expires_at', '>', at)]))
-    .where((eb) => eb.or([eb('groups.expires_at', 'is', null), eb('groups.expires_at', '>', at)]))
+    .where(unexpired('memberships.expires_at', at))
+    .where(unexpired('groups.expires_at', at))
     .execute();
   return new Set(rows.map((r) => r.id));
 }

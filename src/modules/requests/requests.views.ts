@@ -7,6 +7,7 @@ import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import { createRequestsRepo, type ListPage, type RequestRow } from './requests.repo.ts';
 import type { RequestOut } from './requests.types.ts';
 import type { RequestSnapshot } from './snapshot.ts';
+import { unexpired } from '../../db/expiry.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -115,7 +116,8 @@ export function createRequestViews(core: Core) {
           .select(['groups.id', 'groups.name', 'memberships.expires_at'])
           .where('memberships.user_id', '=', request.requester_id)
           .where('groups.is_system', '=', 0)
-          .where((eb) => eb.or([eb('memberships.expires_at', 'is', null), eb('memberships.expires_at', '>', now)]))
+          .where(unexpired('memberships.expires_at', now))
+          .where(unexpired('groups.expires_at', now))
           .orderBy('groups.name')
           .execute(),
         listComments(db, id),

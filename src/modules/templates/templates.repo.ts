@@ -1,6 +1,7 @@
-import type { ExpressionBuilder, Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
-import type { AccessRequestTemplatesTable, DB } from '../../db/schema.ts';
+import { unexpired } from '../../db/expiry.ts';
+import type { AccessRequestTemplatesTable } from '../../db/schema.ts';
 import type { CustomFieldDefinition } from './custom-fields.ts';
 import type { Template } from './templates.types.ts';
 
@@ -8,9 +9,6 @@ export type TemplateRow = Selectable<AccessRequestTemplatesTable>;
 
 const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Live at `at`: no expiry, or an expiry still ahead. The same rule the claims use. */
-const liveAt = (table: 'm' | 'g', at: number) => (eb: ExpressionBuilder<DB & { m: DB['memberships']; g: DB['groups'] }, 'm' | 'g'>) =>
-  eb.or([eb(`${table}.expires_at`, 'is', null), eb(`${table}.expires_at`, '>', at)]);
 
 function toRow(t: Template): TemplateRow {
   return {
@@ -143,8 +141,8 @@ export function createTemplatesRepo(db: Executor) {
                 .innerJoin('memberships as m', 'm.group_id', 'r.group_id')
                 .innerJoin('groups as g', 'g.id', 'r.group_id')
                 .where('m.user_id', '=', userId)
-                .where(liveAt('m', at))
-                .where(liveAt('g', at)),
+                .where(unexpired('m.expires_at', at))
+                .where(unexpired('g.expires_at', at)),
             ),
           ]);
         })
