@@ -2,8 +2,9 @@ import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { DeliveriesTable, DeliveryAttemptsTable, DeliveryChannel, DeliveryStatus } from '../../db/schema.ts';
 
+export type DeliveryRow = Selectable<DeliveriesTable>;
 /** A delivery with the type of the event it carries. */
-export type DeliveryView = Selectable<DeliveriesTable> & { event_type: string };
+export type DeliveryView = DeliveryRow & { event_type: string };
 export type AttemptRow = Selectable<DeliveryAttemptsTable>;
 
 export interface DeliveryFilter {

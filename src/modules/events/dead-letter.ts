@@ -2,7 +2,7 @@ import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { SYSTEM } from '../auth/actor.ts';
 import { createInAppNotifications } from '../notifications/in-app.ts';
-import type { DeliveryRow } from './deliveries.repo.ts';
+import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
 import type { EventPayload } from './event-payload.ts';
 
 /** Deliveries that undo access elsewhere: when one gives up, someone must act by hand. */

@@ -3,7 +3,7 @@ import type { Tx } from '../../db/database.ts';
 import type { DeliveryChannel } from '../../db/schema.ts';
 import { claimRows } from '../../db/locks.ts';
 import { newId } from '../../security/ids.ts';
-import type { DeliveryRow } from './deliveries.repo.ts';
+import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
 import type { EventPayload } from './event-payload.ts';
 import { retryDelayMs } from './retry.ts';
 

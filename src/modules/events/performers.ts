@@ -9,7 +9,7 @@ import { renderEmail, type Mailer } from '../notifications/email.ts';
 import type { Audience } from '../notifications/event-text.ts';
 import { renderSlackMessage, sendSlack } from '../notifications/slack.ts';
 import type { TriggerRunner } from '../requests/provisioning.ts';
-import type { DeliveryRow } from './deliveries.repo.ts';
+import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
 import type { DeliveryResult, Performer } from './dispatcher.ts';
 import type { EventPayload } from './event-payload.ts';
 import { scriptConfigFromPayload } from './script-config.ts';
