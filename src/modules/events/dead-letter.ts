@@ -4,6 +4,7 @@ import { SYSTEM } from '../auth/actor.ts';
 import { createInAppNotifications } from '../notifications/in-app.ts';
 import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
 import type { EventPayload } from './event-payload.ts';
+import { createUsersRepo } from '../users/users.repo.ts';
 
 /** Deliveries that undo access elsewhere: when one gives up, someone must act by hand. */
 const REVOCATION_SIDE = new Set(['access_request.expired', 'access_request.revoked']);
@@ -24,11 +25,11 @@ export async function onDeadLetter(core: Core, trx: Tx, delivery: DeliveryRow, p
     data: { event_id: delivery.event_id, event_type: payload.type, channel: delivery.channel, attempts: delivery.attempts, error: delivery.last_error, revocation_side: revocationSide },
   });
   if (!revocationSide) return;
-  const admins = await trx.selectFrom('users').select('id').where('is_admin', '=', 1).where('disabled', '=', 0).where('deleted_at', 'is', null).execute();
+  const admins = await createUsersRepo(trx).activeAdminIds();
   await createInAppNotifications(
     trx,
-    admins.map((a) => ({
-      userId: a.id,
+    admins.map((userId) => ({
+      userId,
       eventId: delivery.id,
       requestId: delivery.request_id,
       kind: 'delivery.dead_lettered',

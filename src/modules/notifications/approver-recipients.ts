@@ -4,6 +4,7 @@ import { lockSelected } from '../../db/locks.ts';
 import type { Template } from '../templates/templates.types.ts';
 import { selectApprovers } from './notify-policy.ts';
 import { unexpired } from '../../db/expiry.ts';
+import { createUsersRepo } from '../users/users.repo.ts';
 
 export type NotifiedTemplate = Pick<Template, 'id' | 'approver_group_ids' | 'escalation_group_id' | 'notification_policy' | 'notification_count'>;
 export type ApproverStage = 'submitted' | 'escalated';
@@ -53,11 +54,6 @@ async function loadGroupPools(trx: Tx, groupIds: string[], at: number): Promise<
   return groupIds.map((g) => rows.filter((r) => r.group_id === g).map((r) => r.user_id));
 }
 
-async function loadActiveAdmins(trx: Tx): Promise<string[]> {
-  const rows = await trx.selectFrom('users').select('id').where('is_admin', '=', 1).where('disabled', '=', 0).where('deleted_at', 'is', null).orderBy('id').execute();
-  return rows.map((r) => r.id);
-}
-
 /**
  * Takes this template's round_robin turn for the pool inside the caller's transaction.
  * Insert-or-keep, then lock the row: on PostgreSQL a second submission waits here until
@@ -92,7 +88,7 @@ export async function resolveApproverRecipients(
 ): Promise<string[]> {
   const pools = poolsFor(template, stage);
   if (pools === null) return [];
-  const members = pools.groupIds === null ? [await loadActiveAdmins(trx)] : await loadGroupPools(trx, pools.groupIds, clock.now());
+  const members = pools.groupIds === null ? [await createUsersRepo(trx).activeAdminIds()] : await loadGroupPools(trx, pools.groupIds, clock.now());
   const base = { policy: template.notification_policy, count: template.notification_count, pools: members, requesterId: request.requester_id };
 
   if (template.notification_policy !== 'round_robin') return selectApprovers(base).userIds;

@@ -28,6 +28,9 @@ export function createUsersRepo(db: Executor) {
             .executeTakeFirstOrThrow()
         ).n,
       ),
+    /** Active admins' ids, in a stable order: who is alerted, or notified for an open template. */
+    activeAdminIds: async () =>
+      (await db.selectFrom('users').select('id').where('is_admin', '=', 1).where('disabled', '=', 0).where('deleted_at', 'is', null).orderBy('id').execute()).map((r) => r.id),
     insert: (row: UserRow) => db.insertInto('users').values(row).execute(),
     update: (id: string, patch: Partial<UserRow>) => db.updateTable('users').set(patch).where('id', '=', id).where('deleted_at', 'is', null).execute(),
   };
