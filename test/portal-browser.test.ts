@@ -136,7 +136,8 @@ describeEachDialect('portal in Chromium: forms, roles, sign-in and layout', (ser
     await byLabel(page, 'New password').fill('short');
     await page.getByLabel('Repeat the new password').fill('short');
     await page.getByRole('button', { name: 'Change password' }).click();
-    expect(await describedError(page, 'New password')).not.toBe('');
+    // The error appears once the API has answered; poll rather than read straight after the click.
+    await expect.poll(() => describedError(page, 'New password')).not.toBe('');
     const fresh = 'a brand new long password';
     await byLabel(page, 'New password').fill(fresh);
     await page.getByLabel('Repeat the new password').fill(fresh);
@@ -161,7 +162,8 @@ describeEachDialect('portal in Chromium: forms, roles, sign-in and layout', (ser
     expect(await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle)).toBe('solid');
     await page.keyboard.press('Enter');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('main');
-    // Into the first card's link and on to the form, keyboard only.
+    // Into the first card's link and on to the form, keyboard only (once the catalogue has loaded).
+    await page.getByRole('link', { name: /^Request access\b.+/ }).first().waitFor();
     await page.keyboard.press('Tab');
     const focused = await page.evaluate(() => document.activeElement?.textContent ?? '');
     expect(focused).toMatch(/^Request access: /);
