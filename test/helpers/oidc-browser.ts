@@ -43,6 +43,11 @@ export class Browser {
     this.cookies = this.cookies.filter((c) => c.name !== name);
   }
 
+  /** The cookie header this browser would send to `url` (for hand-made requests). */
+  cookieFor(url: string): string {
+    return this.cookieHeader(new URL(url, this.origin));
+  }
+
   private cookieHeader(url: URL): string {
     return this.cookies
       .filter((c) => url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`) || c.path === '/')
