@@ -80,10 +80,17 @@ export function registerProblemHandler(app: FastifyInstance): void {
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
-/** The methods routed for this concrete path, catch-alls (the portal's `/*`) aside. */
+/**
+ * The methods routed for this concrete path, catch-alls (the portal's `/*`) aside. Only
+ * the most specific routes count: /templates/requestable is a static GET route, and the
+ * PATCH of /templates/:id that also matches it would only answer that it is no id.
+ */
 function allowedMethods(app: FastifyInstance, path: string): string[] {
-  return METHODS.filter((method) => {
+  const matches = METHODS.flatMap((method) => {
     const found = app.findRoute({ method: method as 'GET', url: path });
-    return found !== null && !('*' in (found.params ?? {}));
+    const params = Object.keys(found?.params ?? {});
+    return found && !params.includes('*') ? [{ method, params: params.length }] : [];
   });
+  const fewest = Math.min(...matches.map((m) => m.params));
+  return matches.filter((m) => m.params === fewest).map((m) => m.method);
 }
