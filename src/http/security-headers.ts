@@ -38,7 +38,9 @@ export function htmlPageHeaders(csp: string): Record<string, string> {
     'content-security-policy': csp,
     'x-frame-options': 'DENY',
     'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: under it browsers send `Origin: null` with a same-origin form post,
+    // which the interaction pages' origin check must refuse. Other origins get no referrer.
+    'referrer-policy': 'same-origin',
     'cross-origin-opener-policy': 'same-origin',
     'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
   };
