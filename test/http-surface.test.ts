@@ -113,10 +113,12 @@ describeEachDialect(
         fetch(`${s.url}/oidc/token/introspection`, { method: 'POST', headers: { ...TLS, authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' }),
         fetch(`${s.url}/oidc/session/end`, { headers: TLS }),
         fetch(`${s.url}/oidc/interaction/nope`, { headers: TLS }),
+        fetch(`${s.url}/api/v1/live`, { headers: { ...TLS, authorization: `Bearer ${s.adminToken}` } }), // hijacked, streaming
       ]);
       for (const res of answers) {
         expect(res.headers.get('strict-transport-security'), res.url).toBe('max-age=31536000');
         expect(res.headers.get('x-content-type-options'), res.url).toBe('nosniff');
+        await res.body?.cancel();
       }
       const plain = await fetch(`${s.url}/oidc/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=x' });
       expect(plain.headers.get('strict-transport-security')).toBeNull();

@@ -51,8 +51,10 @@ describeEachDialect('security headers in Chromium', (server) => {
     await new Promise((resolve) => rp?.server.close(resolve));
   });
 
-  it('renders the API reference under its CSP', async () => {
+  // swagger-ui's bundle is large, and CI machines are busy: allow it time.
+  it('renders the API reference under its CSP', { timeout: 90_000 }, async () => {
     const { context, page } = await newPerson(browser, server());
+    context.setDefaultTimeout(40_000);
     const violations = cspViolations(page);
     await page.goto('/api/v1/docs');
     await page.locator('.opblock').first().waitFor();
@@ -66,7 +68,7 @@ describeEachDialect('security headers in Chromium', (server) => {
     await context.close();
   });
 
-  it('signs in to a relying party on another origin, by redirect and by form_post', async () => {
+  it('signs in to a relying party on another origin, by redirect and by form_post', { timeout: 60_000 }, async () => {
     const s = server();
     await createUser(s, 'chromium@example.test');
     const app = await createApp(s, { redirectUri: `${rp.origin}/callback` });

@@ -43,6 +43,7 @@ const DESCRIPTIONS: Record<number, string> = {
 const EXTRA_ERRORS: Record<string, readonly number[]> = {
   'POST /api/v1/session': [401, 429], // wrong credentials; sign-in throttle
   'POST /api/v1/access-requests': [429], // submission rate limit
+  'GET /api/v1/live': [429], // too many open streams
 };
 
 /** Success answers of routes that declare no response schema (they stream, or answer 204). */

@@ -17,14 +17,9 @@ export function viaTls(request: FastifyRequest): boolean {
   return request.protocol === 'https';
 }
 
-/** The baseline headers, for answers that bypass Fastify's hooks (the hijacked OIDC mount). */
+/** The headers every answer gets, as the request came in. */
 export function baselineHeaders(request: FastifyRequest): Record<string, string> {
   return { 'x-content-type-options': 'nosniff', ...(viaTls(request) ? { 'strict-transport-security': HSTS } : {}) };
-}
-
-/** Writes the baseline onto a raw response before it is handed to another framework. */
-export function setBaselineOnRaw(request: FastifyRequest, res: { setHeader(name: string, value: string): unknown }): void {
-  for (const [name, value] of Object.entries(baselineHeaders(request))) res.setHeader(name, value);
 }
 
 /**
@@ -70,10 +65,14 @@ function isHtml(reply: FastifyReply): boolean {
   return /^text\/html/i.test(String(reply.getHeader('content-type') ?? ''));
 }
 
-/** Registers the baseline on every answer Fastify sends (errors and 404s included). */
+/** Registers the baseline on every answer (errors, 404s and hijacked replies included). */
 export function registerSecurityHeaders(app: FastifyInstance): void {
+  // On the raw response, at once: hijacked replies (oidc-provider's mount, the live
+  // stream) skip onSend, and Node merges these into whatever writeHead sends later.
+  app.addHook('onRequest', async (request, reply) => {
+    for (const [name, value] of Object.entries(baselineHeaders(request))) reply.raw.setHeader(name, value);
+  });
   app.addHook('onSend', async (request, reply, payload) => {
-    for (const [name, value] of Object.entries(baselineHeaders(request))) reply.header(name, value);
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     if (request.url.startsWith(DOCS_PREFIX) && isHtml(reply)) reply.headers(htmlPageHeaders(DOCS_CSP));
     return payload;

@@ -5,7 +5,6 @@ import type { Config } from '../config.ts';
 import type { Core } from '../core.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
 import type { Encrypter } from '../security/encryption.ts';
-import { setBaselineOnRaw } from '../http/security-headers.ts';
 import { AUTHORIZATION_PATH, authorizationByPost } from './authorization-post.ts';
 import { interactionRoutes } from './interactions.ts';
 import { loadOidcSecrets } from './keys.ts';
@@ -37,8 +36,6 @@ export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<v
     raw.method = method;
     raw.originalUrl = url;
     raw.url = url.slice(OIDC_PREFIX.length) || '/';
-    // A hijacked reply skips Fastify's onSend hooks: the baseline headers go on here.
-    setBaselineOnRaw(request, reply.raw);
     reply.hijack();
     await callback(raw, reply.raw);
   };
