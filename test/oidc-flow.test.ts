@@ -180,7 +180,9 @@ describeEachDialect('OIDC authorization code flow', (server) => {
     for (const res of await Promise.all(bad)) {
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(await res.text()).toContain('Form not understood');
+      const html = await res.text();
+      expect(isLoginForm(html)).toBe(true);
+      expect(html).toContain('The form could not be read.');
     }
     // The interaction is still usable: the right form signs in, and the consent form is checked the same way.
     const consent = await browser.navigate(form.action, { form: { ...form.fields, email: 'fields@example.test', password: PASSWORD } });
@@ -188,6 +190,7 @@ describeEachDialect('OIDC authorization code flow', (server) => {
     const consentForm = parseForm(consent.html!);
     const weird = await browser.navigate(consentForm.action, { form: { ...consentForm.fields, decision: 'maybe' } });
     expect(weird.status).toBe(400);
+    expect(weird.html).toContain('Form not understood');
     const twice = await fetch(new URL(consentForm.action, s.url), {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: browser.cookieFor(consentForm.action) },

@@ -54,8 +54,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       .code(status)
       .headers(pageHeaders({ formActions: details ? [ownOrigin, ...originOf(details.params.redirect_uri)] : [] }))
       .send(html);
-  const unreadable = (reply: FastifyReply) =>
-    render(reply, 400, messagePage('Form not understood', 'The form was not sent as this page sends it. Go back, reload the page and try again.'));
+  const unreadable = (reply: FastifyReply, details: Interaction) =>
+    render(reply, 400, messagePage('Form not understood', 'The form was not sent as this page sends it. Go back, reload the page and try again.'), details);
   const expired = (reply: FastifyReply) =>
     render(reply, 400, messagePage('Sign-in expired', 'This sign-in request has expired or is not valid. Go back to the application and start again.'));
 
@@ -154,7 +154,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const details = await load(request, reply);
     if (!details) return expired(reply);
     const form = loginForm.safeParse(request.body ?? {});
-    if (!form.success) return unreadable(reply);
+    // The sign-in form again, so a person can simply try again.
+    if (!form.success) return showLogin(reply, details, 400, { error: 'The form could not be read. Enter your email and password again.' });
     if (!formOk(request, details.uid, form.data.csrf)) return refused(reply);
     if (details.prompt.name !== 'login') return reply.redirect(`/oidc/interaction/${details.uid}`, 303);
 
@@ -177,7 +178,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const details = await load(request, reply);
     if (!details) return expired(reply);
     const form = consentForm.safeParse(request.body ?? {});
-    if (!form.success) return unreadable(reply);
+    if (!form.success) return unreadable(reply, details);
     if (!formOk(request, details.uid, form.data.csrf)) return refused(reply);
     if (details.prompt.name !== 'consent') return reply.redirect(`/oidc/interaction/${details.uid}`, 303);
     if (form.data.decision !== 'approve') {
