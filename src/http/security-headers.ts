@@ -23,8 +23,8 @@ export function baselineHeaders(request: FastifyRequest): Record<string, string>
 }
 
 /**
- * Headers of an HTML page we render: never cached, never framed, no referrer, and a CSP
- * built by the caller (cspOf in oidc/views.ts or the docs CSP below).
+ * Headers of an HTML page we render: never cached, never framed, no referrer to other
+ * origins, and a CSP built by the caller (cspOf in oidc/views.ts or the docs CSP below).
  */
 export function htmlPageHeaders(csp: string): Record<string, string> {
   return {
