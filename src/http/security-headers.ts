@@ -17,9 +17,9 @@ export function viaTls(request: FastifyRequest): boolean {
   return request.protocol === 'https';
 }
 
-/** The headers every answer gets, as the request came in. */
-export function baselineHeaders(request: FastifyRequest): Record<string, string> {
-  return { 'x-content-type-options': 'nosniff', ...(viaTls(request) ? { 'strict-transport-security': HSTS } : {}) };
+/** The headers every answer gets. Takes a flag, not a request, so a path outside Fastify can use it too. */
+export function baselineHeaders(overTls: boolean): Record<string, string> {
+  return { 'x-content-type-options': 'nosniff', ...(overTls ? { 'strict-transport-security': HSTS } : {}) };
 }
 
 /**
@@ -70,7 +70,7 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
   // On the raw response, at once: hijacked replies (oidc-provider's mount, the live
   // stream) skip onSend, and Node merges these into whatever writeHead sends later.
   app.addHook('onRequest', async (request, reply) => {
-    for (const [name, value] of Object.entries(baselineHeaders(request))) reply.raw.setHeader(name, value);
+    for (const [name, value] of Object.entries(baselineHeaders(viaTls(request)))) reply.raw.setHeader(name, value);
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
