@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createCore, type Core } from './core.ts';
@@ -10,7 +10,9 @@ import { openDatabase, type Database } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { registerAuth } from './http/auth.ts';
 import { registerMetrics } from './http/metrics.ts';
+import { openApiTransform, openApiTransformObject } from './http/openapi.ts';
 import { registerProblemHandler } from './http/problem.ts';
+import { registerSecurityHeaders } from './http/security-headers.ts';
 import type { HttpApp } from './http/types.ts';
 import { apiTokensRoutes } from './modules/api-tokens/api-tokens.routes.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
@@ -74,6 +76,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
   registerProblemHandler(http);
+  registerSecurityHeaders(http);
   await http.register(cookie);
   await http.register(swagger, {
     openapi: {
@@ -87,7 +90,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       },
       security: [{ apiToken: [] }, { session: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: openApiTransform,
+    transformObject: openApiTransformObject,
   });
   // The API reference is public, like the OpenAPI document it renders.
   http.addHook('onRoute', (route) => {

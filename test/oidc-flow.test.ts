@@ -3,7 +3,7 @@ import { expect, it } from 'vitest';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { Browser, isLoginForm, parseForm } from './helpers/oidc-browser.ts';
 import { createApp, createUser, PASSWORD, userWithMappedClaims } from './helpers/oidc-fixtures.ts';
-import { codeFlow, relyingParty, verifyJwt } from './helpers/oidc-rp.ts';
+import { authorizationRequest, codeFlow, relyingParty, submitLogin, verifyJwt } from './helpers/oidc-rp.ts';
 import { ApiClient } from './helpers/api-client.ts';
 
 const API = 'https://api.example.test';
@@ -158,5 +158,113 @@ describeEachDialect('OIDC authorization code flow', (server) => {
     // Userinfo without a token → 401.
     expect((await fetch(`${s.url}/oidc/me`)).status).toBe(401);
   });
-});
+  it('answers a repeated, numeric or object form field on the interaction pages with a 400 page, never a 500', async () => {
+    const s = server();
+    await createUser(s, 'fields@example.test');
+    const app = await createApp(s, { firstParty: false });
+    const config = await relyingParty(s, app);
+    const browser = new Browser(s.url);
+    const auth = await authorizationRequest(config, app, { scope: 'openid email' });
+    const page = await browser.navigate(auth.url.href);
+    const form = parseForm(page.html!);
+    const post = (body: string, type: string) =>
+      fetch(new URL(form.action, s.url), { method: 'POST', headers: { 'content-type': type, cookie: browser.cookieFor(form.action) }, body, redirect: 'manual' });
+    const csrf = encodeURIComponent(form.fields.csrf!);
+    const bad = [
+      post(`csrf=${csrf}&email=a%40example.test&email=b%40example.test&password=x`, 'application/x-www-form-urlencoded'),
+      post(`csrf=${csrf}&email=fields%40example.test&password=x&password=y`, 'application/x-www-form-urlencoded'),
+      post(JSON.stringify({ csrf: form.fields.csrf, email: 42, password: PASSWORD }), 'application/json'),
+      post(JSON.stringify({ csrf: form.fields.csrf, email: 'fields@example.test', password: { $ne: '' } }), 'application/json'),
+      post(JSON.stringify([1, 2]), 'application/json'),
+    ];
+    for (const res of await Promise.all(bad)) {
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const html = await res.text();
+      expect(isLoginForm(html)).toBe(true);
+      expect(html).toContain('The form could not be read.');
+    }
+    // The interaction is still usable: the right form signs in, and the consent form is checked the same way.
+    const consent = await browser.navigate(form.action, { form: { ...form.fields, email: 'fields@example.test', password: PASSWORD } });
+    expect(consent.html).toContain('name="decision"');
+    const consentForm = parseForm(consent.html!);
+    const weird = await browser.navigate(consentForm.action, { form: { ...consentForm.fields, decision: 'maybe' } });
+    expect(weird.status).toBe(400);
+    expect(weird.html).toContain('Form not understood');
+    const twice = await fetch(new URL(consentForm.action, s.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: browser.cookieFor(consentForm.action) },
+      body: `csrf=${encodeURIComponent(consentForm.fields.csrf!)}&decision=approve&decision=deny`,
+      redirect: 'manual',
+    });
+    expect(twice.status).toBe(400);
+    const done = await browser.navigate(consentForm.action, { form: { ...consentForm.fields, decision: 'approve' } });
+    expect(new URL(done.leftTo!).searchParams.get('code')).toBeTruthy();
+  });
 
+  it('asks before signing out a portal session that has no OIDC session, and keeps it on "no"', async () => {
+    const s = server();
+    await createUser(s, 'ask@example.test');
+    const portal = new ApiClient(s.url);
+    expect((await portal.signIn('ask@example.test', PASSWORD)).status).toBe(200);
+    const browser = new Browser(s.url);
+    const [name, value] = portal.cookieHeader.split('=') as [string, string];
+    browser.setCookie(name, value);
+    const stillSignedIn = async () => (await portal.get('/api/v1/session')).status === 200;
+
+    const question = await browser.navigate('/oidc/session/end');
+    expect(question.status).toBe(200);
+    expect(question.html).toContain('Sign out?');
+    expect(question.html).not.toContain('<script');
+    expect(await stillSignedIn()).toBe(true);
+
+    // "No, stay signed in" submits the form without logout=yes.
+    const form = parseForm(question.html!);
+    const stayed = await browser.navigate(form.action, { form: form.fields });
+    expect(stayed.html).toContain('You have signed out of Interim'); // the provider's (empty) session ended, nothing else
+    expect(await stillSignedIn()).toBe(true);
+
+    const again = parseForm((await browser.navigate('/oidc/session/end')).html!);
+    await browser.navigate(again.action, { form: { ...again.fields, logout: 'yes' } });
+    expect(await stillSignedIn()).toBe(false);
+  });
+
+  it("asks when the id_token_hint names someone other than the signed-in user", async () => {
+    const s = server();
+    await createUser(s, 'hint-a@example.test');
+    await createUser(s, 'hint-b@example.test');
+    const app = await createApp(s);
+    const config = await relyingParty(s, app);
+    const first = await codeFlow(config, new Browser(s.url), app, { email: 'hint-a@example.test', password: PASSWORD });
+    const browser = new Browser(s.url);
+    await codeFlow(config, browser, app, { email: 'hint-b@example.test', password: PASSWORD });
+    const page = await browser.navigate(client.buildEndSessionUrl(config, { id_token_hint: first.tokens.id_token! }).href);
+    expect(page.html).toContain('Sign out?');
+    expect(page.html).not.toContain('<script');
+  });
+
+  it('accepts the authorization request as a form POST (OpenID Connect Core 3.1.2.1)', async () => {
+    const s = server();
+    await createUser(s, 'post@example.test');
+    const app = await createApp(s);
+    const config = await relyingParty(s, app);
+    const auth = await authorizationRequest(config, app);
+    const browser = new Browser(s.url);
+    const params = Object.fromEntries(auth.url.searchParams);
+    const login = await browser.navigate('/oidc/auth', { form: params, headers: { origin: 'http://127.0.0.1:9' } });
+    expect(login.status).toBe(200);
+    expect(isLoginForm(login.html)).toBe(true);
+    const callback = await submitLogin(browser, login, 'post@example.test', PASSWORD);
+    const tokens = await client.authorizationCodeGrant(config, new URL(callback.leftTo!), { pkceCodeVerifier: auth.verifier, expectedState: auth.state, expectedNonce: auth.nonce });
+    expect(tokens.claims()?.email).toBe('post@example.test');
+
+    // A repeated parameter is refused as it is by GET; a body that is not a form is refused.
+    const repeated = new URLSearchParams(params);
+    repeated.append('scope', 'openid');
+    const dup = await fetch(`${s.url}/oidc/auth`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: repeated.toString(), redirect: 'manual' });
+    expect(dup.status).toBe(303);
+    expect(new URL(dup.headers.get('location')!).searchParams.get('error')).toBe('invalid_request');
+    const json = await fetch(`${s.url}/oidc/auth`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) });
+    expect(json.status).toBe(415);
+  });
+});

@@ -7,6 +7,7 @@ const TITLES: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
@@ -62,7 +63,34 @@ export function registerProblemHandler(app: FastifyInstance): void {
     return reply.status(body.status).type('application/problem+json').send(body);
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).type('application/problem+json').send(problem(404, 'not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    const allowed = path.startsWith('/api/') ? allowedMethods(app, path) : [];
+    if (allowed.length) {
+      // RFC 9110 §15.5.6: the resource exists, this method does not; say which do.
+      return reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .type('application/problem+json')
+        .send(problem(405, 'method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`));
+    }
+    return reply.status(404).type('application/problem+json').send(problem(404, 'not_found', `no route for ${request.method} ${path}`));
+  });
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/**
+ * The methods routed for this concrete path, catch-alls (the portal's `/*`) aside. Only
+ * the most specific routes count: /templates/requestable is a static GET route, and the
+ * PATCH of /templates/:id that also matches it would only answer that it is no id.
+ */
+function allowedMethods(app: FastifyInstance, path: string): string[] {
+  const matches = METHODS.flatMap((method) => {
+    const found = app.findRoute({ method: method as 'GET', url: path });
+    const params = Object.keys(found?.params ?? {});
+    return found && !params.includes('*') ? [{ method, params: params.length }] : [];
+  });
+  const fewest = Math.min(...matches.map((m) => m.params));
+  return matches.filter((m) => m.params === fewest).map((m) => m.method);
 }

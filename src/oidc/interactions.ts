@@ -3,13 +3,14 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
+import { z } from 'zod';
 import type { Config } from '../config.ts';
 import { AppError } from '../http/errors.ts';
 import { setSessionCookie } from '../modules/auth/auth.routes.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
 import { constantTimeEqual } from '../security/tokens.ts';
 import { appSettings } from './clients.ts';
-import { consentPage, errorPage, loginPage, messagePage, PAGE_HEADERS } from './views.ts';
+import { consentPage, errorPage, loginPage, messagePage, originOf, pageHeaders } from './views.ts';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -20,7 +21,15 @@ export interface InteractionDeps {
 }
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
-type Form = Record<string, string | undefined>;
+
+/**
+ * The interaction forms, as the browser sends them: one string per field. A repeated
+ * field (an array), a number or an object (a JSON body) is a 400 page, never a 500.
+ * The CSRF token may be missing here: formOk refuses that with 403.
+ */
+const csrfField = z.string().max(200).optional();
+export const loginForm = z.object({ csrf: csrfField, email: z.string().max(320).default(''), password: z.string().max(1024).default('') });
+export const consentForm = z.object({ csrf: csrfField, decision: z.enum(['approve', 'deny']).optional() });
 
 /** Reasons that mean the client wants the user to type the password now, even with a live session. */
 const FRESH_LOGIN_REASONS = new Set(['login_prompt', 'max_age']);
@@ -39,7 +48,14 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   const csrfFor = (uid: string) => createHmac('sha256', deps.csrfKey).update(`interaction:${uid}`).digest('base64url');
-  const render = (reply: FastifyReply, status: number, html: string) => reply.code(status).headers(PAGE_HEADERS).send(html);
+  /** A page; a form on it may post here and lead on (by redirects) to the client's redirect URI. */
+  const render = (reply: FastifyReply, status: number, html: string, details?: Interaction) =>
+    reply
+      .code(status)
+      .headers(pageHeaders({ formActions: details ? [ownOrigin, ...originOf(details.params.redirect_uri)] : [] }))
+      .send(html);
+  const unreadable = (reply: FastifyReply, details: Interaction) =>
+    render(reply, 400, messagePage('Form not understood', 'The form was not sent as this page sends it. Go back, reload the page and try again.'), details);
   const expired = (reply: FastifyReply) =>
     render(reply, 400, messagePage('Sign-in expired', 'This sign-in request has expired or is not valid. Go back to the application and start again.'));
 
@@ -54,12 +70,12 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     }
   }
 
-  function formOk(request: FastifyRequest, uid: string): boolean {
+  function formOk(request: FastifyRequest, uid: string, token: string | undefined): boolean {
     const origin = request.headers.origin;
     if (origin !== undefined && origin !== ownOrigin) return false;
-    const token = (request.body as Form | undefined)?.csrf;
     return typeof token === 'string' && constantTimeEqual(token, csrfFor(uid));
   }
+  const refused = (reply: FastifyReply) => render(reply, 403, messagePage('Request refused', 'The form could not be verified. Go back and try again.'));
 
   async function clientName(details: Interaction): Promise<string> {
     const client = await provider.Client.find(String(details.params.client_id));
@@ -82,6 +98,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
         email: extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined),
         error: extra.error,
       }),
+      details,
     );
 
   const mustChangePassword = (reply: FastifyReply) =>
@@ -127,6 +144,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
           scopes: (missing.missingOIDCScope ?? []).filter((s) => s !== 'openid'),
           resources: Array.isArray(resource) ? resource.map(String) : typeof resource === 'string' ? [resource] : [],
         }),
+        details,
       );
     }
     return render(reply, 400, errorPage('unsupported interaction', details.prompt.name));
@@ -135,14 +153,16 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   app.post('/oidc/interaction/:uid/login', { schema: { hide: true } }, async (request, reply) => {
     const details = await load(request, reply);
     if (!details) return expired(reply);
-    if (!formOk(request, details.uid)) return render(reply, 403, messagePage('Request refused', 'The form could not be verified. Go back and try again.'));
+    const form = loginForm.safeParse(request.body ?? {});
+    // The sign-in form again, so a person can simply try again.
+    if (!form.success) return showLogin(reply, details, 400, { error: 'The form could not be read. Enter your email and password again.' });
+    if (!formOk(request, details.uid, form.data.csrf)) return refused(reply);
     if (details.prompt.name !== 'login') return reply.redirect(`/oidc/interaction/${details.uid}`, 303);
 
-    const form = (request.body ?? {}) as Form;
-    const email = (form.email ?? '').slice(0, 320);
+    const { email, password } = form.data;
     let signedIn;
     try {
-      signedIn = await auth.signIn(email, (form.password ?? '').slice(0, 1024), request.ip);
+      signedIn = await auth.signIn(email, password, request.ip);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       if (error.status === 429) return showLogin(reply, details, 429, { email, error: 'Too many attempts. Wait a few minutes, then try again.' });
@@ -157,9 +177,11 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
   app.post('/oidc/interaction/:uid/consent', { schema: { hide: true } }, async (request, reply) => {
     const details = await load(request, reply);
     if (!details) return expired(reply);
-    if (!formOk(request, details.uid)) return render(reply, 403, messagePage('Request refused', 'The form could not be verified. Go back and try again.'));
+    const form = consentForm.safeParse(request.body ?? {});
+    if (!form.success) return unreadable(reply, details);
+    if (!formOk(request, details.uid, form.data.csrf)) return refused(reply);
     if (details.prompt.name !== 'consent') return reply.redirect(`/oidc/interaction/${details.uid}`, 303);
-    if ((request.body as Form).decision !== 'approve') {
+    if (form.data.decision !== 'approve') {
       return finish(request, reply, { error: 'access_denied', error_description: 'the user denied the request' });
     }
     return finish(request, reply, { consent: { grantId: await saveGrant(details) } });

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { Core } from '../core.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
 import type { Encrypter } from '../security/encryption.ts';
+import { AUTHORIZATION_PATH, authorizationByPost } from './authorization-post.ts';
 import { interactionRoutes } from './interactions.ts';
 import { loadOidcSecrets } from './keys.ts';
 import { rememberActor } from './portal-session.ts';
@@ -28,21 +29,26 @@ export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<v
   const provider = createProvider({ core: deps.core, config: deps.config, secrets });
   provider.on('server_error', (_ctx: unknown, error: Error) => app.log.error({ err: error }, 'oidc-provider server error'));
   const callback = provider.callback();
+  /** Hands the untouched request to oidc-provider, as `method url` (a path under /oidc). */
+  const toProvider = async (request: FastifyRequest, reply: FastifyReply, url: string, method = request.method) => {
+    rememberActor(request.raw, request.actor);
+    const raw = request.raw as IncomingMessage & { originalUrl?: string };
+    raw.method = method;
+    raw.originalUrl = url;
+    raw.url = url.slice(OIDC_PREFIX.length) || '/';
+    reply.hijack();
+    await callback(raw, reply.raw);
+  };
 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
-    const handle = async (request: FastifyRequest, reply: FastifyReply) => {
-      rememberActor(request.raw, request.actor);
-      const raw = request.raw as IncomingMessage & { originalUrl?: string };
-      raw.originalUrl = raw.url;
-      raw.url = (raw.url ?? '').slice(OIDC_PREFIX.length) || '/';
-      reply.hijack();
-      await callback(raw, reply.raw);
-    };
+    const handle = (request: FastifyRequest, reply: FastifyReply) => toProvider(request, reply, request.raw.url ?? OIDC_PREFIX);
     scope.all(OIDC_PREFIX, { schema: { hide: true } }, handle);
     scope.all(`${OIDC_PREFIX}/*`, { schema: { hide: true } }, handle);
   });
+  // A POSTed authorization request goes to the provider as the equivalent GET (see authorization-post.ts).
+  await app.register(async (scope) => authorizationByPost(scope, (request, reply, query) => toProvider(request, reply, `${AUTHORIZATION_PATH}?${query}`, 'GET')));
 
   const csrfKey = createHmac('sha256', secrets.cookieKeys[0]!).update('interim interaction csrf').digest();
   await app.register(async (scope) => interactionRoutes(scope, { provider, auth: deps.auth, config: deps.config, csrfKey }));

@@ -9,7 +9,9 @@ import { EXTRA_CLIENT_PROPERTIES, originAllowedForClient, useHashedClientSecrets
 import { SIGNING_ALGS, type OidcSecrets } from './keys.ts';
 import { endPortalSessionOnLogout, portalSessionCheck } from './portal-session.ts';
 import { extraTokenClaims, loadExistingGrant, resourceServerInfo, tokenTtls } from './token-policy.ts';
-import { errorPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './views.ts';
+import { providerPageHeaders } from './page-headers.ts';
+import { askBeforePortalSignOut, logoutSource } from './sign-out.ts';
+import { errorPage, loggedOutPage } from './views.ts';
 
 export const OIDC_PREFIX = '/oidc';
 
@@ -86,7 +88,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource: (ctx, form) => html(ctx, 200, logoutPage(form, ctx.oidc.client?.clientName)),
+        // Our own question (sign-out.ts); askBeforePortalSignOut covers the case the provider does not ask.
+        logoutSource: (ctx) => logoutSource(ctx),
         postLogoutSuccessSource: (ctx) => html(ctx, 200, loggedOutPage(ctx.oidc.client?.clientName)),
       },
     },
@@ -97,12 +100,16 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.proxy = config.trustProxy;
   useHashedClientSecrets(provider.Client);
   releaseMappedClaims(provider);
+  // Outermost first: the headers wrap every answer, including the sign-out page swapped in below them.
+  provider.use(providerPageHeaders());
+  provider.use(askBeforePortalSignOut());
   provider.use(endPortalSessionOnLogout(core.db, SESSION_COOKIE));
   return provider;
 }
 
+/** A page from inside the provider; providerPageHeaders adds its headers on the way out. */
 function html(ctx: KoaContextWithOIDC, status: number, body: string): void {
   ctx.status = status;
-  ctx.set(PAGE_HEADERS);
+  ctx.type = 'html';
   ctx.body = body;
 }

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { htmlPageHeaders } from '../http/security-headers.ts';
 
 /**
  * Server-rendered pages of the sign-in flow. Every piece of user or client text goes
- * through escapeHtml; the pages need no script at all, and the CSP forbids it.
+ * through escapeHtml. The pages need no script, except the one auto-submitting form
+ * (autoSubmitPage), which runs under a per-response nonce.
  */
 export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"'`=]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -19,15 +21,46 @@ const STYLE =
 
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
-/** Headers for every page here: no caching, no framing, no scripts, styles only by hash. */
-export const PAGE_HEADERS: Record<string, string> = {
-  'content-type': 'text/html; charset=utf-8',
-  'cache-control': 'no-store',
-  'content-security-policy': `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'`,
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-};
+export interface PageCsp {
+  /** Where the page's forms may go, and where the redirects after them may lead ('self' always). */
+  formActions?: readonly string[];
+  /** A per-response nonce for the one inline script a page may need (an auto-submitting form). */
+  scriptNonce?: string;
+}
+
+/**
+ * The CSP of every sign-in page: no script unless a nonce is given, styles only by
+ * hash, forms only to this origin and the origins the caller names (the client's
+ * redirect URI: browsers check form-action against the redirects a form post leads to).
+ */
+export function cspOf(opts: PageCsp = {}): string {
+  return [
+    "default-src 'none'",
+    opts.scriptNonce ? `script-src 'nonce-${opts.scriptNonce}'` : "script-src 'none'",
+    `style-src 'sha256-${STYLE_HASH}'`,
+    "img-src 'self'",
+    `form-action ${["'self'", ...new Set(opts.formActions ?? [])].join(' ')}`,
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+}
+
+/** Headers for a page here: no caching, no framing, no referrer, the CSP above. */
+export const pageHeaders = (opts: PageCsp = {}): Record<string, string> => htmlPageHeaders(cspOf(opts));
+
+/** The headers of a page with no form leaving this origin and no script. */
+export const PAGE_HEADERS: Record<string, string> = pageHeaders();
+
+/** The origin of a URL, or nothing for a URL that has none (custom schemes give "null"). */
+export function originOf(url: unknown): string[] {
+  if (typeof url !== 'string') return [];
+  try {
+    const origin = new URL(url).origin;
+    return origin === 'null' ? [] : [origin];
+  } catch {
+    return [];
+  }
+}
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)} · Interim</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`;
@@ -88,4 +121,16 @@ export function logoutPage(form: string, clientName?: string): string {
 
 export function loggedOutPage(clientName?: string): string {
   return messagePage('Signed out', clientName ? `You have signed out of ${clientName} and Interim.` : 'You have signed out of Interim.');
+}
+
+/** A form that submits itself (sign-out confirmed by a matching id_token_hint); a button if scripts are off. */
+export function autoSubmitPage(v: { action: string; fields: Record<string, string>; nonce: string; title: string }): string {
+  const inputs = Object.entries(v.fields)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('');
+  return page(
+    v.title,
+    `<h1>${escapeHtml(v.title)}</h1><form method="post" action="${escapeHtml(v.action)}">${inputs}<button type="submit">Continue</button></form>` +
+      `<script nonce="${escapeHtml(v.nonce)}">document.forms[0].submit()</script>`,
+  );
 }

@@ -12,6 +12,8 @@ export interface Stop {
   leftTo?: string;
   /** How many pages were visited, redirects included. */
   hops: number;
+  /** The headers of the last answer. */
+  headers: Headers;
 }
 
 interface Cookie {
@@ -39,6 +41,11 @@ export class Browser {
 
   dropCookie(name: string): void {
     this.cookies = this.cookies.filter((c) => c.name !== name);
+  }
+
+  /** The cookie header this browser would send to `url` (for hand-made requests). */
+  cookieFor(url: string): string {
+    return this.cookieHeader(new URL(url, this.origin));
   }
 
   private cookieHeader(url: URL): string {
@@ -74,13 +81,13 @@ export class Browser {
       if (res.status >= 300 && res.status < 400 && location) {
         await res.arrayBuffer();
         const next = new URL(location, current);
-        if (next.origin !== this.origin) return { status: res.status, url: current.href, leftTo: next.href, hops };
+        if (next.origin !== this.origin) return { status: res.status, url: current.href, leftTo: next.href, hops, headers: res.headers };
         current = next;
         method = 'GET';
         body = undefined;
         continue;
       }
-      return { status: res.status, url: current.href, html: await res.text(), hops };
+      return { status: res.status, url: current.href, html: await res.text(), hops, headers: res.headers };
     }
     throw new Error('too many redirects');
   }
