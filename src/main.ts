@@ -11,6 +11,7 @@ import { verifyAuditChain } from './modules/audit/audit.verify.ts';
 import { startWorker } from './worker/worker.ts';
 import { createServices, workerTasks } from './services.ts';
 import { createEncrypter } from './security/encryption.ts';
+import { createPasswordHasher } from './security/passwords.ts';
 import { createCore } from './core.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
 
@@ -45,7 +46,7 @@ program
     const config = loadConfig();
     const database = openDatabase(config.database);
     await migrateToLatest(database.db);
-    const core = createCore(database, systemClock, config.baseUrl);
+    const core = createCore(database, systemClock, config.baseUrl, createPasswordHasher(config.passwords));
     const services = createServices(core, config, createEncrypter(config.masterKey));
     const worker = startWorker(workerTasks(core, services), { intervalMs: config.workerIntervalMs, log: consoleLog });
     process.stderr.write(`Interim worker running every ${config.workerIntervalMs} ms (${config.database.kind})\n`);
@@ -104,7 +105,7 @@ tokenCommand
     const database = openDatabase(config.database);
     try {
       await migrateToLatest(database.db);
-      const core = createCore(database, systemClock, config.baseUrl);
+      const core = createCore(database, systemClock, config.baseUrl, createPasswordHasher(config.passwords));
       const expiresAt = opts.expiresInDays === undefined ? null : systemClock.now() + opts.expiresInDays * 86_400_000;
       const issued = await createApiTokensService(core).createForEmail(opts.email, { name: opts.name, expiresAt });
       if (!issued.owner.is_admin) process.stderr.write(`note: ${issued.owner.email} is not an admin; the token can do only what that user may do\n`);

@@ -54,7 +54,7 @@ for (const dialect of dialectsUnderTest()) {
       let child = await startProcess(env);
       try {
         const admin = new ApiClient(env.INTERIM_BASE_URL!).withToken(token);
-        const user = await admin.post('/api/v1/users', { email: 'kill@example.test', name: 'K', password: 'a long enough password' });
+        const user = await admin.post('/api/v1/users', { email: 'kill@example.test', name: 'K', password: 'a long enough password', must_change_password: false });
         const holder = await admin.post('/api/v1/groups', { name: 'holders' });
         const app = await admin.post('/api/v1/applications', { name: 'app', redirect_uris: ['https://app.example.test/cb'] });
         const mapping = await admin.post('/api/v1/mappings', { app_id: app.body.id, claim: 'role', value: 'x', group_ids: [holder.body.id] });

@@ -1,0 +1,140 @@
+import * as client from 'openid-client';
+import { expect, it } from 'vitest';
+import { ApiClient } from './helpers/api-client.ts';
+import { describeEachDialect } from './helpers/each-dialect.ts';
+import { Browser, isLoginForm, parseForm } from './helpers/oidc-browser.ts';
+import { createApp, createUser, PASSWORD } from './helpers/oidc-fixtures.ts';
+import { relyingParty } from './helpers/oidc-rp.ts';
+
+const ACCOUNT_LIMIT = 10;
+const IP_LIMIT = 100;
+const WRONG = 'not the password at all';
+
+/**
+ * The sign-in throttle under truly concurrent attempts, against the real HTTP server.
+ * Each test signs in from its own address (X-Forwarded-For, trusted here), so the
+ * per-IP counts of one test do not spill into another.
+ */
+describeEachDialect(
+  'sign-in throttle under concurrency',
+  (server) => {
+    let ipCounter = 0;
+    const freshIp = () => `198.51.100.${++ipCounter}`;
+
+    /** POST /api/v1/session from `ip`. */
+    const signIn = (email: string, password: string, ip: string) =>
+      new ApiClient(server().url).request('POST', '/api/v1/session', { email, password }, { 'x-forwarded-for': ip });
+
+    const auditRows = (action: string) =>
+      server().app.core.db.selectFrom('audit_events').select(['data', 'target_type', 'target_id']).where('action', '=', action).execute();
+    const auditFor = async (action: string, match: (data: Record<string, unknown>) => boolean) =>
+      (await auditRows(action)).map((r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> })).filter((r) => match(r.data));
+
+    it('counts 30 concurrent wrong passwords against the account limit, and a correct one in the burst does not reset it', async () => {
+      const email = 'burst@example.test';
+      const userId = await createUser(server(), email);
+      const ip = freshIp();
+      // 30 wrong passwords and the right one, all at once.
+      const attempts = [...Array.from({ length: 30 }, () => WRONG), PASSWORD];
+      const results = await Promise.all(attempts.map((password) => signIn(email, password, ip)));
+      const statuses = results.map((r) => r.status);
+      const passed = statuses.filter((s) => s !== 429);
+      // Only the first ACCOUNT_LIMIT reservations reach the password check.
+      expect(passed.length).toBe(ACCOUNT_LIMIT);
+      expect(statuses.filter((s) => s === 429).length).toBe(31 - ACCOUNT_LIMIT);
+      for (const r of results.filter((x) => x.status === 429)) {
+        expect(r.body.code).toBe('rate_limited');
+        expect(r.body.retry_after).toBeGreaterThan(0);
+      }
+      // Whether or not the right password was among the first ten, the account stays
+      // locked: a success never wipes failures that already went over the limit.
+      const after = await signIn(email, PASSWORD, freshIp());
+      expect(after.status).toBe(429);
+
+      // One audit event per key per window, however many attempts failed.
+      const failed = await auditFor('session.sign_in_failed', (d) => d.key === 'account' && d.email === email);
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toMatchObject({ target_type: 'account', target_id: userId });
+      const throttled = await auditFor('session.sign_in_throttled', (d) => d.key === 'account' && d.email === email);
+      expect(throttled).toHaveLength(1);
+      expect(throttled[0]!.data).toMatchObject({ ip });
+    });
+
+    it('refuses the OIDC login form the same way when 30 wrong passwords arrive at once', async () => {
+      const s = server();
+      const email = 'oidc-burst@example.test';
+      await createUser(s, email);
+      const app = await createApp(s);
+      const config = await relyingParty(s, app);
+      const browser = new Browser(s.url);
+      const url = client.buildAuthorizationUrl(config, { redirect_uri: app.redirectUri, scope: 'openid', code_challenge: 'z'.repeat(43), code_challenge_method: 'S256' });
+      const page = await browser.navigate(url.href);
+      expect(isLoginForm(page.html)).toBe(true);
+      const form = parseForm(page.html!);
+      const ip = freshIp();
+      const post = (password: string) => browser.navigate(form.action, { form: { ...form.fields, email, password }, headers: { 'x-forwarded-for': ip } });
+
+      const results = await Promise.all([...Array.from({ length: 30 }, () => post(WRONG)), post(PASSWORD)]);
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((st) => st === 429).length).toBe(31 - ACCOUNT_LIMIT);
+      for (const r of results.filter((x) => x.status === 429)) expect(r.html).toContain('Too many attempts');
+      // The right password after the burst is still refused, on the form and the API alike.
+      expect((await post(PASSWORD)).status).toBe(429);
+      expect((await signIn(email, PASSWORD, freshIp())).status).toBe(429);
+    });
+
+    it('gives 429 beyond the per-IP limit to 150 concurrent wrong attempts from one address', async () => {
+      const ip = freshIp();
+      // Different (unknown) accounts, so only the IP limit can refuse.
+      const results = await Promise.all(Array.from({ length: 150 }, (_, i) => signIn(`ip-burst-${i}@example.test`, WRONG, ip)));
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((st) => st === 401).length).toBe(IP_LIMIT);
+      expect(statuses.filter((st) => st === 429).length).toBe(150 - IP_LIMIT);
+      // A right password from that address now waits too; another address does not.
+      const email = 'ip-victim@example.test';
+      await createUser(server(), email);
+      expect((await signIn(email, PASSWORD, ip)).status).toBe(429);
+      expect((await signIn(email, PASSWORD, freshIp())).status).toBe(200);
+
+      expect(await auditFor('session.sign_in_failed', (d) => d.key === 'ip' && d.ip === ip)).toHaveLength(1);
+      expect(await auditFor('session.sign_in_throttled', (d) => d.key === 'ip' && d.ip === ip)).toHaveLength(1);
+    });
+
+    it('lets a success below the limit start the account afresh, and gives its IP reservation back', async () => {
+      const email = 'typo@example.test';
+      await createUser(server(), email);
+      const ip = freshIp();
+      for (let i = 0; i < ACCOUNT_LIMIT - 1; i++) expect((await signIn(email, WRONG, ip)).status).toBe(401);
+      expect((await signIn(email, PASSWORD, ip)).status).toBe(200);
+      // The account's count was reset, so another nine typos are still answered 401.
+      for (let i = 0; i < ACCOUNT_LIMIT - 1; i++) expect((await signIn(email, WRONG, ip)).status).toBe(401);
+      const rows = await server().app.core.db.selectFrom('login_throttle').select(['key', 'failures']).where('key', 'in', [`account:${email}`, `ip:${ip}`]).execute();
+      const count = (key: string) => rows.find((r) => r.key === key)!.failures;
+      expect(count(`account:${email}`)).toBe(ACCOUNT_LIMIT - 1);
+      // 18 failures from the address; the success gave its own reservation back.
+      expect(count(`ip:${ip}`)).toBe(2 * (ACCOUNT_LIMIT - 1));
+    });
+
+    it('audits sign-outs', async () => {
+      const email = 'leaver@example.test';
+      const userId = await createUser(server(), email);
+      const portal = new ApiClient(server().url);
+      expect((await portal.signIn(email, PASSWORD)).status).toBe(200);
+      expect((await portal.delete('/api/v1/session')).status).toBe(204);
+      const ended = await server().app.core.db.selectFrom('audit_events').selectAll().where('action', '=', 'session.ended').where('target_id', '=', userId).execute();
+      expect(ended).toHaveLength(1);
+      expect(ended[0]).toMatchObject({ actor_type: 'user', actor_id: userId });
+      // Signing out needs a session: an anonymous caller is told to sign in.
+      expect((await new ApiClient(server().url).delete('/api/v1/session')).status).toBe(401);
+    });
+
+    it('refuses malformed sign-in bodies with 400, counting nothing', async () => {
+      const ip = freshIp();
+      const bad = await new ApiClient(server().url).request('POST', '/api/v1/session', { email: ['a@example.test'], password: 5 }, { 'x-forwarded-for': ip });
+      expect(bad.status).toBe(400);
+      const row = await server().app.core.db.selectFrom('login_throttle').select('failures').where('key', '=', `ip:${ip}`).executeTakeFirst();
+      expect(row).toBeUndefined();
+    });
+  },
+  { INTERIM_TRUST_PROXY: 'true', INTERIM_LOGIN_MAX_FAILURES: String(ACCOUNT_LIMIT), INTERIM_LOGIN_IP_MAX_FAILURES: String(IP_LIMIT) },
+);
