@@ -93,7 +93,7 @@ export function ForcedPasswordChangePage({ onSignOut }: { onSignOut: () => void 
 export function AccountPage() {
   return (
     <>
-      <PageHeader title="Your account" lead="Change your password. Doing so signs you out everywhere else." />
+      <PageHeader title="Your account" lead="Change your password. Doing so signs you out everywhere else and ends your API tokens." />
       <section className="panel">
         <h2>Change password</h2>
         <ChangePasswordForm />
