@@ -4,7 +4,7 @@ import { ApiClient } from './helpers/api-client.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { Browser, isLoginForm, parseForm } from './helpers/oidc-browser.ts';
 import { createApp, createUser, PASSWORD } from './helpers/oidc-fixtures.ts';
-import { relyingParty } from './helpers/oidc-rp.ts';
+import { codeFlow, relyingParty } from './helpers/oidc-rp.ts';
 
 const ACCOUNT_LIMIT = 10;
 const IP_LIMIT = 100;
@@ -126,6 +126,18 @@ describeEachDialect(
       expect(ended[0]).toMatchObject({ actor_type: 'user', actor_id: userId });
       // Signing out needs a session: an anonymous caller is told to sign in.
       expect((await new ApiClient(server().url).delete('/api/v1/session')).status).toBe(401);
+
+      // Signing out through OIDC RP-initiated logout is audited too.
+      const s = server();
+      const app = await createApp(s);
+      const config = await relyingParty(s, app);
+      const browser = new Browser(s.url);
+      const { tokens } = await codeFlow(config, browser, app, { email, password: PASSWORD });
+      const endUrl = client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://127.0.0.1:9/signed-out' });
+      const form = parseForm((await browser.navigate(endUrl.href)).html!);
+      expect((await browser.navigate(form.action, { form: { ...form.fields, logout: 'yes' } })).leftTo).toContain('/signed-out');
+      const all = await server().app.core.db.selectFrom('audit_events').select('data').where('action', '=', 'session.ended').where('target_id', '=', userId).orderBy('seq').execute();
+      expect(all.map((a) => JSON.parse(a.data).via ?? 'api')).toEqual(['api', 'oidc_logout']);
     });
 
     it('refuses malformed sign-in bodies with 400, counting nothing', async () => {

@@ -97,7 +97,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.proxy = config.trustProxy;
   useHashedClientSecrets(provider.Client);
   releaseMappedClaims(provider);
-  provider.use(endPortalSessionOnLogout(core.db, SESSION_COOKIE));
+  provider.use(endPortalSessionOnLogout(core, SESSION_COOKIE));
   return provider;
 }
 

@@ -56,7 +56,13 @@ export function authRoutes(app: HttpApp, deps: { auth: AuthService; users: Users
 
   app.post(
     '/api/v1/me/password',
-    { schema: { tags: ['session'], summary: 'Change your own password; ends your other sessions and tokens', body: changePasswordIn } },
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Change your own password (it must differ from the current one); ends your other sessions, all your API tokens and your OIDC grants',
+        body: changePasswordIn,
+      },
+    },
     async (request, reply) => {
       const actor = requireActor(request, { allowPendingPasswordChange: true });
       await deps.users.changeOwnPassword(actor, request.body.current_password, request.body.new_password);
