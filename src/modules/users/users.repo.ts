@@ -17,18 +17,6 @@ export function createUsersRepo(db: Executor) {
       return q.execute();
     },
     count: async () => Number((await db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
-    countActiveAdmins: async () =>
-      Number(
-        (
-          await db
-            .selectFrom('users')
-            .select((eb) => eb.fn.countAll().as('n'))
-            .where('is_admin', '=', 1)
-            .where('disabled', '=', 0)
-            .where('deleted_at', 'is', null)
-            .executeTakeFirstOrThrow()
-        ).n,
-      ),
     /** Active admins' ids, in a stable order: who is alerted, or notified for an open template. */
     activeAdminIds: async () =>
       (await db.selectFrom('users').select('id').where('is_admin', '=', 1).where('disabled', '=', 0).where('deleted_at', 'is', null).orderBy('id').execute()).map((r) => r.id),
