@@ -95,7 +95,7 @@ tokenCommand
   .description("create an API token for a user (usually an admin) and print only the token; it is shown once")
   .requiredOption('--email <email>', 'email of the user who will own the token')
   .requiredOption('--name <name>', 'a name to recognise the token by')
-  .option('--expires-in-days <days>', 'days until the token expires (default: never)', (value: string) => {
+  .option('--expires-in-days <days>', 'days until the token expires (default: never, which only owners without a lifetime limit may have: admins, by default)', (value: string) => {
     const days = Number(value);
     if (!Number.isInteger(days) || days < 1 || days > 3650) throw new InvalidArgumentError('must be a whole number of days from 1 to 3650');
     return days;
