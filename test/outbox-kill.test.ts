@@ -49,6 +49,7 @@ for (const dialect of dialectsUnderTest()) {
         INTERIM_OUTBOUND_ALLOW_PRIVATE: 'true',
         INTERIM_LOG_LEVEL: 'warn',
         INTERIM_RUN_WORKER: 'false',
+        INTERIM_PASSWORD_SCRYPT_N: '1024',
         ...(database.target.kind === 'postgres' ? { DATABASE_URL: database.target.url } : { INTERIM_DATA_DIR: database.target.file.replace(/\/interim\.db$/, '') }),
       };
       let child = await startProcess(env);
