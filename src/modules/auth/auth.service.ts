@@ -54,16 +54,20 @@ export function createAuthService(core: Core, settings: AuthSettings) {
    * ones only count (the throttle row holds the count), so a burst does not queue
    * behind the audit chain's lock.
    */
-  async function auditFailure(kind: KeyKind, key: string, context: { email: string; ip: string; userId: string | null }) {
+  async function auditFailure(keys: Record<KeyKind, string>, context: { email: string; ip: string; userId: string | null }) {
     await db.transaction().execute(async (trx) => {
-      if (!(await claimFailureAudit(trx, key))) return;
-      await audit.append(trx, {
-        actor: SYSTEM,
-        action: 'session.sign_in_failed',
-        targetType: kind === 'account' ? 'account' : 'ip',
-        targetId: kind === 'account' ? context.userId : null,
-        data: { key: kind, email: context.email, ip: context.ip, first_in_window: true },
-      });
+      // Claims first, the chain head (inside append) last.
+      const won: KeyKind[] = [];
+      for (const kind of ['account', 'ip'] as const) if (await claimFailureAudit(trx, keys[kind])) won.push(kind);
+      for (const kind of won) {
+        await audit.append(trx, {
+          actor: SYSTEM,
+          action: 'session.sign_in_failed',
+          targetType: kind === 'account' ? 'account' : 'ip',
+          targetId: kind === 'account' ? context.userId : null,
+          data: { key: kind, email: context.email, ip: context.ip, first_in_window: true },
+        });
+      }
     });
   }
 
@@ -83,9 +87,7 @@ export function createAuthService(core: Core, settings: AuthSettings) {
       const user = await createUsersRepo(db).findByEmail(email);
       const check = await passwords.verify(password, user?.password_hash ?? null);
       if (!user || !check.ok || user.disabled === 1) {
-        const userId = user?.id ?? null;
-        await auditFailure('account', accountReservation.key, { ...context, userId });
-        await auditFailure('ip', ipReservation.key, { ...context, userId });
+        await auditFailure({ account: accountReservation.key, ip: ipReservation.key }, { ...context, userId: user?.id ?? null });
         throw invalidCredentials();
       }
       await accountThrottle.release(accountReservation, 'reset');
