@@ -2,7 +2,7 @@ import type { Core } from '../../core.ts';
 import { AppError, assertThat, conflict, forbidden, invalidField, notFound, unauthenticated } from '../../http/errors.ts';
 import { toPage, type PageQuery } from '../../http/pagination.ts';
 import type { Tx } from '../../db/database.ts';
-import { isUniqueViolation } from '../../db/locks.ts';
+import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { newId } from '../../security/ids.ts';
 import { generatePassword } from '../../security/passwords.ts';
 import { SYSTEM, type Actor } from '../auth/actor.ts';
@@ -94,6 +94,9 @@ export function createUsersService(core: Core) {
           // Lock the admins before reading the user, so the check below sees every
           // concurrent demotion that committed first (lock order: admins, then the rest).
           const admins = removesAdmin ? await repo.lockActiveAdminIds(dialect) : [];
+          // The user's row before anything that appends to the audit chain below, so the
+          // chain head is the last lock this transaction takes.
+          await lockRow(trx, dialect, 'users', 'id', id);
           const before = await repo.findById(id);
           assertThat(before, notFound('user'));
           const losesAdmin = removesAdmin && admins.includes(id);
@@ -139,6 +142,7 @@ export function createUsersService(core: Core) {
         const repo = createUsersRepo(trx);
         // Two admins deleting each other at once must not both succeed.
         const admins = await repo.lockActiveAdminIds(dialect);
+        await lockRow(trx, dialect, 'users', 'id', id);
         const user = await repo.findById(id);
         assertThat(user, notFound('user'));
         if (admins.includes(id)) assertAnotherAdmin(admins, id);
