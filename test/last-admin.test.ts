@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ApiClient, type ApiResponse } from './helpers/api-client.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
-import { freePort } from './helpers/postgres-cluster.ts';
+import { startSecondProcess, type SecondProcess } from './helpers/second-process.ts';
 
 /**
  * "Cannot demote, disable or delete the last admin" when two admins act on each other at
@@ -10,43 +9,16 @@ import { freePort } from './helpers/postgres-cluster.ts';
  * connections: on SQLite one connection would serialise everything and prove nothing).
  */
 describeEachDialect('the last admin under concurrency', (server, dialect) => {
-  let second: ChildProcess | undefined;
+  let second: SecondProcess | undefined;
   let secondUrl = '';
 
   beforeAll(async () => {
-    const s = server();
-    const port = await freePort();
-    secondUrl = `http://127.0.0.1:${port}`;
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      INTERIM_HOST: '127.0.0.1',
-      INTERIM_PORT: String(port),
-      INTERIM_BASE_URL: secondUrl,
-      INTERIM_MASTER_KEY: s.config.masterKey.toString('base64'),
-      INTERIM_RUN_WORKER: 'false',
-      INTERIM_LOG_LEVEL: 'warn',
-      INTERIM_PASSWORD_SCRYPT_N: '1024',
-      ...(s.config.database.kind === 'postgres' ? { DATABASE_URL: s.config.database.url } : { INTERIM_DATA_DIR: s.config.dataDir }),
-    };
-    const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts', 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    second = child;
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    const until = Date.now() + 30_000;
-    for (;;) {
-      const ready = await fetch(`${secondUrl}/readyz`).then((r) => r.ok, () => false);
-      if (ready) break;
-      if (Date.now() > until || child.exitCode !== null) throw new Error(`second server did not start: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    second = await startSecondProcess(server());
+    secondUrl = second.url;
   });
 
   afterAll(async () => {
-    if (second && second.exitCode === null) {
-      const exited = new Promise((r) => second!.once('exit', r));
-      second.kill('SIGTERM');
-      await exited;
-    }
+    await second?.stop();
   });
 
   const activeAdmins = async () =>

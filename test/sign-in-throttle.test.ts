@@ -5,6 +5,7 @@ import { describeEachDialect } from './helpers/each-dialect.ts';
 import { Browser, isLoginForm, parseForm } from './helpers/oidc-browser.ts';
 import { createApp, createUser, PASSWORD } from './helpers/oidc-fixtures.ts';
 import { codeFlow, relyingParty } from './helpers/oidc-rp.ts';
+import { startSecondProcess } from './helpers/second-process.ts';
 
 const ACCOUNT_LIMIT = 10;
 const IP_LIMIT = 100;
@@ -65,6 +66,23 @@ describeEachDialect(
       // However the burst interleaved, at least 20 attempts came after any reset, so the
       // account is over its limit now and the right password waits out the window.
       expect((await signIn(email, PASSWORD, freshIp())).status).toBe(429);
+    });
+
+    it('counts attempts spread over two server processes against one limit', async () => {
+      const second = await startSecondProcess(server(), { INTERIM_TRUST_PROXY: 'true', INTERIM_LOGIN_MAX_FAILURES: String(ACCOUNT_LIMIT), INTERIM_LOGIN_IP_MAX_FAILURES: String(IP_LIMIT) });
+      try {
+        const email = 'two-processes@example.test';
+        await createUser(server(), email);
+        const ip = freshIp();
+        const at = (url: string) => new ApiClient(url).request('POST', '/api/v1/session', { email, password: WRONG }, { 'x-forwarded-for': ip });
+        const results = await Promise.all(Array.from({ length: 30 }, (_, i) => at(i % 2 ? second.url : server().url)));
+        const statuses = results.map((r) => r.status);
+        expect(statuses.filter((st) => st === 401).length).toBe(ACCOUNT_LIMIT);
+        expect(statuses.filter((st) => st === 429).length).toBe(30 - ACCOUNT_LIMIT);
+        expect((await new ApiClient(second.url).request('POST', '/api/v1/session', { email, password: PASSWORD }, { 'x-forwarded-for': freshIp() })).status).toBe(429);
+      } finally {
+        await second.stop();
+      }
     });
 
     it('refuses the OIDC login form the same way when 30 wrong passwords arrive at once', async () => {
