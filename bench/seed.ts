@@ -5,7 +5,7 @@ import { openDatabase, type Db } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import type { DB } from '../src/db/schema.ts';
 import { newId } from '../src/security/ids.ts';
-import { hashPassword } from '../src/security/passwords.ts';
+import { createPasswordHasher } from '../src/security/passwords.ts';
 import { randomSecret, sha256 } from '../src/security/tokens.ts';
 import type { ClientCredentials } from './code-flow.ts';
 
@@ -65,7 +65,7 @@ export async function seedTokenDatabase(dataDir: string, opts: SeedOptions = DEF
     await migrateToLatest(database.db);
     const now = Date.now();
     const clock = clockAt(now);
-    const passwordHash = await hashPassword(BENCH_PASSWORD);
+    const passwordHash = await createPasswordHasher().hash(BENCH_PASSWORD);
     const teamGroups = opts.groups - ONCALL_GROUPS;
     const permanentPerUser = opts.membershipsPerUser - 1;
     if (97 * (permanentPerUser - 1) >= teamGroups) throw new Error('too few groups for this many memberships per user');

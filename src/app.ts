@@ -28,6 +28,7 @@ import { usersRoutes } from './modules/users/users.routes.ts';
 import { createUsersService } from './modules/users/users.service.ts';
 import { mountOidc } from './oidc/mount.ts';
 import { createEncrypter } from './security/encryption.ts';
+import { createPasswordHasher } from './security/passwords.ts';
 import { startWorker, type WorkerHandle } from './worker/worker.ts';
 import { createServices, workerTasks, type Services } from './services.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
@@ -64,7 +65,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const clock = options.clock ?? systemClock;
   const database = openDatabase(config.database);
   await migrateToLatest(database.db);
-  const core = createCore(database, clock, config.baseUrl);
+  const core = createCore(database, clock, config.baseUrl, createPasswordHasher(config.passwords));
   const encrypter = createEncrypter(config.masterKey);
   const bootstrap = await bootstrapFirstAdmin(core, config.bootstrap);
 

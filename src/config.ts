@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_PASSWORD_HASHING, OWASP_SCRYPT, type PasswordHashingSettings } from './security/passwords.ts';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
@@ -45,6 +46,14 @@ const envSchema = z.object({
   INTERIM_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
   INTERIM_LOGIN_IP_MAX_FAILURES: z.coerce.number().int().min(1).default(100),
   INTERIM_LOGIN_WINDOW_MINS: z.coerce.number().int().min(1).default(15),
+  INTERIM_PASSWORD_SCRYPT_N: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(2 ** 20)
+    .refine((n) => (n & (n - 1)) === 0, 'must be a power of two (default 131072 = 2^17)')
+    .default(OWASP_SCRYPT.N),
+  INTERIM_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
 });
 
 export interface Config {
@@ -75,6 +84,8 @@ export interface Config {
   /** Unset: no email is sent (deliveries to email dead-letter with a clear error). */
   smtp: { url: string | undefined; from: string };
   loginThrottle: { maxFailures: number; ipMaxFailures: number; windowMs: number };
+  /** scrypt cost and how many hashes one process computes at once. */
+  passwords: PasswordHashingSettings;
 }
 
 export class ConfigError extends Error {}
@@ -114,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scripts: { memoryMb: e.INTERIM_SCRIPT_MEMORY_MB, timeoutMs: e.INTERIM_SCRIPT_TIMEOUT_MS, workers: e.INTERIM_SCRIPT_WORKERS },
     smtp: { url: e.INTERIM_SMTP_URL, from: e.INTERIM_SMTP_FROM },
     loginThrottle: { maxFailures: e.INTERIM_LOGIN_MAX_FAILURES, ipMaxFailures: e.INTERIM_LOGIN_IP_MAX_FAILURES, windowMs: e.INTERIM_LOGIN_WINDOW_MINS * 60_000 },
+    passwords: { scryptN: e.INTERIM_PASSWORD_SCRYPT_N, concurrency: e.INTERIM_PASSWORD_HASH_CONCURRENCY ?? DEFAULT_PASSWORD_HASHING.concurrency },
   };
 }
 

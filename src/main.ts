@@ -11,6 +11,7 @@ import { verifyAuditChain } from './modules/audit/audit.verify.ts';
 import { startWorker } from './worker/worker.ts';
 import { createServices, workerTasks } from './services.ts';
 import { createEncrypter } from './security/encryption.ts';
+import { createPasswordHasher } from './security/passwords.ts';
 import { createCore } from './core.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
 
@@ -45,7 +46,7 @@ program
     const config = loadConfig();
     const database = openDatabase(config.database);
     await migrateToLatest(database.db);
-    const core = createCore(database, systemClock, config.baseUrl);
+    const core = createCore(database, systemClock, config.baseUrl, createPasswordHasher(config.passwords));
     const services = createServices(core, config, createEncrypter(config.masterKey));
     const worker = startWorker(workerTasks(core, services), { intervalMs: config.workerIntervalMs, log: consoleLog });
     process.stderr.write(`Interim worker running every ${config.workerIntervalMs} ms (${config.database.kind})\n`);
@@ -94,7 +95,7 @@ tokenCommand
   .description("create an API token for a user (usually an admin) and print only the token; it is shown once")
   .requiredOption('--email <email>', 'email of the user who will own the token')
   .requiredOption('--name <name>', 'a name to recognise the token by')
-  .option('--expires-in-days <days>', 'days until the token expires (default: never)', (value: string) => {
+  .option('--expires-in-days <days>', 'days until the token expires (default: never, which only owners without a lifetime limit may have: admins, by default)', (value: string) => {
     const days = Number(value);
     if (!Number.isInteger(days) || days < 1 || days > 3650) throw new InvalidArgumentError('must be a whole number of days from 1 to 3650');
     return days;
@@ -104,7 +105,7 @@ tokenCommand
     const database = openDatabase(config.database);
     try {
       await migrateToLatest(database.db);
-      const core = createCore(database, systemClock, config.baseUrl);
+      const core = createCore(database, systemClock, config.baseUrl, createPasswordHasher(config.passwords));
       const expiresAt = opts.expiresInDays === undefined ? null : systemClock.now() + opts.expiresInDays * 86_400_000;
       const issued = await createApiTokensService(core).createForEmail(opts.email, { name: opts.name, expiresAt });
       if (!issued.owner.is_admin) process.stderr.write(`note: ${issued.owner.email} is not an admin; the token can do only what that user may do\n`);

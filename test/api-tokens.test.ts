@@ -12,12 +12,15 @@ describeEachDialect('API tokens', (server) => {
 
   /** A non-admin user signed in through the portal session. */
   async function signedInUser(email: string) {
-    const created = await server().admin.post('/api/v1/users', { email, name: email.split('@')[0], password });
+    const created = await server().admin.post('/api/v1/users', { email, name: email.split('@')[0], password, must_change_password: false });
     expect(created.status).toBe(201);
     const client = new ApiClient(server().url);
     expect((await client.signIn(email, password)).status).toBe(200);
     return { id: created.body.id as string, client };
   }
+
+  /** Non-admins' tokens must expire (90 days at most by default). */
+  const inAWeek = () => new Date(Date.now() + 7 * 86_400_000).toISOString();
 
   const auditOf = (targetId: string) => server().app.core.db.selectFrom('audit_events').selectAll().where('target_id', '=', targetId).orderBy('seq').execute();
 
@@ -110,10 +113,10 @@ describeEachDialect('API tokens', (server) => {
     const erin = await signedInUser('erin@example.test');
     const frank = await signedInUser('frank@example.test');
 
-    const erins = await erin.client.post('/api/v1/api-tokens', { name: 'erin laptop' });
+    const erins = await erin.client.post('/api/v1/api-tokens', { name: 'erin laptop', expires_at: inAWeek() });
     expect(erins.status).toBe(201);
     expect(erins.body.user_id).toBe(erin.id);
-    const franks = await frank.client.post('/api/v1/api-tokens', { name: 'frank ci' });
+    const franks = await frank.client.post('/api/v1/api-tokens', { name: 'frank ci', expires_at: inAWeek() });
     expect(franks.status).toBe(201);
 
     // A non-admin token carries the user's own powers, no more.
@@ -124,14 +127,14 @@ describeEachDialect('API tokens', (server) => {
     expect(erinList.body.items.map((t: { id: string }) => t.id)).toEqual([erins.body.id]);
 
     expect((await erin.client.get(`/api/v1/api-tokens?user_id=${frank.id}`)).status).toBe(403);
-    expect((await erin.client.post('/api/v1/api-tokens', { name: 'for frank', user_id: frank.id })).status).toBe(403);
+    expect((await erin.client.post('/api/v1/api-tokens', { name: 'for frank', user_id: frank.id, expires_at: inAWeek() })).status).toBe(403);
     expect((await erin.client.delete(`/api/v1/api-tokens/${franks.body.id}`)).status).toBe(404);
     expect((await new ApiClient(server().url).withToken(franks.body.token).get('/api/v1/api-tokens')).status).toBe(200);
 
     // Admins see, create and delete anyone's tokens.
     const adminView = await admin.get(`/api/v1/api-tokens?user_id=${frank.id}`);
     expect(adminView.body.items.map((t: { id: string }) => t.id)).toEqual([franks.body.id]);
-    const forFrank = await admin.post('/api/v1/api-tokens', { name: 'issued by admin', user_id: frank.id });
+    const forFrank = await admin.post('/api/v1/api-tokens', { name: 'issued by admin', user_id: frank.id, expires_at: inAWeek() });
     expect(forFrank.status).toBe(201);
     expect(forFrank.body.user_id).toBe(frank.id);
     expect((await admin.delete(`/api/v1/api-tokens/${franks.body.id}`)).status).toBe(204);
@@ -144,7 +147,7 @@ describeEachDialect('API tokens', (server) => {
     // A disabled user's tokens stop working, and nobody can issue them new ones.
     expect((await admin.patch(`/api/v1/users/${frank.id}`, { disabled: true })).status).toBe(200);
     expect((await new ApiClient(server().url).withToken(forFrank.body.token).get('/api/v1/api-tokens')).status).toBe(401);
-    const disabled = await admin.post('/api/v1/api-tokens', { name: 'x', user_id: frank.id });
+    const disabled = await admin.post('/api/v1/api-tokens', { name: 'x', user_id: frank.id, expires_at: inAWeek() });
     expect(disabled.status).toBe(400);
     expect(disabled.body.errors[0].field).toBe('user_id');
   });
@@ -152,7 +155,7 @@ describeEachDialect('API tokens', (server) => {
   it('paginates with a cursor', async () => {
     const { admin } = server();
     const user = await signedInUser('paging-tokens@example.test');
-    for (let i = 0; i < 5; i++) expect((await admin.post('/api/v1/api-tokens', { name: `t${i}`, user_id: user.id })).status).toBe(201);
+    for (let i = 0; i < 5; i++) expect((await admin.post('/api/v1/api-tokens', { name: `t${i}`, user_id: user.id, expires_at: inAWeek() })).status).toBe(201);
     const names: string[] = [];
     let cursor: string | null = null;
     do {

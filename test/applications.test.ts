@@ -210,7 +210,7 @@ describeEachDialect('applications API', (server) => {
     expect((await anonymous.get(`/api/v1/applications/${app.id}`)).status).toBe(401);
     expect((await anonymous.post(`/api/v1/applications/${app.id}/client-secret`)).status).toBe(401);
 
-    expect((await server().admin.post('/api/v1/users', { email: 'gina@example.test', name: 'gina', password })).status).toBe(201);
+    expect((await server().admin.post('/api/v1/users', { email: 'gina@example.test', name: 'gina', password, must_change_password: false })).status).toBe(201);
     const gina = new ApiClient(server().url);
     expect((await gina.signIn('gina@example.test', password)).status).toBe(200);
     expect((await gina.get('/api/v1/applications')).status).toBe(403);

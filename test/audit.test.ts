@@ -7,7 +7,7 @@ import { describeEachDialect } from './helpers/each-dialect.ts';
 
 describeEachDialect('audit trail', (server) => {
   const password = 'a long enough password';
-  const createUser = (email: string, name = 'Someone') => server().admin.post('/api/v1/users', { email, name, password });
+  const createUser = (email: string, name = 'Someone') => server().admin.post('/api/v1/users', { email, name, password, must_change_password: false });
 
   it('keeps one unbroken chain under concurrent writers', async () => {
     const results = await Promise.all(Array.from({ length: 25 }, (_, i) => createUser(`burst${i}@example.test`)));

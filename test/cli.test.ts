@@ -103,7 +103,7 @@ describeEachDialect('interim token create (CLI)', (server) => {
     const { admin } = server();
     const ivy = await admin.post('/api/v1/users', { email: 'ivy@example.test', name: 'ivy', password });
     expect(ivy.status).toBe(201);
-    const result = await interim('token', 'create', '--email', 'ivy@example.test', '--name', 'ivy script');
+    const result = await interim('token', 'create', '--email', 'ivy@example.test', '--name', 'ivy script', '--expires-in-days', '30');
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('not an admin');
     const bearer = new ApiClient(server().url).withToken(result.stdout.trim());

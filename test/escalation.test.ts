@@ -30,7 +30,7 @@ describeEachDialect('escalation and expiring-soon notices', (server, dialect) =>
     // other, and separate SQLite processes are covered by the kill test.)
     const second = dialect === 'postgres' ? openDatabase(server().config.database) : server().app.database;
     try {
-      const other = createCore(second, server().app.core.clock, server().url);
+      const other = createCore(second, server().app.core.clock, server().url, server().app.core.passwords);
       const results = await Promise.all([escalateOverdueRequests(server().app.core), escalateOverdueRequests(other), escalateOverdueRequests(server().app.core)]);
       expect(results.reduce((a, b) => a + b, 0)).toBe(1);
     } finally {

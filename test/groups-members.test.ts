@@ -21,7 +21,7 @@ describeEachDialect('group memberships API', (server) => {
   }
 
   async function createUser(email: string) {
-    const res = await server().admin.post('/api/v1/users', { email, name: email.split('@')[0], password });
+    const res = await server().admin.post('/api/v1/users', { email, name: email.split('@')[0], password, must_change_password: false });
     expect(res.status).toBe(201);
     return res.body as { id: string; email: string; name: string };
   }

@@ -166,7 +166,7 @@ describeEachDialect('mappings API', (server) => {
     expect((await anonymous.get(`/api/v1/mappings/${m.id}`)).status).toBe(401);
     expect((await anonymous.post('/api/v1/mappings', { app_id: appId, claim: 'role', value: 'x', group_ids: [g] })).status).toBe(401);
 
-    expect((await server().admin.post('/api/v1/users', { email: 'hank@example.test', name: 'hank', password })).status).toBe(201);
+    expect((await server().admin.post('/api/v1/users', { email: 'hank@example.test', name: 'hank', password, must_change_password: false })).status).toBe(201);
     const hank = new ApiClient(server().url);
     expect((await hank.signIn('hank@example.test', password)).status).toBe(200);
     expect((await hank.get('/api/v1/mappings')).status).toBe(403);

@@ -49,12 +49,13 @@ for (const dialect of dialectsUnderTest()) {
         INTERIM_OUTBOUND_ALLOW_PRIVATE: 'true',
         INTERIM_LOG_LEVEL: 'warn',
         INTERIM_RUN_WORKER: 'false',
+        INTERIM_PASSWORD_SCRYPT_N: '1024',
         ...(database.target.kind === 'postgres' ? { DATABASE_URL: database.target.url } : { INTERIM_DATA_DIR: database.target.file.replace(/\/interim\.db$/, '') }),
       };
       let child = await startProcess(env);
       try {
         const admin = new ApiClient(env.INTERIM_BASE_URL!).withToken(token);
-        const user = await admin.post('/api/v1/users', { email: 'kill@example.test', name: 'K', password: 'a long enough password' });
+        const user = await admin.post('/api/v1/users', { email: 'kill@example.test', name: 'K', password: 'a long enough password', must_change_password: false });
         const holder = await admin.post('/api/v1/groups', { name: 'holders' });
         const app = await admin.post('/api/v1/applications', { name: 'app', redirect_uris: ['https://app.example.test/cb'] });
         const mapping = await admin.post('/api/v1/mappings', { app_id: app.body.id, claim: 'role', value: 'x', group_ids: [holder.body.id] });

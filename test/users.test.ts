@@ -7,7 +7,7 @@ describeEachDialect('users API', (server) => {
   const password = 'a long enough password';
 
   async function createUser(email: string, extra: Record<string, unknown> = {}) {
-    const res = await server().admin.post('/api/v1/users', { email, name: email.split('@')[0], password, ...extra });
+    const res = await server().admin.post('/api/v1/users', { email, name: email.split('@')[0], password, must_change_password: false, ...extra });
     expect(res.status).toBe(201);
     return res.body as { id: string; email: string };
   }

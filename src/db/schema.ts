@@ -89,8 +89,11 @@ export interface SessionsTable {
 
 export interface LoginThrottleTable {
   key: string;
+  /** Attempts in this window not (yet) known to have succeeded: reserved before the password is checked. */
   failures: number;
   window_start: number;
+  /** window_start of the window whose failures were audited already (one event per key per window). */
+  failure_audited_window: number | null;
 }
 
 export interface OidcPayloadsTable {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
-import type { Db } from '../db/database.ts';
+import type { Core } from '../core.ts';
 import type { Actor } from '../modules/auth/actor.ts';
 import { createSessionsRepo } from '../modules/auth/sessions.repo.ts';
 
@@ -40,13 +40,19 @@ export function portalSessionCheck(): InstanceType<typeof interactionPolicy.Chec
  * provider's own handling; only a confirmed full logout (logout=yes) counts, not the
  * "stay signed in, leave only this application" answer.
  */
-export function endPortalSessionOnLogout(db: Db, cookieName: string) {
-  const sessions = createSessionsRepo(db);
+export function endPortalSessionOnLogout(core: Pick<Core, 'db' | 'audit'>, cookieName: string) {
   return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
     await next();
     if (ctx.oidc?.route !== 'end_session_confirm' || !ctx.oidc.params?.logout || ctx.status !== 303) return;
     const actor = portalActor(ctx.req);
-    if (actor?.sessionId) await sessions.delete(actor.sessionId);
+    const sessionId = actor?.sessionId;
+    if (actor && sessionId) {
+      // A sign-out is an audit event, whichever door it goes through.
+      await core.db.transaction().execute(async (trx) => {
+        await createSessionsRepo(trx).delete(sessionId);
+        await core.audit.append(trx, { actor, action: 'session.ended', targetType: 'user', targetId: actor.userId, data: { ip: ctx.ip, via: 'oidc_logout' } });
+      });
+    }
     ctx.append('Set-Cookie', `${cookieName}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax`);
   };
 }

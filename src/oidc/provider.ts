@@ -103,7 +103,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Outermost first: the headers wrap every answer, including the sign-out page swapped in below them.
   provider.use(providerPageHeaders());
   provider.use(askBeforePortalSignOut());
-  provider.use(endPortalSessionOnLogout(core.db, SESSION_COOKIE));
+  provider.use(endPortalSessionOnLogout(core, SESSION_COOKIE));
   return provider;
 }
 

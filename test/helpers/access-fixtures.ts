@@ -16,7 +16,7 @@ const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
 /** Creates a user through the admin API and signs them in. */
 export async function createPerson(server: TestServer, label: string, opts: { isAdmin?: boolean } = {}): Promise<Person> {
   const email = `${unique(label)}@example.test`;
-  const res = await server.admin.post('/api/v1/users', { email, name: label, password: PASSWORD, is_admin: opts.isAdmin ?? false });
+  const res = await server.admin.post('/api/v1/users', { email, name: label, password: PASSWORD, is_admin: opts.isAdmin ?? false, must_change_password: false });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   const client = new ApiClient(server.url);
   expect((await client.signIn(email, PASSWORD)).status).toBe(200);

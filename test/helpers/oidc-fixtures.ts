@@ -10,7 +10,7 @@ import type { TestServer } from './server.ts';
 export const PASSWORD = 'a long enough password';
 
 export async function createUser(server: TestServer, email: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const res = await server.admin.post('/api/v1/users', { email, name: email.split('@')[0], password: PASSWORD, ...extra });
+  const res = await server.admin.post('/api/v1/users', { email, name: email.split('@')[0], password: PASSWORD, must_change_password: false, ...extra });
   expect(res.status).toBe(201);
   return res.body.id as string;
 }

@@ -44,7 +44,7 @@ export function templateFixtures(server: () => TestServer) {
     /** A new ordinary user, signed in with a session. */
     user: async () => {
       const email = `${unique('user')}@example.test`;
-      const id = await created(await server().admin.post('/api/v1/users', { email, name: email.split('@')[0], password: USER_PASSWORD }));
+      const id = await created(await server().admin.post('/api/v1/users', { email, name: email.split('@')[0], password: USER_PASSWORD, must_change_password: false }));
       const client = new ApiClient(server().url);
       expect((await client.signIn(email, USER_PASSWORD)).status).toBe(200);
       return { id, email, client };

@@ -2,6 +2,7 @@ import { lazy, Suspense, type ReactNode } from 'react';
 import { useSessionQuery } from './api/queries.ts';
 import { PageHeader, Shell } from './components/Layout.tsx';
 import { ErrorMessage, Loading } from './components/Status.tsx';
+import { ApiTokensPage } from './pages/ApiTokens.tsx';
 import { AccountPage, ForcedPasswordChangePage } from './pages/ChangePassword.tsx';
 import { CataloguePage } from './pages/Catalogue.tsx';
 import { DecidedPage, InboxPage } from './pages/Inbox.tsx';
@@ -27,6 +28,7 @@ const ROUTES: Route[] = [
   ['/decided', () => <DecidedPage />],
   ['/notifications', () => <NotificationsPage />],
   ['/account', () => <AccountPage />],
+  ['/tokens', () => <ApiTokensPage />],
 ];
 
 function NotFoundPage() {

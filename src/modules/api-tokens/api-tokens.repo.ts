@@ -20,16 +20,25 @@ export function createApiTokensRepo(db: Executor) {
         .where('users.deleted_at', 'is', null)
         .executeTakeFirst(),
     findById: (id: string) => db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst(),
-    /** One user's tokens, oldest first, fetched with limit + 1 for toPage(). */
-    listByUser: (userId: string, opts: { limit: number; cursor?: string }) => {
-      let q = db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('id').limit(opts.limit + 1);
-      if (opts.cursor) q = q.where('id', '>', opts.cursor);
+    /** One user's tokens (or everyone's, with userId null), oldest first, with the owner's email; limit + 1 for toPage(). */
+    list: (userId: string | null, opts: { limit: number; cursor?: string }) => {
+      let q = db
+        .selectFrom('api_tokens')
+        .innerJoin('users', 'users.id', 'api_tokens.user_id')
+        .selectAll('api_tokens')
+        .select('users.email as user_email')
+        .orderBy('api_tokens.id')
+        .limit(opts.limit + 1);
+      if (userId !== null) q = q.where('api_tokens.user_id', '=', userId);
+      if (opts.cursor) q = q.where('api_tokens.id', '>', opts.cursor);
       return q.execute();
     },
     insert: (row: { id: string; user_id: string; name: string; token_hash: string; expires_at: number | null; created_at: number }) =>
       db.insertInto('api_tokens').values({ ...row, last_used_at: null }).execute(),
     touch: (id: string, now: number) => db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute(),
     delete: (id: string) => db.deleteFrom('api_tokens').where('id', '=', id).execute(),
+    /** Ends every token of a user (disable, delete, password change, admin removal); returns how many. */
+    deleteAllOf: async (userId: string) => Number((await db.deleteFrom('api_tokens').where('user_id', '=', userId).executeTakeFirst()).numDeletedRows),
   };
 }
 export type ApiTokensRepo = ReturnType<typeof createApiTokensRepo>;

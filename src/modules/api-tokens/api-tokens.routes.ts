@@ -3,20 +3,50 @@ import { requireActor } from '../../http/auth.ts';
 import { pageOf } from '../../http/pagination.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
+import { apiTokenPolicy, apiTokenPolicyPatch, createApiTokenPolicyService } from './api-tokens.policy.ts';
 import { createApiTokensService, toApiTokenOut } from './api-tokens.service.ts';
 import { apiTokenOut, createApiTokenIn, createdApiTokenOut, listApiTokensQuery } from './api-tokens.types.ts';
 
 /** API tokens for scripts and Terraform. Every signed-in user manages their own. */
 export function apiTokensRoutes(app: HttpApp, core: Core): void {
   const tokens = createApiTokensService(core);
+  const policy = createApiTokenPolicyService(core);
   const tags = ['api-tokens'];
+
+  app.get(
+    '/api/v1/settings/api-tokens',
+    {
+      schema: {
+        tags,
+        summary: 'The longest lifetime an API token may have, in days, for non-admins and for admins (null: no limit)',
+        response: { 200: apiTokenPolicy },
+      },
+    },
+    async (request) => {
+      requireActor(request);
+      return policy.read();
+    },
+  );
+
+  app.patch(
+    '/api/v1/settings/api-tokens',
+    {
+      schema: {
+        tags,
+        summary: 'Change the API token lifetime limits (admin). Existing tokens keep their expiry',
+        body: apiTokenPolicyPatch,
+        response: { 200: apiTokenPolicy },
+      },
+    },
+    async (request) => policy.update(requireActor(request), request.body),
+  );
 
   app.get(
     '/api/v1/api-tokens',
     {
       schema: {
         tags,
-        summary: 'List your API tokens (an admin may pass user_id)',
+        summary: 'List your API tokens (an admin may pass user_id, or all=true for everyone\'s)',
         querystring: listApiTokensQuery,
         response: { 200: pageOf(apiTokenOut) },
       },
@@ -32,7 +62,8 @@ export function apiTokensRoutes(app: HttpApp, core: Core): void {
     {
       schema: {
         tags,
-        summary: 'Create an API token. The response is the only time the token is shown; only its hash is kept',
+        summary:
+          'Create an API token. The response is the only time the token is shown; only its hash is kept. expires_at is required and bounded when the owner has a lifetime limit (400 otherwise)',
         body: createApiTokenIn,
         response: { 201: createdApiTokenOut },
       },

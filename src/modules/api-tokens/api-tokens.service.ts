@@ -8,11 +8,14 @@ import { newId } from '../../security/ids.ts';
 import { randomSecret, sha256 } from '../../security/tokens.ts';
 import { SYSTEM, type Actor, type AuditActor } from '../auth/actor.ts';
 import { createUsersRepo, type UserRow } from '../users/users.repo.ts';
+import { assertLifetimeAllowed, readApiTokenPolicy } from './api-tokens.policy.ts';
 import { createApiTokensRepo, type ApiTokenRow } from './api-tokens.repo.ts';
 import { API_TOKEN_PREFIX, type CreateApiTokenIn, type ListApiTokensQuery } from './api-tokens.types.ts';
 
+export type ListedApiToken = ApiTokenRow & { user_email: string };
+
 export interface IssuedApiToken {
-  row: ApiTokenRow;
+  row: ListedApiToken;
   /** The plaintext token: returned once, never stored. */
   token: string;
 }
@@ -26,7 +29,10 @@ export function createApiTokensService(core: Core) {
     return createUsersRepo(trx).findById(userId);
   }
 
-  async function issue(trx: Tx, auditActor: AuditActor, ownerId: string, name: string, expiresAt: number | null, via: 'api' | 'cli'): Promise<IssuedApiToken> {
+  async function issue(trx: Tx, auditActor: AuditActor, owner: UserRow, name: string, expiresAt: number | null, via: 'api' | 'cli'): Promise<IssuedApiToken> {
+    // The admin setting bounds every token's life, whoever issues it (API or CLI).
+    assertLifetimeAllowed(await readApiTokenPolicy(trx), owner.is_admin === 1, expiresAt, clock.now());
+    const ownerId = owner.id;
     const token = randomSecret(API_TOKEN_PREFIX);
     const row: ApiTokenRow = { id: newId(clock), user_id: ownerId, name, token_hash: sha256(token), expires_at: expiresAt, last_used_at: null, created_at: clock.now() };
     await createApiTokensRepo(trx).insert(row);
@@ -37,15 +43,15 @@ export function createApiTokensService(core: Core) {
       targetId: row.id,
       data: { user_id: ownerId, name, expires_at: toIsoOrNull(expiresAt), via },
     });
-    return { row, token };
+    return { row: { ...row, user_email: owner.email }, token };
   }
 
   return {
-    /** Your own tokens; an admin may name another user. */
+    /** Your own tokens; an admin may name another user, or ask for everyone's (all=true). */
     list: async (actor: Actor, query: ListApiTokensQuery) => {
-      const userId = query.user_id ?? actor.userId;
+      const userId = query.all ? null : (query.user_id ?? actor.userId);
       assertThat(actor.isAdmin || userId === actor.userId, forbidden('only an admin may list the tokens of another user'));
-      return toPage(await createApiTokensRepo(db).listByUser(userId, query), query.limit);
+      return toPage(await createApiTokensRepo(db).list(userId, query), query.limit);
     },
 
     /** Any signed-in user may create a token for themself; only an admin for someone else. */
@@ -59,7 +65,7 @@ export function createApiTokensService(core: Core) {
         // Your own account vanishing mid-request means you are no longer signed in.
         assertThat(owner, input.user_id ? invalidField('user_id', 'no such user') : unauthenticated());
         assertThat(owner.disabled === 0, input.user_id ? invalidField('user_id', 'the user is disabled') : unauthenticated());
-        return issue(trx, actor, owner.id, input.name, expiresAt, 'api');
+        return issue(trx, actor, owner, input.name, expiresAt, 'api');
       });
     },
 
@@ -88,17 +94,18 @@ export function createApiTokensService(core: Core) {
         const owner = found && (await lockOwner(trx, found.id));
         assertThat(owner, new AppError(404, 'not_found', `no user with email ${normalised}`));
         assertThat(owner.disabled === 0, new AppError(409, 'user_disabled', `the user ${normalised} is disabled`));
-        return { ...(await issue(trx, SYSTEM, owner.id, name.data, input.expiresAt, 'cli')), owner };
+        return { ...(await issue(trx, SYSTEM, owner, name.data, input.expiresAt, 'cli')), owner };
       });
     },
   };
 }
 export type ApiTokensService = ReturnType<typeof createApiTokensService>;
 
-export function toApiTokenOut(t: ApiTokenRow) {
+export function toApiTokenOut(t: ListedApiToken) {
   return {
     id: t.id,
     user_id: t.user_id,
+    user_email: t.user_email,
     name: t.name,
     expires_at: toIsoOrNull(t.expires_at),
     last_used_at: toIsoOrNull(t.last_used_at),

@@ -45,10 +45,10 @@ export function authRoutes(app: HttpApp, deps: { auth: AuthService; users: Users
 
   app.delete(
     '/api/v1/session',
-    { schema: { tags: ['session'], summary: 'Sign out of the portal and of OIDC single sign-on' } },
+    { schema: { tags: ['session'], summary: 'Sign out of the portal and of OIDC single sign-on (audited as session.ended)' } },
     async (request, reply) => {
       const actor = requireActor(request, { allowPendingPasswordChange: true });
-      if (actor.sessionId) await deps.auth.signOut(actor.sessionId, actor.userId);
+      await deps.auth.signOut(actor, request.ip);
       reply.clearCookie(SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'lax' });
       return reply.status(204).send();
     },
@@ -56,7 +56,13 @@ export function authRoutes(app: HttpApp, deps: { auth: AuthService; users: Users
 
   app.post(
     '/api/v1/me/password',
-    { schema: { tags: ['session'], summary: 'Change your own password; ends your other sessions and tokens', body: changePasswordIn } },
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Change your own password (it must differ from the current one); ends your other sessions, all your API tokens and your OIDC grants',
+        body: changePasswordIn,
+      },
+    },
     async (request, reply) => {
       const actor = requireActor(request, { allowPendingPasswordChange: true });
       await deps.users.changeOwnPassword(actor, request.body.current_password, request.body.new_password);

@@ -1,10 +1,10 @@
 import type { Core } from '../../core.ts';
 import { AppError, tooManyRequests } from '../../http/errors.ts';
-import { verifyPassword } from '../../security/passwords.ts';
 import { randomSecret, sha256 } from '../../security/tokens.ts';
 import { createUsersRepo, type UserRow } from '../users/users.repo.ts';
+import { SYSTEM, type Actor } from './actor.ts';
 import { createSessionsRepo } from './sessions.repo.ts';
-import { createLoginThrottle } from './throttle.ts';
+import { claimFailureAudit, createLoginThrottle, type LoginThrottle, type Reservation } from './throttle.ts';
 
 export interface AuthSettings {
   session: { idleMs: number; absoluteMs: number };
@@ -21,39 +21,89 @@ export interface SignedIn {
 
 const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'the email or password is not correct');
 
+/** What a throttle key stands for, in audit events. */
+type KeyKind = 'account' | 'ip';
+
 export function createAuthService(core: Core, settings: AuthSettings) {
-  const { db, clock, audit } = core;
+  const { db, clock, audit, passwords } = core;
   const { windowMs } = settings.loginThrottle;
   // An IP may serve many people (an office behind NAT), so it gets a higher limit than one account.
   const accountThrottle = createLoginThrottle(db, { maxFailures: settings.loginThrottle.maxFailures, windowMs });
   const ipThrottle = createLoginThrottle(db, { maxFailures: settings.loginThrottle.ipMaxFailures, windowMs });
 
+  /** Reserves one attempt; over the limit, audits the first refusal of the window and refuses. */
+  async function reserveOrRefuse(throttle: LoginThrottle, kind: KeyKind, key: string, context: { email: string; ip: string }): Promise<Reservation> {
+    const reservation = await throttle.reserve(key, clock.now());
+    if (reservation.allowed) return reservation;
+    if (reservation.firstRefused) {
+      await db.transaction().execute((trx) =>
+        audit.append(trx, {
+          actor: SYSTEM,
+          action: 'session.sign_in_throttled',
+          targetType: kind === 'account' ? 'account' : 'ip',
+          targetId: null,
+          data: { key: kind, ...context, window_start: new Date(reservation.windowStart).toISOString(), retry_after_secs: reservation.retryAfterSecs },
+        }),
+      );
+    }
+    throw tooManyRequests(reservation.retryAfterSecs);
+  }
+
+  /**
+   * One audit event per key per window: the first failure claims the window, later
+   * ones only count (the throttle row holds the count), so a burst does not queue
+   * behind the audit chain's lock.
+   */
+  async function auditFailure(keys: Record<KeyKind, string>, context: { email: string; ip: string; userId: string | null }) {
+    await db.transaction().execute(async (trx) => {
+      // Claims first, the chain head (inside append) last.
+      const won: KeyKind[] = [];
+      for (const kind of ['account', 'ip'] as const) if (await claimFailureAudit(trx, keys[kind])) won.push(kind);
+      for (const kind of won) {
+        await audit.append(trx, {
+          actor: SYSTEM,
+          action: 'session.sign_in_failed',
+          targetType: kind === 'account' ? 'account' : 'ip',
+          targetId: kind === 'account' ? context.userId : null,
+          data: { key: kind, email: context.email, ip: context.ip, first_in_window: true },
+        });
+      }
+    });
+  }
+
   return {
     /**
      * Checks a password and opens a new session (a fresh id at every sign-in, so a
-     * planted cookie is worth nothing). Failures are counted per account and per IP and
-     * all look the same, so no account can be probed.
+     * planted cookie is worth nothing). Each attempt is first reserved in the per-IP and
+     * per-account throttles; only then is the password hashed. Failures all look the
+     * same, so no account can be probed, and an unknown account costs the same hashing.
      */
     async signIn(emailInput: string, password: string, ip: string): Promise<SignedIn> {
       const email = emailInput.trim().toLowerCase();
-      const now = clock.now();
-      const accountKey = `account:${email}`;
-      const ipKey = `ip:${ip}`;
-      const wait = Math.max(await accountThrottle.retryAfter(accountKey, now), await ipThrottle.retryAfter(ipKey, now));
-      if (wait > 0) throw tooManyRequests(wait);
+      const context = { email, ip };
+      const ipReservation = await reserveOrRefuse(ipThrottle, 'ip', `ip:${ip}`, context);
+      const accountReservation = await reserveOrRefuse(accountThrottle, 'account', `account:${email}`, context);
 
       const user = await createUsersRepo(db).findByEmail(email);
-      const ok = await verifyPassword(password, user?.password_hash ?? null);
-      if (!user || !ok || user.disabled === 1) {
-        await accountThrottle.recordFailure(accountKey, now);
-        await ipThrottle.recordFailure(ipKey, now);
+      const check = await passwords.verify(password, user?.password_hash ?? null);
+      if (!user || !check.ok || user.disabled === 1) {
+        await auditFailure({ account: accountReservation.key, ip: ipReservation.key }, { ...context, userId: user?.id ?? null });
         throw invalidCredentials();
       }
-      await accountThrottle.reset(accountKey);
+      await accountThrottle.release(accountReservation, 'reset');
+      await ipThrottle.release(ipReservation, 'own');
+      // A hash made at an older, weaker cost is replaced now that we hold the password.
+      const rehashed = check.needsRehash ? await passwords.hash(password) : undefined;
+
+      const now = clock.now();
       const sessionToken = randomSecret();
       const csrfToken = randomSecret();
       const sessionId = sha256(sessionToken);
       await db.transaction().execute(async (trx) => {
+        if (rehashed) {
+          // Only if the password is still the one just checked (a concurrent change wins).
+          await trx.updateTable('users').set({ password_hash: rehashed }).where('id', '=', user.id).where('password_hash', '=', user.password_hash).execute();
+        }
         await createSessionsRepo(trx).insert({
           id: sessionId,
           user_id: user.id,
@@ -62,15 +112,24 @@ export function createAuthService(core: Core, settings: AuthSettings) {
           last_seen_at: now,
           expires_at: now + settings.session.absoluteMs,
         });
-        await audit.append(trx, { actor: { userId: user.id, isAdmin: user.is_admin === 1, via: 'session', mustChangePassword: false }, action: 'session.created', targetType: 'user', targetId: user.id, data: { ip } });
+        await audit.append(trx, {
+          actor: { userId: user.id, isAdmin: user.is_admin === 1, via: 'session', mustChangePassword: false },
+          action: 'session.created',
+          targetType: 'user',
+          targetId: user.id,
+          data: rehashed ? { ip, password_rehashed: true } : { ip },
+        });
       });
       return { user, sessionToken, sessionId, csrfToken };
     },
 
     /** Portal and OIDC share one sign-in: signing out ends the user's OIDC sessions too. */
-    async signOut(sessionId: string, userId: string): Promise<void> {
-      await createSessionsRepo(db).delete(sessionId);
-      await db.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('account_id', '=', userId).execute();
+    async signOut(actor: Actor, ip: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        if (actor.sessionId) await createSessionsRepo(trx).delete(actor.sessionId);
+        await trx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('account_id', '=', actor.userId).execute();
+        await audit.append(trx, { actor, action: 'session.ended', targetType: 'user', targetId: actor.userId, data: { ip } });
+      });
     },
 
     async csrfTokenOf(sessionId: string): Promise<string | undefined> {

@@ -1,6 +1,6 @@
 import type { Core } from '../../core.ts';
 import { newId } from '../../security/ids.ts';
-import { generatePassword, hashPassword } from '../../security/passwords.ts';
+import { generatePassword } from '../../security/passwords.ts';
 import { sha256 } from '../../security/tokens.ts';
 import { SYSTEM } from '../auth/actor.ts';
 import { createApiTokensRepo } from '../api-tokens/api-tokens.repo.ts';
@@ -29,7 +29,7 @@ export async function bootstrapFirstAdmin(core: Core, settings: BootstrapSetting
   if ((await createUsersRepo(db).count()) > 0) return { created: false };
   const email = settings.adminEmail ?? DEFAULT_ADMIN_EMAIL;
   const oneTimePassword = settings.adminPassword ? undefined : generatePassword();
-  const passwordHash = await hashPassword(settings.adminPassword ?? oneTimePassword!);
+  const passwordHash = await core.passwords.hash(settings.adminPassword ?? oneTimePassword!);
   const now = clock.now();
   const id = newId(clock);
   try {

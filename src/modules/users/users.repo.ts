@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
-import type { Executor } from '../../db/database.ts';
+import type { DialectName, Executor } from '../../db/database.ts';
+import { lockSelected } from '../../db/locks.ts';
 import type { UsersTable } from '../../db/schema.ts';
 
 export type UserRow = Selectable<UsersTable>;
@@ -16,21 +17,22 @@ export function createUsersRepo(db: Executor) {
       return q.execute();
     },
     count: async () => Number((await db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
-    countActiveAdmins: async () =>
-      Number(
-        (
-          await db
-            .selectFrom('users')
-            .select((eb) => eb.fn.countAll().as('n'))
-            .where('is_admin', '=', 1)
-            .where('disabled', '=', 0)
-            .where('deleted_at', 'is', null)
-            .executeTakeFirstOrThrow()
-        ).n,
-      ),
     /** Active admins' ids, in a stable order: who is alerted, or notified for an open template. */
     activeAdminIds: async () =>
       (await db.selectFrom('users').select('id').where('is_admin', '=', 1).where('disabled', '=', 0).where('deleted_at', 'is', null).orderBy('id').execute()).map((r) => r.id),
+    /**
+     * The last-admin guard, inside a transaction: locks every active admin's row (in id
+     * order, so two guards never deadlock) and returns their ids. A concurrent demotion,
+     * disable or delete of an admin waits here and then counts what the first left behind.
+     * On SQLite the write transaction (BEGIN IMMEDIATE) already holds the database lock.
+     */
+    lockActiveAdminIds: async (dialect: DialectName) =>
+      (
+        await lockSelected(
+          db.selectFrom('users').select('id').where('is_admin', '=', 1).where('disabled', '=', 0).where('deleted_at', 'is', null).orderBy('id'),
+          dialect,
+        ).execute()
+      ).map((r) => r.id),
     insert: (row: UserRow) => db.insertInto('users').values(row).execute(),
     update: (id: string, patch: Partial<UserRow>) => db.updateTable('users').set(patch).where('id', '=', id).where('deleted_at', 'is', null).execute(),
   };

@@ -27,7 +27,7 @@ export function usersRoutes(app: HttpApp, deps: { users: UsersService }): void {
 
   app.post(
     '/api/v1/users',
-    { schema: { tags, summary: 'Create a user (admin)', body: createUserIn, response: { 201: userOut } } },
+    { schema: { tags, summary: 'Create a user (admin). A password set here must be changed at first sign-in unless must_change_password is false', body: createUserIn, response: { 201: userOut } } },
     async (request, reply) => reply.status(201).send(toUserOut(await deps.users.create(requireActor(request), request.body))),
   );
 
@@ -42,7 +42,8 @@ export function usersRoutes(app: HttpApp, deps: { users: UsersService }): void {
     {
       schema: {
         tags,
-        summary: 'Change a user (admin). Disabling, removing admin or setting a password ends their sessions and tokens',
+        summary:
+          'Change a user (admin). Disabling, removing admin or setting a password ends their sessions, API tokens and OIDC grants; a password set here must be changed at the next sign-in unless must_change_password is false. The last active admin cannot be demoted or disabled (409 last_admin)',
         params: idParam,
         body: updateUserIn,
         response: { 200: userOut },
@@ -53,7 +54,7 @@ export function usersRoutes(app: HttpApp, deps: { users: UsersService }): void {
 
   app.delete(
     '/api/v1/users/:id',
-    { schema: { tags, summary: 'Delete a user (admin); their memberships, tokens and sessions go with them', params: idParam } },
+    { schema: { tags, summary: 'Delete a user (admin); their memberships, API tokens, sessions and OIDC grants go with them. Not the last active admin (409)', params: idParam } },
     async (request, reply) => {
       await deps.users.remove(requireActor(request), request.params.id);
       return reply.status(204).send();

@@ -1,18 +1,36 @@
 import type { Core } from '../../core.ts';
-import { assertThat, conflict, forbidden, notFound, unauthenticated } from '../../http/errors.ts';
+import { AppError, assertThat, conflict, forbidden, invalidField, notFound, unauthenticated } from '../../http/errors.ts';
 import { toPage, type PageQuery } from '../../http/pagination.ts';
-import { isUniqueViolation } from '../../db/locks.ts';
+import type { Tx } from '../../db/database.ts';
+import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { newId } from '../../security/ids.ts';
-import { hashPassword, verifyPassword } from '../../security/passwords.ts';
-import type { Actor } from '../auth/actor.ts';
+import { generatePassword } from '../../security/passwords.ts';
+import { SYSTEM, type Actor } from '../auth/actor.ts';
 import { revokeUserAccess } from '../auth/revocation.ts';
 import { endRequestsBackedBy } from '../requests/backing.ts';
 import { createUsersRepo, type UserRow } from './users.repo.ts';
 import type { CreateUserIn, UpdateUserIn } from './users.types.ts';
 
+export interface OneTimePasswordReset {
+  user: UserRow;
+  /** Shown once to whoever asked; it must be changed at the next sign-in. */
+  oneTimePassword: string;
+}
+
+const lastAdmin = () => conflict('last_admin', 'this would leave no active admin');
+
 export function createUsersService(core: Core) {
-  const { db, clock, audit } = core;
+  const { db, clock, audit, dialect, passwords } = core;
   const users = createUsersRepo(db);
+
+  /** `lockedAdminIds` come from lockActiveAdminIds in the same transaction. */
+  const assertAnotherAdmin = (lockedAdminIds: string[], leavingAdminId: string) => assertThat(lockedAdminIds.some((id) => id !== leavingAdminId), lastAdmin());
+
+  /** Stores a new password hash and ends every session and token of the user but `keepSessionId`. */
+  async function replacePassword(trx: Tx, userId: string, hash: string, mustChange: boolean, keepSessionId?: string) {
+    await createUsersRepo(trx).update(userId, { password_hash: hash, must_change_password: mustChange ? 1 : 0, updated_at: clock.now() });
+    return revokeUserAccess(trx, userId, keepSessionId);
+  }
 
   async function load(id: string): Promise<UserRow> {
     const user = await users.findById(id);
@@ -39,10 +57,11 @@ export function createUsersService(core: Core) {
         id: newId(clock),
         email: input.email,
         name: input.name,
-        password_hash: input.password ? await hashPassword(input.password) : null,
+        password_hash: input.password ? await passwords.hash(input.password) : null,
         is_admin: input.is_admin ? 1 : 0,
         disabled: 0,
-        must_change_password: 0,
+        // A password an admin chose is known to the admin: the user replaces it at first sign-in.
+        must_change_password: input.password && input.must_change_password !== false ? 1 : 0,
         created_at: now,
         updated_at: now,
         deleted_at: null,
@@ -50,7 +69,13 @@ export function createUsersService(core: Core) {
       try {
         await db.transaction().execute(async (trx) => {
           await createUsersRepo(trx).insert(row);
-          await audit.append(trx, { actor, action: 'user.created', targetType: 'user', targetId: row.id, data: { email: row.email, is_admin: input.is_admin } });
+          await audit.append(trx, {
+            actor,
+            action: 'user.created',
+            targetType: 'user',
+            targetId: row.id,
+            data: { email: row.email, is_admin: input.is_admin, password_set: Boolean(input.password), must_change_password: row.must_change_password === 1 },
+          });
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw conflict('email_taken', 'a user with this email already exists');
@@ -61,32 +86,46 @@ export function createUsersService(core: Core) {
 
     update: async (actor: Actor, id: string, input: UpdateUserIn) => {
       assertThat(actor.isAdmin, forbidden());
-      const passwordHash = input.password ? await hashPassword(input.password) : undefined;
+      const passwordHash = input.password ? await passwords.hash(input.password) : undefined;
       try {
         return await db.transaction().execute(async (trx) => {
           const repo = createUsersRepo(trx);
+          const removesAdmin = input.is_admin === false || input.disabled === true;
+          // Lock the admins before reading the user, so the check below sees every
+          // concurrent demotion that committed first (lock order: admins, then the rest).
+          const admins = removesAdmin ? await repo.lockActiveAdminIds(dialect) : [];
+          // The user's row before anything that appends to the audit chain below, so the
+          // chain head is the last lock this transaction takes.
+          await lockRow(trx, dialect, 'users', 'id', id);
           const before = await repo.findById(id);
           assertThat(before, notFound('user'));
-          const losesAdmin = (input.is_admin === false && before.is_admin === 1) || (input.disabled === true && before.is_admin === 1);
-          if (losesAdmin) assertThat((await repo.countActiveAdmins()) > 1, conflict('last_admin', 'this would leave no active admin'));
+          const losesAdmin = removesAdmin && admins.includes(id);
+          if (losesAdmin) assertAnotherAdmin(admins, id);
           const patch: Partial<UserRow> = { updated_at: clock.now() };
           if (input.email !== undefined) patch.email = input.email;
           if (input.name !== undefined) patch.name = input.name;
           if (input.is_admin !== undefined) patch.is_admin = input.is_admin ? 1 : 0;
           if (input.disabled !== undefined) patch.disabled = input.disabled ? 1 : 0;
-          if (passwordHash) Object.assign(patch, { password_hash: passwordHash, must_change_password: 0 });
+          // A password an admin sets must be changed at the next sign-in, unless the admin says otherwise.
+          if (passwordHash) Object.assign(patch, { password_hash: passwordHash, must_change_password: input.must_change_password === false ? 0 : 1 });
+          else if (input.must_change_password !== undefined) patch.must_change_password = input.must_change_password ? 1 : 0;
           // A disabled user's grants are revoked and open requests withdrawn, before the
           // audit append below takes the chain head (lock order: request rows first).
           if (input.disabled === true && before.disabled === 0) await endRequestsBackedBy(core, trx, { kind: 'user', id }, actor);
           await repo.update(id, patch);
           // Disabling, demoting and resetting the password each end every session and token.
-          if (losesAdmin || input.disabled === true || passwordHash) await revokeUserAccess(trx, id);
+          const ended = losesAdmin || input.disabled === true || passwordHash ? await revokeUserAccess(trx, id) : undefined;
           await audit.append(trx, {
             actor,
             action: input.disabled === true ? 'user.disabled' : 'user.updated',
             targetType: 'user',
             targetId: id,
-            data: { before: publicFields(before), after: publicFields({ ...before, ...patch }), password_changed: Boolean(passwordHash) },
+            data: {
+              before: publicFields(before),
+              after: publicFields({ ...before, ...patch }),
+              password_changed: Boolean(passwordHash),
+              ...(ended ? { api_tokens_ended: ended.apiTokensEnded } : {}),
+            },
           });
           return { ...before, ...patch };
         });
@@ -101,31 +140,56 @@ export function createUsersService(core: Core) {
       assertThat(actor.userId !== id, conflict('self_delete', 'you cannot delete your own account'));
       await db.transaction().execute(async (trx) => {
         const repo = createUsersRepo(trx);
+        // Two admins deleting each other at once must not both succeed.
+        const admins = await repo.lockActiveAdminIds(dialect);
+        await lockRow(trx, dialect, 'users', 'id', id);
         const user = await repo.findById(id);
         assertThat(user, notFound('user'));
+        if (admins.includes(id)) assertAnotherAdmin(admins, id);
         const now = clock.now();
         await endRequestsBackedBy(core, trx, { kind: 'user', id }, actor);
         // Soft delete: audit rows keep pointing at the user. Memberships and tokens go.
         await repo.update(id, { deleted_at: now, updated_at: now, disabled: 1 });
         await trx.deleteFrom('memberships').where('user_id', '=', id).execute();
-        await trx.deleteFrom('api_tokens').where('user_id', '=', id).execute();
         await revokeUserAccess(trx, id);
         await audit.append(trx, { actor, action: 'user.deleted', targetType: 'user', targetId: id, data: { email: user.email } });
       });
     },
 
-    /** A user changes their own password. Every other session and token of theirs ends. */
+    /**
+     * A user changes their own password. Every other session, every API token and every
+     * OIDC grant of theirs ends; the session they changed it from stays.
+     */
     changeOwnPassword: async (actor: Actor, currentPassword: string, newPassword: string) => {
       const user = await users.findById(actor.userId);
       assertThat(user, unauthenticated());
-      const ok = await verifyPassword(currentPassword, user.password_hash);
+      const { ok } = await passwords.verify(currentPassword, user.password_hash);
       assertThat(ok, conflict('wrong_password', 'the current password is not correct'));
-      const hash = await hashPassword(newPassword);
+      // The current password was just proven, so equal text means the same password.
+      assertThat(newPassword !== currentPassword, invalidField('new_password', 'must differ from the current password'));
+      const hash = await passwords.hash(newPassword);
       await db.transaction().execute(async (trx) => {
-        await createUsersRepo(trx).update(actor.userId, { password_hash: hash, must_change_password: 0, updated_at: clock.now() });
-        await revokeUserAccess(trx, actor.userId, actor.sessionId);
-        await audit.append(trx, { actor, action: 'user.password_changed', targetType: 'user', targetId: actor.userId });
+        const { apiTokensEnded } = await replacePassword(trx, actor.userId, hash, false, actor.sessionId);
+        await audit.append(trx, { actor, action: 'user.password_changed', targetType: 'user', targetId: actor.userId, data: { api_tokens_ended: apiTokensEnded } });
       });
+    },
+
+    /**
+     * For `interim admin reset-password EMAIL` (whoever runs the CLI holds the database):
+     * gives the user a new one-time password that must be changed at the next sign-in,
+     * and ends every session, API token and OIDC grant they hold. Audited as the system.
+     */
+    resetPasswordToOneTime: async (email: string): Promise<OneTimePasswordReset> => {
+      const normalised = email.trim().toLowerCase();
+      const user = await users.findByEmail(normalised);
+      assertThat(user, new AppError(404, 'not_found', `no user with email ${normalised}`));
+      const oneTimePassword = generatePassword();
+      const hash = await passwords.hash(oneTimePassword);
+      await db.transaction().execute(async (trx) => {
+        const { apiTokensEnded } = await replacePassword(trx, user.id, hash, true);
+        await audit.append(trx, { actor: SYSTEM, action: 'user.password_reset', targetType: 'user', targetId: user.id, data: { one_time: true, via: 'cli', api_tokens_ended: apiTokensEnded } });
+      });
+      return { user: { ...user, password_hash: hash, must_change_password: 1 }, oneTimePassword };
     },
   };
 }

@@ -21,6 +21,8 @@ export const createUserIn = z.strictObject({
   name,
   password: password.optional(),
   is_admin: z.boolean().default(false),
+  /** With a password: the user must replace it at first sign-in (default true). */
+  must_change_password: z.boolean().optional(),
 });
 export type CreateUserIn = z.infer<typeof createUserIn>;
 
@@ -30,6 +32,8 @@ export const updateUserIn = z.strictObject({
   password: password.optional(),
   is_admin: z.boolean().optional(),
   disabled: z.boolean().optional(),
+  /** Forces (or waives) a password change at the next sign-in; a new password forces it unless this is false. */
+  must_change_password: z.boolean().optional(),
 });
 export type UpdateUserIn = z.infer<typeof updateUserIn>;
 

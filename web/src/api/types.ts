@@ -20,6 +20,27 @@ export interface User {
   updated_at: string;
 }
 
+export interface ApiToken {
+  id: string;
+  user_id: string;
+  user_email: string;
+  name: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  created_at: string;
+}
+
+export interface CreatedApiToken extends ApiToken {
+  /** Shown once, at creation. */
+  token: string;
+}
+
+/** Longest API token lifetimes in days; null: no limit. */
+export interface ApiTokenPolicy {
+  max_lifetime_days: number | null;
+  admin_max_lifetime_days: number | null;
+}
+
 export interface Session {
   user: User;
   csrf_token: string;

@@ -88,6 +88,9 @@ export function Shell({ children }: { children: ReactNode }) {
                   Notifications <Count n={unread.data} label="unread" />
                 </NavLink>
               </li>
+              <li>
+                <NavLink to="/tokens">API tokens</NavLink>
+              </li>
               {user.is_admin && (
                 <li>
                   <NavLink to="/admin">Admin</NavLink>

@@ -40,7 +40,7 @@ export function ChangePasswordForm({ forced, onSignOut }: { forced?: boolean; on
       {forced && <p className="notice">Your password was set by an administrator. Choose your own before you continue.</p>}
       {done && (
         <p className="notice notice-success" role="status">
-          Your password has been changed. You have been signed out everywhere else.
+          Your password has been changed. You have been signed out everywhere else, and your API tokens have ended.
         </p>
       )}
       <FormError error={change.error} />
@@ -52,7 +52,7 @@ export function ChangePasswordForm({ forced, onSignOut }: { forced?: boolean; on
         value={next}
         onChange={(e) => setNext(e.target.value)}
         error={err('new_password')}
-        hint="At least 12 characters."
+        hint="At least 12 characters, and not the current one."
         required
       />
       <TextField
@@ -93,7 +93,7 @@ export function ForcedPasswordChangePage({ onSignOut }: { onSignOut: () => void 
 export function AccountPage() {
   return (
     <>
-      <PageHeader title="Your account" lead="Change your password. Doing so signs you out everywhere else." />
+      <PageHeader title="Your account" lead="Change your password. Doing so signs you out everywhere else and ends your API tokens." />
       <section className="panel">
         <h2>Change password</h2>
         <ChangePasswordForm />

@@ -33,7 +33,7 @@ function CreateUser() {
           label="Initial password"
           type="password"
           autoComplete="new-password"
-          hint="At least 12 characters. Without one, the user cannot sign in with a password."
+          hint="At least 12 characters; the user must replace it at first sign-in. Without one, the user cannot sign in with a password."
           value={form.password}
           onChange={(e) => setForm({ ...form, password: e.target.value })}
           error={err('password')}
@@ -120,7 +120,7 @@ function EditUser({ user }: { user: User }) {
         label="Set a new password"
         type="password"
         autoComplete="new-password"
-        hint="Leave empty to keep it. Setting one ends their sessions and tokens."
+        hint="Leave empty to keep it. Setting one ends their sessions and tokens; they must replace it at their next sign-in."
         value={form.password}
         onChange={(e) => setForm({ ...form, password: e.target.value })}
         error={err('password')}
