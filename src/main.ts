@@ -13,6 +13,7 @@ import { createServices, workerTasks } from './services.ts';
 import { createEncrypter } from './security/encryption.ts';
 import { createCore } from './core.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
+import { resetPasswordByEmail } from './modules/users/reset-password.ts';
 
 const program = new Command('interim').description('Interim: an OpenID Connect identity provider with self-service temporary access');
 
@@ -22,10 +23,14 @@ program
   .action(async () => {
     const config = loadConfig();
     const app = await buildApp(config);
-    const address = await app.listen();
-    printBootstrap(app.bootstrap, config.baseUrl);
-    process.stderr.write(`Interim is listening on ${address} (public URL ${config.baseUrl}, ${config.database.kind})\n`);
+    const { address, bootstrap } = await app.listen().catch(async (error: unknown) => {
+      await app.close().catch(() => undefined);
+      throw listenError(error, config.host, config.port);
+    });
+    // Handlers first: whoever waits for the line below may signal us as soon as it appears.
     stopOnSignal(() => app.close());
+    printBootstrap(bootstrap, config.baseUrl);
+    process.stderr.write(`Interim is listening on ${address} (public URL ${config.baseUrl}, ${config.database.kind})\n`);
   });
 
 program
@@ -118,6 +123,40 @@ tokenCommand
       await database.close();
     }
   });
+
+program
+  .command('admin')
+  .description('recover access to the admin account')
+  .command('reset-password')
+  .description('give a user a new one-time password (to be changed at next sign-in) and end their sessions and tokens')
+  .argument('<email>', 'email of the user, e.g. the first admin whose one-time password was lost')
+  .action(async (email: string) => {
+    const config = loadConfig();
+    const database = openDatabase(config.database);
+    try {
+      await migrateToLatest(database.db);
+      const reset = await resetPasswordByEmail(createCore(database, systemClock, config.baseUrl), email);
+      process.stderr.write(`One-time password for ${reset.email} (shown only now; it must be changed at the next sign-in; their sessions and API tokens have ended):\n`);
+      if (reset.disabled) process.stderr.write(`note: ${reset.email} is disabled and cannot sign in until an admin enables them\n`);
+      process.stdout.write(`${reset.oneTimePassword}\n`);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      process.stderr.write(`interim admin reset-password: ${err.message}\n`);
+      process.exitCode = 1;
+    } finally {
+      await database.close();
+    }
+  });
+
+/** A port that cannot be bound is an operator's problem: one line that says which and why. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const where = `cannot listen on ${host}:${port}`;
+  if (code === 'EADDRINUSE') return new ConfigError(`${where}: the port is already in use (stop what holds it, or set INTERIM_PORT)`);
+  if (code === 'EACCES') return new ConfigError(`${where}: permission denied (ports below 1024 need privileges; set INTERIM_PORT)`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new ConfigError(`${where}: no such local address (check INTERIM_HOST)`);
+  return error;
+}
 
 const consoleLog = {
   info: (obj: object, msg?: string) => process.stderr.write(`${msg ?? ''} ${JSON.stringify(obj)}\n`),
