@@ -175,7 +175,12 @@ function printBootstrap(result: BootstrapResult, baseUrl: string): void {
 }
 
 function stopOnSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  // npm forwards Ctrl-C to a script that already got it from the terminal: a repeated
+  // signal must not cut the graceful stop short.
   const handler = () => {
+    if (stopping) return;
+    stopping = true;
     stop().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -184,8 +189,8 @@ function stopOnSignal(stop: () => Promise<void>): void {
       },
     );
   };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
 }
 
 program.parseAsync().catch((err: unknown) => {
