@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import { ApiClient } from './helpers/api-client.ts';
@@ -41,7 +42,7 @@ for (const dialect of dialectsUnderTest()) {
       });
     }
 
-    it('on a busy port says so in one line and creates no admin; the next start prints a working one-time password', async () => {
+    it('on a busy port says so in one line and creates no admin; the next start prints a working one-time password', { timeout: 90_000 }, async () => {
       const port = await freePort();
       const blocker = await listenOn(port);
       const busy = await runInterim(['serve'], { ...env, INTERIM_PORT: String(port) });
@@ -64,15 +65,17 @@ for (const dialect of dialectsUnderTest()) {
       expect(await userCount()).toBe(1);
     });
 
-    it('refuses a bad INTERIM_BASE_URL in one line before touching the database', async () => {
+    it('refuses a bad INTERIM_BASE_URL in one line before touching the database', { timeout: 90_000 }, async () => {
       const port = await freePort();
-      for (const bad of ['ftp://id.example.test', 'localhost:8080', 'https://id.example.test/interim', 'https://id.example.test/?x=1', 'https://user:pw@id.example.test', 'not a url']) {
-        const result = await runInterim(['serve'], { ...env, INTERIM_PORT: String(port), INTERIM_BASE_URL: bad });
-        expect(result.code, bad).toBe(2);
-        expect(result.stderr, bad).toBe(
-          'invalid configuration: INTERIM_BASE_URL: must be an http:// or https:// origin such as https://id.example.com (no path, query, fragment or credentials)\n',
-        );
+      const refusal = 'invalid configuration: INTERIM_BASE_URL: must be an http:// or https:// origin such as https://id.example.com (no path, query, fragment or credentials)';
+      // Each shape in-process; two of them as an operator meets them, in a real process.
+      for (const bad of ['ftp://id.example.test', 'localhost:8080', 'https://id.example.test/interim', 'https://id.example.test/?x=1', 'https://id.example.test#x', 'https://user:pw@id.example.test', 'not a url']) {
+        expect(() => loadConfig({ ...env, INTERIM_BASE_URL: bad }), bad).toThrow(new ConfigError(refusal));
       }
+      const results = await Promise.all(
+        ['ftp://id.example.test', 'https://id.example.test/interim'].map((bad) => runInterim(['serve'], { ...env, INTERIM_PORT: String(port), INTERIM_BASE_URL: bad })),
+      );
+      for (const result of results) expect(result).toMatchObject({ code: 2, stderr: `${refusal}\n` });
       expect(await userCount()).toBe(0);
       // A good origin, with or without the trailing slash, starts.
       const server = await startInterim({ ...env, INTERIM_PORT: String(port), INTERIM_BASE_URL: 'https://id.example.test/' });
@@ -86,7 +89,7 @@ describeEachDialect('interim admin reset-password', (server) => {
   const password = 'rita\'s first password';
   const cliEnv = () => ({ INTERIM_MASTER_KEY: server().config.masterKey.toString('base64'), ...databaseEnv(server().config.database) });
 
-  it('prints a one-time password that must be changed, and ends the sessions and tokens the user held', async () => {
+  it('prints a one-time password that must be changed, and ends the sessions and tokens the user held', { timeout: 60_000 }, async () => {
     const { admin, url } = server();
     const created = await admin.post('/api/v1/users', { email: 'rita@example.test', name: 'Rita', password });
     expect(created.status).toBe(201);
@@ -121,7 +124,7 @@ describeEachDialect('interim admin reset-password', (server) => {
     expect((await admin.get('/api/v1/users')).status).toBe(200);
   });
 
-  it('fails in one line, changing nothing, for an unknown email or a missing argument', async () => {
+  it('fails in one line, changing nothing, for an unknown email or a missing argument', { timeout: 60_000 }, async () => {
     const before = await server().app.core.db.selectFrom('users').select(['id', 'password_hash']).orderBy('id').execute();
     const unknown = await runInterim(['admin', 'reset-password', 'nobody@example.test'], cliEnv());
     expect(unknown).toEqual({ code: 1, stdout: '', stderr: 'interim admin reset-password: no user with email nobody@example.test\n' });

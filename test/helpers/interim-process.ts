@@ -42,7 +42,7 @@ export interface RunningInterim {
 }
 
 /** Starts `interim serve` and resolves once stderr says it listens (or rejects with what it printed when it exits). */
-export function startInterim(env: Record<string, string>, timeoutMs = 30_000): Promise<RunningInterim> {
+export function startInterim(env: Record<string, string>, timeoutMs = 60_000): Promise<RunningInterim> {
   return new Promise((resolve, reject) => {
     const child = spawnInterim(['serve'], env);
     let stderr = '';
