@@ -167,7 +167,11 @@ function printBootstrap(result: BootstrapResult, baseUrl: string): void {
   if (!result.created) return;
   const lines = ['', `First admin created: ${result.email}`];
   if (result.oneTimePassword) {
-    lines.push(`One-time password:   ${result.oneTimePassword}`, 'It is shown only now. Sign in and you will be asked to change it.');
+    lines.push(
+      `One-time password:   ${result.oneTimePassword}`,
+      'It is shown only now. Sign in and you will be asked to change it.',
+      `Lost it? interim admin reset-password ${result.email} (from a checkout: npm run interim -- admin reset-password ${result.email})`,
+    );
   }
   if (result.tokenCreated) lines.push('INTERIM_BOOTSTRAP_TOKEN is now an admin API token.');
   lines.push(`Sign in at ${baseUrl}/ , or: curl -X POST ${baseUrl}/api/v1/session -H 'content-type: application/json' -d '{"email":"…","password":"…"}'`, '');

@@ -56,6 +56,7 @@ for (const dialect of dialectsUnderTest()) {
       try {
         const printed = /First admin created: (\S+)\nOne-time password: +(\S+)\n/.exec(server.stderr());
         expect(printed?.[1]).toBe('admin@localhost');
+        expect(server.stderr()).toContain('Lost it? interim admin reset-password admin@localhost');
         const portal = new ApiClient(`http://127.0.0.1:${port}`);
         expect((await portal.signIn('admin@localhost', printed![2]!)).status).toBe(200);
         expect((await portal.get('/api/v1/users')).body.code).toBe('password_change_required');
