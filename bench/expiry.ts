@@ -58,6 +58,7 @@ async function openApp(dialect: DialectName, clock: { now(): number }, cluster: 
       await drop();
       throw error;
     });
+    await app.bootstrap();
     adminTokens.set(app, adminToken);
     return { app, drop };
   }
@@ -69,6 +70,7 @@ async function openApp(dialect: DialectName, clock: { now(): number }, cluster: 
   await admin.query(`create database ${name}`);
   await admin.end();
   const app = await buildApp(loadConfig({ ...common, DATABASE_URL: adminUrl.replace(/\/postgres$/, `/${name}`) }), { clock, logger: false });
+  await app.bootstrap();
   adminTokens.set(app, adminToken);
   return { app, drop: async () => undefined };
 }

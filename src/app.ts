@@ -46,11 +46,19 @@ export interface App {
   core: Core;
   database: Database;
   services: Services;
-  bootstrap: BootstrapResult;
+  /**
+   * Creates the first admin on an empty database (once; later calls find users and do
+   * nothing). listen() calls it after binding the port; an app that never listens (a
+   * benchmark driving it with inject) calls it itself.
+   */
+  bootstrap(): Promise<BootstrapResult>;
   /** Runs the worker's due work once, now (tests call it after moving the clock). */
   runWorkerOnce(): Promise<void>;
-  /** Starts listening; resolves with the bound address. */
-  listen(): Promise<string>;
+  /**
+   * Binds the port, then bootstraps and starts the worker: everything that can fail on a
+   * first start fails before the first admin and its one-time password exist.
+   */
+  listen(): Promise<{ address: string; bootstrap: BootstrapResult }>;
   close(): Promise<void>;
 }
 
@@ -67,7 +75,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await migrateToLatest(database.db);
   const core = createCore(database, clock, config.baseUrl, createPasswordHasher(config.passwords));
   const encrypter = createEncrypter(config.masterKey);
-  const bootstrap = await bootstrapFirstAdmin(core, config.bootstrap);
 
   const http = Fastify({
     logger: options.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] },
@@ -133,14 +140,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     core,
     database,
     services,
-    bootstrap,
+    bootstrap: () => bootstrapFirstAdmin(core, config.bootstrap),
     async runWorkerOnce() {
       for (const task of tasks) await task.run();
     },
     async listen() {
       const address = await http.listen({ host: config.host, port: config.port });
+      const bootstrap = await bootstrapFirstAdmin(core, config.bootstrap);
       if (config.runWorker) worker = startWorker(tasks, { intervalMs: config.workerIntervalMs, log: http.log });
-      return address;
+      return { address, bootstrap };
     },
     async close() {
       await worker?.stop();

@@ -8,10 +8,23 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
   .transform((v) => v === 'true' || v === '1');
 
+/**
+ * The OIDC issuer is `${INTERIM_BASE_URL}/oidc` and the portal, API and cookies live at
+ * the root, so the base URL is an http(s) origin: checked here, before anything starts,
+ * rather than failing deep inside oidc-provider after the first admin was created.
+ */
+const BASE_URL_RULE = 'must be an http:// or https:// origin such as https://id.example.com (no path, query, fragment or credentials)';
+function isHttpOrigin(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  const okProtocol = url.protocol === 'http:' || url.protocol === 'https:';
+  return okProtocol && url.hostname !== '' && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password && !value.includes('?') && !value.includes('#');
+}
+
 const envSchema = z.object({
   INTERIM_HOST: z.string().default('127.0.0.1'),
   INTERIM_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  INTERIM_BASE_URL: z.url().optional(),
+  INTERIM_BASE_URL: z.string().refine(isHttpOrigin, BASE_URL_RULE).optional(),
   INTERIM_DATA_DIR: z.string().default('./data'),
   DATABASE_URL: z
     .string()
@@ -94,12 +107,13 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    // One line per bad variable, so a single mistake reads as a single clear line.
+    const lines = parsed.error.issues.map((i) => `invalid configuration: ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(lines.join('\n'));
   }
   const e = parsed.data;
   if ((e.INTERIM_ADMIN_EMAIL === undefined) !== (e.INTERIM_ADMIN_PASSWORD === undefined)) {
-    throw new ConfigError('invalid configuration:\n  INTERIM_ADMIN_EMAIL and INTERIM_ADMIN_PASSWORD must be set together');
+    throw new ConfigError('invalid configuration: INTERIM_ADMIN_EMAIL and INTERIM_ADMIN_PASSWORD must be set together');
   }
   const dataDir = path.resolve(e.INTERIM_DATA_DIR);
   const database = e.DATABASE_URL
@@ -136,7 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  */
 function localMasterKey(dataDir: string, kind: 'sqlite' | 'postgres'): Buffer {
   if (kind === 'postgres') {
-    throw new ConfigError('invalid configuration:\n  INTERIM_MASTER_KEY: required with DATABASE_URL (openssl rand -base64 32)');
+    throw new ConfigError('invalid configuration: INTERIM_MASTER_KEY: required with DATABASE_URL (openssl rand -base64 32)');
   }
   const file = path.join(dataDir, 'master.key');
   if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');

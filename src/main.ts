@@ -14,6 +14,7 @@ import { createEncrypter } from './security/encryption.ts';
 import { createPasswordHasher } from './security/passwords.ts';
 import { createCore } from './core.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
+import { createUsersService } from './modules/users/users.service.ts';
 
 const program = new Command('interim').description('Interim: an OpenID Connect identity provider with self-service temporary access');
 
@@ -23,10 +24,14 @@ program
   .action(async () => {
     const config = loadConfig();
     const app = await buildApp(config);
-    const address = await app.listen();
-    printBootstrap(app.bootstrap, config.baseUrl);
-    process.stderr.write(`Interim is listening on ${address} (public URL ${config.baseUrl}, ${config.database.kind})\n`);
+    const { address, bootstrap } = await app.listen().catch(async (error: unknown) => {
+      await app.close().catch(() => undefined);
+      throw listenError(error, config.host, config.port);
+    });
+    // Handlers first: whoever waits for the line below may signal us as soon as it appears.
     stopOnSignal(() => app.close());
+    printBootstrap(bootstrap, config.baseUrl);
+    process.stderr.write(`Interim is listening on ${address} (public URL ${config.baseUrl}, ${config.database.kind})\n`);
   });
 
 program
@@ -120,6 +125,41 @@ tokenCommand
     }
   });
 
+program
+  .command('admin')
+  .description('recover access to the admin account')
+  .command('reset-password')
+  .description('give a user a new one-time password (to be changed at next sign-in) and end their sessions and tokens')
+  .argument('<email>', 'email of the user, e.g. the first admin whose one-time password was lost')
+  .action(async (email: string) => {
+    const config = loadConfig();
+    const database = openDatabase(config.database);
+    try {
+      await migrateToLatest(database.db);
+      const core = createCore(database, systemClock, config.baseUrl, createPasswordHasher(config.passwords));
+      const { user, oneTimePassword } = await createUsersService(core).resetPasswordToOneTime(email);
+      process.stderr.write(`One-time password for ${user.email} (shown only now; it must be changed at the next sign-in; their sessions and API tokens have ended):\n`);
+      if (user.disabled === 1) process.stderr.write(`note: ${user.email} is disabled and cannot sign in until an admin enables them\n`);
+      process.stdout.write(`${oneTimePassword}\n`);
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      process.stderr.write(`interim admin reset-password: ${err.message}\n`);
+      process.exitCode = 1;
+    } finally {
+      await database.close();
+    }
+  });
+
+/** A port that cannot be bound is an operator's problem: one line that says which and why. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const where = `cannot listen on ${host}:${port}`;
+  if (code === 'EADDRINUSE') return new ConfigError(`${where}: the port is already in use (stop what holds it, or set INTERIM_PORT)`);
+  if (code === 'EACCES') return new ConfigError(`${where}: permission denied (ports below 1024 need privileges; set INTERIM_PORT)`);
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new ConfigError(`${where}: no such local address (check INTERIM_HOST)`);
+  return error;
+}
+
 const consoleLog = {
   info: (obj: object, msg?: string) => process.stderr.write(`${msg ?? ''} ${JSON.stringify(obj)}\n`),
   error: (obj: object, msg?: string) => process.stderr.write(`ERROR ${msg ?? ''} ${JSON.stringify(obj, Object.getOwnPropertyNames(obj))}\n`),
@@ -129,7 +169,11 @@ function printBootstrap(result: BootstrapResult, baseUrl: string): void {
   if (!result.created) return;
   const lines = ['', `First admin created: ${result.email}`];
   if (result.oneTimePassword) {
-    lines.push(`One-time password:   ${result.oneTimePassword}`, 'It is shown only now. Sign in and you will be asked to change it.');
+    lines.push(
+      `One-time password:   ${result.oneTimePassword}`,
+      'It is shown only now. Sign in and you will be asked to change it.',
+      `Lost it? interim admin reset-password ${result.email} (from a checkout: npm run interim -- admin reset-password ${result.email})`,
+    );
   }
   if (result.tokenCreated) lines.push('INTERIM_BOOTSTRAP_TOKEN is now an admin API token.');
   lines.push(`Sign in at ${baseUrl}/ , or: curl -X POST ${baseUrl}/api/v1/session -H 'content-type: application/json' -d '{"email":"…","password":"…"}'`, '');
@@ -137,7 +181,12 @@ function printBootstrap(result: BootstrapResult, baseUrl: string): void {
 }
 
 function stopOnSignal(stop: () => Promise<void>): void {
+  let stopping = false;
+  // npm forwards Ctrl-C to a script that already got it from the terminal: a repeated
+  // signal must not cut the graceful stop short.
   const handler = () => {
+    if (stopping) return;
+    stopping = true;
     stop().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -146,8 +195,8 @@ function stopOnSignal(stop: () => Promise<void>): void {
       },
     );
   };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
 }
 
 program.parseAsync().catch((err: unknown) => {

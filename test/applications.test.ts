@@ -7,7 +7,10 @@ describeEachDialect('applications API', (server) => {
   const password = 'a long enough password';
   const webApp = { name: 'Wiki', redirect_uris: ['https://wiki.example.test/oidc/callback'] };
 
-  async function createApp(body: Record<string, unknown> = webApp) {
+  // Names are unique among live applications: each default app gets its own.
+  let made = 0;
+  async function createApp(body: Record<string, unknown> = { ...webApp, name: made === 0 ? webApp.name : `${webApp.name} ${made}` }) {
+    made++;
     const res = await server().admin.post('/api/v1/applications', body);
     expect(res.status).toBe(201);
     return res.body;
@@ -221,7 +224,7 @@ describeEachDialect('applications API', (server) => {
     expect((await gina.delete(`/api/v1/applications/${app.id}`)).status).toBe(403);
     // Nothing changed behind the refusals.
     const row = await storedRow(app.id);
-    expect(row).toMatchObject({ name: 'Wiki', deleted_at: null, client_secret_hash: sha256(app.client_secret) });
+    expect(row).toMatchObject({ name: app.name, deleted_at: null, client_secret_hash: sha256(app.client_secret) });
   });
 
   it('paginates with a cursor', async () => {

@@ -54,7 +54,7 @@ export async function createApp(server: TestServer, opts: AppOptions = {}): Prom
     .insertInto('applications')
     .values({
       id,
-      name: opts.name ?? 'Test App',
+      name: opts.name ?? `Test App ${id}`,
       description: '',
       client_secret_hash: secret ? sha256(secret) : null,
       token_endpoint_auth_method: authMethod,

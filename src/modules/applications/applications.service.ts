@@ -1,6 +1,6 @@
 import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
-import { lockRow } from '../../db/locks.ts';
+import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { assertThat, conflict, forbidden, notFound } from '../../http/errors.ts';
 import { toPage, type PageQuery } from '../../http/pagination.ts';
 import { toIso } from '../../http/schemas.ts';
@@ -12,6 +12,18 @@ import { createMappingsRepo } from '../mappings/mappings.repo.ts';
 import { createApplicationsRepo, type Application } from './applications.repo.ts';
 import { clientShapeProblem, isConfidential } from './applications.rules.ts';
 import { CLIENT_SECRET_PREFIX, type CreateApplicationIn, type UpdateApplicationIn } from './applications.types.ts';
+
+const nameTaken = () => conflict('application_name_taken', 'an application with this name already exists');
+
+/** The unique index on live names answers a race that a check-then-insert would lose. */
+async function uniqueName<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw nameTaken();
+    throw error;
+  }
+}
 
 export interface ApplicationWithSecret {
   app: Application;
@@ -56,10 +68,12 @@ export function createApplicationsService(core: Core) {
       const secret = isConfidential(input.token_endpoint_auth_method) ? newSecret() : undefined;
       const now = clock.now();
       const app: Application = { id: newId(clock), ...input, client_secret_hash: secret?.hash ?? null, created_at: now, updated_at: now, deleted_at: null };
-      await db.transaction().execute(async (trx) => {
-        await createApplicationsRepo(trx).insert(app);
-        await audit.append(trx, { actor, action: 'application.created', targetType: 'application', targetId: app.id, data: publicFields(app) });
-      });
+      await uniqueName(() =>
+        db.transaction().execute(async (trx) => {
+          await createApplicationsRepo(trx).insert(app);
+          await audit.append(trx, { actor, action: 'application.created', targetType: 'application', targetId: app.id, data: publicFields(app) });
+        }),
+      );
       return { app, clientSecret: secret?.secret };
     },
 
@@ -70,29 +84,31 @@ export function createApplicationsService(core: Core) {
      */
     update: async (actor: Actor, id: string, input: UpdateApplicationIn): Promise<ApplicationWithSecret> => {
       assertThat(actor.isAdmin, forbidden());
-      return db.transaction().execute(async (trx) => {
-        const before = await lockLive(trx, id);
-        const merged = { ...before, ...input };
-        const problem = clientShapeProblem(merged);
-        if (problem) throw problem;
-        const patch: Partial<Application> = { ...input, updated_at: clock.now() };
-        let secret: { secret: string; hash: string } | undefined;
-        if (!isConfidential(merged.token_endpoint_auth_method)) patch.client_secret_hash = null;
-        else if (!isConfidential(before.token_endpoint_auth_method)) {
-          secret = newSecret();
-          patch.client_secret_hash = secret.hash;
-        }
-        await createApplicationsRepo(trx).update(id, patch);
-        const after: Application = { ...before, ...patch };
-        await audit.append(trx, {
-          actor,
-          action: 'application.updated',
-          targetType: 'application',
-          targetId: id,
-          data: { before: publicFields(before), after: publicFields(after), secret_issued: Boolean(secret) },
-        });
-        return { app: after, clientSecret: secret?.secret };
-      });
+      return uniqueName(() =>
+        db.transaction().execute(async (trx) => {
+          const before = await lockLive(trx, id);
+          const merged = { ...before, ...input };
+          const problem = clientShapeProblem(merged);
+          if (problem) throw problem;
+          const patch: Partial<Application> = { ...input, updated_at: clock.now() };
+          let secret: { secret: string; hash: string } | undefined;
+          if (!isConfidential(merged.token_endpoint_auth_method)) patch.client_secret_hash = null;
+          else if (!isConfidential(before.token_endpoint_auth_method)) {
+            secret = newSecret();
+            patch.client_secret_hash = secret.hash;
+          }
+          await createApplicationsRepo(trx).update(id, patch);
+          const after: Application = { ...before, ...patch };
+          await audit.append(trx, {
+            actor,
+            action: 'application.updated',
+            targetType: 'application',
+            targetId: id,
+            data: { before: publicFields(before), after: publicFields(after), secret_issued: Boolean(secret) },
+          });
+          return { app: after, clientSecret: secret?.secret };
+        }),
+      );
     },
 
     /** A new secret replaces the old one at once; the old one stops working. */

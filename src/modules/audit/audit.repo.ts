@@ -1,12 +1,14 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { AuditEventsTable } from '../../db/schema.ts';
+import { matchesIgnoringCase } from '../../db/search.ts';
 
 export type AuditRow = Selectable<AuditEventsTable>;
 
 export interface AuditFilter {
   requestId?: string;
   actorId?: string;
+  /** The start of the action, any case: `access_request.` finds every request event. */
   action?: string;
   targetId?: string;
   from?: number;
@@ -18,7 +20,7 @@ export function createAuditRepo(db: Executor) {
     let q = db.selectFrom('audit_events').selectAll();
     if (f.requestId) q = q.where('request_id', '=', f.requestId);
     if (f.actorId) q = q.where('actor_id', '=', f.actorId);
-    if (f.action) q = q.where('action', '=', f.action);
+    if (f.action) q = q.where(matchesIgnoringCase('action', f.action, 'starts'));
     if (f.targetId) q = q.where('target_id', '=', f.targetId);
     if (f.from !== undefined) q = q.where('at', '>=', f.from);
     if (f.to !== undefined) q = q.where('at', '<', f.to);

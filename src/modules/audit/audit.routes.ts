@@ -24,7 +24,7 @@ const auditOut = z.object({
 const filterQuery = z.object({
   request_id: z.uuid().optional(),
   actor_id: z.uuid().optional(),
-  action: z.string().max(100).optional(),
+  action: z.string().trim().max(100).optional().describe('the start of the action, any case (access_request. finds every request event)'),
   target_id: z.string().max(100).optional(),
   from: instant.optional(),
   to: instant.optional(),

@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { GroupsTable } from '../../db/schema.ts';
+import { matchesIgnoringCase } from '../../db/search.ts';
 
 export type GroupRow = Selectable<GroupsTable>;
 
@@ -12,7 +13,7 @@ export function createGroupsRepo(db: Executor) {
     list: (opts: { limit: number; cursor?: string; name?: string }) => {
       let q = visible().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
-      if (opts.name) q = q.where('name', '=', opts.name);
+      if (opts.name) q = q.where(matchesIgnoringCase('name', opts.name, 'contains'));
       return q.execute();
     },
     /** Templates that name the group as approver, requester or escalation group. */

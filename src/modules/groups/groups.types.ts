@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { description, instant, name, toIso, toIsoOrNull } from '../../http/schemas.ts';
+import { description, instant, name, searchText, toIso, toIsoOrNull } from '../../http/schemas.ts';
 import { pageQuery } from '../../http/pagination.ts';
 import type { GroupRow } from './groups.repo.ts';
 import type { MemberRow, UserGroupRow } from './memberships.repo.ts';
@@ -13,7 +13,7 @@ export const groupOut = z.object({
 });
 export type GroupOut = z.infer<typeof groupOut>;
 
-export const listGroupsQuery = pageQuery.extend({ name: name.optional().describe('exact group name') });
+export const listGroupsQuery = pageQuery.extend({ name: searchText.optional().describe('part of the group name, any case') });
 
 export const createGroupIn = z.strictObject({
   name,

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { DialectName, Executor } from '../../db/database.ts';
 import { lockSelected } from '../../db/locks.ts';
 import type { UsersTable } from '../../db/schema.ts';
+import { matchesIgnoringCase } from '../../db/search.ts';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -10,10 +11,13 @@ export function createUsersRepo(db: Executor) {
   return {
     findById: (id: string) => live().where('id', '=', id).executeTakeFirst(),
     findByEmail: (email: string) => live().where('email', '=', email).executeTakeFirst(),
-    list: (opts: { limit: number; cursor?: string; email?: string }) => {
+    /** `q`: part of the email or the name; `email`: part of the email; any case. */
+    list: (opts: { limit: number; cursor?: string; q?: string; email?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
-      if (opts.email) q = q.where('email', '=', opts.email);
+      const text = opts.q;
+      if (text) q = q.where((eb) => eb.or([matchesIgnoringCase('email', text, 'contains'), matchesIgnoringCase('name', text, 'contains')]));
+      if (opts.email) q = q.where(matchesIgnoringCase('email', opts.email, 'contains'));
       return q.execute();
     },
     count: async () => Number((await db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),

@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import { requireActor } from '../../http/auth.ts';
 import { pageOf, pageQuery } from '../../http/pagination.ts';
-import { idParam } from '../../http/schemas.ts';
+import { idParam, searchText } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
 import { toUserOut, type UsersService } from './users.service.ts';
 import { createUserIn, updateUserIn, userOut } from './users.types.ts';
@@ -15,7 +14,10 @@ export function usersRoutes(app: HttpApp, deps: { users: UsersService }): void {
       schema: {
         tags,
         summary: 'List users (admin)',
-        querystring: pageQuery.extend({ email: z.email().transform((v) => v.toLowerCase()).optional() }),
+        querystring: pageQuery.extend({
+          q: searchText.optional().describe('part of the email or the name, any case'),
+          email: searchText.optional().describe('part of the email, any case'),
+        }),
         response: { 200: pageOf(userOut) },
       },
     },

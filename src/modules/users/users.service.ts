@@ -39,7 +39,7 @@ export function createUsersService(core: Core) {
   }
 
   return {
-    list: async (actor: Actor, page: PageQuery & { email?: string }) => {
+    list: async (actor: Actor, page: PageQuery & { q?: string; email?: string }) => {
       assertThat(actor.isAdmin, forbidden());
       return toPage(await users.list(page), page.limit);
     },

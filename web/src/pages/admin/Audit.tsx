@@ -43,7 +43,7 @@ function FilterForm({ initial, onApply }: { initial: Filters; onApply: (f: Filte
   };
   return (
     <form onSubmit={submit} className="panel filters-grid" aria-label="Filter the audit log">
-      <TextField label="Action" placeholder="e.g. access_request.approved" value={f.action} onChange={(e) => setF({ ...f, action: e.target.value })} />
+      <TextField label="Action starts with" placeholder="e.g. access_request. or user.created" value={f.action} onChange={(e) => setF({ ...f, action: e.target.value })} />
       <SelectField label="Actor" value={f.actor_id} onChange={(e) => setF({ ...f, actor_id: e.target.value })}>
         <option value="">Anyone</option>
         {(users.data ?? []).map((u) => (

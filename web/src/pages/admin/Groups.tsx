@@ -46,7 +46,7 @@ export function GroupsPage() {
       <PageHeader title="Groups" lead="Groups hold people. Mappings turn groups into claims; templates name groups as approvers and requesters." />
       <CreateGroup />
       <div className="filters">
-        <TextField label="Find by name" type="search" value={name} onChange={(e) => setName(e.target.value.trim())} />
+        <TextField label="Find by name" type="search" placeholder="part of the name" value={name} onChange={(e) => setName(e.target.value.trim())} />
       </div>
       <PagedView query={list} loading="Loading groups…" empty={<Empty title="No groups" />}>
         {(groups) => (

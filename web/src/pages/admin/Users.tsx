@@ -50,14 +50,14 @@ function CreateUser() {
 }
 
 export function UsersPage() {
-  const [email, setEmail] = useState('');
-  const list = usePagedList<User>(keys.admin('users', 'list'), '/users', { email: email || undefined });
+  const [search, setSearch] = useState('');
+  const list = usePagedList<User>(keys.admin('users', 'list'), '/users', { q: search || undefined });
   return (
     <>
       <PageHeader title="Users" lead="People who sign in to Interim and to the applications behind it." />
       <CreateUser />
       <div className="filters">
-        <TextField label="Find by email" type="search" value={email} onChange={(e) => setEmail(e.target.value.trim())} />
+        <TextField label="Find by email or name" type="search" value={search} onChange={(e) => setSearch(e.target.value.trim())} />
       </div>
       <PagedView query={list} loading="Loading users…" empty={<Empty title="No users match" />}>
         {(users) => (
