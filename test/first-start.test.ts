@@ -92,11 +92,11 @@ describeEachDialect('interim admin reset-password', (server) => {
 
   it('prints a one-time password that must be changed, and ends the sessions and tokens the user held', { timeout: 60_000 }, async () => {
     const { admin, url } = server();
-    const created = await admin.post('/api/v1/users', { email: 'rita@example.test', name: 'Rita', password });
+    const created = await admin.post('/api/v1/users', { email: 'rita@example.test', name: 'Rita', password, must_change_password: false });
     expect(created.status).toBe(201);
     const session = new ApiClient(url);
     expect((await session.signIn('rita@example.test', password)).status).toBe(200);
-    const issued = await session.post('/api/v1/api-tokens', { name: 'rita script' });
+    const issued = await session.post('/api/v1/api-tokens', { name: 'rita script', expires_at: new Date(Date.now() + 86_400_000).toISOString() });
     expect(issued.status).toBe(201);
     const token = new ApiClient(url).withToken(issued.body.token);
     expect((await token.get('/api/v1/api-tokens')).status).toBe(200);
@@ -119,7 +119,7 @@ describeEachDialect('interim admin reset-password', (server) => {
     const audit = await server().app.core.db.selectFrom('audit_events').selectAll().where('action', '=', 'user.password_reset').where('target_id', '=', created.body.id).execute();
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actor_type: 'system', actor_id: null });
-    expect(JSON.parse(audit[0]!.data)).toEqual({ email: 'rita@example.test', via: 'cli', api_tokens_ended: 1 });
+    expect(JSON.parse(audit[0]!.data)).toEqual({ one_time: true, via: 'cli', api_tokens_ended: 1 });
     expect(audit[0]!.data).not.toContain(oneTimePassword);
     // Nobody else lost anything: the admin's token still works.
     expect((await admin.get('/api/v1/users')).status).toBe(200);
