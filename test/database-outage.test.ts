@@ -182,9 +182,11 @@ if (dialectsUnderTest().includes('postgres')) {
       const rp = await relyingParty({ url: base } as TestServer, app);
       const browser = new Browser(base);
       const chains: { token: string; rotations: number }[] = [];
+      let accessToken = '';
       for (let i = 0; i < 8; i++) {
         const { tokens } = await codeFlow(rp, browser, app, { email: 'chains@example.test', password: PASSWORD });
         chains.push({ token: tokens.refresh_token!, rotations: 0 });
+        accessToken = tokens.access_token;
       }
 
       // Requesters who submit and withdraw access requests in a loop.
@@ -298,6 +300,23 @@ if (dialectsUnderTest().includes('postgres')) {
           await sleep(100);
         }
         expect(probes.every((p) => p.status === 503 && p.ms < 1000), JSON.stringify(probes)).toBe(true);
+        // Other paths while it is down: liveness stays up; the provider (userinfo) and our
+        // own hooks in front of it (a portal session cookie on /oidc) answer in the OAuth
+        // format; the API in problem+json.
+        const answer = async (path: string, headers: Record<string, string>) => {
+          const res = await fetch(`${base}${path}`, { headers, redirect: 'manual' });
+          return { status: res.status, type: res.headers.get('content-type'), retryAfter: res.headers.get('retry-after'), body: await res.json() };
+        };
+        expect((await fetch(`${base}/healthz`)).status).toBe(200);
+        const oauthUnavailable = { status: 503, type: expect.stringMatching(/^application\/json/), retryAfter: '2', body: { error: 'temporarily_unavailable', error_description: expect.any(String) } };
+        expect(await answer('/oidc/me', { authorization: `Bearer ${accessToken}`, accept: 'application/json' })).toEqual(oauthUnavailable);
+        expect(await answer(`/oidc/auth?client_id=${app.id}`, { cookie: requesters[0]!.cookieHeader, accept: 'application/json' })).toEqual(oauthUnavailable);
+        expect(await answer('/api/v1/groups', { authorization: `Bearer ${adminToken}` })).toMatchObject({
+          status: 503,
+          type: expect.stringMatching(/^application\/problem\+json/),
+          retryAfter: '2',
+          body: { status: 503, code: 'database_unavailable' },
+        });
         await cluster.startServer();
         phases.stop = await recovery(Date.now());
         await sleep(1000);
