@@ -1,14 +1,16 @@
 import { sql } from 'kysely';
 import { expect, it } from 'vitest';
+import { buildApp } from '../src/app.ts';
 import type { DialectName } from '../src/db/database.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { Browser } from './helpers/oidc-browser.ts';
 import { createApp, createUser, PASSWORD, type AppFixture } from './helpers/oidc-fixtures.ts';
 import { codeFlow, relyingParty } from './helpers/oidc-rp.ts';
+import { freePort } from './helpers/postgres-cluster.ts';
 import type { TestServer } from './helpers/server.ts';
 
 /** A refresh grant over plain HTTP, so a failure's status and body can be read. */
-async function refresh(s: TestServer, app: AppFixture, refreshToken: string) {
+async function refresh(s: Pick<TestServer, 'url'>, app: AppFixture, refreshToken: string) {
   const res = await fetch(`${s.url}/oidc/token`, {
     method: 'POST',
     headers: {
@@ -80,13 +82,21 @@ describeEachDialect('refresh-token rotation', (server, dialect) => {
   it('lets one of two concurrent refreshes win; the other gets invalid_grant and the family is revoked', async () => {
     const s = server();
     const { app, refreshToken } = await signedInChain(s, 'race@example.test');
-
-    const answers = await Promise.all([refresh(s, app, refreshToken), refresh(s, app, refreshToken)]);
-    const won = answers.filter((a) => a.status === 200);
-    const lost = answers.filter((a) => a.status !== 200);
-    expect(won).toHaveLength(1);
-    expect(lost).toEqual([{ status: 400, body: { error: 'invalid_grant', error_description: expect.any(String) } }]);
-    expect(await refresh(s, app, won[0]!.body.refresh_token!)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    // A second instance on the same database, with its own connection (pool): on SQLite
+    // one connection would serialise the two refreshes and hide the race.
+    const port = await freePort();
+    const second = await buildApp({ ...s.config, port }, { logger: false });
+    await second.listen();
+    try {
+      const answers = await Promise.all([refresh(s, app, refreshToken), refresh({ url: `http://127.0.0.1:${port}` }, app, refreshToken)]);
+      const won = answers.filter((a) => a.status === 200);
+      const lost = answers.filter((a) => a.status !== 200);
+      expect(won).toHaveLength(1);
+      expect(lost).toEqual([{ status: 400, body: { error: 'invalid_grant', error_description: expect.any(String) } }]);
+      expect(await refresh(s, app, won[0]!.body.refresh_token!)).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
+    } finally {
+      await second.close();
+    }
   });
 
   it('refuses a refresh token that was never issued, and one sent by another client', async () => {
