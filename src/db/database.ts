@@ -132,7 +132,10 @@ function openPostgres(url: string, max: number, timeouts: PostgresTimeouts): Db 
   // Idle clients: the pool removes one whose connection the server dropped.
   pool.on('error', () => {});
   // Checked-out clients: the query in flight fails (and is answered 503); the event itself needs no action.
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    closeOnReadTimeout(client);
+  });
   const kyselyPool = {
     async connect() {
       const client = await pool.connect();
@@ -144,6 +147,26 @@ function openPostgres(url: string, max: number, timeouts: PostgresTimeouts): Db 
     options: pool.options,
   };
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool: kyselyPool }) });
+}
+
+/**
+ * pg's query_timeout fails the query but keeps the connection, and the silent server may
+ * still run that statement later. Nothing more may go over it: the ROLLBACK that follows
+ * would otherwise wait a whole timeout behind the lost query. Closing the socket fails
+ * whatever is queued at once, and the server rolls back when it notices.
+ */
+function closeOnReadTimeout(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const socket = () => (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream; // pg keeps no public handle on it
+  (client as unknown as { query: typeof query }).query = (...args) => {
+    const result = query(...args);
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        if (error instanceof Error && error.message === 'Query read timeout') socket()?.destroy();
+      });
+    }
+    return result;
+  };
 }
 
 /** Ready for the next query (nothing in flight) and outside any transaction. */
