@@ -75,8 +75,10 @@ export function createRefreshRotation(db: Db, dialect: DialectName, clock: Clock
       const rotation = pending.get(ctx);
       if (!rotation) return;
       pending.delete(ctx);
-      if (ctx.status !== 200 || !rotation.next) return; // failed grant: the old token stays as it was
+      if (ctx.status !== 200) return; // failed grant: the old token stays as it was
       try {
+        // oidc-provider always saves the successor after consuming; without one, fail closed.
+        if (!rotation.next) throw new Error('refresh token consumed without a successor');
         if (await rotate(rotation.consumedId, rotation.next, clock.now())) return;
         // Someone else consumed it between our read and our write: reuse.
         if (rotation.next.grant_id) await revokeFamily({ grant_id: rotation.next.grant_id });
