@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PASSWORD_HASHING, OWASP_SCRYPT, type PasswordHashingSettings } from './security/passwords.ts';
+import type { PostgresTimeouts } from './db/database.ts';
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
@@ -30,6 +31,8 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL; leave it unset for the embedded SQLite database')
     .optional(),
+  INTERIM_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
+  INTERIM_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3600000).default(10000),
   INTERIM_MASTER_KEY: z
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
@@ -74,7 +77,7 @@ export interface Config {
   port: number;
   baseUrl: string;
   dataDir: string;
-  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; timeouts: PostgresTimeouts };
   masterKey: Buffer;
   bootstrap: { adminEmail?: string; adminPassword?: string; token?: string };
   logLevel: string;
@@ -117,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const dataDir = path.resolve(e.INTERIM_DATA_DIR);
   const database = e.DATABASE_URL
-    ? ({ kind: 'postgres', url: e.DATABASE_URL } as const)
+    ? ({ kind: 'postgres', url: e.DATABASE_URL, timeouts: { connectMs: e.INTERIM_DB_CONNECT_TIMEOUT_MS, statementMs: e.INTERIM_DB_STATEMENT_TIMEOUT_MS } } as const)
     : ({ kind: 'sqlite', file: path.join(dataDir, 'interim.db') } as const);
   return {
     host: e.INTERIM_HOST,

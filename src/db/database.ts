@@ -17,10 +17,22 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export type DatabaseTarget = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; poolSize?: number };
+/** How long PostgreSQL may take before a request gives up with 503 (INTERIM_DB_*_TIMEOUT_MS). */
+export interface PostgresTimeouts {
+  /** Opening a connection, or waiting for a free one in the pool. */
+  connectMs: number;
+  /** Server-side statement_timeout; the client gives up a little later if the server goes silent. 0 = none. */
+  statementMs: number;
+}
+
+export const DEFAULT_POSTGRES_TIMEOUTS: PostgresTimeouts = { connectMs: 5000, statementMs: 10_000 };
+
+export type DatabaseTarget =
+  | { kind: 'sqlite'; file: string }
+  | { kind: 'postgres'; url: string; poolSize?: number; timeouts?: PostgresTimeouts };
 
 export function openDatabase(target: DatabaseTarget): Database {
-  const db = target.kind === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url, target.poolSize ?? 10);
+  const db = target.kind === 'sqlite' ? openSqlite(target.file) : openPostgres(target.url, target.poolSize ?? 10, target.timeouts ?? DEFAULT_POSTGRES_TIMEOUTS);
   return { db, dialect: target.kind, close: () => db.destroy() };
 }
 
@@ -90,15 +102,75 @@ function immediateTransactions(driver: Driver): Driver {
   return driver;
 }
 
-function openPostgres(url: string, max: number): Db {
+/** Time the client waits beyond statement_timeout before deciding the server has gone silent. */
+const SILENT_SERVER_GRACE_MS = 2000;
+
+/**
+ * A PostgreSQL outage (restart, stop, failover, a network that drops packets) must leave
+ * the process running and every request answered quickly:
+ * - every client has an 'error' listener for its whole life, not only while idle in the
+ *   pool: a checked-out client whose connection dies emits 'error' too, and an unheard
+ *   'error' event ends the process;
+ * - connecting, waiting for a pooled connection and each statement have time limits, so
+ *   a server that stops answering without refusing gives an error, not a hang;
+ * - a client that comes back with a query still unanswered (the client-side read timeout
+ *   fired) or inside a transaction is destroyed instead of pooled: its connection may
+ *   still deliver that old answer, or hold that old transaction open.
+ * The pool opens new connections on demand, so service resumes with the first request
+ * after the server accepts connections again.
+ */
+function openPostgres(url: string, max: number, timeouts: PostgresTimeouts): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max,
+    connectionTimeoutMillis: timeouts.connectMs,
+    ...(timeouts.statementMs > 0 ? { statement_timeout: timeouts.statementMs, query_timeout: timeouts.statementMs + SILENT_SERVER_GRACE_MS } : {}),
+    keepAlive: true,
     // int8 columns hold epoch milliseconds, which fit exactly in a JS number.
     types: { getTypeParser: (oid: number, format?: string) => (oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) },
   });
-  // An idle connection the server drops (restart, failover) must not crash the process;
-  // the pool replaces it on the next checkout.
+  // Idle clients: the pool removes one whose connection the server dropped.
   pool.on('error', () => {});
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  // Checked-out clients: the query in flight fails (and is answered 503); the event itself needs no action.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    closeOnReadTimeout(client);
+  });
+  const kyselyPool = {
+    async connect() {
+      const client = await pool.connect();
+      const release = client.release;
+      client.release = (destroy?: boolean | Error) => release(destroy || !reusable(client));
+      return client;
+    },
+    end: () => pool.end(),
+    options: pool.options,
+  };
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: kyselyPool }) });
+}
+
+/**
+ * pg's query_timeout fails the query but keeps the connection, and the silent server may
+ * still run that statement later. Nothing more may go over it: the ROLLBACK that follows
+ * would otherwise wait a whole timeout behind the lost query. Closing the socket fails
+ * whatever is queued at once, and the server rolls back when it notices.
+ */
+function closeOnReadTimeout(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const socket = () => (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream; // pg keeps no public handle on it
+  (client as unknown as { query: typeof query }).query = (...args) => {
+    const result = query(...args);
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        if (error instanceof Error && error.message === 'Query read timeout') socket()?.destroy();
+      });
+    }
+    return result;
+  };
+}
+
+/** Ready for the next query (nothing in flight) and outside any transaction. */
+function reusable(client: pg.PoolClient): boolean {
+  const state = client as pg.PoolClient & { readyForQuery?: boolean; getTransactionStatus?: () => string | null };
+  return state.readyForQuery !== false && (state.getTransactionStatus?.() ?? 'I') === 'I';
 }

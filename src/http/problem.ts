@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError, type FieldError } from './errors.ts';
 
 const TITLES: Record<number, string> = {
@@ -14,7 +15,16 @@ const TITLES: Record<number, string> = {
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
+  503: 'Service Unavailable',
 };
+
+/** Seconds a client should wait before retrying while the database is away. */
+export const DATABASE_RETRY_AFTER_SECS = 2;
+/** The OAuth form of the same answer, for everything under /oidc (RFC 6749 5.2 shape). */
+export const OAUTH_TEMPORARILY_UNAVAILABLE = {
+  error: 'temporarily_unavailable',
+  error_description: 'the service is temporarily unavailable; retry shortly',
+} as const;
 
 interface Problem {
   type: string;
@@ -39,7 +49,13 @@ function fieldName(path: readonly PropertyKey[], where: string): string {
 export function registerProblemHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let body: Problem;
-    if (error instanceof AppError) {
+    if (isDatabaseUnavailable(error)) {
+      // An outage is not a bug: one line, no stack, and an answer the client can retry.
+      request.log.warn({ reason: error.message }, 'database unavailable');
+      reply.header('retry-after', String(DATABASE_RETRY_AFTER_SECS));
+      if (/^\/oidc(\/|\?|$)/.test(request.url)) return reply.status(503).header('cache-control', 'no-store').send(OAUTH_TEMPORARILY_UNAVAILABLE);
+      body = problem(503, 'database_unavailable', 'the database is unavailable; retry shortly');
+    } else if (error instanceof AppError) {
       body = problem(error.status, error.code, error.message, error.extra);
       if (error.status === 429 && typeof error.extra.retry_after === 'number') reply.header('retry-after', String(error.extra.retry_after));
     } else if (hasZodFastifySchemaValidationErrors(error)) {

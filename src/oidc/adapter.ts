@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
 import { clientMetadataOf } from './clients.ts';
 import { prepare } from './prepared.ts';
+import type { PayloadRow, RefreshRotation } from './rotation.ts';
 
 /**
  * oidc-provider's storage over the oidc_payloads table, one row per (model, id). The
@@ -15,10 +16,10 @@ import { prepare } from './prepared.ts';
  * The Client model is read from the applications table instead; a soft-deleted
  * application is no client.
  */
-export function createAdapterFactory(db: Db, clock: Clock): (model: string) => Adapter {
+export function createAdapterFactory(db: Db, clock: Clock, rotation: Pick<RefreshRotation, 'deferConsume' | 'deferStore'>): (model: string) => Adapter {
   const queries = payloadQueries(db);
   const clients = clientAdapter(db);
-  return (model) => (model === 'Client' ? clients : new PayloadAdapter(model, queries, clock));
+  return (model) => (model === 'Client' ? clients : new PayloadAdapter(model, queries, clock, model === 'RefreshToken' ? rotation : undefined));
 }
 
 type Queries = ReturnType<typeof payloadQueries>;
@@ -26,7 +27,7 @@ type Queries = ReturnType<typeof payloadQueries>;
 function payloadQueries(db: Db) {
   const table = 'oidc_payloads' as const;
   return {
-    upsert: prepare<{ model: string; id: string; payload: string; grant_id: string | null; user_code: string | null; uid: string | null; account_id: string | null; expires_at: number | null }, unknown>(db, (p) =>
+    upsert: prepare<PayloadRow, unknown>(db, (p) =>
       db
         .insertInto(table)
         .values({ model: p('model'), id: p('id'), payload: p('payload'), grant_id: p('grant_id'), user_code: p('user_code'), uid: p('uid'), account_id: p('account_id'), expires_at: p('expires_at'), consumed_at: null })
@@ -72,17 +73,20 @@ class PayloadAdapter implements Adapter {
   private readonly model: string;
   private readonly q: Queries;
   private readonly clock: Clock;
+  /** RefreshToken only: rotation is written as one atomic step (rotation.ts). */
+  private readonly rotation: Pick<RefreshRotation, 'deferConsume' | 'deferStore'> | undefined;
 
-  constructor(model: string, queries: Queries, clock: Clock) {
+  constructor(model: string, queries: Queries, clock: Clock, rotation?: Pick<RefreshRotation, 'deferConsume' | 'deferStore'>) {
     this.model = model;
     this.q = queries;
     this.clock = clock;
+    this.rotation = rotation;
   }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
     // The row lives exactly as long as the artefact: exp when the model has one.
     const expiresAt = typeof payload.exp === 'number' ? payload.exp * 1000 : typeof expiresIn === 'number' ? this.clock.now() + expiresIn * 1000 : null;
-    await this.q.upsert({
+    const row: PayloadRow = {
       model: this.model,
       id,
       payload: JSON.stringify(payload),
@@ -91,7 +95,9 @@ class PayloadAdapter implements Adapter {
       uid: str(payload.uid),
       account_id: str(payload.accountId),
       expires_at: expiresAt,
-    });
+    };
+    if (this.rotation?.deferStore(row)) return;
+    await this.q.upsert(row);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
@@ -109,9 +115,11 @@ class PayloadAdapter implements Adapter {
   /**
    * Marks a code or refresh token used. Conditional on it being unused, so two
    * concurrent redemptions of one token cannot both succeed: the loser gets
-   * invalid_grant, as if it had come second (DESIGN rule 5).
+   * invalid_grant, as if it had come second (DESIGN rule 5). A refresh token rotated by
+   * the refresh grant is consumed later, together with storing its successor.
    */
   async consume(id: string): Promise<void> {
+    if (this.rotation?.deferConsume(id)) return;
     const result = await this.q.consume({ model: this.model, id, now: this.clock.now() });
     if (Number(result.numAffectedRows ?? 0n) === 0) throw new errors.InvalidGrant('grant source already used or revoked');
   }

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Core } from '../core.ts';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
 import type { Encrypter } from '../security/encryption.ts';
 import { AUTHORIZATION_PATH, authorizationByPost } from './authorization-post.ts';
@@ -27,7 +28,11 @@ export interface OidcDeps {
 export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<void> {
   const secrets = await loadOidcSecrets(deps.core, deps.encrypter);
   const provider = createProvider({ core: deps.core, config: deps.config, secrets });
-  provider.on('server_error', (_ctx: unknown, error: Error) => app.log.error({ err: error }, 'oidc-provider server error'));
+  provider.on('server_error', (_ctx: unknown, error: Error) => {
+    // An outage is answered 503 (outage.ts) and logged as one line, not as a bug with its stack.
+    if (isDatabaseUnavailable(error)) app.log.warn({ reason: error.message }, 'database unavailable');
+    else app.log.error({ err: error }, 'oidc-provider server error');
+  });
   const callback = provider.callback();
   /** Hands the untouched request to oidc-provider, as `method url` (a path under /oidc). */
   const toProvider = async (request: FastifyRequest, reply: FastifyReply, url: string, method = request.method) => {

@@ -2,8 +2,11 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import type { Config } from '../config.ts';
 import type { Core } from '../core.ts';
 import { SESSION_COOKIE } from '../http/auth.ts';
+import { OAUTH_TEMPORARILY_UNAVAILABLE } from '../http/problem.ts';
 import { createClaimsCache, createFindAccount } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
+import { answerOutagesAsUnavailable } from './outage.ts';
+import { createRefreshRotation } from './rotation.ts';
 import { releaseMappedClaims } from './claims-release.ts';
 import { EXTRA_CLIENT_PROPERTIES, originAllowedForClient, useHashedClientSecrets } from './clients.ts';
 import { SIGNING_ALGS, type OidcSecrets } from './keys.ts';
@@ -26,12 +29,13 @@ export function createProvider(deps: ProviderDeps): Provider {
   const { core, config, secrets } = deps;
   const claimsCache = createClaimsCache(core.db, core.clock);
   const algs = [...SIGNING_ALGS];
+  const rotation = createRefreshRotation(core.db, core.dialect, core.clock);
 
   const policy = interactionPolicy.base();
   policy.get('login')!.checks.add(portalSessionCheck());
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(core.db, core.clock),
+    adapter: createAdapterFactory(core.db, core.clock, rotation),
     findAccount: createFindAccount(core.db, claimsCache),
     jwks: { keys: secrets.keys as never[] },
     cookies: {
@@ -100,9 +104,12 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.proxy = config.trustProxy;
   useHashedClientSecrets(provider.Client);
   releaseMappedClaims(provider);
-  // Outermost first: the headers wrap every answer, including the sign-out page swapped in below them.
+  // Outermost first: the headers wrap every answer, the outage answer and the sign-out page swapped in below them
+  // included; the outage answer covers everything below it, the rotation included.
   provider.use(providerPageHeaders());
+  answerOutagesAsUnavailable(provider, (ctx) => html(ctx, 503, errorPage('temporarily_unavailable', OAUTH_TEMPORARILY_UNAVAILABLE.error_description)));
   provider.use(askBeforePortalSignOut());
+  provider.use(rotation.commitRotation);
   provider.use(endPortalSessionOnLogout(core, SESSION_COOKIE));
   return provider;
 }

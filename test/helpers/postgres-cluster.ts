@@ -1,5 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +10,35 @@ import path from 'node:path';
  */
 export interface PostgresCluster {
   url: string;
+  /** Stops the server and removes the cluster. */
   stop(): void;
+}
+
+export type ShutdownMode = 'smart' | 'fast' | 'immediate';
+
+/**
+ * A cluster a test may take away and bring back (outage tests). The control calls are
+ * asynchronous, so load running in the test process keeps going while pg_ctl works.
+ */
+export interface ControllableCluster extends PostgresCluster {
+  /** pg_ctl restart -m mode -w: resolves once the server accepts connections again. */
+  restart(mode: ShutdownMode): Promise<void>;
+  /** pg_ctl stop -m mode -w: the data stays; startServer() brings it back. */
+  stopServer(mode: ShutdownMode): Promise<void>;
+  /** pg_ctl start -w: resolves once the server accepts connections. */
+  startServer(): Promise<void>;
+  /** SIGSTOP to every server process: connections stay open but nothing answers. */
+  freeze(): void;
+  /** SIGCONT: the frozen server carries on. */
+  thaw(): void;
+}
+
+export interface ClusterOptions {
+  /**
+   * synchronous_commit on: a commit acknowledged to the client survives a crash-like
+   * stop (-m immediate). The shared test cluster trades that for speed.
+   */
+  durable?: boolean;
 }
 
 function binDir(): string {
@@ -33,7 +61,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startPostgresCluster(): Promise<PostgresCluster> {
+export async function startPostgresCluster(opts: ClusterOptions = {}): Promise<ControllableCluster> {
   const bin = binDir();
   const dir = mkdtempSync(path.join(tmpdir(), 'interim-pg-'));
   const data = path.join(dir, 'data');
@@ -44,20 +72,61 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     chownSync(dir, Number(ids), Number(gid));
   }
   chmodSync(dir, 0o700);
+  const command = (cmd: string, args: string[]): [string, string[]] =>
+    asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]] : [path.join(bin, cmd), args];
   const run = (cmd: string, args: string[]) => {
-    const full = asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]] : [path.join(bin, cmd), args];
-    const result = spawnSync(full[0] as string, full[1] as string[], { encoding: 'utf8' });
+    const [file, argv] = command(cmd, args);
+    const result = spawnSync(file, argv, { encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`${cmd} failed: ${result.stderr || result.stdout}`);
   };
+  const runAsync = (cmd: string, args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      const [file, argv] = command(cmd, args);
+      execFile(file, argv, { encoding: 'utf8' }, (error, stdout, stderr) => (error ? reject(new Error(`${cmd} failed: ${stderr || stdout}`)) : resolve()));
+    });
   run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
-  run('pg_ctl', ['-D', data, '-o', options, '-l', path.join(dir, 'log'), '-w', 'start']);
+  const synchronousCommit = opts.durable ? 'on' : 'off';
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=${synchronousCommit} -c full_page_writes=off -c max_connections=300`;
+  const startArgs = ['-D', data, '-o', options, '-l', path.join(dir, 'log'), '-w', 'start'];
+  run('pg_ctl', startArgs);
+  // The postmaster's pid is the first line of postmaster.pid; every backend is its child.
+  const serverPids = () => {
+    const postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const children = readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may contain spaces, so split after the last ')'.
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === postmaster;
+        } catch {
+          return false; // gone meanwhile
+        }
+      })
+      .map(Number);
+    return [postmaster, ...children];
+  };
+  const signalServer = (signal: NodeJS.Signals) => {
+    for (const pid of serverPids()) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // a backend that just exited
+      }
+    }
+  };
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    // -l: the new postmaster must not inherit pg_ctl's stdout, or the pipe never closes.
+    restart: (mode) => runAsync('pg_ctl', ['-D', data, '-m', mode, '-l', path.join(dir, 'log'), '-w', 'restart']),
+    stopServer: (mode) => runAsync('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']),
+    startServer: () => runAsync('pg_ctl', startArgs),
+    freeze: () => signalServer('SIGSTOP'),
+    thaw: () => signalServer('SIGCONT'),
     stop() {
       try {
-        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        if (existsSync(path.join(data, 'postmaster.pid'))) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
