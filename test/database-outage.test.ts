@@ -130,7 +130,8 @@ async function startServerProcess(env: Record<string, string>): Promise<{ child:
   child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-20_000)));
   const until = Date.now() + 20_000;
   for (;;) {
-    const ready = await fetch(`${env.INTERIM_BASE_URL}/readyz`).then((r) => r.ok, () => false);
+    // The first admin is made after the port is bound: ready once the start-up line is out.
+    const ready = stderr.includes('Interim is listening on') && (await fetch(`${env.INTERIM_BASE_URL}/readyz`).then((r) => r.ok, () => false));
     if (ready) return { child, stderr: () => stderr };
     if (Date.now() > until || child.exitCode !== null) throw new Error(`the server did not start:\n${stderr}`);
     await sleep(100);
@@ -170,6 +171,7 @@ if (dialectsUnderTest().includes('postgres')) {
         INTERIM_REQUESTS_PER_MINUTE: '100000',
         INTERIM_DB_CONNECT_TIMEOUT_MS: '1000',
         INTERIM_DB_STATEMENT_TIMEOUT_MS: '1000',
+        INTERIM_PASSWORD_SCRYPT_N: '1024',
       };
       server = await startServerProcess(env);
       const admin = new ApiClient(base).withToken(adminToken);
@@ -178,7 +180,7 @@ if (dialectsUnderTest().includes('postgres')) {
       const created = await admin.post('/api/v1/applications', { name: 'outage', redirect_uris: ['http://127.0.0.1:9/callback'], first_party: true });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       const app: AppFixture = { id: created.body.id, secret: created.body.client_secret, redirectUri: 'http://127.0.0.1:9/callback' };
-      expect((await admin.post('/api/v1/users', { email: 'chains@example.test', name: 'Chains', password: PASSWORD })).status).toBe(201);
+      expect((await admin.post('/api/v1/users', { email: 'chains@example.test', name: 'Chains', password: PASSWORD, must_change_password: false })).status).toBe(201);
       const rp = await relyingParty({ url: base } as TestServer, app);
       const browser = new Browser(base);
       const chains: { token: string; rotations: number }[] = [];
@@ -202,7 +204,7 @@ if (dialectsUnderTest().includes('postgres')) {
       expect(template.status, JSON.stringify(template.body)).toBe(201);
       const requesters: ApiClient[] = [];
       for (let i = 0; i < 4; i++) {
-        expect((await admin.post('/api/v1/users', { email: `req${i}@example.test`, name: `R${i}`, password: PASSWORD })).status).toBe(201);
+        expect((await admin.post('/api/v1/users', { email: `req${i}@example.test`, name: `R${i}`, password: PASSWORD, must_change_password: false })).status).toBe(201);
         const requester = new ApiClient(base);
         expect((await requester.signIn(`req${i}@example.test`, PASSWORD)).status).toBe(200);
         requesters.push(requester);
