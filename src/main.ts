@@ -47,8 +47,8 @@ program
     await migrateToLatest(database.db);
     const core = createCore(database, systemClock, config.baseUrl);
     const services = createServices(core, config, createEncrypter(config.masterKey));
-    const worker = startWorker(workerTasks(core, services), { intervalMs: config.workerIntervalMs, log: consoleLog });
-    process.stderr.write(`Interim worker running every ${config.workerIntervalMs} ms (${config.database.kind})\n`);
+    const worker = startWorker(workerTasks(core, services, config), { log: consoleLog });
+    process.stderr.write(`Interim worker running (${config.database.kind}); expiry every ${config.worker.expiryIntervalMs} ms, other due work every ${config.workerIntervalMs} ms\n`);
     stopOnSignal(async () => {
       await worker.stop();
       await services.close();
@@ -121,6 +121,7 @@ tokenCommand
 
 const consoleLog = {
   info: (obj: object, msg?: string) => process.stderr.write(`${msg ?? ''} ${JSON.stringify(obj)}\n`),
+  warn: (obj: object, msg?: string) => process.stderr.write(`WARN ${msg ?? ''} ${JSON.stringify(obj)}\n`),
   error: (obj: object, msg?: string) => process.stderr.write(`ERROR ${msg ?? ''} ${JSON.stringify(obj, Object.getOwnPropertyNames(obj))}\n`),
 } as never;
 

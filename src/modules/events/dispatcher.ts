@@ -5,7 +5,7 @@ import { claimRows } from '../../db/locks.ts';
 import { newId } from '../../security/ids.ts';
 import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
 import type { EventPayload } from './event-payload.ts';
-import { retryDelayMs } from './retry.ts';
+import { retryDelayMs, type RetryBackoff } from './retry.ts';
 
 export interface DeliveryResult {
   ok: boolean;
@@ -22,66 +22,119 @@ export interface DispatcherDeps {
   performers: Record<DeliveryChannel, Performer>;
   /** Told when a delivery gives up, inside the transaction that marks it dead. */
   onDeadLetter(trx: Tx, delivery: DeliveryRow, payload: EventPayload): Promise<void>;
-  /** A running delivery whose lease passes is taken to be abandoned by a crashed worker. */
-  leaseMs: number;
-  batchSize: number;
+  /**
+   * Per channel: how long a claim holds before it is taken to be abandoned by a crashed
+   * worker (the channel's own time limit plus a margin). A live worker renews the lease of
+   * every attempt still in flight, so a slow or queued run never loses it.
+   */
+  leaseMs: Record<DeliveryChannel, number>;
+  /** Real time between lease renewals; well below the shortest lease. */
+  renewEveryMs: number;
+  /** Deliveries one pass may have in flight at once. */
+  concurrency: number;
+  /** Script runs that would start at once now; script and trigger claims never exceed it. */
+  scriptCapacity(): number;
+  /** Attempts of a notification or event-action delivery; a trigger task's come from its template. */
+  maxAttempts: number;
+  backoff: RetryBackoff;
   random?: () => number;
 }
 
 const MAX_ERROR_LENGTH = 2000;
+/** Channels that run in the script sandbox, whose workers are few. */
+const SCRIPT_CHANNELS: readonly DeliveryChannel[] = ['script', 'trigger'];
+const OTHER_CHANNELS: readonly DeliveryChannel[] = ['email', 'slack', 'webhook'];
 
 /**
  * Delivers the outbox after commit, at least once. Each pass claims due deliveries (on
- * PostgreSQL with SKIP LOCKED, so several workers share the work), marks them running
- * under a lease, commits, sends them outside any transaction, then records the attempt:
- * success, a retry later with backoff, or dead-letter after the last try. A crash
- * between claim and record leaves the lease to expire and the delivery is sent again.
- * A delivery waits while an earlier one with the same ordering key is unfinished.
+ * PostgreSQL with SKIP LOCKED, so several workers share the work), no more than can start
+ * at once (bounded concurrency; scripts no more than the sandbox has free workers), marks
+ * them running under a per-channel lease, commits, sends them outside any transaction,
+ * renewing the leases while they run, then records each attempt: success, a retry later
+ * with backoff, or dead-letter after the last try. A crash between claim and record
+ * leaves the lease to run out (a channel's time limit plus a margin) and the delivery is
+ * sent again. A delivery waits while an earlier one with the same ordering key is
+ * unfinished.
  */
 export function createDispatcher(core: Core, deps: DispatcherDeps) {
   const { db, clock, dialect } = core;
   const random = deps.random ?? Math.random;
 
+  function dueIn(trx: Tx, now: number, channels: readonly DeliveryChannel[], limit: number) {
+    return claimRows(
+      trx
+        .selectFrom('deliveries as d')
+        .selectAll('d')
+        .where('d.channel', 'in', channels)
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('d.status', '=', 'pending'), eb('d.next_attempt_at', '<=', now)]),
+            eb.and([eb('d.status', '=', 'running'), eb('d.lease_until', '<=', now)]),
+          ]),
+        )
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('deliveries as e')
+                .select('e.id')
+                .whereRef('e.ordering_key', '=', 'd.ordering_key')
+                .whereRef('e.id', '<', 'd.id')
+                .where('e.status', 'in', ['pending', 'running']),
+            ),
+          ),
+        )
+        .orderBy('d.id')
+        .limit(limit),
+      dialect,
+    ).execute();
+  }
+
+  /** Attempts allowed: a trigger task's from its template (stored on the row), every other from the setting. */
+  const allowedAttempts = (d: DeliveryRow) => (d.channel === 'trigger' ? d.max_attempts : deps.maxAttempts);
+
   async function claim(): Promise<{ delivery: DeliveryRow; payload: EventPayload }[]> {
     return db.transaction().execute(async (trx) => {
       const now = clock.now();
-      const due = await claimRows(
-        trx
-          .selectFrom('deliveries as d')
-          .selectAll('d')
-          .where((eb) =>
-            eb.or([
-              eb.and([eb('d.status', '=', 'pending'), eb('d.next_attempt_at', '<=', now)]),
-              eb.and([eb('d.status', '=', 'running'), eb('d.lease_until', '<=', now)]),
-            ]),
-          )
-          .where((eb) =>
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom('deliveries as e')
-                  .select('e.id')
-                  .whereRef('e.ordering_key', '=', 'd.ordering_key')
-                  .whereRef('e.id', '<', 'd.id')
-                  .where('e.status', 'in', ['pending', 'running']),
-              ),
-            ),
-          )
-          .orderBy('d.id')
-          .limit(deps.batchSize),
-        dialect,
-      ).execute();
+      const others = await dueIn(trx, now, OTHER_CHANNELS, deps.concurrency);
+      const scriptRoom = Math.min(deps.concurrency - others.length, deps.scriptCapacity());
+      const scripts = scriptRoom > 0 ? await dueIn(trx, now, SCRIPT_CHANNELS, scriptRoom) : [];
+      const due = [...others, ...scripts];
       if (due.length === 0) return [];
-      const ids = due.map((d) => d.id);
-      await trx
-        .updateTable('deliveries')
-        .set((eb) => ({ status: 'running', lease_until: now + deps.leaseMs, attempts: eb('attempts', '+', 1), updated_at: now }))
-        .where('id', 'in', ids)
-        .execute();
+      for (const channel of new Set(due.map((d) => d.channel))) {
+        const rows = due.filter((d) => d.channel === channel);
+        await trx
+          .updateTable('deliveries')
+          .set((eb) => ({
+            status: 'running',
+            lease_until: now + deps.leaseMs[channel],
+            attempts: eb('attempts', '+', 1),
+            max_attempts: channel === 'trigger' ? eb.ref('max_attempts') : deps.maxAttempts,
+            updated_at: now,
+          }))
+          .where(
+            'id',
+            'in',
+            rows.map((d) => d.id),
+          )
+          .execute();
+      }
       const events = await trx.selectFrom('outbox_events').select(['id', 'payload']).where('id', 'in', [...new Set(due.map((d) => d.event_id))]).execute();
       const payloads = new Map(events.map((e) => [e.id, JSON.parse(e.payload) as EventPayload]));
-      return due.map((d) => ({ delivery: { ...d, status: 'running' as const, attempts: d.attempts + 1 }, payload: payloads.get(d.event_id)! }));
+      return due.map((d) => ({
+        delivery: { ...d, status: 'running' as const, attempts: d.attempts + 1, max_attempts: allowedAttempts(d) },
+        payload: payloads.get(d.event_id)!,
+      }));
     });
+  }
+
+  /** Extends the leases of attempts still in flight, so a slow or queued run is not taken for abandoned. */
+  async function renewLeases(inFlight: ReadonlyMap<string, DeliveryRow>): Promise<void> {
+    const now = clock.now();
+    for (const channel of new Set([...inFlight.values()].map((d) => d.channel))) {
+      const ids = [...inFlight.values()].filter((d) => d.channel === channel).map((d) => d.id);
+      await db.updateTable('deliveries').set({ lease_until: now + deps.leaseMs[channel] }).where('id', 'in', ids).where('status', '=', 'running').execute();
+    }
   }
 
   async function attempt(delivery: DeliveryRow, payload: EventPayload): Promise<DeliveryResult & { durationMs: number }> {
@@ -102,7 +155,7 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
         .insertInto('delivery_attempts')
         .values({ id: newId(clock), delivery_id: delivery.id, at: now, ok: result.ok ? 1 : 0, duration_ms: result.durationMs, response_status: result.responseStatus ?? null, error })
         .execute();
-      const dead = !result.ok && (result.final === true || delivery.attempts >= delivery.max_attempts);
+      const dead = !result.ok && (result.final === true || delivery.attempts >= allowedAttempts(delivery));
       const status = result.ok ? 'succeeded' : dead ? 'dead' : 'pending';
       // Only the holder of this lease may settle it; a retry by an admin meanwhile wins.
       const settled = await trx
@@ -113,7 +166,7 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
           last_error: error,
           updated_at: now,
           completed_at: status === 'pending' ? null : now,
-          next_attempt_at: status === 'pending' ? now + retryDelayMs(delivery.attempts, random()) : delivery.next_attempt_at,
+          next_attempt_at: status === 'pending' ? now + retryDelayMs(delivery.attempts, random(), deps.backoff) : delivery.next_attempt_at,
         })
         .where('id', '=', delivery.id)
         .where('status', '=', 'running')
@@ -127,11 +180,26 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
     /** One pass: claims a batch, sends it, records the outcomes. Returns how many were attempted. */
     async deliverDue(): Promise<number> {
       const batch = await claim();
-      await Promise.all(
-        batch.map(async ({ delivery, payload }) => {
-          await record(delivery, payload, await attempt(delivery, payload));
-        }),
-      );
+      if (batch.length === 0) return 0;
+      const inFlight = new Map(batch.map(({ delivery }) => [delivery.id, delivery]));
+      let renewing: Promise<void> | undefined;
+      const renewal = setInterval(() => {
+        renewing ??= renewLeases(inFlight)
+          .catch(() => undefined) // a missed renewal is retried at the next interval; the lease has slack
+          .finally(() => (renewing = undefined));
+      }, deps.renewEveryMs);
+      try {
+        await Promise.all(
+          batch.map(async ({ delivery, payload }) => {
+            const result = await attempt(delivery, payload);
+            inFlight.delete(delivery.id);
+            await record(delivery, payload, result);
+          }),
+        );
+      } finally {
+        clearInterval(renewal);
+        await renewing;
+      }
       return batch.length;
     },
   };
