@@ -27,9 +27,10 @@ type Log = Pick<FastifyBaseLogger, 'error' | 'info' | 'warn'>;
 /** A budget that is never spent: a run that must finish everything due (tests, `runWorkerOnce`). */
 export const UNBOUNDED: Budget = { spent: () => false };
 
-export function budgetOf(ms: number): Budget {
+/** A budget of `ms` from now, also spent once `stopping()` says so, so a shutdown does not wait for a whole budget. */
+export function budgetOf(ms: number, stopping: () => boolean = () => false): Budget {
   const end = performance.now() + ms;
-  return { spent: () => performance.now() >= end };
+  return { spent: () => stopping() || performance.now() >= end };
 }
 
 /** Runs a task once, logging what it did; a failure is logged, never thrown, so the schedule goes on. */
@@ -60,7 +61,7 @@ export function startWorker(tasks: readonly WorkerTask[], opts: { log: Log }): W
     const schedule = () => {
       if (stopped) return;
       loop.timer = setTimeout(() => {
-        loop.running = runLogged(task, budgetOf(task.budgetMs), opts.log).finally(() => {
+        loop.running = runLogged(task, budgetOf(task.budgetMs, () => stopped), opts.log).finally(() => {
           loop.running = undefined;
           schedule();
         });
