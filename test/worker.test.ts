@@ -23,7 +23,7 @@ afterAll(async () => {
 /** The worker as it runs in the server: every task on its own timer, here every 100 ms. */
 describeEachDialect(
   'the worker runs each task on its own schedule',
-  (server) => {
+  (server, dialect) => {
     let s: AccessSetup;
     beforeAll(async () => {
       s = await setUpAccess(server());
@@ -41,14 +41,14 @@ describeEachDialect(
         event_types: ['access_request.approved'],
         template_id: templateId,
         kind: 'webhook',
-        config: { url: `${stall.url}/never-answers` },
+        config: { url: `${stall.url}/never-answers-${dialect}` },
       });
       expect(action.status, JSON.stringify(action.body)).toBe(201);
       const { body } = await s.requester.client.post('/api/v1/access-requests', validRequest(templateId));
       const approved = await s.approver.client.post(`/api/v1/access-requests/${body.id}/approve`, {});
       expect(approved.status).toBe(200);
       // The worker's delivery task is now waiting on a receiver that will not answer for a minute.
-      await eventually('the approval webhook to be in flight', () => stall.paths.includes('/never-answers'));
+      await eventually('the approval webhook to be in flight', () => stall.paths.includes(`/never-answers-${dialect}`));
 
       vi.setSystemTime(Date.parse(approved.body.expires_at) + 1);
       const status = async () => (await s.requester.client.get(`/api/v1/access-requests/${body.id}`)).body.status;
@@ -99,7 +99,7 @@ describeEachDialect(
       const templateId = await s.template();
       const script = await server().admin.post('/api/v1/scripts', {
         name: 'slow external call',
-        source: `await http.fetch('${stall.url}/script', { method: 'POST', body: config.get('request_id') });`,
+        source: `await http.fetch('${stall.url}/script-${dialect}', { method: 'POST', body: config.get('request_id') });`,
         allowed_hosts: ['127.0.0.1'],
       });
       expect(script.status, JSON.stringify(script.body)).toBe(201);
@@ -116,7 +116,7 @@ describeEachDialect(
       );
       const dispatcher = server().app.services.dispatcher;
       const first = dispatcher.deliverDue();
-      await eventually('the first script to call out', () => stall.paths.filter((p) => p === '/script').length === 1);
+      await eventually('the first script to call out', () => stall.paths.filter((p) => p === `/script-${dialect}`).length === 1, 15_000);
       // One sandbox worker: one script delivery claimed and running, the others still pending, unleased.
       const during = await deliveriesOf(ids, 'script');
       expect(during.filter((d) => d.status === 'running')).toHaveLength(1);
@@ -133,7 +133,7 @@ describeEachDialect(
         ['succeeded', 1],
         ['succeeded', 1],
       ]);
-      expect(stall.paths.filter((p) => p === '/script')).toHaveLength(3);
+      expect(stall.paths.filter((p) => p === `/script-${dialect}`)).toHaveLength(3);
     });
 
     it('renews the lease of an attempt still in flight, so another worker never takes it over', async () => {
