@@ -247,6 +247,25 @@ describeEachDialect(
         .where('request_id', '=', body.id)
         .execute();
       expect(audited.map((a) => a.target_id).sort()).toEqual(emails.map((e) => e.id).sort());
+
+      // The requester's "your access expired" email gives up too, but a notice undoes
+      // nothing elsewhere: no "undoing access failed" alert for the admins.
+      vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+      const approved = await s.approver.client.post(`/api/v1/access-requests/${body.id}/approve`, {});
+      vi.setSystemTime(Date.parse(approved.body.expires_at) + 1);
+      await server().app.runWorkerOnce();
+      const expiredEmails = await server()
+        .app.core.db.selectFrom('deliveries as d')
+        .innerJoin('outbox_events as e', 'e.id', 'd.event_id')
+        .select(['d.status', 'd.attempts'])
+        .where('d.request_id', '=', body.id)
+        .where('d.channel', '=', 'email')
+        .where('e.type', '=', 'access_request.expired')
+        .execute();
+      expect(expiredEmails).toEqual([{ status: 'dead', attempts: 1 }]);
+      const alerts = await s.admin.client.get('/api/v1/notifications');
+      expect(alerts.status).toBe(200);
+      expect(alerts.body.items.some((n: { kind: string; request_id: string }) => n.kind === 'delivery.dead_lettered' && n.request_id === body.id)).toBe(false);
     });
 
     it('escalates while an admin holds the template row: the claim locks request rows only', async () => {
