@@ -16,10 +16,8 @@ import { purgeExpiredState } from './worker/purge.ts';
 import type { WorkerTask } from './worker/worker.ts';
 import type { DeliveryChannel } from './db/schema.ts';
 
-/** A run of the delivery task keeps starting passes for this long (real time), then yields to its next run. */
+/** A run of the delivery task keeps claiming for this long (real time), then finishes what is in flight and yields to its next run. */
 const DELIVERY_BUDGET_MS = 30_000;
-/** Passes of one run at most, even unbounded (runWorkerOnce): failed attempts come back only after their backoff. */
-const MAX_DELIVERY_PASSES = 50;
 
 /** Services shared by the HTTP server and the standalone worker, and what they hold open. */
 export function createServices(core: Core, config: Config, encrypter: Encrypter) {
@@ -37,6 +35,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     renewEveryMs: Math.floor(Math.min(...Object.values(leaseMs)) / 3),
     concurrency: config.delivery.concurrency,
     scriptCapacity: scripts.freeCapacity,
+    scriptWorkers: config.scripts.workers,
     maxAttempts: config.delivery.maxAttempts,
     backoff: { baseMs: config.delivery.retryBaseMs, capMs: config.delivery.retryMaxMs },
   });
@@ -83,15 +82,7 @@ export function workerTasks(core: Core, services: Services, config: Pick<Config,
       name: 'deliver-outbox',
       everyMs: config.worker.deliveryIntervalMs,
       budgetMs: DELIVERY_BUDGET_MS,
-      async run(budget) {
-        let total = 0;
-        for (let pass = 0; pass < MAX_DELIVERY_PASSES; pass++) {
-          const attempted = await services.dispatcher.deliverDue();
-          total += attempted;
-          if (attempted === 0 || budget.spent()) break;
-        }
-        return total;
-      },
+      run: (budget) => services.dispatcher.deliverWhileDue(budget),
     },
     { name: 'purge-expired-state', ...slow, run: (budget) => purgeExpiredState(core, { budget }) },
   ];

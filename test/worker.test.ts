@@ -166,6 +166,7 @@ describeEachDialect(
           renewEveryMs: 20,
           concurrency: 50,
           scriptCapacity: () => 0,
+          scriptWorkers: 1,
           maxAttempts: 3,
           backoff: { baseMs: 1000, capMs: 1000 },
         });
@@ -183,6 +184,52 @@ describeEachDialect(
       const [hook] = await deliveriesOf([body.id], 'webhook');
       expect(hook).toMatchObject({ status: 'succeeded', attempts: 1, lease_until: null });
       expect(calls.filter((id) => id === hook!.id)).toHaveLength(1);
+    });
+
+    it('keeps delivering past a slow receiver: it holds one slot, not a whole batch', async () => {
+      const templateId = await s.template();
+      const action = await server().admin.post('/api/v1/event-actions', {
+        name: 'hook',
+        event_types: ['access_request.submitted'],
+        template_id: templateId,
+        kind: 'webhook',
+        config: { url: `${stall.url}/unused` },
+      });
+      expect(action.status).toBe(201);
+      const ids = await Promise.all(
+        [s.requester, s.outsider, s.escalationMember, s.secondApprover].map(async (p) => (await p.client.post('/api/v1/access-requests', validRequest(templateId))).body.id as string),
+      );
+      const [slowId] = (await deliveriesOf([ids[0]!], 'webhook')).map((d) => d.id);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const performer: Performer = async (delivery) => {
+        if (delivery.id === slowId) await gate;
+        return { ok: true };
+      };
+      const dispatcher = createDispatcher(server().app.core, {
+        performers: { email: performer, webhook: performer, slack: performer, script: performer, trigger: performer },
+        onDeadLetter: async () => undefined,
+        leaseMs: { email: 30_000, webhook: 30_000, slack: 30_000, script: 30_000, trigger: 30_000 },
+        renewEveryMs: 10_000,
+        concurrency: 2,
+        scriptCapacity: () => 0,
+        scriptWorkers: 1,
+        maxAttempts: 3,
+        backoff: { baseMs: 1000, capMs: 1000 },
+      });
+      const run = dispatcher.deliverWhileDue({ spent: () => false });
+      // With two slots and one held by the slow receiver, everything else still goes out.
+      const webhooks = () => deliveriesOf(ids, 'webhook');
+      try {
+        await eventually('the other webhooks to succeed while the slow one runs', async () => {
+          const rows = await webhooks();
+          return rows.filter((d) => d.status === 'succeeded').length === ids.length - 1 && rows.find((d) => d.id === slowId)!.status === 'running';
+        });
+      } finally {
+        release();
+      }
+      expect(await run).toBeGreaterThanOrEqual(ids.length);
+      expect((await webhooks()).every((d) => d.status === 'succeeded')).toBe(true);
     });
 
     it('gives each channel a lease of its own time limit plus a margin, all settings', () => {

@@ -34,6 +34,11 @@ export interface DispatcherDeps {
   concurrency: number;
   /** Script runs that would start at once now; script and trigger claims never exceed it. */
   scriptCapacity(): number;
+  /**
+   * The sandbox's workers. This dispatcher never has more script attempts in flight, even
+   * while one of its own is still loading its script and not yet counted by the sandbox.
+   */
+  scriptWorkers: number;
   /** Attempts of a notification or event-action delivery; a trigger task's come from its template. */
   maxAttempts: number;
   backoff: RetryBackoff;
@@ -41,6 +46,7 @@ export interface DispatcherDeps {
 }
 
 const MAX_ERROR_LENGTH = 2000;
+type Claimed = { delivery: DeliveryRow; payload: EventPayload };
 /** Channels that run in the script sandbox, whose workers are few. */
 const SCRIPT_CHANNELS: readonly DeliveryChannel[] = ['script', 'trigger'];
 const OTHER_CHANNELS: readonly DeliveryChannel[] = ['email', 'slack', 'webhook'];
@@ -59,6 +65,8 @@ const OTHER_CHANNELS: readonly DeliveryChannel[] = ['email', 'slack', 'webhook']
 export function createDispatcher(core: Core, deps: DispatcherDeps) {
   const { db, clock, dialect } = core;
   const random = deps.random ?? Math.random;
+  /** Script and trigger attempts of this dispatcher between claim and record. */
+  let scriptsInFlight = 0;
 
   function dueIn(trx: Tx, now: number, channels: readonly DeliveryChannel[], limit: number) {
     return claimRows(
@@ -93,11 +101,12 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
   /** Attempts allowed: a trigger task's from its template (stored on the row), every other from the setting. */
   const allowedAttempts = (d: DeliveryRow) => (d.channel === 'trigger' ? d.max_attempts : deps.maxAttempts);
 
-  async function claim(): Promise<{ delivery: DeliveryRow; payload: EventPayload }[]> {
-    return db.transaction().execute(async (trx) => {
+  /** Claims at most `room` due deliveries, script ones no more than the sandbox can start now. */
+  async function claim(room: number): Promise<Claimed[]> {
+    const claimed = await db.transaction().execute(async (trx): Promise<Claimed[]> => {
       const now = clock.now();
-      const others = await dueIn(trx, now, OTHER_CHANNELS, deps.concurrency);
-      const scriptRoom = Math.min(deps.concurrency - others.length, deps.scriptCapacity());
+      const others = await dueIn(trx, now, OTHER_CHANNELS, room);
+      const scriptRoom = Math.min(room - others.length, deps.scriptCapacity(), deps.scriptWorkers - scriptsInFlight);
       const scripts = scriptRoom > 0 ? await dueIn(trx, now, SCRIPT_CHANNELS, scriptRoom) : [];
       const due = [...others, ...scripts];
       if (due.length === 0) return [];
@@ -126,6 +135,9 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
         payload: payloads.get(d.event_id)!,
       }));
     });
+    // Counted once committed: from here until recorded, each holds a sandbox slot.
+    scriptsInFlight += claimed.filter((c) => SCRIPT_CHANNELS.includes(c.delivery.channel)).length;
+    return claimed;
   }
 
   /** Extends the leases of attempts still in flight, so a slow or queued run is not taken for abandoned. */
@@ -176,31 +188,85 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
     });
   }
 
+  /** Starts renewing the leases of what `inFlight` holds; the returned function stops it. */
+  function keepLeases(inFlight: ReadonlyMap<string, DeliveryRow>): () => Promise<void> {
+    let renewing: Promise<void> | undefined;
+    const timer = setInterval(() => {
+      if (inFlight.size === 0) return;
+      renewing ??= renewLeases(inFlight)
+        .catch(() => undefined) // a missed renewal is retried at the next interval; the lease has slack
+        .finally(() => (renewing = undefined));
+    }, deps.renewEveryMs);
+    return async () => {
+      clearInterval(timer);
+      await renewing;
+    };
+  }
+
+  /** Sends one claimed delivery and records the outcome, holding it in `inFlight` (leases renewed) until it has an answer. */
+  async function send({ delivery, payload }: Claimed, inFlight: Map<string, DeliveryRow>): Promise<void> {
+    inFlight.set(delivery.id, delivery);
+    let result: DeliveryResult & { durationMs: number };
+    try {
+      result = await attempt(delivery, payload);
+    } finally {
+      inFlight.delete(delivery.id);
+      if (SCRIPT_CHANNELS.includes(delivery.channel)) scriptsInFlight--;
+    }
+    await record(delivery, payload, result);
+  }
+
   return {
-    /** One pass: claims a batch, sends it, records the outcomes. Returns how many were attempted. */
+    /** One pass: claims what can start now, sends it, records the outcomes. Returns how many were attempted. */
     async deliverDue(): Promise<number> {
-      const batch = await claim();
+      const batch = await claim(deps.concurrency);
       if (batch.length === 0) return 0;
-      const inFlight = new Map(batch.map(({ delivery }) => [delivery.id, delivery]));
-      let renewing: Promise<void> | undefined;
-      const renewal = setInterval(() => {
-        renewing ??= renewLeases(inFlight)
-          .catch(() => undefined) // a missed renewal is retried at the next interval; the lease has slack
-          .finally(() => (renewing = undefined));
-      }, deps.renewEveryMs);
+      const inFlight = new Map<string, DeliveryRow>();
+      const stop = keepLeases(inFlight);
       try {
-        await Promise.all(
-          batch.map(async ({ delivery, payload }) => {
-            const result = await attempt(delivery, payload);
-            inFlight.delete(delivery.id);
-            await record(delivery, payload, result);
-          }),
-        );
+        await Promise.all(batch.map((claimed) => send(claimed, inFlight)));
       } finally {
-        clearInterval(renewal);
-        await renewing;
+        await stop();
       }
       return batch.length;
+    },
+
+    /**
+     * The worker's delivery run: keeps up to `concurrency` attempts in flight, claiming more
+     * as each one ends, so one slow receiver holds one slot, not a whole batch. Stops
+     * claiming once nothing is due or the budget is spent, and returns when the attempts in
+     * flight are recorded. Returns how many were attempted.
+     */
+    async deliverWhileDue(budget: { spent(): boolean }): Promise<number> {
+      const inFlight = new Map<string, DeliveryRow>();
+      const running = new Set<Promise<void>>();
+      const stop = keepLeases(inFlight);
+      let total = 0;
+      let ended = 0;
+      try {
+        for (;;) {
+          const endedBefore = ended;
+          const room = deps.concurrency - running.size;
+          if (room > 0 && !budget.spent()) {
+            const batch = await claim(room);
+            total += batch.length;
+            for (const claimed of batch) {
+              const sending: Promise<void> = send(claimed, inFlight).finally(() => {
+                running.delete(sending);
+                ended++;
+              });
+              running.add(sending);
+            }
+          }
+          if (running.size === 0) return total;
+          // An attempt that ended while claiming freed a slot (and may have made the next
+          // delivery of its ordering key due): claim again rather than wait for another.
+          if (ended === endedBefore) await Promise.race(running);
+        }
+      } finally {
+        await Promise.allSettled(running);
+        await stop();
+      }
     },
   };
 }
