@@ -5,6 +5,7 @@ import { claimRows } from '../../db/locks.ts';
 import { newId } from '../../security/ids.ts';
 import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
 import type { EventPayload } from './event-payload.ts';
+import { keepLeases, type LeaseSettings } from './leases.ts';
 import { retryDelayMs, type RetryBackoff } from './retry.ts';
 
 export interface DeliveryResult {
@@ -18,19 +19,12 @@ export interface DeliveryResult {
 /** Sends one delivery. Throwing counts as a failed attempt with the error's message. */
 export type Performer = (delivery: DeliveryRow, payload: EventPayload) => Promise<DeliveryResult>;
 
-export interface DispatcherDeps {
+/** Leases (leases.ts): a claim not renewed within its channel's lease is taken to be abandoned by a crashed worker. */
+export interface DispatcherDeps extends LeaseSettings {
   performers: Record<DeliveryChannel, Performer>;
   /** Told when a delivery gives up, inside the transaction that marks it dead. */
   onDeadLetter(trx: Tx, delivery: DeliveryRow, payload: EventPayload): Promise<void>;
-  /**
-   * Per channel: how long a claim holds before it is taken to be abandoned by a crashed
-   * worker (the channel's own time limit plus a margin). A live worker renews the lease of
-   * every attempt still in flight, so a slow or queued run never loses it.
-   */
-  leaseMs: Record<DeliveryChannel, number>;
-  /** Real time between lease renewals; well below the shortest lease. */
-  renewEveryMs: number;
-  /** Deliveries one pass may have in flight at once. */
+  /** Attempts one dispatcher has in flight at once. */
   concurrency: number;
   /** Script runs that would start at once now; script and trigger claims never exceed it. */
   scriptCapacity(): number;
@@ -140,15 +134,6 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
     return claimed;
   }
 
-  /** Extends the leases of attempts still in flight, so a slow or queued run is not taken for abandoned. */
-  async function renewLeases(inFlight: ReadonlyMap<string, DeliveryRow>): Promise<void> {
-    const now = clock.now();
-    for (const channel of new Set([...inFlight.values()].map((d) => d.channel))) {
-      const ids = [...inFlight.values()].filter((d) => d.channel === channel).map((d) => d.id);
-      await db.updateTable('deliveries').set({ lease_until: now + deps.leaseMs[channel] }).where('id', 'in', ids).where('status', '=', 'running').execute();
-    }
-  }
-
   async function attempt(delivery: DeliveryRow, payload: EventPayload): Promise<DeliveryResult & { durationMs: number }> {
     const started = performance.now();
     try {
@@ -188,21 +173,6 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
     });
   }
 
-  /** Starts renewing the leases of what `inFlight` holds; the returned function stops it. */
-  function keepLeases(inFlight: ReadonlyMap<string, DeliveryRow>): () => Promise<void> {
-    let renewing: Promise<void> | undefined;
-    const timer = setInterval(() => {
-      if (inFlight.size === 0) return;
-      renewing ??= renewLeases(inFlight)
-        .catch(() => undefined) // a missed renewal is retried at the next interval; the lease has slack
-        .finally(() => (renewing = undefined));
-    }, deps.renewEveryMs);
-    return async () => {
-      clearInterval(timer);
-      await renewing;
-    };
-  }
-
   /** Sends one claimed delivery and records the outcome, holding it in `inFlight` (leases renewed) until it has an answer. */
   async function send({ delivery, payload }: Claimed, inFlight: Map<string, DeliveryRow>): Promise<void> {
     inFlight.set(delivery.id, delivery);
@@ -222,7 +192,7 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
       const batch = await claim(deps.concurrency);
       if (batch.length === 0) return 0;
       const inFlight = new Map<string, DeliveryRow>();
-      const stop = keepLeases(inFlight);
+      const stop = keepLeases(core, deps, inFlight);
       try {
         await Promise.all(batch.map((claimed) => send(claimed, inFlight)));
       } finally {
@@ -240,7 +210,7 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
     async deliverWhileDue(budget: { spent(): boolean }): Promise<number> {
       const inFlight = new Map<string, DeliveryRow>();
       const running = new Set<Promise<void>>();
-      const stop = keepLeases(inFlight);
+      const stop = keepLeases(core, deps, inFlight);
       let total = 0;
       let ended = 0;
       try {
