@@ -32,7 +32,7 @@ describeEachDialect(
       vi.useRealTimers();
     });
 
-    it('expires a grant on time while a delivery to a receiver that never answers is in flight', async () => {
+    it('expires and escalates on time while a delivery to a receiver that never answers is in flight', async () => {
       stall.stall();
       vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
       const templateId = await s.template();
@@ -45,6 +45,7 @@ describeEachDialect(
       });
       expect(action.status, JSON.stringify(action.body)).toBe(201);
       const { body } = await s.requester.client.post('/api/v1/access-requests', validRequest(templateId));
+      const undecided = (await s.outsider.client.post('/api/v1/access-requests', validRequest(templateId))).body.id as string;
       const approved = await s.approver.client.post(`/api/v1/access-requests/${body.id}/approve`, {});
       expect(approved.status).toBe(200);
       // The worker's delivery task is now waiting on a receiver that will not answer for a minute.
@@ -56,6 +57,8 @@ describeEachDialect(
       const db = server().app.core.db;
       const expiredEvents = await db.selectFrom('outbox_events').select('id').where('request_id', '=', body.id).where('type', '=', 'access_request.expired').execute();
       expect(expiredEvents).toHaveLength(1);
+      // Escalation has its own schedule too: the request nobody decided in 15 minutes is escalated.
+      await eventually('the undecided request to be escalated', async () => (await s.outsider.client.get(`/api/v1/access-requests/${undecided}`)).body.escalated === true, 3000);
       // ... and the approval's delivery is still out there, unanswered.
       const approval = await db
         .selectFrom('deliveries as d')
