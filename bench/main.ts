@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_EXPIRY_BENCH, runExpiryBench } from './expiry.ts';
+import { DEFAULT_EXPIRY_BACKLOG_BENCH, runExpiryBacklogBench } from './expiry-backlog.ts';
 import { seedTokenDatabase } from './seed.ts';
 import { DEFAULT_TOKEN_BENCH, runTokenBench } from './token.ts';
 
-const USAGE = `usage: npm run bench -- <token|expiry|seed> [options]
+const USAGE = `usage: npm run bench -- <token|expiry|expiry-backlog|seed> [options]
 
   token    refresh-token grants/s and userinfo/s against \`interim serve\` (separate process,
            seeded SQLite) and against bare oidc-provider, medians of several runs
@@ -14,6 +15,10 @@ const USAGE = `usage: npm run bench -- <token|expiry|seed> [options]
              --sign-ins N (${DEFAULT_TOKEN_BENCH.signIns})  --profile (CPU profile of one refresh run)  --dir DIR (keep the data)
   expiry   time expireDueGrants() over N approved grants that all end at one instant
              --grants N (${DEFAULT_EXPIRY_BENCH.grants})  --dialect sqlite|postgres|both (sqlite)
+  expiry-backlog
+           lag from expires_at to the expired event while the worker has a delivery backlog
+           to a slow receiver (SQLite, wall clock, the worker on its default schedules)
+             --requests N (${DEFAULT_EXPIRY_BACKLOG_BENCH.requests})  --grants N (${DEFAULT_EXPIRY_BACKLOG_BENCH.grants})  --delay MS (${DEFAULT_EXPIRY_BACKLOG_BENCH.receiverDelayMs})
   seed     only build the token benchmark's database   --dir DIR
 `;
 
@@ -28,6 +33,8 @@ const { positionals, values } = parseArgs({
     dir: { type: 'string' },
     grants: { type: 'string' },
     dialect: { type: 'string' },
+    requests: { type: 'string' },
+    delay: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
@@ -51,6 +58,14 @@ async function main(): Promise<void> {
     const dialect = values.dialect ?? 'sqlite';
     if (!['sqlite', 'postgres', 'both'].includes(dialect)) throw new Error('--dialect must be sqlite, postgres or both');
     await runExpiryBench({ grants: int(values.grants, DEFAULT_EXPIRY_BENCH.grants), dialects: dialect === 'both' ? ['sqlite', 'postgres'] : [dialect as 'sqlite' | 'postgres'] });
+  } else if (what === 'expiry-backlog') {
+    const d = DEFAULT_EXPIRY_BACKLOG_BENCH;
+    await runExpiryBacklogBench({
+      requests: int(values.requests, d.requests),
+      grants: int(values.grants, d.grants),
+      receiverDelayMs: int(values.delay, d.receiverDelayMs),
+      spacingMs: d.spacingMs,
+    });
   } else if (what === 'seed') {
     const dir = values.dir ?? mkdtempSync(path.join(tmpdir(), 'interim-bench-'));
     const state = await seedTokenDatabase(dir);

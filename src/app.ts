@@ -29,7 +29,7 @@ import { createUsersService } from './modules/users/users.service.ts';
 import { mountOidc } from './oidc/mount.ts';
 import { createEncrypter } from './security/encryption.ts';
 import { createPasswordHasher } from './security/passwords.ts';
-import { startWorker, type WorkerHandle } from './worker/worker.ts';
+import { startWorker, UNBOUNDED, type WorkerHandle } from './worker/worker.ts';
 import { createServices, workerTasks, type Services } from './services.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
 import { scriptsRoutes } from './modules/scripts/scripts.routes.ts';
@@ -133,7 +133,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await mountOidc(http, { core, config, auth, encrypter });
   await registerPortal(http);
 
-  const tasks = workerTasks(core, services);
+  const tasks = workerTasks(core, services, config);
   let worker: WorkerHandle | undefined;
   return {
     http,
@@ -142,12 +142,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     services,
     bootstrap: () => bootstrapFirstAdmin(core, config.bootstrap),
     async runWorkerOnce() {
-      for (const task of tasks) await task.run();
+      for (const task of tasks) await task.run(UNBOUNDED);
     },
     async listen() {
       const address = await http.listen({ host: config.host, port: config.port });
       const bootstrap = await bootstrapFirstAdmin(core, config.bootstrap);
-      if (config.runWorker) worker = startWorker(tasks, { intervalMs: config.workerIntervalMs, log: http.log });
+      if (config.runWorker) worker = startWorker(tasks, { log: http.log });
       return { address, bootstrap };
     },
     async close() {

@@ -44,6 +44,13 @@ const envSchema = z.object({
   INTERIM_TRUST_PROXY: booleanFlag.default(false),
   INTERIM_RUN_WORKER: booleanFlag.default(true),
   INTERIM_WORKER_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
+  INTERIM_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(100).max(60000).default(1000),
+  INTERIM_DELIVERY_INTERVAL_MS: z.coerce.number().int().min(100).max(60000).default(1000),
+  INTERIM_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(20),
+  INTERIM_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(12),
+  INTERIM_DELIVERY_RETRY_BASE_MS: z.coerce.number().int().min(100).default(30_000),
+  INTERIM_DELIVERY_RETRY_MAX_MS: z.coerce.number().int().min(100).default(3_600_000),
+  INTERIM_DELIVERY_LEASE_MARGIN_MS: z.coerce.number().int().min(1000).max(600_000).default(15_000),
   INTERIM_TEMP_ACCESS_TOKEN_TTL_SECS: z.coerce.number().int().min(10).max(3600).default(300),
   INTERIM_SESSION_IDLE_MINS: z.coerce.number().int().min(1).default(60 * 12),
   INTERIM_SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).default(24 * 7),
@@ -84,6 +91,14 @@ export interface Config {
   trustProxy: boolean;
   runWorker: boolean;
   workerIntervalMs: number;
+  /** Schedules of the worker's fast tasks; the others run every workerIntervalMs. */
+  worker: { expiryIntervalMs: number; deliveryIntervalMs: number };
+  /**
+   * The outbox dispatcher: deliveries in flight at once per process, attempts of a
+   * notification or event-action delivery, retry backoff (base doubled per attempt,
+   * capped), and the margin added to a channel's own time limit to make its lease.
+   */
+  delivery: { concurrency: number; maxAttempts: number; retryBaseMs: number; retryMaxMs: number; leaseMarginMs: number };
   /** Longest life of an access token that carries a value from a temporary grant. */
   tempAccessTokenTtlSecs: number;
   session: { idleMs: number; absoluteMs: number };
@@ -134,6 +149,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.INTERIM_TRUST_PROXY,
     runWorker: e.INTERIM_RUN_WORKER,
     workerIntervalMs: e.INTERIM_WORKER_INTERVAL_MS,
+    worker: { expiryIntervalMs: e.INTERIM_EXPIRY_INTERVAL_MS, deliveryIntervalMs: e.INTERIM_DELIVERY_INTERVAL_MS },
+    delivery: {
+      concurrency: e.INTERIM_DELIVERY_CONCURRENCY,
+      maxAttempts: e.INTERIM_DELIVERY_MAX_ATTEMPTS,
+      retryBaseMs: e.INTERIM_DELIVERY_RETRY_BASE_MS,
+      retryMaxMs: Math.max(e.INTERIM_DELIVERY_RETRY_MAX_MS, e.INTERIM_DELIVERY_RETRY_BASE_MS),
+      leaseMarginMs: e.INTERIM_DELIVERY_LEASE_MARGIN_MS,
+    },
     tempAccessTokenTtlSecs: e.INTERIM_TEMP_ACCESS_TOKEN_TTL_SECS,
     session: { idleMs: e.INTERIM_SESSION_IDLE_MINS * 60_000, absoluteMs: e.INTERIM_SESSION_ABSOLUTE_HOURS * 3_600_000 },
     requestsPerMinute: e.INTERIM_REQUESTS_PER_MINUTE,

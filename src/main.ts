@@ -53,8 +53,8 @@ program
     await migrateToLatest(database.db);
     const core = createCore(database, systemClock, config.baseUrl, createPasswordHasher(config.passwords));
     const services = createServices(core, config, createEncrypter(config.masterKey));
-    const worker = startWorker(workerTasks(core, services), { intervalMs: config.workerIntervalMs, log: consoleLog });
-    process.stderr.write(`Interim worker running every ${config.workerIntervalMs} ms (${config.database.kind})\n`);
+    const worker = startWorker(workerTasks(core, services, config), { log: consoleLog });
+    process.stderr.write(`Interim worker running (${config.database.kind}); expiry every ${config.worker.expiryIntervalMs} ms, other due work every ${config.workerIntervalMs} ms\n`);
     stopOnSignal(async () => {
       await worker.stop();
       await services.close();
@@ -162,6 +162,7 @@ function listenError(error: unknown, host: string, port: number): unknown {
 
 const consoleLog = {
   info: (obj: object, msg?: string) => process.stderr.write(`${msg ?? ''} ${JSON.stringify(obj)}\n`),
+  warn: (obj: object, msg?: string) => process.stderr.write(`WARN ${msg ?? ''} ${JSON.stringify(obj)}\n`),
   error: (obj: object, msg?: string) => process.stderr.write(`ERROR ${msg ?? ''} ${JSON.stringify(obj, Object.getOwnPropertyNames(obj))}\n`),
 } as never;
 

@@ -49,7 +49,9 @@ describeEachDialect('access request end to end with a real relying party', (serv
 
     // …and the worker records it.
     await server().app.runWorkerOnce();
+    // Without SMTP the notification emails dead-letter at once (delivery.dead_lettered); the lifecycle is what counts here.
     const timeline = await s.requester.client.get(`/api/v1/access-requests/${submitted.body.id}/timeline`);
+    timeline.body = timeline.body.filter((e: { action: string }) => e.action.startsWith('access_request.'));
     expect(timeline.body.map((e: { action: string; actor_type: string; actor_id: string | null }) => [e.action, e.actor_type, e.actor_id])).toEqual([
       ['access_request.submitted', 'user', s.requester.id],
       ['access_request.approved', 'user', s.approver.id],

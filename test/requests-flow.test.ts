@@ -57,7 +57,9 @@ describeEachDialect('access requests: the whole life of a request', (server) => 
     // Idempotent: another pass finds nothing.
     expect(await server().app.services.requests.expireDueGrants()).toBe(0);
 
+    // Without SMTP the notification emails dead-letter at once (delivery.dead_lettered); the lifecycle is what counts here.
     const timeline = await s.requester.client.get(`/api/v1/access-requests/${id}/timeline`);
+    timeline.body = timeline.body.filter((e: { action: string }) => e.action.startsWith('access_request.'));
     expect(timeline.body.map((e: { action: string }) => e.action)).toEqual(['access_request.submitted', 'access_request.approved', 'access_request.expired']);
     expect(timeline.body[2].data).toMatchObject({ end_reason: 'automatic' });
     expect((await verifyAuditChain(server().app.core.db)).ok).toBe(true);

@@ -34,3 +34,13 @@ export function claimRows<QB extends { forUpdate(): { skipLocked(): QB } }>(quer
 export function lockSelected<QB extends { forUpdate(): QB }>(query: QB, dialect: DialectName): QB {
   return dialect === 'postgres' ? query.forUpdate() : query;
 }
+
+/**
+ * claimRows for a query that joins other tables: on PostgreSQL only the rows of `alias`
+ * are locked (FOR UPDATE OF … SKIP LOCKED). A plain FOR UPDATE would lock the joined rows
+ * too (templates, say), so a worker's claim would block an admin editing them, and a row
+ * whose joined row is being edited would be skipped.
+ */
+export function claimRowsOf<A extends string, QB extends { forUpdate(of: A): { skipLocked(): QB } }>(query: QB, dialect: DialectName, alias: A): QB {
+  return dialect === 'postgres' ? query.forUpdate(alias).skipLocked() : query;
+}

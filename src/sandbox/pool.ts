@@ -33,6 +33,8 @@ export interface Sandbox {
   run(job: GuestJob): Promise<SandboxRunResult>;
   /** Terminates every worker. Runs still queued or running are rejected. */
   close(): Promise<void>;
+  /** Runs that would start at once now: workers neither busy nor spoken for by the queue. */
+  freeCapacity(): number;
 }
 
 /**
@@ -184,6 +186,11 @@ export function createSandboxPool(settings: SandboxSettings, clock: Clock): Sand
         queue.push({ job, resolve, reject });
         pump();
       });
+    },
+    freeCapacity() {
+      if (closed) return 0;
+      const busy = slots.filter((s) => s.running).length;
+      return Math.max(0, settings.workers - busy - queue.length);
     },
     async close() {
       closed = true;

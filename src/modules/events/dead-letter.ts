@@ -6,16 +6,18 @@ import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
 import type { EventPayload } from './event-payload.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
 
-/** Deliveries that undo access elsewhere: when one gives up, someone must act by hand. */
+/** Events that undo access elsewhere: when one gives up, someone must act by hand. */
 const REVOCATION_SIDE = new Set(['access_request.expired', 'access_request.revoked']);
+/** Channels that can act on another system; an email or Slack notice undoes nothing, so its failure is no alarm. */
+const ACTING_CHANNELS = new Set(['webhook', 'script', 'trigger']);
 
 /**
- * Records a dead-lettered delivery in the audit trail and, when it carried an expiry or
- * revocation, alerts every active admin in the app: access granted in an external
- * system may still be there.
+ * Records a dead-lettered delivery in the audit trail and, when a webhook, script or
+ * trigger task carrying an expiry or revocation gave up, alerts every active admin in the
+ * app: access granted in an external system may still be there.
  */
 export async function onDeadLetter(core: Core, trx: Tx, delivery: DeliveryRow, payload: EventPayload): Promise<void> {
-  const revocationSide = REVOCATION_SIDE.has(payload.type);
+  const revocationSide = REVOCATION_SIDE.has(payload.type) && ACTING_CHANNELS.has(delivery.channel);
   await core.audit.append(trx, {
     actor: SYSTEM,
     action: 'delivery.dead_lettered',

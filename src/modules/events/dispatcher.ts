@@ -5,7 +5,8 @@ import { claimRows } from '../../db/locks.ts';
 import { newId } from '../../security/ids.ts';
 import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
 import type { EventPayload } from './event-payload.ts';
-import { retryDelayMs } from './retry.ts';
+import { keepLeases, type LeaseSettings } from './leases.ts';
+import { retryDelayMs, type RetryBackoff } from './retry.ts';
 
 export interface DeliveryResult {
   ok: boolean;
@@ -18,70 +19,119 @@ export interface DeliveryResult {
 /** Sends one delivery. Throwing counts as a failed attempt with the error's message. */
 export type Performer = (delivery: DeliveryRow, payload: EventPayload) => Promise<DeliveryResult>;
 
-export interface DispatcherDeps {
+/** Leases (leases.ts): a claim not renewed within its channel's lease is taken to be abandoned by a crashed worker. */
+export interface DispatcherDeps extends LeaseSettings {
   performers: Record<DeliveryChannel, Performer>;
   /** Told when a delivery gives up, inside the transaction that marks it dead. */
   onDeadLetter(trx: Tx, delivery: DeliveryRow, payload: EventPayload): Promise<void>;
-  /** A running delivery whose lease passes is taken to be abandoned by a crashed worker. */
-  leaseMs: number;
-  batchSize: number;
+  /** Attempts one dispatcher has in flight at once. */
+  concurrency: number;
+  /** Script runs that would start at once now; script and trigger claims never exceed it. */
+  scriptCapacity(): number;
+  /**
+   * The sandbox's workers. This dispatcher never has more script attempts in flight, even
+   * while one of its own is still loading its script and not yet counted by the sandbox.
+   */
+  scriptWorkers: number;
+  /** Attempts of a notification or event-action delivery; a trigger task's come from its template. */
+  maxAttempts: number;
+  backoff: RetryBackoff;
   random?: () => number;
 }
 
 const MAX_ERROR_LENGTH = 2000;
+type Claimed = { delivery: DeliveryRow; payload: EventPayload };
+/** Channels that run in the script sandbox, whose workers are few. */
+const SCRIPT_CHANNELS: readonly DeliveryChannel[] = ['script', 'trigger'];
+const OTHER_CHANNELS: readonly DeliveryChannel[] = ['email', 'slack', 'webhook'];
 
 /**
  * Delivers the outbox after commit, at least once. Each pass claims due deliveries (on
- * PostgreSQL with SKIP LOCKED, so several workers share the work), marks them running
- * under a lease, commits, sends them outside any transaction, then records the attempt:
- * success, a retry later with backoff, or dead-letter after the last try. A crash
- * between claim and record leaves the lease to expire and the delivery is sent again.
- * A delivery waits while an earlier one with the same ordering key is unfinished.
+ * PostgreSQL with SKIP LOCKED, so several workers share the work), no more than can start
+ * at once (bounded concurrency; scripts no more than the sandbox has free workers), marks
+ * them running under a per-channel lease, commits, sends them outside any transaction,
+ * renewing the leases while they run, then records each attempt: success, a retry later
+ * with backoff, or dead-letter after the last try. A crash between claim and record
+ * leaves the lease to run out (a channel's time limit plus a margin) and the delivery is
+ * sent again. A delivery waits while an earlier one with the same ordering key is
+ * unfinished.
  */
 export function createDispatcher(core: Core, deps: DispatcherDeps) {
   const { db, clock, dialect } = core;
   const random = deps.random ?? Math.random;
+  /** Script and trigger attempts of this dispatcher between claim and record. */
+  let scriptsInFlight = 0;
 
-  async function claim(): Promise<{ delivery: DeliveryRow; payload: EventPayload }[]> {
-    return db.transaction().execute(async (trx) => {
-      const now = clock.now();
-      const due = await claimRows(
-        trx
-          .selectFrom('deliveries as d')
-          .selectAll('d')
-          .where((eb) =>
-            eb.or([
-              eb.and([eb('d.status', '=', 'pending'), eb('d.next_attempt_at', '<=', now)]),
-              eb.and([eb('d.status', '=', 'running'), eb('d.lease_until', '<=', now)]),
-            ]),
-          )
-          .where((eb) =>
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom('deliveries as e')
-                  .select('e.id')
-                  .whereRef('e.ordering_key', '=', 'd.ordering_key')
-                  .whereRef('e.id', '<', 'd.id')
-                  .where('e.status', 'in', ['pending', 'running']),
-              ),
+  function dueIn(trx: Tx, now: number, channels: readonly DeliveryChannel[], limit: number) {
+    return claimRows(
+      trx
+        .selectFrom('deliveries as d')
+        .selectAll('d')
+        .where('d.channel', 'in', channels)
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('d.status', '=', 'pending'), eb('d.next_attempt_at', '<=', now)]),
+            eb.and([eb('d.status', '=', 'running'), eb('d.lease_until', '<=', now)]),
+          ]),
+        )
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('deliveries as e')
+                .select('e.id')
+                .whereRef('e.ordering_key', '=', 'd.ordering_key')
+                .whereRef('e.id', '<', 'd.id')
+                .where('e.status', 'in', ['pending', 'running']),
             ),
-          )
-          .orderBy('d.id')
-          .limit(deps.batchSize),
-        dialect,
-      ).execute();
+          ),
+        )
+        .orderBy('d.id')
+        .limit(limit),
+      dialect,
+    ).execute();
+  }
+
+  /** Attempts allowed: a trigger task's from its template (stored on the row), every other from the setting. */
+  const allowedAttempts = (d: DeliveryRow) => (d.channel === 'trigger' ? d.max_attempts : deps.maxAttempts);
+
+  /** Claims at most `room` due deliveries, script ones no more than the sandbox can start now. */
+  async function claim(room: number): Promise<Claimed[]> {
+    const claimed = await db.transaction().execute(async (trx): Promise<Claimed[]> => {
+      const now = clock.now();
+      const others = await dueIn(trx, now, OTHER_CHANNELS, room);
+      const scriptRoom = Math.min(room - others.length, deps.scriptCapacity(), deps.scriptWorkers - scriptsInFlight);
+      const scripts = scriptRoom > 0 ? await dueIn(trx, now, SCRIPT_CHANNELS, scriptRoom) : [];
+      const due = [...others, ...scripts];
       if (due.length === 0) return [];
-      const ids = due.map((d) => d.id);
-      await trx
-        .updateTable('deliveries')
-        .set((eb) => ({ status: 'running', lease_until: now + deps.leaseMs, attempts: eb('attempts', '+', 1), updated_at: now }))
-        .where('id', 'in', ids)
-        .execute();
+      for (const channel of new Set(due.map((d) => d.channel))) {
+        const rows = due.filter((d) => d.channel === channel);
+        await trx
+          .updateTable('deliveries')
+          .set((eb) => ({
+            status: 'running',
+            lease_until: now + deps.leaseMs[channel],
+            attempts: eb('attempts', '+', 1),
+            max_attempts: channel === 'trigger' ? eb.ref('max_attempts') : deps.maxAttempts,
+            updated_at: now,
+          }))
+          .where(
+            'id',
+            'in',
+            rows.map((d) => d.id),
+          )
+          .execute();
+      }
       const events = await trx.selectFrom('outbox_events').select(['id', 'payload']).where('id', 'in', [...new Set(due.map((d) => d.event_id))]).execute();
       const payloads = new Map(events.map((e) => [e.id, JSON.parse(e.payload) as EventPayload]));
-      return due.map((d) => ({ delivery: { ...d, status: 'running' as const, attempts: d.attempts + 1 }, payload: payloads.get(d.event_id)! }));
+      return due.map((d) => ({
+        delivery: { ...d, status: 'running' as const, attempts: d.attempts + 1, max_attempts: allowedAttempts(d) },
+        payload: payloads.get(d.event_id)!,
+      }));
     });
+    // Counted once committed: from here until recorded, each holds a sandbox slot.
+    scriptsInFlight += claimed.filter((c) => SCRIPT_CHANNELS.includes(c.delivery.channel)).length;
+    return claimed;
   }
 
   async function attempt(delivery: DeliveryRow, payload: EventPayload): Promise<DeliveryResult & { durationMs: number }> {
@@ -102,7 +152,7 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
         .insertInto('delivery_attempts')
         .values({ id: newId(clock), delivery_id: delivery.id, at: now, ok: result.ok ? 1 : 0, duration_ms: result.durationMs, response_status: result.responseStatus ?? null, error })
         .execute();
-      const dead = !result.ok && (result.final === true || delivery.attempts >= delivery.max_attempts);
+      const dead = !result.ok && (result.final === true || delivery.attempts >= allowedAttempts(delivery));
       const status = result.ok ? 'succeeded' : dead ? 'dead' : 'pending';
       // Only the holder of this lease may settle it; a retry by an admin meanwhile wins.
       const settled = await trx
@@ -113,7 +163,7 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
           last_error: error,
           updated_at: now,
           completed_at: status === 'pending' ? null : now,
-          next_attempt_at: status === 'pending' ? now + retryDelayMs(delivery.attempts, random()) : delivery.next_attempt_at,
+          next_attempt_at: status === 'pending' ? now + retryDelayMs(delivery.attempts, random(), deps.backoff) : delivery.next_attempt_at,
         })
         .where('id', '=', delivery.id)
         .where('status', '=', 'running')
@@ -123,16 +173,70 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
     });
   }
 
+  /** Sends one claimed delivery and records the outcome, holding it in `inFlight` (leases renewed) until it has an answer. */
+  async function send({ delivery, payload }: Claimed, inFlight: Map<string, DeliveryRow>): Promise<void> {
+    inFlight.set(delivery.id, delivery);
+    let result: DeliveryResult & { durationMs: number };
+    try {
+      result = await attempt(delivery, payload);
+    } finally {
+      inFlight.delete(delivery.id);
+      if (SCRIPT_CHANNELS.includes(delivery.channel)) scriptsInFlight--;
+    }
+    await record(delivery, payload, result);
+  }
+
   return {
-    /** One pass: claims a batch, sends it, records the outcomes. Returns how many were attempted. */
+    /** One pass: claims what can start now, sends it, records the outcomes. Returns how many were attempted. */
     async deliverDue(): Promise<number> {
-      const batch = await claim();
-      await Promise.all(
-        batch.map(async ({ delivery, payload }) => {
-          await record(delivery, payload, await attempt(delivery, payload));
-        }),
-      );
+      const batch = await claim(deps.concurrency);
+      if (batch.length === 0) return 0;
+      const inFlight = new Map<string, DeliveryRow>();
+      const stop = keepLeases(core, deps, inFlight);
+      try {
+        await Promise.all(batch.map((claimed) => send(claimed, inFlight)));
+      } finally {
+        await stop();
+      }
       return batch.length;
+    },
+
+    /**
+     * The worker's delivery run: keeps up to `concurrency` attempts in flight, claiming more
+     * as each one ends, so one slow receiver holds one slot, not a whole batch. Stops
+     * claiming once nothing is due or the budget is spent, and returns when the attempts in
+     * flight are recorded. Returns how many were attempted.
+     */
+    async deliverWhileDue(budget: { spent(): boolean }): Promise<number> {
+      const inFlight = new Map<string, DeliveryRow>();
+      const running = new Set<Promise<void>>();
+      const stop = keepLeases(core, deps, inFlight);
+      let total = 0;
+      let ended = 0;
+      try {
+        for (;;) {
+          const endedBefore = ended;
+          const room = deps.concurrency - running.size;
+          if (room > 0 && !budget.spent()) {
+            const batch = await claim(room);
+            total += batch.length;
+            for (const claimed of batch) {
+              const sending: Promise<void> = send(claimed, inFlight).finally(() => {
+                running.delete(sending);
+                ended++;
+              });
+              running.add(sending);
+            }
+          }
+          if (running.size === 0) return total;
+          // An attempt that ended while claiming freed a slot (and may have made the next
+          // delivery of its ordering key due): claim again rather than wait for another.
+          if (ended === endedBefore) await Promise.race(running);
+        }
+      } finally {
+        await Promise.allSettled(running);
+        await stop();
+      }
     },
   };
 }

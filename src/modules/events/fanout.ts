@@ -20,7 +20,7 @@ export interface FanoutDeps {
   matchingActions(trx: Tx, type: RequestEventName, templateId: string): Promise<MatchingAction[]>;
 }
 
-/** Notices keep trying for about a day: 30 s, 1 min, 2 min … capped at an hour between tries. */
+/** Attempts a notification or event-action delivery is queued with; from its first attempt the dispatcher applies INTERIM_DELIVERY_MAX_ATTEMPTS (default the same). */
 export const NOTIFICATION_ATTEMPTS = 12;
 /** Events that never run trigger tasks (DESIGN: events). */
 const NO_TRIGGER: ReadonlySet<RequestEventName> = new Set(['access_request.comment_added', 'access_request.expiring_soon']);

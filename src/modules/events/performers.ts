@@ -5,7 +5,7 @@ import type { OutboundPolicy, OutboundRequest, OutboundResponse } from '../../ne
 import type { Encrypter } from '../../security/encryption.ts';
 import { decryptActionSecret, findLiveActionById } from '../event-actions/event-actions.repo.ts';
 import type { EventAction } from '../event-actions/event-actions.types.ts';
-import { renderEmail, type Mailer } from '../notifications/email.ts';
+import { MailerError, renderEmail, type Mailer } from '../notifications/email.ts';
 import type { Audience } from '../notifications/event-text.ts';
 import { renderSlackMessage, sendSlack } from '../notifications/slack.ts';
 import type { TriggerRunner } from '../requests/provisioning.ts';
@@ -51,7 +51,12 @@ export function createPerformers(deps: PerformerDeps): Record<DeliveryChannel, P
     async email(delivery, payload) {
       const separator = delivery.target.indexOf(':');
       const audience = delivery.target.slice(0, separator) as Audience;
-      await deps.mailer.send([delivery.target.slice(separator + 1)], renderEmail(payload, audience, core.baseUrl));
+      try {
+        await deps.mailer.send([delivery.target.slice(separator + 1)], renderEmail(payload, audience, core.baseUrl));
+      } catch (error) {
+        if (error instanceof MailerError && error.permanent) return { ok: false, final: true, error: error.message };
+        throw error;
+      }
       return { ok: true };
     },
 

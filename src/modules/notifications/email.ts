@@ -69,9 +69,12 @@ export function renderEmail(payload: EventPayload, audience: Audience, baseUrl: 
 
 export class MailerError extends Error {
   readonly code: string;
-  constructor(code: string, detail: string) {
+  /** Retrying cannot help until an operator changes the configuration: the delivery dead-letters at once. */
+  readonly permanent: boolean;
+  constructor(code: string, detail: string, opts: { permanent?: boolean } = {}) {
     super(`${code}: ${detail}`);
     this.code = code;
+    this.permanent = opts.permanent ?? false;
   }
 }
 
@@ -81,18 +84,19 @@ export interface Mailer {
   close(): void;
 }
 
-const SMTP_TIMEOUT_MS = 15_000;
+/** Each of connecting, the greeting and socket silence; also the base of an email delivery's lease. */
+export const SMTP_TIMEOUT_MS = 15_000;
 
 /**
  * An SMTP mailer from config (INTERIM_SMTP_URL, INTERIM_SMTP_FROM). Without a URL it
- * still exists, but send() throws `smtp_not_configured`, so an email delivery fails
- * with that reason instead of vanishing.
+ * still exists, but send() throws a permanent `smtp_not_configured`, so an email
+ * delivery dead-letters at once with that reason instead of vanishing or retrying.
  */
 export function createMailer(smtp: Config['smtp']): Mailer {
   if (!smtp.url) {
     return {
       send: async () => {
-        throw new MailerError('smtp_not_configured', 'set INTERIM_SMTP_URL to send email');
+        throw new MailerError('smtp_not_configured', 'set INTERIM_SMTP_URL to send email', { permanent: true });
       },
       close: () => undefined,
     };

@@ -1,19 +1,20 @@
 import { sql } from 'kysely';
 import type { Core } from '../../core.ts';
-import { claimRows } from '../../db/locks.ts';
+import { claimRows, claimRowsOf } from '../../db/locks.ts';
 import { recordRequestEvent } from './request-events.ts';
 
 const BATCH = 200;
 
 /**
  * Escalates pending requests nobody decided within the template's escalation_after_mins.
- * Exactly once, even with several workers: rows are claimed with SKIP LOCKED and the
+ * Exactly once, even with several workers: request rows are claimed with SKIP LOCKED and the
  * flag is set by a conditional update, so only one transaction records `escalated`.
  */
 export async function escalateOverdueRequests(core: Core): Promise<number> {
   const now = core.clock.now();
   return core.db.transaction().execute(async (trx) => {
-    const due = await claimRows(
+    // Only the request rows are locked: an admin editing the template neither waits nor is skipped.
+    const due = await claimRowsOf(
       trx
         .selectFrom('access_requests as r')
         .innerJoin('access_request_templates as t', 't.id', 'r.template_id')
@@ -26,6 +27,7 @@ export async function escalateOverdueRequests(core: Core): Promise<number> {
         .orderBy('r.id')
         .limit(BATCH),
       core.dialect,
+      'r',
     ).execute();
     let escalated = 0;
     for (const request of due) {

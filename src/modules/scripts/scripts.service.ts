@@ -215,6 +215,9 @@ export function createScriptsService(core: Core, deps: ScriptsDeps) {
      */
     runScript,
 
+    /** How many script runs would start at once now (the dispatcher claims no more than this). */
+    freeCapacity: () => sandbox.freeCapacity(),
+
     close: () => sandbox.close(),
   };
 }

@@ -1,0 +1,95 @@
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/database.ts';
+import { ApiClient } from './helpers/api-client.ts';
+import { createTestDatabase } from './helpers/databases.ts';
+import { dialectsUnderTest } from './helpers/dialects.ts';
+import { freePort } from './helpers/postgres-cluster.ts';
+import { crash, startServeProcess, waitForValue } from './helpers/serve-process.ts';
+import { startStallingReceiver } from './helpers/stalling-receiver.ts';
+
+const receiver = await startStallingReceiver();
+afterAll(() => receiver.close());
+
+const OUTBOUND_TIMEOUT_MS = 2000;
+const LEASE_MARGIN_MS = 1000;
+
+for (const dialect of dialectsUnderTest()) {
+  describe(`a worker that crashes mid-delivery [${dialect}]`, () => {
+    it('leaves a lease of the outbound timeout plus the margin, after which another process sends it again', async () => {
+      const database = await createTestDatabase(dialect);
+      const port = await freePort();
+      const token = randomBytes(32).toString('base64url');
+      const env: Record<string, string> = {
+        INTERIM_PORT: String(port),
+        INTERIM_BASE_URL: `http://127.0.0.1:${port}`,
+        INTERIM_MASTER_KEY: randomBytes(32).toString('base64'),
+        INTERIM_ADMIN_EMAIL: 'admin@example.test',
+        INTERIM_ADMIN_PASSWORD: 'a long enough password',
+        INTERIM_BOOTSTRAP_TOKEN: token,
+        INTERIM_OUTBOUND_ALLOW_PRIVATE: 'true',
+        INTERIM_OUTBOUND_TIMEOUT_MS: String(OUTBOUND_TIMEOUT_MS),
+        INTERIM_DELIVERY_LEASE_MARGIN_MS: String(LEASE_MARGIN_MS),
+        INTERIM_DELIVERY_INTERVAL_MS: '100',
+        INTERIM_LOG_LEVEL: 'warn',
+        ...(database.target.kind === 'postgres' ? { DATABASE_URL: database.target.url } : { INTERIM_DATA_DIR: database.target.file.replace(/\/interim\.db$/, '') }),
+      };
+      const path = `/crash-${dialect}`;
+      let child: ChildProcess = await startServeProcess(env);
+      try {
+        receiver.stall();
+        const admin = new ApiClient(env.INTERIM_BASE_URL!).withToken(token);
+        const user = await admin.post('/api/v1/users', { email: 'crash@example.test', name: 'C', password: 'a long enough password' });
+        expect(user.status).toBe(201);
+        const app = await admin.post('/api/v1/applications', { name: 'app', redirect_uris: ['https://app.example.test/cb'] });
+        const group = await admin.post('/api/v1/groups', { name: 'holders' });
+        const mapping = await admin.post('/api/v1/mappings', { app_id: app.body.id, claim: 'role', value: 'x', group_ids: [group.body.id] });
+        const template = await admin.post('/api/v1/access-request-templates', {
+          name: 'crash test',
+          app_id: app.body.id,
+          mapping_ids: [mapping.body.id],
+          allowed_durations: [60],
+          require_justification: false,
+        });
+        const action = await admin.post('/api/v1/event-actions', { name: 'hook', event_types: ['access_request.submitted'], kind: 'webhook', config: { url: `${receiver.url}${path}` } });
+        expect(action.status, JSON.stringify(action.body)).toBe(201);
+        const requester = new ApiClient(env.INTERIM_BASE_URL!);
+        await requester.signIn('crash@example.test', 'a long enough password');
+        const submitted = await requester.post('/api/v1/access-requests', { template_id: template.body.id, duration_mins: 60 });
+        expect(submitted.status).toBe(201);
+
+        // The worker has claimed the webhook and is waiting on the receiver: it dies there.
+        await waitForValue('the first attempt', async () => (receiver.paths.includes(path) ? true : undefined));
+        await crash(child);
+        const crashedAt = Date.now();
+
+        const db = openDatabase(database.target);
+        try {
+          const row = await db.db.selectFrom('deliveries').selectAll().where('request_id', '=', submitted.body.id).where('channel', '=', 'webhook').executeTakeFirstOrThrow();
+          expect(row).toMatchObject({ status: 'running', attempts: 1 });
+          // The documented lease: the outbound timeout plus the margin (not 2 × script timeout + 60 s),
+          // counted from the claim or from the last renewal (every third of a lease) before the crash.
+          const lease = OUTBOUND_TIMEOUT_MS + LEASE_MARGIN_MS;
+          expect(row.lease_until! - row.updated_at).toBeGreaterThanOrEqual(lease);
+          expect(row.lease_until! - row.updated_at).toBeLessThanOrEqual(lease + lease / 3 + 500);
+        } finally {
+          await db.close();
+        }
+
+        receiver.answerAll();
+        child = await startServeProcess(env);
+        await waitForValue('the second attempt', async () => (receiver.paths.filter((p) => p === path).length >= 2 ? true : undefined));
+        expect(Date.now() - crashedAt).toBeLessThan(15_000);
+        const settled = await waitForValue('the delivery to settle', async () => {
+          const d = (await admin.get(`/api/v1/deliveries?request_id=${submitted.body.id}&channel=webhook`)).body.items[0];
+          return d?.status === 'succeeded' ? d : undefined;
+        });
+        expect(settled.attempts).toBe(2);
+      } finally {
+        await crash(child);
+        await database.drop();
+      }
+    }, 60_000);
+  });
+}
