@@ -7,6 +7,7 @@ import { createAdapterFactory } from './adapter.ts';
 import { releaseMappedClaims } from './claims-release.ts';
 import { EXTRA_CLIENT_PROPERTIES, originAllowedForClient, useHashedClientSecrets } from './clients.ts';
 import { SIGNING_ALGS, type OidcSecrets } from './keys.ts';
+import { introspectionPolicy } from './introspection.ts';
 import { endPortalSessionOnLogout, portalSessionCheck } from './portal-session.ts';
 import { extraTokenClaims, loadExistingGrant, resourceServerInfo, tokenTtls } from './token-policy.ts';
 import { errorPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './views.ts';
@@ -71,8 +72,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       userinfo: { enabled: true },
       introspection: {
         enabled: true,
-        // A client learns about its own tokens only.
-        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+        allowedPolicy: introspectionPolicy(claimsCache),
       },
       revocation: {
         enabled: true,
