@@ -7,9 +7,9 @@ import { createAudience, type LiveEvent } from './audience.ts';
 import { OutboxCursor } from './outbox-cursor.ts';
 
 export interface LiveOptions {
-  /** How often the outbox is read while anyone listens. */
+  /** How often the outbox is read, and every listener's session re-checked, while anyone listens. */
   pollMs: number;
-  /** How often a comment line keeps proxies from closing an idle stream; the caller is re-checked then too. */
+  /** How often a comment line keeps proxies from closing an idle stream. */
   heartbeatMs: number;
   /** The portal session's idle timeout, to notice a session that has ended. */
   sessionIdleMs: number;
@@ -66,6 +66,10 @@ export function createLiveHub(core: Pick<Core, 'db' | 'clock'>, options: LiveOpt
     if (polling || !cursor) return;
     polling = true;
     try {
+      // Every poll first drops the streams whose session or user is gone, so an ended
+      // session hears nothing more, whichever process or instance ended it.
+      await recheckAll();
+      if (listeners.size === 0) return;
       const events = await readNewEvents();
       if (events.length === 0 || listeners.size === 0) return;
       const mayHear = createAudience(core.db, core.clock.now());
@@ -81,36 +85,39 @@ export function createLiveHub(core: Pick<Core, 'db' | 'clock'>, options: LiveOpt
     }
   }
 
-  /** Ends streams whose session or user is gone, and follows a change of the admin flag. */
-  async function recheck(l: Listener): Promise<boolean> {
+  /**
+   * Ends streams whose session or user is gone, and follows a change of the admin flag.
+   * Two queries for all listeners of the process: live sessions, and live users for
+   * streams opened with an API token.
+   */
+  async function recheckAll(): Promise<void> {
     const now = core.clock.now();
-    if (l.actor.via === 'session' && l.actor.sessionId) {
-      const session = await createSessionsRepo(core.db).findLive(l.actor.sessionId, now, options.sessionIdleMs);
-      if (!session) return false;
-      l.actor = { ...l.actor, isAdmin: session.is_admin === 1 };
-      return true;
+    const all = [...listeners];
+    const sessionIds = all.flatMap((l) => (l.actor.via === 'session' && l.actor.sessionId ? [l.actor.sessionId] : []));
+    const userIds = all.flatMap((l) => (l.actor.via === 'session' && l.actor.sessionId ? [] : [l.actor.userId]));
+    const [sessions, users] = await Promise.all([
+      createSessionsRepo(core.db).findLiveMany([...new Set(sessionIds)], now, options.sessionIdleMs),
+      userIds.length === 0
+        ? []
+        : core.db.selectFrom('users').select(['id', 'is_admin']).where('id', 'in', [...new Set(userIds)]).where('disabled', '=', 0).where('deleted_at', 'is', null).execute(),
+    ]);
+    const liveSessions = new Map(sessions.map((r) => [r.id, r.is_admin === 1]));
+    const liveUsers = new Map(users.map((r) => [r.id, r.is_admin === 1]));
+    for (const l of all) {
+      const isAdmin = l.actor.via === 'session' && l.actor.sessionId ? liveSessions.get(l.actor.sessionId) : liveUsers.get(l.actor.userId);
+      if (isAdmin === undefined) end(l);
+      else l.actor = { ...l.actor, isAdmin };
     }
-    const user = await core.db.selectFrom('users').select(['is_admin']).where('id', '=', l.actor.userId).where('disabled', '=', 0).where('deleted_at', 'is', null).executeTakeFirst();
-    if (!user) return false;
-    l.actor = { ...l.actor, isAdmin: user.is_admin === 1 };
-    return true;
   }
 
-  async function heartbeat(): Promise<void> {
-    for (const l of [...listeners]) {
-      try {
-        if (await recheck(l)) send(l, ': keep-alive\n\n');
-        else end(l);
-      } catch (err) {
-        if (!closed) log.error({ err }, 'live feed: re-checking a listener failed');
-      }
-    }
+  function heartbeat(): void {
+    for (const l of [...listeners]) send(l, ': keep-alive\n\n');
   }
 
   function start(): void {
     cursor = new OutboxCursor(core.clock.now());
     pollTimer = setInterval(() => void poll(), options.pollMs);
-    heartbeatTimer = setInterval(() => void heartbeat(), options.heartbeatMs);
+    heartbeatTimer = setInterval(heartbeat, options.heartbeatMs);
     pollTimer.unref();
     heartbeatTimer.unref();
   }
