@@ -26,6 +26,7 @@ import { usersRoutes } from './modules/users/users.routes.ts';
 import { createUsersService } from './modules/users/users.service.ts';
 import { mountOidc } from './oidc/mount.ts';
 import { createEncrypter } from './security/encryption.ts';
+import { resealLegacySecrets } from './security/reseal.ts';
 import { startWorker, type WorkerHandle } from './worker/worker.ts';
 import { createServices, workerTasks, type Services } from './services.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
@@ -64,6 +65,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await migrateToLatest(database.db);
   const core = createCore(database, clock, config.baseUrl);
   const encrypter = createEncrypter(config.masterKey);
+  await resealLegacySecrets(core.db, encrypter);
   const bootstrap = await bootstrapFirstAdmin(core, config.bootstrap);
 
   const http = Fastify({

@@ -1,7 +1,7 @@
 import { createHash, generateKeyPair, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Core } from '../core.ts';
 import { lockRow } from '../db/locks.ts';
-import type { Encrypter } from '../security/encryption.ts';
+import type { Encrypter, SealedAt } from '../security/encryption.ts';
 
 export type SigningAlg = 'EdDSA' | 'ES256' | 'RS256';
 /** EdDSA first: it is the default and the fastest to sign (DESIGN, performance budget). */
@@ -18,6 +18,9 @@ export interface OidcSecrets {
 
 const COOKIE_KEYS_SETTING = 'oidc.cookie_keys';
 const BOOTSTRAP_LOCK_SETTING = 'oidc.bootstrap_lock';
+
+export const signingKeyAt = (kid: string): SealedAt => ({ table: 'signing_keys', column: 'private_jwk_encrypted', row: kid });
+export const settingAt = (key: string): SealedAt => ({ table: 'settings', column: 'value', row: key });
 
 /**
  * Loads the provider's signing keys and cookie keys, creating whatever is missing on
@@ -44,13 +47,13 @@ export async function loadOidcSecrets(core: Core, encrypter: Encrypter): Promise
       const jwk = await generateSigningKey(alg);
       await trx
         .insertInto('signing_keys')
-        .values({ kid: jwk.kid, alg, private_jwk_encrypted: encrypter.encrypt(JSON.stringify(jwk)), created_at: now, retired_at: null })
+        .values({ kid: jwk.kid, alg, private_jwk_encrypted: encrypter.encrypt(JSON.stringify(jwk), signingKeyAt(jwk.kid)), created_at: now, retired_at: null })
         .execute();
     }
     const cookie = await trx.selectFrom('settings').select('key').where('key', '=', COOKIE_KEYS_SETTING).executeTakeFirst();
     if (!cookie) {
       const keys = [randomBytes(32).toString('base64url')];
-      await trx.insertInto('settings').values({ key: COOKIE_KEYS_SETTING, value: encrypter.encrypt(JSON.stringify(keys)), updated_at: now }).execute();
+      await trx.insertInto('settings').values({ key: COOKIE_KEYS_SETTING, value: encrypter.encrypt(JSON.stringify(keys), settingAt(COOKIE_KEYS_SETTING)), updated_at: now }).execute();
     }
   });
 
@@ -69,8 +72,8 @@ async function readSecrets(core: Core, encrypter: Encrypter): Promise<OidcSecret
     .execute();
   const cookie = await core.db.selectFrom('settings').select('value').where('key', '=', COOKIE_KEYS_SETTING).executeTakeFirst();
   try {
-    const keys = rows.map((r) => JSON.parse(encrypter.decrypt(r.private_jwk_encrypted)) as PrivateJwk);
-    const cookieKeys = cookie ? (JSON.parse(encrypter.decrypt(cookie.value)) as string[]) : [];
+    const keys = rows.map((r) => JSON.parse(encrypter.decrypt(r.private_jwk_encrypted, signingKeyAt(r.kid))) as PrivateJwk);
+    const cookieKeys = cookie ? (JSON.parse(encrypter.decrypt(cookie.value, settingAt(COOKIE_KEYS_SETTING))) as string[]) : [];
     return { keys, cookieKeys };
   } catch (cause) {
     throw new Error('cannot decrypt the stored OIDC keys: INTERIM_MASTER_KEY is not the key they were stored with', { cause });
