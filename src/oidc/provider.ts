@@ -8,6 +8,7 @@ import { releaseMappedClaims } from './claims-release.ts';
 import { EXTRA_CLIENT_PROPERTIES, originAllowedForClient, useHashedClientSecrets } from './clients.ts';
 import { SIGNING_ALGS, type OidcSecrets } from './keys.ts';
 import { introspectionPolicy } from './introspection.ts';
+import { assertPatchableInternals } from './library-contract.ts';
 import { endPortalSessionOnLogout, portalSessionCheck } from './portal-session.ts';
 import { extraTokenClaims, loadExistingGrant, resourceServerInfo, tokenTtls } from './token-policy.ts';
 import { errorPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './views.ts';
@@ -95,6 +96,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(`${config.baseUrl}${OIDC_PREFIX}`, configuration);
   provider.proxy = config.trustProxy;
+  assertPatchableInternals(provider);
   useHashedClientSecrets(provider.Client);
   releaseMappedClaims(provider);
   provider.use(endPortalSessionOnLogout(core.db, SESSION_COOKIE));
