@@ -25,6 +25,7 @@ import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/boots
 import { usersRoutes } from './modules/users/users.routes.ts';
 import { createUsersService } from './modules/users/users.service.ts';
 import { mountOidc } from './oidc/mount.ts';
+import { resourceServersRoutes } from './modules/resource-servers/resource-servers.routes.ts';
 import { createEncrypter } from './security/encryption.ts';
 import { resealLegacySecrets } from './security/reseal.ts';
 import { startWorker, type WorkerHandle } from './worker/worker.ts';
@@ -107,6 +108,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   usersRoutes(api, { users });
   groupsRoutes(api, core);
   applicationsRoutes(api, core);
+  resourceServersRoutes(api, core);
   apiTokensRoutes(api, core);
   templatesRoutes(api, core, templateHooks(core));
   auditRoutes(api, { audit: createAuditService(core) });

@@ -47,7 +47,7 @@ export async function loadOidcSecrets(core: Core, encrypter: Encrypter): Promise
       const jwk = await generateSigningKey(alg);
       await trx
         .insertInto('signing_keys')
-        .values({ kid: jwk.kid, alg, private_jwk_encrypted: encrypter.encrypt(JSON.stringify(jwk), signingKeyAt(jwk.kid)), created_at: now, retired_at: null })
+        .values({ kid: jwk.kid, alg, private_jwk_encrypted: encrypter.encrypt(JSON.stringify(jwk), signingKeyAt(jwk.kid)), created_at: now, retired_at: null, signs_from: 0 })
         .execute();
     }
     const cookie = await trx.selectFrom('settings').select('key').where('key', '=', COOKIE_KEYS_SETTING).executeTakeFirst();

@@ -10,7 +10,8 @@ import { SIGNING_ALGS, type OidcSecrets } from './keys.ts';
 import { introspectionPolicy } from './introspection.ts';
 import { assertPatchableInternals } from './library-contract.ts';
 import { endPortalSessionOnLogout, portalSessionCheck } from './portal-session.ts';
-import { extraTokenClaims, loadExistingGrant, resourceServerInfo, tokenTtls } from './token-policy.ts';
+import { createResourceServerInfo } from './resources.ts';
+import { extraTokenClaims, loadExistingGrant, tokenTtls } from './token-policy.ts';
 import { errorPage, loggedOutPage, logoutPage, PAGE_HEADERS } from './views.ts';
 
 export const OIDC_PREFIX = '/oidc';
@@ -26,6 +27,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const { core, config, secrets } = deps;
   const claimsCache = createClaimsCache(core.db, core.clock);
   const algs = [...SIGNING_ALGS];
+  const resourceServerInfo = createResourceServerInfo(core.db);
 
   const policy = interactionPolicy.base();
   policy.get('login')!.checks.add(portalSessionCheck());
