@@ -45,6 +45,8 @@ const envSchema = z.object({
   INTERIM_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(10),
   INTERIM_LOGIN_IP_MAX_FAILURES: z.coerce.number().int().min(1).default(100),
   INTERIM_LOGIN_WINDOW_MINS: z.coerce.number().int().min(1).default(15),
+  INTERIM_KEY_PUBLISH_DELAY_MINS: z.coerce.number().int().min(0).max(10080).default(60),
+  INTERIM_KEY_CHECK_SECS: z.coerce.number().int().min(1).max(3600).default(10),
 });
 
 export interface Config {
@@ -75,6 +77,8 @@ export interface Config {
   /** Unset: no email is sent (deliveries to email dead-letter with a clear error). */
   smtp: { url: string | undefined; from: string };
   loginThrottle: { maxFailures: number; ipMaxFailures: number; windowMs: number };
+  /** Key rotation: how long a new key is published before it signs, and how often each process checks for new keys. */
+  keys: { publishDelayMs: number; checkMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -114,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     scripts: { memoryMb: e.INTERIM_SCRIPT_MEMORY_MB, timeoutMs: e.INTERIM_SCRIPT_TIMEOUT_MS, workers: e.INTERIM_SCRIPT_WORKERS },
     smtp: { url: e.INTERIM_SMTP_URL, from: e.INTERIM_SMTP_FROM },
     loginThrottle: { maxFailures: e.INTERIM_LOGIN_MAX_FAILURES, ipMaxFailures: e.INTERIM_LOGIN_IP_MAX_FAILURES, windowMs: e.INTERIM_LOGIN_WINDOW_MINS * 60_000 },
+    keys: { publishDelayMs: e.INTERIM_KEY_PUBLISH_DELAY_MINS * 60_000, checkMs: e.INTERIM_KEY_CHECK_SECS * 1000 },
   };
 }
 

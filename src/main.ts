@@ -12,6 +12,7 @@ import { startWorker } from './worker/worker.ts';
 import { createServices, workerTasks } from './services.ts';
 import { createEncrypter } from './security/encryption.ts';
 import { createCore } from './core.ts';
+import { rotateKeysCommand } from './oidc/key-rotation.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
 
 const program = new Command('interim').description('Interim: an OpenID Connect identity provider with self-service temporary access');
@@ -117,6 +118,15 @@ tokenCommand
     } finally {
       await database.close();
     }
+  });
+
+program
+  .command('keys')
+  .description("the OpenID Provider's signing and cookie keys")
+  .command('rotate')
+  .description('publish new signing and cookie keys now; they sign after INTERIM_KEY_PUBLISH_DELAY_MINS, and the old ones retire once their tokens have expired')
+  .action(async () => {
+    process.stdout.write(await rotateKeysCommand(loadConfig()));
   });
 
 const consoleLog = {

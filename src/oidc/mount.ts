@@ -1,13 +1,14 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
 import type { Config } from '../config.ts';
 import type { Core } from '../core.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
 import type { Encrypter } from '../security/encryption.ts';
 import { interactionRoutes } from './interactions.ts';
-import { loadOidcSecrets } from './keys.ts';
 import { rememberActor } from './portal-session.ts';
+import { createProviderHolder } from './provider-holder.ts';
 import { createProvider, OIDC_PREFIX } from './provider.ts';
 
 export interface OidcDeps {
@@ -24,15 +25,22 @@ export interface OidcDeps {
  * under /oidc/interaction/, which win over the catch-all.
  */
 export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<void> {
-  const secrets = await loadOidcSecrets(deps.core, deps.encrypter);
-  const provider = createProvider({ core: deps.core, config: deps.config, secrets });
-  provider.on('server_error', (_ctx: unknown, error: Error) => app.log.error({ err: error }, 'oidc-provider server error'));
-  const callback = provider.callback();
+  const holder = await createProviderHolder({
+    core: deps.core,
+    encrypter: deps.encrypter,
+    keyCheckMs: deps.config.keys.checkMs,
+    build: (secrets) => {
+      const provider = createProvider({ core: deps.core, config: deps.config, secrets });
+      provider.on('server_error', (_ctx: unknown, error: Error) => app.log.error({ err: error }, 'oidc-provider server error'));
+      return provider;
+    },
+  });
 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
     const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+      const { callback } = await holder.current();
       rememberActor(request.raw, request.actor);
       const raw = request.raw as IncomingMessage & { originalUrl?: string };
       raw.originalUrl = raw.url;
@@ -44,6 +52,29 @@ export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<v
     scope.all(`${OIDC_PREFIX}/*`, { schema: { hide: true } }, handle);
   });
 
-  const csrfKey = createHmac('sha256', secrets.cookieKeys[0]!).update('interim interaction csrf').digest();
-  await app.register(async (scope) => interactionRoutes(scope, { provider, auth: deps.auth, config: deps.config, csrfKey }));
+  // The interaction pages use whichever Provider is current (its cookie keys read their cookies).
+  const provider = new Proxy({} as Provider, { get: (_target, prop) => memberOf(holder.latest, prop) });
+  // Derived from the master key, not a cookie key, so that key rotation leaves open sign-in forms valid.
+  const csrfKey = createHmac('sha256', deps.config.masterKey).update('interim interaction csrf').digest();
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', async () => {
+      await holder.current();
+    });
+    await interactionRoutes(scope, { provider, auth: deps.auth, config: deps.config, csrfKey });
+  });
+}
+
+/**
+ * A member of the current Provider. Methods are bound to it: they use private fields,
+ * which a proxy as `this` cannot reach. Getters (Client, Grant …) return the model
+ * classes as they are.
+ */
+function memberOf(target: Provider, prop: string | symbol): unknown {
+  for (let proto: object | null = target; proto; proto = Object.getPrototypeOf(proto) as object | null) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, prop);
+    if (!descriptor) continue;
+    if (typeof descriptor.value === 'function') return (descriptor.value as (...args: unknown[]) => unknown).bind(target);
+    return Reflect.get(target, prop, target);
+  }
+  return undefined;
 }
