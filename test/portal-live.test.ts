@@ -233,4 +233,31 @@ describeEachDialect('GET /api/v1/live: server-sent events from the outbox', (ser
       await new Promise((r) => listener.close(r));
     }
   });
+
+  it('ends a stream opened with an API token once the token is revoked or its user disabled', async () => {
+    const person = await createPerson(server(), 'token-live');
+    const issue = async () => {
+      const res = await person.client.post('/api/v1/api-tokens', { name: `live-${Date.now()}` });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body as { id: string; token: string };
+    };
+    const revoked = await issue();
+    const kept = await issue();
+    const [onRevoked, onKept] = await Promise.all([open({ authorization: `Bearer ${revoked.token}` }), open({ authorization: `Bearer ${kept.token}` })]);
+    expect(onRevoked.status).toBe(200);
+    expect(onKept.status).toBe(200);
+
+    // The server's own hub polls every second: the revoked token's stream ends at the next poll, the other lives on.
+    expect((await person.client.delete(`/api/v1/api-tokens/${revoked.id}`)).status).toBe(204);
+    const started = Date.now();
+    await onRevoked.ended;
+    expect(Date.now() - started).toBeLessThan(5000);
+    let keptEnded = false;
+    void onKept.ended.then(() => (keptEnded = true));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(keptEnded).toBe(false);
+
+    expect((await server().admin.patch(`/api/v1/users/${person.id}`, { disabled: true })).status).toBe(200);
+    await onKept.ended;
+  });
 });

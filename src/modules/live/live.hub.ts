@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Core } from '../../core.ts';
 import type { Actor } from '../auth/actor.ts';
+import { createApiTokensRepo } from '../api-tokens/api-tokens.repo.ts';
 import { createSessionsRepo } from '../auth/sessions.repo.ts';
 import { createAudience, type LiveEvent } from './audience.ts';
 import { OutboxCursor } from './outbox-cursor.ts';
@@ -86,25 +87,23 @@ export function createLiveHub(core: Pick<Core, 'db' | 'clock'>, options: LiveOpt
   }
 
   /**
-   * Ends streams whose session or user is gone, and follows a change of the admin flag.
-   * Two queries for all listeners of the process: live sessions, and live users for
-   * streams opened with an API token.
+   * Ends streams whose session, API token or user is gone, and follows a change of the
+   * admin flag. At most two queries for all listeners of the process: live sessions, and
+   * live API tokens.
    */
   async function recheckAll(): Promise<void> {
     const now = core.clock.now();
     const all = [...listeners];
-    const sessionIds = all.flatMap((l) => (l.actor.via === 'session' && l.actor.sessionId ? [l.actor.sessionId] : []));
-    const userIds = all.flatMap((l) => (l.actor.via === 'session' && l.actor.sessionId ? [] : [l.actor.userId]));
-    const [sessions, users] = await Promise.all([
-      createSessionsRepo(core.db).findLiveMany([...new Set(sessionIds)], now, options.sessionIdleMs),
-      userIds.length === 0
-        ? []
-        : core.db.selectFrom('users').select(['id', 'is_admin']).where('id', 'in', [...new Set(userIds)]).where('disabled', '=', 0).where('deleted_at', 'is', null).execute(),
+    const keyOf = (a: Actor) => (a.via === 'session' ? a.sessionId : a.tokenId);
+    const ids = (via: Actor['via']) => [...new Set(all.flatMap((l) => (l.actor.via === via && keyOf(l.actor) ? [keyOf(l.actor)!] : [])))];
+    const [sessions, tokens] = await Promise.all([
+      createSessionsRepo(core.db).findLiveMany(ids('session'), now, options.sessionIdleMs),
+      createApiTokensRepo(core.db).findLiveMany(ids('token'), now),
     ]);
-    const liveSessions = new Map(sessions.map((r) => [r.id, r.is_admin === 1]));
-    const liveUsers = new Map(users.map((r) => [r.id, r.is_admin === 1]));
+    const live = new Map<string, boolean>([...sessions, ...tokens].map((r) => [r.id, r.is_admin === 1]));
     for (const l of all) {
-      const isAdmin = l.actor.via === 'session' && l.actor.sessionId ? liveSessions.get(l.actor.sessionId) : liveUsers.get(l.actor.userId);
+      const key = keyOf(l.actor);
+      const isAdmin = key === undefined ? undefined : live.get(key);
       if (isAdmin === undefined) end(l);
       else l.actor = { ...l.actor, isAdmin };
     }
