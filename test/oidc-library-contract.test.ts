@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider, { type Client } from 'oidc-provider';
+import Provider, { type AdapterPayload, type Client } from 'oidc-provider';
 import { describe, expect, it } from 'vitest';
 import { MAPPED_CLAIMS } from '../src/oidc/account.ts';
 import { releaseMappedClaims } from '../src/oidc/claims-release.ts';
@@ -18,8 +18,34 @@ import { sha256 } from '../src/security/tokens.ts';
  */
 const SECRET = 'cs_contract-secret';
 
+/** A minimal in-memory store, so the library does not warn about its development adapter. */
+class MemoryAdapter {
+  private readonly rows = new Map<string, AdapterPayload>();
+  async upsert(id: string, payload: AdapterPayload) {
+    this.rows.set(id, payload);
+  }
+  async find(id: string) {
+    return this.rows.get(id);
+  }
+  async findByUid() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async consume(id: string) {
+    const row = this.rows.get(id);
+    if (row) row.consumed = Math.floor(Date.now() / 1000);
+  }
+  async destroy(id: string) {
+    this.rows.delete(id);
+  }
+  async revokeByGrantId() {}
+}
+
 async function standaloneProvider() {
   const provider = new Provider('http://127.0.0.1/oidc', {
+    adapter: MemoryAdapter,
     jwks: { keys: [(await generateSigningKey('EdDSA')) as never] },
     clients: [{ client_id: 'contract', client_secret: sha256(SECRET), grant_types: ['client_credentials'], redirect_uris: [], response_types: [], id_token_signed_response_alg: 'EdDSA' }],
     claims: { openid: ['sub'] },
