@@ -4,7 +4,7 @@ import * as client from 'openid-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { rotateKeysCommand } from '../src/oidc/key-rotation.ts';
-import { keySetAt, type ScheduledKey } from '../src/oidc/key-schedule.ts';
+import { keySetAt, parseCookieKeys, type ScheduledKey } from '../src/oidc/key-schedule.ts';
 import type { PrivateJwk } from '../src/oidc/keys.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { Browser } from './helpers/oidc-browser.ts';
@@ -31,6 +31,12 @@ describe('keySetAt: which keys are published and which signs, at an instant', ()
     expect(keySetAt(keys, cookies, 100)).toEqual({ secrets: { keys: [keys[1]!.jwk, keys[0]!.jwk], cookieKeys: ['c-new', 'c-old'] }, validUntil: 200 });
     expect(keySetAt(keys, cookies, 200)).toEqual({ secrets: { keys: [keys[1]!.jwk], cookieKeys: ['c-new', 'c-old'] }, validUntil: 300 });
     expect(keySetAt(keys, cookies, 300)).toEqual({ secrets: { keys: [keys[1]!.jwk], cookieKeys: ['c-new'] }, validUntil: Infinity });
+  });
+
+  it('reads cookie keys stored before rotation existed (a list, newest first) with the first one signing', () => {
+    const legacy = parseCookieKeys(JSON.stringify(['newest', 'older']));
+    expect(keySetAt([], legacy, 0).secrets.cookieKeys).toEqual(['newest', 'older']);
+    expect(keySetAt([], legacy, 0).validUntil).toBe(Infinity);
   });
 });
 

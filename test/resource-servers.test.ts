@@ -128,4 +128,14 @@ describeEachDialect('resource servers: the registry behind resource indicators',
     expect((await admin.delete(`${BASE}/${registered.body.id}`)).status).toBe(204);
     await expect(client.clientCredentialsGrant(config, { resource: aud })).rejects.toMatchObject({ error: 'invalid_target' });
   });
+
+  it('lets one of two concurrent registrations of the same audience win, the other gets 409', async () => {
+    const { admin } = server();
+    const { app } = await machine();
+    const aud = audience();
+    const results = await Promise.all([1, 2, 3].map((n) => admin.post(BASE, { audience: aud, name: `racer ${n}`, app_ids: [app.id] })));
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    const listed = await admin.get(`${BASE}?limit=200`);
+    expect(listed.body.items.filter((i: { audience: string }) => i.audience === aud)).toHaveLength(1);
+  });
 });
