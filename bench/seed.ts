@@ -142,6 +142,10 @@ export async function seedTokenDatabase(dataDir: string, opts: SeedOptions = DEF
         .execute();
       await insertInBatches(trx, 'mappings', mappings);
       await insertInBatches(trx, 'mapping_groups', mappingGroups);
+      // Only registered resource servers get tokens: register the benchmark's API for its client.
+      const resourceServerId = newId(clock);
+      await trx.insertInto('resource_servers').values({ id: resourceServerId, audience: BENCH_RESOURCE, name: 'Benchmark API', description: '', scopes: '[]', created_at: now, updated_at: now }).execute();
+      await trx.insertInto('resource_server_apps').values({ resource_server_id: resourceServerId, app_id: client.id }).execute();
     });
     const state: SeedState = {
       client,

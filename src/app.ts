@@ -27,8 +27,10 @@ import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/boots
 import { usersRoutes } from './modules/users/users.routes.ts';
 import { createUsersService } from './modules/users/users.service.ts';
 import { mountOidc } from './oidc/mount.ts';
+import { resourceServersRoutes } from './modules/resource-servers/resource-servers.routes.ts';
 import { createEncrypter } from './security/encryption.ts';
 import { createPasswordHasher } from './security/passwords.ts';
+import { resealLegacySecrets } from './security/reseal.ts';
 import { startWorker, UNBOUNDED, type WorkerHandle } from './worker/worker.ts';
 import { createServices, workerTasks, type Services } from './services.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
@@ -75,6 +77,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await migrateToLatest(database.db);
   const core = createCore(database, clock, config.baseUrl, createPasswordHasher(config.passwords));
   const encrypter = createEncrypter(config.masterKey);
+  await resealLegacySecrets(core.db, encrypter);
 
   const http = Fastify({
     logger: options.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] },
@@ -117,6 +120,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   usersRoutes(api, { users });
   groupsRoutes(api, core);
   applicationsRoutes(api, core);
+  resourceServersRoutes(api, core);
   apiTokensRoutes(api, core);
   templatesRoutes(api, core, templateHooks(core));
   auditRoutes(api, { audit: createAuditService(core) });

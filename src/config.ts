@@ -77,6 +77,8 @@ const envSchema = z.object({
     .refine((n) => (n & (n - 1)) === 0, 'must be a power of two (default 131072 = 2^17)')
     .default(OWASP_SCRYPT.N),
   INTERIM_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
+  INTERIM_KEY_PUBLISH_DELAY_MINS: z.coerce.number().int().min(0).max(10080).default(60),
+  INTERIM_KEY_CHECK_SECS: z.coerce.number().int().min(1).max(3600).default(10),
 });
 
 export interface Config {
@@ -117,6 +119,8 @@ export interface Config {
   loginThrottle: { maxFailures: number; ipMaxFailures: number; windowMs: number };
   /** scrypt cost and how many hashes one process computes at once. */
   passwords: PasswordHashingSettings;
+  /** Key rotation: how long a new key is published before it signs, and how often each process checks for new keys. */
+  keys: { publishDelayMs: number; checkMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -166,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtp: { url: e.INTERIM_SMTP_URL, from: e.INTERIM_SMTP_FROM },
     loginThrottle: { maxFailures: e.INTERIM_LOGIN_MAX_FAILURES, ipMaxFailures: e.INTERIM_LOGIN_IP_MAX_FAILURES, windowMs: e.INTERIM_LOGIN_WINDOW_MINS * 60_000 },
     passwords: { scryptN: e.INTERIM_PASSWORD_SCRYPT_N, concurrency: e.INTERIM_PASSWORD_HASH_CONCURRENCY ?? DEFAULT_PASSWORD_HASHING.concurrency },
+    keys: { publishDelayMs: e.INTERIM_KEY_PUBLISH_DELAY_MINS * 60_000, checkMs: e.INTERIM_KEY_CHECK_SECS * 1000 },
   };
 }
 

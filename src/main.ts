@@ -13,6 +13,7 @@ import { createServices, workerTasks } from './services.ts';
 import { createEncrypter } from './security/encryption.ts';
 import { createPasswordHasher } from './security/passwords.ts';
 import { createCore } from './core.ts';
+import { rotateKeysCommand } from './oidc/key-rotation.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
 import { createUsersService } from './modules/users/users.service.ts';
 
@@ -148,6 +149,15 @@ program
     } finally {
       await database.close();
     }
+  });
+
+program
+  .command('keys')
+  .description("the OpenID Provider's signing and cookie keys")
+  .command('rotate')
+  .description('publish new signing and cookie keys now; they sign after INTERIM_KEY_PUBLISH_DELAY_MINS, and the old ones retire once their tokens have expired')
+  .action(async () => {
+    process.stdout.write(await rotateKeysCommand(loadConfig()));
   });
 
 /** A port that cannot be bound is an operator's problem: one line that says which and why. */

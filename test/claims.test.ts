@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cappedTokenTtlSecs, mergeClaims, RESERVED_CLAIMS, sourceExpiry, type ClaimSource, type EffectiveClaims } from '../src/modules/claims/claims.ts';
+import { cappedTokenTtlSecs, mergeClaims, RESERVED_CLAIMS, sourceExpiry, stillHolds, type ClaimSource, type EffectiveClaims } from '../src/modules/claims/claims.ts';
 
 const P = null; // a permanent source
 const T1 = 1_000_000;
@@ -91,5 +91,22 @@ describe('cappedTokenTtlSecs', () => {
     { name: 'unknown claims, shorter client TTL', clientTtlSecs: 30, claims: undefined, expected: 30 },
   ])('$name', ({ clientTtlSecs, claims, expected }) => {
     expect(cappedTokenTtlSecs({ clientTtlSecs, tempTtlSecs: 300, claims, now })).toBe(expected);
+  });
+});
+
+describe('stillHolds: does the user still have every value a token carries?', () => {
+  it.each([
+    [{ roles: ['a', 'b'] }, { roles: ['a', 'b', 'c'] }, true],
+    [{ roles: ['a', 'b'] }, { roles: ['a'] }, false],
+    [{ team: 'x' }, { team: ['x', 'y'] }, true],
+    [{ team: 'x' }, { team: 'y' }, false],
+    [{ team: 'x' }, {}, false],
+    [{ flag: true }, { flag: true }, true],
+    [{ flag: true }, { flag: false }, false],
+    [{ flag: false }, {}, false],
+    [undefined, {}, true],
+    [{}, { gained: 'value' }, true],
+  ] as const)('%j against %j → %s', (carried, current, expected) => {
+    expect(stillHolds(carried, current as Record<string, string | string[] | boolean>)).toBe(expected);
   });
 });

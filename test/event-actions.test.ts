@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decryptActionSecret, findLiveActionById, findMatchingActions } from '../src/modules/event-actions/event-actions.repo.ts';
+import { actionSecretAt, decryptActionSecret, findLiveActionById, findMatchingActions } from '../src/modules/event-actions/event-actions.repo.ts';
 import { outboundUrlError } from '../src/modules/event-actions/event-actions.rules.ts';
 import { isWebhookSecret } from '../src/modules/events/webhook-signature.ts';
 import { createEncrypter } from '../src/security/encryption.ts';
@@ -89,7 +89,7 @@ describeEachDialect('event actions API', (server) => {
     expect(row.secret_encrypted).not.toBeNull();
     expect(row.secret_encrypted).not.toContain(secret.slice(6));
     expect(row.config).not.toContain(secret);
-    expect(encrypter.decrypt(row.secret_encrypted!)).toBe(secret);
+    expect(encrypter.decrypt(row.secret_encrypted!, actionSecretAt(created.id))).toBe(secret);
     const action = await findLiveActionById(server().app.core.db, created.id);
     expect(action && decryptActionSecret(encrypter, action)).toBe(secret);
 
@@ -103,7 +103,7 @@ describeEachDialect('event actions API', (server) => {
     const own = 'whsec_' + Buffer.alloc(32, 7).toString('base64');
     const created = await create(webhookBody({ config: { url: 'https://example.com/hook', signing_secret: own } }));
     expect(created.signing_secret).toBe(own);
-    expect(encrypter.decrypt((await storedRow(server(), created.id)).secret_encrypted!)).toBe(own);
+    expect(encrypter.decrypt((await storedRow(server(), created.id)).secret_encrypted!, actionSecretAt(created.id))).toBe(own);
 
     for (const bad of ['whsec_tooshort', Buffer.alloc(32, 7).toString('base64'), 'whsec_' + Buffer.alloc(33, 0xfb).toString('base64url')]) {
       const res = await server().admin.post(BASE, webhookBody({ config: { url: 'https://example.com/hook', signing_secret: bad } }));
@@ -119,7 +119,7 @@ describeEachDialect('event actions API', (server) => {
     expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
     expect(rotated.body).toMatchObject({ id: created.id, kind: 'webhook', signing_secret: expect.stringMatching(/^whsec_/) });
     expect(rotated.body.signing_secret).not.toBe(created.signing_secret);
-    expect(encrypter.decrypt((await storedRow(server(), created.id)).secret_encrypted!)).toBe(rotated.body.signing_secret);
+    expect(encrypter.decrypt((await storedRow(server(), created.id)).secret_encrypted!, actionSecretAt(created.id))).toBe(rotated.body.signing_secret);
     expect((await admin.get(`${BASE}/${created.id}`)).body).not.toHaveProperty('signing_secret');
 
     const own = 'whsec_' + Buffer.alloc(24, 9).toString('base64');
@@ -148,7 +148,7 @@ describeEachDialect('event actions API', (server) => {
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     expect(patched.body).toMatchObject({ config: { url: 'https://other.example.com/h' }, enabled: false });
     expect(patched.body).not.toHaveProperty('signing_secret');
-    expect(encrypter.decrypt((await storedRow(server(), created.id)).secret_encrypted!)).toBe(created.signing_secret);
+    expect(encrypter.decrypt((await storedRow(server(), created.id)).secret_encrypted!, actionSecretAt(created.id))).toBe(created.signing_secret);
 
     const withSecret = await admin.patch(`${BASE}/${created.id}`, { config: { url: 'https://other.example.com/h', signing_secret: created.signing_secret } });
     expect(withSecret.status).toBe(400);
@@ -169,13 +169,13 @@ describeEachDialect('event actions API', (server) => {
     const row = await storedRow(server(), created.id);
     expect(row.config).not.toContain('s3cr3t');
     expect(row.secret_encrypted).not.toContain('s3cr3t');
-    expect(encrypter.decrypt(row.secret_encrypted!)).toBe(SLACK_URL);
+    expect(encrypter.decrypt(row.secret_encrypted!, actionSecretAt(created.id))).toBe(SLACK_URL);
 
     const replaced = SLACK_URL.replace('s3cr3t', 'n3w');
     const patched = await admin.patch(`${BASE}/${created.id}`, { config: { webhook_url: replaced } });
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     expect(patched.body.config).toEqual({ webhook_url_set: true, webhook_url_host: 'hooks.slack.com' });
-    expect(encrypter.decrypt((await storedRow(server(), created.id)).secret_encrypted!)).toBe(replaced);
+    expect(encrypter.decrypt((await storedRow(server(), created.id)).secret_encrypted!, actionSecretAt(created.id))).toBe(replaced);
     const action = await findLiveActionById(server().app.core.db, created.id);
     expect(action && decryptActionSecret(encrypter, action)).toBe(replaced);
 

@@ -4,8 +4,8 @@ import { afterEach, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../src/http/auth.ts';
 import { createLiveHub } from '../src/modules/live/live.hub.ts';
 import { sha256 } from '../src/security/tokens.ts';
-import { setUpAccess, validRequest } from './helpers/access-fixtures.ts';
-import type { ApiClient } from './helpers/api-client.ts';
+import { createPerson, PASSWORD, setUpAccess, validRequest, type Person } from './helpers/access-fixtures.ts';
+import { ApiClient } from './helpers/api-client.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { startTestServer } from './helpers/server.ts';
 
@@ -150,7 +150,7 @@ describeEachDialect('GET /api/v1/live: server-sent events from the outbox', (ser
       await eventually(() => expect(hub.size).toBe(2));
       expect(hub.full(actor)).toBe(true);
 
-      // Signing out of the portal ends the stream at the next heartbeat.
+      // Signing out of the portal ends the stream at the next poll.
       expect((await s.requester.client.delete('/api/v1/session')).status).toBe(204);
       await Promise.all([first.ended, second.ended]);
       expect(hub.size).toBe(0);
@@ -158,5 +158,106 @@ describeEachDialect('GET /api/v1/live: server-sent events from the outbox', (ser
       hub.close();
       await new Promise((r) => listener.close(r));
     }
+  });
+
+  it('ends a stream at the next poll once its session ends by sign-out, disable or password change, before any further event', async () => {
+    const s = await setUpAccess(server());
+    const { core, http } = server().app;
+    // Heartbeats only every minute: what ends these streams is the per-poll session check.
+    const hub = createLiveHub(core, { pollMs: 50, heartbeatMs: 60_000, sessionIdleMs: server().config.session.idleMs, maxPerUser: 5 }, http.log);
+    const actors = new Map<string, Parameters<typeof hub.add>[0]>();
+    const listener: Server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(': connected\n\n');
+      hub.add(actors.get(req.url!)!, res);
+    });
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+    const streamOf = async (person: Person, client = person.client) => {
+      const cookie = /__Host-interim_session=([^;]+)/.exec(client.cookieHeader)![1]!;
+      const path = `/${person.id}/${actors.size}`;
+      actors.set(path, { userId: person.id, isAdmin: false, via: 'session', sessionId: sha256(cookie), mustChangePassword: false });
+      const stream = await openStream(base + path, {});
+      streams.push(stream);
+      return stream;
+    };
+    const submit = async (person: Person) => {
+      const res = await person.client.post('/api/v1/access-requests', validRequest(s.templateId));
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body.id as string;
+    };
+    const endsQuickly = async (stream: Stream) => {
+      const started = Date.now();
+      await stream.ended;
+      expect(Date.now() - started).toBeLessThan(5000);
+    };
+
+    try {
+      // Sign-out.
+      const signedOut = await streamOf(s.requester);
+      const first = await submit(s.requester);
+      await eventually(() => expect(signedOut.events).toContainEqual({ type: 'access_request.submitted', request_id: first }));
+      expect((await s.requester.client.delete('/api/v1/session')).status).toBe(204);
+      await endsQuickly(signedOut);
+
+      // Disabled by an admin.
+      const disabledPerson = await createPerson(server(), 'disabled-live');
+      const disabled = await streamOf(disabledPerson);
+      await eventually(() => expect(hub.size).toBe(1));
+      expect((await server().admin.patch(`/api/v1/users/${disabledPerson.id}`, { disabled: true })).status).toBe(200);
+      await endsQuickly(disabled);
+
+      // Own password change from another session ends this one; the session that changed it keeps its stream.
+      const changer = await createPerson(server(), 'changer-live');
+      const other = new ApiClient(server().url);
+      expect((await other.signIn(changer.email, PASSWORD)).status).toBe(200);
+      const otherStream = await streamOf(changer, other);
+      const ownStream = await streamOf(changer);
+      await eventually(() => expect(hub.size).toBe(2));
+      expect((await changer.client.post('/api/v1/me/password', { current_password: PASSWORD, new_password: 'a brand new long password' })).status).toBe(204);
+      await endsQuickly(otherStream);
+      expect(hub.size).toBe(1);
+
+      // A password reset by an admin ends every session, the changer's own included.
+      expect((await server().admin.patch(`/api/v1/users/${changer.id}`, { password: 'an admin set long password' })).status).toBe(200);
+      await endsQuickly(ownStream);
+
+      // Nothing reached the ended streams after they ended.
+      const later = await submit(s.secondApprover);
+      await new Promise((r) => setTimeout(r, 300));
+      for (const stream of [signedOut, disabled, otherStream, ownStream]) expect(stream.events.map((e) => e.request_id)).not.toContain(later);
+      expect(signedOut.events.map((e) => e.request_id)).toEqual([first]);
+      expect(hub.size).toBe(0);
+    } finally {
+      hub.close();
+      await new Promise((r) => listener.close(r));
+    }
+  });
+
+  it('ends a stream opened with an API token once the token is revoked or its user disabled', async () => {
+    const person = await createPerson(server(), 'token-live');
+    const issue = async () => {
+      const res = await person.client.post('/api/v1/api-tokens', { name: `live-${Date.now()}` });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body as { id: string; token: string };
+    };
+    const revoked = await issue();
+    const kept = await issue();
+    const [onRevoked, onKept] = await Promise.all([open({ authorization: `Bearer ${revoked.token}` }), open({ authorization: `Bearer ${kept.token}` })]);
+    expect(onRevoked.status).toBe(200);
+    expect(onKept.status).toBe(200);
+
+    // The server's own hub polls every second: the revoked token's stream ends at the next poll, the other lives on.
+    expect((await person.client.delete(`/api/v1/api-tokens/${revoked.id}`)).status).toBe(204);
+    const started = Date.now();
+    await onRevoked.ended;
+    expect(Date.now() - started).toBeLessThan(5000);
+    let keptEnded = false;
+    void onKept.ended.then(() => (keptEnded = true));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(keptEnded).toBe(false);
+
+    expect((await server().admin.patch(`/api/v1/users/${person.id}`, { disabled: true })).status).toBe(200);
+    await onKept.ended;
   });
 });

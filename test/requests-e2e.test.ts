@@ -4,6 +4,7 @@ import { verifyAuditChain } from '../src/modules/audit/audit.verify.ts';
 import { PASSWORD, setUpAccess, validRequest } from './helpers/access-fixtures.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { Browser } from './helpers/oidc-browser.ts';
+import { allowResource } from './helpers/oidc-fixtures.ts';
 import { codeFlow, decodeJwt, relyingParty } from './helpers/oidc-rp.ts';
 
 const API = 'https://api.example.test';
@@ -18,6 +19,7 @@ describeEachDialect('access request end to end with a real relying party', (serv
     vi.useFakeTimers({ toFake: ['Date'] });
     const s = await setUpAccess(server());
     const app = { id: s.appId, secret: s.clientSecret, redirectUri: 'http://127.0.0.1:9/callback' };
+    await allowResource(server(), API, app.id);
     const config = await relyingParty(server(), app);
     const browser = new Browser(server().url);
 

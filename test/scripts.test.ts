@@ -106,7 +106,7 @@ describeEachDialect('scripts API', (server) => {
 
     const stored = await app.core.db.selectFrom('script_secrets').selectAll().where('id', '=', secret.id).executeTakeFirstOrThrow();
     expect(stored.value_encrypted).not.toContain(value);
-    expect(stored.value_encrypted).toMatch(/^v1\./);
+    expect(stored.value_encrypted).toMatch(/^v2\./);
 
     const renamed = await admin.patch(`/api/v1/script-secrets/${secret.id}`, { name: 'RENAMED_TOKEN', value: `${value}-2` });
     expect(renamed.status).toBe(200);

@@ -4,6 +4,7 @@ import * as foundation from './migrations/0001_foundation.ts';
 import * as accessRequests from './migrations/0002_access_requests.ts';
 import * as events from './migrations/0003_events.ts';
 import * as authHardening from './migrations/0005_auth_hardening.ts';
+import * as keysResources from './migrations/0008_keys_resources.ts';
 import * as names from './migrations/0009_names.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0002_access_requests': accessRequests,
   '0003_events': events,
   '0005_auth_hardening': authHardening,
+  '0008_keys_resources': keysResources,
   '0009_names': names,
 };
 

@@ -113,7 +113,10 @@ export interface SigningKeysTable {
   alg: string;
   private_jwk_encrypted: string;
   created_at: number;
+  /** When the key leaves the JWKS (scheduled ahead by rotation); null while it has no successor. */
   retired_at: number | null;
+  /** When the key starts signing: published first, signing from here (0 for keys made before rotation). */
+  signs_from: number;
 }
 
 export interface SettingsTable {
@@ -173,6 +176,8 @@ export interface DB {
   script_secret_grants: ScriptSecretGrantsTable;
   script_runs: ScriptRunsTable;
   event_actions: EventActionsTable;
+  resource_servers: ResourceServersTable;
+  resource_server_apps: ResourceServerAppsTable;
 }
 
 export interface AccessRequestTemplatesTable {
@@ -371,4 +376,23 @@ export interface EventActionsTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+}
+
+/** An API that clients may ask tokens for with a resource indicator (RFC 8707). */
+export interface ResourceServersTable {
+  id: string;
+  /** The resource indicator, and the `aud` of the tokens issued for it. */
+  audience: string;
+  name: string;
+  description: string;
+  /** JSON array of the scopes the resource server accepts. */
+  scopes: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Which applications may ask tokens for a resource server. */
+export interface ResourceServerAppsTable {
+  resource_server_id: string;
+  app_id: string;
 }

@@ -42,7 +42,7 @@ export function registerAuth(app: FastifyInstance, deps: { db: Db; clock: Clock;
       const token = await tokens.findLiveByHash(sha256(bearer), now);
       if (!token) return;
       if (token.last_used_at === null || now - token.last_used_at > TOUCH_EVERY_MS) await tokens.touch(token.id, now);
-      request.actor = { userId: token.user_id, isAdmin: token.is_admin === 1, via: 'token', mustChangePassword: false };
+      request.actor = { userId: token.user_id, isAdmin: token.is_admin === 1, via: 'token', tokenId: token.id, mustChangePassword: false };
       return;
     }
     const cookie = request.cookies[SESSION_COOKIE];

@@ -1,8 +1,8 @@
 import type { Account, AccountClaims, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
-import { CLAIMS_MARGIN_MS, type EffectiveClaims } from '../modules/claims/claims.ts';
-import { effectiveClaims } from '../modules/claims/claims.repo.ts';
+import { CLAIMS_MARGIN_MS, mergeClaims, type EffectiveClaims } from '../modules/claims/claims.ts';
+import { claimSourcesQuery, toClaimSources, type ClaimSourceRow } from '../modules/claims/claims.repo.ts';
 import { prepare } from './prepared.ts';
 
 /**
@@ -18,6 +18,10 @@ export interface ClaimsCache {
 }
 
 export function createClaimsCache(db: Db, clock: Clock): ClaimsCache {
+  // The one claims query (claims.repo.ts), compiled once: it runs on every token, userinfo and introspection.
+  const sourcesQuery = prepare<{ user_id: string; app_id: string; at: number }, ClaimSourceRow>(db, (p) => claimSourcesQuery(db, p('user_id'), p('app_id'), p('at')));
+  const effectiveClaims = async (userId: string, appId: string, at: number) =>
+    mergeClaims(toClaimSources((await sourcesQuery({ user_id: userId, app_id: appId, at })).rows));
   const perRequest = new WeakMap<object, Map<string, { promise: Promise<EffectiveClaims>; value?: EffectiveClaims }>>();
   const slot = (ctx: object, userId: string, appId: string) => {
     let map = perRequest.get(ctx);
@@ -26,7 +30,7 @@ export function createClaimsCache(db: Db, clock: Clock): ClaimsCache {
     let entry = map.get(key);
     if (!entry) {
       const created: { promise: Promise<EffectiveClaims>; value?: EffectiveClaims } = {
-        promise: effectiveClaims(db, userId, appId, clock.now() + CLAIMS_MARGIN_MS).then((value) => (created.value = value)),
+        promise: effectiveClaims(userId, appId, clock.now() + CLAIMS_MARGIN_MS).then((value) => (created.value = value)),
       };
       map.set(key, (entry = created));
     }

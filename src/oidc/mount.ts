@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
 import type { Config } from '../config.ts';
 import type { Core } from '../core.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
@@ -8,8 +9,8 @@ import type { AuthService } from '../modules/auth/auth.service.ts';
 import type { Encrypter } from '../security/encryption.ts';
 import { AUTHORIZATION_PATH, authorizationByPost } from './authorization-post.ts';
 import { interactionRoutes } from './interactions.ts';
-import { loadOidcSecrets } from './keys.ts';
 import { rememberActor } from './portal-session.ts';
+import { createProviderHolder } from './provider-holder.ts';
 import { createProvider, OIDC_PREFIX } from './provider.ts';
 
 export interface OidcDeps {
@@ -26,16 +27,23 @@ export interface OidcDeps {
  * under /oidc/interaction/, which win over the catch-all.
  */
 export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<void> {
-  const secrets = await loadOidcSecrets(deps.core, deps.encrypter);
-  const provider = createProvider({ core: deps.core, config: deps.config, secrets });
-  provider.on('server_error', (_ctx: unknown, error: Error) => {
-    // An outage is answered 503 (outage.ts) and logged as one line, not as a bug with its stack.
-    if (isDatabaseUnavailable(error)) app.log.warn({ reason: error.message }, 'database unavailable');
-    else app.log.error({ err: error }, 'oidc-provider server error');
+  const holder = await createProviderHolder({
+    core: deps.core,
+    encrypter: deps.encrypter,
+    keyCheckMs: deps.config.keys.checkMs,
+    build: (secrets) => {
+      const provider = createProvider({ core: deps.core, config: deps.config, secrets });
+      provider.on('server_error', (_ctx: unknown, error: Error) => {
+        // An outage is answered 503 (outage.ts) and logged as one line, not as a bug with its stack.
+        if (isDatabaseUnavailable(error)) app.log.warn({ reason: error.message }, 'database unavailable');
+        else app.log.error({ err: error }, 'oidc-provider server error');
+      });
+      return provider;
+    },
   });
-  const callback = provider.callback();
-  /** Hands the untouched request to oidc-provider, as `method url` (a path under /oidc). */
+  /** Hands the untouched request to the current oidc-provider, as `method url` (a path under /oidc). */
   const toProvider = async (request: FastifyRequest, reply: FastifyReply, url: string, method = request.method) => {
+    const { callback } = await holder.current();
     rememberActor(request.raw, request.actor);
     const raw = request.raw as IncomingMessage & { originalUrl?: string };
     raw.method = method;
@@ -55,6 +63,29 @@ export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<v
   // A POSTed authorization request goes to the provider as the equivalent GET (see authorization-post.ts).
   await app.register(async (scope) => authorizationByPost(scope, (request, reply, query) => toProvider(request, reply, `${AUTHORIZATION_PATH}?${query}`, 'GET')));
 
-  const csrfKey = createHmac('sha256', secrets.cookieKeys[0]!).update('interim interaction csrf').digest();
-  await app.register(async (scope) => interactionRoutes(scope, { provider, auth: deps.auth, config: deps.config, csrfKey }));
+  // The interaction pages use whichever Provider is current (its cookie keys read their cookies).
+  const provider = new Proxy({} as Provider, { get: (_target, prop) => memberOf(holder.latest, prop) });
+  // Derived from the master key, not a cookie key, so that key rotation leaves open sign-in forms valid.
+  const csrfKey = createHmac('sha256', deps.config.masterKey).update('interim interaction csrf').digest();
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', async () => {
+      await holder.current();
+    });
+    await interactionRoutes(scope, { provider, auth: deps.auth, config: deps.config, csrfKey });
+  });
+}
+
+/**
+ * A member of the current Provider. Methods are bound to it: they use private fields,
+ * which a proxy as `this` cannot reach. Getters (Client, Grant …) return the model
+ * classes as they are.
+ */
+function memberOf(target: Provider, prop: string | symbol): unknown {
+  for (let proto: object | null = target; proto; proto = Object.getPrototypeOf(proto) as object | null) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, prop);
+    if (!descriptor) continue;
+    if (typeof descriptor.value === 'function') return (descriptor.value as (...args: unknown[]) => unknown).bind(target);
+    return Reflect.get(target, prop, target);
+  }
+  return undefined;
 }

@@ -10,8 +10,11 @@ import { createRefreshRotation } from './rotation.ts';
 import { releaseMappedClaims } from './claims-release.ts';
 import { EXTRA_CLIENT_PROPERTIES, originAllowedForClient, useHashedClientSecrets } from './clients.ts';
 import { SIGNING_ALGS, type OidcSecrets } from './keys.ts';
+import { introspectionPolicy } from './introspection.ts';
+import { assertPatchableInternals } from './library-contract.ts';
 import { endPortalSessionOnLogout, portalSessionCheck } from './portal-session.ts';
-import { extraTokenClaims, loadExistingGrant, resourceServerInfo, tokenTtls } from './token-policy.ts';
+import { createResourceServerInfo } from './resources.ts';
+import { extraTokenClaims, loadExistingGrant, tokenTtls } from './token-policy.ts';
 import { providerPageHeaders } from './page-headers.ts';
 import { askBeforePortalSignOut, logoutSource } from './sign-out.ts';
 import { errorPage, loggedOutPage } from './views.ts';
@@ -30,6 +33,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   const claimsCache = createClaimsCache(core.db, core.clock);
   const algs = [...SIGNING_ALGS];
   const rotation = createRefreshRotation(core.db, core.dialect, core.clock);
+  const resourceServerInfo = createResourceServerInfo(core.db);
 
   const policy = interactionPolicy.base();
   policy.get('login')!.checks.add(portalSessionCheck());
@@ -77,8 +81,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       userinfo: { enabled: true },
       introspection: {
         enabled: true,
-        // A client learns about its own tokens only.
-        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+        allowedPolicy: introspectionPolicy(claimsCache),
       },
       revocation: {
         enabled: true,
@@ -102,6 +105,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(`${config.baseUrl}${OIDC_PREFIX}`, configuration);
   provider.proxy = config.trustProxy;
+  assertPatchableInternals(provider);
   useHashedClientSecrets(provider.Client);
   releaseMappedClaims(provider);
   // Outermost first: the headers wrap every answer, the outage answer and the sign-out page swapped in below them

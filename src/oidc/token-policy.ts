@@ -1,4 +1,4 @@
-import { errors, type AccessToken, type AsymmetricSigningAlgorithm, type ResourceServer, type Client, type ClientCredentials, type Configuration, type Grant, type KoaContextWithOIDC, type RefreshToken } from 'oidc-provider';
+import type { AccessToken, Client, ClientCredentials, Configuration, Grant, KoaContextWithOIDC, RefreshToken } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import { cappedTokenTtlSecs, type ClaimValue } from '../modules/claims/claims.ts';
 import type { ClaimsCache } from './account.ts';
@@ -62,27 +62,6 @@ export function extraTokenClaims(claimsCache: ClaimsCache) {
     if (token.kind !== 'AccessToken' || !token.accountId || !token.clientId) return undefined;
     const effective = claimsCache.peek(ctx, token.accountId, token.clientId) ?? (await claimsCache.load(ctx, token.accountId, token.clientId));
     return Object.keys(effective.claims).length ? { ...effective.claims } : undefined;
-  };
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/**
- * Resource indicators (RFC 8707). Interim keeps no registry of APIs: an application's
- * access is its mapped claims, which its resource servers read from a JWT access token
- * whose `aud` is the requested resource and whose `client_id` names the application.
- * Any https URL is accepted (http only on loopback, for development). The token carries
- * no API scopes, and is signed with the application's ID token algorithm.
- */
-export function resourceServerInfo(resource: string, client: Client): ResourceServer {
-  const url = URL.parse(resource);
-  const ok = url && !url.hash && !url.username && !url.password && (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)));
-  if (!ok) throw new errors.InvalidTarget('resource must be an https URL');
-  return {
-    scope: '',
-    audience: resource,
-    accessTokenFormat: 'jwt' as const,
-    jwt: { sign: { alg: (client.idTokenSignedResponseAlg ?? 'EdDSA') as AsymmetricSigningAlgorithm } },
   };
 }
 

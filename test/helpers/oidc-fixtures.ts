@@ -42,6 +42,24 @@ export interface AppOptions {
   refreshTtl?: number;
   firstParty?: boolean;
   redirectUri?: string;
+  /** Resource servers the app may ask tokens for; the shared test API by default. */
+  resources?: string[];
+}
+
+/** The resource indicator the OIDC tests ask tokens for. */
+export const TEST_API = 'https://api.example.test';
+
+/** Registers `audience` as a resource server (once) and lets the application ask for it. */
+export async function allowResource(server: TestServer, audience: string, appId: string): Promise<void> {
+  const { db } = server.app.core;
+  const now = Date.now();
+  await db
+    .insertInto('resource_servers')
+    .values({ id: newId({ now: () => now }), audience, name: audience, description: '', scopes: '[]', created_at: now, updated_at: now })
+    .onConflict((oc) => oc.column('audience').doNothing())
+    .execute();
+  const { id } = await db.selectFrom('resource_servers').select('id').where('audience', '=', audience).executeTakeFirstOrThrow();
+  await db.insertInto('resource_server_apps').values({ resource_server_id: id, app_id: appId }).execute();
 }
 
 export async function createApp(server: TestServer, opts: AppOptions = {}): Promise<AppFixture> {
@@ -71,6 +89,7 @@ export async function createApp(server: TestServer, opts: AppOptions = {}): Prom
       deleted_at: null,
     })
     .execute();
+  for (const audience of opts.resources ?? [TEST_API]) await allowResource(server, audience, id);
   return { id, secret, redirectUri };
 }
 

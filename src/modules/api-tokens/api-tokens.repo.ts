@@ -19,6 +19,19 @@ export function createApiTokensRepo(db: Executor) {
         .where('users.disabled', '=', 0)
         .where('users.deleted_at', 'is', null)
         .executeTakeFirst(),
+    /** Of these tokens, the ones still live (unexpired, unrevoked, user active), with the owner's admin flag. */
+    findLiveMany: (ids: readonly string[], now: number) =>
+      ids.length === 0
+        ? Promise.resolve([])
+        : db
+            .selectFrom('api_tokens')
+            .innerJoin('users', 'users.id', 'api_tokens.user_id')
+            .select(['api_tokens.id', 'users.is_admin'])
+            .where('api_tokens.id', 'in', [...ids])
+            .where(unexpired('api_tokens.expires_at', now))
+            .where('users.disabled', '=', 0)
+            .where('users.deleted_at', 'is', null)
+            .execute(),
     findById: (id: string) => db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst(),
     /** One user's tokens (or everyone's, with userId null), oldest first, with the owner's email; limit + 1 for toPage(). */
     list: (userId: string | null, opts: { limit: number; cursor?: string }) => {

@@ -4,6 +4,8 @@ export interface Actor {
   isAdmin: boolean;
   via: 'session' | 'token';
   sessionId?: string;
+  /** The API token the caller used, when via is 'token'. */
+  tokenId?: string;
   /** The bootstrap password must be replaced before anything else is allowed. */
   mustChangePassword: boolean;
 }

@@ -17,6 +17,21 @@ export function createSessionsRepo(db: Executor) {
         .where('users.deleted_at', 'is', null)
         .executeTakeFirst(),
 
+    /** Of these sessions, the ones still live, with their user's admin flag: one query for every open live stream. */
+    findLiveMany: (ids: readonly string[], now: number, idleMs: number) =>
+      ids.length === 0
+        ? Promise.resolve([])
+        : db
+            .selectFrom('sessions')
+            .innerJoin('users', 'users.id', 'sessions.user_id')
+            .select(['sessions.id', 'users.is_admin'])
+            .where('sessions.id', 'in', [...ids])
+            .where('sessions.expires_at', '>', now)
+            .where('sessions.last_seen_at', '>', now - idleMs)
+            .where('users.disabled', '=', 0)
+            .where('users.deleted_at', 'is', null)
+            .execute(),
+
     touch: (id: string, now: number) => db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute(),
 
     delete: (id: string) => db.deleteFrom('sessions').where('id', '=', id).execute(),

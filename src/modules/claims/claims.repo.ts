@@ -20,8 +20,19 @@ export function claimSourcesQuery(db: Executor, userId: string, appId: string, a
     .where(unexpired('ms.expires_at', at));
 }
 
+export interface ClaimSourceRow {
+  claim: string;
+  value_json: string;
+  group_expires_at: number | null;
+  membership_expires_at: number | null;
+}
+
 export async function loadClaimSources(db: Executor, userId: string, appId: string, at: number): Promise<ClaimSource[]> {
-  const rows = await claimSourcesQuery(db, userId, appId, at).execute();
+  return toClaimSources(await claimSourcesQuery(db, userId, appId, at).execute());
+}
+
+/** The rows of claimSourcesQuery as sources, for callers that run the query prepared. */
+export function toClaimSources(rows: readonly ClaimSourceRow[]): ClaimSource[] {
   const sources: ClaimSource[] = [];
   for (const row of rows) {
     let value: unknown;

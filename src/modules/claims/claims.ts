@@ -125,3 +125,28 @@ export function cappedTokenTtlSecs(opts: { clientTtlSecs: number; tempTtlSecs: n
  * otherwise a one-second token could outlive the grant that gave it.
  */
 export const CLAIMS_MARGIN_MS = 1000;
+
+const itemsOf = (value: unknown): string[] =>
+  Array.isArray(value) ? value.map(String) : typeof value === 'string' || typeof value === 'boolean' ? [String(value)] : [];
+
+/**
+ * True when the user still has every value a token carries (DESIGN rule 1, applied to
+ * introspection): each string, and each member of a list, is still among the claim's
+ * current values, and a boolean still has the same value. Values the user gained since
+ * do not matter; a value that is gone makes the whole token stale.
+ */
+export function stillHolds(carried: Readonly<Record<string, unknown>> | undefined, current: Readonly<Record<string, ClaimValue>>): boolean {
+  if (!carried) return true;
+  for (const [claim, value] of Object.entries(carried)) {
+    if (value === undefined) continue;
+    const now = current[claim];
+    if (now === undefined) return false;
+    if (typeof value === 'boolean') {
+      if (now !== value) return false;
+      continue;
+    }
+    const held = new Set(itemsOf(now));
+    if (!itemsOf(value).every((item) => held.has(item))) return false;
+  }
+  return true;
+}

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { EventActionsTable } from '../../db/schema.ts';
-import type { Encrypter } from '../../security/encryption.ts';
+import type { Encrypter, SealedAt } from '../../security/encryption.ts';
 import type { RequestEventName } from '../events/event-payload.ts';
 import type { ActionKind, ActionTarget, EventAction } from './event-actions.types.ts';
 
@@ -101,6 +101,11 @@ export async function findLiveActionById(executor: Executor, id: string): Promis
  * The action's secret in the clear: a webhook's `whsec_…` signing secret or a Slack
  * incoming-webhook URL; null for email and script actions. Never log the result.
  */
-export function decryptActionSecret(encrypter: Pick<Encrypter, 'decrypt'>, action: Pick<EventAction, 'secret_encrypted'>): string | null {
-  return action.secret_encrypted === null ? null : encrypter.decrypt(action.secret_encrypted);
+export function decryptActionSecret(encrypter: Pick<Encrypter, 'decrypt'>, action: Pick<EventAction, 'id' | 'secret_encrypted'>): string | null {
+  return action.secret_encrypted === null ? null : encrypter.decrypt(action.secret_encrypted, actionSecretAt(action.id));
+}
+
+/** Where an action's secret is sealed: bound into its ciphertext, so it cannot be moved to another action. */
+export function actionSecretAt(id: string): SealedAt {
+  return { table: 'event_actions', column: 'secret_encrypted', row: id };
 }

@@ -6,7 +6,7 @@ import type { Encrypter } from '../../security/encryption.ts';
 import { newId } from '../../security/ids.ts';
 import type { Actor } from '../auth/actor.ts';
 import { generateWebhookSecret } from '../events/webhook-signature.ts';
-import { createEventActionsRepo, type EventActionsRepo } from './event-actions.repo.ts';
+import { actionSecretAt, createEventActionsRepo, type EventActionsRepo } from './event-actions.repo.ts';
 import { outboundUrlError } from './event-actions.rules.ts';
 import {
   auditFields,
@@ -47,7 +47,7 @@ export function createEventActionsService(core: Core, deps: EventActionsDeps) {
    * What gets stored for the kind: the public config, and the secret sealed with the
    * master key. `current` is the action being changed: a webhook keeps its signing secret.
    */
-  async function resolveTarget(repo: EventActionsRepo, input: TargetIn, current?: EventAction): Promise<ResolvedTarget | FieldError[]> {
+  async function resolveTarget(repo: EventActionsRepo, input: TargetIn, actionId: string, current?: EventAction): Promise<ResolvedTarget | FieldError[]> {
     switch (input.kind) {
       case 'webhook': {
         const problem = outboundUrlError(input.config.url, deps);
@@ -55,13 +55,13 @@ export function createEventActionsService(core: Core, deps: EventActionsDeps) {
         const target: ActionTarget = { kind: 'webhook', config: { url: new URL(input.config.url).href } };
         if (current?.kind === 'webhook' && current.secret_encrypted !== null) return { target, secretEncrypted: current.secret_encrypted, signingSecret: null };
         const secret = input.config.signing_secret ?? generateWebhookSecret();
-        return { target, secretEncrypted: deps.encrypter.encrypt(secret), signingSecret: secret };
+        return { target, secretEncrypted: deps.encrypter.encrypt(secret, actionSecretAt(actionId)), signingSecret: secret };
       }
       case 'slack': {
         const problem = outboundUrlError(input.config.webhook_url, deps);
         if (problem) return [{ field: 'config.webhook_url', message: problem }];
         const url = new URL(input.config.webhook_url);
-        return { target: { kind: 'slack', config: { webhook_url_host: url.host } }, secretEncrypted: deps.encrypter.encrypt(url.href), signingSecret: null };
+        return { target: { kind: 'slack', config: { webhook_url_host: url.host } }, secretEncrypted: deps.encrypter.encrypt(url.href, actionSecretAt(actionId)), signingSecret: null };
       }
       case 'email': {
         const { recipients, addresses } = input.config;
@@ -87,7 +87,7 @@ export function createEventActionsService(core: Core, deps: EventActionsDeps) {
     }
     const parsed = configPatchSchemas[current.kind].safeParse(config);
     if (!parsed.success) return parsed.error.issues.map((i) => ({ field: ['config', ...i.path.map(String)].join('.'), message: i.message }));
-    return resolveTarget(repo, { kind: current.kind, config: parsed.data } as TargetIn, current);
+    return resolveTarget(repo, { kind: current.kind, config: parsed.data } as TargetIn, current.id, current);
   }
 
   async function findForChange(repo: EventActionsRepo, trx: Parameters<typeof lockRow>[0], id: string): Promise<EventAction> {
@@ -113,12 +113,13 @@ export function createEventActionsService(core: Core, deps: EventActionsDeps) {
     /** Returns the webhook signing secret too: the only time it is shown. */
     create: async (actor: Actor, input: CreateEventActionIn): Promise<{ action: EventAction; signingSecret: string | null }> => {
       assertThat(actor.isAdmin, forbidden());
-      const resolved = await resolveTarget(actions, input);
+      const id = newId(clock);
+      const resolved = await resolveTarget(actions, input, id);
       const errors = [...(await templateErrors(actions, input.template_id)), ...(Array.isArray(resolved) ? resolved : [])];
       assertThat(errors.length === 0 && !Array.isArray(resolved), validationFailed(errors));
       const now = clock.now();
       const action: EventAction = {
-        id: newId(clock),
+        id,
         name: input.name,
         enabled: input.enabled,
         event_types: canonicalEventTypes(input.event_types),
@@ -191,7 +192,7 @@ export function createEventActionsService(core: Core, deps: EventActionsDeps) {
         const before = await findForChange(repo, trx, id);
         assertThat(before.kind === 'webhook', notWebhook());
         const secret = input?.signing_secret ?? generateWebhookSecret();
-        const action: EventAction = { ...before, secret_encrypted: deps.encrypter.encrypt(secret), updated_at: clock.now() };
+        const action: EventAction = { ...before, secret_encrypted: deps.encrypter.encrypt(secret, actionSecretAt(id)), updated_at: clock.now() };
         await repo.replace(action);
         await audit.append(trx, {
           actor,

@@ -2,14 +2,15 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Core } from '../../core.ts';
 import type { Actor } from '../auth/actor.ts';
+import { createApiTokensRepo } from '../api-tokens/api-tokens.repo.ts';
 import { createSessionsRepo } from '../auth/sessions.repo.ts';
 import { createAudience, type LiveEvent } from './audience.ts';
 import { OutboxCursor } from './outbox-cursor.ts';
 
 export interface LiveOptions {
-  /** How often the outbox is read while anyone listens. */
+  /** How often the outbox is read, and every listener's session re-checked, while anyone listens. */
   pollMs: number;
-  /** How often a comment line keeps proxies from closing an idle stream; the caller is re-checked then too. */
+  /** How often a comment line keeps proxies from closing an idle stream. */
   heartbeatMs: number;
   /** The portal session's idle timeout, to notice a session that has ended. */
   sessionIdleMs: number;
@@ -66,6 +67,10 @@ export function createLiveHub(core: Pick<Core, 'db' | 'clock'>, options: LiveOpt
     if (polling || !cursor) return;
     polling = true;
     try {
+      // Every poll first drops the streams whose session or user is gone, so an ended
+      // session hears nothing more, whichever process or instance ended it.
+      await recheckAll();
+      if (listeners.size === 0) return;
       const events = await readNewEvents();
       if (events.length === 0 || listeners.size === 0) return;
       const mayHear = createAudience(core.db, core.clock.now());
@@ -81,36 +86,37 @@ export function createLiveHub(core: Pick<Core, 'db' | 'clock'>, options: LiveOpt
     }
   }
 
-  /** Ends streams whose session or user is gone, and follows a change of the admin flag. */
-  async function recheck(l: Listener): Promise<boolean> {
+  /**
+   * Ends streams whose session, API token or user is gone, and follows a change of the
+   * admin flag. At most two queries for all listeners of the process: live sessions, and
+   * live API tokens.
+   */
+  async function recheckAll(): Promise<void> {
     const now = core.clock.now();
-    if (l.actor.via === 'session' && l.actor.sessionId) {
-      const session = await createSessionsRepo(core.db).findLive(l.actor.sessionId, now, options.sessionIdleMs);
-      if (!session) return false;
-      l.actor = { ...l.actor, isAdmin: session.is_admin === 1 };
-      return true;
+    const all = [...listeners];
+    const keyOf = (a: Actor) => (a.via === 'session' ? a.sessionId : a.tokenId);
+    const ids = (via: Actor['via']) => [...new Set(all.flatMap((l) => (l.actor.via === via && keyOf(l.actor) ? [keyOf(l.actor)!] : [])))];
+    const [sessions, tokens] = await Promise.all([
+      createSessionsRepo(core.db).findLiveMany(ids('session'), now, options.sessionIdleMs),
+      createApiTokensRepo(core.db).findLiveMany(ids('token'), now),
+    ]);
+    const live = new Map<string, boolean>([...sessions, ...tokens].map((r) => [r.id, r.is_admin === 1]));
+    for (const l of all) {
+      const key = keyOf(l.actor);
+      const isAdmin = key === undefined ? undefined : live.get(key);
+      if (isAdmin === undefined) end(l);
+      else l.actor = { ...l.actor, isAdmin };
     }
-    const user = await core.db.selectFrom('users').select(['is_admin']).where('id', '=', l.actor.userId).where('disabled', '=', 0).where('deleted_at', 'is', null).executeTakeFirst();
-    if (!user) return false;
-    l.actor = { ...l.actor, isAdmin: user.is_admin === 1 };
-    return true;
   }
 
-  async function heartbeat(): Promise<void> {
-    for (const l of [...listeners]) {
-      try {
-        if (await recheck(l)) send(l, ': keep-alive\n\n');
-        else end(l);
-      } catch (err) {
-        if (!closed) log.error({ err }, 'live feed: re-checking a listener failed');
-      }
-    }
+  function heartbeat(): void {
+    for (const l of [...listeners]) send(l, ': keep-alive\n\n');
   }
 
   function start(): void {
     cursor = new OutboxCursor(core.clock.now());
     pollTimer = setInterval(() => void poll(), options.pollMs);
-    heartbeatTimer = setInterval(() => void heartbeat(), options.heartbeatMs);
+    heartbeatTimer = setInterval(heartbeat, options.heartbeatMs);
     pollTimer.unref();
     heartbeatTimer.unref();
   }

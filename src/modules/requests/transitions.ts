@@ -2,7 +2,7 @@ import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { conflict } from '../../http/errors.ts';
 import type { AuditActor } from '../auth/actor.ts';
-import { revokeOidcAccess } from '../auth/revocation.ts';
+import { revokeAppAccess } from '../auth/revocation.ts';
 import { createGrant, removeGrant } from './grants.ts';
 import { isRefused, transition, type RequestEvent } from './lifecycle.ts';
 import { recordRequestEvent, type EventBatchCache } from './request-events.ts';
@@ -81,7 +81,8 @@ export type Ending = { event: 'revoke'; actor: AuditActor; reason: string } | { 
 /**
  * Ends an approved grant: revocation now, or expiry from the worker. Returns null when a
  * concurrent writer ended it first. Revocation also ends the requester's OIDC grants and
- * tokens; expiry needs no such step, since every token carrying the grant was capped at it.
+ * tokens in the grant's application (its snapshot's), and only there; expiry needs no such
+ * step, since every token carrying the grant was capped at it.
  */
 export async function endAccess(core: Core, trx: Tx, request: RequestRow, how: Ending, cache?: EventBatchCache) {
   const manual = how.event === 'revoke';
@@ -94,7 +95,7 @@ export async function endAccess(core: Core, trx: Tx, request: RequestRow, how: E
   };
   if (!(await tryTransition(core, trx, request, patch))) return null;
   await removeGrant(trx, request.grant_group_id);
-  if (manual) await revokeOidcAccess(trx, request.requester_id);
+  if (manual) await revokeAppAccess(trx, request.requester_id, (JSON.parse(request.snapshot) as RequestSnapshot).app.id);
   await recordRequestEvent(
     core,
     trx,

@@ -5,7 +5,7 @@ import { toPage, type PageQuery } from '../../http/pagination.ts';
 import type { Encrypter } from '../../security/encryption.ts';
 import { newId } from '../../security/ids.ts';
 import type { Actor } from '../auth/actor.ts';
-import { createScriptSecretsRepo, type ScriptSecretRow } from './scripts.repo.ts';
+import { createScriptSecretsRepo, scriptSecretAt, type ScriptSecretRow } from './scripts.repo.ts';
 import { toSecretOut, type CreateSecretIn, type UpdateSecretIn } from './scripts.types.ts';
 
 const nameTaken = () => conflict('secret_name_taken', 'a script secret with this name already exists');
@@ -50,7 +50,8 @@ export function createScriptSecretsService(core: Core, deps: { encrypter: Encryp
     create: async (actor: Actor, input: CreateSecretIn) => {
       assertThat(actor.isAdmin, forbidden());
       const now = clock.now();
-      const row: ScriptSecretRow = { id: newId(clock), name: input.name, value_encrypted: deps.encrypter.encrypt(input.value), created_at: now, updated_at: now };
+      const id = newId(clock);
+      const row: ScriptSecretRow = { id, name: input.name, value_encrypted: deps.encrypter.encrypt(input.value, scriptSecretAt(id)), created_at: now, updated_at: now };
       await write(() =>
         db.transaction().execute(async (trx) => {
           await createScriptSecretsRepo(trx).insert(row);
@@ -62,7 +63,7 @@ export function createScriptSecretsService(core: Core, deps: { encrypter: Encryp
 
     update: async (actor: Actor, id: string, input: UpdateSecretIn) => {
       assertThat(actor.isAdmin, forbidden());
-      const sealed = input.value === undefined ? undefined : deps.encrypter.encrypt(input.value);
+      const sealed = input.value === undefined ? undefined : deps.encrypter.encrypt(input.value, scriptSecretAt(id));
       const row = await write(() =>
         db.transaction().execute(async (trx) => {
           const repo = createScriptSecretsRepo(trx);

@@ -1,3 +1,4 @@
+import type { SealedAt } from '../../security/encryption.ts';
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { ScriptRunsTable, ScriptSecretsTable, ScriptsTable } from '../../db/schema.ts';
@@ -37,7 +38,7 @@ export function createScriptsRepo(db: Executor) {
       db
         .selectFrom('script_secret_grants')
         .innerJoin('script_secrets', 'script_secrets.id', 'script_secret_grants.secret_id')
-        .select(['script_secrets.name', 'script_secrets.value_encrypted'])
+        .select(['script_secrets.id', 'script_secrets.name', 'script_secrets.value_encrypted'])
         .where('script_secret_grants.script_id', '=', scriptId)
         .execute(),
     /** Live templates whose trigger task is this script. */
@@ -101,3 +102,8 @@ export function createScriptSecretsRepo(db: Executor) {
   };
 }
 export type ScriptSecretsRepo = ReturnType<typeof createScriptSecretsRepo>;
+
+/** Where a script secret's value is sealed: bound into its ciphertext, so it cannot be moved to another secret. */
+export function scriptSecretAt(id: string): SealedAt {
+  return { table: 'script_secrets', column: 'value_encrypted', row: id };
+}

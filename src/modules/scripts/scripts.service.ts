@@ -10,7 +10,7 @@ import { newId } from '../../security/ids.ts';
 import type { Actor } from '../auth/actor.ts';
 import { sampleScriptConfig } from './sample-config.ts';
 import { createScriptSecretsService } from './script-secrets.service.ts';
-import { createScriptsRepo, createScriptSecretsRepo, type ScriptRow, type ScriptRunRow } from './scripts.repo.ts';
+import { createScriptsRepo, createScriptSecretsRepo, scriptSecretAt, type ScriptRow, type ScriptRunRow } from './scripts.repo.ts';
 import { toRunOut, toScriptOut, type CreateScriptIn, type TestRunIn, type UpdateScriptIn } from './scripts.types.ts';
 
 export type ScriptRun = ReturnType<typeof toRunOut>;
@@ -70,7 +70,7 @@ export function createScriptsService(core: Core, deps: ScriptsDeps) {
     const unreadable: string[] = [];
     for (const s of sealed) {
       try {
-        secrets[s.name] = deps.encrypter.decrypt(s.value_encrypted);
+        secrets[s.name] = deps.encrypter.decrypt(s.value_encrypted, scriptSecretAt(s.id));
       } catch {
         unreadable.push(s.name);
       }
