@@ -3,12 +3,14 @@ import type { Db } from './database.ts';
 import * as foundation from './migrations/0001_foundation.ts';
 import * as accessRequests from './migrations/0002_access_requests.ts';
 import * as events from './migrations/0003_events.ts';
+import * as provisioningReverted from './migrations/0004_provisioning_reverted.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_access_requests': accessRequests,
   '0003_events': events,
+  '0004_provisioning_reverted': provisioningReverted,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

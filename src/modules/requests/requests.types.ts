@@ -44,7 +44,7 @@ export const requestOut = z.object({
   /** Whole seconds of access left, for an approved request; null otherwise. */
   seconds_left: z.number().int().nullable(),
   ended_at: instant.nullable(),
-  end_reason: z.enum(['automatic', 'manual']).nullable(),
+  end_reason: z.enum(['automatic', 'manual', 'reverted']).nullable(),
   ended_by: personOut.nullable(),
   revoke_reason: z.string().nullable(),
   created_at: instant,

@@ -77,7 +77,7 @@ export interface AccessRequest {
   expires_at: string | null;
   seconds_left: number | null;
   ended_at: string | null;
-  end_reason: 'automatic' | 'manual' | null;
+  end_reason: 'automatic' | 'manual' | 'reverted' | null;
   ended_by: Person | null;
   revoke_reason: string | null;
   created_at: string;
