@@ -1,7 +1,7 @@
 import { REQUEST_EVENT_TYPES, type RequestEventName } from '../../../src/modules/events/event-payload.ts';
 // Type-only: the server's template shapes are erased from the bundle, so zod and the server code stay out.
 import type { CustomFieldDefinition, CustomFieldType } from '../../../src/modules/templates/custom-fields.ts';
-import type { TemplateSettings, TemplateTrigger } from '../../../src/modules/templates/templates.types.ts';
+import type { ApprovalMode, TemplateSettings, TemplateTrigger, TemplateWarning } from '../../../src/modules/templates/templates.types.ts';
 
 /** The API's shapes as the portal uses them (see /api/v1/openapi.json). */
 export interface Page<T> {
@@ -174,13 +174,15 @@ export interface Mapping {
   updated_at: string;
 }
 
-export type { TemplateSettings };
+export type { ApprovalMode, TemplateSettings, TemplateWarning };
 export type NotificationPolicy = TemplateSettings['notification_policy'];
 export type Trigger = TemplateTrigger;
 export type FailureMode = Trigger['failure_mode'];
 
 export interface Template extends TemplateSettings {
   id: string;
+  approval: ApprovalMode;
+  warnings: TemplateWarning[];
   version: number;
   created_at: string;
   updated_at: string;
