@@ -134,6 +134,9 @@ describeEachDialect(
       expect(await row(id)).toMatchObject({ status: 'cancelled', end_reason: 'reverted', provisioning_error: 'a mapping the grant gives was changed or deleted' });
       expect(await grantExists(id)).toBe(false);
       expect(await outboxTypes(id)).toContain('access_request.provisioning_reverted');
+      // The API says why, for the requester and the approvers.
+      const seen = await s.admin.client.get(`/api/v1/access-requests/${id}`);
+      expect(seen.body).toMatchObject({ status: 'cancelled', end_reason: 'reverted', provisioning_error: 'a mapping the grant gives was changed or deleted' });
     });
 
     it('a run past its deadline returns to pending with the undo; the late finish loses the race and undoes too', async () => {

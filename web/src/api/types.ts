@@ -80,6 +80,7 @@ export interface AccessRequest {
   end_reason: 'automatic' | 'manual' | 'reverted' | null;
   ended_by: Person | null;
   revoke_reason: string | null;
+  provisioning_error: string | null;
   created_at: string;
   updated_at: string;
 }
