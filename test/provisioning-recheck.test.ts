@@ -119,6 +119,29 @@ describeEachDialect(
       expect(await grantExists(id)).toBe(true);
     });
 
+    it('an auto-approval whose requester left the requester group meanwhile waits for an approver, and is undone', async () => {
+      const requester = await createPerson(server(), 'auto-req');
+      const requesters = await createGroup(server(), 'auto-requesters', [requester.id]);
+      const templateId = await blockingTemplate({ auto_approve: true, requester_group_ids: [requesters] });
+      release = receiver.hold();
+      const submitting = requester.client.post('/api/v1/access-requests', validRequest(templateId));
+      const idOf = async () => (await db().selectFrom('access_requests').select('id').where('requester_id', '=', requester.id).executeTakeFirst())?.id;
+      await waitFor('the auto-approval to run its task', async () => {
+        const id = await idOf();
+        return id !== undefined && calls(id).includes('approved');
+      });
+
+      expect((await server().admin.request('DELETE', `/api/v1/groups/${requesters}/members/${requester.id}`)).status).toBeLessThan(300);
+      release!();
+      release = null;
+
+      const submitted = await submitting;
+      expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+      expect(submitted.body).toMatchObject({ status: 'pending', provisioning_error: 'the request no longer qualifies for auto-approval' });
+      expect(await grantExists(submitted.body.id)).toBe(false);
+      expect(await outboxTypes(submitted.body.id)).toEqual(['access_request.submitted', 'access_request.provisioning_reverted']);
+    });
+
     it('a mapping changed meanwhile: the snapshot no longer holds, so the request ends', async () => {
       const holder = await createGroup(server(), 'holders');
       const mapping = await server().admin.post('/api/v1/mappings', { app_id: s.appId, claim: 'tier', value: 'gold', group_ids: [holder] });

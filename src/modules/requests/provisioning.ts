@@ -1,7 +1,7 @@
 import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { claimRows, lockRow } from '../../db/locks.ts';
-import { AppError, conflict } from '../../http/errors.ts';
+import { AppError, conflict, notFound } from '../../http/errors.ts';
 import { SYSTEM, type AuditActor } from '../auth/actor.ts';
 import { buildEventPayload } from '../events/outbox.ts';
 import { scriptConfigFromPayload } from '../events/script-config.ts';
@@ -86,8 +86,9 @@ export function createProvisioning(core: Core, deps: ProvisioningSettings) {
 
     /**
      * After `begin` committed: runs the task, then grants, returns the request to
-     * pending, or ends it. Throws 502 `provisioning_failed` with the task's error when
-     * `throwOnFailure`, and 409 when the approval was undone.
+     * pending, or ends it. With `throwOnFailure` (a person approving) it throws 502
+     * `provisioning_failed` with the task's error, and 409 when the approval was undone;
+     * without, it returns the request as it now stands.
      */
     async finish(request: RequestRow, template: Template, by: { actor: AuditActor; auto: boolean; comment: string | null }, throwOnFailure: boolean): Promise<RequestRow> {
       const now = clock.now();
@@ -109,11 +110,11 @@ export function createProvisioning(core: Core, deps: ProvisioningSettings) {
       const settled = await db.transaction().execute(async (trx) => {
         await lockRow(trx, dialect, 'access_requests', 'id', request.id);
         const current = await createRequestsRepo(trx).findById(request.id);
-        if (!current) return { lost: 'gone' };
+        if (!current) throw notFound('access request');
         if (current.status !== 'provisioning') {
           // Retired or timed out while the task ran: whatever it provisioned (even a failed run may have done part) must go.
           await emitRevert(trx, current, by.actor, `the request became ${current.status} while the trigger task ran`, runId);
-          return { lost: current.status };
+          return { lost: current.status, row: { ...current, provisioning_deadline: null } };
         }
         if (error === null) {
           const broken = await recheckApproval(trx, current, by.actor, clock.now());
@@ -131,7 +132,7 @@ export function createProvisioning(core: Core, deps: ProvisioningSettings) {
           await applyTransition(core, trx, current, patch);
           const after = { ...current, ...patch };
           await emitRevert(trx, after, by.actor, broken.reason, runId);
-          return { reverted: after.status, reason: broken.reason };
+          return { reverted: after.status, reason: broken.reason, row: { ...after, provisioning_deadline: null } };
         }
         await applyTransition(core, trx, current, { status: nextStatus(current, 'provisioning_failed'), provisioning_deadline: null, provisioning_error: error });
         await core.audit.append(trx, {
@@ -144,8 +145,9 @@ export function createProvisioning(core: Core, deps: ProvisioningSettings) {
         });
         return { row: { ...current, status: 'pending' as const, provisioning_error: error } };
       });
-      if ('lost' in settled) throw conflict('request_changed', `the provisioning window passed; the request is now ${settled.lost}`);
-      if ('reverted' in settled) {
+      // An auto-approval's submitter (no throwOnFailure) gets the request as it now stands.
+      if ('lost' in settled && throwOnFailure) throw conflict('request_changed', `the provisioning window passed; the request is now ${settled.lost}`);
+      if ('reverted' in settled && throwOnFailure) {
         throw conflict('provisioning_reverted', `nothing was granted, because ${settled.reason}; the request is now ${settled.reverted}`, { request_status: settled.reverted });
       }
       if (error !== null && throwOnFailure) {
