@@ -60,7 +60,7 @@ export async function endRequestsBackedBy(core: Core, trx: Tx, backing: Backing,
         ? await endAccess(core, trx, request, { event: 'revoke', actor, reason })
         : request.status === 'provisioning'
           ? await retireProvisioning(core, trx, request, actor, reason)
-          : await cancelPending(core, trx, request, actor, reason);
+          : await cancelPending(core, trx, request, actor, reason, 'retire');
     if (done) ended++;
   }
   return ended;

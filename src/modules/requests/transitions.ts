@@ -129,10 +129,10 @@ export async function retireProvisioning(core: Core, trx: Tx, request: RequestRo
   return patch;
 }
 
-/** Withdraws a pending request; null when it was decided meanwhile. */
-export async function cancelPending(core: Core, trx: Tx, request: RequestRow, actor: AuditActor, reason: string | null) {
+/** Withdraws a pending request (`cancel` by its requester, `retire` by what it stood on going away); null when it was decided meanwhile. */
+export async function cancelPending(core: Core, trx: Tx, request: RequestRow, actor: AuditActor, reason: string | null, event: 'cancel' | 'retire' = 'cancel') {
   const patch = {
-    status: nextStatus(request, 'cancel'),
+    status: nextStatus(request, event),
     ended_at: core.clock.now(),
     end_reason: 'manual' as const,
     ended_by: actor === 'system' ? null : actor.userId,
