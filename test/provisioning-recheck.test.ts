@@ -185,6 +185,29 @@ describeEachDialect(
       expect(calls(id).filter((e) => e === 'provisioning_reverted')).toHaveLength(2);
     });
 
+    it('a timed-out run that returns while a later approval is provisioning neither grants nor undoes', async () => {
+      vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+      const templateId = await blockingTemplate();
+      const { id, answer: first } = await approvalInFlight(templateId);
+      await waitFor('the start to set the deadline', async () => ((await row(id)).provisioning_deadline ?? Infinity) <= Date.now() + DEADLINE_MS);
+      vi.setSystemTime(Date.now() + DEADLINE_MS + 1000);
+      await server().app.services.provisioning.returnStuck();
+      expect((await row(id)).status).toBe('pending');
+
+      // Another approval begins; its run waits behind the first (one sandbox worker).
+      const second = s.secondApprover.client.post(`/api/v1/access-requests/${id}/approve`, {});
+      await waitFor('the second approval to begin', async () => (await row(id)).status === 'provisioning');
+      release!();
+      release = null;
+
+      expect((await first).status).toBe(409);
+      const approved = await second;
+      expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+      expect(await grantExists(id)).toBe(true);
+      // Only the timeout sent an undo: the first run's late return did not undo the second's work.
+      expect((await outboxTypes(id)).filter((t) => t === 'access_request.provisioning_reverted')).toHaveLength(1);
+    });
+
     it('a run still waiting in the sandbox queue is not timed out; its deadline counts from when it starts', async () => {
       vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
       const templateId = await blockingTemplate();

@@ -240,6 +240,8 @@ export interface AccessRequestsTable {
   expiring_notice_at: number | null;
   /** The blocking trigger task's error from the last failed approval. */
   provisioning_error: string | null;
+  /** Id of the blocking-trigger run that the current (or last) provisioning state belongs to. */
+  provisioning_attempt: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -2,6 +2,7 @@ import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { claimRows, lockRow } from '../../db/locks.ts';
 import { AppError, conflict, notFound } from '../../http/errors.ts';
+import { newId } from '../../security/ids.ts';
 import { SYSTEM, type AuditActor } from '../auth/actor.ts';
 import { buildEventPayload } from '../events/outbox.ts';
 import { scriptConfigFromPayload } from '../events/script-config.ts';
@@ -61,12 +62,13 @@ export function createProvisioning(core: Core, deps: ProvisioningSettings) {
   }
 
   /** The run started: its deadline counts from now, not from when it was queued. */
-  function runStarted(requestId: string): void {
+  function runStarted(request: RequestRow): void {
     void db
       .updateTable('access_requests')
       .set({ provisioning_deadline: clock.now() + deps.deadlineMs })
-      .where('id', '=', requestId)
+      .where('id', '=', request.id)
       .where('status', '=', 'provisioning')
+      .where('provisioning_attempt', '=', request.provisioning_attempt)
       .execute()
       // If this write fails, the queue-time deadline stands: the worker may give up early, never late.
       .catch(() => undefined);
@@ -78,7 +80,7 @@ export function createProvisioning(core: Core, deps: ProvisioningSettings) {
     /** In the deciding transaction: pending → provisioning. */
     async begin(trx: Tx, request: RequestRow, by: AuditActor): Promise<RequestRow> {
       const deadline = clock.now() + deps.queueAllowanceMs + deps.deadlineMs;
-      const patch = { status: nextStatus(request, 'begin_provisioning'), provisioning_deadline: deadline, provisioning_error: null };
+      const patch = { status: nextStatus(request, 'begin_provisioning'), provisioning_deadline: deadline, provisioning_error: null, provisioning_attempt: newId(clock) };
       await applyTransition(core, trx, request, patch);
       await core.audit.append(trx, { actor: by, action: 'access_request.provisioning_started', targetType: 'access_request', targetId: request.id, requestId: request.id });
       return { ...request, ...patch };
@@ -103,7 +105,7 @@ export function createProvisioning(core: Core, deps: ProvisioningSettings) {
         requestId: request.id,
         triggerEvent: 'approved',
         config: scriptConfigFromPayload(preview),
-        onStart: () => runStarted(request.id),
+        onStart: () => runStarted(request),
       });
       const runId = outcome.id ?? null;
       const error = outcome.status === 'succeeded' ? null : (outcome.error ?? outcome.status);
@@ -111,6 +113,11 @@ export function createProvisioning(core: Core, deps: ProvisioningSettings) {
         await lockRow(trx, dialect, 'access_requests', 'id', request.id);
         const current = await createRequestsRepo(trx).findById(request.id);
         if (!current) throw notFound('access request');
+        if (current.provisioning_attempt !== request.provisioning_attempt) {
+          // A later approval took over after this run timed out; its own run decides, and
+          // an undo from here would take away what that one provisioned.
+          return { lost: current.status, row: current };
+        }
         if (current.status !== 'provisioning') {
           // Retired or timed out while the task ran: whatever it provisioned (even a failed run may have done part) must go.
           await emitRevert(trx, current, by.actor, `the request became ${current.status} while the trigger task ran`, runId);

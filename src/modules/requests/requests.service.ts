@@ -94,6 +94,7 @@ export function createRequestsService(core: Core, settings: RequestSettings, pro
         revoke_reason: null,
         expiring_notice_at: null,
         provisioning_error: null,
+        provisioning_attempt: null,
         created_at: now,
         updated_at: now,
       };
