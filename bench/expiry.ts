@@ -94,6 +94,7 @@ async function createTemplate(app: App): Promise<{ templateId: string; requester
     app_id: appId,
     mapping_ids: mappings,
     allowed_durations: [DURATION_MINS],
+    approval: 'open',
     requester_group_ids: [requesterGroupId],
     auto_approve: true,
     require_justification: false,

@@ -24,7 +24,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const scripts = createScriptsService(core, { encrypter, config });
   const mailer = createMailer(config.smtp);
   const leaseMs = deliveryLeases(config);
-  const provisioning = createProvisioning(core, { runTrigger: scripts.runScript, deadlineMs: config.scripts.timeoutMs + 30_000 });
+  const provisioning = createProvisioning(core, { runTrigger: scripts.runScript, deadlineMs: config.scripts.timeoutMs + 30_000, queueAllowanceMs: 10 * 60_000 });
   const requests = createRequestsService(core, { submissionsPerMinute: config.requestsPerMinute }, provisioning);
   const views = createRequestViews(core);
   const discussion = createDiscussionService(core, views);

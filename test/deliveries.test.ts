@@ -276,6 +276,7 @@ describeEachDialect('deliveries API', (server) => {
           revoke_reason: null,
           expiring_notice_at: null,
           provisioning_error: null,
+          provisioning_attempt: null,
           created_at: now,
           updated_at: now,
         })

@@ -82,12 +82,12 @@ describeEachDialect('approver recipients', (server, dialect) => {
   });
 
   it('sends an open template to its escalation group, or else to the active admins by id', async () => {
-    const open = await load(await s.template({ approver_group_ids: [] }));
+    const open = await load(await s.template({ approval: 'open', approver_group_ids: [] }));
     expect(await resolve(open, s.requester.id)).toEqual([s.escalationMember.id]);
 
     const disabledAdmin = await createPerson(server(), 'disabled-admin', { isAdmin: true });
     expect((await server().admin.patch(`/api/v1/users/${disabledAdmin.id}`, { disabled: true })).status).toBe(200);
-    const openNoEscalation = await load(await s.template({ approver_group_ids: [], escalation_after_mins: null, escalation_group_id: null }));
+    const openNoEscalation = await load(await s.template({ approval: 'open', approver_group_ids: [], escalation_after_mins: null, escalation_group_id: null }));
     const admins = (await db().selectFrom('users').select('id').where('is_admin', '=', 1).where('disabled', '=', 0).where('deleted_at', 'is', null).orderBy('id').execute()).map(
       (u) => u.id,
     );

@@ -64,6 +64,7 @@ for (const dialect of dialectsUnderTest()) {
           app_id: app.body.id,
           mapping_ids: [mapping.body.id],
           allowed_durations: [60],
+          approval: 'open',
           require_justification: false,
         });
         const action = await admin.post('/api/v1/event-actions', {

@@ -63,6 +63,23 @@ describeEachDialect('portal in Chromium: administration', (server) => {
     await context.close();
   });
 
+  it('warns when nobody active can approve, and makes an open template an explicit choice', async () => {
+    const s = await setUpAccess(server());
+    const nobody = await server().admin.post('/api/v1/groups', { name: `empty-approvers-${Date.now()}` });
+    const templateId = await s.template({ approver_group_ids: [nobody.body.id] });
+    const { context, page } = await newPerson(browser, server());
+    await signIn(page, s.admin.email, PASSWORD, `/admin/templates/${templateId}`);
+    await page.getByText('No active user is in these approver groups').waitFor();
+
+    await page.getByRole('radio', { name: 'Anyone but the requester (open)' }).check();
+    expect(await page.getByRole('group', { name: /^Approver groups/ }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.getByText('Saved as version 2.').waitFor();
+    expect((await server().admin.get(`/api/v1/access-request-templates/${templateId}`)).body).toMatchObject({ approval: 'open', approver_group_ids: [], warnings: [] });
+    expect(await page.getByText('No active user is in these approver groups').count()).toBe(0);
+    await context.close();
+  });
+
   it('runs a script test and shows the run’s logs', async () => {
     const s = await setUpAccess(server());
     const created = await server().admin.post('/api/v1/scripts', { name: `hello-${Date.now()}`, source: "log.info('hello', config.get('requester_email'));" });

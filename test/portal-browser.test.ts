@@ -34,15 +34,17 @@ describeEachDialect('portal in Chromium: forms, roles, sign-in and layout', (ser
     const { context, page } = await newPerson(browser, server());
     await signIn(page, s.requester.email, PASSWORD, `/request/${s.templateId}`);
     await page.getByRole('button', { name: 'Submit request' }).click();
-    await page.getByRole('alert').getByText('Please correct the field marked below.').waitFor();
+    // Every problem at once: the justification and the required field.
+    await page.getByRole('alert').getByText('Please correct the 2 fields marked below.').waitFor();
     expect(await invalid(page, 'Justification')).toBe('true');
     expect(await describedError(page, 'Justification')).toContain('is required by this template');
+    expect(await invalid(page, 'Incident ticket')).toBe('true');
+    expect(await describedError(page, 'Incident ticket')).toContain('is required');
 
     await page.getByLabel('Justification').fill('need it');
     await page.getByRole('button', { name: 'Submit request' }).click();
-    await page.getByText('is required', { exact: true }).waitFor();
+    await page.getByRole('alert').getByText('Please correct the field marked below.').waitFor();
     expect(await invalid(page, 'Incident ticket')).toBe('true');
-    expect(await describedError(page, 'Incident ticket')).toContain('is required');
     expect(await invalid(page, 'Justification')).toBeNull();
 
     await page.getByLabel('Incident ticket').fill('INC-9');

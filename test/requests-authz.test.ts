@@ -61,11 +61,16 @@ describeEachDialect('access requests: authorization matrix', (server) => {
   });
 
   it('on an open template lets anyone but the requester approve, but not revoke', async () => {
-    const templateId = await s.template({ approver_group_ids: [], escalation_after_mins: null, escalation_group_id: null });
+    const templateId = await s.template({ approval: 'open', approver_group_ids: [], escalation_after_mins: null, escalation_group_id: null });
     const { body } = await s.requester.client.post('/api/v1/access-requests', validRequest(templateId));
     expect((await s.outsider.client.get('/api/v1/access-requests/inbox')).body.items.map((r: { id: string }) => r.id)).toContain(body.id);
     expect((await s.requester.client.get('/api/v1/access-requests/inbox')).body.items.map((r: { id: string }) => r.id)).not.toContain(body.id);
-    expect((await s.requester.client.post(`/api/v1/access-requests/${body.id}/approve`, {})).status).toBe(403);
+    const own = await s.requester.client.post(`/api/v1/access-requests/${body.id}/approve`, {});
+    expect(own.status).toBe(403);
+    expect(own.body.code).toBe('own_request');
+    expect(own.body.detail).toContain('your own request');
+    const ownDenial = await s.requester.client.post(`/api/v1/access-requests/${body.id}/deny`, {});
+    expect([ownDenial.status, ownDenial.body.code]).toEqual([403, 'own_request']);
     expect((await s.outsider.client.post(`/api/v1/access-requests/${body.id}/approve`, {})).status).toBe(200);
     expect((await s.escalationMember.client.post(`/api/v1/access-requests/${body.id}/revoke`, { reason: 'x' })).status).toBe(403);
   });

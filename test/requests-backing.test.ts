@@ -38,7 +38,7 @@ describeEachDialect('access requests: when what they stand on goes away', (serve
     expect((await server().admin.delete(`/api/v1/groups/${lonelyGroup}`)).status).toBe(409);
 
     expect((await server().admin.delete(`/api/v1/access-request-templates/${templateId}`)).status).toBe(204);
-    expect(await status(approved)).toMatchObject({ status: 'revoked', revoke_reason: 'the template was deleted' });
+    expect(await status(approved)).toMatchObject({ status: 'revoked', revoke_reason: 'the template was disabled or deleted' });
     // The ended request stays readable for its requester, with nobody left to decide it.
     const detail = await s.outsider.client.get(`/api/v1/access-requests/${approved}`);
     expect(detail.body).toMatchObject({ status: 'revoked', can_decide: false });

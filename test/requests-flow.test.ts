@@ -144,6 +144,20 @@ describeEachDialect('access requests: the whole life of a request', (server) => 
     expect((await post(validRequest(templateId))).body.code).toBe('template_disabled');
   });
 
+  it('reports every problem of a submission at once, naming an unknown field key', async () => {
+    const templateId = await s.template({
+      custom_fields: [
+        { key: 'ticket', label: 'Incident ticket', type: 'text', required: true },
+        { key: 'change', label: 'Change number', type: 'text', required: true },
+      ],
+    });
+    const res = await s.escalationMember.client.post('/api/v1/access-requests', { template_id: templateId, duration_mins: 61, justification: '', fields: { shoe_size: '44' } });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('validation_failed');
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['duration_mins', 'justification', 'fields.shoe_size', 'fields.ticket', 'fields.change']);
+    expect(res.body.detail).toContain('fields.shoe_size: this template has no field "shoe_size"; its fields are ticket, change');
+  });
+
   it('rate-limits submissions per user', async () => {
     const templates = await Promise.all(Array.from({ length: 11 }, () => s.template({ require_justification: false, custom_fields: [] })));
     const statuses: number[] = [];

@@ -280,6 +280,36 @@ describe('sandbox pool', () => {
     expect(runs.map((r) => messages(r.logs)[0])).toEqual(['0', '1', '2', '3', '4', '5']);
   });
 
+  it('calls onStart when a worker takes the run, not when it is queued', async () => {
+    const single = createSandboxPool(settings({ workers: 1 }), clock);
+    try {
+      const started: string[] = [];
+      // The first run keeps the only worker busy for a while; the second waits behind it.
+      const busy = single.run(job(`const until = Date.now() + 500; while (Date.now() < until) {}`), { onStart: () => started.push('busy') });
+      const queuedAt = Date.now();
+      let queuedStart = 0;
+      const queued = single.run(job(''), {
+        onStart: (at) => {
+          started.push('queued');
+          queuedStart = at;
+        },
+      });
+      while (started.length === 0) await new Promise((resolve) => setTimeout(resolve, 10)); // the worker starts up
+      const busySince = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the busy run is still going
+      expect(started).toEqual(['busy']);
+      const busyRun = await busy;
+      expect((await queued).status).toBe('succeeded');
+      expect(started).toEqual(['busy', 'queued']);
+      expect(queuedStart).toBeGreaterThanOrEqual(busyRun.startedAt + busyRun.durationMs - 5);
+      expect(queuedStart - Math.max(queuedAt, busySince)).toBeGreaterThanOrEqual(300);
+      // A throwing callback does not break the pool.
+      expect((await single.run(job(''), { onStart: () => { throw new Error('bookkeeping failed'); } })).status).toBe('succeeded');
+    } finally {
+      await single.close();
+    }
+  });
+
   it('rejects runs once closed', async () => {
     const temporary = createSandboxPool(settings({ workers: 1 }), clock);
     expect((await temporary.run(job(''))).status).toBe('succeeded');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { customFieldsIn, validateFieldAnswers, type CustomFieldDefinition } from '../src/modules/templates/custom-fields.ts';
-import { crossAttributeErrors } from '../src/modules/templates/template-rules.ts';
+import { approvalErrors, crossAttributeErrors } from '../src/modules/templates/template-rules.ts';
 import type { TemplateSettings } from '../src/modules/templates/templates.types.ts';
 
 const text = (key: string, required = false): CustomFieldDefinition => ({ key, label: key, type: 'text', required });
@@ -18,7 +18,7 @@ describe('validateFieldAnswers', () => {
     ['optional text blank', { ...valid, notes: '   ' }, []],
     ['text of exactly 2000 characters', { ...valid, notes: 'x'.repeat(2000) }, []],
     ['required checkbox answered true', { ...valid, on_call: true }, []],
-    ['unknown key', { ...valid, extra: 'x' }, [{ field: 'extra', message: /no such field/ }]],
+    ['unknown key', { ...valid, extra: 'x' }, [{ field: 'extra', message: /no field "extra"; its fields are ticket, notes, env/ }]],
     ['required text missing', { env: 'production', on_call: true }, [{ field: 'ticket', message: /required/ }]],
     ['required text null', { ...valid, ticket: null }, [{ field: 'ticket', message: /required/ }]],
     ['required text blank', { ...valid, ticket: ' \t\n' }, [{ field: 'ticket', message: /required/ }]],
@@ -37,7 +37,7 @@ describe('validateFieldAnswers', () => {
       'several problems at once',
       { notes: 7, region: 'asia', surprise: true },
       [
-        { field: 'surprise', message: /no such field/ },
+        { field: 'surprise', message: /no field "surprise"/ },
         { field: 'ticket', message: /required/ },
         { field: 'notes', message: /text/ },
         { field: 'env', message: /required/ },
@@ -151,5 +151,21 @@ describe('rules across template attributes', () => {
     ['an escalation group that also approves', { escalation_after_mins: 5, escalation_group_id: 'g', approver_group_ids: ['g'] }, []],
   ])('%s', (_name, change, fields) => {
     expect(crossAttributeErrors({ ...base, ...change }).map((e) => e.field)).toEqual(fields);
+  });
+});
+
+describe('the approval choice', () => {
+  it.each<[string, Parameters<typeof approvalErrors>, string[]]>([
+    ['groups named, no choice given', [undefined, ['g']], []],
+    ['groups named and chosen', ['groups', ['g']], []],
+    ['open chosen with no groups', ['open', []], []],
+    ['nothing at all on create', [undefined, []], ['approver_group_ids']],
+    ['groups chosen with none named', ['groups', []], ['approver_group_ids']],
+    ['open chosen with groups named', ['open', ['g']], ['approver_group_ids']],
+    ['an open template left alone', [undefined, [], 'open'], []],
+    ['a groups template emptied without saying open', [undefined, [], 'groups'], ['approver_group_ids']],
+    ['an open template given groups', [undefined, ['g'], 'open'], []],
+  ])('%s', (_name, args, fields) => {
+    expect(approvalErrors(...args).map((e) => e.field)).toEqual(fields);
   });
 });

@@ -61,6 +61,9 @@ describeEachDialect('access-request templates API', (server) => {
         { key: 'env', label: 'Environment', type: 'dropdown', required: false, options: ['staging', 'production'] },
         { key: 'ack', label: 'I have read the runbook', type: 'checkbox', required: true },
       ],
+      approval: 'groups',
+      // The approver group has nobody in it yet.
+      warnings: ['approver_groups_without_active_members'],
       version: 1,
       created_at: expect.any(String),
       updated_at: created.body.created_at,
@@ -94,11 +97,13 @@ describeEachDialect('access-request templates API', (server) => {
   });
 
   it('fills in defaults for a minimal template', async () => {
-    const res = await server().admin.post(BASE, { name: 'Minimal', app_id: target.appId, mapping_ids: [target.mappingId], allowed_durations: [60] });
+    const res = await server().admin.post(BASE, { name: 'Minimal', app_id: target.appId, mapping_ids: [target.mappingId], allowed_durations: [60], approval: 'open' });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
       description: '',
       enabled: true,
+      approval: 'open',
+      warnings: [],
       approver_group_ids: [],
       requester_group_ids: [],
       require_justification: true,
@@ -113,6 +118,58 @@ describeEachDialect('access-request templates API', (server) => {
     });
     const trigger = await server().admin.patch(`${BASE}/${res.body.id}`, { trigger: { script_id: '0190a0a0-0000-7000-8000-00000000abcd' } });
     expect(trigger.body.trigger).toEqual({ script_id: '0190a0a0-0000-7000-8000-00000000abcd', failure_mode: 'ignore', max_retries: 3 });
+  });
+
+  it('needs the open approval said explicitly: an empty approver list alone is a 400 naming the field', async () => {
+    const { admin } = server();
+    const minimal = { name: fx.unique('no-approvers'), app_id: target.appId, mapping_ids: [target.mappingId], allowed_durations: [60] };
+    for (const body of [minimal, { ...minimal, approver_group_ids: [] }, { ...minimal, approval: 'groups' }]) {
+      const refused = await admin.post(BASE, body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect(fieldsOf(refused)).toEqual(['approver_group_ids']);
+      expect(refused.body.detail).toContain('approval');
+    }
+    const group = await fx.group();
+    const both = await admin.post(BASE, { ...minimal, approval: 'open', approver_group_ids: [group] });
+    expect(both.status).toBe(400);
+    expect(fieldsOf(both)).toEqual(['approver_group_ids']);
+    expect((await admin.post(BASE, { ...minimal, approval: 'anyone' })).status).toBe(400);
+
+    // A groups template cannot fall into open by losing its groups, only by saying so.
+    const t = await fx.createTemplate(target, { approver_group_ids: [group] });
+    expect(t.approval).toBe('groups');
+    const emptied = await admin.patch(`${BASE}/${t.id}`, { approver_group_ids: [] });
+    expect(emptied.status).toBe(400);
+    expect(fieldsOf(emptied)).toEqual(['approver_group_ids']);
+    const opened = await admin.patch(`${BASE}/${t.id}`, { approval: 'open', approver_group_ids: [] });
+    expect(opened.status, JSON.stringify(opened.body)).toBe(200);
+    expect(opened.body).toMatchObject({ approval: 'open', approver_group_ids: [] });
+    // An open template stays open through unrelated changes; naming groups makes it a groups one.
+    expect((await admin.patch(`${BASE}/${t.id}`, { description: 'still open' })).body.approval).toBe('open');
+    expect((await admin.patch(`${BASE}/${t.id}`, { approver_group_ids: [group] })).body.approval).toBe('groups');
+  });
+
+  it('flags a template whose approver groups have no active member', async () => {
+    const { admin } = server();
+    const [empty, staffed] = [await fx.group(), await fx.group()];
+    const t = await fx.createTemplate(target, { approver_group_ids: [empty] });
+    expect(t.warnings).toEqual(['approver_groups_without_active_members']);
+
+    const member = await fx.user();
+    await fx.addMember(staffed, member.id);
+    const patched = await admin.patch(`${BASE}/${t.id}`, { approver_group_ids: [empty, staffed] });
+    expect(patched.body.warnings).toEqual([]);
+
+    // Disabled users and expired memberships do not count.
+    expect((await admin.patch(`/api/v1/users/${member.id}`, { disabled: true })).status).toBe(200);
+    expect((await admin.get(`${BASE}/${t.id}`)).body.warnings).toEqual(['approver_groups_without_active_members']);
+    const later = await fx.user();
+    await fx.addMember(empty, later.id, Date.now() + 60_000);
+    expect((await admin.get(`${BASE}/${t.id}`)).body.warnings).toEqual([]);
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    vi.setSystemTime(Date.now() + 120_000);
+    const listed = (await admin.get(`${BASE}?limit=200`)).body.items.find((x: { id: string }) => x.id === t.id);
+    expect(listed.warnings).toEqual(['approver_groups_without_active_members']);
   });
 
   it('bumps the version on every change, and not on a PATCH that changes nothing', async () => {

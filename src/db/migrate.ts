@@ -6,12 +6,14 @@ import * as events from './migrations/0003_events.ts';
 import * as authHardening from './migrations/0005_auth_hardening.ts';
 import * as keysResources from './migrations/0008_keys_resources.ts';
 import * as names from './migrations/0009_names.ts';
+import * as provisioningReverted from './migrations/0004_provisioning_reverted.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_access_requests': accessRequests,
   '0003_events': events,
+  '0004_provisioning_reverted': provisioningReverted,
   '0005_auth_hardening': authHardening,
   '0008_keys_resources': keysResources,
   '0009_names': names,

@@ -240,13 +240,16 @@ export interface AccessRequestsTable {
   expires_at: number | null;
   grant_group_id: string | null;
   ended_at: number | null;
-  end_reason: 'automatic' | 'manual' | null;
+  /** automatic: expired; manual: revoked, denied or cancelled by someone; reverted: a blocking trigger's approval was undone (see provisioning_error). */
+  end_reason: 'automatic' | 'manual' | 'reverted' | null;
   ended_by: string | null;
   revoke_reason: string | null;
   /** When the expiring_soon notice went out (once per grant). */
   expiring_notice_at: number | null;
   /** The blocking trigger task's error from the last failed approval. */
   provisioning_error: string | null;
+  /** Id of the blocking-trigger run that the current (or last) provisioning state belongs to. */
+  provisioning_attempt: string | null;
   created_at: number;
   updated_at: number;
 }

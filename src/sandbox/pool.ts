@@ -28,9 +28,17 @@ export interface SandboxRunResult {
   error: string | null;
 }
 
+export interface RunHooks {
+  /**
+   * Called once, when a worker takes the run (not when it is queued), with the Clock's
+   * time: deadlines that should measure the script itself start here. It must not throw.
+   */
+  onStart?: (startedAt: number) => void;
+}
+
 export interface Sandbox {
   /** Runs a script. Guest failures are results; it rejects only once the pool is closed. */
-  run(job: GuestJob): Promise<SandboxRunResult>;
+  run(job: GuestJob, hooks?: RunHooks): Promise<SandboxRunResult>;
   /** Terminates every worker. Runs still queued or running are rejected. */
   close(): Promise<void>;
   /** Runs that would start at once now: workers neither busy nor spoken for by the queue. */
@@ -64,6 +72,7 @@ interface Slot {
 
 interface Queued {
   job: GuestJob;
+  onStart?: RunHooks['onStart'];
   resolve: (result: SandboxRunResult) => void;
   reject: (error: Error) => void;
 }
@@ -122,6 +131,11 @@ export function createSandboxPool(settings: SandboxSettings, clock: Clock): Sand
     slot.running = running;
     const message: ToWorker = { type: 'run', id: running.id, job: queued.job, limits };
     slot.worker.postMessage(message);
+    try {
+      queued.onStart?.(running.startedAt);
+    } catch {
+      // A caller's bookkeeping must not take the pool down; the run goes on regardless.
+    }
   }
 
   function finish(slot: Slot, id: number, outcome: GuestOutcome): void {
@@ -179,11 +193,11 @@ export function createSandboxPool(settings: SandboxSettings, clock: Clock): Sand
   }
 
   return {
-    run(job) {
+    run(job, hooks = {}) {
       if (closed) return Promise.reject(new Error('the script sandbox is closed'));
       if (queue.length >= MAX_QUEUED) return Promise.reject(new Error('the script sandbox is overloaded; try again later'));
       return new Promise<SandboxRunResult>((resolve, reject) => {
-        queue.push({ job, resolve, reject });
+        queue.push({ job, onStart: hooks.onStart, resolve, reject });
         pump();
       });
     },

@@ -43,12 +43,13 @@ export interface ReceivedRequest {
 /** A real HTTP receiver on loopback; `status` decides what it answers next. */
 export async function startHttpReceiver() {
   const requests: ReceivedRequest[] = [];
-  const state = { status: 200 };
+  const state = { status: 200, held: null as Promise<void> | null };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    req.on('end', async () => {
       requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      if (state.held) await state.held;
       res.writeHead(state.status, { 'content-type': 'text/plain' }).end(state.status < 300 ? 'ok' : 'receiver says no');
     });
   });
@@ -60,6 +61,15 @@ export async function startHttpReceiver() {
     /** What the next requests get: 200 by default. */
     answer(status: number) {
       state.status = status;
+    },
+    /** Keeps every answer waiting (a slow external system) until the returned release is called. */
+    hold(): () => void {
+      let release!: () => void;
+      state.held = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        state.held = null;
+        release();
+      };
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -14,6 +14,8 @@ export interface TestServer {
   config: Config;
   url: string;
   dialect: DialectName;
+  /** The environment the server was configured from, for starting more processes on the same database (startTestServer sets it). */
+  env?: Record<string, string>;
   /** An API client holding the bootstrap admin token. */
   admin: ApiClient;
   adminToken: string;
@@ -25,11 +27,11 @@ export interface TestServer {
  * a first admin and an admin API token. The worker does not run on a timer; tests
  * drive it after moving the clock.
  */
-export async function startTestServer(dialect: DialectName, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(dialect: DialectName, extraEnv: Record<string, string> = {}): Promise<TestServer> {
   const database = await createTestDatabase(dialect);
   const port = await freePort();
   const adminToken = randomBytes(32).toString('base64url');
-  const config = loadConfig({
+  const env: Record<string, string> = {
     INTERIM_HOST: '127.0.0.1',
     INTERIM_PORT: String(port),
     INTERIM_BASE_URL: `http://127.0.0.1:${port}`,
@@ -42,8 +44,9 @@ export async function startTestServer(dialect: DialectName, env: Record<string, 
     // The documented cost setting, lowered so the suite stays fast (production: 2^17).
     INTERIM_PASSWORD_SCRYPT_N: '1024',
     ...(database.target.kind === 'postgres' ? { DATABASE_URL: database.target.url } : { INTERIM_DATA_DIR: database.target.file.replace(/\/interim\.db$/, '') }),
-    ...env,
-  });
+    ...extraEnv,
+  };
+  const config = loadConfig(env);
   const app = await buildApp(config, { logger: false });
   await app.listen();
   const url = config.baseUrl;
@@ -52,6 +55,7 @@ export async function startTestServer(dialect: DialectName, env: Record<string, 
     config,
     url,
     dialect,
+    env,
     admin: new ApiClient(url).withToken(adminToken),
     adminToken,
     async close() {
@@ -60,3 +64,4 @@ export async function startTestServer(dialect: DialectName, env: Record<string, 
     },
   };
 }
+

@@ -61,12 +61,16 @@ export function templateFixtures(server: () => TestServer) {
       return { appId, mappingId: await fixtures.mapping(appId) };
     },
 
-    /** A valid create body for the given application and mapping, with `extra` on top. */
+    /**
+     * A valid create body for the given application and mapping, with `extra` on top:
+     * an open template (said explicitly) unless `extra` names approver groups or the approval.
+     */
     templateBody: (target: { appId: string; mappingId: string }, extra: Record<string, unknown> = {}) => ({
       name: unique('template'),
       app_id: target.appId,
       mapping_ids: [target.mappingId],
       allowed_durations: [60],
+      ...(('approval' in extra || (Array.isArray(extra.approver_group_ids) && extra.approver_group_ids.length > 0)) ? {} : { approval: 'open' }),
       ...extra,
     }),
 

@@ -13,6 +13,7 @@ export const REQUEST_EVENT_TYPES = [
   'access_request.expired',
   'access_request.revoked',
   'access_request.comment_added',
+  'access_request.provisioning_reverted',
 ] as const;
 export type RequestEventName = (typeof REQUEST_EVENT_TYPES)[number];
 
@@ -43,7 +44,7 @@ export interface EventPayload {
     approved_at: string | null;
     expires_at: string | null;
     decision_comment: string | null;
-    end_reason: 'automatic' | 'manual' | null;
+    end_reason: 'automatic' | 'manual' | 'reverted' | null;
     revoke_reason: string | null;
     escalated: boolean;
   };

@@ -30,6 +30,7 @@ const TO_REQUESTER: ReadonlySet<RequestEventName> = new Set([
   'access_request.revoked',
   'access_request.expired',
   'access_request.expiring_soon',
+  'access_request.provisioning_reverted',
 ]);
 
 /** How many tries a trigger task gets for one event, by failure mode (block runs before approval, see provisioning). */

@@ -99,6 +99,7 @@ const HEADLINES: Record<RequestEventName, { requester: string; other: string; ap
   'access_request.expired': { requester: 'Your access has expired', other: 'Temporary access expired' },
   'access_request.expiring_soon': { requester: 'Your access expires soon', other: 'Temporary access expiring soon' },
   'access_request.comment_added': { requester: 'New comment on your access request', other: 'New comment on an access request' },
+  'access_request.provisioning_reverted': { requester: 'Your approval was undone before it took effect', other: 'Approval undone before it took effect' },
 };
 
 export function describeEvent(payload: EventPayload, audience: Audience): EventText {
@@ -152,6 +153,12 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
         ? `Your temporary access to ${target(payload)} ends at ${expires ?? 'its expiry'}. Ask again from the portal if you still need it.`
         : `${requester}'s temporary access to ${target(payload)} ends at ${expires ?? 'its expiry'}.`;
       break;
+    case 'access_request.provisioning_reverted': {
+      const why = typeof payload.data.reason === 'string' ? ` ${payload.data.reason}.` : '';
+      const next = r.status === 'pending' ? ' It waits for another decision.' : ' It has ended.';
+      summary = mine ? `The approval of your request for ${what(payload)} was undone before it took effect.${why}${next}` : `The approval of ${requester}'s request for ${what(payload)} was undone before it took effect.${why}${next}`;
+      break;
+    }
     case 'access_request.comment_added':
       summary = mine ? `${actor} commented on your request for ${target(payload)}.` : `${actor} commented on ${requester}'s request for ${target(payload)}.`;
       break;

@@ -90,6 +90,7 @@ const REQUESTER_EVENTS: ReadonlySet<RequestEventName> = new Set([
   'access_request.expired',
   'access_request.expiring_soon',
   'access_request.comment_added',
+  'access_request.provisioning_reverted',
 ]);
 
 /**

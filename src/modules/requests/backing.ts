@@ -4,7 +4,7 @@ import { lockSelected } from '../../db/locks.ts';
 import { conflict } from '../../http/errors.ts';
 import type { AuditActor } from '../auth/actor.ts';
 import type { TemplateHooks } from '../templates/templates.service.ts';
-import { cancelPending, endAccess } from './transitions.ts';
+import { cancelPending, endAccess, retireProvisioning } from './transitions.ts';
 
 /** Something a request stands on. When it is deleted or disabled, the request cannot stand. */
 export type Backing =
@@ -17,17 +17,19 @@ const REASONS: Record<Backing['kind'], string> = {
   user: 'the requester was disabled or deleted',
   application: 'the application was deleted',
   mapping: 'a mapping the grant gives was deleted',
-  template: 'the template was deleted',
+  template: 'the template was disabled or deleted',
 };
 
 /**
  * In the caller's transaction: revokes the live grants and cancels the open requests
  * that stand on the given user, application, mapping or template, each with its own
  * `revoked`/`cancelled` event, so nothing keeps access — or waits for a decision — on
- * something that is gone. Returns how many requests it ended.
+ * something that is gone. A request whose blocking trigger task is running is cancelled
+ * too, so the run's finish cannot grant (it owes the external system an undo instead).
+ * Returns how many requests it ended.
  */
 export async function endRequestsBackedBy(core: Core, trx: Tx, backing: Backing, actor: AuditActor): Promise<number> {
-  let query = trx.selectFrom('access_requests as r').selectAll('r').where('r.status', 'in', ['pending', 'approved']);
+  let query = trx.selectFrom('access_requests as r').selectAll('r').where('r.status', 'in', ['pending', 'provisioning', 'approved']);
   switch (backing.kind) {
     case 'user':
       query = query.where('r.requester_id', '=', backing.id);
@@ -39,11 +41,11 @@ export async function endRequestsBackedBy(core: Core, trx: Tx, backing: Backing,
       query = query.where('r.template_id', 'in', trx.selectFrom('access_request_templates').select('id').where('app_id', '=', backing.id));
       break;
     case 'mapping':
-      // Approved requests link the mapping to their grant group; pending ones name it in the template.
+      // Approved requests link the mapping to their grant group; open ones name it in the template.
       query = query.where((eb) =>
         eb.or([
           eb('r.grant_group_id', 'in', trx.selectFrom('mapping_groups').select('group_id').where('mapping_id', '=', backing.id)),
-          eb.and([eb('r.status', '=', 'pending'), eb('r.template_id', 'in', trx.selectFrom('template_mappings').select('template_id').where('mapping_id', '=', backing.id))]),
+          eb.and([eb('r.status', 'in', ['pending', 'provisioning']), eb('r.template_id', 'in', trx.selectFrom('template_mappings').select('template_id').where('mapping_id', '=', backing.id))]),
         ]),
       );
       break;
@@ -52,10 +54,13 @@ export async function endRequestsBackedBy(core: Core, trx: Tx, backing: Backing,
   const requests = await lockSelected(query.orderBy('r.id'), core.dialect).execute();
   let ended = 0;
   for (const request of requests) {
+    const reason = REASONS[backing.kind];
     const done =
       request.status === 'approved'
-        ? await endAccess(core, trx, request, { event: 'revoke', actor, reason: REASONS[backing.kind] })
-        : await cancelPending(core, trx, request, actor, REASONS[backing.kind]);
+        ? await endAccess(core, trx, request, { event: 'revoke', actor, reason })
+        : request.status === 'provisioning'
+          ? await retireProvisioning(core, trx, request, actor, reason)
+          : await cancelPending(core, trx, request, actor, reason, 'retire');
     if (done) ended++;
   }
   return ended;

@@ -7,11 +7,16 @@ import type { RequestStatus } from '../../db/schema.ts';
  *
  *   pending ──approve──────────────► approved ──expire──► expired
  *      │  └─begin_provisioning─► provisioning ─provisioned─┘  └──revoke──► revoked
- *      │                             └─provisioning_failed / provisioning_timed_out─► pending
+ *      │                             ├─provisioning_failed / provisioning_timed_out / approver_lost─► pending
+ *      │                             └─retire / provisioning_invalidated─► cancelled
  *      ├─deny──► denied
- *      └─cancel─► cancelled
+ *      └─cancel / retire─► cancelled
  *
  * `escalate` keeps the status (escalation is a flag, not a state) and `comment` changes nothing.
+ * `retire`: something the request stands on (template, requester, application, mapping)
+ * was disabled or deleted. `approver_lost` and `provisioning_invalidated`: the re-check
+ * that ends a blocking trigger task found the approver no longer eligible (the request
+ * waits for another approver) or anything else gone (it ends).
  */
 export const REQUEST_EVENTS = [
   'approve',
@@ -19,6 +24,9 @@ export const REQUEST_EVENTS = [
   'provisioned',
   'provisioning_failed',
   'provisioning_timed_out',
+  'approver_lost',
+  'provisioning_invalidated',
+  'retire',
   'deny',
   'cancel',
   'escalate',
@@ -35,8 +43,16 @@ export const OPEN_STATUSES: readonly RequestStatus[] = ['pending', 'provisioning
 export const ENDED_STATUSES: readonly RequestStatus[] = ['denied', 'cancelled', 'expired', 'revoked'];
 
 const TRANSITIONS: Record<RequestStatus, Partial<Record<RequestEvent, RequestStatus>>> = {
-  pending: { approve: 'approved', begin_provisioning: 'provisioning', deny: 'denied', cancel: 'cancelled', escalate: 'pending', comment: 'pending' },
-  provisioning: { provisioned: 'approved', provisioning_failed: 'pending', provisioning_timed_out: 'pending', comment: 'provisioning' },
+  pending: { approve: 'approved', begin_provisioning: 'provisioning', deny: 'denied', cancel: 'cancelled', retire: 'cancelled', escalate: 'pending', comment: 'pending' },
+  provisioning: {
+    provisioned: 'approved',
+    provisioning_failed: 'pending',
+    provisioning_timed_out: 'pending',
+    approver_lost: 'pending',
+    provisioning_invalidated: 'cancelled',
+    retire: 'cancelled',
+    comment: 'provisioning',
+  },
   approved: { expire: 'expired', revoke: 'revoked', comment: 'approved' },
   denied: {},
   cancelled: {},
@@ -64,7 +80,7 @@ function refusal(from: RequestStatus, event: RequestEvent): Omit<TransitionRefus
   if (from === 'provisioning' && ['approve', 'deny', 'cancel', 'escalate', 'begin_provisioning'].includes(event)) {
     return { code: 'request_busy', detail: 'the approval is being provisioned; try again when it finishes' };
   }
-  if (['approve', 'deny', 'cancel', 'escalate', 'begin_provisioning'].includes(event)) {
+  if (['approve', 'deny', 'cancel', 'retire', 'escalate', 'begin_provisioning'].includes(event)) {
     return { code: 'request_not_pending', detail: `the request is ${from}, not pending` };
   }
   if (['expire', 'revoke'].includes(event)) return { code: 'request_not_active', detail: `the request is ${from}, not approved` };

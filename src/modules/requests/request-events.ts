@@ -12,7 +12,17 @@ import type { Template } from '../templates/templates.types.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 
 /** The lifecycle events of the one list shared by the audit, the outbox, trigger tasks and event actions. */
-export type RequestEventType = 'submitted' | 'approved' | 'denied' | 'cancelled' | 'escalated' | 'expiring_soon' | 'expired' | 'revoked' | 'comment_added';
+export type RequestEventType =
+  | 'submitted'
+  | 'approved'
+  | 'denied'
+  | 'cancelled'
+  | 'escalated'
+  | 'expiring_soon'
+  | 'expired'
+  | 'revoked'
+  | 'comment_added'
+  | 'provisioning_reverted';
 
 /**
  * Lookups that stay the same across the events of one batch, such as one expiry chunk

@@ -1,7 +1,7 @@
 import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { isUniqueViolation, lockRow } from '../../db/locks.ts';
-import { AppError, assertThat, badRequest, conflict, forbidden, invalidField, notFound, tooManyRequests } from '../../http/errors.ts';
+import { AppError, assertThat, badRequest, conflict, forbidden, notFound, tooManyRequests, type FieldError } from '../../http/errors.ts';
 import { newId } from '../../security/ids.ts';
 import type { Actor } from '../auth/actor.ts';
 import { validateFieldAnswers } from '../templates/custom-fields.ts';
@@ -34,6 +34,11 @@ export function createRequestsService(core: Core, settings: RequestSettings, pro
     return { request, template };
   }
 
+  /** Nobody decides their own request: said as such, so the requester knows why (not a bare 403). */
+  function refuseOwnRequest(actor: Actor, request: RequestRow, what: string): void {
+    if (request.requester_id === actor.userId) throw new AppError(403, 'own_request', `this is your own request; someone else must ${what} it`);
+  }
+
   /** Refuses with 404 when the actor may not even see the request, else 403. */
   async function authorize(trx: Tx, actor: Actor, request: RequestRow, template: Template, allowed: (groups: Set<string>) => boolean, what: string) {
     const groups = await liveGroupIdsOf(trx, actor.userId, clock.now());
@@ -45,9 +50,6 @@ export function createRequestsService(core: Core, settings: RequestSettings, pro
   return {
     async submit(actor: Actor, input: SubmitRequestIn): Promise<RequestRow> {
       const now = clock.now();
-      const recent = await createRequestsRepo(db).countSubmittedSince(actor.userId, now - MINUTE);
-      if (recent >= settings.submissionsPerMinute) throw tooManyRequests(60);
-
       const template = await loadTemplateForRequest(db, input.template_id);
       assertThat(template, notFound('template'));
       if (template.requester_group_ids.length > 0) {
@@ -55,13 +57,14 @@ export function createRequestsService(core: Core, settings: RequestSettings, pro
         assertThat(template.requester_group_ids.some((g) => groups.has(g)), notFound('template'));
       }
       assertThat(template.enabled, conflict('template_disabled', 'this template is disabled'));
-      assertThat(
-        template.allowed_durations.includes(input.duration_mins),
-        invalidField('duration_mins', `must be one of ${template.allowed_durations.join(', ')} (minutes)`),
-      );
-      assertThat(!template.require_justification || input.justification.length > 0, invalidField('justification', 'is required by this template'));
-      const fieldErrors = validateFieldAnswers(template.custom_fields, input.fields, { path: 'fields' });
-      if (fieldErrors.length) throw badRequest('validation_failed', fieldErrors.map((e) => `${e.field}: ${e.message}`).join('; '), fieldErrors);
+      // Every problem with the answers at once, so the requester fixes them in one go.
+      const errors: FieldError[] = [];
+      if (!template.allowed_durations.includes(input.duration_mins)) {
+        errors.push({ field: 'duration_mins', message: `must be one of ${template.allowed_durations.join(', ')} (minutes)` });
+      }
+      if (template.require_justification && input.justification.length === 0) errors.push({ field: 'justification', message: 'is required by this template' });
+      errors.push(...validateFieldAnswers(template.custom_fields, input.fields, { path: 'fields' }));
+      if (errors.length) throw badRequest('validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
       const snapshot = await takeSnapshot(db, template);
       assertThat(snapshot, conflict('template_unavailable', "this template's application no longer exists"));
 
@@ -91,12 +94,19 @@ export function createRequestsService(core: Core, settings: RequestSettings, pro
         revoke_reason: null,
         expiring_notice_at: null,
         provisioning_error: null,
+        provisioning_attempt: null,
         created_at: now,
         updated_at: now,
       };
       const blocking = template.auto_approve && provisioning.needsProvisioning(template);
       try {
         await db.transaction().execute(async (trx) => {
+          // The rate limit is counted and the slot taken in one transaction, serialised per
+          // user (the user's row locked on PostgreSQL, the database lock on SQLite): a burst
+          // of concurrent submissions cannot all read the same count.
+          await lockRow(trx, dialect, 'users', 'id', actor.userId);
+          const recent = await createRequestsRepo(trx).countSubmittedSince(actor.userId, now - MINUTE);
+          if (recent >= settings.submissionsPerMinute) throw tooManyRequests(60);
           await createRequestsRepo(trx).insert(row);
           await recordRequestEvent(core, trx, {
             type: 'submitted',
@@ -121,6 +131,7 @@ export function createRequestsService(core: Core, settings: RequestSettings, pro
       const by = { actor, auto: false, comment: comment ?? null };
       const decided = await db.transaction().execute(async (trx) => {
         const { request, template } = await lockForDecision(trx, id);
+        refuseOwnRequest(actor, request, 'approve');
         await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'approve');
         nextStatus(request, 'approve');
         const holds = await snapshotStillHolds(trx, JSON.parse(request.snapshot) as RequestSnapshot);
@@ -135,6 +146,7 @@ export function createRequestsService(core: Core, settings: RequestSettings, pro
     async deny(actor: Actor, id: string, comment?: string): Promise<RequestRow> {
       return db.transaction().execute(async (trx) => {
         const { request, template } = await lockForDecision(trx, id);
+        refuseOwnRequest(actor, request, 'deny');
         await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'deny');
         const now = clock.now();
         const patch = { status: nextStatus(request, 'deny'), decided_by: actor.userId, decided_at: now, decision_comment: comment ?? null, ended_at: now, end_reason: 'manual' as const, ended_by: actor.userId };

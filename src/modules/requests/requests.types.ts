@@ -44,9 +44,11 @@ export const requestOut = z.object({
   /** Whole seconds of access left, for an approved request; null otherwise. */
   seconds_left: z.number().int().nullable(),
   ended_at: instant.nullable(),
-  end_reason: z.enum(['automatic', 'manual']).nullable(),
+  end_reason: z.enum(['automatic', 'manual', 'reverted']).nullable(),
   ended_by: personOut.nullable(),
   revoke_reason: z.string().nullable(),
+  /** Why the last blocking trigger task did not grant: its error, a timeout, or (end_reason reverted) what changed while it ran. */
+  provisioning_error: z.string().nullable(),
   created_at: instant,
   updated_at: instant,
 });

@@ -60,6 +60,7 @@ function present(r: RequestRow, people: Map<string, Person>, now: number): Reque
     end_reason: r.end_reason,
     ended_by: person(r.ended_by),
     revoke_reason: r.revoke_reason,
+    provisioning_error: r.provisioning_error,
     created_at: iso(r.created_at)!,
     updated_at: iso(r.updated_at)!,
   };

@@ -111,10 +111,29 @@ export async function endAccess(core: Core, trx: Tx, request: RequestRow, how: E
   return patch;
 }
 
-/** Withdraws a pending request; null when it was decided meanwhile. */
-export async function cancelPending(core: Core, trx: Tx, request: RequestRow, actor: AuditActor, reason: string | null) {
+/**
+ * Ends a request whose blocking trigger task is running because something it stands on
+ * went away. Its `provisioning_deadline` stays set: it marks that the external system
+ * must still be told to undo the run (`provisioning_reverted`), which the run's own
+ * finish does when it returns, or the worker once the deadline passes (a crash).
+ */
+export async function retireProvisioning(core: Core, trx: Tx, request: RequestRow, actor: AuditActor, reason: string) {
   const patch = {
-    status: nextStatus(request, 'cancel'),
+    status: nextStatus(request, 'retire'),
+    ended_at: core.clock.now(),
+    end_reason: 'reverted' as const,
+    ended_by: actor === 'system' ? null : actor.userId,
+    provisioning_error: reason,
+  };
+  if (!(await tryTransition(core, trx, request, patch))) return null;
+  await recordRequestEvent(core, trx, { type: 'cancelled', requestId: request.id, actor, data: { reason } });
+  return patch;
+}
+
+/** Withdraws a pending request (`cancel` by its requester, `retire` by what it stood on going away); null when it was decided meanwhile. */
+export async function cancelPending(core: Core, trx: Tx, request: RequestRow, actor: AuditActor, reason: string | null, event: 'cancel' | 'retire' = 'cancel') {
+  const patch = {
+    status: nextStatus(request, event),
     ended_at: core.clock.now(),
     end_reason: 'manual' as const,
     ended_by: actor === 'system' ? null : actor.userId,

@@ -22,6 +22,8 @@ export interface RunScriptInput {
   triggerEvent: string;
   /** What config.get answers: see docs/scripts.md (events/script-config.ts builds it from an event). */
   config: Record<string, string>;
+  /** Called when a sandbox worker takes the run, after any wait in the pool's queue. */
+  onStart?: () => void;
 }
 
 export interface ScriptsDeps {
@@ -77,7 +79,7 @@ export function createScriptsService(core: Core, deps: ScriptsDeps) {
     }
     const result = unreadable.length
       ? { status: 'failed' as const, startedAt: clock.now(), durationMs: 0, logs: [], error: `granted secrets could not be decrypted with the current master key: ${unreadable.join(', ')}` }
-      : await sandbox.run({ source: script.source, config: input.config, secrets, allowedHosts: JSON.parse(script.allowed_hosts) as string[] });
+      : await sandbox.run({ source: script.source, config: input.config, secrets, allowedHosts: JSON.parse(script.allowed_hosts) as string[] }, { onStart: input.onStart });
     const row: ScriptRunRow = {
       id: newId(clock),
       script_id: scriptId,

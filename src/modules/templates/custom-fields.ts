@@ -88,7 +88,10 @@ export function validateFieldAnswers(definitions: readonly CustomFieldDefinition
   const errors: FieldError[] = [];
   const known = new Set(definitions.map((d) => d.key));
   for (const key of Object.keys(answers)) {
-    if (!known.has(key)) errors.push({ field: name(key), message: 'this template has no such field' });
+    if (!known.has(key)) {
+      const offered = definitions.length ? `; its fields are ${definitions.map((d) => d.key).join(', ')}` : '; it has no custom fields';
+      errors.push({ field: name(key), message: `this template has no field "${key}"${offered}` });
+    }
   }
   for (const definition of definitions) {
     const message = answerProblem(definition, Object.hasOwn(answers, definition.key) ? answers[definition.key] : undefined);

@@ -1,5 +1,5 @@
 import type { FieldError } from '../../http/errors.ts';
-import type { TemplateSettings } from './templates.types.ts';
+import type { ApprovalMode, TemplateSettings } from './templates.types.ts';
 
 /**
  * Rules that span attributes. They run on the whole template after a create or a
@@ -19,4 +19,19 @@ export function crossAttributeErrors(t: TemplateSettings): FieldError[] {
     errors.push({ field: 'escalation_after_mins', message: 'is required when escalation_group_id is set' });
   }
   return errors;
+}
+
+/**
+ * Who approves must be chosen, not fallen into: an empty approver list is an open
+ * template only when `approval: "open"` says so (or the template already was open and
+ * the change leaves that alone). Naming approver groups implies `groups`.
+ */
+export function approvalErrors(chosen: ApprovalMode | undefined, approverGroupIds: readonly string[], before?: ApprovalMode): FieldError[] {
+  const mode = chosen ?? (approverGroupIds.length > 0 ? 'groups' : before);
+  if (mode === undefined) {
+    return [{ field: 'approver_group_ids', message: 'must name at least one approver group; to let any user but the requester approve, set approval to "open"' }];
+  }
+  if (mode === 'groups' && approverGroupIds.length === 0) return [{ field: 'approver_group_ids', message: 'must name at least one approver group when approval is "groups"' }];
+  if (mode === 'open' && approverGroupIds.length > 0) return [{ field: 'approver_group_ids', message: 'must be empty when approval is "open"' }];
+  return [];
 }

@@ -107,6 +107,24 @@ export function createTemplatesRepo(db: Executor) {
 
   return {
     withLinks,
+    /** Of these groups, those with at least one live member who is an active user (the expiry rule of the claims). */
+    groupsWithActiveMembers: async (groupIds: readonly string[], at: number): Promise<string[]> => {
+      if (groupIds.length === 0) return [];
+      const rows = await db
+        .selectFrom('memberships as m')
+        .innerJoin('groups as g', 'g.id', 'm.group_id')
+        .innerJoin('users as u', 'u.id', 'm.user_id')
+        .select('m.group_id')
+        .distinct()
+        .where('m.group_id', 'in', [...groupIds])
+        .where(unexpired('m.expires_at', at))
+        .where(unexpired('g.expires_at', at))
+        .where('u.disabled', '=', 0)
+        .where('u.deleted_at', 'is', null)
+        .execute();
+      return rows.map((r) => r.group_id);
+    },
+
     findLiveById: async (id: string) => (await withLinks(await live().where('id', '=', id).execute()))[0],
     /** Deleted ones too: requests made from a deleted template still name it. */
     findAnyById: async (id: string) =>

@@ -4,7 +4,7 @@ import { pageOf, pageQuery } from '../../http/pagination.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
 import { createTemplatesService, type TemplateHooks } from './templates.service.ts';
-import { createTemplateIn, listTemplatesQuery, requestableOut, templateOut, toRequestableOut, toTemplateOut, updateTemplateIn } from './templates.types.ts';
+import { createTemplateIn, listTemplatesQuery, requestableOut, templateOut, toRequestableOut, toTemplateOut, updateTemplateIn, type Template } from './templates.types.ts';
 
 const BASE = '/api/v1/access-request-templates';
 
@@ -12,13 +12,18 @@ const BASE = '/api/v1/access-request-templates';
 export function templatesRoutes(app: HttpApp, core: Core, hooks: TemplateHooks = {}): void {
   const templates = createTemplatesService(core, hooks);
   const tags = ['access-request templates'];
+  const present = async (list: Template[]) => {
+    const warnings = await templates.warnings(list);
+    return list.map((t) => toTemplateOut(t, warnings.get(t.id) ?? []));
+  };
+  const presentOne = async (t: Template) => (await present([t]))[0]!;
 
   app.get(
     BASE,
     { schema: { tags, summary: 'List templates (admin)', querystring: listTemplatesQuery, response: { 200: pageOf(templateOut) } } },
     async (request) => {
       const page = await templates.list(requireActor(request), request.query);
-      return { items: page.items.map(toTemplateOut), next_cursor: page.next_cursor };
+      return { items: await present(page.items), next_cursor: page.next_cursor };
     },
   );
 
@@ -41,13 +46,13 @@ export function templatesRoutes(app: HttpApp, core: Core, hooks: TemplateHooks =
   app.post(
     BASE,
     { schema: { tags, summary: 'Create a template (admin)', body: createTemplateIn, response: { 201: templateOut } } },
-    async (request, reply) => reply.status(201).send(toTemplateOut(await templates.create(requireActor(request), request.body))),
+    async (request, reply) => reply.status(201).send(await presentOne(await templates.create(requireActor(request), request.body))),
   );
 
   app.get(
     `${BASE}/:id`,
     { schema: { tags, summary: 'Read a template (admin)', params: idParam, response: { 200: templateOut } } },
-    async (request) => toTemplateOut(await templates.get(requireActor(request), request.params.id)),
+    async (request) => presentOne(await templates.get(requireActor(request), request.params.id)),
   );
 
   app.patch(
@@ -61,7 +66,7 @@ export function templatesRoutes(app: HttpApp, core: Core, hooks: TemplateHooks =
         response: { 200: templateOut },
       },
     },
-    async (request) => toTemplateOut(await templates.update(requireActor(request), request.params.id, request.body)),
+    async (request) => presentOne(await templates.update(requireActor(request), request.params.id, request.body)),
   );
 
   app.delete(

@@ -8,9 +8,20 @@ import { canonicalJson } from '../audit/canonical-json.ts';
 import type { Actor } from '../auth/actor.ts';
 import { isReservedGroupName } from '../groups/system-groups.ts';
 import { normalizeCustomFields } from './custom-fields.ts';
-import { crossAttributeErrors } from './template-rules.ts';
+import { approvalErrors, crossAttributeErrors } from './template-rules.ts';
 import { createTemplatesRepo, type TemplatesRepo } from './templates.repo.ts';
-import { auditFields, settingsOf, type CreateTemplateIn, type Ref, type Template, type TemplateSettings, type UpdateTemplateIn } from './templates.types.ts';
+import {
+  approvalOf,
+  auditFields,
+  settingsOf,
+  type ApprovalMode,
+  type CreateTemplateIn,
+  type Ref,
+  type Template,
+  type TemplateSettings,
+  type TemplateWarning,
+  type UpdateTemplateIn,
+} from './templates.types.ts';
 
 /**
  * Where the requests engine plugs in. Runs inside the transaction that deletes a
@@ -72,8 +83,8 @@ async function referenceErrors(repo: TemplatesRepo, s: TemplateSettings): Promis
 }
 
 /** Every rule, on the whole template: create and PATCH alike. */
-async function assertValid(repo: TemplatesRepo, s: TemplateSettings): Promise<void> {
-  const errors = [...crossAttributeErrors(s), ...(await referenceErrors(repo, s))];
+async function assertValid(repo: TemplatesRepo, s: TemplateSettings, approval: { chosen: ApprovalMode | undefined; before?: ApprovalMode }): Promise<void> {
+  const errors = [...approvalErrors(approval.chosen, s.approver_group_ids, approval.before), ...crossAttributeErrors(s), ...(await referenceErrors(repo, s))];
   assertThat(errors.length === 0, validationFailed(errors));
 }
 
@@ -98,10 +109,11 @@ export function createTemplatesService(core: Core, hooks: TemplateHooks = {}) {
     create: async (actor: Actor, input: CreateTemplateIn): Promise<Template> => {
       assertThat(actor.isAdmin, forbidden());
       const now = clock.now();
-      const template: Template = { ...normalize(input), id: newId(clock), version: 1, created_at: now, updated_at: now, deleted_at: null };
+      const { approval, ...settings } = input;
+      const template: Template = { ...normalize(settings), id: newId(clock), version: 1, created_at: now, updated_at: now, deleted_at: null };
       await db.transaction().execute(async (trx) => {
         const repo = createTemplatesRepo(trx);
-        await assertValid(repo, template);
+        await assertValid(repo, template, { chosen: approval });
         await repo.insert(template);
         await audit.append(trx, { actor, action: 'template.created', targetType: 'template', targetId: template.id, data: auditFields(template) });
       });
@@ -116,9 +128,10 @@ export function createTemplatesService(core: Core, hooks: TemplateHooks = {}) {
         const repo = createTemplatesRepo(trx);
         const before = await repo.findLiveById(id);
         assertThat(before, notFound('template'));
-        const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<TemplateSettings>;
+        const { approval, ...changes } = input;
+        const given = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<TemplateSettings>;
         const settings = normalize({ ...settingsOf(before), ...given });
-        await assertValid(repo, settings);
+        await assertValid(repo, settings, { chosen: approval, before: approvalOf(before) });
         if (canonicalJson(settings) === canonicalJson(settingsOf(before))) return before;
 
         const after: Template = { ...before, ...settings, version: before.version + 1, updated_at: clock.now() };
@@ -143,6 +156,18 @@ export function createTemplatesService(core: Core, hooks: TemplateHooks = {}) {
         await hooks.templateRetired?.(trx, template, 'deleted', actor);
         await audit.append(trx, { actor, action: 'template.deleted', targetType: 'template', targetId: id, data: auditFields(template) });
       });
+    },
+
+    /** What an admin should know about each template now (computed on read, never stored). */
+    warnings: async (list: readonly Template[]): Promise<Map<string, TemplateWarning[]>> => {
+      const approverGroups = [...new Set(list.flatMap((t) => t.approver_group_ids))];
+      const staffed = new Set(await templates.groupsWithActiveMembers(approverGroups, clock.now()));
+      return new Map(
+        list.map((t) => {
+          const unstaffed = approvalOf(t) === 'groups' && !t.approver_group_ids.some((g) => staffed.has(g));
+          return [t.id, unstaffed ? ['approver_groups_without_active_members' as const] : []];
+        }),
+      );
     },
 
     /** Any signed-in user: the templates they may request now, with the names the form shows. */

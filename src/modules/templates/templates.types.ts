@@ -4,6 +4,12 @@ import { description, instant, name, toIso } from '../../http/schemas.ts';
 import { customFieldOut, customFieldsIn, type CustomFieldDefinition } from './custom-fields.ts';
 
 export const NOTIFICATION_POLICIES = ['all', 'first_n', 'random_n', 'round_robin'] as const;
+/** `groups`: members of approver_group_ids decide; `open`: any user but the requester. Never implied by an empty list. */
+export const APPROVAL_MODES = ['groups', 'open'] as const;
+export type ApprovalMode = (typeof APPROVAL_MODES)[number];
+/** Things an admin should look at, returned with the template (they do not stop a save). */
+export const TEMPLATE_WARNINGS = ['approver_groups_without_active_members'] as const;
+export type TemplateWarning = (typeof TEMPLATE_WARNINGS)[number];
 export const TRIGGER_FAILURE_MODES = ['ignore', 'retry', 'block'] as const;
 export const MAX_DURATION_MINS = 525_600;
 export const MAX_ESCALATION_AFTER_MINS = 10_080;
@@ -69,7 +75,10 @@ const attributes = {
     .max(MAX_IDS)
     .refine(noRepeats, 'must not offer the same duration twice')
     .describe('the durations, in minutes, a requester may choose from'),
-  approver_group_ids: idList('group').describe('groups whose members may approve; empty means any user except the requester'),
+  approver_group_ids: idList('group').describe('groups whose members may approve; must be empty exactly when approval is "open"'),
+  approval: z
+    .enum(APPROVAL_MODES)
+    .describe('"groups" (members of approver_group_ids approve) or "open" (any user except the requester); an empty approver_group_ids needs "open" said explicitly'),
   requester_group_ids: idList('group').describe('groups whose members may request; empty means every user'),
   require_justification: z.boolean(),
   auto_approve: z.boolean().describe('approve at once on submission; needs requester_group_ids'),
@@ -83,6 +92,7 @@ const attributes = {
 
 export const createTemplateIn = z.strictObject({
   ...attributes,
+  approval: attributes.approval.optional(),
   description: attributes.description.default(''),
   enabled: attributes.enabled.default(true),
   approver_group_ids: attributes.approver_group_ids.default([]),
@@ -119,6 +129,7 @@ export const templateOut = z.object({
   app_id: z.uuid(),
   mapping_ids: z.array(z.uuid()),
   allowed_durations: z.array(z.number().int()),
+  approval: z.enum(APPROVAL_MODES),
   approver_group_ids: z.array(z.uuid()),
   requester_group_ids: z.array(z.uuid()),
   require_justification: z.boolean(),
@@ -130,6 +141,9 @@ export const templateOut = z.object({
   custom_fields: z.array(customFieldOut),
   trigger: triggerOut.nullable(),
   version: z.number().int().describe('bumped on every change; a request records the version it was made against'),
+  warnings: z
+    .array(z.enum(TEMPLATE_WARNINGS))
+    .describe('approver_groups_without_active_members: nobody could approve a request made now (the escalation group may still, once it escalates)'),
   created_at: instant,
   updated_at: instant,
 });
@@ -154,9 +168,12 @@ export const requestableOut = z.object({
   escalation_group: ref.nullable(),
 });
 
-export function toTemplateOut(t: Template): z.infer<typeof templateOut> {
+/** Open is stored as an empty approver list; only the API requires saying so. */
+export const approvalOf = (t: Pick<TemplateSettings, 'approver_group_ids'>): ApprovalMode => (t.approver_group_ids.length === 0 ? 'open' : 'groups');
+
+export function toTemplateOut(t: Template, warnings: readonly TemplateWarning[]): z.infer<typeof templateOut> {
   const { deleted_at: _deleted, created_at, updated_at, ...rest } = t;
-  return { ...rest, created_at: toIso(created_at), updated_at: toIso(updated_at) };
+  return { ...rest, approval: approvalOf(t), warnings: [...warnings], created_at: toIso(created_at), updated_at: toIso(updated_at) };
 }
 
 export function toRequestableOut(t: Template, names: { app: Ref; groups: ReadonlyMap<string, string> }): z.infer<typeof requestableOut> {
@@ -171,7 +188,7 @@ export function toRequestableOut(t: Template, names: { app: Ref; groups: Readonl
     require_justification: t.require_justification,
     custom_fields: t.custom_fields,
     auto_approve: t.auto_approve,
-    open: t.approver_group_ids.length === 0,
+    open: approvalOf(t) === 'open',
     approver_groups: t.approver_group_ids.map(group),
     escalation_after_mins: t.escalation_after_mins,
     escalation_group: t.escalation_group_id === null ? null : group(t.escalation_group_id),

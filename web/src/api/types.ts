@@ -1,7 +1,7 @@
 import { REQUEST_EVENT_TYPES, type RequestEventName } from '../../../src/modules/events/event-payload.ts';
 // Type-only: the server's template shapes are erased from the bundle, so zod and the server code stay out.
 import type { CustomFieldDefinition, CustomFieldType } from '../../../src/modules/templates/custom-fields.ts';
-import type { TemplateSettings, TemplateTrigger } from '../../../src/modules/templates/templates.types.ts';
+import type { ApprovalMode, TemplateSettings, TemplateTrigger, TemplateWarning } from '../../../src/modules/templates/templates.types.ts';
 
 /** The API's shapes as the portal uses them (see /api/v1/openapi.json). */
 export interface Page<T> {
@@ -98,9 +98,10 @@ export interface AccessRequest {
   expires_at: string | null;
   seconds_left: number | null;
   ended_at: string | null;
-  end_reason: 'automatic' | 'manual' | null;
+  end_reason: 'automatic' | 'manual' | 'reverted' | null;
   ended_by: Person | null;
   revoke_reason: string | null;
+  provisioning_error: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -195,13 +196,15 @@ export interface Mapping {
   updated_at: string;
 }
 
-export type { TemplateSettings };
+export type { ApprovalMode, TemplateSettings, TemplateWarning };
 export type NotificationPolicy = TemplateSettings['notification_policy'];
 export type Trigger = TemplateTrigger;
 export type FailureMode = Trigger['failure_mode'];
 
 export interface Template extends TemplateSettings {
   id: string;
+  approval: ApprovalMode;
+  warnings: TemplateWarning[];
   version: number;
   created_at: string;
   updated_at: string;

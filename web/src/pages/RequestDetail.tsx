@@ -34,6 +34,13 @@ function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receiv
         </p>
       );
     case 'cancelled':
+      if (request.end_reason === 'reverted') {
+        return (
+          <p>
+            Ended {formatDateTime(request.ended_at ?? request.updated_at)} before its approval took effect{request.provisioning_error ? `: ${request.provisioning_error}.` : '.'}
+          </p>
+        );
+      }
       return <p>Withdrawn {formatDateTime(request.ended_at ?? request.updated_at)}.</p>;
     case 'expired':
       return <p>The access ended on its own {formatDateTime(request.ended_at ?? request.expires_at)}.</p>;

@@ -9,7 +9,7 @@ import { ErrorMessage, Loading } from '../../components/Status.tsx';
 import { navigate, useLocation } from '../../router.tsx';
 import { DeleteButton, GroupChecklist, useAllApplications, useAllScripts } from './common.tsx';
 import { CustomFieldsBuilder, fromDraft, toDraft } from './CustomFieldsBuilder.tsx';
-import { DurationsSection, EscalationSection, GrantSection, NotifySection, TriggerSection, type TemplateDraft } from './TemplateSections.tsx';
+import { ApprovalSection, DurationsSection, EscalationSection, GrantSection, NotifySection, TriggerSection, type TemplateDraft } from './TemplateSections.tsx';
 
 function draftOf(t: Template | null): TemplateDraft {
   return {
@@ -19,6 +19,7 @@ function draftOf(t: Template | null): TemplateDraft {
     app_id: t?.app_id ?? '',
     mapping_ids: t?.mapping_ids ?? [],
     allowed_durations: t?.allowed_durations ?? [60, 240, 480],
+    approval: t?.approval ?? 'groups',
     approver_group_ids: t?.approver_group_ids ?? [],
     requester_group_ids: t?.requester_group_ids ?? [],
     require_justification: t?.require_justification ?? true,
@@ -36,15 +37,16 @@ function draftOf(t: Template | null): TemplateDraft {
   };
 }
 
-function bodyOf(d: TemplateDraft): TemplateSettings {
+function bodyOf(d: TemplateDraft): TemplateSettings & Pick<Template, 'approval'> {
   return {
+    approval: d.approval,
     name: d.name,
     description: d.description,
     enabled: d.enabled,
     app_id: d.app_id,
     mapping_ids: d.mapping_ids,
     allowed_durations: d.allowed_durations,
-    approver_group_ids: d.approver_group_ids,
+    approver_group_ids: d.approval === 'open' ? [] : d.approver_group_ids,
     requester_group_ids: d.requester_group_ids,
     require_justification: d.require_justification,
     auto_approve: d.auto_approve,
@@ -122,7 +124,7 @@ function Editor({ template, created }: { template: Template | null; created: boo
         <DurationsSection d={d} set={set} errorAt={errorAt} />
       </Section>
       <Section title="Who asks and who decides" id="sec-who">
-        <GroupChecklist label="Approver groups (none: anyone but the requester may approve)" groups={groups.data} selected={d.approver_group_ids} onChange={(ids) => set({ approver_group_ids: ids })} error={errorAt('approver_group_ids')} />
+        <ApprovalSection d={d} set={set} groups={groups.data} unstaffed={(save.data ?? template)?.warnings.includes('approver_groups_without_active_members') ?? false} errorAt={errorAt} />
         <GroupChecklist label="Requester groups (none: every user may request)" groups={groups.data} selected={d.requester_group_ids} onChange={(ids) => set({ requester_group_ids: ids })} error={errorAt('requester_group_ids')} />
         <Checkbox label="Require a justification" checked={d.require_justification} onChange={(e) => set({ require_justification: e.target.checked })} />
         <Checkbox label="Approve automatically" hint="Needs requester groups: only their members get access without a decision." checked={d.auto_approve} onChange={(e) => set({ auto_approve: e.target.checked })} error={errorAt('auto_approve')} />

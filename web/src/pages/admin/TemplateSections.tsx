@@ -1,8 +1,9 @@
 import { useState } from 'react';
-import type { Application, FailureMode, Group, Mapping, NotificationPolicy, Script, TemplateSettings } from '../../api/types.ts';
+import type { Application, ApprovalMode, FailureMode, Group, Mapping, NotificationPolicy, Script, TemplateSettings } from '../../api/types.ts';
 import { Checkbox, Fieldset, SelectField, TextField } from '../../components/Field.tsx';
 import { formatClaimValue, formatDuration } from '../../lib/format.ts';
 import { Link } from '../../router.tsx';
+import { GroupChecklist } from './common.tsx';
 import type { FieldDraft } from './CustomFieldsBuilder.tsx';
 
 /** The template while it is edited; numbers stay text until saved so inputs can be empty. */
@@ -11,6 +12,7 @@ export interface TemplateDraft
     TemplateSettings,
     'name' | 'description' | 'enabled' | 'app_id' | 'mapping_ids' | 'allowed_durations' | 'approver_group_ids' | 'requester_group_ids' | 'require_justification' | 'auto_approve' | 'notification_policy'
   > {
+  approval: ApprovalMode;
   notification_count: string;
   escalate: boolean;
   escalation_after_mins: string;
@@ -99,6 +101,39 @@ export function DurationsSection({ d, set, errorAt }: { d: TemplateDraft; set: S
         </button>
       </div>
     </Fieldset>
+  );
+}
+
+const APPROVALS: [ApprovalMode, string][] = [
+  ['groups', 'Members of the approver groups'],
+  ['open', 'Anyone but the requester (open)'],
+];
+
+/**
+ * Who decides: chosen explicitly, since an open template lets any user approve. A saved
+ * template whose approver groups have no active member says so: nobody could approve it.
+ */
+export function ApprovalSection({ d, set, groups, unstaffed, errorAt }: { d: TemplateDraft; set: SetDraft; groups: Group[]; unstaffed: boolean; errorAt: ErrorAt }) {
+  return (
+    <>
+      <Fieldset legend="Who approves" error={d.approval === 'open' ? errorAt('approver_group_ids') : undefined}>
+        {APPROVALS.map(([value, label]) => (
+          <label key={value} className="radio">
+            <input type="radio" name="approval" value={value} checked={d.approval === value} onChange={() => set({ approval: value })} /> {label}
+          </label>
+        ))}
+      </Fieldset>
+      {d.approval === 'groups' && (
+        <>
+          <GroupChecklist label="Approver groups" groups={groups} selected={d.approver_group_ids} onChange={(ids) => set({ approver_group_ids: ids })} error={errorAt('approver_group_ids')} />
+          {unstaffed && (
+            <p className="notice notice-warning" role="status">
+              No active user is in these approver groups, so nobody can approve a request until someone is added (or it escalates).
+            </p>
+          )}
+        </>
+      )}
+    </>
   );
 }
 

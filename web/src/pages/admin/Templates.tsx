@@ -32,7 +32,10 @@ export function TemplatesPage() {
                 </td>
                 <td>{appName(t.app_id)}</td>
                 <td>{t.allowed_durations.map(formatDuration).join(', ')}</td>
-                <td>{t.auto_approve ? 'automatic' : t.approver_group_ids.length ? `${t.approver_group_ids.length} group(s)` : 'open'}</td>
+                <td>
+                  {t.auto_approve ? 'automatic' : t.approval === 'groups' ? `${t.approver_group_ids.length} group(s)` : 'open'}
+                  {t.warnings.includes('approver_groups_without_active_members') && <span className="muted"> · no active approver</span>}
+                </td>
                 <td>{t.enabled ? `v${t.version}` : <span className="badge badge-cancelled">Disabled</span>}</td>
               </tr>
             ))}
