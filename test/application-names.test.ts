@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
-import { up as namesMigration } from '../src/db/migrations/0009_names.ts';
+import { up as namesMigration } from '../src/db/migrations/0007_names.ts';
 import { newId } from '../src/security/ids.ts';
 import { createTestDatabase } from './helpers/databases.ts';
 import { dialectsUnderTest } from './helpers/dialects.ts';
@@ -46,7 +46,7 @@ describeEachDialect('application names are unique', (server) => {
 });
 
 for (const dialect of dialectsUnderTest()) {
-  describe(`migration 0009_names [${dialect}]`, () => {
+  describe(`migration 0007_names [${dialect}]`, () => {
     it('renames live duplicates (oldest keeps the name) so the unique index can be built', async () => {
       const test = await createTestDatabase(dialect);
       const database = openDatabase(test.target);

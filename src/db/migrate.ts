@@ -3,10 +3,10 @@ import type { Db } from './database.ts';
 import * as foundation from './migrations/0001_foundation.ts';
 import * as accessRequests from './migrations/0002_access_requests.ts';
 import * as events from './migrations/0003_events.ts';
-import * as authHardening from './migrations/0005_auth_hardening.ts';
-import * as keysResources from './migrations/0008_keys_resources.ts';
-import * as names from './migrations/0009_names.ts';
 import * as provisioningReverted from './migrations/0004_provisioning_reverted.ts';
+import * as authHardening from './migrations/0005_auth_hardening.ts';
+import * as keysResources from './migrations/0006_keys_resources.ts';
+import * as names from './migrations/0007_names.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -15,8 +15,8 @@ const migrations: Record<string, Migration> = {
   '0003_events': events,
   '0004_provisioning_reverted': provisioningReverted,
   '0005_auth_hardening': authHardening,
-  '0008_keys_resources': keysResources,
-  '0009_names': names,
+  '0006_keys_resources': keysResources,
+  '0007_names': names,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
