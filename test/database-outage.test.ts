@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -12,6 +12,7 @@ import { Browser } from './helpers/oidc-browser.ts';
 import type { AppFixture } from './helpers/oidc-fixtures.ts';
 import { codeFlow, relyingParty } from './helpers/oidc-rp.ts';
 import { freePort, startPostgresCluster, type ControllableCluster } from './helpers/postgres-cluster.ts';
+import { startInterim, type RunningInterim } from './helpers/interim-process.ts';
 import { startTestServer, type TestServer } from './helpers/server.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -121,33 +122,16 @@ interface Outcome {
 }
 
 /** Starts `interim serve` as a real separate process and waits until it is ready. */
-async function startServerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; stderr: () => string }> {
-  const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts', 'serve'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-20_000)));
-  const until = Date.now() + 20_000;
-  for (;;) {
-    // The first admin is made after the port is bound: ready once the start-up line is out.
-    const ready = stderr.includes('Interim is listening on') && (await fetch(`${env.INTERIM_BASE_URL}/readyz`).then((r) => r.ok, () => false));
-    if (ready) return { child, stderr: () => stderr };
-    if (Date.now() > until || child.exitCode !== null) throw new Error(`the server did not start:\n${stderr}`);
-    await sleep(100);
-  }
-}
-
 if (dialectsUnderTest().includes('postgres')) {
   describe('PostgreSQL restarted, stopped and frozen under load [postgres]', () => {
     let cluster: ControllableCluster;
-    let server: { child: ChildProcess; stderr: () => string } | undefined;
+    let server: RunningInterim | undefined;
     beforeAll(async () => {
       // A cluster of its own: the run's shared one must not go away under other files.
       cluster = await startPostgresCluster({ durable: true });
     });
     afterAll(() => {
-      server?.child.kill('SIGKILL');
+      void server?.crash();
       cluster.thaw();
       cluster.stop();
     });
@@ -173,7 +157,7 @@ if (dialectsUnderTest().includes('postgres')) {
         INTERIM_DB_STATEMENT_TIMEOUT_MS: '1000',
         INTERIM_PASSWORD_SCRYPT_N: '1024',
       };
-      server = await startServerProcess(env);
+      server = await startInterim(env);
       const admin = new ApiClient(base).withToken(adminToken);
 
       // An application with refresh tokens, and eight refresh chains of one user.
@@ -200,6 +184,7 @@ if (dialectsUnderTest().includes('postgres')) {
         mapping_ids: [mapping.body.id],
         allowed_durations: [60],
         require_justification: false,
+        approval: 'open',
       });
       expect(template.status, JSON.stringify(template.body)).toBe(201);
       const requesters: ApiClient[] = [];

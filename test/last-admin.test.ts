@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ApiClient, type ApiResponse } from './helpers/api-client.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
-import { startSecondProcess, type SecondProcess } from './helpers/second-process.ts';
+import { startSecondProcess, type RunningInterim } from './helpers/interim-process.ts';
 
 /**
  * "Cannot demote, disable or delete the last admin" when two admins act on each other at
@@ -9,7 +9,7 @@ import { startSecondProcess, type SecondProcess } from './helpers/second-process
  * connections: on SQLite one connection would serialise everything and prove nothing).
  */
 describeEachDialect('the last admin under concurrency', (server, dialect) => {
-  let second: SecondProcess | undefined;
+  let second: RunningInterim | undefined;
   let secondUrl = '';
 
   beforeAll(async () => {

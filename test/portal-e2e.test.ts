@@ -154,14 +154,15 @@ describeEachDialect('portal end to end in Chromium', (server, dialect) => {
     const rows = admin.page.locator('.audit-table tbody tr');
     await rows.first().waitFor();
     const actions = await admin.page.locator('.audit-table tbody tr td:nth-child(3)').allTextContents();
-    expect(actions.reverse()).toEqual([
+    // Without SMTP the notification emails dead-letter at once (delivery.* rows); the request's own story:
+    expect(actions.reverse().filter((a) => a.startsWith('access_request.'))).toEqual([
       'access_request.submitted',
       'access_request.comment_added',
       'access_request.comment_added',
       'access_request.approved',
       'access_request.expired',
     ]);
-    await admin.page.locator('.audit-table').getByText('system').waitFor();
+    await admin.page.locator('.audit-table').getByText('system').first().waitFor();
     const exportHref = await admin.page.getByRole('link', { name: 'CSV' }).getAttribute('href');
     expect(exportHref).toBe(`/api/v1/audit-events/export?request_id=${requestId}&format=csv`);
     const csv = await admin.page.evaluate((href) => fetch(href).then((r) => r.text()), exportHref!);

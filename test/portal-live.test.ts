@@ -237,7 +237,7 @@ describeEachDialect('GET /api/v1/live: server-sent events from the outbox', (ser
   it('ends a stream opened with an API token once the token is revoked or its user disabled', async () => {
     const person = await createPerson(server(), 'token-live');
     const issue = async () => {
-      const res = await person.client.post('/api/v1/api-tokens', { name: `live-${Date.now()}` });
+      const res = await person.client.post('/api/v1/api-tokens', { name: `live-${Date.now()}`, expires_at: new Date(Date.now() + 86_400_000).toISOString() });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       return res.body as { id: string; token: string };
     };

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createPerson, PASSWORD, setUpAccess, validRequest, type AccessSetup } from './helpers/access-fixtures.ts';
 import { ApiClient } from './helpers/api-client.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
-import { startServerProcess } from './helpers/server-process.ts';
+import { startSecondProcess, type RunningInterim } from './helpers/interim-process.ts';
 
 const PER_MINUTE = 3;
 const EXTRA = 9;
@@ -16,12 +16,12 @@ describeEachDialect(
   'request limits hold under concurrent submissions',
   (server) => {
     let s: AccessSetup;
-    let second: Awaited<ReturnType<typeof startServerProcess>>;
+    let second: RunningInterim;
     beforeAll(async () => {
       s = await setUpAccess(server());
-      second = await startServerProcess(server());
+      second = await startSecondProcess(server());
     }, 60_000);
-    afterAll(() => second?.close());
+    afterAll(() => second?.stop());
 
     /** The same person signed in on both processes; submissions alternate between them. */
     async function onBothInstances(label: string) {

@@ -11,7 +11,7 @@ describeEachDialect('revoking a grant ends the tokens of its application only', 
     const s = server();
     const a = await setUpAccess(s);
     const appA = { id: a.appId, secret: a.clientSecret, redirectUri: 'http://127.0.0.1:9/callback' };
-    const appB = await createApp(s, { name: 'other app' });
+    const appB = await createApp(s);
     const [rpA, rpB] = await Promise.all([relyingParty(s, appA), relyingParty(s, appB)]);
 
     const submitted = await a.requester.client.post('/api/v1/access-requests', validRequest(a.templateId));
@@ -45,7 +45,7 @@ describeEachDialect('revoking a grant ends the tokens of its application only', 
     const s = server();
     const a = await setUpAccess(s);
     const appA = { id: a.appId, secret: a.clientSecret, redirectUri: 'http://127.0.0.1:9/callback' };
-    const appB = await createApp(s, { name: 'other app' });
+    const appB = await createApp(s);
     const [rpA, rpB] = await Promise.all([relyingParty(s, appA), relyingParty(s, appB)]);
     const browser = new Browser(s.url);
     const inA = await codeFlow(rpA, browser, appA, { email: a.outsider.email, password: PASSWORD });

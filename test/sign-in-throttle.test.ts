@@ -5,7 +5,7 @@ import { describeEachDialect } from './helpers/each-dialect.ts';
 import { Browser, isLoginForm, parseForm } from './helpers/oidc-browser.ts';
 import { createApp, createUser, PASSWORD } from './helpers/oidc-fixtures.ts';
 import { codeFlow, relyingParty } from './helpers/oidc-rp.ts';
-import { startSecondProcess } from './helpers/second-process.ts';
+import { startSecondProcess } from './helpers/interim-process.ts';
 
 const ACCOUNT_LIMIT = 10;
 const IP_LIMIT = 100;

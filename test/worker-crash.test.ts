@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.ts';
@@ -6,7 +5,7 @@ import { ApiClient } from './helpers/api-client.ts';
 import { createTestDatabase } from './helpers/databases.ts';
 import { dialectsUnderTest } from './helpers/dialects.ts';
 import { freePort } from './helpers/postgres-cluster.ts';
-import { crash, startServeProcess, waitForValue } from './helpers/serve-process.ts';
+import { startInterim, waitForValue, type RunningInterim } from './helpers/interim-process.ts';
 import { startStallingReceiver } from './helpers/stalling-receiver.ts';
 
 const receiver = await startStallingReceiver();
@@ -33,14 +32,15 @@ for (const dialect of dialectsUnderTest()) {
         INTERIM_DELIVERY_LEASE_MARGIN_MS: String(LEASE_MARGIN_MS),
         INTERIM_DELIVERY_INTERVAL_MS: '100',
         INTERIM_LOG_LEVEL: 'warn',
+        INTERIM_PASSWORD_SCRYPT_N: '1024',
         ...(database.target.kind === 'postgres' ? { DATABASE_URL: database.target.url } : { INTERIM_DATA_DIR: database.target.file.replace(/\/interim\.db$/, '') }),
       };
       const path = `/crash-${dialect}`;
-      let child: ChildProcess = await startServeProcess(env);
+      let child: RunningInterim = await startInterim(env);
       try {
         receiver.stall();
         const admin = new ApiClient(env.INTERIM_BASE_URL!).withToken(token);
-        const user = await admin.post('/api/v1/users', { email: 'crash@example.test', name: 'C', password: 'a long enough password' });
+        const user = await admin.post('/api/v1/users', { email: 'crash@example.test', name: 'C', password: 'a long enough password', must_change_password: false });
         expect(user.status).toBe(201);
         const app = await admin.post('/api/v1/applications', { name: 'app', redirect_uris: ['https://app.example.test/cb'] });
         const group = await admin.post('/api/v1/groups', { name: 'holders' });
@@ -51,7 +51,9 @@ for (const dialect of dialectsUnderTest()) {
           mapping_ids: [mapping.body.id],
           allowed_durations: [60],
           require_justification: false,
+          approval: 'open',
         });
+        expect(template.status, JSON.stringify(template.body)).toBe(201);
         const action = await admin.post('/api/v1/event-actions', { name: 'hook', event_types: ['access_request.submitted'], kind: 'webhook', config: { url: `${receiver.url}${path}` } });
         expect(action.status, JSON.stringify(action.body)).toBe(201);
         const requester = new ApiClient(env.INTERIM_BASE_URL!);
@@ -61,7 +63,7 @@ for (const dialect of dialectsUnderTest()) {
 
         // The worker has claimed the webhook and is waiting on the receiver: it dies there.
         await waitForValue('the first attempt', async () => (receiver.paths.includes(path) ? true : undefined));
-        await crash(child);
+        await child.crash();
         const crashedAt = Date.now();
 
         const db = openDatabase(database.target);
@@ -78,7 +80,7 @@ for (const dialect of dialectsUnderTest()) {
         }
 
         receiver.answerAll();
-        child = await startServeProcess(env);
+        child = await startInterim(env);
         await waitForValue('the second attempt', async () => (receiver.paths.filter((p) => p === path).length >= 2 ? true : undefined));
         expect(Date.now() - crashedAt).toBeLessThan(15_000);
         const settled = await waitForValue('the delivery to settle', async () => {
@@ -87,7 +89,7 @@ for (const dialect of dialectsUnderTest()) {
         });
         expect(settled.attempts).toBe(2);
       } finally {
-        await crash(child);
+        await child.crash();
         await database.drop();
       }
     }, 60_000);

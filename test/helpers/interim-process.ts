@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { DatabaseTarget } from '../../src/db/database.ts';
+import { freePort } from './postgres-cluster.ts';
+import type { TestServer } from './server.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -35,13 +37,23 @@ export function runInterim(args: string[], env: Record<string, string>): Promise
   });
 }
 
+/** `interim serve` running as a real, separate process. */
 export interface RunningInterim {
+  /** INTERIM_BASE_URL of its environment. */
+  url: string;
+  child: ChildProcess;
   stderr(): string;
-  /** Sends SIGTERM and waits for the exit. */
+  /** Sends SIGTERM and waits for the exit: a clean shutdown. */
   stop(): Promise<number | null>;
+  /** Sends SIGKILL and waits until it is gone: a crash, not a shutdown. */
+  crash(): Promise<void>;
 }
 
-/** Starts `interim serve` and resolves once stderr says it listens (or rejects with what it printed when it exits). */
+/**
+ * Starts `interim serve` and resolves once stderr says it listens (printed after the port
+ * is bound and the first admin, with its bootstrap token, exists), or rejects with what
+ * it printed when it exits.
+ */
 export function startInterim(env: Record<string, string>, timeoutMs = 60_000): Promise<RunningInterim> {
   return new Promise((resolve, reject) => {
     const child = spawnInterim(['serve'], env);
@@ -51,17 +63,21 @@ export function startInterim(env: Record<string, string>, timeoutMs = 60_000): P
       child.kill('SIGKILL');
       reject(new Error(`interim serve did not start within ${timeoutMs} ms:\n${stderr}`));
     }, timeoutMs);
+    const endWith = (signal: NodeJS.Signals) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    };
     child.stdout!.resume();
     child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
+      stderr = (stderr + chunk.toString()).slice(-20_000);
       if (!/Interim is listening/.test(stderr)) return;
       clearTimeout(timer);
       resolve({
+        url: env.INTERIM_BASE_URL ?? '',
+        child,
         stderr: () => stderr,
-        stop: async () => {
-          child.kill('SIGTERM');
-          return exited;
-        },
+        stop: () => endWith('SIGTERM'),
+        crash: async () => void (await endWith('SIGKILL')),
       });
     });
     void exited.then((code) => {
@@ -69,4 +85,27 @@ export function startInterim(env: Record<string, string>, timeoutMs = 60_000): P
       reject(new Error(`interim serve exited with ${code}:\n${stderr}`));
     });
   });
+}
+
+/**
+ * A second instance over the test server's database (same master key, same SQLite file
+ * or PostgreSQL database) on its own port. Concurrency tests split a burst between it
+ * and the in-process server: on SQLite one process's connection would serialise
+ * everything, so a race needs a second process.
+ */
+export async function startSecondProcess(server: TestServer, env: Record<string, string> = {}): Promise<RunningInterim> {
+  if (!server.env) throw new Error('startSecondProcess needs a server from startTestServer (it copies its environment)');
+  const port = await freePort();
+  return startInterim({ ...server.env, INTERIM_PORT: String(port), INTERIM_BASE_URL: `http://127.0.0.1:${port}`, INTERIM_LOG_LEVEL: 'warn', ...env });
+}
+
+/** Polls in real time until `probe` gives a value. */
+export async function waitForValue<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -113,7 +113,8 @@ export function createTemplatesService(core: Core, hooks: TemplateHooks = {}) {
       const template: Template = { ...normalize(settings), id: newId(clock), version: 1, created_at: now, updated_at: now, deleted_at: null };
       await db.transaction().execute(async (trx) => {
         const repo = createTemplatesRepo(trx);
-        await assertValid(repo, template, { chosen: approval });
+        // Validated as sent, so an error's field index is the caller's, not the sorted one.
+        await assertValid(repo, settings, { chosen: approval });
         await repo.insert(template);
         await audit.append(trx, { actor, action: 'template.created', targetType: 'template', targetId: template.id, data: auditFields(template) });
       });
@@ -130,8 +131,9 @@ export function createTemplatesService(core: Core, hooks: TemplateHooks = {}) {
         assertThat(before, notFound('template'));
         const { approval, ...changes } = input;
         const given = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<TemplateSettings>;
-        const settings = normalize({ ...settingsOf(before), ...given });
-        await assertValid(repo, settings, { chosen: approval, before: approvalOf(before) });
+        const merged = { ...settingsOf(before), ...given };
+        await assertValid(repo, merged, { chosen: approval, before: approvalOf(before) });
+        const settings = normalize(merged);
         if (canonicalJson(settings) === canonicalJson(settingsOf(before))) return before;
 
         const after: Template = { ...before, ...settings, version: before.version + 1, updated_at: clock.now() };
