@@ -70,7 +70,7 @@ export function deliveryLeases(config: Pick<Config, 'outbound' | 'scripts' | 'de
  * The worker's due work: independent tasks, each on its own schedule, so a delivery
  * backlog never delays expiry, returning stuck provisioning, escalation or notices.
  */
-export function workerTasks(core: Core, services: Services, config: Pick<Config, 'workerIntervalMs' | 'worker'>): WorkerTask[] {
+export function workerTasks(core: Core, services: Services, config: Pick<Config, 'workerIntervalMs' | 'worker' | 'loginThrottle'>): WorkerTask[] {
   const fast = { everyMs: config.worker.expiryIntervalMs, budgetMs: 10_000 };
   const slow = { everyMs: config.workerIntervalMs, budgetMs: 10_000 };
   return [
@@ -84,6 +84,6 @@ export function workerTasks(core: Core, services: Services, config: Pick<Config,
       budgetMs: DELIVERY_BUDGET_MS,
       run: (budget) => services.dispatcher.deliverWhileDue(budget),
     },
-    { name: 'purge-expired-state', ...slow, run: (budget) => purgeExpiredState(core, { budget }) },
+    { name: 'purge-expired-state', ...slow, run: (budget) => purgeExpiredState(core, { budget, throttleWindowMs: config.loginThrottle.windowMs }) },
   ];
 }

@@ -350,7 +350,7 @@ describeEachDialect(
       expect(template.description).toMatch(/^edited/);
     });
 
-    it('purges expired sessions and OIDC artefacts in bounded chunks', async () => {
+    it('purges expired sessions, OIDC artefacts and sign-in counts in bounded chunks', async () => {
       const core = server().app.core;
       const now = core.clock.now();
       const owner = s.requester.id;
@@ -376,16 +376,23 @@ describeEachDialect(
           Array.from({ length: 12 }, (_, i) => ({ id: `purge-${dialect}-${i}`, user_id: owner, csrf_token: 'x', created_at: now - 5000, last_seen_at: now - 5000, expires_at: now - 1000 })),
         )
         .execute();
+      // Sign-in counts: 14 whose window ended long ago, one still counting.
+      const window = 15 * 60_000;
+      await core.db
+        .insertInto('login_throttle')
+        .values(Array.from({ length: 15 }, (_, i) => ({ key: `account:purge-${dialect}-${i}@example.test`, failures: 3, window_start: i < 14 ? now - 2 * window : now - 1000 })))
+        .execute();
       const left = async () => ({
         oidc: (await core.db.selectFrom('oidc_payloads').select('id').where('id', 'like', `purge-${dialect}-%`).execute()).length,
         sessions: (await core.db.selectFrom('sessions').select('id').where('id', 'like', `purge-${dialect}-%`).execute()).length,
+        throttle: (await core.db.selectFrom('login_throttle').select('key').where('key', 'like', `account:purge-${dialect}-%`).execute()).length,
       });
       // A run whose budget is spent after its first chunk deletes one chunk and stops.
-      expect(await purgeExpiredState(core, { chunk: 10, budget: { spent: () => true } })).toBe(10);
-      expect(await left()).toEqual({ oidc: 15, sessions: 12 });
+      expect(await purgeExpiredState(core, { throttleWindowMs: window, chunk: 10, budget: { spent: () => true } })).toBe(10);
+      expect(await left()).toEqual({ oidc: 15, sessions: 12, throttle: 15 });
       // An unbounded run goes chunk by chunk until nothing expired is left, and keeps the live rows.
-      expect(await purgeExpiredState(core, { chunk: 10 })).toBeGreaterThanOrEqual(13 + 12);
-      expect(await left()).toEqual({ oidc: 2, sessions: 0 });
+      expect(await purgeExpiredState(core, { throttleWindowMs: window, chunk: 10 })).toBeGreaterThanOrEqual(13 + 12 + 14);
+      expect(await left()).toEqual({ oidc: 2, sessions: 0, throttle: 1 });
     });
   },
   {

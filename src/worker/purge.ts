@@ -5,6 +5,8 @@ import { UNBOUNDED, type Budget } from './worker.ts';
 export const PURGE_CHUNK = 1000;
 
 export interface PurgeOptions {
+  /** Sign-in throttle rows whose window ended this long ago count for nothing any more. */
+  throttleWindowMs: number;
   /** Rows per delete statement. */
   chunk?: number;
   /** When to stop starting chunks; what is left goes at the next run. */
@@ -12,40 +14,47 @@ export interface PurgeOptions {
 }
 
 /**
- * Removes sessions and OIDC artefacts past their expiry, in bounded chunks. Expired rows
- * are already unusable; this keeps tables small. Returns how many rows went.
+ * Removes sessions, OIDC artefacts and sign-in throttle counts past their use, in
+ * bounded chunks. Such rows are already unusable; this keeps tables small (throttle
+ * rows in particular grow with every distinct email tried). Returns how many rows went.
  */
-export async function purgeExpiredState(core: Pick<Core, 'db' | 'clock'>, opts: PurgeOptions = {}): Promise<number> {
+export async function purgeExpiredState(core: Pick<Core, 'db' | 'clock'>, opts: PurgeOptions): Promise<number> {
   const chunk = opts.chunk ?? PURGE_CHUNK;
   const budget = opts.budget ?? UNBOUNDED;
   const now = core.clock.now();
   const { db } = core;
-  const oidcChunk = async () =>
-    Number(
-      (
+  const deleted = (result: { numDeletedRows: bigint }) => Number(result.numDeletedRows);
+  const chunks = [
+    async () =>
+      deleted(
         await db
           .deleteFrom('oidc_payloads')
           .where((eb) =>
             eb(eb.refTuple('model', 'id'), 'in', eb.selectFrom('oidc_payloads as p').select(['p.model', 'p.id']).where('p.expires_at', '<=', now).limit(chunk).$asTuple('model', 'id')),
           )
-          .executeTakeFirst()
-      ).numDeletedRows,
-    );
-  const sessionsChunk = async () =>
-    Number(
-      (
+          .executeTakeFirstOrThrow(),
+      ),
+    async () =>
+      deleted(
         await db
           .deleteFrom('sessions')
           .where('id', 'in', (eb) => eb.selectFrom('sessions as s').select('s.id').where('s.expires_at', '<=', now).limit(chunk))
-          .executeTakeFirst()
-      ).numDeletedRows,
-    );
+          .executeTakeFirstOrThrow(),
+      ),
+    async () =>
+      deleted(
+        await db
+          .deleteFrom('login_throttle')
+          .where('key', 'in', (eb) => eb.selectFrom('login_throttle as t').select('t.key').where('t.window_start', '<=', now - opts.throttleWindowMs).limit(chunk))
+          .executeTakeFirstOrThrow(),
+      ),
+  ];
   let total = 0;
-  for (const deleteChunk of [oidcChunk, sessionsChunk]) {
+  for (const deleteChunk of chunks) {
     for (;;) {
-      const deleted = await deleteChunk();
-      total += deleted;
-      if (deleted < chunk) break;
+      const count = await deleteChunk();
+      total += count;
+      if (count < chunk) break;
       if (budget.spent()) return total;
     }
   }
