@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createPerson, PASSWORD, setUpAccess, validRequest, type AccessSetup } from './helpers/access-fixtures.ts';
+import { createGroup, createPerson, PASSWORD, setUpAccess, validRequest, type AccessSetup } from './helpers/access-fixtures.ts';
 import { ApiClient } from './helpers/api-client.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { startSecondProcess, type RunningInterim } from './helpers/interim-process.ts';
@@ -54,6 +54,19 @@ describeEachDialect(
       for (const refused of answers.filter((a) => a.status === 409)) {
         expect(refused.body).toMatchObject({ code: 'request_already_open', existing_request_id: created.body.id });
       }
+    });
+
+    it('lets people who approve each other submit at the same moment (each locks only its own user row)', async () => {
+      // Each submission locks its requester's row and notifies the others in-app; the
+      // notification rows point at those users. A lock that also blocked foreign-key checks
+      // deadlocked such a burst on PostgreSQL (500s).
+      const people = await Promise.all(Array.from({ length: 6 }, (_, i) => createPerson(server(), `peer${i}`)));
+      const peers = await createGroup(server(), 'peers', people.map((p) => p.id));
+      const templateId = await s.template({ require_justification: false, custom_fields: [], approver_group_ids: [peers], notification_policy: 'all' });
+      const answers = await Promise.all(people.map((p) => p.client.post('/api/v1/access-requests', { template_id: templateId, duration_mins: 60 })));
+      expect(answers.map((a) => a.status)).toEqual(people.map(() => 201));
+      const notices = await server().app.core.db.selectFrom('notifications').select('user_id').where('user_id', 'in', people.map((p) => p.id)).execute();
+      expect(notices.length).toBeGreaterThanOrEqual(people.length * (people.length - 1));
     });
 
     it('refuses a bad submission before it takes a slot', async () => {
