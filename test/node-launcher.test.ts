@@ -7,22 +7,40 @@ import { repoRoot } from './helpers/interim-process.ts';
 
 /**
  * `npm start` on a machine whose node is too old (Debian 12 ships 18, many have 20) runs
- * through scripts/with-node24.mjs. These run it with such a node: the system one at
- * /usr/bin/node, or OLD_NODE.
+ * through scripts/with-node24.mjs. These run it with such a node: OLD_NODE, else the
+ * system one at /usr/bin/node when it is old, else Node 20 from the npm registry (cached).
  */
-const oldNode = process.env.OLD_NODE ?? '/usr/bin/node';
 const launcher = path.join(repoRoot, 'scripts/with-node24.mjs');
 const pkg = `node-${process.platform}-${process.arch}`;
 
+const versionOf = (node: string) => spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+const isOld = (version: string) => {
+  const [major, minor] = version.slice(1).split('.').map(Number);
+  return major! < 22 || (major === 22 && minor! < 12);
+};
+
+/** A node older than 22.12 to launch with; fetched from the npm registry once when the machine has none. */
+function findOldNode(): string {
+  if (process.env.OLD_NODE) return process.env.OLD_NODE;
+  if (existsSync('/usr/bin/node') && isOld(versionOf('/usr/bin/node'))) return '/usr/bin/node';
+  const prefix = path.join(process.env.HOME ?? tmpdir(), '.cache', 'interim', 'node20');
+  const node = path.join(prefix, 'node_modules', pkg, 'bin', 'node');
+  if (!existsSync(node)) {
+    const npm = spawnSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', `${pkg}@20`], { encoding: 'utf8' });
+    if (npm.status !== 0) throw new Error(`could not fetch ${pkg}@20 for this suite: ${npm.stderr}`);
+  }
+  return node;
+}
+
 describe('scripts/with-node24.mjs under an old node', () => {
   let work: string;
+  let oldNode: string;
   let oldVersion: string;
 
   beforeAll(() => {
-    const found = spawnSync(oldNode, ['--version'], { encoding: 'utf8' });
-    oldVersion = found.stdout?.trim() ?? '';
-    const [major, minor] = oldVersion.slice(1).split('.').map(Number);
-    if (!(major! < 22 || (major === 22 && minor! < 12))) throw new Error(`this suite needs a node older than 22.12 at ${oldNode} (or OLD_NODE); found ${oldVersion || 'none'}`);
+    oldNode = findOldNode();
+    oldVersion = versionOf(oldNode);
+    if (!isOld(oldVersion)) throw new Error(`this suite needs a node older than 22.12 at ${oldNode}; found ${oldVersion || 'none'}`);
     work = mkdtempSync(path.join(tmpdir(), 'interim-node24-'));
   });
   afterAll(() => rmSync(work, { recursive: true, force: true }));
