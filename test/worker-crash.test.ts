@@ -5,7 +5,7 @@ import { ApiClient } from './helpers/api-client.ts';
 import { createTestDatabase } from './helpers/databases.ts';
 import { dialectsUnderTest } from './helpers/dialects.ts';
 import { freePort } from './helpers/postgres-cluster.ts';
-import { startInterim, waitForValue, type RunningInterim } from './helpers/interim-process.ts';
+import { instanceEnv, startInterim, waitForValue, type RunningInterim } from './helpers/interim-process.ts';
 import { startStallingReceiver } from './helpers/stalling-receiver.ts';
 
 const receiver = await startStallingReceiver();
@@ -20,21 +20,12 @@ for (const dialect of dialectsUnderTest()) {
       const database = await createTestDatabase(dialect);
       const port = await freePort();
       const token = randomBytes(32).toString('base64url');
-      const env: Record<string, string> = {
-        INTERIM_PORT: String(port),
-        INTERIM_BASE_URL: `http://127.0.0.1:${port}`,
-        INTERIM_MASTER_KEY: randomBytes(32).toString('base64'),
-        INTERIM_ADMIN_EMAIL: 'admin@example.test',
-        INTERIM_ADMIN_PASSWORD: 'a long enough password',
-        INTERIM_BOOTSTRAP_TOKEN: token,
+      const env = instanceEnv(database.target, port, token, {
         INTERIM_OUTBOUND_ALLOW_PRIVATE: 'true',
         INTERIM_OUTBOUND_TIMEOUT_MS: String(OUTBOUND_TIMEOUT_MS),
         INTERIM_DELIVERY_LEASE_MARGIN_MS: String(LEASE_MARGIN_MS),
         INTERIM_DELIVERY_INTERVAL_MS: '100',
-        INTERIM_LOG_LEVEL: 'warn',
-        INTERIM_PASSWORD_SCRYPT_N: '1024',
-        ...(database.target.kind === 'postgres' ? { DATABASE_URL: database.target.url } : { INTERIM_DATA_DIR: database.target.file.replace(/\/interim\.db$/, '') }),
-      };
+      });
       const path = `/crash-${dialect}`;
       let child: RunningInterim = await startInterim(env);
       try {

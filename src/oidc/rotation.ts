@@ -1,19 +1,11 @@
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { Db, DialectName } from '../db/database.ts';
+import type { OidcPayloadsTable } from '../db/schema.ts';
 import { prepare } from './prepared.ts';
 
-/** One oidc_payloads row as the adapter writes it. */
-export type PayloadRow = {
-  model: string;
-  id: string;
-  payload: string;
-  grant_id: string | null;
-  user_code: string | null;
-  uid: string | null;
-  account_id: string | null;
-  expires_at: number | null;
-};
+/** One oidc_payloads row as the adapter writes it (consumption is a separate update). */
+export type PayloadRow = Omit<OidcPayloadsTable, 'consumed_at'>;
 
 interface PendingRotation {
   consumedId: string;

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { DatabaseTarget } from '../../src/db/database.ts';
 import { freePort } from './postgres-cluster.ts';
@@ -15,6 +16,25 @@ export interface ProcessResult {
 /** The environment an operator would set for a database: DATABASE_URL, or a data directory. */
 export function databaseEnv(target: DatabaseTarget): Record<string, string> {
   return target.kind === 'postgres' ? { DATABASE_URL: target.url } : { INTERIM_DATA_DIR: target.file.replace(/\/interim\.db$/, '') };
+}
+
+/**
+ * The environment of a fresh instance on `port` over `target`: its first admin is
+ * admin@example.test with the API token `adminToken`, and passwords hash at the test cost.
+ */
+export function instanceEnv(target: DatabaseTarget, port: number, adminToken: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    INTERIM_PORT: String(port),
+    INTERIM_BASE_URL: `http://127.0.0.1:${port}`,
+    INTERIM_MASTER_KEY: randomBytes(32).toString('base64'),
+    INTERIM_ADMIN_EMAIL: 'admin@example.test',
+    INTERIM_ADMIN_PASSWORD: 'a long enough password',
+    INTERIM_BOOTSTRAP_TOKEN: adminToken,
+    INTERIM_LOG_LEVEL: 'warn',
+    INTERIM_PASSWORD_SCRYPT_N: '1024',
+    ...databaseEnv(target),
+    ...extra,
+  };
 }
 
 function spawnInterim(args: string[], env: Record<string, string>): ChildProcess {
