@@ -5,7 +5,8 @@
 // checked here, because a "module" is a collapsed node (src/modules/<area>, src/<folder> or a
 // top-level file such as src/app.ts) and dependency-cruiser only collapses for its reports; its
 // folder-level cycle rule has no node for a top-level file and ignores the baseline. Known
-// violations of both kinds live in one baseline file, in dependency-cruiser's own format.
+// violations are dependency-cruiser's baseline (so `npx depcruise src --ignore-known` works
+// too) plus the known module cycles in a second file of the same format.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { cruise, format, type IConfiguration, type ICruiseResult, type IViolatio
 
 export const CONFIG_FILE = '.dependency-cruiser.cjs';
 export const BASELINE_FILE = '.dependency-cruiser-known-violations.json';
+export const CYCLE_BASELINE_FILE = '.module-cycles-known-violations.json';
 export const CYCLE_RULE = 'no-module-cycles';
 
 /** The module a file belongs to: `src/modules/<area>`, `src/<folder>`, a top-level file itself, or `test`/`bench`. */
@@ -48,13 +50,18 @@ export function loadConfig(baseDir: string): IConfiguration {
   return createRequire(path.join(baseDir, 'package.json'))(path.join(baseDir, CONFIG_FILE)) as IConfiguration;
 }
 
-export async function readBaseline(baseDir: string): Promise<IViolation[]> {
+async function readViolations(file: string): Promise<IViolation[]> {
   try {
-    return JSON.parse(await readFile(path.join(baseDir, BASELINE_FILE), 'utf8')) as IViolation[];
+    return JSON.parse(await readFile(file, 'utf8')) as IViolation[];
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
+}
+
+/** The known violations: dependency-cruiser's baseline, then the known module cycles. */
+export async function readBaseline(baseDir: string): Promise<IViolation[]> {
+  return [...(await readViolations(path.join(baseDir, BASELINE_FILE))), ...(await readViolations(path.join(baseDir, CYCLE_BASELINE_FILE)))];
 }
 
 /** Runs dependency-cruiser over `<baseDir>/src` with the rules of `config`. */
@@ -146,11 +153,11 @@ export async function checkArchitecture(baseDir: string, known: IViolation[]): P
   };
 }
 
-/** The baseline file's content for the current code: dependency-cruiser's baseline report plus the module cycles. */
-export async function baselineText(baseDir: string): Promise<string> {
+/** The two baseline files' content for the current code: dependency-cruiser's baseline report, and the module cycles. */
+export async function baselineFiles(baseDir: string): Promise<Record<string, IViolation[]>> {
   const result = await cruiseSource(baseDir, loadConfig(baseDir));
   const fromTool = JSON.parse((await format(result, { outputType: 'baseline' })).output as string) as IViolation[];
-  return `${JSON.stringify([...fromTool, ...moduleCycles(moduleGraph(result))], null, 2)}\n`;
+  return { [BASELINE_FILE]: fromTool, [CYCLE_BASELINE_FILE]: moduleCycles(moduleGraph(result)) };
 }
 
 export function describeViolation(violation: IViolation): string {

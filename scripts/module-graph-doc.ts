@@ -42,7 +42,7 @@ export function knownViolations(baseline: IViolation[]): string {
   }
   const rules = [...perRule].sort(([a], [b]) => a.localeCompare(b)).map(([rule, count]) => `\`${rule}\` ${count}`);
   return [
-    `${baseline.length} known violations in \`.dependency-cruiser-known-violations.json\`:`,
+    `${baseline.length} known violations in the baseline:`,
     '',
     `- \`${CYCLE_RULE}\`: ${cycles.length} module edges on a cycle, through ${onCycle.map((name) => `\`${name}\``).join(', ') || 'no module'}.`,
     `- Modules that import each other: ${pairs.join(', ') || 'none'}.`,
