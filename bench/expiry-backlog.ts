@@ -8,7 +8,7 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Actor } from '../src/modules/auth/actor.ts';
 import { newId } from '../src/security/ids.ts';
-import { workerTasks } from '../src/services.ts';
+import { workerTasks } from '../src/compose.ts';
 import { startWorker } from '../src/worker/worker.ts';
 import { insertInBatches } from './seed.ts';
 
