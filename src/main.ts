@@ -50,8 +50,12 @@ program
     // The same composition as `serve`, without HTTP: the tasks it registered, run on their schedules.
     const composition = await compose(config);
     const worker = startWorker(composition.tasks, { log: consoleLog });
+    // The worker's timers are unref'd (they must not hold a server open), and SQLite holds no
+    // socket: without this handle the process would exit right after starting.
+    const keepAlive = setInterval(() => undefined, 2 ** 30);
     process.stderr.write(`Interim worker running (${config.database.kind}); expiry every ${config.worker.expiryIntervalMs} ms, other due work every ${config.workerIntervalMs} ms\n`);
     stopOnSignal(async () => {
+      clearInterval(keepAlive);
       await worker.stop();
       await composition.close();
     });
