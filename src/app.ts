@@ -34,13 +34,15 @@ import { templatesRoutes } from './modules/templates/templates.routes.ts';
 import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/bootstrap.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
 import { mountOidc } from './oidc/mount.ts';
-import { startWorker, UNBOUNDED, type WorkerHandle } from './worker/worker.ts';
+import { startWorker, UNBOUNDED, type WorkerHandle, type WorkerTask } from './worker/worker.ts';
 
 export interface App {
   http: FastifyInstance;
   core: Core;
   database: Database;
   services: Services;
+  /** The worker's tasks, as compose() registered them (listen() starts them when config.runWorker). */
+  tasks: readonly WorkerTask[];
   /**
    * Creates the first admin on an empty database (once; later calls find users and do
    * nothing). listen() calls it after binding the port; an app that never listens (a
@@ -135,6 +137,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     core,
     database,
     services,
+    tasks,
     bootstrap: () => bootstrapFirstAdmin(core, config.bootstrap),
     async runWorkerOnce() {
       for (const task of tasks) await task.run(UNBOUNDED);

@@ -163,7 +163,7 @@ export function deliveryLeases(config: Pick<Config, 'outbound' | 'scripts' | 'de
  * The worker's due work: independent tasks, each on its own schedule, so a delivery
  * backlog never delays expiry, returning stuck provisioning, escalation or notices.
  */
-export function workerTasks(
+function workerTasks(
   core: Core,
   services: Pick<Services, 'requests' | 'provisioning' | 'dispatcher' | 'expiringSoonMs'>,
   config: Pick<Config, 'workerIntervalMs' | 'worker' | 'loginThrottle'>,
