@@ -8,7 +8,6 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Actor } from '../src/modules/auth/actor.ts';
 import { newId } from '../src/security/ids.ts';
-import { workerTasks } from '../src/services.ts';
 import { startWorker } from '../src/worker/worker.ts';
 import { insertInBatches } from './seed.ts';
 
@@ -116,7 +115,7 @@ export async function runExpiryBacklogBench(opts: ExpiryBacklogOptions = DEFAULT
     }
     const backlog = await db.selectFrom('deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
 
-    worker = startWorker(workerTasks(app.core, app.services, config), { log: { info: () => undefined, warn: () => undefined, error: (o: object) => log(`worker error ${JSON.stringify(o)}`) } as never });
+    worker = startWorker(app.tasks, { log: { info: () => undefined, warn: () => undefined, error: (o: object) => log(`worker error ${JSON.stringify(o)}`) } as never });
     // Let the delivery task fill its slots with slow attempts first.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     // These grants now end one after another, starting 3 s from now.

@@ -3,51 +3,46 @@ import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { systemClock, type Clock } from './clock.ts';
+import type { Clock } from './clock.ts';
+import { compose, type Services } from './compose.ts';
 import type { Config } from './config.ts';
-import { createCore, type Core } from './core.ts';
-import { openDatabase, type Database } from './db/database.ts';
-import { migrateToLatest } from './db/migrate.ts';
+import type { Core } from './core.ts';
+import type { Database } from './db/database.ts';
 import { registerAuth } from './http/auth.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { openApiTransform, openApiTransformObject } from './http/openapi.ts';
+import { registerPortal } from './http/portal.ts';
 import { registerProblemHandler } from './http/problem.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import type { HttpApp } from './http/types.ts';
 import { apiTokensRoutes } from './modules/api-tokens/api-tokens.routes.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
-import { createAuditService } from './modules/audit/audit.service.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
-import { createAuthService } from './modules/auth/auth.service.ts';
-import { groupsRoutes } from './modules/groups/groups.routes.ts';
-import { templatesRoutes } from './modules/templates/templates.routes.ts';
-import { healthRoutes } from './modules/health/health.routes.ts';
-import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/bootstrap.ts';
-import { usersRoutes } from './modules/users/users.routes.ts';
-import { createUsersService } from './modules/users/users.service.ts';
-import { mountOidc } from './oidc/mount.ts';
-import { resourceServersRoutes } from './modules/resource-servers/resource-servers.routes.ts';
-import { createEncrypter } from './security/encryption.ts';
-import { createPasswordHasher } from './security/passwords.ts';
-import { resealLegacySecrets } from './security/reseal.ts';
-import { startWorker, UNBOUNDED, type WorkerHandle } from './worker/worker.ts';
-import { createServices, workerTasks, type Services } from './services.ts';
-import { requestsRoutes } from './modules/requests/requests.routes.ts';
-import { scriptsRoutes } from './modules/scripts/scripts.routes.ts';
-import { notificationsRoutes } from './modules/notifications/notifications.routes.ts';
-import { templateHooks } from './modules/requests/backing.ts';
-import { eventActionsRoutes } from './modules/event-actions/event-actions.routes.ts';
 import { deliveriesRoutes } from './modules/deliveries/deliveries.routes.ts';
-import { registerPortal } from './http/portal.ts';
+import { eventActionsRoutes } from './modules/event-actions/event-actions.routes.ts';
+import { groupsRoutes } from './modules/groups/groups.routes.ts';
+import { healthRoutes } from './modules/health/health.routes.ts';
 import { createLiveHub } from './modules/live/live.hub.ts';
 import { liveRoutes } from './modules/live/live.routes.ts';
+import { mappingsRoutes } from './modules/mappings/mappings.routes.ts';
+import { notificationsRoutes } from './modules/notifications/notifications.routes.ts';
+import { requestsRoutes } from './modules/requests/requests.routes.ts';
+import { resourceServersRoutes } from './modules/resource-servers/resource-servers.routes.ts';
+import { scriptsRoutes } from './modules/scripts/scripts.routes.ts';
+import { templatesRoutes } from './modules/templates/templates.routes.ts';
+import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/bootstrap.ts';
+import { usersRoutes } from './modules/users/users.routes.ts';
+import { mountOidc } from './oidc/mount.ts';
+import { startWorker, UNBOUNDED, type WorkerHandle, type WorkerTask } from './worker/worker.ts';
 
 export interface App {
   http: FastifyInstance;
   core: Core;
   database: Database;
   services: Services;
+  /** The worker's tasks, as compose() registered them (listen() starts them when config.runWorker). */
+  tasks: readonly WorkerTask[];
   /**
    * Creates the first admin on an empty database (once; later calls find users and do
    * nothing). listen() calls it after binding the port; an app that never listens (a
@@ -70,14 +65,13 @@ export interface AppOptions {
   logger?: boolean | object;
 }
 
-/** The composition root: config → database → services → HTTP, OIDC and the worker. */
+/**
+ * The server: compose() builds the database, every service and the worker's tasks; this
+ * adds HTTP (routes get only the services they call), OIDC, the live hub and the portal.
+ */
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const clock = options.clock ?? systemClock;
-  const database = openDatabase(config.database);
-  await migrateToLatest(database.db);
-  const core = createCore(database, clock, config.baseUrl, createPasswordHasher(config.passwords));
-  const encrypter = createEncrypter(config.masterKey);
-  await resealLegacySecrets(core.db, encrypter);
+  const composition = await compose(config, { clock: options.clock });
+  const { database, core, encrypter, services, tasks } = composition;
 
   const http = Fastify({
     logger: options.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] },
@@ -109,27 +103,27 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     if (route.url.startsWith('/api/v1/docs')) route.config = { ...route.config, public: true };
   });
   await http.register(swaggerUi, { routePrefix: '/api/v1/docs', uiConfig: { deepLinking: true } });
-  registerAuth(http, { db: core.db, clock, sessionIdleMs: config.session.idleMs });
+  registerAuth(http, { db: core.db, clock: core.clock, sessionIdleMs: config.session.idleMs });
   registerMetrics(http);
 
-  const users = createUsersService(core);
-  const auth = createAuthService(core, config);
+  const { users, auth } = services;
   const api = http.withTypeProvider<ZodTypeProvider>() as HttpApp;
   healthRoutes(api, { db: core.db });
   authRoutes(api, { auth, users, sessionAbsoluteMs: config.session.absoluteMs });
   usersRoutes(api, { users });
-  groupsRoutes(api, core);
-  applicationsRoutes(api, core);
-  resourceServersRoutes(api, core);
-  apiTokensRoutes(api, core);
-  templatesRoutes(api, core, templateHooks(core));
-  auditRoutes(api, { audit: createAuditService(core) });
-  const services = createServices(core, config, encrypter);
-  requestsRoutes(api, services);
+  groupsRoutes(api, { groups: services.groups, memberships: services.memberships });
+  applicationsRoutes(api, { applications: services.applications });
+  mappingsRoutes(api, { mappings: services.mappings });
+  resourceServersRoutes(api, { servers: services.resourceServers });
+  apiTokensRoutes(api, { tokens: services.apiTokens, policy: services.apiTokenPolicy });
+  templatesRoutes(api, { templates: services.templates });
+  auditRoutes(api, { audit: services.audit });
+  requestsRoutes(api, { requests: services.requests, views: services.views, discussion: services.discussion });
   scriptsRoutes(api, { scripts: services.scripts });
-  eventActionsRoutes(api, { core, encrypter, outbound: config.outbound });
-  deliveriesRoutes(api, { core });
-  notificationsRoutes(api, core);
+  eventActionsRoutes(api, { actions: services.eventActions });
+  deliveriesRoutes(api, { deliveries: services.deliveries });
+  notificationsRoutes(api, { notifications: services.notifications });
+  // The live hub serves only HTTP streams and logs through Fastify's logger, so it is built here, once.
   const live = createLiveHub(core, { pollMs: 1000, heartbeatMs: 15_000, sessionIdleMs: config.session.idleMs, maxPerUser: 10 }, http.log);
   http.addHook('preClose', async () => live.close());
   liveRoutes(api, { hub: live, retryMs: 3000 });
@@ -137,13 +131,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await mountOidc(http, { core, config, auth, encrypter });
   await registerPortal(http);
 
-  const tasks = workerTasks(core, services, config);
   let worker: WorkerHandle | undefined;
   return {
     http,
     core,
     database,
     services,
+    tasks,
     bootstrap: () => bootstrapFirstAdmin(core, config.bootstrap),
     async runWorkerOnce() {
       for (const task of tasks) await task.run(UNBOUNDED);
@@ -157,8 +151,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     async close() {
       await worker?.stop();
       await http.close();
-      await services.close();
-      await database.close();
+      await composition.close();
     },
   };
 }

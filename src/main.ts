@@ -9,10 +9,7 @@ import { AppError } from './http/errors.ts';
 import { createApiTokensService } from './modules/api-tokens/api-tokens.service.ts';
 import { verifyAuditChain } from './modules/audit/audit.verify.ts';
 import { startWorker } from './worker/worker.ts';
-import { createServices, workerTasks } from './services.ts';
-import { createEncrypter } from './security/encryption.ts';
-import { createPasswordHasher } from './security/passwords.ts';
-import { createCore } from './core.ts';
+import { compose, openCore } from './compose.ts';
 import { rotateKeysCommand } from './oidc/key-rotation.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
 import { createUsersService } from './modules/users/users.service.ts';
@@ -50,16 +47,17 @@ program
   .description('run only the background worker (expiry, notifications, deliveries)')
   .action(async () => {
     const config = loadConfig();
-    const database = openDatabase(config.database);
-    await migrateToLatest(database.db);
-    const core = createCore(database, systemClock, config.baseUrl, createPasswordHasher(config.passwords));
-    const services = createServices(core, config, createEncrypter(config.masterKey));
-    const worker = startWorker(workerTasks(core, services, config), { log: consoleLog });
+    // The same composition as `serve`, without HTTP: the tasks it registered, run on their schedules.
+    const composition = await compose(config);
+    const worker = startWorker(composition.tasks, { log: consoleLog });
+    // The worker's timers are unref'd (they must not hold a server open), and SQLite holds no
+    // socket: without this handle the process would exit right after starting.
+    const keepAlive = setInterval(() => undefined, 2 ** 30);
     process.stderr.write(`Interim worker running (${config.database.kind}); expiry every ${config.worker.expiryIntervalMs} ms, other due work every ${config.workerIntervalMs} ms\n`);
     stopOnSignal(async () => {
+      clearInterval(keepAlive);
       await worker.stop();
-      await services.close();
-      await database.close();
+      await composition.close();
     });
   });
 
@@ -107,11 +105,8 @@ tokenCommand
     return days;
   })
   .action(async (opts: { email: string; name: string; expiresInDays?: number }) => {
-    const config = loadConfig();
-    const database = openDatabase(config.database);
+    const { database, core } = await openCore(loadConfig(), systemClock);
     try {
-      await migrateToLatest(database.db);
-      const core = createCore(database, systemClock, config.baseUrl, createPasswordHasher(config.passwords));
       const expiresAt = opts.expiresInDays === undefined ? null : systemClock.now() + opts.expiresInDays * 86_400_000;
       const issued = await createApiTokensService(core).createForEmail(opts.email, { name: opts.name, expiresAt });
       if (!issued.owner.is_admin) process.stderr.write(`note: ${issued.owner.email} is not an admin; the token can do only what that user may do\n`);
@@ -133,11 +128,8 @@ program
   .description('give a user a new one-time password (to be changed at next sign-in) and end their sessions and tokens')
   .argument('<email>', 'email of the user, e.g. the first admin whose one-time password was lost')
   .action(async (email: string) => {
-    const config = loadConfig();
-    const database = openDatabase(config.database);
+    const { database, core } = await openCore(loadConfig(), systemClock);
     try {
-      await migrateToLatest(database.db);
-      const core = createCore(database, systemClock, config.baseUrl, createPasswordHasher(config.passwords));
       const { user, oneTimePassword } = await createUsersService(core).resetPasswordToOneTime(email);
       process.stderr.write(`One-time password for ${user.email} (shown only now; it must be changed at the next sign-in; their sessions and API tokens have ended):\n`);
       if (user.disabled === 1) process.stderr.write(`note: ${user.email} is disabled and cannot sign in until an admin enables them\n`);

@@ -17,7 +17,7 @@ if (res.status >= 300) throw new Error('the external system refused: HTTP ' + re
 `;
 
 const SCRIPT_TIMEOUT_MS = 8000;
-/** services.ts: a started run may take its time limit plus 30 s. */
+/** compose.ts: a started run may take its time limit plus 30 s. */
 const DEADLINE_MS = SCRIPT_TIMEOUT_MS + 30_000;
 
 async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {

@@ -5,7 +5,7 @@ import { openDatabase } from '../src/db/database.ts';
 import type { DeliveryChannel } from '../src/db/schema.ts';
 import { createDispatcher, type Performer } from '../src/modules/events/dispatcher.ts';
 import { escalateOverdueRequests } from '../src/modules/requests/due-notices.ts';
-import { deliveryLeases } from '../src/services.ts';
+import { deliveryLeases } from '../src/compose.ts';
 import { purgeExpiredState } from '../src/worker/purge.ts';
 import { setUpAccess, validRequest, type AccessSetup } from './helpers/access-fixtures.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';

@@ -57,7 +57,7 @@ export function runInterim(args: string[], env: Record<string, string>): Promise
   });
 }
 
-/** `interim serve` running as a real, separate process. */
+/** `interim serve` (or `interim worker`) running as a real, separate process. */
 export interface RunningInterim {
   /** INTERIM_BASE_URL of its environment. */
   url: string;
@@ -75,13 +75,22 @@ export interface RunningInterim {
  * it printed when it exits.
  */
 export function startInterim(env: Record<string, string>, timeoutMs = 60_000): Promise<RunningInterim> {
+  return startUntil('serve', /Interim is listening/, env, timeoutMs);
+}
+
+/** Starts `interim worker` (no HTTP) and resolves once stderr says it runs. */
+export function startInterimWorker(env: Record<string, string>, timeoutMs = 60_000): Promise<RunningInterim> {
+  return startUntil('worker', /Interim worker running/, env, timeoutMs);
+}
+
+function startUntil(command: 'serve' | 'worker', ready: RegExp, env: Record<string, string>, timeoutMs: number): Promise<RunningInterim> {
   return new Promise((resolve, reject) => {
-    const child = spawnInterim(['serve'], env);
+    const child = spawnInterim([command], env);
     let stderr = '';
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`interim serve did not start within ${timeoutMs} ms:\n${stderr}`));
+      reject(new Error(`interim ${command} did not start within ${timeoutMs} ms:\n${stderr}`));
     }, timeoutMs);
     const endWith = (signal: NodeJS.Signals) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -90,7 +99,7 @@ export function startInterim(env: Record<string, string>, timeoutMs = 60_000): P
     child.stdout!.resume();
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-20_000);
-      if (!/Interim is listening/.test(stderr)) return;
+      if (!ready.test(stderr)) return;
       clearTimeout(timer);
       resolve({
         url: env.INTERIM_BASE_URL ?? '',
@@ -102,7 +111,7 @@ export function startInterim(env: Record<string, string>, timeoutMs = 60_000): P
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`interim serve exited with ${code}:\n${stderr}`));
+      reject(new Error(`interim ${command} exited with ${code}:\n${stderr}`));
     });
   });
 }

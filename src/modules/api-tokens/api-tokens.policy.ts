@@ -46,7 +46,7 @@ export function assertLifetimeAllowed(policy: ApiTokenPolicy, ownerIsAdmin: bool
   assertThat(problem === undefined, invalidField('expires_at', problem ?? ''));
 }
 
-export function createApiTokenPolicyService(core: Core) {
+export function createApiTokenPolicyService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>) {
   const { db, clock, audit, dialect } = core;
   return {
     /** Every signed-in user may read it: the portal shows the limit beside the expiry field. */

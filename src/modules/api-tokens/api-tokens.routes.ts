@@ -1,16 +1,14 @@
-import type { Core } from '../../core.ts';
 import { requireActor } from '../../http/auth.ts';
 import { pageOf } from '../../http/pagination.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
-import { apiTokenPolicy, apiTokenPolicyPatch, createApiTokenPolicyService } from './api-tokens.policy.ts';
-import { createApiTokensService, toApiTokenOut } from './api-tokens.service.ts';
+import { apiTokenPolicy, apiTokenPolicyPatch, type ApiTokenPolicyService } from './api-tokens.policy.ts';
+import { toApiTokenOut, type ApiTokensService } from './api-tokens.service.ts';
 import { apiTokenOut, createApiTokenIn, createdApiTokenOut, listApiTokensQuery } from './api-tokens.types.ts';
 
 /** API tokens for scripts and Terraform. Every signed-in user manages their own. */
-export function apiTokensRoutes(app: HttpApp, core: Core): void {
-  const tokens = createApiTokensService(core);
-  const policy = createApiTokenPolicyService(core);
+export function apiTokensRoutes(app: HttpApp, deps: { tokens: ApiTokensService; policy: ApiTokenPolicyService }): void {
+  const { tokens, policy } = deps;
   const tags = ['api-tokens'];
 
   app.get(

@@ -20,7 +20,7 @@ export interface IssuedApiToken {
   token: string;
 }
 
-export function createApiTokensService(core: Core) {
+export function createApiTokensService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>) {
   const { db, clock, audit, dialect } = core;
 
   /** Locks the owner's row and re-reads it, so a token is never issued to a user being deleted. */

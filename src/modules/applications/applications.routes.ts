@@ -1,16 +1,13 @@
-import type { Core } from '../../core.ts';
 import { requireActor } from '../../http/auth.ts';
 import { pageOf, pageQuery } from '../../http/pagination.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
-import { mappingsRoutes } from '../mappings/mappings.routes.ts';
-import { createMappingsService } from '../mappings/mappings.service.ts';
-import { createApplicationsService, toApplicationOut, toApplicationWithSecretOut } from './applications.service.ts';
+import { toApplicationOut, toApplicationWithSecretOut, type ApplicationsService } from './applications.service.ts';
 import { applicationOut, applicationWithSecretOut, createApplicationIn, updateApplicationIn } from './applications.types.ts';
 
-/** Applications (OIDC clients) and, beside them, their mappings. */
-export function applicationsRoutes(app: HttpApp, core: Core): void {
-  const applications = createApplicationsService(core);
+/** Applications (OIDC clients); their mappings' routes are mounted beside them (mappings.routes.ts). */
+export function applicationsRoutes(app: HttpApp, deps: { applications: ApplicationsService }): void {
+  const { applications } = deps;
   const tags = ['applications'];
 
   app.get(
@@ -76,6 +73,4 @@ export function applicationsRoutes(app: HttpApp, core: Core): void {
     },
     async (request) => toApplicationWithSecretOut(await applications.rotateSecret(requireActor(request), request.params.id)),
   );
-
-  mappingsRoutes(app, { mappings: createMappingsService(core) });
 }

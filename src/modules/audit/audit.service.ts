@@ -6,7 +6,7 @@ import { csvLine, CSV_COLUMNS, toAuditOut } from './audit.export.ts';
 
 const EXPORT_CHUNK = 500;
 
-export function createAuditService(core: Core) {
+export function createAuditService(core: Pick<Core, 'db'>) {
   const repo = createAuditRepo(core.db);
   return {
     list: async (actor: Actor, filter: AuditFilter, page: { limit: number; beforeSeq?: number }) => {

@@ -1,16 +1,15 @@
-import type { Core } from '../../core.ts';
 import { requireActor } from '../../http/auth.ts';
 import { pageOf } from '../../http/pagination.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
-import { createDeliveriesService, type DeliveryWithAttempts } from './deliveries.service.ts';
+import type { DeliveriesService, DeliveryWithAttempts } from './deliveries.service.ts';
 import { actionDeliveriesQuery, deliveryOut, listDeliveriesQuery, toDeliveryOut } from './deliveries.types.ts';
 
 const out = (d: DeliveryWithAttempts) => toDeliveryOut(d.delivery, d.attempts);
 
 /** The outbox's delivery history (admin): per event action, per request, and resending one. */
-export function deliveriesRoutes(app: HttpApp, deps: { core: Core }): void {
-  const deliveries = createDeliveriesService(deps.core);
+export function deliveriesRoutes(app: HttpApp, deps: { deliveries: DeliveriesService }): void {
+  const { deliveries } = deps;
   const tags = ['deliveries'];
 
   app.get(

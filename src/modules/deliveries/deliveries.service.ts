@@ -25,7 +25,7 @@ async function withAttempts(repo: DeliveriesRepo, deliveries: DeliveryView[]): P
 }
 
 /** What the outbox sent where, with each attempt (admin), and resending one. */
-export function createDeliveriesService(core: Core) {
+export function createDeliveriesService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>) {
   const { db, dialect, clock, audit } = core;
   const deliveries = createDeliveriesRepo(db);
 

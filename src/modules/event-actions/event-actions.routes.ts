@@ -1,11 +1,8 @@
-import type { Config } from '../../config.ts';
-import type { Core } from '../../core.ts';
 import { requireActor } from '../../http/auth.ts';
 import { pageOf } from '../../http/pagination.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
-import type { Encrypter } from '../../security/encryption.ts';
-import { createEventActionsService } from './event-actions.service.ts';
+import type { EventActionsService } from './event-actions.service.ts';
 import {
   createdEventActionOut,
   createEventActionIn,
@@ -19,15 +16,9 @@ import {
 
 const BASE = '/api/v1/event-actions';
 
-export interface EventActionsRoutesDeps {
-  core: Core;
-  encrypter: Pick<Encrypter, 'encrypt'>;
-  outbound: Pick<Config['outbound'], 'allowPrivate'>;
-}
-
 /** Event actions (admin): on chosen request events, send a signed webhook, a Slack message or an email, or run a script. */
-export function eventActionsRoutes(app: HttpApp, deps: EventActionsRoutesDeps): void {
-  const actions = createEventActionsService(deps.core, { encrypter: deps.encrypter, allowPrivate: deps.outbound.allowPrivate });
+export function eventActionsRoutes(app: HttpApp, deps: { actions: EventActionsService }): void {
+  const { actions } = deps;
   const tags = ['event actions'];
 
   app.get(

@@ -39,7 +39,7 @@ const validationFailed = (errors: FieldError[]) => badRequest('validation_failed
 const notWebhook = () => conflict('not_a_webhook', 'only webhook actions have a signing secret');
 
 /** Admin management of event actions: rules that send a webhook, Slack message, email or script run on request events. */
-export function createEventActionsService(core: Core, deps: EventActionsDeps) {
+export function createEventActionsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, deps: EventActionsDeps) {
   const { db, dialect, clock, audit } = core;
   const actions = createEventActionsRepo(db);
 

@@ -1,9 +1,8 @@
-import type { Core } from '../../core.ts';
 import { requireActor } from '../../http/auth.ts';
 import { pageOf, pageQuery } from '../../http/pagination.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
-import { createGroupsService } from './groups.service.ts';
+import type { GroupsService } from './groups.service.ts';
 import {
   createGroupIn,
   groupOut,
@@ -17,12 +16,11 @@ import {
   updateGroupIn,
   userGroupOut,
 } from './groups.types.ts';
-import { createMembershipsService } from './memberships.service.ts';
+import type { MembershipsService } from './memberships.service.ts';
 
 /** Groups and memberships. Admin-only, except a user reading their own groups. */
-export function groupsRoutes(app: HttpApp, core: Core): void {
-  const groups = createGroupsService(core);
-  const memberships = createMembershipsService(core);
+export function groupsRoutes(app: HttpApp, deps: { groups: GroupsService; memberships: MembershipsService }): void {
+  const { groups, memberships } = deps;
   const tags = ['groups'];
 
   app.get(

@@ -20,7 +20,7 @@ function assertOrdinaryName(name: string | undefined): void {
 }
 
 /** Admin management of ordinary groups. System groups answer "not found" everywhere here. */
-export function createGroupsService(core: Core) {
+export function createGroupsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>) {
   const { db, dialect, clock, audit } = core;
   const groups = createGroupsRepo(db);
 

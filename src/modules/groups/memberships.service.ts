@@ -17,7 +17,7 @@ const isLive = (m: Pick<MembershipRow, 'expires_at'>, at: number) => m.expires_a
  * Memberships of ordinary groups (admin), and a user's own view of what they belong to.
  * A membership whose expires_at has passed counts as gone everywhere here.
  */
-export function createMembershipsService(core: Core) {
+export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>) {
   const { db, dialect, clock, audit } = core;
   const groups = createGroupsRepo(db);
   const memberships = createMembershipsRepo(db);

@@ -1,13 +1,12 @@
-import type { Core } from '../../core.ts';
 import { requireActor } from '../../http/auth.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
-import { createNotificationsService } from './notifications.service.ts';
+import type { NotificationsService } from './notifications.service.ts';
 import { listNotificationsQuery, notificationOut, notificationPageOut, readAllOut, toNotificationOut } from './notifications.types.ts';
 
 /** The signed-in user's in-app notifications. */
-export function notificationsRoutes(app: HttpApp, core: Core): void {
-  const notifications = createNotificationsService(core);
+export function notificationsRoutes(app: HttpApp, deps: { notifications: NotificationsService }): void {
+  const { notifications } = deps;
   const tags = ['notifications'];
   const base = '/api/v1/notifications';
 

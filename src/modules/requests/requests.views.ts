@@ -67,7 +67,7 @@ function present(r: RequestRow, people: Map<string, Person>, now: number): Reque
 }
 
 /** Read side of access requests: lists, the detail view approvers decide from, and the timeline. */
-export function createRequestViews(core: Core) {
+export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
   const { db, clock } = core;
   const repo = createRequestsRepo(db);
 

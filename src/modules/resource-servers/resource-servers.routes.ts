@@ -1,14 +1,13 @@
-import type { Core } from '../../core.ts';
 import { requireActor } from '../../http/auth.ts';
 import { pageOf, pageQuery } from '../../http/pagination.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
-import { createResourceServersService, toResourceServerOut } from './resource-servers.service.ts';
+import { toResourceServerOut, type ResourceServersService } from './resource-servers.service.ts';
 import { createResourceServerIn, resourceServerOut, updateResourceServerIn } from './resource-servers.types.ts';
 
 /** /api/v1/resource-servers: the APIs clients may ask tokens for (RFC 8707), admin only. */
-export function resourceServersRoutes(app: HttpApp, core: Core): void {
-  const servers = createResourceServersService(core);
+export function resourceServersRoutes(app: HttpApp, deps: { servers: ResourceServersService }): void {
+  const { servers } = deps;
   const tags = ['resource-servers'];
 
   app.get(

@@ -15,7 +15,7 @@ import type { CreateResourceServerIn, UpdateResourceServerIn } from './resource-
  * resource indicator, the scopes each accepts and the applications that may ask.
  * Admin only; every change is audited. The token endpoint refuses any other resource.
  */
-export function createResourceServersService(core: Core) {
+export function createResourceServersService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>) {
   const { db, clock, audit, dialect } = core;
 
   async function assertAppsLive(executor: Executor, appIds: readonly string[]): Promise<void> {

@@ -1,16 +1,15 @@
-import type { Core } from '../../core.ts';
 import { requireActor } from '../../http/auth.ts';
 import { pageOf, pageQuery } from '../../http/pagination.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
-import { createTemplatesService, type TemplateHooks } from './templates.service.ts';
+import type { TemplatesService } from './templates.service.ts';
 import { createTemplateIn, listTemplatesQuery, requestableOut, templateOut, toRequestableOut, toTemplateOut, updateTemplateIn, type Template } from './templates.types.ts';
 
 const BASE = '/api/v1/access-request-templates';
 
 /** Access-request templates: admin CRUD, and the requestable list for every signed-in user. */
-export function templatesRoutes(app: HttpApp, core: Core, hooks: TemplateHooks = {}): void {
-  const templates = createTemplatesService(core, hooks);
+export function templatesRoutes(app: HttpApp, deps: { templates: TemplatesService }): void {
+  const { templates } = deps;
   const tags = ['access-request templates'];
   const present = async (list: Template[]) => {
     const warnings = await templates.warnings(list);

@@ -89,7 +89,7 @@ async function assertValid(repo: TemplatesRepo, s: TemplateSettings, approval: {
 }
 
 /** Admin management of access-request templates, and the list a requester picks from. */
-export function createTemplatesService(core: Core, hooks: TemplateHooks = {}) {
+export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: TemplateHooks = {}) {
   const { db, dialect, clock, audit } = core;
   const templates = createTemplatesRepo(db);
 

@@ -1,0 +1,186 @@
+import { systemClock, type Clock } from './clock.ts';
+import type { Config } from './config.ts';
+import { createCore, type Core } from './core.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import { migrateToLatest } from './db/migrate.ts';
+import type { DeliveryChannel } from './db/schema.ts';
+import { createApiTokenPolicyService } from './modules/api-tokens/api-tokens.policy.ts';
+import { createApiTokensService } from './modules/api-tokens/api-tokens.service.ts';
+import { createApplicationsService } from './modules/applications/applications.service.ts';
+import { createAuditService } from './modules/audit/audit.service.ts';
+import { createAuthService } from './modules/auth/auth.service.ts';
+import { createDeliveriesService } from './modules/deliveries/deliveries.service.ts';
+import { createEventActionsService } from './modules/event-actions/event-actions.service.ts';
+import { onDeadLetter } from './modules/events/dead-letter.ts';
+import { createDispatcher } from './modules/events/dispatcher.ts';
+import { createPerformers } from './modules/events/performers.ts';
+import { createGroupsService } from './modules/groups/groups.service.ts';
+import { createMembershipsService } from './modules/groups/memberships.service.ts';
+import { createMappingsService } from './modules/mappings/mappings.service.ts';
+import { createMailer, SMTP_TIMEOUT_MS } from './modules/notifications/email.ts';
+import { createNotificationsService } from './modules/notifications/notifications.service.ts';
+import { templateHooks } from './modules/requests/backing.ts';
+import { createDiscussionService } from './modules/requests/discussion.service.ts';
+import { announceExpiringGrants, escalateOverdueRequests } from './modules/requests/due-notices.ts';
+import { createProvisioning } from './modules/requests/provisioning.ts';
+import { createRequestsService } from './modules/requests/requests.service.ts';
+import { createRequestViews } from './modules/requests/requests.views.ts';
+import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
+import { createScriptsService } from './modules/scripts/scripts.service.ts';
+import { createTemplatesService } from './modules/templates/templates.service.ts';
+import { createUsersService } from './modules/users/users.service.ts';
+import { safeFetch } from './net/safe-fetch.ts';
+import { createEncrypter, type Encrypter } from './security/encryption.ts';
+import { createPasswordHasher } from './security/passwords.ts';
+import { resealLegacySecrets } from './security/reseal.ts';
+import { purgeExpiredState } from './worker/purge.ts';
+import type { WorkerTask } from './worker/worker.ts';
+
+/** A run of the delivery task keeps claiming for this long (real time), then finishes what is in flight and yields to its next run. */
+const DELIVERY_BUDGET_MS = 30_000;
+
+/**
+ * The composition root: config → database → every service (once) → the worker's tasks.
+ * `interim serve` (buildApp) adds HTTP on top; `interim worker` runs only the tasks.
+ */
+export interface Composition {
+  database: Database;
+  core: Core;
+  encrypter: Encrypter;
+  services: Services;
+  tasks: WorkerTask[];
+  /** Closes what the services hold open (sandbox workers, SMTP), then the database. */
+  close(): Promise<void>;
+}
+
+export async function compose(config: Config, options: { clock?: Clock } = {}): Promise<Composition> {
+  const { database, core } = await openCore(config, options.clock ?? systemClock);
+  const encrypter = createEncrypter(config.masterKey);
+  await resealLegacySecrets(core.db, encrypter);
+  const services = createServices(core, config, encrypter);
+  return {
+    database,
+    core,
+    encrypter,
+    services,
+    tasks: workerTasks(core, services, config),
+    async close() {
+      await services.close();
+      await database.close();
+    },
+  };
+}
+
+/** The database, migrated, and the core every service shares. The one-shot CLI commands use this alone. */
+export async function openCore(config: Config, clock: Clock): Promise<{ database: Database; core: Core }> {
+  const database = openDatabase(config.database);
+  try {
+    await migrateToLatest(database.db);
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+  return { database, core: createCore(database, clock, config.baseUrl, createPasswordHasher(config.passwords)) };
+}
+
+/** Every service, built once, each after what it depends on. Routes and worker tasks get theirs from here. */
+export function createServices(core: Core, config: Config, encrypter: Encrypter) {
+  const users = createUsersService(core);
+  const auth = createAuthService(core, config);
+  const audit = createAuditService(core);
+  const groups = createGroupsService(core);
+  const memberships = createMembershipsService(core);
+  const applications = createApplicationsService(core);
+  const mappings = createMappingsService(core);
+  const resourceServers = createResourceServersService(core);
+  const apiTokens = createApiTokensService(core);
+  const apiTokenPolicy = createApiTokenPolicyService(core);
+  // Retiring a template ends the requests it backs: the requests module's hook (templates sits below requests).
+  const templates = createTemplatesService(core, templateHooks(core));
+  const notifications = createNotificationsService(core);
+  const eventActions = createEventActionsService(core, { encrypter, allowPrivate: config.outbound.allowPrivate });
+  const deliveries = createDeliveriesService(core);
+  const scripts = createScriptsService(core, { encrypter, config });
+  const mailer = createMailer(config.smtp);
+  const leaseMs = deliveryLeases(config);
+  const provisioning = createProvisioning(core, { runTrigger: scripts.runScript, deadlineMs: config.scripts.timeoutMs + 30_000, queueAllowanceMs: 10 * 60_000 });
+  const requests = createRequestsService(core, { submissionsPerMinute: config.requestsPerMinute }, provisioning);
+  const views = createRequestViews(core);
+  const discussion = createDiscussionService(core, views);
+  const dispatcher = createDispatcher(core, {
+    performers: createPerformers({ core, encrypter, mailer, fetch: safeFetch, outbound: config.outbound, runScript: scripts.runScript }),
+    onDeadLetter: (trx, delivery, payload) => onDeadLetter(core, trx, delivery, payload),
+    leaseMs,
+    renewEveryMs: Math.floor(Math.min(...Object.values(leaseMs)) / 3),
+    concurrency: config.delivery.concurrency,
+    scriptCapacity: scripts.freeCapacity,
+    scriptWorkers: config.scripts.workers,
+    maxAttempts: config.delivery.maxAttempts,
+    backoff: { baseMs: config.delivery.retryBaseMs, capMs: config.delivery.retryMaxMs },
+  });
+  return {
+    users,
+    auth,
+    audit,
+    groups,
+    memberships,
+    applications,
+    mappings,
+    resourceServers,
+    apiTokens,
+    apiTokenPolicy,
+    templates,
+    notifications,
+    eventActions,
+    deliveries,
+    scripts,
+    requests,
+    views,
+    discussion,
+    provisioning,
+    dispatcher,
+    expiringSoonMs: config.expiringSoonMs,
+    async close() {
+      await scripts.close();
+      mailer.close();
+    },
+  };
+}
+export type Services = ReturnType<typeof createServices>;
+
+/**
+ * How long a delivery's claim holds, per channel: the channel's own time limit plus a
+ * margin. A crashed worker's delivery is sent again after that (docs/events.md).
+ */
+export function deliveryLeases(config: Pick<Config, 'outbound' | 'scripts' | 'delivery'>): Record<DeliveryChannel, number> {
+  const margin = config.delivery.leaseMarginMs;
+  const http = config.outbound.timeoutMs + margin;
+  const script = config.scripts.timeoutMs + margin;
+  return { webhook: http, slack: http, email: SMTP_TIMEOUT_MS + margin, script, trigger: script };
+}
+
+/**
+ * The worker's due work: independent tasks, each on its own schedule, so a delivery
+ * backlog never delays expiry, returning stuck provisioning, escalation or notices.
+ */
+function workerTasks(
+  core: Core,
+  services: Pick<Services, 'requests' | 'provisioning' | 'dispatcher' | 'expiringSoonMs'>,
+  config: Pick<Config, 'workerIntervalMs' | 'worker' | 'loginThrottle'>,
+): WorkerTask[] {
+  const fast = { everyMs: config.worker.expiryIntervalMs, budgetMs: 10_000 };
+  const slow = { everyMs: config.workerIntervalMs, budgetMs: 10_000 };
+  return [
+    { name: 'expire-grants', ...fast, run: () => services.requests.expireDueGrants() },
+    { name: 'return-stuck-provisioning', ...fast, run: () => services.provisioning.returnStuck() },
+    { name: 'escalate-requests', ...slow, run: () => escalateOverdueRequests(core) },
+    { name: 'announce-expiring-grants', ...slow, run: () => announceExpiringGrants(core, services.expiringSoonMs) },
+    {
+      name: 'deliver-outbox',
+      everyMs: config.worker.deliveryIntervalMs,
+      budgetMs: DELIVERY_BUDGET_MS,
+      run: (budget) => services.dispatcher.deliverWhileDue(budget),
+    },
+    { name: 'purge-expired-state', ...slow, run: (budget) => purgeExpiredState(core, { budget, throttleWindowMs: config.loginThrottle.windowMs }) },
+  ];
+}
