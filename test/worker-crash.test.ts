@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/database.ts';
-import { ApiClient } from './helpers/api-client.ts';
 import { createTestDatabase } from './helpers/databases.ts';
 import { dialectsUnderTest } from './helpers/dialects.ts';
 import { freePort } from './helpers/postgres-cluster.ts';
+import { submitWithWebhook } from './helpers/webhook-scenario.ts';
 import { instanceEnv, startInterim, waitForValue, type RunningInterim } from './helpers/interim-process.ts';
 import { startStallingReceiver } from './helpers/stalling-receiver.ts';
 
@@ -30,27 +30,7 @@ for (const dialect of dialectsUnderTest()) {
       let child: RunningInterim = await startInterim(env);
       try {
         receiver.stall();
-        const admin = new ApiClient(env.INTERIM_BASE_URL!).withToken(token);
-        const user = await admin.post('/api/v1/users', { email: 'crash@example.test', name: 'C', password: 'a long enough password', must_change_password: false });
-        expect(user.status).toBe(201);
-        const app = await admin.post('/api/v1/applications', { name: 'app', redirect_uris: ['https://app.example.test/cb'] });
-        const group = await admin.post('/api/v1/groups', { name: 'holders' });
-        const mapping = await admin.post('/api/v1/mappings', { app_id: app.body.id, claim: 'role', value: 'x', group_ids: [group.body.id] });
-        const template = await admin.post('/api/v1/access-request-templates', {
-          name: 'crash test',
-          app_id: app.body.id,
-          mapping_ids: [mapping.body.id],
-          allowed_durations: [60],
-          require_justification: false,
-          approval: 'open',
-        });
-        expect(template.status, JSON.stringify(template.body)).toBe(201);
-        const action = await admin.post('/api/v1/event-actions', { name: 'hook', event_types: ['access_request.submitted'], kind: 'webhook', config: { url: `${receiver.url}${path}` } });
-        expect(action.status, JSON.stringify(action.body)).toBe(201);
-        const requester = new ApiClient(env.INTERIM_BASE_URL!);
-        await requester.signIn('crash@example.test', 'a long enough password');
-        const submitted = await requester.post('/api/v1/access-requests', { template_id: template.body.id, duration_mins: 60 });
-        expect(submitted.status).toBe(201);
+        const { admin, requestId } = await submitWithWebhook(env.INTERIM_BASE_URL!, token, `${receiver.url}${path}`, 'crash');
 
         // The worker has claimed the webhook and is waiting on the receiver: it dies there.
         await waitForValue('the first attempt', async () => (receiver.paths.includes(path) ? true : undefined));
@@ -59,7 +39,7 @@ for (const dialect of dialectsUnderTest()) {
 
         const db = openDatabase(database.target);
         try {
-          const row = await db.db.selectFrom('deliveries').selectAll().where('request_id', '=', submitted.body.id).where('channel', '=', 'webhook').executeTakeFirstOrThrow();
+          const row = await db.db.selectFrom('deliveries').selectAll().where('request_id', '=', requestId).where('channel', '=', 'webhook').executeTakeFirstOrThrow();
           expect(row).toMatchObject({ status: 'running', attempts: 1 });
           // The documented lease: the outbound timeout plus the margin (not 2 × script timeout + 60 s),
           // counted from the claim or from the last renewal (every third of a lease) before the crash.
@@ -75,7 +55,7 @@ for (const dialect of dialectsUnderTest()) {
         await waitForValue('the second attempt', async () => (receiver.paths.filter((p) => p === path).length >= 2 ? true : undefined));
         expect(Date.now() - crashedAt).toBeLessThan(15_000);
         const settled = await waitForValue('the delivery to settle', async () => {
-          const d = (await admin.get(`/api/v1/deliveries?request_id=${submitted.body.id}&channel=webhook`)).body.items[0];
+          const d = (await admin.get(`/api/v1/deliveries?request_id=${requestId}&channel=webhook`)).body.items[0];
           return d?.status === 'succeeded' ? d : undefined;
         });
         expect(settled.attempts).toBe(2);
