@@ -1,4 +1,4 @@
-import type { Core } from '../../core.ts';
+import type { Db } from '../../db/database.ts';
 import { assertThat, forbidden } from '../../http/errors.ts';
 import type { Actor } from '../auth/actor.ts';
 import { createAuditRepo, type AuditFilter } from './audit.repo.ts';
@@ -6,7 +6,8 @@ import { csvLine, CSV_COLUMNS, toAuditOut } from './audit.export.ts';
 
 const EXPORT_CHUNK = 500;
 
-export function createAuditService(core: Pick<Core, 'db'>) {
+/** Needs only the database; it takes no Core so that audit stays below core.ts, which builds the audit log. */
+export function createAuditService(core: { db: Db }) {
   const repo = createAuditRepo(core.db);
   return {
     list: async (actor: Actor, filter: AuditFilter, page: { limit: number; beforeSeq?: number }) => {
