@@ -7,6 +7,7 @@ import type { DeliveryChannel } from './db/schema.ts';
 import { createApiTokenPolicyService } from './modules/api-tokens/api-tokens.policy.ts';
 import { createApiTokensService } from './modules/api-tokens/api-tokens.service.ts';
 import { createApplicationsService } from './modules/applications/applications.service.ts';
+import { mappingsHooks } from './modules/applications/mappings-hooks.ts';
 import { createAuditService } from './modules/audit/audit.service.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { createDeliveriesService } from './modules/deliveries/deliveries.service.ts';
@@ -91,7 +92,8 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const groups = createGroupsService(core);
   const memberships = createMembershipsService(core);
   const applications = createApplicationsService(core);
-  const mappings = createMappingsService(core);
+  // A mapping writer locks its live application: the applications module's hook (mappings sits below applications).
+  const mappings = createMappingsService(core, mappingsHooks(core));
   const resourceServers = createResourceServersService(core);
   const apiTokens = createApiTokensService(core);
   const apiTokenPolicy = createApiTokenPolicyService(core);

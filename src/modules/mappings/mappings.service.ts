@@ -5,24 +5,29 @@ import { assertThat, forbidden, invalidField, notFound, type AppError } from '..
 import { toPage } from '../../http/pagination.ts';
 import { toIso } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
-import { createApplicationsRepo } from '../applications/applications.repo.ts';
 import type { Actor } from '../auth/actor.ts';
 import { assertMappingsUnused, endRequestsBackedBy } from '../requests/backing.ts';
 import { createMappingsRepo, type Mapping } from './mappings.repo.ts';
 import type { CreateMappingIn, ListMappingsQuery, UpdateMappingIn } from './mappings.types.ts';
 
-/** Mappings: what an application grants, and through which groups. Admin only. */
-export function createMappingsService(core: Core) {
-  const { db, clock, audit, dialect } = core;
-
+/**
+ * Where the applications module plugs in. Mappings sits below applications (deleting an
+ * application deletes its mappings), so the applications module provides this hook
+ * rather than mappings importing the applications module.
+ */
+export interface MappingsHooks {
   /**
-   * Every writer locks the application row first (then the mapping), the same order as
-   * deleting an application, so a mapping can't be attached to an app being deleted.
+   * Locks the application row and says whether it is live. Every mapping writer calls
+   * this first (then locks the mapping), the same order as deleting an application, so a
+   * mapping can't be attached to an app being deleted.
    */
-  async function lockLiveApp(trx: Tx, appId: string): Promise<boolean> {
-    await lockRow(trx, dialect, 'applications', 'id', appId);
-    return Boolean(await createApplicationsRepo(trx).findLive(appId));
-  }
+  lockLiveApp(trx: Tx, appId: string): Promise<boolean>;
+}
+
+/** Mappings: what an application grants, and through which groups. Admin only. */
+export function createMappingsService(core: Core, hooks: MappingsHooks) {
+  const { db, clock, audit, dialect } = core;
+  const { lockLiveApp } = hooks;
 
   /** Only ordinary groups may carry a mapping: system groups belong to access grants. */
   async function groupsProblem(trx: Tx, groupIds: string[]): Promise<AppError | null> {
