@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import type { DeliveryChannel, DeliveryStatus, RequestStatus } from '../src/db/schema.ts';
-import type { RequestEventName } from '../src/modules/events/event-payload.ts';
+import type { RequestEventName } from '../src/modules/event-payload/event-payload.types.ts';
 import { newId } from '../src/security/ids.ts';
 import { ApiClient } from './helpers/api-client.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';

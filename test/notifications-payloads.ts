@@ -1,4 +1,4 @@
-import { REQUEST_EVENT_TYPES, type EventPayload, type RequestEventName } from '../src/modules/events/event-payload.ts';
+import { REQUEST_EVENT_TYPES, type EventPayload, type RequestEventName } from '../src/modules/event-payload/event-payload.types.ts';
 
 /** Event payloads for the renderer tests: a plain one per event type, and a hostile one. */
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EventPayload } from '../src/modules/events/event-payload.ts';
+import type { EventPayload } from '../src/modules/event-payload/event-payload.types.ts';
 import { approverStageOf, notifiesRequester, secureRandom, selectApprovers, type SelectApproversInput } from '../src/modules/notifications/notify-policy.ts';
 
 /** mulberry32: a small seeded PRNG, so random_n cases are reproducible. */

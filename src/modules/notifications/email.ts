@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer';
 import type { Config } from '../../config.ts';
-import type { EventPayload } from '../events/event-payload.ts';
+import type { EventPayload } from '../event-payload/event-payload.types.ts';
 import { clip, describeEvent, fieldFacts, requestFacts, requestLink, singleLine, type Audience } from './event-text.ts';
 
 export interface EmailMessage {

@@ -1,4 +1,4 @@
-import type { EventPayload, PersonRef, RequestEventName } from '../events/event-payload.ts';
+import type { EventPayload, PersonRef, RequestEventName } from '../event-payload/event-payload.types.ts';
 
 /**
  * The wording of every lifecycle event, per audience, as plain text. Email, Slack and

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../../clock.ts';
 import type { Executor } from '../../db/database.ts';
 import { newId } from '../../security/ids.ts';
-import type { EventPayload } from '../events/event-payload.ts';
+import type { EventPayload } from '../event-payload/event-payload.types.ts';
 import { clip, describeEvent, type Audience } from './event-text.ts';
 import { createNotificationsRepo } from './notifications.repo.ts';
 

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { EventPayload, RequestEventName } from '../events/event-payload.ts';
+import type { EventPayload, RequestEventName } from '../event-payload/event-payload.types.ts';
 import type { NOTIFICATION_POLICIES } from '../templates/templates.types.ts';
 
 export type NotificationPolicy = (typeof NOTIFICATION_POLICIES)[number];

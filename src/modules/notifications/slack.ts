@@ -1,4 +1,4 @@
-import type { EventPayload } from '../events/event-payload.ts';
+import type { EventPayload } from '../event-payload/event-payload.types.ts';
 import { clip, describeEvent, fieldFacts, formatInstant, requestFacts, requestLink, singleLine } from './event-text.ts';
 
 /**

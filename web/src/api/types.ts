@@ -1,4 +1,4 @@
-import { REQUEST_EVENT_TYPES, type RequestEventName } from '../../../src/modules/events/event-payload.ts';
+import { REQUEST_EVENT_TYPES, type RequestEventName } from '../../../src/modules/event-payload/event-payload.types.ts';
 // Type-only: the server's template shapes are erased from the bundle, so zod and the server code stay out.
 import type { CustomFieldDefinition, CustomFieldType } from '../../../src/modules/templates/custom-fields.ts';
 import type { ApprovalMode, TemplateSettings, TemplateTrigger, TemplateWarning } from '../../../src/modules/templates/templates.types.ts';
@@ -234,7 +234,7 @@ export interface ScriptRun {
   started_at: string;
 }
 
-// The server's own list: event-payload.ts imports nothing, so only the constant enters the bundle.
+// The server's own list: event-payload.types.ts imports nothing, so only the constant enters the bundle.
 export const EVENT_TYPES = REQUEST_EVENT_TYPES;
 export type EventType = RequestEventName;
 
