@@ -1,6 +1,6 @@
 import { afterEach, beforeAll, expect, it, vi } from 'vitest';
 import type { Tx } from '../src/db/database.ts';
-import type { Actor } from '../src/modules/auth/actor.ts';
+import type { Actor } from '../src/http/actor.ts';
 import { loadTemplateForRequest } from '../src/modules/templates/templates.repo.ts';
 import { createTemplatesService } from '../src/modules/templates/templates.service.ts';
 import { createTemplateIn, type Template } from '../src/modules/templates/templates.types.ts';

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
 import { createApiTokensRepo } from '../modules/api-tokens/api-tokens.repo.ts';
-import type { Actor } from '../modules/auth/actor.ts';
+import type { Actor } from './actor.ts';
 import { createSessionsRepo } from '../modules/auth/sessions.repo.ts';
 import { constantTimeEqual, sha256 } from '../security/tokens.ts';
 import { AppError, unauthenticated } from './errors.ts';

@@ -5,7 +5,7 @@ import { createCore, type Core } from '../core.ts';
 import { openDatabase } from '../db/database.ts';
 import { lockRow } from '../db/locks.ts';
 import { migrateToLatest } from '../db/migrate.ts';
-import { SYSTEM } from '../modules/auth/actor.ts';
+import { SYSTEM } from '../http/actor.ts';
 import { createEncrypter, type Encrypter } from '../security/encryption.ts';
 import { createPasswordHasher } from '../security/passwords.ts';
 import type { ScheduledCookieKey } from './key-schedule.ts';

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Core } from '../core.ts';
-import type { Actor } from '../modules/auth/actor.ts';
+import type { Actor } from '../http/actor.ts';
 import { createSessionsRepo } from '../modules/auth/sessions.repo.ts';
 
 /**

@@ -3,7 +3,7 @@ import type { Core } from '../../core.ts';
 import type { Executor } from '../../db/database.ts';
 import { lockRow } from '../../db/locks.ts';
 import { assertThat, forbidden, invalidField } from '../../http/errors.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 
 const SETTING_KEY = 'api_tokens.policy';
 const DAY_MS = 86_400_000;

@@ -6,7 +6,7 @@ import { toPage } from '../../http/pagination.ts';
 import { name as nameSchema, parseInstant, toIso, toIsoOrNull } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
 import { randomSecret, sha256 } from '../../security/tokens.ts';
-import { SYSTEM, type Actor, type AuditActor } from '../auth/actor.ts';
+import { SYSTEM, type Actor, type AuditActor } from '../../http/actor.ts';
 import { createUsersRepo, type UserRow } from '../users/users.repo.ts';
 import { assertLifetimeAllowed, readApiTokenPolicy } from './api-tokens.policy.ts';
 import { createApiTokensRepo, type ApiTokenRow } from './api-tokens.repo.ts';

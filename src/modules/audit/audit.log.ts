@@ -2,7 +2,7 @@ import type { Clock } from '../../clock.ts';
 import type { DialectName, Tx } from '../../db/database.ts';
 import { lockRow } from '../../db/locks.ts';
 import { newId } from '../../security/ids.ts';
-import { SYSTEM, type AuditActor } from '../auth/actor.ts';
+import { SYSTEM, type AuditActor } from '../../http/actor.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { chainHash, type ChainedFields } from './audit.chain.ts';
 

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/database.ts';
 import { assertThat, forbidden } from '../../http/errors.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { createAuditRepo, type AuditFilter } from './audit.repo.ts';
 import { csvLine, CSV_COLUMNS, toAuditOut } from './audit.export.ts';
 

@@ -2,7 +2,7 @@ import type { Core } from '../../core.ts';
 import { lockRow } from '../../db/locks.ts';
 import { assertThat, conflict, forbidden, notFound } from '../../http/errors.ts';
 import { toPage, type Page } from '../../http/pagination.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { findLiveActionById } from '../event-actions/event-actions.repo.ts';
 import { createDeliveriesRepo, RETRYABLE_STATUSES, type AttemptRow, type DeliveriesRepo, type DeliveryView } from './deliveries.repo.ts';
 import { RECENT_ATTEMPTS, type ListDeliveriesQuery } from './deliveries.types.ts';

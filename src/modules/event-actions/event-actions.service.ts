@@ -4,7 +4,7 @@ import { assertThat, badRequest, conflict, forbidden, notFound, type FieldError 
 import { toPage } from '../../http/pagination.ts';
 import type { Encrypter } from '../../security/encryption.ts';
 import { newId } from '../../security/ids.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { generateWebhookSecret } from '../events/webhook-signature.ts';
 import { actionSecretAt, createEventActionsRepo, type EventActionsRepo } from './event-actions.repo.ts';
 import { outboundUrlError } from './event-actions.rules.ts';

@@ -1,6 +1,6 @@
 import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
-import { SYSTEM } from '../auth/actor.ts';
+import { SYSTEM } from '../../http/actor.ts';
 import { createInAppNotifications } from '../notifications/in-app.ts';
 import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
 import type { EventPayload } from './event-payload.ts';

@@ -1,7 +1,7 @@
 import type { Core } from '../../core.ts';
 import type { Executor } from '../../db/database.ts';
 import { newId } from '../../security/ids.ts';
-import type { AuditActor } from '../auth/actor.ts';
+import type { AuditActor } from '../../http/actor.ts';
 import type { RequestRow } from '../requests/requests.repo.ts';
 import type { RequestSnapshot } from '../requests/snapshot.ts';
 import type { EventPayload, PersonRef, RequestEventName } from './event-payload.ts';

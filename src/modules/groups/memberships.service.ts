@@ -3,7 +3,7 @@ import { lockRow } from '../../db/locks.ts';
 import { assertThat, forbidden, invalidField, notFound } from '../../http/errors.ts';
 import { toPage, type PageQuery } from '../../http/pagination.ts';
 import { parseInstant, toIsoOrNull } from '../../http/schemas.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
 import { createGroupsRepo } from './groups.repo.ts';
 import type { PutMemberIn } from './groups.types.ts';

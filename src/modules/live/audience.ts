@@ -1,5 +1,5 @@
 import type { Executor } from '../../db/database.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { liveGroupIdsOf, mayView } from '../requests/eligibility.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Core } from '../../core.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { createApiTokensRepo } from '../api-tokens/api-tokens.repo.ts';
 import { createSessionsRepo } from '../auth/sessions.repo.ts';
 import { createAudience, type LiveEvent } from './audience.ts';

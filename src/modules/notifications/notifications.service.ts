@@ -1,7 +1,7 @@
 import type { Core } from '../../core.ts';
 import { assertThat, notFound } from '../../http/errors.ts';
 import { toPage } from '../../http/pagination.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { createNotificationsRepo } from './notifications.repo.ts';
 import type { ListNotificationsQuery } from './notifications.types.ts';
 

@@ -1,5 +1,5 @@
 import type { Tx } from '../../db/database.ts';
-import type { AuditActor } from '../auth/actor.ts';
+import type { AuditActor } from '../../http/actor.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import { liveGroupIdsOf, mayDecide } from './eligibility.ts';
 import type { RequestRow } from './requests.repo.ts';

@@ -2,7 +2,7 @@ import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { lockSelected } from '../../db/locks.ts';
 import { conflict } from '../../http/errors.ts';
-import type { AuditActor } from '../auth/actor.ts';
+import type { AuditActor } from '../../http/actor.ts';
 import type { TemplateHooks } from '../templates/templates.service.ts';
 import { cancelPending, endAccess, retireProvisioning } from './transitions.ts';
 

@@ -1,5 +1,5 @@
 import type { Executor } from '../../db/database.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { unexpired } from '../../db/expiry.ts';
 
 /**

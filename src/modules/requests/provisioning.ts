@@ -3,7 +3,7 @@ import type { Tx } from '../../db/database.ts';
 import { claimRows, lockRow } from '../../db/locks.ts';
 import { AppError, conflict, notFound } from '../../http/errors.ts';
 import { newId } from '../../security/ids.ts';
-import { SYSTEM, type AuditActor } from '../auth/actor.ts';
+import { SYSTEM, type AuditActor } from '../../http/actor.ts';
 import { buildEventPayload } from '../events/outbox.ts';
 import { scriptConfigFromPayload } from '../events/script-config.ts';
 import type { Template } from '../templates/templates.types.ts';

@@ -1,6 +1,6 @@
 import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
-import type { AuditActor } from '../auth/actor.ts';
+import type { AuditActor } from '../../http/actor.ts';
 import { findMatchingActions } from '../event-actions/event-actions.repo.ts';
 import type { RequestEventName } from '../events/event-payload.ts';
 import { fanOut, type FanoutDeps, type MatchingAction } from '../events/fanout.ts';

@@ -1,7 +1,7 @@
 import type { Core } from '../../core.ts';
 import type { Executor } from '../../db/database.ts';
 import { assertThat, forbidden, notFound } from '../../http/errors.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { liveGroupIdsOf, mayDecide, mayRevoke, mayView } from './eligibility.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import { createRequestsRepo, type ListPage, type RequestRow } from './requests.repo.ts';

@@ -5,7 +5,7 @@ import { assertThat, conflict, forbidden, invalidField, notFound } from '../../h
 import { toPage, type PageQuery } from '../../http/pagination.ts';
 import { toIso } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { createApplicationsRepo } from '../applications/applications.repo.ts';
 import { createResourceServersRepo, type ResourceServer } from './resource-servers.repo.ts';
 import type { CreateResourceServerIn, UpdateResourceServerIn } from './resource-servers.types.ts';

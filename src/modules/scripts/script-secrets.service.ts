@@ -4,7 +4,7 @@ import { assertThat, conflict, forbidden, notFound } from '../../http/errors.ts'
 import { toPage, type PageQuery } from '../../http/pagination.ts';
 import type { Encrypter } from '../../security/encryption.ts';
 import { newId } from '../../security/ids.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { createScriptSecretsRepo, scriptSecretAt, type ScriptSecretRow } from './scripts.repo.ts';
 import { toSecretOut, type CreateSecretIn, type UpdateSecretIn } from './scripts.types.ts';
 

@@ -5,7 +5,7 @@ import { assertThat, badRequest, forbidden, notFound, type FieldError } from '..
 import { toPage, type Page, type PageQuery } from '../../http/pagination.ts';
 import { newId } from '../../security/ids.ts';
 import { canonicalJson } from '../audit/canonical-json.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { isReservedGroupName } from '../groups/system-groups.ts';
 import { normalizeCustomFields } from './custom-fields.ts';
 import { approvalErrors, crossAttributeErrors } from './template-rules.ts';

@@ -2,7 +2,7 @@ import type { Core } from '../../core.ts';
 import { newId } from '../../security/ids.ts';
 import { generatePassword } from '../../security/passwords.ts';
 import { sha256 } from '../../security/tokens.ts';
-import { SYSTEM } from '../auth/actor.ts';
+import { SYSTEM } from '../../http/actor.ts';
 import { createApiTokensRepo } from '../api-tokens/api-tokens.repo.ts';
 import { createUsersRepo } from './users.repo.ts';
 

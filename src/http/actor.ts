@@ -1,0 +1,15 @@
+/** Who is calling. Resolved once per request by the auth plugin. */
+export interface Actor {
+  userId: string;
+  isAdmin: boolean;
+  via: 'session' | 'token';
+  sessionId?: string;
+  /** The API token the caller used, when via is 'token'. */
+  tokenId?: string;
+  /** The bootstrap password must be replaced before anything else is allowed. */
+  mustChangePassword: boolean;
+}
+
+/** The actor of work nobody asked for: the worker, start-up, expiry. */
+export const SYSTEM = 'system' as const;
+export type AuditActor = Actor | typeof SYSTEM;
