@@ -15,10 +15,12 @@ import { registerPortal } from './http/portal.ts';
 import { registerProblemHandler } from './http/problem.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import type { HttpApp } from './http/types.ts';
+import { createApiTokensRepo } from './modules/api-tokens/api-tokens.repo.ts';
 import { apiTokensRoutes } from './modules/api-tokens/api-tokens.routes.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
+import { createSessionsRepo } from './modules/auth/sessions.repo.ts';
 import { deliveriesRoutes } from './modules/deliveries/deliveries.routes.ts';
 import { eventActionsRoutes } from './modules/event-actions/event-actions.routes.ts';
 import { groupsRoutes } from './modules/groups/groups.routes.ts';
@@ -103,7 +105,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     if (route.url.startsWith('/api/v1/docs')) route.config = { ...route.config, public: true };
   });
   await http.register(swaggerUi, { routePrefix: '/api/v1/docs', uiConfig: { deepLinking: true } });
-  registerAuth(http, { db: core.db, clock: core.clock, sessionIdleMs: config.session.idleMs });
+  // The auth plugin reads API tokens and sessions through their modules' repos (http sits below both).
+  const callers = { tokens: createApiTokensRepo(core.db), sessions: createSessionsRepo(core.db) };
+  registerAuth(http, { callers, clock: core.clock, sessionIdleMs: config.session.idleMs });
   registerMetrics(http);
 
   const { users, auth } = services;

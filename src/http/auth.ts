@@ -1,9 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.ts';
-import type { Db } from '../db/database.ts';
-import { createApiTokensRepo } from '../modules/api-tokens/api-tokens.repo.ts';
 import type { Actor } from './actor.ts';
-import { createSessionsRepo } from '../modules/auth/sessions.repo.ts';
 import { constantTimeEqual, sha256 } from '../security/tokens.ts';
 import { AppError, unauthenticated } from './errors.ts';
 
@@ -25,12 +22,33 @@ declare module 'fastify' {
 }
 
 /**
+ * Where the plugin looks callers up. The api-tokens and auth modules own those tables and
+ * provide these (their repos fit as they are); http sits below every module, so it names
+ * only the rows it reads and imports neither.
+ */
+export interface CallerSources {
+  tokens: {
+    /** The live token with this hash, of an enabled, undeleted user. */
+    findLiveByHash(hash: string, now: number): Promise<{ id: string; user_id: string; last_used_at: number | null; is_admin: number } | undefined>;
+    touch(id: string, now: number): Promise<unknown>;
+  };
+  sessions: {
+    /** The live, not idle session with this id, of an enabled, undeleted user. */
+    findLive(
+      id: string,
+      now: number,
+      idleMs: number,
+    ): Promise<{ id: string; user_id: string; csrf_token: string; last_seen_at: number; is_admin: number; must_change_password: number } | undefined>;
+    touch(id: string, now: number): Promise<unknown>;
+  };
+}
+
+/**
  * Resolves the caller once per request: a Bearer API token, or the session cookie.
  * Handlers then call requireActor(); services decide what the actor may touch.
  */
-export function registerAuth(app: FastifyInstance, deps: { db: Db; clock: Clock; sessionIdleMs: number }): void {
-  const sessions = createSessionsRepo(deps.db);
-  const tokens = createApiTokensRepo(deps.db);
+export function registerAuth(app: FastifyInstance, deps: { callers: CallerSources; clock: Clock; sessionIdleMs: number }): void {
+  const { sessions, tokens } = deps.callers;
   app.decorateRequest('actor', null);
   app.decorateRequest('csrfOk', true);
 
