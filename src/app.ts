@@ -16,6 +16,7 @@ import { registerProblemHandler } from './http/problem.ts';
 import { registerSecurityHeaders } from './http/security-headers.ts';
 import type { HttpApp } from './http/types.ts';
 import { createApiTokensRepo } from './modules/api-tokens/api-tokens.repo.ts';
+import { bootstrapHooks } from './modules/api-tokens/bootstrap-token.ts';
 import { apiTokensRoutes } from './modules/api-tokens/api-tokens.routes.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
@@ -142,13 +143,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     database,
     services,
     tasks,
-    bootstrap: () => bootstrapFirstAdmin(core, config.bootstrap),
+    bootstrap: () => bootstrapFirstAdmin(core, config.bootstrap, bootstrapHooks(core)),
     async runWorkerOnce() {
       for (const task of tasks) await task.run(UNBOUNDED);
     },
     async listen() {
       const address = await http.listen({ host: config.host, port: config.port });
-      const bootstrap = await bootstrapFirstAdmin(core, config.bootstrap);
+      const bootstrap = await bootstrapFirstAdmin(core, config.bootstrap, bootstrapHooks(core));
       if (config.runWorker) worker = startWorker(tasks, { log: http.log });
       return { address, bootstrap };
     },

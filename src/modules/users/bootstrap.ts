@@ -1,9 +1,8 @@
 import type { Core } from '../../core.ts';
 import { newId } from '../../security/ids.ts';
 import { generatePassword } from '../../security/passwords.ts';
-import { sha256 } from '../../security/tokens.ts';
 import { SYSTEM } from '../../http/actor.ts';
-import { createApiTokensRepo } from '../api-tokens/api-tokens.repo.ts';
+import type { BootstrapHooks } from './bootstrap.types.ts';
 import { createUsersRepo } from './users.repo.ts';
 
 export interface BootstrapSettings {
@@ -24,7 +23,7 @@ const DEFAULT_ADMIN_EMAIL = 'admin@localhost';
  * sign-in. INTERIM_BOOTSTRAP_TOKEN, when set, becomes that admin's API token.
  * Safe with several instances starting at once: the unique email index lets one win.
  */
-export async function bootstrapFirstAdmin(core: Core, settings: BootstrapSettings): Promise<BootstrapResult> {
+export async function bootstrapFirstAdmin(core: Core, settings: BootstrapSettings, hooks: BootstrapHooks): Promise<BootstrapResult> {
   const { db, clock, audit } = core;
   if ((await createUsersRepo(db).count()) > 0) return { created: false };
   const email = settings.adminEmail ?? DEFAULT_ADMIN_EMAIL;
@@ -47,11 +46,7 @@ export async function bootstrapFirstAdmin(core: Core, settings: BootstrapSetting
         deleted_at: null,
       });
       await audit.append(trx, { actor: SYSTEM, action: 'user.created', targetType: 'user', targetId: id, data: { email, is_admin: true, bootstrap: true } });
-      if (settings.token) {
-        const tokenId = newId(clock);
-        await createApiTokensRepo(trx).insert({ id: tokenId, user_id: id, name: 'bootstrap', token_hash: sha256(settings.token), expires_at: null, created_at: now });
-        await audit.append(trx, { actor: SYSTEM, action: 'api_token.created', targetType: 'api_token', targetId: tokenId, data: { user_id: id, name: 'bootstrap' } });
-      }
+      if (settings.token) await hooks.issueBootstrapToken(trx, id, settings.token, now);
     });
   } catch (error) {
     if ((await createUsersRepo(db).count()) > 0) return { created: false };
