@@ -92,7 +92,13 @@ describeEachDialect(
       const templateId = await s.template({ trigger: { script_id: scriptId, failure_mode: 'ignore', max_retries: 0 } });
       const { body } = await s.secondApprover.client.post('/api/v1/access-requests', validRequest(templateId));
       await s.approver.client.post(`/api/v1/access-requests/${body.id}/approve`, {});
-      await server().app.runWorkerOnce();
+      // The approval's task first goes through (a pass may find no sandbox worker free yet on a busy machine).
+      for (let pass = 0; pass < 50; pass++) {
+        await server().app.runWorkerOnce();
+        if ((await server().admin.get(`/api/v1/deliveries?request_id=${body.id}&channel=trigger&status=succeeded`)).body.items.length === 1) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await server().admin.get(`/api/v1/deliveries?request_id=${body.id}&channel=trigger&status=succeeded`)).body.items).toHaveLength(1);
       receiver.answer(500);
       expect((await s.approver.client.post(`/api/v1/access-requests/${body.id}/revoke`, { reason: 'done' })).status).toBe(200);
       await server().app.runWorkerOnce();
