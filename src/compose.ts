@@ -15,7 +15,7 @@ import { onDeadLetter } from './modules/events/dead-letter.ts';
 import { createDispatcher } from './modules/events/dispatcher.ts';
 import { createPerformers } from './modules/events/performers.ts';
 import { createGroupsService } from './modules/groups/groups.service.ts';
-import { createMembershipsService } from './modules/groups/memberships.service.ts';
+import { createMembershipsService, membershipUserHooks } from './modules/groups/memberships.service.ts';
 import { createMappingsService } from './modules/mappings/mappings.service.ts';
 import { createMailer, SMTP_TIMEOUT_MS } from './modules/notifications/email.ts';
 import { createNotificationsService } from './modules/notifications/notifications.service.ts';
@@ -85,7 +85,8 @@ export async function openCore(config: Config, clock: Clock): Promise<{ database
 
 /** Every service, built once, each after what it depends on. Routes and worker tasks get theirs from here. */
 export function createServices(core: Core, config: Config, encrypter: Encrypter) {
-  const users = createUsersService(core);
+  // Deleting a user ends their memberships: the groups module's hook (users sits below groups).
+  const users = createUsersService(core, membershipUserHooks());
   const auth = createAuthService(core, config);
   const audit = createAuditService(core);
   const groups = createGroupsService(core);

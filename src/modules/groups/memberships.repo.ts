@@ -70,6 +70,8 @@ export function createMembershipsRepo(db: Executor) {
       db.updateTable('memberships').set(patch).where('group_id', '=', groupId).where('user_id', '=', userId).execute(),
     remove: (groupId: string, userId: string) =>
       db.deleteFrom('memberships').where('group_id', '=', groupId).where('user_id', '=', userId).execute(),
+    /** Every membership of a user, live or expired: a deleted user keeps none. */
+    removeAllOfUser: (userId: string) => db.deleteFrom('memberships').where('user_id', '=', userId).execute(),
   };
 }
 export type MembershipsRepo = ReturnType<typeof createMembershipsRepo>;
