@@ -30,6 +30,7 @@ import { createScriptsService } from './modules/scripts/scripts.service.ts';
 import { createTemplatesService } from './modules/templates/templates.service.ts';
 import { createUsersService } from './modules/users/users.service.ts';
 import { safeFetch } from './net/safe-fetch.ts';
+import { createOidcPayloadsRepo } from './oidc/payloads.repo.ts';
 import { createEncrypter, type Encrypter } from './security/encryption.ts';
 import { createPasswordHasher } from './security/passwords.ts';
 import { resealLegacySecrets } from './security/reseal.ts';
@@ -87,7 +88,8 @@ export async function openCore(config: Config, clock: Clock): Promise<{ database
 export function createServices(core: Core, config: Config, encrypter: Encrypter) {
   // Deleting a user ends their memberships: the groups module's hook (users sits below groups).
   const users = createUsersService(core, membershipUserHooks());
-  const auth = createAuthService(core, config);
+  // Signing out of the portal ends the provider sessions: src/oidc's repo (oidc sits above auth).
+  const auth = createAuthService(core, config, { signedOut: (trx, userId) => createOidcPayloadsRepo(trx).deleteSessionsOf(userId) });
   const audit = createAuditService(core);
   const groups = createGroupsService(core);
   const memberships = createMembershipsService(core);
