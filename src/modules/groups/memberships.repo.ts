@@ -65,6 +65,10 @@ export function createMembershipsRepo(db: Executor) {
       return q.execute();
     },
 
+    /** Rows of a group, live or expired: what deleting it removes. */
+    countInGroup: async (groupId: string): Promise<number> =>
+      Number((await db.selectFrom('memberships').select((eb) => eb.fn.countAll().as('n')).where('group_id', '=', groupId).executeTakeFirstOrThrow()).n),
+
     insert: (row: MembershipRow) => db.insertInto('memberships').values(row).execute(),
     update: (groupId: string, userId: string, patch: Partial<Pick<MembershipRow, 'expires_at' | 'created_at'>>) =>
       db.updateTable('memberships').set(patch).where('group_id', '=', groupId).where('user_id', '=', userId).execute(),

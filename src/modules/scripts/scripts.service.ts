@@ -183,7 +183,7 @@ export function createScriptsService(core: Core, deps: ScriptsDeps) {
         );
         const now = clock.now();
         await repo.update(id, { deleted_at: now, updated_at: now });
-        await trx.deleteFrom('script_secret_grants').where('script_id', '=', id).execute();
+        await repo.revokeAllGrants(id);
         await audit.append(trx, { actor, action: 'script.deleted', targetType: 'script', targetId: id, data: { name: before.name } });
       });
     },
