@@ -112,7 +112,7 @@ export function createAuthService(core: Core, settings: AuthSettings, hooks: Aut
       await db.transaction().execute(async (trx) => {
         if (rehashed) {
           // Only if the password is still the one just checked (a concurrent change wins).
-          await trx.updateTable('users').set({ password_hash: rehashed }).where('id', '=', user.id).where('password_hash', '=', user.password_hash).execute();
+          await createUsersRepo(trx).rehashPassword(user.id, user.password_hash, rehashed);
         }
         await createSessionsRepo(trx).insert({
           id: sessionId,

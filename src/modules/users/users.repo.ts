@@ -38,6 +38,9 @@ export function createUsersRepo(db: Executor) {
         ).execute()
       ).map((r) => r.id),
     insert: (row: UserRow) => db.insertInto('users').values(row).execute(),
+    /** Stores a stronger hash of the same password, unless the password changed since `current` was read. */
+    rehashPassword: (id: string, current: string | null, rehashed: string) =>
+      db.updateTable('users').set({ password_hash: rehashed }).where('id', '=', id).where('password_hash', '=', current).execute(),
     update: (id: string, patch: Partial<UserRow>) => db.updateTable('users').set(patch).where('id', '=', id).where('deleted_at', 'is', null).execute(),
   };
 }
