@@ -20,6 +20,8 @@ export function createUsersRepo(db: Executor) {
       if (opts.email) q = q.where(matchesIgnoringCase('email', opts.email, 'contains'));
       return q.execute();
     },
+    /** Id, email and name, deleted users included (events and audit keep naming them). */
+    personOf: (id: string) => db.selectFrom('users').select(['id', 'email', 'name']).where('id', '=', id).executeTakeFirst(),
     count: async () => Number((await db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
     /** Active admins' ids, in a stable order: who is alerted, or notified for an open template. */
     activeAdminIds: async () =>
