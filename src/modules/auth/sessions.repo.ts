@@ -37,6 +37,8 @@ export function createSessionsRepo(db: Executor) {
     delete: (id: string) => db.deleteFrom('sessions').where('id', '=', id).execute(),
 
     deleteForUser: (userId: string) => db.deleteFrom('sessions').where('user_id', '=', userId).execute(),
+    /** Every session of the user but `keepId` (the one they changed their password from). */
+    deleteForUserExcept: (userId: string, keepId: string) => db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '!=', keepId).execute(),
 
     /** Deletes up to `chunk` sessions past their absolute expiry; returns how many went. */
     purgeExpired: async (now: number, chunk: number): Promise<number> => {
