@@ -6,7 +6,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import type { Actor } from '../src/modules/auth/actor.ts';
+import type { Actor } from '../src/http/actor.ts';
 import { newId } from '../src/security/ids.ts';
 import { startWorker } from '../src/worker/worker.ts';
 import { insertInBatches } from './seed.ts';

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { buildApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { DialectName } from '../src/db/database.ts';
-import type { Actor } from '../src/modules/auth/actor.ts';
+import type { Actor } from '../src/http/actor.ts';
 import { newId } from '../src/security/ids.ts';
 import { startPostgresCluster, type PostgresCluster } from '../test/helpers/postgres-cluster.ts';
 import { inParallel } from './code-flow.ts';

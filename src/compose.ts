@@ -16,7 +16,7 @@ import { onDeadLetter } from './modules/events/dead-letter.ts';
 import { createDispatcher } from './modules/events/dispatcher.ts';
 import { createPerformers } from './modules/events/performers.ts';
 import { createGroupsService } from './modules/groups/groups.service.ts';
-import { createMembershipsService } from './modules/groups/memberships.service.ts';
+import { createMembershipsService, membershipUserHooks } from './modules/groups/memberships.service.ts';
 import { createMappingsService } from './modules/mappings/mappings.service.ts';
 import { createMailer, SMTP_TIMEOUT_MS } from './modules/notifications/email.ts';
 import { createNotificationsService } from './modules/notifications/notifications.service.ts';
@@ -31,6 +31,7 @@ import { createScriptsService } from './modules/scripts/scripts.service.ts';
 import { createTemplatesService } from './modules/templates/templates.service.ts';
 import { createUsersService } from './modules/users/users.service.ts';
 import { safeFetch } from './net/safe-fetch.ts';
+import { createOidcPayloadsRepo } from './oidc/payloads.repo.ts';
 import { createEncrypter, type Encrypter } from './security/encryption.ts';
 import { createPasswordHasher } from './security/passwords.ts';
 import { resealLegacySecrets } from './security/reseal.ts';
@@ -86,8 +87,10 @@ export async function openCore(config: Config, clock: Clock): Promise<{ database
 
 /** Every service, built once, each after what it depends on. Routes and worker tasks get theirs from here. */
 export function createServices(core: Core, config: Config, encrypter: Encrypter) {
-  const users = createUsersService(core);
-  const auth = createAuthService(core, config);
+  // Deleting a user ends their memberships: the groups module's hook (users sits below groups).
+  const users = createUsersService(core, membershipUserHooks());
+  // Signing out of the portal ends the provider sessions: src/oidc's repo (oidc sits above auth).
+  const auth = createAuthService(core, config, { signedOut: (trx, userId) => createOidcPayloadsRepo(trx).deleteSessionsOf(userId) });
   const audit = createAuditService(core);
   const groups = createGroupsService(core);
   const memberships = createMembershipsService(core);

@@ -123,6 +123,24 @@ describeEachDialect('group memberships API', (server) => {
     expect(await membershipAudit(group.id)).toEqual([]);
   });
 
+  it('deleting a user ends every membership of theirs, expired ones too', async () => {
+    const { admin } = server();
+    const [a, b] = [await createGroup('deleted-member-a'), await createGroup('deleted-member-b')];
+    const user = await createUser('deleted-member@example.com');
+    const other = await createUser('kept-member@example.com');
+    expect((await put(admin, a.id, user.id)).status).toBe(201);
+    expect((await put(admin, b.id, user.id, { expires_at: new Date(Date.now() + HOUR).toISOString() })).status).toBe(201);
+    expect((await put(admin, a.id, other.id)).status).toBe(201);
+    const db = server().app.core.db;
+    const rowsOf = async (userId: string) => (await db.selectFrom('memberships').select('group_id').where('user_id', '=', userId).execute()).length;
+    // One of them already expired: it goes too.
+    await db.updateTable('memberships').set({ expires_at: Date.now() - HOUR }).where('user_id', '=', user.id).where('group_id', '=', b.id).execute();
+
+    expect((await admin.delete(`/api/v1/users/${user.id}`)).status).toBe(204);
+    expect(await rowsOf(user.id)).toBe(0);
+    expect(await rowsOf(other.id)).toBe(1);
+  });
+
   it('paginates members by user id', async () => {
     const { admin } = server();
     const group = await createGroup('members-pages');

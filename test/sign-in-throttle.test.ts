@@ -166,6 +166,24 @@ describeEachDialect(
       expect(all.map((a) => JSON.parse(a.data).via ?? 'api')).toEqual(['api', 'oidc_logout']);
     });
 
+    it('signing out of the portal ends the provider sessions of the user, and only those', async () => {
+      const email = 'portal-leaver@example.test';
+      const userId = await createUser(server(), email);
+      const s = server();
+      const app = await createApp(s);
+      const config = await relyingParty(s, app);
+      await codeFlow(config, new Browser(s.url), app, { email, password: PASSWORD });
+      const models = async () => (await s.app.core.db.selectFrom('oidc_payloads').select('model').where('account_id', '=', userId).execute()).map((r) => r.model);
+      expect(await models()).toContain('Session');
+      expect(await models()).toContain('Grant');
+
+      const portal = new ApiClient(s.url);
+      expect((await portal.signIn(email, PASSWORD)).status).toBe(200);
+      expect((await portal.delete('/api/v1/session')).status).toBe(204);
+      expect(await models()).not.toContain('Session');
+      expect(await models()).toContain('Grant');
+    });
+
     it('refuses malformed sign-in bodies with 400, counting nothing', async () => {
       const ip = freshIp();
       const bad = await new ApiClient(server().url).request('POST', '/api/v1/session', { email: ['a@example.test'], password: 5 }, { 'x-forwarded-for': ip });

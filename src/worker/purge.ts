@@ -1,4 +1,7 @@
 import type { Core } from '../core.ts';
+import { createLoginThrottleRepo } from '../modules/auth/login-throttle.repo.ts';
+import { createSessionsRepo } from '../modules/auth/sessions.repo.ts';
+import { createOidcPayloadsRepo } from '../oidc/payloads.repo.ts';
 import { UNBOUNDED, type Budget } from './worker.ts';
 
 /** Rows deleted per statement: short statements, so SQLite's write lock is never held for long. */
@@ -23,31 +26,11 @@ export async function purgeExpiredState(core: Pick<Core, 'db' | 'clock'>, opts: 
   const budget = opts.budget ?? UNBOUNDED;
   const now = core.clock.now();
   const { db } = core;
-  const deleted = (result: { numDeletedRows: bigint }) => Number(result.numDeletedRows);
+  // Each owner deletes its own rows: src/oidc the provider's, auth its sessions and throttle counts.
   const chunks = [
-    async () =>
-      deleted(
-        await db
-          .deleteFrom('oidc_payloads')
-          .where((eb) =>
-            eb(eb.refTuple('model', 'id'), 'in', eb.selectFrom('oidc_payloads as p').select(['p.model', 'p.id']).where('p.expires_at', '<=', now).limit(chunk).$asTuple('model', 'id')),
-          )
-          .executeTakeFirstOrThrow(),
-      ),
-    async () =>
-      deleted(
-        await db
-          .deleteFrom('sessions')
-          .where('id', 'in', (eb) => eb.selectFrom('sessions as s').select('s.id').where('s.expires_at', '<=', now).limit(chunk))
-          .executeTakeFirstOrThrow(),
-      ),
-    async () =>
-      deleted(
-        await db
-          .deleteFrom('login_throttle')
-          .where('key', 'in', (eb) => eb.selectFrom('login_throttle as t').select('t.key').where('t.window_start', '<=', now - opts.throttleWindowMs).limit(chunk))
-          .executeTakeFirstOrThrow(),
-      ),
+    () => createOidcPayloadsRepo(db).purgeExpired(now, chunk),
+    () => createSessionsRepo(db).purgeExpired(now, chunk),
+    () => createLoginThrottleRepo(db).purgeStale(now - opts.throttleWindowMs, chunk),
   ];
   let total = 0;
   for (const deleteChunk of chunks) {

@@ -6,7 +6,7 @@ import { toPage, type PageQuery } from '../../http/pagination.ts';
 import { toIso } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
 import { randomSecret, sha256 } from '../../security/tokens.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { assertMappingsUnused, endRequestsBackedBy } from '../requests/backing.ts';
 import { createMappingsRepo } from '../mappings/mappings.repo.ts';
 import { createApplicationsRepo, type Application } from './applications.repo.ts';
@@ -134,10 +134,10 @@ export function createApplicationsService(core: Core) {
       await db.transaction().execute(async (trx) => {
         const app = await lockLive(trx, id);
         const now = clock.now();
-        const owned = await trx.selectFrom('mappings').select('id').where('app_id', '=', id).execute();
-        await assertMappingsUnused(trx, owned.map((m) => m.id), 'application');
+        const owned = await createMappingsRepo(trx).idsOfApp(id);
+        await assertMappingsUnused(trx, owned, 'application');
         // Grants still linking these mappings (from since-edited templates) end with them.
-        for (const m of owned) await endRequestsBackedBy(core, trx, { kind: 'mapping', id: m.id }, actor);
+        for (const mappingId of owned) await endRequestsBackedBy(core, trx, { kind: 'mapping', id: mappingId }, actor);
         await createApplicationsRepo(trx).update(id, { deleted_at: now, updated_at: now });
         const mappingIds = await createMappingsRepo(trx).deleteByApp(id);
         await audit.append(trx, { actor, action: 'application.deleted', targetType: 'application', targetId: id, data: { name: app.name, mapping_ids: mappingIds } });

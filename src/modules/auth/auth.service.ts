@@ -1,8 +1,9 @@
 import type { Core } from '../../core.ts';
+import type { Tx } from '../../db/database.ts';
 import { AppError, tooManyRequests } from '../../http/errors.ts';
 import { randomSecret, sha256 } from '../../security/tokens.ts';
 import { createUsersRepo, type UserRow } from '../users/users.repo.ts';
-import { SYSTEM, type Actor } from './actor.ts';
+import { SYSTEM, type Actor } from '../../http/actor.ts';
 import { createSessionsRepo } from './sessions.repo.ts';
 import { claimFailureAudit, createLoginThrottle, type LoginThrottle, type Reservation } from './throttle.ts';
 
@@ -21,10 +22,19 @@ export interface SignedIn {
 
 const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'the email or password is not correct');
 
+/**
+ * What modules above auth must do, in the same transaction. src/oidc sits above auth (it
+ * reads portal sessions), so auth calls it through this hook, not an import.
+ */
+export interface AuthHooks {
+  /** The user signed out of the portal: their provider sessions end too (src/oidc owns them). */
+  signedOut?(trx: Tx, userId: string): Promise<void>;
+}
+
 /** What a throttle key stands for, in audit events. */
 type KeyKind = 'account' | 'ip';
 
-export function createAuthService(core: Core, settings: AuthSettings) {
+export function createAuthService(core: Core, settings: AuthSettings, hooks: AuthHooks = {}) {
   const { db, clock, audit, passwords } = core;
   const { windowMs } = settings.loginThrottle;
   // An IP may serve many people (an office behind NAT), so it gets a higher limit than one account.
@@ -102,7 +112,7 @@ export function createAuthService(core: Core, settings: AuthSettings) {
       await db.transaction().execute(async (trx) => {
         if (rehashed) {
           // Only if the password is still the one just checked (a concurrent change wins).
-          await trx.updateTable('users').set({ password_hash: rehashed }).where('id', '=', user.id).where('password_hash', '=', user.password_hash).execute();
+          await createUsersRepo(trx).rehashPassword(user.id, user.password_hash, rehashed);
         }
         await createSessionsRepo(trx).insert({
           id: sessionId,
@@ -127,7 +137,7 @@ export function createAuthService(core: Core, settings: AuthSettings) {
     async signOut(actor: Actor, ip: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
         if (actor.sessionId) await createSessionsRepo(trx).delete(actor.sessionId);
-        await trx.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('account_id', '=', actor.userId).execute();
+        await hooks.signedOut?.(trx, actor.userId);
         await audit.append(trx, { actor, action: 'session.ended', targetType: 'user', targetId: actor.userId, data: { ip } });
       });
     },

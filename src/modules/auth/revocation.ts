@@ -1,5 +1,6 @@
 import type { Executor } from '../../db/database.ts';
 import { createApiTokensRepo } from '../api-tokens/api-tokens.repo.ts';
+import { createSessionsRepo } from './sessions.repo.ts';
 
 /**
  * Ends everything a user holds: portal sessions, API tokens, and the OIDC sessions,
@@ -9,9 +10,8 @@ import { createApiTokensRepo } from '../api-tokens/api-tokens.repo.ts';
  * who changes their own password stays signed in there). Returns how many API tokens ended.
  */
 export async function revokeUserAccess(db: Executor, userId: string, keepSessionId?: string): Promise<{ apiTokensEnded: number }> {
-  let sessions = db.deleteFrom('sessions').where('user_id', '=', userId);
-  if (keepSessionId) sessions = sessions.where('id', '!=', keepSessionId);
-  await sessions.execute();
+  const sessions = createSessionsRepo(db);
+  await (keepSessionId ? sessions.deleteForUserExcept(userId, keepSessionId) : sessions.deleteForUser(userId));
   const apiTokensEnded = await createApiTokensRepo(db).deleteAllOf(userId);
   await revokeOidcAccess(db, userId);
   return { apiTokensEnded };

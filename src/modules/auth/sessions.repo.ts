@@ -37,6 +37,17 @@ export function createSessionsRepo(db: Executor) {
     delete: (id: string) => db.deleteFrom('sessions').where('id', '=', id).execute(),
 
     deleteForUser: (userId: string) => db.deleteFrom('sessions').where('user_id', '=', userId).execute(),
+    /** Every session of the user but `keepId` (the one they changed their password from). */
+    deleteForUserExcept: (userId: string, keepId: string) => db.deleteFrom('sessions').where('user_id', '=', userId).where('id', '!=', keepId).execute(),
+
+    /** Deletes up to `chunk` sessions past their absolute expiry; returns how many went. */
+    purgeExpired: async (now: number, chunk: number): Promise<number> => {
+      const result = await db
+        .deleteFrom('sessions')
+        .where('id', 'in', (eb) => eb.selectFrom('sessions as s').select('s.id').where('s.expires_at', '<=', now).limit(chunk))
+        .executeTakeFirstOrThrow();
+      return Number(result.numDeletedRows);
+    },
 
     deleteExpired: (now: number, idleMs: number) =>
       db.deleteFrom('sessions').where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', now - idleMs)])).execute(),

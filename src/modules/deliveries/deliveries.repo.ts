@@ -1,5 +1,6 @@
-import type { Selectable } from 'kysely';
-import type { Executor } from '../../db/database.ts';
+import type { Insertable, Selectable } from 'kysely';
+import type { DialectName, Executor } from '../../db/database.ts';
+import { claimRows } from '../../db/locks.ts';
 import type { DeliveriesTable, DeliveryAttemptsTable, DeliveryChannel, DeliveryStatus } from '../../db/schema.ts';
 
 export type DeliveryRow = Selectable<DeliveriesTable>;
@@ -17,6 +18,14 @@ export interface DeliveryFilter {
 
 /** Statuses a delivery may be sent again from: it is no longer on its way. */
 export const RETRYABLE_STATUSES: readonly DeliveryStatus[] = ['dead', 'succeeded'];
+
+/** How an attempt ends a running delivery: `pending` again (a retry at `next_attempt_at`), or finished. */
+export interface Settlement {
+  status: Extract<DeliveryStatus, 'pending' | 'succeeded' | 'dead'>;
+  last_error: string | null;
+  next_attempt_at: number;
+  completed_at: number | null;
+}
 
 export function createDeliveriesRepo(db: Executor) {
   const withEventType = () => db.selectFrom('deliveries as d').innerJoin('outbox_events as e', 'e.id', 'd.event_id').selectAll('d').select('e.type as event_type');
@@ -72,6 +81,82 @@ export function createDeliveriesRepo(db: Executor) {
         .where('status', 'in', RETRYABLE_STATUSES)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+
+    /**
+     * The dispatcher's claim: due deliveries of these channels (pending and due, or running
+     * with a lease run out), oldest first, none while an earlier one of its ordering key is
+     * unfinished. On PostgreSQL the rows are locked, skipping those another worker holds.
+     */
+    claimDue: (dialect: DialectName, now: number, channels: readonly DeliveryChannel[], limit: number): Promise<DeliveryRow[]> =>
+      claimRows(
+        db
+          .selectFrom('deliveries as d')
+          .selectAll('d')
+          .where('d.channel', 'in', channels)
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('d.status', '=', 'pending'), eb('d.next_attempt_at', '<=', now)]),
+              eb.and([eb('d.status', '=', 'running'), eb('d.lease_until', '<=', now)]),
+            ]),
+          )
+          .where((eb) =>
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('deliveries as e')
+                  .select('e.id')
+                  .whereRef('e.ordering_key', '=', 'd.ordering_key')
+                  .whereRef('e.id', '<', 'd.id')
+                  .where('e.status', 'in', ['pending', 'running']),
+              ),
+            ),
+          )
+          .orderBy('d.id')
+          .limit(limit),
+        dialect,
+      ).execute(),
+
+    /**
+     * Marks claimed deliveries running under a lease and counts the attempt. `maxAttempts`
+     * null keeps each row's own (a trigger task's, from its template).
+     */
+    markRunning: async (ids: readonly string[], at: { now: number; leaseUntil: number; maxAttempts: number | null }): Promise<void> => {
+      await db
+        .updateTable('deliveries')
+        .set((eb) => ({
+          status: 'running',
+          lease_until: at.leaseUntil,
+          attempts: eb('attempts', '+', 1),
+          max_attempts: at.maxAttempts === null ? eb.ref('max_attempts') : at.maxAttempts,
+          updated_at: at.now,
+        }))
+        .where('id', 'in', ids)
+        .execute();
+    },
+
+    /** Extends the leases of deliveries still running. */
+    renewLeases: async (ids: readonly string[], leaseUntil: number): Promise<void> => {
+      await db.updateTable('deliveries').set({ lease_until: leaseUntil }).where('id', 'in', ids).where('status', '=', 'running').execute();
+    },
+
+    recordAttempt: async (attempt: Insertable<DeliveryAttemptsTable>): Promise<void> => {
+      await db.insertInto('delivery_attempts').values(attempt).execute();
+    },
+
+    /**
+     * Settles a running delivery after an attempt. Only the holder of this lease may: false
+     * when the row is no longer running with these attempts (an admin's retry meanwhile wins).
+     */
+    settle: async (delivery: Pick<DeliveryRow, 'id' | 'attempts'>, outcome: Settlement, now: number): Promise<boolean> => {
+      const settled = await db
+        .updateTable('deliveries')
+        .set({ ...outcome, lease_until: null, updated_at: now })
+        .where('id', '=', delivery.id)
+        .where('status', '=', 'running')
+        .where('attempts', '=', delivery.attempts)
+        .executeTakeFirst();
+      return Number(settled.numUpdatedRows) === 1;
     },
 
     requestStatus: async (requestId: string) =>

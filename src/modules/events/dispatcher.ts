@@ -1,9 +1,8 @@
 import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import type { DeliveryChannel } from '../../db/schema.ts';
-import { claimRows } from '../../db/locks.ts';
 import { newId } from '../../security/ids.ts';
-import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
+import { createDeliveriesRepo, type DeliveryRow } from '../deliveries/deliveries.repo.ts';
 import type { EventPayload } from './event-payload.ts';
 import { keepLeases, type LeaseSettings } from './leases.ts';
 import { retryDelayMs, type RetryBackoff } from './retry.ts';
@@ -62,36 +61,6 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
   /** Script and trigger attempts of this dispatcher between claim and record. */
   let scriptsInFlight = 0;
 
-  function dueIn(trx: Tx, now: number, channels: readonly DeliveryChannel[], limit: number) {
-    return claimRows(
-      trx
-        .selectFrom('deliveries as d')
-        .selectAll('d')
-        .where('d.channel', 'in', channels)
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('d.status', '=', 'pending'), eb('d.next_attempt_at', '<=', now)]),
-            eb.and([eb('d.status', '=', 'running'), eb('d.lease_until', '<=', now)]),
-          ]),
-        )
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom('deliveries as e')
-                .select('e.id')
-                .whereRef('e.ordering_key', '=', 'd.ordering_key')
-                .whereRef('e.id', '<', 'd.id')
-                .where('e.status', 'in', ['pending', 'running']),
-            ),
-          ),
-        )
-        .orderBy('d.id')
-        .limit(limit),
-      dialect,
-    ).execute();
-  }
-
   /** Attempts allowed: a trigger task's from its template (stored on the row), every other from the setting. */
   const allowedAttempts = (d: DeliveryRow) => (d.channel === 'trigger' ? d.max_attempts : deps.maxAttempts);
 
@@ -99,28 +68,17 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
   async function claim(room: number): Promise<Claimed[]> {
     const claimed = await db.transaction().execute(async (trx): Promise<Claimed[]> => {
       const now = clock.now();
-      const others = await dueIn(trx, now, OTHER_CHANNELS, room);
+      const deliveries = createDeliveriesRepo(trx);
+      const others = await deliveries.claimDue(dialect, now, OTHER_CHANNELS, room);
       const scriptRoom = Math.min(room - others.length, deps.scriptCapacity(), deps.scriptWorkers - scriptsInFlight);
-      const scripts = scriptRoom > 0 ? await dueIn(trx, now, SCRIPT_CHANNELS, scriptRoom) : [];
+      const scripts = scriptRoom > 0 ? await deliveries.claimDue(dialect, now, SCRIPT_CHANNELS, scriptRoom) : [];
       const due = [...others, ...scripts];
       if (due.length === 0) return [];
       for (const channel of new Set(due.map((d) => d.channel))) {
-        const rows = due.filter((d) => d.channel === channel);
-        await trx
-          .updateTable('deliveries')
-          .set((eb) => ({
-            status: 'running',
-            lease_until: now + deps.leaseMs[channel],
-            attempts: eb('attempts', '+', 1),
-            max_attempts: channel === 'trigger' ? eb.ref('max_attempts') : deps.maxAttempts,
-            updated_at: now,
-          }))
-          .where(
-            'id',
-            'in',
-            rows.map((d) => d.id),
-          )
-          .execute();
+        await deliveries.markRunning(
+          due.filter((d) => d.channel === channel).map((d) => d.id),
+          { now, leaseUntil: now + deps.leaseMs[channel], maxAttempts: channel === 'trigger' ? null : deps.maxAttempts },
+        );
       }
       const events = await trx.selectFrom('outbox_events').select(['id', 'payload']).where('id', 'in', [...new Set(due.map((d) => d.event_id))]).execute();
       const payloads = new Map(events.map((e) => [e.id, JSON.parse(e.payload) as EventPayload]));
@@ -148,28 +106,22 @@ export function createDispatcher(core: Core, deps: DispatcherDeps) {
     await db.transaction().execute(async (trx) => {
       const now = clock.now();
       const error = result.ok ? null : (result.error ?? 'failed').slice(0, MAX_ERROR_LENGTH);
-      await trx
-        .insertInto('delivery_attempts')
-        .values({ id: newId(clock), delivery_id: delivery.id, at: now, ok: result.ok ? 1 : 0, duration_ms: result.durationMs, response_status: result.responseStatus ?? null, error })
-        .execute();
+      const deliveries = createDeliveriesRepo(trx);
+      await deliveries.recordAttempt({ id: newId(clock), delivery_id: delivery.id, at: now, ok: result.ok ? 1 : 0, duration_ms: result.durationMs, response_status: result.responseStatus ?? null, error });
       const dead = !result.ok && (result.final === true || delivery.attempts >= allowedAttempts(delivery));
       const status = result.ok ? 'succeeded' : dead ? 'dead' : 'pending';
       // Only the holder of this lease may settle it; a retry by an admin meanwhile wins.
-      const settled = await trx
-        .updateTable('deliveries')
-        .set({
+      const settled = await deliveries.settle(
+        delivery,
+        {
           status,
-          lease_until: null,
           last_error: error,
-          updated_at: now,
           completed_at: status === 'pending' ? null : now,
           next_attempt_at: status === 'pending' ? now + retryDelayMs(delivery.attempts, random(), deps.backoff) : delivery.next_attempt_at,
-        })
-        .where('id', '=', delivery.id)
-        .where('status', '=', 'running')
-        .where('attempts', '=', delivery.attempts)
-        .executeTakeFirst();
-      if (dead && Number(settled.numUpdatedRows) === 1) await deps.onDeadLetter(trx, { ...delivery, status: 'dead', last_error: error }, payload);
+        },
+        now,
+      );
+      if (dead && settled) await deps.onDeadLetter(trx, { ...delivery, status: 'dead', last_error: error }, payload);
     });
   }
 

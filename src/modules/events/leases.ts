@@ -1,6 +1,6 @@
 import type { Core } from '../../core.ts';
 import type { DeliveryChannel } from '../../db/schema.ts';
-import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
+import { createDeliveriesRepo, type DeliveryRow } from '../deliveries/deliveries.repo.ts';
 
 export interface LeaseSettings {
   /** Per channel: how long a claim holds without renewal (the channel's own time limit plus a margin). */
@@ -15,7 +15,7 @@ async function renewLeases(core: Pick<Core, 'db' | 'clock'>, settings: LeaseSett
   const rows = [...inFlight.values()];
   for (const channel of new Set(rows.map((d) => d.channel))) {
     const ids = rows.filter((d) => d.channel === channel).map((d) => d.id);
-    await core.db.updateTable('deliveries').set({ lease_until: now + settings.leaseMs[channel] }).where('id', 'in', ids).where('status', '=', 'running').execute();
+    await createDeliveriesRepo(core.db).renewLeases(ids, now + settings.leaseMs[channel]);
   }
 }
 

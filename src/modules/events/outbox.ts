@@ -4,12 +4,13 @@ import { newId } from '../../security/ids.ts';
 import type { AuditActor } from '../../http/actor.ts';
 import type { RequestRow } from '../requests/requests.repo.ts';
 import type { RequestSnapshot } from '../requests/snapshot.ts';
+import { createUsersRepo } from '../users/users.repo.ts';
 import type { EventPayload, PersonRef, RequestEventName } from './event-payload.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 async function person(db: Executor, id: string): Promise<PersonRef> {
-  const user = await db.selectFrom('users').select(['id', 'email', 'name']).where('id', '=', id).executeTakeFirst();
+  const user = await createUsersRepo(db).personOf(id);
   return user ?? { id, email: '', name: '(deleted user)' };
 }
 

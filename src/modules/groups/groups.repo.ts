@@ -31,6 +31,8 @@ export function createGroupsRepo(db: Executor) {
       db.updateTable('groups').set(patch).where('id', '=', id).where('is_system', '=', 0).execute(),
     /** Memberships and mapping links go with the group (ON DELETE CASCADE). */
     remove: (id: string) => db.deleteFrom('groups').where('id', '=', id).where('is_system', '=', 0).execute(),
+    /** Deletes a system group (an access grant's); its memberships and mapping links cascade. */
+    removeSystem: (id: string) => db.deleteFrom('groups').where('id', '=', id).where('is_system', '=', 1).execute(),
   };
 }
 export type GroupsRepo = ReturnType<typeof createGroupsRepo>;

@@ -3,8 +3,9 @@ import { isForeignKeyViolation, isUniqueViolation, lockRow } from '../../db/lock
 import { assertThat, conflict, forbidden, invalidField, notFound } from '../../http/errors.ts';
 import { toPage, type PageQuery } from '../../http/pagination.ts';
 import { newId } from '../../security/ids.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { createGroupsRepo, type GroupRow } from './groups.repo.ts';
+import { createMembershipsRepo } from './memberships.repo.ts';
 import type { CreateGroupIn, UpdateGroupIn } from './groups.types.ts';
 import { isReservedGroupName, SYSTEM_GROUP_PREFIX } from './system-groups.ts';
 
@@ -91,9 +92,9 @@ export function createGroupsService(core: Pick<Core, 'db' | 'dialect' | 'clock' 
           assertThat(group, notFound('group'));
           const templates = await repo.referencingTemplates(id);
           assertThat(templates.length === 0, inUse(templates));
-          const members = await trx.selectFrom('memberships').select((eb) => eb.fn.countAll().as('n')).where('group_id', '=', id).executeTakeFirstOrThrow();
+          const members = await createMembershipsRepo(trx).countInGroup(id);
           await repo.remove(id);
-          await audit.append(trx, { actor, action: 'group.deleted', targetType: 'group', targetId: id, data: { ...publicFields(group), memberships_removed: Number(members.n) } });
+          await audit.append(trx, { actor, action: 'group.deleted', targetType: 'group', targetId: id, data: { ...publicFields(group), memberships_removed: members } });
         });
       } catch (error) {
         // A template that started referencing the group after our check: the foreign key still says no.

@@ -65,11 +65,43 @@ export function createMembershipsRepo(db: Executor) {
       return q.execute();
     },
 
+    /** Rows of a group, live or expired: what deleting it removes. */
+    countInGroup: async (groupId: string): Promise<number> =>
+      Number((await db.selectFrom('memberships').select((eb) => eb.fn.countAll().as('n')).where('group_id', '=', groupId).executeTakeFirstOrThrow()).n),
+
+    /** The groups a user is a live member of at `at` (membership and group both unexpired): the same rule as the claims. */
+    liveGroupIdsOf: async (userId: string, at: number): Promise<Set<string>> => {
+      const rows = await db
+        .selectFrom('memberships')
+        .innerJoin('groups', 'groups.id', 'memberships.group_id')
+        .select('groups.id')
+        .where('memberships.user_id', '=', userId)
+        .where(unexpired('memberships.expires_at', at))
+        .where(unexpired('groups.expires_at', at))
+        .execute();
+      return new Set(rows.map((r) => r.id));
+    },
+
+    /** A user's live memberships of ordinary (not system) groups, by group name. */
+    liveOrdinaryGroupsOf: (userId: string, at: number) =>
+      db
+        .selectFrom('memberships')
+        .innerJoin('groups', 'groups.id', 'memberships.group_id')
+        .select(['groups.id', 'groups.name', 'memberships.expires_at'])
+        .where('memberships.user_id', '=', userId)
+        .where('groups.is_system', '=', 0)
+        .where(unexpired('memberships.expires_at', at))
+        .where(unexpired('groups.expires_at', at))
+        .orderBy('groups.name')
+        .execute(),
+
     insert: (row: MembershipRow) => db.insertInto('memberships').values(row).execute(),
     update: (groupId: string, userId: string, patch: Partial<Pick<MembershipRow, 'expires_at' | 'created_at'>>) =>
       db.updateTable('memberships').set(patch).where('group_id', '=', groupId).where('user_id', '=', userId).execute(),
     remove: (groupId: string, userId: string) =>
       db.deleteFrom('memberships').where('group_id', '=', groupId).where('user_id', '=', userId).execute(),
+    /** Every membership of a user, live or expired: a deleted user keeps none. */
+    removeAllOfUser: (userId: string) => db.deleteFrom('memberships').where('user_id', '=', userId).execute(),
   };
 }
 export type MembershipsRepo = ReturnType<typeof createMembershipsRepo>;

@@ -5,6 +5,7 @@ import { toPage, type PageQuery } from '../../http/pagination.ts';
 import { parseInstant, toIsoOrNull } from '../../http/schemas.ts';
 import type { Actor } from '../../http/actor.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
+import type { UserHooks } from '../users/users.service.ts';
 import { createGroupsRepo } from './groups.repo.ts';
 import type { PutMemberIn } from './groups.types.ts';
 import { createMembershipsRepo, type MemberRow, type MembershipRow } from './memberships.repo.ts';
@@ -115,3 +116,12 @@ export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'cl
   };
 }
 export type MembershipsService = ReturnType<typeof createMembershipsService>;
+
+/** Hooks for the users module: a deleted user keeps no membership. */
+export function membershipUserHooks(): UserHooks {
+  return {
+    async userDeleted(trx, userId) {
+      await createMembershipsRepo(trx).removeAllOfUser(userId);
+    },
+  };
+}

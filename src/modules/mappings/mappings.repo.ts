@@ -70,6 +70,8 @@ export function createMappingsRepo(db: Executor) {
       if (group_ids) await setGroups(id, group_ids);
     },
     delete: (id: string) => db.deleteFrom('mappings').where('id', '=', id).execute(),
+    /** Ids of every mapping of an application. */
+    idsOfApp: async (appId: string): Promise<string[]> => (await db.selectFrom('mappings').select('id').where('app_id', '=', appId).execute()).map((r) => r.id),
     /** Removes every mapping of an application (their group links cascade); returns their ids. */
     deleteByApp: async (appId: string) => {
       const rows = await db.deleteFrom('mappings').where('app_id', '=', appId).returning('id').execute();

@@ -3,6 +3,7 @@ import type { Tx } from '../../db/database.ts';
 import { lockSelected } from '../../db/locks.ts';
 import { conflict } from '../../http/errors.ts';
 import type { AuditActor } from '../../http/actor.ts';
+import { createTemplatesRepo } from '../templates/templates.repo.ts';
 import type { TemplateHooks } from '../templates/templates.service.ts';
 import { cancelPending, endAccess, retireProvisioning } from './transitions.ts';
 
@@ -93,9 +94,7 @@ export function templateHooks(core: Core): TemplateHooks {
     async templateRetired(trx, template, reason, actor) {
       await endRequestsBackedBy(core, trx, { kind: 'template', id: template.id }, actor);
       if (reason !== 'deleted') return;
-      await trx.deleteFrom('template_groups').where('template_id', '=', template.id).execute();
-      await trx.deleteFrom('template_mappings').where('template_id', '=', template.id).execute();
-      await trx.updateTable('access_request_templates').set({ escalation_group_id: null }).where('id', '=', template.id).execute();
+      await createTemplatesRepo(trx).releaseLinks(template.id);
     },
   };
 }

@@ -1,9 +1,10 @@
 import type { Core } from '../../core.ts';
 import { conflict } from '../../http/errors.ts';
 import { newId } from '../../security/ids.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { isRefused, transition } from './lifecycle.ts';
 import { recordRequestEvent } from './request-events.ts';
+import { createRequestsRepo } from './requests.repo.ts';
 import type { RequestViews } from './requests.views.ts';
 
 /** The per-request thread: the requester and everyone who may see the request can read and write it. */
@@ -15,7 +16,7 @@ export function createDiscussionService(core: Core, views: Pick<RequestViews, 'l
       if (isRefused(allowed)) throw conflict(allowed.code, allowed.detail);
       const comment = { id: newId(core.clock), request_id: requestId, author_id: actor.userId, body, created_at: core.clock.now() };
       await core.db.transaction().execute(async (trx) => {
-        await trx.insertInto('access_request_comments').values(comment).execute();
+        await createRequestsRepo(trx).insertComment(comment);
         await recordRequestEvent(core, trx, { type: 'comment_added', requestId, actor, data: { comment_id: comment.id, body } });
       });
       return comment;

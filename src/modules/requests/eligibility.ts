@@ -1,6 +1,6 @@
 import type { Executor } from '../../db/database.ts';
 import type { Actor } from '../../http/actor.ts';
-import { unexpired } from '../../db/expiry.ts';
+import { createMembershipsRepo } from '../groups/memberships.repo.ts';
 
 /**
  * Who decides a template's requests: its approver groups (none = open) and, once
@@ -51,14 +51,6 @@ export function mayView(policy: ApprovalPolicy, request: RequestParties & { deci
 }
 
 /** The groups a user is a live member of at `at` (membership and group both unexpired): the same rule as the claims. */
-export async function liveGroupIdsOf(db: Executor, userId: string, at: number): Promise<Set<string>> {
-  const rows = await db
-    .selectFrom('memberships')
-    .innerJoin('groups', 'groups.id', 'memberships.group_id')
-    .select('groups.id')
-    .where('memberships.user_id', '=', userId)
-    .where(unexpired('memberships.expires_at', at))
-    .where(unexpired('groups.expires_at', at))
-    .execute();
-  return new Set(rows.map((r) => r.id));
+export function liveGroupIdsOf(db: Executor, userId: string, at: number): Promise<Set<string>> {
+  return createMembershipsRepo(db).liveGroupIdsOf(userId, at);
 }

@@ -1,4 +1,6 @@
 import type { Executor } from '../../db/database.ts';
+import { createGroupsRepo } from '../groups/groups.repo.ts';
+import { createMembershipsRepo } from '../groups/memberships.repo.ts';
 import { SYSTEM_GROUP_PREFIX } from '../groups/system-groups.ts';
 import { newId } from '../../security/ids.ts';
 import type { Clock } from '../../clock.ts';
@@ -17,19 +19,18 @@ export async function createGrant(
 ): Promise<string> {
   const now = clock.now();
   const groupId = newId(clock);
-  await trx
-    .insertInto('groups')
-    .values({
-      id: groupId,
-      name: grantGroupName(grant.requestId),
-      description: `Temporary access granted by access request ${grant.requestId}`,
-      is_system: 1,
-      expires_at: grant.expiresAt,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
-  await trx.insertInto('memberships').values({ group_id: groupId, user_id: grant.requesterId, expires_at: grant.expiresAt, created_at: now }).execute();
+  await createGroupsRepo(trx).insert({
+    id: groupId,
+    name: grantGroupName(grant.requestId),
+    description: `Temporary access granted by access request ${grant.requestId}`,
+    is_system: 1,
+    expires_at: grant.expiresAt,
+    created_at: now,
+    updated_at: now,
+  });
+  await createMembershipsRepo(trx).insert({ group_id: groupId, user_id: grant.requesterId, expires_at: grant.expiresAt, created_at: now });
+  // mapping_groups belongs to mappings, which imports requests (ending the requests a mapping
+  // backs): calling its repo from here would close a module cycle, so this insert stays for now.
   if (grant.mappingIds.length) {
     await trx
       .insertInto('mapping_groups')
@@ -42,5 +43,5 @@ export async function createGrant(
 /** Deletes the grant group; memberships and mapping links go with it (foreign-key cascade). Idempotent. */
 export async function removeGrant(trx: Executor, groupId: string | null): Promise<void> {
   if (!groupId) return;
-  await trx.deleteFrom('groups').where('id', '=', groupId).where('is_system', '=', 1).execute();
+  await createGroupsRepo(trx).removeSystem(groupId);
 }

@@ -1,9 +1,10 @@
 import type { Selectable } from 'kysely';
 import type { DialectName, Executor } from '../../db/database.ts';
 import { claimRows } from '../../db/locks.ts';
-import type { AccessRequestsTable, RequestStatus } from '../../db/schema.ts';
+import type { AccessRequestCommentsTable, AccessRequestsTable, RequestStatus } from '../../db/schema.ts';
 
 export type RequestRow = Selectable<AccessRequestsTable>;
+export type CommentRow = Selectable<AccessRequestCommentsTable>;
 
 export interface ListPage {
   limit: number;
@@ -109,6 +110,8 @@ export function createRequestsRepo(db: Executor) {
         db.selectFrom('access_requests').selectAll().where('status', '=', 'approved').where('expires_at', '<=', at).orderBy('expires_at').limit(limit),
         dialect,
       ).execute(),
+
+    insertComment: (row: CommentRow) => db.insertInto('access_request_comments').values(row).execute(),
 
     /** Approved requests made from a template, or granting a mapping: revoked when that goes away. */
     listApprovedByTemplate: (templateId: string) =>

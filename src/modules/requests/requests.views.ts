@@ -7,7 +7,7 @@ import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import { createRequestsRepo, type ListPage, type RequestRow } from './requests.repo.ts';
 import type { RequestOut } from './requests.types.ts';
 import type { RequestSnapshot } from './snapshot.ts';
-import { unexpired } from '../../db/expiry.ts';
+import { createMembershipsRepo } from '../groups/memberships.repo.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -111,16 +111,7 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
       const now = clock.now();
       const [people, requesterGroups, comments] = await Promise.all([
         peopleOf(db, [request]),
-        db
-          .selectFrom('memberships')
-          .innerJoin('groups', 'groups.id', 'memberships.group_id')
-          .select(['groups.id', 'groups.name', 'memberships.expires_at'])
-          .where('memberships.user_id', '=', request.requester_id)
-          .where('groups.is_system', '=', 0)
-          .where(unexpired('memberships.expires_at', now))
-          .where(unexpired('groups.expires_at', now))
-          .orderBy('groups.name')
-          .execute(),
+        createMembershipsRepo(db).liveOrdinaryGroupsOf(request.requester_id, now),
         listComments(db, id),
       ]);
       return {

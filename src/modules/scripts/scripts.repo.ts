@@ -33,6 +33,10 @@ export function createScriptsRepo(db: Executor) {
       await db.deleteFrom('script_secret_grants').where('script_id', '=', scriptId).execute();
       if (secretIds.length) await db.insertInto('script_secret_grants').values(secretIds.map((secret_id) => ({ script_id: scriptId, secret_id }))).execute();
     },
+    /** Takes back every secret granted to the script (a deleted script keeps none). */
+    revokeAllGrants: async (scriptId: string) => {
+      await db.deleteFrom('script_secret_grants').where('script_id', '=', scriptId).execute();
+    },
     /** Name and sealed value of every secret granted to the script. */
     grantedSecrets: (scriptId: string) =>
       db

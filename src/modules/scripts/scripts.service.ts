@@ -7,7 +7,7 @@ import { toPage, type PageQuery } from '../../http/pagination.ts';
 import { createSandboxPool, type Sandbox } from '../../sandbox/pool.ts';
 import type { Encrypter } from '../../security/encryption.ts';
 import { newId } from '../../security/ids.ts';
-import type { Actor } from '../auth/actor.ts';
+import type { Actor } from '../../http/actor.ts';
 import { sampleScriptConfig } from './sample-config.ts';
 import { createScriptSecretsService } from './script-secrets.service.ts';
 import { createScriptsRepo, createScriptSecretsRepo, scriptSecretAt, type ScriptRow, type ScriptRunRow } from './scripts.repo.ts';
@@ -183,7 +183,7 @@ export function createScriptsService(core: Core, deps: ScriptsDeps) {
         );
         const now = clock.now();
         await repo.update(id, { deleted_at: now, updated_at: now });
-        await trx.deleteFrom('script_secret_grants').where('script_id', '=', id).execute();
+        await repo.revokeAllGrants(id);
         await audit.append(trx, { actor, action: 'script.deleted', targetType: 'script', targetId: id, data: { name: before.name } });
       });
     },

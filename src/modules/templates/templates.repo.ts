@@ -191,6 +191,16 @@ export function createTemplatesRepo(db: Executor) {
     softDelete: (id: string, at: number) =>
       db.updateTable('access_request_templates').set({ deleted_at: at, updated_at: at }).where('id', '=', id).where('deleted_at', 'is', null).execute(),
 
+    /**
+     * A deleted template lets go of its groups, mappings and escalation group, so those can
+     * be deleted later (its ended requests keep their snapshot and audit trail).
+     */
+    releaseLinks: async (id: string) => {
+      await db.deleteFrom('template_groups').where('template_id', '=', id).execute();
+      await db.deleteFrom('template_mappings').where('template_id', '=', id).execute();
+      await db.updateTable('access_request_templates').set({ escalation_group_id: null }).where('id', '=', id).execute();
+    },
+
     // Lookups of the rows a template points at, for validation and for display.
     findLiveApplication: (id: string) => db.selectFrom('applications').select(['id', 'name']).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst(),
     applicationNames: (ids: string[]) =>

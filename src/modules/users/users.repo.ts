@@ -20,6 +20,8 @@ export function createUsersRepo(db: Executor) {
       if (opts.email) q = q.where(matchesIgnoringCase('email', opts.email, 'contains'));
       return q.execute();
     },
+    /** Id, email and name, deleted users included (events and audit keep naming them). */
+    personOf: (id: string) => db.selectFrom('users').select(['id', 'email', 'name']).where('id', '=', id).executeTakeFirst(),
     count: async () => Number((await db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
     /** Active admins' ids, in a stable order: who is alerted, or notified for an open template. */
     activeAdminIds: async () =>
@@ -38,6 +40,9 @@ export function createUsersRepo(db: Executor) {
         ).execute()
       ).map((r) => r.id),
     insert: (row: UserRow) => db.insertInto('users').values(row).execute(),
+    /** Stores a stronger hash of the same password, unless the password changed since `current` was read. */
+    rehashPassword: (id: string, current: string | null, rehashed: string) =>
+      db.updateTable('users').set({ password_hash: rehashed }).where('id', '=', id).where('password_hash', '=', current).execute(),
     update: (id: string, patch: Partial<UserRow>) => db.updateTable('users').set(patch).where('id', '=', id).where('deleted_at', 'is', null).execute(),
   };
 }

@@ -5,7 +5,7 @@ import type { Tx } from '../../db/database.ts';
 import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { newId } from '../../security/ids.ts';
 import { generatePassword } from '../../security/passwords.ts';
-import { SYSTEM, type Actor } from '../auth/actor.ts';
+import { SYSTEM, type Actor } from '../../http/actor.ts';
 import { revokeUserAccess } from '../auth/revocation.ts';
 import { endRequestsBackedBy } from '../requests/backing.ts';
 import { createUsersRepo, type UserRow } from './users.repo.ts';
@@ -17,9 +17,18 @@ export interface OneTimePasswordReset {
   oneTimePassword: string;
 }
 
+/**
+ * What modules above users must do when a user changes, in the same transaction. users sits
+ * below groups (a membership needs its user), so it calls up through this hook, not an import.
+ */
+export interface UserHooks {
+  /** The user is soft-deleted: their memberships go (groups owns them). */
+  userDeleted?(trx: Tx, userId: string): Promise<void>;
+}
+
 const lastAdmin = () => conflict('last_admin', 'this would leave no active admin');
 
-export function createUsersService(core: Core) {
+export function createUsersService(core: Core, hooks: UserHooks = {}) {
   const { db, clock, audit, dialect, passwords } = core;
   const users = createUsersRepo(db);
 
@@ -150,7 +159,7 @@ export function createUsersService(core: Core) {
         await endRequestsBackedBy(core, trx, { kind: 'user', id }, actor);
         // Soft delete: audit rows keep pointing at the user. Memberships and tokens go.
         await repo.update(id, { deleted_at: now, updated_at: now, disabled: 1 });
-        await trx.deleteFrom('memberships').where('user_id', '=', id).execute();
+        await hooks.userDeleted?.(trx, id);
         await revokeUserAccess(trx, id);
         await audit.append(trx, { actor, action: 'user.deleted', targetType: 'user', targetId: id, data: { email: user.email } });
       });
