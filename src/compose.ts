@@ -29,7 +29,8 @@ import { createRequestViews } from './modules/requests/requests.views.ts';
 import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
 import { createScriptsService } from './modules/scripts/scripts.service.ts';
 import { createTemplatesService } from './modules/templates/templates.service.ts';
-import { createUsersService } from './modules/users/users.service.ts';
+import { createUsersService, type UserHooks } from './modules/users/users.service.ts';
+import { revokeUserAccess } from './modules/auth/revocation.ts';
 import { safeFetch } from './net/safe-fetch.ts';
 import { createOidcPayloadsRepo } from './oidc/payloads.repo.ts';
 import { createEncrypter, type Encrypter } from './security/encryption.ts';
@@ -85,10 +86,17 @@ export async function openCore(config: Config, clock: Clock): Promise<{ database
   return { database, core: createCore(database, clock, config.baseUrl, createPasswordHasher(config.passwords)) };
 }
 
+/**
+ * What the users service calls up to (users sits below auth and groups): ending a user's
+ * access (auth's revocation) and, on deletion, their memberships (groups).
+ */
+export function userHooks(): UserHooks {
+  return { endAccess: revokeUserAccess, ...membershipUserHooks() };
+}
+
 /** Every service, built once, each after what it depends on. Routes and worker tasks get theirs from here. */
 export function createServices(core: Core, config: Config, encrypter: Encrypter) {
-  // Deleting a user ends their memberships: the groups module's hook (users sits below groups).
-  const users = createUsersService(core, membershipUserHooks());
+  const users = createUsersService(core, userHooks());
   // Signing out of the portal ends the provider sessions: src/oidc's repo (oidc sits above auth).
   const auth = createAuthService(core, config, { signedOut: (trx, userId) => createOidcPayloadsRepo(trx).deleteSessionsOf(userId) });
   const audit = createAuditService(core);

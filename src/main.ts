@@ -9,7 +9,7 @@ import { AppError } from './http/errors.ts';
 import { createApiTokensService } from './modules/api-tokens/api-tokens.service.ts';
 import { verifyAuditChain } from './modules/audit/audit.verify.ts';
 import { startWorker } from './worker/worker.ts';
-import { compose, openCore } from './compose.ts';
+import { compose, openCore, userHooks } from './compose.ts';
 import { rotateKeysCommand } from './oidc/key-rotation.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
 import { createUsersService } from './modules/users/users.service.ts';
@@ -130,7 +130,7 @@ program
   .action(async (email: string) => {
     const { database, core } = await openCore(loadConfig(), systemClock);
     try {
-      const { user, oneTimePassword } = await createUsersService(core).resetPasswordToOneTime(email);
+      const { user, oneTimePassword } = await createUsersService(core, userHooks()).resetPasswordToOneTime(email);
       process.stderr.write(`One-time password for ${user.email} (shown only now; it must be changed at the next sign-in; their sessions and API tokens have ended):\n`);
       if (user.disabled === 1) process.stderr.write(`note: ${user.email} is disabled and cannot sign in until an admin enables them\n`);
       process.stdout.write(`${oneTimePassword}\n`);

@@ -1,7 +1,6 @@
 import * as client from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
-import { createUsersService } from '../src/modules/users/users.service.ts';
 import { createPasswordHasher, OWASP_SCRYPT } from '../src/security/passwords.ts';
 import { createSemaphore } from '../src/security/semaphore.ts';
 import { ApiClient } from './helpers/api-client.ts';
@@ -144,7 +143,7 @@ describeEachDialect('passwords set by an admin, and the forced change', (server)
     const token = await portal.post('/api/v1/api-tokens', { name: 'laptop', expires_at: new Date(Date.now() + 86_400_000).toISOString() });
     expect(token.status).toBe(201);
 
-    const users = createUsersService(s.app.core);
+    const users = s.app.services.users;
     const { user: after, oneTimePassword } = await users.resetPasswordToOneTime(' FORGOT@example.test ');
     expect(after.id).toBe(user.id);
     expect(after.must_change_password).toBe(1);

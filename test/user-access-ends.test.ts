@@ -1,5 +1,4 @@
 import { expect, it } from 'vitest';
-import { createUsersService } from '../src/modules/users/users.service.ts';
 import { ApiClient } from './helpers/api-client.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { Browser } from './helpers/oidc-browser.ts';
@@ -59,7 +58,7 @@ describeEachDialect('every ending ends API tokens, sessions and OIDC grants', (s
 
   it('on the CLI one-time reset', async () => {
     const h = await holder();
-    await createUsersService(server().app.core).resetPasswordToOneTime(h.email);
+    await server().app.services.users.resetPasswordToOneTime(h.email);
     await expectAllEnded(h);
   });
 

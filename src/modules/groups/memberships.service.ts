@@ -118,7 +118,7 @@ export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'cl
 export type MembershipsService = ReturnType<typeof createMembershipsService>;
 
 /** Hooks for the users module: a deleted user keeps no membership. */
-export function membershipUserHooks(): UserHooks {
+export function membershipUserHooks(): Pick<UserHooks, 'userDeleted'> {
   return {
     async userDeleted(trx, userId) {
       await createMembershipsRepo(trx).removeAllOfUser(userId);

@@ -6,7 +6,6 @@ import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { newId } from '../../security/ids.ts';
 import { generatePassword } from '../../security/passwords.ts';
 import { SYSTEM, type Actor } from '../../http/actor.ts';
-import { revokeUserAccess } from '../auth/revocation.ts';
 import { endRequestsBackedBy } from '../requests/backing.ts';
 import { createUsersRepo, type UserRow } from './users.repo.ts';
 import type { CreateUserIn, UpdateUserIn } from './users.types.ts';
@@ -19,16 +18,23 @@ export interface OneTimePasswordReset {
 
 /**
  * What modules above users must do when a user changes, in the same transaction. users sits
- * below groups (a membership needs its user), so it calls up through this hook, not an import.
+ * below groups (a membership needs its user) and auth (sign-in reads users), so it calls up
+ * through these hooks, not imports. The composition root wires them (`userHooks()`).
  */
 export interface UserHooks {
+  /**
+   * Ends everything the user holds (sessions, API tokens, OIDC sessions, grants and tokens)
+   * but `keepSessionId`: on disable, delete, password change and admin removal. Required, so
+   * no users service can exist that changes a password and leaves the old sessions alive.
+   */
+  endAccess(trx: Tx, userId: string, keepSessionId?: string): Promise<{ apiTokensEnded: number }>;
   /** The user is soft-deleted: their memberships go (groups owns them). */
   userDeleted?(trx: Tx, userId: string): Promise<void>;
 }
 
 const lastAdmin = () => conflict('last_admin', 'this would leave no active admin');
 
-export function createUsersService(core: Core, hooks: UserHooks = {}) {
+export function createUsersService(core: Core, hooks: UserHooks) {
   const { db, clock, audit, dialect, passwords } = core;
   const users = createUsersRepo(db);
 
@@ -38,7 +44,7 @@ export function createUsersService(core: Core, hooks: UserHooks = {}) {
   /** Stores a new password hash and ends every session and token of the user but `keepSessionId`. */
   async function replacePassword(trx: Tx, userId: string, hash: string, mustChange: boolean, keepSessionId?: string) {
     await createUsersRepo(trx).update(userId, { password_hash: hash, must_change_password: mustChange ? 1 : 0, updated_at: clock.now() });
-    return revokeUserAccess(trx, userId, keepSessionId);
+    return hooks.endAccess(trx, userId, keepSessionId);
   }
 
   async function load(id: string): Promise<UserRow> {
@@ -123,7 +129,7 @@ export function createUsersService(core: Core, hooks: UserHooks = {}) {
           if (input.disabled === true && before.disabled === 0) await endRequestsBackedBy(core, trx, { kind: 'user', id }, actor);
           await repo.update(id, patch);
           // Disabling, demoting and resetting the password each end every session and token.
-          const ended = losesAdmin || input.disabled === true || passwordHash ? await revokeUserAccess(trx, id) : undefined;
+          const ended = losesAdmin || input.disabled === true || passwordHash ? await hooks.endAccess(trx, id) : undefined;
           await audit.append(trx, {
             actor,
             action: input.disabled === true ? 'user.disabled' : 'user.updated',
@@ -160,7 +166,7 @@ export function createUsersService(core: Core, hooks: UserHooks = {}) {
         // Soft delete: audit rows keep pointing at the user. Memberships and tokens go.
         await repo.update(id, { deleted_at: now, updated_at: now, disabled: 1 });
         await hooks.userDeleted?.(trx, id);
-        await revokeUserAccess(trx, id);
+        await hooks.endAccess(trx, id);
         await audit.append(trx, { actor, action: 'user.deleted', targetType: 'user', targetId: id, data: { email: user.email } });
       });
     },
