@@ -8,10 +8,9 @@ import { buildApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { DialectName } from '../src/db/database.ts';
 import type { Actor } from '../src/http/actor.ts';
-import { newId } from '../src/security/ids.ts';
 import { startPostgresCluster, type PostgresCluster } from '../test/helpers/postgres-cluster.ts';
 import { inParallel } from './code-flow.ts';
-import { insertInBatches } from './seed.ts';
+import { benchUserRows, insertInBatches } from './seed.ts';
 
 /**
  * Issue 3, section 5: N approved grants that all end at the same instant are cleared by
@@ -112,18 +111,7 @@ async function benchDialect(dialect: DialectName, grants: number, cluster: () =>
     const { templateId, requesterGroupId } = await createTemplate(app);
 
     // Requesters: bulk rows (hashing 10,000 passwords measures nothing here), all in the requester group.
-    const users = Array.from({ length: grants }, (_, i) => ({
-      id: newId(clock),
-      email: `requester${i}@bench.test`,
-      name: `Requester ${i}`,
-      password_hash: null,
-      is_admin: 0 as const,
-      disabled: 0 as const,
-      must_change_password: 0 as const,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
-    }));
+    const users = benchUserRows(grants, 'requester', now);
     await db.transaction().execute(async (trx) => {
       await insertInBatches(trx, 'users', users);
       await insertInBatches(trx, 'memberships', users.map((u) => ({ group_id: requesterGroupId, user_id: u.id, expires_at: null, created_at: now })));

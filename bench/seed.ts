@@ -43,6 +43,23 @@ export interface SeedState {
 
 const clockAt = (now: number) => ({ now: () => now });
 
+/** `count` user rows for a bulk insert, all with one password hash (or none), named `<prefix><i>@bench.test`. */
+export function benchUserRows(count: number, prefix: string, now: number, passwordHash: string | null = null): Insertable<DB['users']>[] {
+  const clock = clockAt(now);
+  return Array.from({ length: count }, (_, i) => ({
+    id: newId(clock),
+    email: `${prefix}${i}@bench.test`,
+    name: `${prefix} ${i}`,
+    password_hash: passwordHash,
+    is_admin: 0 as const,
+    disabled: 0 as const,
+    must_change_password: 0 as const,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+  }));
+}
+
 /** Inserts rows in batches that stay under both dialects' bound-parameter limits. */
 export async function insertInBatches<T extends keyof DB>(db: Db, table: T, rows: Insertable<DB[T]>[]): Promise<void> {
   if (rows.length === 0) return;
@@ -70,18 +87,7 @@ export async function seedTokenDatabase(dataDir: string, opts: SeedOptions = DEF
     const permanentPerUser = opts.membershipsPerUser - 1;
     if (97 * (permanentPerUser - 1) >= teamGroups) throw new Error('too few groups for this many memberships per user');
 
-    const users = Array.from({ length: opts.users }, (_, i) => ({
-      id: newId(clock),
-      email: `user${i}@bench.test`,
-      name: `Bench User ${i}`,
-      password_hash: passwordHash,
-      is_admin: 0 as const,
-      disabled: 0 as const,
-      must_change_password: 0 as const,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
-    }));
+    const users = benchUserRows(opts.users, 'user', now, passwordHash);
     const groups = Array.from({ length: opts.groups }, (_, g) => ({
       id: newId(clock),
       name: g < ONCALL_GROUPS ? `oncall-${g}` : `team-${g}`,
