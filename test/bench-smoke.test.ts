@@ -1,0 +1,29 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { dialectsUnderTest } from './helpers/dialects.ts';
+import { repoRoot } from './helpers/interim-process.ts';
+
+/**
+ * The benchmarks are not run by `npm test`, so an API change can break one unnoticed (one
+ * did in the hardening work). These run each at a tiny size and check that it finishes and
+ * reports what it verified; they assert no speed (that is what bench/ is for).
+ */
+function bench(args: string[]): unknown {
+  const run = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'bench/main.ts', ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
+  expect(run.status, run.stderr).toBe(0);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+}
+
+describe('benchmarks at a tiny size', () => {
+  it.each(dialectsUnderTest())('expiry clears every grant on %s', (dialect) => {
+    expect(bench(['expiry', '--grants', '20', '--dialect', dialect])).toEqual([expect.objectContaining({ dialect, grants: 20, expired: 20, verified: true })]);
+  }, 120_000);
+
+  it('expiry-backlog expires every grant behind its delivery backlog', () => {
+    expect(bench(['expiry-backlog', '--requests', '8', '--grants', '2', '--delay', '200'])).toMatchObject({ dialect: 'sqlite', grants: 2, expired: 2, verified: true });
+  }, 120_000);
+});
