@@ -10,6 +10,7 @@ import { createApiTokensService } from './modules/api-tokens/api-tokens.service.
 import { verifyAuditChain } from './modules/audit/audit.verify.ts';
 import { startWorker } from './worker/worker.ts';
 import { compose, openCore, userHooks } from './compose.ts';
+import type { Core } from './core.ts';
 import { rotateKeysCommand } from './oidc/key-rotation.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
 import { createUsersService } from './modules/users/users.service.ts';
@@ -104,22 +105,14 @@ tokenCommand
     if (!Number.isInteger(days) || days < 1 || days > 3650) throw new InvalidArgumentError('must be a whole number of days from 1 to 3650');
     return days;
   })
-  .action(async (opts: { email: string; name: string; expiresInDays?: number }) => {
-    const { database, core } = await openCore(loadConfig(), systemClock);
-    try {
+  .action((opts: { email: string; name: string; expiresInDays?: number }) =>
+    withCore('interim token create', async (core) => {
       const expiresAt = opts.expiresInDays === undefined ? null : systemClock.now() + opts.expiresInDays * 86_400_000;
       const issued = await createApiTokensService(core).createForEmail(opts.email, { name: opts.name, expiresAt });
       if (!issued.owner.is_admin) process.stderr.write(`note: ${issued.owner.email} is not an admin; the token can do only what that user may do\n`);
       process.stdout.write(`${issued.token}\n`);
-    } catch (err) {
-      // Expected refusals (unknown email, disabled user, bad name) get one clear line, no stack.
-      if (!(err instanceof AppError)) throw err;
-      process.stderr.write(`interim token create: ${err.message}\n`);
-      process.exitCode = 1;
-    } finally {
-      await database.close();
-    }
-  });
+    }),
+  );
 
 program
   .command('admin')
@@ -127,21 +120,14 @@ program
   .command('reset-password')
   .description('give a user a new one-time password (to be changed at next sign-in) and end their sessions and tokens')
   .argument('<email>', 'email of the user, e.g. the first admin whose one-time password was lost')
-  .action(async (email: string) => {
-    const { database, core } = await openCore(loadConfig(), systemClock);
-    try {
+  .action((email: string) =>
+    withCore('interim admin reset-password', async (core) => {
       const { user, oneTimePassword } = await createUsersService(core, userHooks()).resetPasswordToOneTime(email);
       process.stderr.write(`One-time password for ${user.email} (shown only now; it must be changed at the next sign-in; their sessions and API tokens have ended):\n`);
       if (user.disabled === 1) process.stderr.write(`note: ${user.email} is disabled and cannot sign in until an admin enables them\n`);
       process.stdout.write(`${oneTimePassword}\n`);
-    } catch (err) {
-      if (!(err instanceof AppError)) throw err;
-      process.stderr.write(`interim admin reset-password: ${err.message}\n`);
-      process.exitCode = 1;
-    } finally {
-      await database.close();
-    }
-  });
+    }),
+  );
 
 program
   .command('keys')
@@ -151,6 +137,23 @@ program
   .action(async () => {
     process.stdout.write(await rotateKeysCommand(loadConfig()));
   });
+
+/**
+ * Runs a one-shot command on the configured database (migrated first). Expected refusals
+ * (an unknown email, a disabled user, a bad name) get one clear line and exit 1, no stack.
+ */
+async function withCore(command: string, run: (core: Core) => Promise<void>): Promise<void> {
+  const { database, core } = await openCore(loadConfig(), systemClock);
+  try {
+    await run(core);
+  } catch (err) {
+    if (!(err instanceof AppError)) throw err;
+    process.stderr.write(`${command}: ${err.message}\n`);
+    process.exitCode = 1;
+  } finally {
+    await database.close();
+  }
+}
 
 /** A port that cannot be bound is an operator's problem: one line that says which and why. */
 function listenError(error: unknown, host: string, port: number): unknown {

@@ -48,9 +48,6 @@ export function cspOf(opts: PageCsp = {}): string {
 /** Headers for a page here: no caching, no framing, no referrer, the CSP above. */
 export const pageHeaders = (opts: PageCsp = {}): Record<string, string> => htmlPageHeaders(cspOf(opts));
 
-/** The headers of a page with no form leaving this origin and no script. */
-export const PAGE_HEADERS: Record<string, string> = pageHeaders();
-
 /** The origin of a URL, or nothing for a URL that has none (custom schemes give "null"). */
 export function originOf(url: unknown): string[] {
   if (typeof url !== 'string') return [];

@@ -18,7 +18,7 @@ export async function revokeUserAccess(db: Executor, userId: string, keepSession
 }
 
 /** Ends a user's OIDC sessions, grants and tokens in every application, keeping their portal sessions. */
-export async function revokeOidcAccess(db: Executor, userId: string): Promise<void> {
+async function revokeOidcAccess(db: Executor, userId: string): Promise<void> {
   await db.deleteFrom('oidc_payloads').where('account_id', '=', userId).execute();
 }
 
