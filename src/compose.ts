@@ -20,7 +20,7 @@ import { createMembershipsService, membershipUserHooks } from './modules/groups/
 import { createMappingsService } from './modules/mappings/mappings.service.ts';
 import { createMailer, SMTP_TIMEOUT_MS } from './modules/notifications/email.ts';
 import { createNotificationsService } from './modules/notifications/notifications.service.ts';
-import { templateHooks } from './modules/requests/backing.ts';
+import { requestUserHooks, templateHooks } from './modules/requests/backing.ts';
 import { createDiscussionService } from './modules/requests/discussion.service.ts';
 import { announceExpiringGrants, escalateOverdueRequests } from './modules/requests/due-notices.ts';
 import { createProvisioning } from './modules/requests/provisioning.ts';
@@ -87,16 +87,17 @@ export async function openCore(config: Config, clock: Clock): Promise<{ database
 }
 
 /**
- * What the users service calls up to (users sits below auth and groups): ending a user's
- * access (auth's revocation) and, on deletion, their memberships (groups).
+ * What the users service calls up to (users sits below auth, groups and requests): ending a
+ * user's access (auth's revocation), their grants and open requests when they are disabled or
+ * deleted (requests) and, on deletion, their memberships (groups).
  */
-export function userHooks(): UserHooks {
-  return { endAccess: revokeUserAccess, ...membershipUserHooks() };
+export function userHooks(core: Core): UserHooks {
+  return { endAccess: revokeUserAccess, ...requestUserHooks(core), ...membershipUserHooks() };
 }
 
 /** Every service, built once, each after what it depends on. Routes and worker tasks get theirs from here. */
 export function createServices(core: Core, config: Config, encrypter: Encrypter) {
-  const users = createUsersService(core, userHooks());
+  const users = createUsersService(core, userHooks(core));
   // Signing out of the portal ends the provider sessions: src/oidc's repo (oidc sits above auth).
   const auth = createAuthService(core, config, { signedOut: (trx, userId) => createOidcPayloadsRepo(trx).deleteSessionsOf(userId) });
   const audit = createAuditService(core);

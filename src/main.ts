@@ -122,7 +122,7 @@ program
   .argument('<email>', 'email of the user, e.g. the first admin whose one-time password was lost')
   .action((email: string) =>
     withCore('interim admin reset-password', async (core) => {
-      const { user, oneTimePassword } = await createUsersService(core, userHooks()).resetPasswordToOneTime(email);
+      const { user, oneTimePassword } = await createUsersService(core, userHooks(core)).resetPasswordToOneTime(email);
       process.stderr.write(`One-time password for ${user.email} (shown only now; it must be changed at the next sign-in; their sessions and API tokens have ended):\n`);
       if (user.disabled === 1) process.stderr.write(`note: ${user.email} is disabled and cannot sign in until an admin enables them\n`);
       process.stdout.write(`${oneTimePassword}\n`);

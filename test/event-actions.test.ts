@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { actionSecretAt, decryptActionSecret, findLiveActionById, findMatchingActions } from '../src/modules/event-actions/event-actions.repo.ts';
 import { outboundUrlError } from '../src/modules/event-actions/event-actions.rules.ts';
-import { isWebhookSecret } from '../src/modules/events/webhook-signature.ts';
+import { isWebhookSecret } from '../src/modules/event-actions/webhook-signature.ts';
 import { createEncrypter } from '../src/security/encryption.ts';
 import { newId } from '../src/security/ids.ts';
 import { ApiClient } from './helpers/api-client.ts';

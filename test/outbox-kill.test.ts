@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { verifyWebhook } from '../src/modules/events/webhook-signature.ts';
+import { verifyWebhook } from '../src/modules/event-actions/webhook-signature.ts';
 import { createTestDatabase } from './helpers/databases.ts';
 import { dialectsUnderTest } from './helpers/dialects.ts';
 import { submitWithWebhook } from './helpers/webhook-scenario.ts';

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
-import { verifyWebhook } from '../src/modules/events/webhook-signature.ts';
+import { verifyWebhook } from '../src/modules/event-actions/webhook-signature.ts';
 import { setUpAccess, validRequest, type AccessSetup } from './helpers/access-fixtures.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { startHttpReceiver, startSmtpSink } from './helpers/receivers.ts';

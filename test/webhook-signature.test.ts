@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { generateWebhookSecret, isWebhookSecret, signWebhook, verifyWebhook, webhookHeaders } from '../src/modules/events/webhook-signature.ts';
+import { generateWebhookSecret, isWebhookSecret, signWebhook, verifyWebhook, webhookHeaders } from '../src/modules/event-actions/webhook-signature.ts';
 
 /** What a receiver would compute by hand from the spec, with nothing of ours. */
 function byHand(secret: string, id: string, ts: number, body: string): string {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.ts';
 import type { Actor } from './actor.ts';
 import { constantTimeEqual, sha256 } from '../security/tokens.ts';
@@ -7,6 +7,11 @@ import { AppError, unauthenticated } from './errors.ts';
 export const SESSION_COOKIE = '__Host-interim_session';
 export const CSRF_HEADER = 'x-csrf-token';
 const TOUCH_EVERY_MS = 60_000;
+
+/** Sets the portal session cookie: after a portal sign-in, and after a sign-in on the provider's login page. */
+export function setSessionCookie(reply: FastifyReply, token: string, maxAgeMs: number): void {
+  reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, secure: true, sameSite: 'lax', maxAge: Math.floor(maxAgeMs / 1000) });
+}
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 declare module 'fastify' {

@@ -1,7 +1,7 @@
 import type { Account, AccountClaims, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
-import { CLAIMS_MARGIN_MS, mergeClaims, type EffectiveClaims } from '../modules/claims/claims.ts';
+import { CLAIMS_MARGIN_MS, mergeClaims, type EffectiveClaims } from '../modules/claims/index.ts';
 import { claimSourcesQuery, toClaimSources, type ClaimSourceRow } from '../modules/claims/claims.repo.ts';
 import { prepare } from './prepared.ts';
 

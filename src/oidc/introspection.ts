@@ -1,5 +1,5 @@
 import type { AccessToken, ClientCredentials, Client, KoaContextWithOIDC, RefreshToken } from 'oidc-provider';
-import { stillHolds } from '../modules/claims/claims.ts';
+import { stillHolds } from '../modules/claims/index.ts';
 import type { ClaimsCache } from './account.ts';
 
 type IntrospectedToken = AccessToken | ClientCredentials | RefreshToken;

@@ -1,6 +1,6 @@
 import type { AccessToken, Client, ClientCredentials, Configuration, Grant, KoaContextWithOIDC, RefreshToken } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
-import { cappedTokenTtlSecs, type ClaimValue } from '../modules/claims/claims.ts';
+import { cappedTokenTtlSecs, type ClaimValue } from '../modules/claims/index.ts';
 import type { ClaimsCache } from './account.ts';
 import { appSettings } from './clients.ts';
 

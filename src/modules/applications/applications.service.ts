@@ -7,7 +7,7 @@ import { toIso } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
 import { randomSecret, sha256 } from '../../security/tokens.ts';
 import type { Actor } from '../../http/actor.ts';
-import { assertMappingsUnused, endRequestsBackedBy } from '../requests/backing.ts';
+import { assertMappingsUnused, endRequestsBackedBy } from '../requests/index.ts';
 import { createMappingsRepo } from '../mappings/mappings.repo.ts';
 import { createApplicationsRepo, type Application } from './applications.repo.ts';
 import { clientShapeProblem, isConfidential } from './applications.rules.ts';

@@ -1,6 +1,5 @@
-import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { requireActor, SESSION_COOKIE } from '../../http/auth.ts';
+import { requireActor, SESSION_COOKIE, setSessionCookie } from '../../http/auth.ts';
 import type { HttpApp } from '../../http/types.ts';
 import type { UsersService } from '../users/users.service.ts';
 import { toUserOut } from '../users/users.service.ts';
@@ -8,10 +7,6 @@ import { changePasswordIn, userOut } from '../users/users.types.ts';
 import type { AuthService } from './auth.service.ts';
 
 const sessionOut = z.object({ user: userOut, csrf_token: z.string() });
-
-export function setSessionCookie(reply: FastifyReply, token: string, maxAgeMs: number): void {
-  reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, secure: true, sameSite: 'lax', maxAge: Math.floor(maxAgeMs / 1000) });
-}
 
 export function authRoutes(app: HttpApp, deps: { auth: AuthService; users: UsersService; sessionAbsoluteMs: number }): void {
   app.post(

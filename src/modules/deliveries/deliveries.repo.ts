@@ -1,6 +1,8 @@
 import type { Insertable, Selectable } from 'kysely';
+import type { Clock } from '../../clock.ts';
 import type { DialectName, Executor } from '../../db/database.ts';
 import { claimRows } from '../../db/locks.ts';
+import { newId } from '../../security/ids.ts';
 import type { DeliveriesTable, DeliveryAttemptsTable, DeliveryChannel, DeliveryStatus } from '../../db/schema.ts';
 
 export type DeliveryRow = Selectable<DeliveriesTable>;
@@ -27,10 +29,44 @@ export interface Settlement {
   completed_at: number | null;
 }
 
+/** A delivery to queue for an event: due now, with its own attempt budget. */
+export interface NewDelivery {
+  channel: DeliveryChannel;
+  target: string;
+  actionId?: string;
+  orderingKey: string;
+  maxAttempts: number;
+}
+
 export function createDeliveriesRepo(db: Executor) {
   const withEventType = () => db.selectFrom('deliveries as d').innerJoin('outbox_events as e', 'e.id', 'd.event_id').selectAll('d').select('e.type as event_type');
 
   return {
+    /** Queues the deliveries of one event, in the caller's transaction (the event's own). */
+    enqueue: async (clock: Clock, event: { id: string; request: { id: string } }, deliveries: readonly NewDelivery[]): Promise<void> => {
+      if (deliveries.length === 0) return;
+      const now = clock.now();
+      const rows: Insertable<DeliveriesTable>[] = deliveries.map((d) => ({
+        id: newId(clock),
+        event_id: event.id,
+        request_id: event.request.id,
+        channel: d.channel,
+        target: d.target,
+        action_id: d.actionId ?? null,
+        ordering_key: d.orderingKey,
+        status: 'pending',
+        attempts: 0,
+        max_attempts: d.maxAttempts,
+        next_attempt_at: now,
+        lease_until: null,
+        last_error: null,
+        created_at: now,
+        updated_at: now,
+        completed_at: null,
+      }));
+      await db.insertInto('deliveries').values(rows).execute();
+    },
+
     /** Newest first; the cursor is the last id of the previous page. */
     list: (opts: DeliveryFilter & { limit: number; cursor?: string }): Promise<DeliveryView[]> => {
       let q = withEventType().orderBy('d.id', 'desc').limit(opts.limit + 1);

@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { EventActionsTable } from '../../db/schema.ts';
 import type { Encrypter, SealedAt } from '../../security/encryption.ts';
-import type { RequestEventName } from '../events/event-payload.ts';
+import type { RequestEventName } from '../event-payload/event-payload.types.ts';
 import type { ActionKind, ActionTarget, EventAction } from './event-actions.types.ts';
 
 export type EventActionRow = Selectable<EventActionsTable>;

@@ -5,7 +5,7 @@ import { toPage } from '../../http/pagination.ts';
 import type { Encrypter } from '../../security/encryption.ts';
 import { newId } from '../../security/ids.ts';
 import type { Actor } from '../../http/actor.ts';
-import { generateWebhookSecret } from '../events/webhook-signature.ts';
+import { generateWebhookSecret } from './webhook-signature.ts';
 import { actionSecretAt, createEventActionsRepo, type EventActionsRepo } from './event-actions.repo.ts';
 import { outboundUrlError } from './event-actions.rules.ts';
 import {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { pageQuery } from '../../http/pagination.ts';
 import { email, instant, name, toIso } from '../../http/schemas.ts';
-import { REQUEST_EVENT_TYPES, type RequestEventName } from '../events/event-payload.ts';
-import { isWebhookSecret } from '../events/webhook-signature.ts';
+import { REQUEST_EVENT_TYPES, type RequestEventName } from '../event-payload/event-payload.types.ts';
+import { isWebhookSecret } from './webhook-signature.ts';
 
 export const ACTION_KINDS = ['webhook', 'slack', 'email', 'script'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];

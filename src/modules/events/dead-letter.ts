@@ -1,9 +1,9 @@
 import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { SYSTEM } from '../../http/actor.ts';
-import { createInAppNotifications } from '../notifications/in-app.ts';
+import { createInAppNotifications } from '../notifications/index.ts';
 import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
-import type { EventPayload } from './event-payload.ts';
+import type { EventPayload } from '../event-payload/event-payload.types.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
 
 /** Events that undo access elsewhere: when one gives up, someone must act by hand. */

@@ -3,7 +3,7 @@ import type { Tx } from '../../db/database.ts';
 import type { DeliveryChannel } from '../../db/schema.ts';
 import { newId } from '../../security/ids.ts';
 import { createDeliveriesRepo, type DeliveryRow } from '../deliveries/deliveries.repo.ts';
-import type { EventPayload } from './event-payload.ts';
+import type { EventPayload } from '../event-payload/event-payload.types.ts';
 import { keepLeases, type LeaseSettings } from './leases.ts';
 import { retryDelayMs, type RetryBackoff } from './retry.ts';
 

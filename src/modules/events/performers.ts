@@ -5,15 +5,13 @@ import type { OutboundPolicy, OutboundRequest, OutboundResponse } from '../../ne
 import type { Encrypter } from '../../security/encryption.ts';
 import { decryptActionSecret, findLiveActionById } from '../event-actions/event-actions.repo.ts';
 import type { EventAction } from '../event-actions/event-actions.types.ts';
-import { MailerError, renderEmail, type Mailer } from '../notifications/email.ts';
-import type { Audience } from '../notifications/event-text.ts';
-import { renderSlackMessage, sendSlack } from '../notifications/slack.ts';
-import type { TriggerRunner } from '../requests/provisioning.ts';
+import { MailerError, renderEmail, renderSlackMessage, sendSlack, type Audience, type Mailer } from '../notifications/index.ts';
 import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
 import type { DeliveryResult, Performer } from './dispatcher.ts';
-import type { EventPayload } from './event-payload.ts';
+import type { TriggerRunner } from './events.types.ts';
+import type { EventPayload } from '../event-payload/event-payload.types.ts';
 import { scriptConfigFromPayload } from './script-config.ts';
-import { webhookHeaders } from './webhook-signature.ts';
+import { webhookHeaders } from '../event-actions/index.ts';
 
 export interface PerformerDeps {
   core: Pick<Core, 'db' | 'clock' | 'baseUrl'>;

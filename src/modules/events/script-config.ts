@@ -1,4 +1,4 @@
-import type { EventPayload } from './event-payload.ts';
+import type { EventPayload } from '../event-payload/event-payload.types.ts';
 
 /**
  * The keys a trigger task or script action reads with config.get(key): always strings,

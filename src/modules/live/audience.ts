@@ -1,6 +1,6 @@
 import type { Executor } from '../../db/database.ts';
 import type { Actor } from '../../http/actor.ts';
-import { liveGroupIdsOf, mayView } from '../requests/eligibility.ts';
+import { liveGroupIdsOf, mayView } from '../requests/index.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 
 export interface LiveEvent {

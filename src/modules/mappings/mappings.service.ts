@@ -6,7 +6,7 @@ import { toPage } from '../../http/pagination.ts';
 import { toIso } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
 import type { Actor } from '../../http/actor.ts';
-import { assertMappingsUnused, endRequestsBackedBy } from '../requests/backing.ts';
+import { assertMappingsUnused, endRequestsBackedBy } from '../requests/index.ts';
 import { createMappingsRepo, type Mapping } from './mappings.repo.ts';
 import type { CreateMappingIn, ListMappingsQuery, UpdateMappingIn } from './mappings.types.ts';
 

@@ -5,6 +5,7 @@ import { conflict } from '../../http/errors.ts';
 import type { AuditActor } from '../../http/actor.ts';
 import { createTemplatesRepo } from '../templates/templates.repo.ts';
 import type { TemplateHooks } from '../templates/templates.service.ts';
+import type { UserHooks } from '../users/users.service.ts';
 import { cancelPending, endAccess, retireProvisioning } from './transitions.ts';
 
 /** Something a request stands on. When it is deleted or disabled, the request cannot stand. */
@@ -82,6 +83,15 @@ export async function assertMappingsUnused(trx: Tx, mappingIds: readonly string[
   if (templates.length) {
     throw conflict(`${what}_in_use`, `access-request templates grant this ${what}: ${templates.map((t) => t.name).join(', ')}`, { templates });
   }
+}
+
+/** Hooks for the users module: a disabled or deleted requester's grants and open requests end. */
+export function requestUserHooks(core: Core): Pick<UserHooks, 'userRetired'> {
+  return {
+    async userRetired(trx, userId, actor) {
+      await endRequestsBackedBy(core, trx, { kind: 'user', id: userId }, actor);
+    },
+  };
 }
 
 /**

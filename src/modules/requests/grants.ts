@@ -1,7 +1,7 @@
 import type { Executor } from '../../db/database.ts';
 import { createGroupsRepo } from '../groups/groups.repo.ts';
 import { createMembershipsRepo } from '../groups/memberships.repo.ts';
-import { SYSTEM_GROUP_PREFIX } from '../groups/system-groups.ts';
+import { SYSTEM_GROUP_PREFIX } from '../groups/index.ts';
 import { newId } from '../../security/ids.ts';
 import type { Clock } from '../../clock.ts';
 

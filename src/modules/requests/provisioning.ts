@@ -4,25 +4,14 @@ import { claimRows, lockRow } from '../../db/locks.ts';
 import { AppError, conflict, notFound } from '../../http/errors.ts';
 import { newId } from '../../security/ids.ts';
 import { SYSTEM, type AuditActor } from '../../http/actor.ts';
-import { buildEventPayload } from '../events/outbox.ts';
-import { scriptConfigFromPayload } from '../events/script-config.ts';
+import { scriptConfigFromPayload } from '../events/index.ts';
+import type { TriggerRunner } from '../events/events.types.ts';
 import type { Template } from '../templates/templates.types.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import { recheckApproval } from './approval-recheck.ts';
+import { buildEventPayload } from './request-payload.ts';
 import { recordRequestEvent } from './request-events.ts';
 import { applyTransition, grantAccess, nextStatus } from './transitions.ts';
-
-export interface TriggerOutcome {
-  status: 'succeeded' | 'failed' | 'timed_out';
-  error: string | null;
-  id?: string;
-}
-
-/** Runs a trigger task now and records the run (the scripts module's runScript). */
-export type TriggerRunner = (
-  scriptId: string,
-  run: { eventId: string | null; requestId: string; triggerEvent: string; config: Record<string, string>; onStart?: () => void },
-) => Promise<TriggerOutcome>;
 
 export interface ProvisioningSettings {
   runTrigger: TriggerRunner;

@@ -2,13 +2,12 @@ import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import type { AuditActor } from '../../http/actor.ts';
 import { findMatchingActions } from '../event-actions/event-actions.repo.ts';
-import type { RequestEventName } from '../events/event-payload.ts';
-import { fanOut, type FanoutDeps, type MatchingAction } from '../events/fanout.ts';
-import { buildEventPayload, insertOutboxEvent } from '../events/outbox.ts';
-import { resolveApproverRecipients } from '../notifications/approver-recipients.ts';
-import { createInAppNotifications, renderInApp } from '../notifications/in-app.ts';
+import type { RequestEventName } from '../event-payload/event-payload.types.ts';
+import { insertOutboxEvent, planFanout, writeFanout, type FanoutDeps, type MatchingAction } from '../events/index.ts';
+import { createInAppNotifications, renderInApp, resolveApproverRecipients } from '../notifications/index.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import type { Template } from '../templates/templates.types.ts';
+import { buildEventPayload } from './request-payload.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 
 /** The lifecycle events of the one list shared by the audit, the outbox, trigger tasks and event actions. */
@@ -34,9 +33,9 @@ export interface EventBatchCache {
 }
 export const newEventBatchCache = (): EventBatchCache => ({ templates: new Map(), actions: new Map() });
 
-function fanoutDeps(core: Core, cache: EventBatchCache | undefined): FanoutDeps {
+function fanoutDeps(core: Core): FanoutDeps {
   return {
-    approverRecipients: (trx, template, request, stage) => resolveApproverRecipients(trx, core.dialect, core.clock, template, request, stage),
+    clock: core.clock,
     inAppNotify: async (trx, rows) => {
       await createInAppNotifications(trx, rows, core.clock);
     },
@@ -44,15 +43,16 @@ function fanoutDeps(core: Core, cache: EventBatchCache | undefined): FanoutDeps 
       const { title, body } = renderInApp(payload, audience);
       return { title, body };
     },
-    matchingActions: async (trx, type, templateId) => {
-      const key = `${type}|${templateId}`;
-      const cached = cache?.actions.get(key);
-      if (cached) return cached;
-      const actions = await findMatchingActions(trx, type, templateId);
-      cache?.actions.set(key, actions);
-      return actions;
-    },
   };
+}
+
+async function matchingActions(trx: Tx, type: RequestEventName, templateId: string, cache: EventBatchCache | undefined): Promise<MatchingAction[]> {
+  const key = `${type}|${templateId}`;
+  const cached = cache?.actions.get(key);
+  if (cached) return cached;
+  const actions = await findMatchingActions(trx, type, templateId);
+  cache?.actions.set(key, actions);
+  return actions;
 }
 
 async function templateOf(trx: Tx, id: string, cache: EventBatchCache | undefined): Promise<Template | undefined> {
@@ -83,5 +83,19 @@ export async function recordRequestEvent(
   if (!request || !template) throw new Error(`event ${type} for a missing request ${event.requestId}`);
   const payload = await buildEventPayload(core, trx, { type, request, actor: event.actor, data });
   await insertOutboxEvent(trx, payload);
-  await fanOut(core, fanoutDeps(core, cache), trx, payload, request, template);
+  // Who hears about it and what runs: the events module's pure plan, from what is read here.
+  const stage = type === 'access_request.submitted' ? 'submitted' : type === 'access_request.escalated' ? 'escalated' : undefined;
+  const plan = planFanout({
+    payload,
+    request: { id: request.id, requester_id: request.requester_id, decided_by: request.decided_by, notifiedApproverIds: JSON.parse(request.notified_approver_ids) as string[] },
+    template,
+    approverRecipients: stage && (await resolveApproverRecipients(trx, core.dialect, core.clock, template, request, stage)),
+    actions: await matchingActions(trx, type, request.template_id, cache),
+  });
+  if (plan.notifiedApproverIds) {
+    const notified = JSON.stringify(plan.notifiedApproverIds);
+    await createRequestsRepo(trx).setNotifiedApprovers(request.id, notified);
+    request.notified_approver_ids = notified;
+  }
+  await writeFanout(fanoutDeps(core), trx, payload, plan);
 }

@@ -36,6 +36,10 @@ export function createRequestsRepo(db: Executor) {
       return Number(result.numUpdatedRows) === 1;
     },
 
+    /** The approvers told about a request so far (a JSON list); the fan-out adds to it. */
+    setNotifiedApprovers: (id: string, notified: string): Promise<unknown> =>
+      db.updateTable('access_requests').set({ notified_approver_ids: notified }).where('id', '=', id).execute(),
+
     countSubmittedSince: async (requesterId: string, since: number) =>
       Number(
         (

@@ -3,7 +3,7 @@ import { requireActor } from '../../http/auth.ts';
 import { pageOf } from '../../http/pagination.ts';
 import { idParam, instant } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
-import { toAuditOut } from '../audit/audit.export.ts';
+import { toAuditOut } from '../audit/index.ts';
 import type { DiscussionService } from './discussion.service.ts';
 import type { RequestsService } from './requests.service.ts';
 import { commentIn, commentOut, decisionIn, listQuery, requestDetailOut, requestOut, revokeIn, submitRequestIn } from './requests.types.ts';

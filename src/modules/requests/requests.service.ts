@@ -4,7 +4,7 @@ import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { AppError, assertThat, badRequest, conflict, forbidden, notFound, tooManyRequests, type FieldError } from '../../http/errors.ts';
 import { newId } from '../../security/ids.ts';
 import type { Actor } from '../../http/actor.ts';
-import { validateFieldAnswers } from '../templates/custom-fields.ts';
+import { validateFieldAnswers } from '../templates/index.ts';
 import { liveGroupIdsOf, mayDecide, mayRevoke, mayView } from './eligibility.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import type { Template } from '../templates/templates.types.ts';

@@ -2,7 +2,7 @@ import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { conflict } from '../../http/errors.ts';
 import type { AuditActor } from '../../http/actor.ts';
-import { revokeAppAccess } from '../auth/revocation.ts';
+import { revokeAppAccess } from '../auth/index.ts';
 import { createGrant, removeGrant } from './grants.ts';
 import { isRefused, transition, type RequestEvent } from './lifecycle.ts';
 import { recordRequestEvent, type EventBatchCache } from './request-events.ts';

@@ -22,6 +22,12 @@ export function createUsersRepo(db: Executor) {
     },
     /** Id, email and name, deleted users included (events and audit keep naming them). */
     personOf: (id: string) => db.selectFrom('users').select(['id', 'email', 'name']).where('id', '=', id).executeTakeFirst(),
+    /** The e-mail addresses of those of `ids` who are still active (not disabled or deleted), by id. */
+    activeEmails: async (ids: readonly string[]): Promise<Map<string, string>> => {
+      if (ids.length === 0) return new Map();
+      const rows = await db.selectFrom('users').select(['id', 'email']).where('id', 'in', [...ids]).where('disabled', '=', 0).where('deleted_at', 'is', null).execute();
+      return new Map(rows.map((r) => [r.id, r.email]));
+    },
     count: async () => Number((await db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
     /** Active admins' ids, in a stable order: who is alerted, or notified for an open template. */
     activeAdminIds: async () =>

@@ -5,8 +5,7 @@ import type { Tx } from '../../db/database.ts';
 import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { newId } from '../../security/ids.ts';
 import { generatePassword } from '../../security/passwords.ts';
-import { SYSTEM, type Actor } from '../../http/actor.ts';
-import { endRequestsBackedBy } from '../requests/backing.ts';
+import { SYSTEM, type Actor, type AuditActor } from '../../http/actor.ts';
 import { createUsersRepo, type UserRow } from './users.repo.ts';
 import type { CreateUserIn, UpdateUserIn } from './users.types.ts';
 
@@ -28,6 +27,13 @@ export interface UserHooks {
    * no users service can exist that changes a password and leaves the old sessions alive.
    */
   endAccess(trx: Tx, userId: string, keepSessionId?: string): Promise<{ apiTokensEnded: number }>;
+  /**
+   * The user is disabled or deleted: their live grants are revoked and their open requests
+   * withdrawn (requests owns them). Called before the user row changes and before the audit
+   * append takes the chain head (lock order: request rows first). Required, so no users service
+   * can disable someone and leave their grants alive.
+   */
+  userRetired(trx: Tx, userId: string, actor: AuditActor): Promise<void>;
   /** The user is soft-deleted: their memberships go (groups owns them). */
   userDeleted?(trx: Tx, userId: string): Promise<void>;
 }
@@ -126,7 +132,7 @@ export function createUsersService(core: Core, hooks: UserHooks) {
           else if (input.must_change_password !== undefined) patch.must_change_password = input.must_change_password ? 1 : 0;
           // A disabled user's grants are revoked and open requests withdrawn, before the
           // audit append below takes the chain head (lock order: request rows first).
-          if (input.disabled === true && before.disabled === 0) await endRequestsBackedBy(core, trx, { kind: 'user', id }, actor);
+          if (input.disabled === true && before.disabled === 0) await hooks.userRetired(trx, id, actor);
           await repo.update(id, patch);
           // Disabling, demoting and resetting the password each end every session and token.
           const ended = losesAdmin || input.disabled === true || passwordHash ? await hooks.endAccess(trx, id) : undefined;
@@ -162,7 +168,7 @@ export function createUsersService(core: Core, hooks: UserHooks) {
         assertThat(user, notFound('user'));
         if (admins.includes(id)) assertAnotherAdmin(admins, id);
         const now = clock.now();
-        await endRequestsBackedBy(core, trx, { kind: 'user', id }, actor);
+        await hooks.userRetired(trx, id, actor);
         // Soft delete: audit rows keep pointing at the user. Memberships and tokens go.
         await repo.update(id, { deleted_at: now, updated_at: now, disabled: 1 });
         await hooks.userDeleted?.(trx, id);

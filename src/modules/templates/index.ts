@@ -1,0 +1,3 @@
+// The templates module's public surface beyond its service, repo and types: checking a
+// request's answers against the template's custom fields.
+export { validateFieldAnswers } from './custom-fields.ts';
