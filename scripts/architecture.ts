@@ -11,18 +11,15 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { cruise, format, type IConfiguration, type ICruiseResult, type IViolation } from 'dependency-cruiser';
+import { moduleOf } from './modules.ts';
+import { TABLE_BASELINE_FILE, tableOwnerViolations } from './table-owners.ts';
+
+export { moduleOf };
 
 export const CONFIG_FILE = '.dependency-cruiser.cjs';
 export const BASELINE_FILE = '.dependency-cruiser-known-violations.json';
 export const CYCLE_BASELINE_FILE = '.module-cycles-known-violations.json';
 export const CYCLE_RULE = 'no-module-cycles';
-
-/** The module a file belongs to: `src/modules/<area>`, `src/<folder>`, a top-level file itself, or `test`/`bench`. */
-export function moduleOf(file: string): string {
-  const inFolder = /^src\/(modules\/[^/]+|[^/]+)\//.exec(file);
-  if (inFolder) return `src/${inFolder[1]}`;
-  return file.startsWith('src/') ? file : (file.split('/')[0] ?? file);
-}
 
 export interface ModuleEdge {
   from: string;
@@ -59,9 +56,10 @@ async function readViolations(file: string): Promise<IViolation[]> {
   }
 }
 
-/** The known violations: dependency-cruiser's baseline, then the known module cycles. */
+/** The known violations: dependency-cruiser's baseline, the known module cycles, the known table-owner exceptions. */
 export async function readBaseline(baseDir: string): Promise<IViolation[]> {
-  return [...(await readViolations(path.join(baseDir, BASELINE_FILE))), ...(await readViolations(path.join(baseDir, CYCLE_BASELINE_FILE)))];
+  const files = [BASELINE_FILE, CYCLE_BASELINE_FILE, TABLE_BASELINE_FILE];
+  return (await Promise.all(files.map((file) => readViolations(path.join(baseDir, file))))).flat();
 }
 
 /** Runs dependency-cruiser over `<baseDir>/src` with the rules of `config`. */
@@ -144,7 +142,7 @@ function fileViolations(result: ICruiseResult): IViolation[] {
 export async function checkArchitecture(baseDir: string, known: IViolation[]): Promise<ArchitectureReport> {
   const result = await cruiseSource(baseDir, loadConfig(baseDir));
   const graph = moduleGraph(result);
-  const violations = [...fileViolations(result), ...moduleCycles(graph)];
+  const violations = [...fileViolations(result), ...moduleCycles(graph), ...(await tableOwnerViolations(baseDir))];
   return {
     graph,
     violations,
@@ -153,11 +151,11 @@ export async function checkArchitecture(baseDir: string, known: IViolation[]): P
   };
 }
 
-/** The two baseline files' content for the current code: dependency-cruiser's baseline report, and the module cycles. */
+/** The baseline files' content for the current code: dependency-cruiser's baseline report, the module cycles, the table-owner exceptions. */
 export async function baselineFiles(baseDir: string): Promise<Record<string, IViolation[]>> {
   const result = await cruiseSource(baseDir, loadConfig(baseDir));
   const fromTool = JSON.parse((await format(result, { outputType: 'baseline' })).output as string) as IViolation[];
-  return { [BASELINE_FILE]: fromTool, [CYCLE_BASELINE_FILE]: moduleCycles(moduleGraph(result)) };
+  return { [BASELINE_FILE]: fromTool, [CYCLE_BASELINE_FILE]: moduleCycles(moduleGraph(result)), [TABLE_BASELINE_FILE]: await tableOwnerViolations(baseDir) };
 }
 
 export function describeViolation(violation: IViolation): string {

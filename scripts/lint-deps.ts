@@ -1,6 +1,7 @@
 // npm run lint:deps             fails on any architecture violation that the baseline does not list
 // npm run lint:deps:baseline    rewrites the baseline from the code: .dependency-cruiser-known-violations.json
-//                               (dependency-cruiser's own) and .module-cycles-known-violations.json
+//                               (dependency-cruiser's own), .module-cycles-known-violations.json and
+//                               .table-owners-known-violations.json (scripts/table-owners.ts)
 //
 // The rules: .dependency-cruiser.cjs and docs/architecture.md#enforced-structure.
 import { writeFile } from 'node:fs/promises';

@@ -3,6 +3,7 @@
 //   <!-- known-violations:start --> … <!-- known-violations:end --> what the baseline still tolerates
 import type { IViolation } from 'dependency-cruiser';
 import { CYCLE_RULE, type ModuleGraph, moduleCycles } from './architecture.ts';
+import { TABLE_RULE } from './table-owners.ts';
 
 export const ARCHITECTURE_DOC = 'docs/architecture.md';
 
@@ -41,12 +42,16 @@ export function knownViolations(baseline: IViolation[]): string {
     if (violation.rule.name !== CYCLE_RULE) perRule.set(violation.rule.name, (perRule.get(violation.rule.name) ?? 0) + 1);
   }
   const rules = [...perRule].sort(([a], [b]) => a.localeCompare(b)).map(([rule, count]) => `\`${rule}\` ${count}`);
+  const tablesByFile = new Map<string, string[]>();
+  for (const violation of baseline.filter((v) => v.rule.name === TABLE_RULE)) tablesByFile.set(violation.from, [...(tablesByFile.get(violation.from) ?? []), violation.to]);
+  const tableLines = [...tablesByFile].map(([file, tables]) => `  - \`${file}\` names ${tables.map((t) => `\`${t}\``).join(', ')}`);
   return [
     `${baseline.length} known violations in the baseline:`,
     '',
     `- \`${CYCLE_RULE}\`: ${cycles.length} module edges on a cycle, through ${onCycle.map((name) => `\`${name}\``).join(', ') || 'no module'}.`,
     `- Modules that import each other: ${pairs.join(', ') || 'none'}.`,
     `- File rules: ${rules.join(', ') || 'none'}.`,
+    ...(tableLines.length ? [`- Tables named outside their owner (\`${TABLE_RULE}\`):`, ...tableLines] : []),
   ].join('\n');
 }
 

@@ -20,7 +20,7 @@ import { createMembershipsService, membershipUserHooks } from './modules/groups/
 import { createMappingsService } from './modules/mappings/mappings.service.ts';
 import { createMailer, SMTP_TIMEOUT_MS } from './modules/notifications/email.ts';
 import { createNotificationsService } from './modules/notifications/notifications.service.ts';
-import { requestUserHooks, templateHooks } from './modules/requests/backing.ts';
+import { mappingRetirement, requestUserHooks, templateHooks } from './modules/requests/backing.ts';
 import { createDiscussionService } from './modules/requests/discussion.service.ts';
 import { announceExpiringGrants, escalateOverdueRequests } from './modules/requests/due-notices.ts';
 import { createProvisioning } from './modules/requests/provisioning.ts';
@@ -88,11 +88,19 @@ export async function openCore(config: Config, clock: Clock): Promise<{ database
 
 /**
  * What the users service calls up to (users sits below auth, groups and requests): ending a
- * user's access (auth's revocation), their grants and open requests when they are disabled or
+ * user's access (auth's sessions and API tokens, src/oidc's sessions, grants and tokens), their grants and open requests when they are disabled or
  * deleted (requests) and, on deletion, their memberships (groups).
  */
 export function userHooks(core: Core): UserHooks {
-  return { endAccess: revokeUserAccess, ...requestUserHooks(core), ...membershipUserHooks() };
+  return {
+    async endAccess(trx, userId, keepSessionId) {
+      const ended = await revokeUserAccess(trx, userId, keepSessionId);
+      await createOidcPayloadsRepo(trx).deleteAllOf(userId);
+      return ended;
+    },
+    ...requestUserHooks(core),
+    ...membershipUserHooks(),
+  };
 }
 
 /** Every service, built once, each after what it depends on. Routes and worker tasks get theirs from here. */
@@ -103,9 +111,12 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const audit = createAuditService(core);
   const groups = createGroupsService(core);
   const memberships = createMembershipsService(core);
-  const applications = createApplicationsService(core);
+  // Deleting a mapping or an application first asks the requests module (which sits above both)
+  // whether a template still grants it, and ends the requests it backs.
+  const retirement = mappingRetirement(core);
+  const applications = createApplicationsService(core, retirement);
   // A mapping writer locks its live application: the applications module's hook (mappings sits below applications).
-  const mappings = createMappingsService(core, mappingsHooks(core));
+  const mappings = createMappingsService(core, { ...mappingsHooks(core), ...retirement });
   const resourceServers = createResourceServersService(core);
   const apiTokens = createApiTokensService(core);
   const apiTokenPolicy = createApiTokenPolicyService(core);

@@ -17,6 +17,7 @@ import {
   readBaseline,
 } from '../scripts/architecture.ts';
 import { ARCHITECTURE_DOC, renderArchitectureDoc } from '../scripts/module-graph-doc.ts';
+import { TABLE_OWNERS } from '../scripts/table-owners.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -34,6 +35,10 @@ const fixture: Record<string, string> = {
   'src/db/query.ts': "import { a } from '../modules/a/a.service.ts';\nexport const query = (): number => a();\n",
   'src/app.ts': "import { c } from './modules/c/c.service.ts';\nimport { hidden } from './modules/a/internal.ts';\nexport const app = (): string => c() + hidden({ id: 'x' });\n",
   'test/helper.ts': 'export const helper = (): number => 2;\n',
+  // Tables: the users module may query its own table; the groups module joins users (not its own); a migration may touch any table.
+  'src/modules/users/users.repo.ts': "export const q = (db: any) => db.selectFrom('users').selectAll();\n",
+  'src/modules/groups/groups.repo.ts': "export const q = (db: any) => db.selectFrom('groups as g').innerJoin('users as u', 'u.id', 'g.id').selectAll();\n",
+  'src/db/migrations/0001.ts': "export const up = (db: any) => db.insertInto('users').values({});\n",
 };
 
 const summary = (violations: IViolation[]) => violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`).sort();
@@ -63,6 +68,7 @@ describe('architecture rules on a fixture tree', () => {
       `${CYCLE_RULE}: src/modules/a → src/modules/b`,
       `${CYCLE_RULE}: src/modules/b → src/modules/a`,
       'src-imports-no-test-or-bench: src/modules/c/c.service.ts → test/helper.ts',
+      'table-owner: src/modules/groups/groups.repo.ts → users',
     ]);
     const typeOnly = report.graph.edges.find((edge) => edge.from === 'src/modules/b' && edge.to === 'src/modules/a');
     expect(typeOnly?.typeOnly).toBe(true);
@@ -76,14 +82,25 @@ describe('architecture rules on a fixture tree', () => {
     await writeFile(path.join(dir, 'src/modules/b/b.repo.ts'), "import { c } from '../c/c.service.ts';\nexport const fromC = (): string => c();\n");
     await mkdir(path.join(dir, 'src/net'), { recursive: true });
     await writeFile(path.join(dir, 'src/net/fetch.ts'), "import { b } from '../modules/b/b.service.ts';\nexport const fetchB = (): number => b();\n");
+    // The users module starts writing the groups table.
+    await writeFile(path.join(dir, 'src/modules/users/users.service.ts'), "export const w = (db: any) => db.updateTable('groups').set({});\n");
     const report = await checkArchitecture(dir, baseline);
 
     expect(summary(report.newViolations)).toEqual([
       'db-and-net-import-no-module: src/net/fetch.ts → src/modules/b/b.service.ts',
       `${CYCLE_RULE}: src/modules/b → src/modules/c`,
       `${CYCLE_RULE}: src/modules/c → src/modules/a`,
+      'table-owner: src/modules/users/users.service.ts → groups',
     ]);
     expect(report.fixed).toEqual([]);
+  });
+
+  it('gives every table of the schema exactly one owner (settings: one per key)', async () => {
+    const schema = await readFile(path.join(root, 'src/db/schema.ts'), 'utf8');
+    const body = /export interface DB \{([^}]*)\}/.exec(schema)?.[1] ?? '';
+    const tables = [...body.matchAll(/^\s+([a-z_]+):/gm)].map(([, name]) => name).sort();
+    expect(tables.length).toBeGreaterThan(20);
+    expect(Object.keys(TABLE_OWNERS).sort()).toEqual(tables);
   });
 
   it('collapses files into modules: areas, folders and top-level files', () => {

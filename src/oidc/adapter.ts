@@ -9,7 +9,7 @@ import type { PayloadRow, RefreshRotation } from './rotation.ts';
  * oidc-provider's storage over the oidc_payloads table, one row per (model, id). The
  * secondary columns let us find rows without reading JSON: grant_id for revocation,
  * uid for sessions, user_code for device flow, and account_id so that
- * revokeUserAccess can end everything a user holds with one delete. Expired rows are
+ * the payloads repo's deleteAllOf can end everything a user holds with one delete. Expired rows are
  * invisible at once (the worker purges them later), by the same Clock as the rest of
  * Interim.
  *

@@ -11,6 +11,27 @@ export function createOidcPayloadsRepo(db: Executor) {
       await db.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('account_id', '=', userId).execute();
     },
 
+    /** Ends a user's OIDC sessions, grants, codes and tokens in every application (their access ends). */
+    deleteAllOf: async (userId: string): Promise<void> => {
+      await db.deleteFrom('oidc_payloads').where('account_id', '=', userId).execute();
+    },
+
+    /**
+     * Ends a user's OIDC grants in one application, with every code and token issued under
+     * them, and nothing else: their sessions and their grants in other applications survive.
+     * Used when an access grant is revoked or retired (DESIGN, reach of an ending): tokens
+     * already issued for that application must not keep its claims, and giving one access
+     * back must not sign the person out of everything. A provider Grant is one user and one
+     * client; its client is only in the payload, and a user holds few of them.
+     */
+    deleteAppGrantsOf: async (userId: string, appId: string): Promise<void> => {
+      const grants = await db.selectFrom('oidc_payloads').select(['id', 'payload']).where('account_id', '=', userId).where('model', '=', 'Grant').execute();
+      const ids = grants.filter((g) => clientOf(g.payload) === appId).map((g) => g.id);
+      if (ids.length === 0) return;
+      await db.deleteFrom('oidc_payloads').where('grant_id', 'in', ids).execute();
+      await db.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', 'in', ids).execute();
+    },
+
     /** Deletes up to `chunk` expired rows (the provider no longer accepts them); returns how many went. */
     purgeExpired: async (now: number, chunk: number): Promise<number> => {
       const result = await db
@@ -22,3 +43,12 @@ export function createOidcPayloadsRepo(db: Executor) {
   };
 }
 export type OidcPayloadsRepo = ReturnType<typeof createOidcPayloadsRepo>;
+
+function clientOf(payload: string): string | undefined {
+  try {
+    const clientId: unknown = (JSON.parse(payload) as { clientId?: unknown }).clientId;
+    return typeof clientId === 'string' ? clientId : undefined;
+  } catch {
+    return undefined;
+  }
+}

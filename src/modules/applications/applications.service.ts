@@ -7,8 +7,8 @@ import { toIso } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
 import { randomSecret, sha256 } from '../../security/tokens.ts';
 import type { Actor } from '../../http/actor.ts';
-import { assertMappingsUnused, endRequestsBackedBy } from '../requests/index.ts';
 import { createMappingsRepo } from '../mappings/mappings.repo.ts';
+import type { MappingRetirement } from '../mappings/mappings.service.ts';
 import { createApplicationsRepo, type Application } from './applications.repo.ts';
 import { clientShapeProblem, isConfidential } from './applications.rules.ts';
 import { CLIENT_SECRET_PREFIX, type CreateApplicationIn, type UpdateApplicationIn } from './applications.types.ts';
@@ -32,7 +32,7 @@ export interface ApplicationWithSecret {
 }
 
 /** Applications are OIDC clients; the application id is the client_id. Admin only. */
-export function createApplicationsService(core: Core) {
+export function createApplicationsService(core: Core, hooks: MappingRetirement) {
   const { db, clock, audit, dialect } = core;
 
   /** Locks the row and re-reads it inside the transaction (authorize → load → lock → re-check). */
@@ -135,9 +135,8 @@ export function createApplicationsService(core: Core) {
         const app = await lockLive(trx, id);
         const now = clock.now();
         const owned = await createMappingsRepo(trx).idsOfApp(id);
-        await assertMappingsUnused(trx, owned, 'application');
-        // Grants still linking these mappings (from since-edited templates) end with them.
-        for (const mappingId of owned) await endRequestsBackedBy(core, trx, { kind: 'mapping', id: mappingId }, actor);
+        // Refused while a template grants them; grants still linking them (from since-edited templates) end with them.
+        await hooks.mappingsRetiring(trx, owned, 'application', actor);
         await createApplicationsRepo(trx).update(id, { deleted_at: now, updated_at: now });
         const mappingIds = await createMappingsRepo(trx).deleteByApp(id);
         await audit.append(trx, { actor, action: 'application.deleted', targetType: 'application', targetId: id, data: { name: app.name, mapping_ids: mappingIds } });

@@ -5,7 +5,7 @@ import type { MappingsHooks } from '../mappings/mappings.service.ts';
 import { createApplicationsRepo } from './applications.repo.ts';
 
 /** Hooks for the mappings module, which must not reach into the applications table itself. */
-export function mappingsHooks(core: Pick<Core, 'dialect'>): MappingsHooks {
+export function mappingsHooks(core: Pick<Core, 'dialect'>): Pick<MappingsHooks, 'lockLiveApp'> {
   return {
     async lockLiveApp(trx: Tx, appId: string) {
       await lockRow(trx, core.dialect, 'applications', 'id', appId);

@@ -48,6 +48,10 @@ export function createMappingsRepo(db: Executor) {
   }
 
   return {
+    /** Links the mappings to an access grant's system group (requests/grants.ts): the grant gives them while it lasts. */
+    linkGrantGroup: async (mappingIds: readonly string[], groupId: string): Promise<void> => {
+      if (mappingIds.length) await db.insertInto('mapping_groups').values(mappingIds.map((mapping_id) => ({ mapping_id, group_id: groupId }))).execute();
+    },
     findById: async (id: string) => (await withGroups(await db.selectFrom('mappings').selectAll().where('id', '=', id).execute()))[0],
     list: async (opts: { limit: number; cursor?: string; appId?: string }) => {
       let q = db.selectFrom('mappings').selectAll().orderBy('id').limit(opts.limit + 1);

@@ -5,17 +5,29 @@ import { assertThat, forbidden, invalidField, notFound, type AppError } from '..
 import { toPage } from '../../http/pagination.ts';
 import { toIso } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
-import type { Actor } from '../../http/actor.ts';
-import { assertMappingsUnused, endRequestsBackedBy } from '../requests/index.ts';
+import type { Actor, AuditActor } from '../../http/actor.ts';
 import { createMappingsRepo, type Mapping } from './mappings.repo.ts';
 import type { CreateMappingIn, ListMappingsQuery, UpdateMappingIn } from './mappings.types.ts';
 
 /**
- * Where the applications module plugs in. Mappings sits below applications (deleting an
- * application deletes its mappings), so the applications module provides this hook
- * rather than mappings importing the applications module.
+ * What must happen before mappings are deleted, in the deleting transaction. Templates and
+ * requests sit above mappings (they grant them), so the requests module provides this and
+ * both the mappings and the applications services call it.
  */
-export interface MappingsHooks {
+export interface MappingRetirement {
+  /**
+   * Refuses (409 `mapping_in_use` / `application_in_use`) while a live template grants any of
+   * the mappings; otherwise ends the grants and open requests that still stand on them.
+   */
+  mappingsRetiring(trx: Tx, mappingIds: readonly string[], what: 'mapping' | 'application', actor: AuditActor): Promise<void>;
+}
+
+/**
+ * Where the modules above plug in. Mappings sits below applications (deleting an application
+ * deletes its mappings), so the applications module provides `lockLiveApp` rather than
+ * mappings importing the applications module.
+ */
+export interface MappingsHooks extends MappingRetirement {
   /**
    * Locks the application row and says whether it is live. Every mapping writer calls
    * this first (then locks the mapping), the same order as deleting an application, so a
@@ -27,7 +39,7 @@ export interface MappingsHooks {
 /** Mappings: what an application grants, and through which groups. Admin only. */
 export function createMappingsService(core: Core, hooks: MappingsHooks) {
   const { db, clock, audit, dialect } = core;
-  const { lockLiveApp } = hooks;
+  const { lockLiveApp, mappingsRetiring } = hooks;
 
   /** Only ordinary groups may carry a mapping: system groups belong to access grants. */
   async function groupsProblem(trx: Tx, groupIds: string[]): Promise<AppError | null> {
@@ -112,8 +124,7 @@ export function createMappingsService(core: Core, hooks: MappingsHooks) {
         assertThat(await lockLiveApp(trx, seen.app_id), notFound('mapping'));
         const before = await repo.findById(id);
         assertThat(before, notFound('mapping'));
-        await assertMappingsUnused(trx, [id], 'mapping');
-        await endRequestsBackedBy(core, trx, { kind: 'mapping', id }, actor);
+        await mappingsRetiring(trx, [id], 'mapping', actor);
         await repo.delete(id);
         await audit.append(trx, { actor, action: 'mapping.deleted', targetType: 'mapping', targetId: id, data: auditFields(before) });
       });

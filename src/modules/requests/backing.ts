@@ -5,6 +5,7 @@ import { conflict } from '../../http/errors.ts';
 import type { AuditActor } from '../../http/actor.ts';
 import { createTemplatesRepo } from '../templates/templates.repo.ts';
 import type { TemplateHooks } from '../templates/templates.service.ts';
+import type { MappingRetirement } from '../mappings/mappings.service.ts';
 import type { UserHooks } from '../users/users.service.ts';
 import { cancelPending, endAccess, retireProvisioning } from './transitions.ts';
 
@@ -83,6 +84,16 @@ export async function assertMappingsUnused(trx: Tx, mappingIds: readonly string[
   if (templates.length) {
     throw conflict(`${what}_in_use`, `access-request templates grant this ${what}: ${templates.map((t) => t.name).join(', ')}`, { templates });
   }
+}
+
+/** Hooks for the mappings and applications modules: a mapping a live template grants stays; else its requests end. */
+export function mappingRetirement(core: Core): MappingRetirement {
+  return {
+    async mappingsRetiring(trx, mappingIds, what, actor) {
+      await assertMappingsUnused(trx, mappingIds, what);
+      for (const id of mappingIds) await endRequestsBackedBy(core, trx, { kind: 'mapping', id }, actor);
+    },
+  };
 }
 
 /** Hooks for the users module: a disabled or deleted requester's grants and open requests end. */

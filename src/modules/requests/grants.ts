@@ -2,6 +2,7 @@ import type { Executor } from '../../db/database.ts';
 import { createGroupsRepo } from '../groups/groups.repo.ts';
 import { createMembershipsRepo } from '../groups/memberships.repo.ts';
 import { SYSTEM_GROUP_PREFIX } from '../groups/index.ts';
+import { createMappingsRepo } from '../mappings/mappings.repo.ts';
 import { newId } from '../../security/ids.ts';
 import type { Clock } from '../../clock.ts';
 
@@ -29,14 +30,7 @@ export async function createGrant(
     updated_at: now,
   });
   await createMembershipsRepo(trx).insert({ group_id: groupId, user_id: grant.requesterId, expires_at: grant.expiresAt, created_at: now });
-  // mapping_groups belongs to mappings, which imports requests (ending the requests a mapping
-  // backs): calling its repo from here would close a module cycle, so this insert stays for now.
-  if (grant.mappingIds.length) {
-    await trx
-      .insertInto('mapping_groups')
-      .values(grant.mappingIds.map((mappingId) => ({ mapping_id: mappingId, group_id: groupId })))
-      .execute();
-  }
+  await createMappingsRepo(trx).linkGrantGroup(grant.mappingIds, groupId);
   return groupId;
 }
 

@@ -1,5 +1,4 @@
-// The requests module's public surface beyond its service, repo and types: ending the requests
-// that stand on something being retired (applications and mappings call it; users and
-// templates reach it through their hooks) and who may see a request (the live stream).
-export { assertMappingsUnused, endRequestsBackedBy, type Backing } from './backing.ts';
+// The requests module's public surface beyond its service, repo and types: who may see a
+// request (the live stream). What it does when something it stands on is retired, it offers
+// through the hooks of the lower modules (backing.ts), wired in the composition root.
 export { liveGroupIdsOf, mayView } from './eligibility.ts';

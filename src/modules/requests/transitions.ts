@@ -2,7 +2,7 @@ import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { conflict } from '../../http/errors.ts';
 import type { AuditActor } from '../../http/actor.ts';
-import { revokeAppAccess } from '../auth/index.ts';
+import { createOidcPayloadsRepo } from '../../oidc/payloads.repo.ts';
 import { createGrant, removeGrant } from './grants.ts';
 import { isRefused, transition, type RequestEvent } from './lifecycle.ts';
 import { recordRequestEvent, type EventBatchCache } from './request-events.ts';
@@ -95,7 +95,7 @@ export async function endAccess(core: Core, trx: Tx, request: RequestRow, how: E
   };
   if (!(await tryTransition(core, trx, request, patch))) return null;
   await removeGrant(trx, request.grant_group_id);
-  if (manual) await revokeAppAccess(trx, request.requester_id, (JSON.parse(request.snapshot) as RequestSnapshot).app.id);
+  if (manual) await createOidcPayloadsRepo(trx).deleteAppGrantsOf(request.requester_id, (JSON.parse(request.snapshot) as RequestSnapshot).app.id);
   await recordRequestEvent(
     core,
     trx,
