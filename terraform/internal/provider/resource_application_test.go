@@ -2,8 +2,12 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -38,6 +42,7 @@ func TestAccApplication_lifecycle(t *testing.T) {
 					resource.TestCheckResourceAttr(address, "first_party", "false"),
 					captureAttr(address, "id", &id),
 					captureAttr(address, "client_secret", &secret),
+					checkClientSecret(&id, &secret, true),
 					checkApplicationInAPI(&id, func(a applicationAPI) error {
 						if a.AccessTokenTTLSecs != 900 || a.Name != "Production database console" || a.ClientSecret != nil {
 							return fmt.Errorf("unexpected application in the API: %+v", a)
@@ -79,6 +84,12 @@ func TestAccApplication_lifecycle(t *testing.T) {
 					resource.TestMatchResourceAttr(address, "client_secret", clientSecretPattern),
 					resource.TestCheckResourceAttrWith(address, "client_secret", func(v string) error { return expectDifferent(secret, v) }),
 					checkAuditAction("application.secret_rotated", &id),
+					// The secret of before stops working; the one in the state works.
+					checkClientSecret(&id, &secret, false),
+					func(state *terraform.State) error {
+						current := state.RootModule().Resources[address].Primary.Attributes["client_secret"]
+						return checkClientSecret(&id, &current, true)(state)
+					},
 				),
 			},
 			{
@@ -268,5 +279,37 @@ func checkAuditAction(action string, targetID *string) resource.TestCheckFunc {
 			}
 		}
 		return fmt.Errorf("no %s audit event for %s", action, *targetID)
+	}
+}
+
+// checkClientSecret authenticates as the client at Interim's introspection endpoint (RFC 7662):
+// a good secret gets 200 (the made-up token is simply inactive), a bad one 401 invalid_client.
+func checkClientSecret(clientID, secret *string, wantAccepted bool) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		var discovery struct {
+			IntrospectionEndpoint string `json:"introspection_endpoint"`
+		}
+		if err := accServer.Client.Get(context.Background(), "/oidc/.well-known/openid-configuration", &discovery); err != nil {
+			return err
+		}
+		form := url.Values{"token": {"not-a-token"}}
+		req, err := http.NewRequest(http.MethodPost, discovery.IntrospectionEndpoint, strings.NewReader(form.Encode()))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(url.QueryEscape(*clientID), url.QueryEscape(*secret))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		accepted := resp.StatusCode == http.StatusOK
+		if accepted != wantAccepted {
+			return fmt.Errorf("introspection as the client answered %d %v; want the secret accepted=%v", resp.StatusCode, body, wantAccepted)
+		}
+		return nil
 	}
 }
