@@ -185,3 +185,30 @@ func checkMappingValueInAPI(id *string, wantJSON string) resource.TestCheckFunc 
 		return nil
 	}
 }
+
+// A value changed in the portal, even to another type, shows in the next plan and is put back.
+func TestAccAppMapping_portalChangeIsDrift(t *testing.T) {
+	config := exampleConfig(t, "resources/interim_app_mapping/resource.tf")
+	const address = "interim_app_mapping.prod_readonly"
+	var id string
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkDestroyedInAPI("interim_app_mapping", "/api/v1/mappings/"),
+		Steps: []resource.TestStep{
+			{Config: config, Check: captureAttr(address, "id", &id)},
+			{
+				PreConfig: func() {
+					if err := accServer.Client.Patch(context.Background(), "/api/v1/mappings/"+id, map[string]any{"value": "admin"}, nil); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(address, plancheck.ResourceActionUpdate)},
+				},
+				Check: checkMappingValueInAPI(&id, `["readonly"]`),
+			},
+		},
+	})
+}

@@ -223,7 +223,8 @@ func (r *applicationResource) Schema(_ context.Context, _ resource.SchemaRequest
 			},
 			"client_secret_rotation": schema.StringAttribute{
 				Description: "Any value you choose, e.g. a date. Changing it (after the first apply) rotates the client secret: Interim issues a new one, the old one stops working at once, " +
-					"and `client_secret` holds the new one. Setting it on an imported application rotates once, which is how an imported application's secret gets into the state.",
+					"and `client_secret` holds the new one. Setting it on an imported application rotates once, which is how an imported application's secret gets into the state. " +
+					"A public client (none) has no secret, so there it changes nothing.",
 				Optional:   true,
 				Validators: []validator.String{stringvalidator.LengthAtMost(200)},
 			},

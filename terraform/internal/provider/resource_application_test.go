@@ -313,3 +313,42 @@ func checkClientSecret(clientID, secret *string, wantAccepted bool) resource.Tes
 		return nil
 	}
 }
+
+// A setting changed in the portal shows in the next plan, and apply puts the configuration back.
+func TestAccApplication_portalChangeIsDrift(t *testing.T) {
+	config := testConfig(`
+resource "interim_application" "portal" {
+  name                  = "Changed in the portal"
+  redirect_uris         = ["https://portal-drift.example.com/cb"]
+  access_token_ttl_secs = 600
+}
+`)
+	const address = "interim_application.portal"
+	var id string
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkDestroyedInAPI("interim_application", "/api/v1/applications/"),
+		Steps: []resource.TestStep{
+			{Config: config, Check: captureAttr(address, "id", &id)},
+			{
+				PreConfig: func() {
+					change := map[string]any{"access_token_ttl_secs": 60, "redirect_uris": []string{"https://elsewhere.example.com/cb"}, "first_party": true}
+					if err := accServer.Client.Patch(context.Background(), "/api/v1/applications/"+id, change, nil); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(address, plancheck.ResourceActionUpdate)},
+				},
+				Check: checkApplicationInAPI(&id, func(a applicationAPI) error {
+					if a.AccessTokenTTLSecs != 600 || a.FirstParty || len(a.RedirectURIs) != 1 || a.RedirectURIs[0] != "https://portal-drift.example.com/cb" {
+						return fmt.Errorf("the configuration was not put back: %+v", a)
+					}
+					return nil
+				}),
+			},
+		},
+	})
+}
