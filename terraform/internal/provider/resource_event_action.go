@@ -217,11 +217,10 @@ func (r *eventActionResource) Schema(_ context.Context, _ resource.SchemaRequest
 			"webhook_signing_secret": schema.StringAttribute{
 				Description: "kind webhook: the Standard Webhooks signing secret (whsec_ and 24 to 64 bytes in base64). Leave it out and Interim generates one, which is kept here (sensitive). " +
 					"Changing it rotates the secret to the new value at once. Interim never shows it again, so an imported action's secret is null until you set one.",
-				Optional:      true,
-				Computed:      true,
-				Sensitive:     true,
-				Validators:    []validator.String{stringvalidator.RegexMatches(webhookSecretPattern, "must be whsec_ followed by 24 to 64 bytes in base64")},
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				Optional:   true,
+				Computed:   true,
+				Sensitive:  true,
+				Validators: []validator.String{stringvalidator.RegexMatches(webhookSecretPattern, "must be whsec_ followed by 24 to 64 bytes in base64")},
 			},
 			"slack_webhook_url": schema.StringAttribute{
 				Description: "kind slack: the Slack incoming-webhook URL. It is a secret: Interim stores it encrypted and shows only its host, so the provider keeps it in the state (sensitive); " +
@@ -312,8 +311,8 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// ModifyPlan: a webhook's signing secret is generated on create when not given and otherwise stays
-// (UseStateForUnknown); every other kind has none.
+// ModifyPlan: a webhook's signing secret is generated on create when not given, is the configured
+// one when given, and otherwise stays as it is; every other kind has none.
 func (r *eventActionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		return
@@ -323,9 +322,21 @@ func (r *eventActionResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() || plan.Kind.IsUnknown() {
 		return
 	}
+	secret := path.Root("webhook_signing_secret")
 	if plan.Kind.ValueString() != "webhook" {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("webhook_signing_secret"), types.StringNull())...)
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, secret, types.StringNull())...)
+		return
 	}
+	var configured types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, secret, &configured)...)
+	if req.State.Raw.IsNull() || !configured.IsNull() {
+		return // created (generated unless given), or set to the configured value
+	}
+	// Not configured: the secret stays what the state has, null included (an imported action),
+	// where UseStateForUnknown would leave an imported action's secret unknown on every plan.
+	var kept types.String
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, secret, &kept)...)
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, secret, kept)...)
 }
 
 func (r *eventActionResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {

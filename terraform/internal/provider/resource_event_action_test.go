@@ -28,6 +28,12 @@ func TestAccEventAction_lifecycle(t *testing.T) {
   value     = interim_event_action.provisioner.webhook_signing_secret
   sensitive = true
 }`, "")
+	// The import {} block of the webhook: without a configured secret, an imported action's
+	// (unknown, null) secret is no change; with one, the plan would rotate to it.
+	importableWebhook := replaceOnce(t, updated, `output "provisioner_signing_secret" {
+  value     = interim_event_action.provisioner.webhook_signing_secret
+  sensitive = true
+}`, "")
 	slackURL := config.Variables{"slack_webhook_url": config.StringVariable("https://hooks.slack.com/services/T000/B000/secret1")}
 	slackURL2 := config.Variables{"slack_webhook_url": config.StringVariable("https://hooks.slack.com/services/T000/B000/secret2")}
 	const webhook, slack, email, script = "interim_event_action.provisioner", "interim_event_action.security_channel", "interim_event_action.audit_mail", "interim_event_action.announce"
@@ -104,6 +110,13 @@ func TestAccEventAction_lifecycle(t *testing.T) {
 				Config:          importable,
 				ConfigVariables: slackURL2,
 				ResourceName:    email,
+				ImportState:     true,
+				ImportStateKind: resource.ImportBlockWithID,
+			},
+			{
+				Config:          importableWebhook,
+				ConfigVariables: slackURL2,
+				ResourceName:    webhook,
 				ImportState:     true,
 				ImportStateKind: resource.ImportBlockWithID,
 			},
