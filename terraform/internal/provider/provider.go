@@ -144,11 +144,17 @@ func checkAdminToken(ctx context.Context, client *Client) (summary, detail, attr
 func (p *interimProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewGroupResource,
+		NewGroupMembershipResource,
+		NewUserResource,
 	}
 }
 
 func (p *interimProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{}
+	return []func() datasource.DataSource{
+		NewGroupDataSource,
+		NewUserDataSource,
+		NewOpenIDConfigurationDataSource,
+	}
 }
 
 // clientFromProviderData is what every resource and data source calls in Configure: the client the
