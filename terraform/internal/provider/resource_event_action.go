@@ -37,8 +37,6 @@ var (
 		"access_request.comment_added", "access_request.provisioning_reverted",
 	}
 	webhookSecretPattern = regexp.MustCompile(`^whsec_[A-Za-z0-9+/]{32,88}={0,2}$`)
-	// emailPattern is a plausibility check; the server's parser has the last word. Lowercase, because Interim stores addresses so.
-	emailPattern = regexp.MustCompile(`^[^\sA-Z@]+@[^\sA-Z@]+\.[^\sA-Z@]+$`)
 )
 
 // NewEventActionResource is interim_event_action: on chosen access-request events, send a signed
@@ -240,7 +238,7 @@ func (r *eventActionResource) Schema(_ context.Context, _ resource.SchemaRequest
 				Optional:    true,
 				Validators: []validator.Set{
 					setvalidator.SizeBetween(1, 20),
-					setvalidator.ValueStringsAre(stringvalidator.LengthAtMost(320), stringvalidator.RegexMatches(emailPattern, "must be a lowercase email address")),
+					setvalidator.ValueStringsAre(stringvalidator.LengthAtMost(320), stringvalidator.RegexMatches(emailPattern, "must be an email address in lower case")),
 				},
 			},
 			"script_id": schema.StringAttribute{
