@@ -66,6 +66,8 @@ describeEachDialect('the API under the Terraform provider: applications, mapping
     const group = await createGroup(server(), 'holders');
     const app = await created('/api/v1/applications', { name: unique('doomed'), ...redirect });
     const mapping = await created('/api/v1/mappings', { app_id: app.id, claim: 'roles', value: ['reader'], group_ids: [group] });
+    // Goes with its application: a mapping of a deleted application is as gone as a deleted one.
+    const orphan = await created('/api/v1/mappings', { app_id: app.id, claim: 'tier', value: 'gold', group_ids: [group] });
     const secret = await created('/api/v1/script-secrets', { name: unique('TOKEN'), value: 'sk_0123456789' });
     const script = await created('/api/v1/scripts', { name: unique('script'), source: 'return 1', secret_ids: [secret.id] });
     const rule = { enabled: true, event_types: ['access_request.approved'] };
@@ -84,6 +86,7 @@ describeEachDialect('the API under the Terraform provider: applications, mapping
       [`/api/v1/applications/${app.id}`, { description: 'x' }],
     ];
     for (const [path] of objects) expect((await admin.delete(path)).status, path).toBe(204);
+    objects.push([`/api/v1/mappings/${orphan.id}`, { value: true }]);
     for (const [path, patch] of objects) {
       for (const res of [await admin.get(path), await admin.patch(path, patch), await admin.delete(path)]) {
         expect(res.status, path).toBe(404);
