@@ -9,6 +9,7 @@ import type { Actor } from '../../http/actor.ts';
 import { isReservedGroupName } from '../groups/system-groups.ts';
 import { normalizeCustomFields } from './custom-fields.ts';
 import { approvalErrors, crossAttributeErrors } from './template-rules.ts';
+import { assertVersionMatches, type ExpectedVersion } from './template-etag.ts';
 import { createTemplatesRepo, type TemplatesRepo } from './templates.repo.ts';
 import {
   approvalOf,
@@ -121,14 +122,19 @@ export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'cloc
       return template;
     },
 
-    /** Changes any subset; the merged result must pass every rule. A PATCH that changes nothing keeps the version. */
-    update: async (actor: Actor, id: string, input: UpdateTemplateIn): Promise<Template> => {
+    /**
+     * Changes any subset; the merged result must pass every rule. A PATCH that changes
+     * nothing keeps the version. `expected` (from If-Match) is checked after the row lock,
+     * so of two edits made from the same version exactly one applies.
+     */
+    update: async (actor: Actor, id: string, input: UpdateTemplateIn, expected: ExpectedVersion = { kind: 'any' }): Promise<Template> => {
       assertThat(actor.isAdmin, forbidden());
       return db.transaction().execute(async (trx) => {
         await lockRow(trx, dialect, 'access_request_templates', 'id', id);
         const repo = createTemplatesRepo(trx);
         const before = await repo.findLiveById(id);
         assertThat(before, notFound('template'));
+        assertVersionMatches(expected, before.version);
         const { approval, ...changes } = input;
         const given = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<TemplateSettings>;
         const merged = { ...settingsOf(before), ...given };
