@@ -10,6 +10,8 @@ export function createGroupsRepo(db: Executor) {
   const visible = () => db.selectFrom('groups').selectAll().where('is_system', '=', 0);
   return {
     findVisibleById: (id: string) => visible().where('id', '=', id).executeTakeFirst(),
+    /** Names are unique and compared exactly (case included), as the unique index does. */
+    findVisibleByName: (name: string) => visible().where('name', '=', name).executeTakeFirst(),
     list: (opts: { limit: number; cursor?: string; name?: string }) => {
       let q = visible().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);

@@ -5,6 +5,7 @@ import type { HttpApp } from '../../http/types.ts';
 import type { GroupsService } from './groups.service.ts';
 import {
   createGroupIn,
+  groupNameParams,
   groupOut,
   listGroupsQuery,
   memberOut,
@@ -39,6 +40,19 @@ export function groupsRoutes(app: HttpApp, deps: { groups: GroupsService; member
   );
 
   app.get(
+    '/api/v1/groups/by-name/:name',
+    {
+      schema: {
+        tags,
+        summary: 'Read the group with exactly this name, case included (admin); 404 when there is none',
+        params: groupNameParams,
+        response: { 200: groupOut },
+      },
+    },
+    async (request) => toGroupOut(await groups.getByName(requireActor(request), request.params.name)),
+  );
+
+  app.get(
     '/api/v1/groups/:id',
     { schema: { tags, summary: 'Read a group (admin)', params: idParam, response: { 200: groupOut } } },
     async (request) => toGroupOut(await groups.get(requireActor(request), request.params.id)),
@@ -66,6 +80,19 @@ export function groupsRoutes(app: HttpApp, deps: { groups: GroupsService; member
       const page = await memberships.listMembers(requireActor(request), request.params.id, request.query);
       return { items: page.items.map(toMemberOut), next_cursor: page.next_cursor };
     },
+  );
+
+  app.get(
+    '/api/v1/groups/:id/members/:user_id',
+    {
+      schema: {
+        tags,
+        summary: "Read one live membership (admin); 404 when the user is not a member or the membership has expired",
+        params: memberParams,
+        response: { 200: memberOut },
+      },
+    },
+    async (request) => toMemberOut(await memberships.getMember(requireActor(request), request.params.id, request.params.user_id)),
   );
 
   app.put(

@@ -38,6 +38,14 @@ export function createGroupsService(core: Pick<Core, 'db' | 'dialect' | 'clock' 
       return group;
     },
 
+    /** The group with exactly this name (a Terraform data source's lookup); system groups are never found. */
+    getByName: async (actor: Actor, name: string) => {
+      assertThat(actor.isAdmin, forbidden());
+      const group = await groups.findVisibleByName(name);
+      assertThat(group, notFound('group'));
+      return group;
+    },
+
     create: async (actor: Actor, input: CreateGroupIn) => {
       assertThat(actor.isAdmin, forbidden());
       assertOrdinaryName(input.name);

@@ -29,6 +29,9 @@ export type UpdateGroupIn = z.infer<typeof updateGroupIn>;
 
 export const memberParams = z.object({ id: z.uuid(), user_id: z.uuid() });
 
+/** The name as it is stored: the exact text, not a search. */
+export const groupNameParams = z.object({ name });
+
 export const putMemberIn = z.strictObject({
   expires_at: instant.nullable().optional().describe('when the membership ends; omitted or null means never. Must be in the future'),
 });

@@ -28,6 +28,18 @@ export function createMembershipsRepo(db: Executor) {
     find: (groupId: string, userId: string) =>
       db.selectFrom('memberships').selectAll().where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst(),
 
+    /** One live member of a group, with the user's email and name. */
+    findLiveMember: (groupId: string, userId: string, at: number): Promise<MemberRow | undefined> =>
+      db
+        .selectFrom('memberships')
+        .innerJoin('users', 'users.id', 'memberships.user_id')
+        .select(['memberships.user_id', 'users.email', 'users.name', 'memberships.expires_at', 'memberships.created_at'])
+        .where('memberships.group_id', '=', groupId)
+        .where('memberships.user_id', '=', userId)
+        .where('users.deleted_at', 'is', null)
+        .where(unexpired('memberships.expires_at', at))
+        .executeTakeFirst(),
+
     /** Live members of a group, by user id, with the user's email and name. */
     listMembers: (groupId: string, at: number, opts: { limit: number; cursor?: string }): Promise<MemberRow[]> => {
       let q = db

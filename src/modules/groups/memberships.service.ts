@@ -35,6 +35,15 @@ export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'cl
       );
     },
 
+    /** One live membership: 404 for an unknown group, a non-member or an expired membership alike. */
+    getMember: async (actor: Actor, groupId: string, userId: string) => {
+      assertThat(actor.isAdmin, forbidden());
+      assertThat(await groups.findVisibleById(groupId), notFound('group'));
+      const member = await memberships.findLiveMember(groupId, userId, clock.now());
+      assertThat(member, notFound('membership'));
+      return member;
+    },
+
     /**
      * Adds the user, or sets the expiry of their membership: the same call twice leaves
      * one membership and writes one audit event. An expired membership is replaced.

@@ -1,6 +1,7 @@
 import { requireActor } from '../../http/auth.ts';
 import { pageOf, pageQuery } from '../../http/pagination.ts';
-import { idParam, searchText } from '../../http/schemas.ts';
+import { z } from 'zod';
+import { email, idParam, searchText } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
 import { toUserOut, type UsersService } from './users.service.ts';
 import { createUserIn, updateUserIn, userOut } from './users.types.ts';
@@ -31,6 +32,19 @@ export function usersRoutes(app: HttpApp, deps: { users: UsersService }): void {
     '/api/v1/users',
     { schema: { tags, summary: 'Create a user (admin). A password set here must be changed at first sign-in unless must_change_password is false', body: createUserIn, response: { 201: userOut } } },
     async (request, reply) => reply.status(201).send(toUserOut(await deps.users.create(requireActor(request), request.body))),
+  );
+
+  app.get(
+    '/api/v1/users/by-email/:email',
+    {
+      schema: {
+        tags,
+        summary: 'Read the user with this email, in any case (admin); 404 when there is none',
+        params: z.object({ email }),
+        response: { 200: userOut },
+      },
+    },
+    async (request) => toUserOut(await deps.users.getByEmail(requireActor(request), request.params.email)),
   );
 
   app.get(

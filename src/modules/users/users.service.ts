@@ -59,6 +59,14 @@ export function createUsersService(core: Core, hooks: UserHooks) {
       return toPage(await users.list(page), page.limit);
     },
 
+    /** The live user with this email (a Terraform data source's lookup; emails are stored in lower case). */
+    getByEmail: async (actor: Actor, email: string) => {
+      assertThat(actor.isAdmin, forbidden());
+      const user = await users.findByEmail(email);
+      assertThat(user, notFound('user'));
+      return user;
+    },
+
     /** Admins read anyone; a user reads only themself, and anyone else is "not found". */
     get: async (actor: Actor, id: string) => {
       assertThat(actor.isAdmin || actor.userId === id, notFound('user'));
