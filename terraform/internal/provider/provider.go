@@ -144,6 +144,7 @@ func checkAdminToken(ctx context.Context, client *Client) (summary, detail, attr
 func (p *interimProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewGroupResource,
+		NewAccessRequestTemplateResource,
 	}
 }
 
