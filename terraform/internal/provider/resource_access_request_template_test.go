@@ -211,6 +211,41 @@ func TestAccAccessRequestTemplate_drift(t *testing.T) {
 	})
 }
 
+func TestAccAccessRequestTemplate_blocksKnownOnlyAtApply(t *testing.T) {
+	// A dynamic block over a value known only once the group exists: the plan cannot see the
+	// fields yet, and neither validation nor the apply may trip over that.
+	label := "Dynamic " + randomHex(3)
+	target := newTemplateTarget(t, label)
+	config := templateConfig(label, target, `
+  allowed_durations  = [60]
+  approver_group_ids = [interim_group.approvers.id]
+  dynamic "custom_field" {
+    for_each = interim_group.approvers.id == "" ? [] : ["ticket"]
+    content {
+      key   = custom_field.value
+      label = "Ticket for ${interim_group.approvers.name}"
+      type  = "text"
+    }
+  }
+`)
+	const address = "interim_access_request_template.test"
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkDestroyedInAPI("interim_access_request_template", templatesAPIPrefix),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(address, "custom_field.#", "1"),
+					resource.TestCheckResourceAttr(address, "custom_field.0.key", "ticket"),
+					resource.TestCheckResourceAttr(address, "custom_field.0.label", "Ticket for "+label+" approvers"),
+				),
+			},
+		},
+	})
+}
+
 // patchThroughAPI changes an object as the admin, outside OpenTofu, as the portal would.
 func patchThroughAPI(t *testing.T, path string, body any) {
 	t.Helper()

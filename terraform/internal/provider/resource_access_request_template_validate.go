@@ -14,8 +14,15 @@ import (
 // (src/modules/templates/template-rules.ts and custom-fields.ts), each error on the attribute it
 // concerns. Values not known yet are left for the server.
 func (r *templateResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var config templateModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	// Attribute by attribute, not the whole model: a dynamic block over a value not known yet
+	// (during validate, or from a resource not created yet) makes the block list itself unknown.
+	var config templateRulesInput
+	for name, target := range map[string]any{
+		"approval": &config.Approval, "approver_group_ids": &config.ApproverGroupIDs, "requester_group_ids": &config.RequesterGroupIDs,
+		"auto_approve": &config.AutoApprove, "custom_field": &config.CustomFields,
+	} {
+		resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root(name), target)...)
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -24,7 +31,19 @@ func (r *templateResource) ValidateConfig(ctx context.Context, req resource.Vali
 		resp.Diagnostics.AddAttributeError(path.Root("auto_approve"), "auto_approve needs requester groups",
 			"auto_approve = true needs at least one group in requester_group_ids, or every user could grant themself access.")
 	}
-	validateCustomFields(config.CustomFields, resp)
+	if !config.CustomFields.IsUnknown() && !config.CustomFields.IsNull() {
+		var fields []templateCustomField
+		resp.Diagnostics.Append(config.CustomFields.ElementsAs(ctx, &fields, false)...)
+		validateCustomFields(fields, resp)
+	}
+}
+
+// templateRulesInput is the part of the configuration the cross-attribute rules read.
+type templateRulesInput struct {
+	Approval                            types.String
+	ApproverGroupIDs, RequesterGroupIDs types.Set
+	AutoApprove                         types.Bool
+	CustomFields                        types.List
 }
 
 // isKnownEmpty is true for a set that is left out or known to have no elements.
@@ -33,7 +52,7 @@ func isKnownEmpty(set types.Set) bool {
 }
 
 // validateApproval: who approves is chosen, never fallen into (template-rules.ts approvalErrors).
-func validateApproval(config templateModel, resp *resource.ValidateConfigResponse) {
+func validateApproval(config templateRulesInput, resp *resource.ValidateConfigResponse) {
 	if config.Approval.IsUnknown() || config.ApproverGroupIDs.IsUnknown() {
 		return
 	}
