@@ -57,7 +57,7 @@ function normalize(s: TemplateSettings): TemplateSettings {
 
 const validationFailed = (errors: FieldError[]) => badRequest('validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
 
-/** The application must be live, each mapping must belong to it, and each group must be an ordinary one. */
+/** The application must be live, each mapping must belong to it, each group must be an ordinary one, and a trigger's script must be live. */
 async function referenceErrors(repo: TemplatesRepo, s: TemplateSettings): Promise<FieldError[]> {
   const errors: FieldError[] = [];
   const app = await repo.findLiveApplication(s.app_id);
@@ -80,6 +80,8 @@ async function referenceErrors(repo: TemplatesRepo, s: TemplateSettings): Promis
   s.approver_group_ids.forEach((id, i) => checkGroup(`approver_group_ids.${i}`, id));
   s.requester_group_ids.forEach((id, i) => checkGroup(`requester_group_ids.${i}`, id));
   if (s.escalation_group_id) checkGroup('escalation_group_id', s.escalation_group_id);
+  // A trigger naming no script would fail every event's delivery, long after the save.
+  if (s.trigger && !(await repo.findLiveScript(s.trigger.script_id))) errors.push({ field: 'trigger.script_id', message: `no live script has the id ${s.trigger.script_id}` });
   return errors;
 }
 

@@ -427,6 +427,7 @@ func TestAccAccessRequestTemplate_serverRejectionNamesTheAttribute(t *testing.T)
 	// Valid at plan time, refused by the server: a mapping of another application.
 	label := "Rejected " + randomHex(3)
 	target := newTemplateTarget(t, label)
+	valid := target
 	target.MappingID = target.OtherAppMappingID
 	resource.Test(t, resource.TestCase{
 		PreCheck:                 func() { testAccPreCheck(t) },
@@ -435,6 +436,17 @@ func TestAccAccessRequestTemplate_serverRejectionNamesTheAttribute(t *testing.T)
 			{
 				Config:      templateConfig(label, target, "  allowed_durations = [60]\n  approval = \"open\""),
 				ExpectError: wrappedPattern(`(?s)Could not create the access request template.*mapping_ids.*Interim rejected this value: mapping .* belongs to another application`),
+			},
+			{
+				// A trigger naming a script that does not exist: the error sits on the trigger block's script_id.
+				Config: templateConfig(label+" trigger", valid, `
+  allowed_durations = [60]
+  approval          = "open"
+  trigger {
+    script_id = "0190c1f0-8a4e-7c3b-9d2e-5f6a7b8c9d99"
+  }
+`),
+				ExpectError: wrappedPattern(`(?s)Could not create the access request template.*script_id = "0190c1f0-8a4e-7c3b-9d2e-5f6a7b8c9d99".*Interim rejected this value: no live script has the id`),
 			},
 		},
 	})
