@@ -10,7 +10,9 @@ CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/interim/tofu/$TOFU_VERSION"
 TOFU_BIN="$CACHE_DIR/tofu"
 
 # A release build says "OpenTofu v1.12.6"; a -dev marker would mean an older, unfinished build.
-if [ -x "$TOFU_BIN" ] && "$TOFU_BIN" version 2>/dev/null | grep -qx "OpenTofu $TOFU_VERSION"; then
+# (Captured first: with pipefail, `grep -q` closing the pipe early could fail the check at random.)
+cached_version="$([ -x "$TOFU_BIN" ] && "$TOFU_BIN" version 2>/dev/null || true)"
+if printf '%s\n' "$cached_version" | grep -qx "OpenTofu $TOFU_VERSION"; then
   echo "$TOFU_BIN"
   exit 0
 fi
