@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
+import { matchesIgnoringCase } from '../../db/search.ts';
 import type { ApplicationsTable } from '../../db/schema.ts';
 import type { AuthMethod, GrantType, SigningAlg } from './applications.types.ts';
 
@@ -60,9 +61,10 @@ export function createApplicationsRepo(db: Executor) {
       const row = await live().where('id', '=', id).executeTakeFirst();
       return row && decode(row);
     },
-    list: async (opts: { limit: number; cursor?: string }) => {
+    list: async (opts: { limit: number; cursor?: string; name?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
+      if (opts.name) q = q.where(matchesIgnoringCase('name', opts.name, 'contains'));
       return (await q.execute()).map(decode);
     },
     insert: (app: Application) => db.insertInto('applications').values(encode(app) as ApplicationRow).execute(),

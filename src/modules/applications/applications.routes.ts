@@ -1,9 +1,9 @@
 import { requireActor } from '../../http/auth.ts';
-import { pageOf, pageQuery } from '../../http/pagination.ts';
+import { pageOf } from '../../http/pagination.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
 import { toApplicationOut, toApplicationWithSecretOut, type ApplicationsService } from './applications.service.ts';
-import { applicationOut, applicationWithSecretOut, createApplicationIn, updateApplicationIn } from './applications.types.ts';
+import { applicationOut, applicationWithSecretOut, createApplicationIn, listApplicationsQuery, updateApplicationIn } from './applications.types.ts';
 
 /** Applications (OIDC clients); their mappings' routes are mounted beside them (mappings.routes.ts). */
 export function applicationsRoutes(app: HttpApp, deps: { applications: ApplicationsService }): void {
@@ -12,7 +12,7 @@ export function applicationsRoutes(app: HttpApp, deps: { applications: Applicati
 
   app.get(
     '/api/v1/applications',
-    { schema: { tags, summary: 'List applications (admin)', querystring: pageQuery, response: { 200: pageOf(applicationOut) } } },
+    { schema: { tags, summary: 'List applications, optionally by part of their name (admin)', querystring: listApplicationsQuery, response: { 200: pageOf(applicationOut) } } },
     async (request) => {
       const page = await applications.list(requireActor(request), request.query);
       return { items: page.items.map(toApplicationOut), next_cursor: page.next_cursor };

@@ -2,7 +2,7 @@ import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { assertThat, conflict, forbidden, notFound } from '../../http/errors.ts';
-import { toPage, type PageQuery } from '../../http/pagination.ts';
+import { toPage } from '../../http/pagination.ts';
 import { toIso } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
 import { randomSecret, sha256 } from '../../security/tokens.ts';
@@ -11,7 +11,7 @@ import { assertMappingsUnused, endRequestsBackedBy } from '../requests/backing.t
 import { createMappingsRepo } from '../mappings/mappings.repo.ts';
 import { createApplicationsRepo, type Application } from './applications.repo.ts';
 import { clientShapeProblem, isConfidential } from './applications.rules.ts';
-import { CLIENT_SECRET_PREFIX, type CreateApplicationIn, type UpdateApplicationIn } from './applications.types.ts';
+import { CLIENT_SECRET_PREFIX, type CreateApplicationIn, type ListApplicationsQuery, type UpdateApplicationIn } from './applications.types.ts';
 
 const nameTaken = () => conflict('application_name_taken', 'an application with this name already exists');
 
@@ -49,9 +49,9 @@ export function createApplicationsService(core: Core) {
   }
 
   return {
-    list: async (actor: Actor, page: PageQuery) => {
+    list: async (actor: Actor, query: ListApplicationsQuery) => {
       assertThat(actor.isAdmin, forbidden());
-      return toPage(await createApplicationsRepo(db).list(page), page.limit);
+      return toPage(await createApplicationsRepo(db).list(query), query.limit);
     },
 
     get: async (actor: Actor, id: string) => {

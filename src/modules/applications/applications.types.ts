@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { description, instant, name } from '../../http/schemas.ts';
+import { pageQuery } from '../../http/pagination.ts';
+import { description, instant, name, searchText } from '../../http/schemas.ts';
 import { redirectUriProblem } from './applications.rules.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
@@ -65,6 +66,13 @@ export type CreateApplicationIn = z.infer<typeof createApplicationIn>;
 
 export const updateApplicationIn = z.strictObject(settings).partial();
 export type UpdateApplicationIn = z.infer<typeof updateApplicationIn>;
+
+/**
+ * `name` finds applications by part of their name, in any case, as the groups list does.
+ * A client that needs one exact name (the Terraform data source) filters the answer.
+ */
+export const listApplicationsQuery = pageQuery.extend({ name: searchText.optional().describe('part of the application name, any case') });
+export type ListApplicationsQuery = z.infer<typeof listApplicationsQuery>;
 
 export const applicationOut = z.object({
   id: z.uuid(),

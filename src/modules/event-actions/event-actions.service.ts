@@ -52,7 +52,9 @@ export function createEventActionsService(core: Pick<Core, 'db' | 'dialect' | 'c
       case 'webhook': {
         const problem = outboundUrlError(input.config.url, deps);
         if (problem) return [{ field: 'config.url', message: problem }];
-        const target: ActionTarget = { kind: 'webhook', config: { url: new URL(input.config.url).href } };
+        // Kept as the admin wrote it (it was checked to parse), as redirect URIs are: a read
+        // returns exactly what was written, so a Terraform plan compares like with like.
+        const target: ActionTarget = { kind: 'webhook', config: { url: input.config.url } };
         if (current?.kind === 'webhook' && current.secret_encrypted !== null) return { target, secretEncrypted: current.secret_encrypted, signingSecret: null };
         const secret = input.config.signing_secret ?? generateWebhookSecret();
         return { target, secretEncrypted: deps.encrypter.encrypt(secret, actionSecretAt(actionId)), signingSecret: secret };

@@ -144,12 +144,19 @@ func checkAdminToken(ctx context.Context, client *Client) (summary, detail, attr
 func (p *interimProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewGroupResource,
+		NewApplicationResource,
+		NewAppMappingResource,
+		NewScriptResource,
+		NewScriptSecretResource,
+		NewEventActionResource,
 		NewAccessRequestTemplateResource,
 	}
 }
 
 func (p *interimProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{}
+	return []func() datasource.DataSource{
+		NewApplicationDataSource,
+	}
 }
 
 // clientFromProviderData is what every resource and data source calls in Configure: the client the

@@ -1,0 +1,2 @@
+# A mapping is imported by its id.
+tofu import interim_app_mapping.prod_readonly 0190c1f0-8a4e-7c3b-9d2e-5f6a7b8c9d0e
