@@ -29,7 +29,7 @@ resource "interim_group" "database_team" {
 
 # The production database console, an OpenID Connect client of Interim.
 resource "interim_application" "prod_db" {
-  name          = "Production database console"
+  name          = "Production PostgreSQL console"
   description   = "Web console of the production PostgreSQL cluster."
   redirect_uris = ["https://db-console.example.com/oidc/callback"]
 }
