@@ -451,3 +451,18 @@ func TestAccAccessRequestTemplate_serverRejectionNamesTheAttribute(t *testing.T)
 		},
 	})
 }
+
+func TestTemplateFieldPath(t *testing.T) {
+	for field, want := range map[string]string{
+		"custom_fields.2.key":  "custom_field.2.key",
+		"custom_fields":        "custom_field",
+		"trigger.script_id":    "trigger.0.script_id",
+		"mapping_ids.1":        "mapping_ids.1",
+		"escalation_group_id":  "escalation_group_id",
+		"approver_group_ids.0": "approver_group_ids.0",
+	} {
+		if got := templateFieldPath(field); got != want {
+			t.Errorf("templateFieldPath(%q) = %q, want %q", field, got, want)
+		}
+	}
+}
