@@ -317,7 +317,8 @@ func (r *templateResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	var updated templateAPI
-	ctx = withRequestHeader(ctx, "If-Match", fmt.Sprintf("%q", fmt.Sprint(prior.Version.ValueInt64())))
+	// The template's ETag is its version as a quoted string: version 3 is "3".
+	ctx = withRequestHeader(ctx, "If-Match", fmt.Sprintf(`"%d"`, prior.Version.ValueInt64()))
 	err := r.client.Patch(ctx, templatePath(prior.ID.ValueString()), body, &updated)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusPreconditionFailed {
