@@ -104,6 +104,7 @@ func writeBlock(b *strings.Builder, block *tfprotov6.SchemaBlock, prefix string)
 	writeMembers(b, block.Attributes, block.BlockTypes, prefix)
 }
 
+// writeMembers is writeBlock for a nested level too; prefix is the parent's path ("custom_fields.").
 func writeMembers(b *strings.Builder, attributes []*tfprotov6.SchemaAttribute, blocks []*tfprotov6.SchemaNestedBlock, prefix string) {
 	type entry struct {
 		group, line string
@@ -141,13 +142,10 @@ func writeMembers(b *strings.Builder, attributes []*tfprotov6.SchemaAttribute, b
 			continue
 		}
 		sort.Strings(lines)
-		heading := "###"
-		if prefix != "" {
-			heading = "Nested"
-		}
-		if heading == "###" {
+		if prefix == "" {
 			fmt.Fprintf(b, "### %s\n\n%s\n\n", group, strings.Join(lines, "\n"))
 		} else {
+			// Inside a "Nested Schema" section the groups are labels, not headings of their own.
 			fmt.Fprintf(b, "%s:\n\n%s\n\n", group, strings.Join(lines, "\n"))
 		}
 	}
@@ -191,7 +189,7 @@ func attributeTraits(a *tfprotov6.SchemaAttribute) string {
 		traits = append(traits, "Write-only: never stored in the state")
 	}
 	if a.Optional && a.Computed {
-		traits = append(traits, "has a default or a value from the server")
+		traits = append(traits, "defaults when left out")
 	}
 	if a.Deprecated {
 		traits = append(traits, "Deprecated")

@@ -155,5 +155,3 @@ func (d *applicationDataSource) Read(ctx context.Context, req datasource.ReadReq
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
-
-func quote(s string) string { return "\"" + s + "\"" }

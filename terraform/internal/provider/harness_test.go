@@ -152,13 +152,8 @@ func useOpenTofu(root string) error {
 	os.Setenv("TF_ACC_PROVIDER_NAMESPACE", providerNamespace)
 	os.Setenv("CHECKPOINT_DISABLE", "1")
 	// The developer's own CLI configuration (a dev_overrides for this very provider, say) must not
-	// change what the tests run: an empty one instead.
-	cliConfig, err := os.CreateTemp("", "interim-tf-cli-*.tfrc")
-	if err != nil {
-		return err
-	}
-	cliConfig.Close()
-	os.Setenv("TF_CLI_CONFIG_FILE", cliConfig.Name())
+	// change what the tests run: an empty one instead (os.DevNull reads as empty).
+	os.Setenv("TF_CLI_CONFIG_FILE", os.DevNull)
 	return nil
 }
 
@@ -331,12 +326,17 @@ func (b *tailBuffer) String() string {
 	return strings.Join(b.lines, "\n")
 }
 
-// testAccPreCheck fails a test that needs the server when the harness did not start one.
+// testAccPreCheck is the first call of a test that needs the server. Without TF_ACC the test is
+// skipped, as plugin-testing skips every acceptance test then (npm test always sets TF_ACC=1).
 func testAccPreCheck(t *testing.T) {
 	t.Helper()
-	if accServer == nil {
-		t.Fatal("acceptance tests need TF_ACC=1 (the harness then starts Interim)")
+	if accServer != nil {
+		return
 	}
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 and the harness starts Interim")
+	}
+	t.Fatal("TF_ACC is set but the harness started no Interim")
 }
 
 // providerPreamble declares the provider's source, as a user's configuration does.
@@ -382,14 +382,23 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 // checkDestroyedInAPI is a CheckDestroy: every resource of resourceType left in the state must be
 // 404 at pathPrefix+id through the API (pathPrefix like "/api/v1/groups/").
 func checkDestroyedInAPI(resourceType, pathPrefix string) func(*terraform.State) error {
+	return checkDestroyedAt(resourceType, func(attributes map[string]string) string {
+		return pathPrefix + PathEscape(attributes["id"])
+	})
+}
+
+// checkDestroyedAt is checkDestroyedInAPI for objects whose API path is built from several
+// attributes (a membership's group_id and user_id).
+func checkDestroyedAt(resourceType string, apiPath func(attributes map[string]string) string) func(*terraform.State) error {
 	return func(state *terraform.State) error {
 		for _, rs := range state.RootModule().Resources {
 			if rs.Type != resourceType {
 				continue
 			}
-			err := accServer.Client.Get(context.Background(), pathPrefix+PathEscape(rs.Primary.ID), nil)
+			where := apiPath(rs.Primary.Attributes)
+			err := accServer.Client.Get(context.Background(), where, nil)
 			if err == nil {
-				return fmt.Errorf("%s %s still exists after destroy", resourceType, rs.Primary.ID)
+				return fmt.Errorf("%s %s still exists after destroy (GET %s answered 200)", resourceType, rs.Primary.ID, where)
 			}
 			if !IsNotFound(err) {
 				return fmt.Errorf("checking %s %s is gone: expected 404, got %w", resourceType, rs.Primary.ID, err)

@@ -144,6 +144,8 @@ func checkAdminToken(ctx context.Context, client *Client) (summary, detail, attr
 func (p *interimProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewGroupResource,
+		NewGroupMembershipResource,
+		NewUserResource,
 		NewApplicationResource,
 		NewAppMappingResource,
 		NewScriptResource,
@@ -155,6 +157,9 @@ func (p *interimProvider) Resources(_ context.Context) []func() resource.Resourc
 
 func (p *interimProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
+		NewGroupDataSource,
+		NewUserDataSource,
+		NewOpenIDConfigurationDataSource,
 		NewApplicationDataSource,
 	}
 }

@@ -122,3 +122,45 @@ resource "interim_group" "dup" {
 		},
 	})
 }
+
+func TestAccGroup_deleteRefusedWhileATemplateUsesIt(t *testing.T) {
+	config := testConfig(`
+resource "interim_group" "approvers" {
+  name = "Approvers a template needs"
+}
+`)
+	var groupID, templateID string
+	resource.Test(t, resource.TestCase{
+		PreCheck:                 func() { testAccPreCheck(t) },
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkDestroyedInAPI("interim_group", "/api/v1/groups/"),
+		Steps: []resource.TestStep{
+			{Config: config, Check: captureAttr("interim_group.approvers", "id", &groupID)},
+			{
+				// A template made in the portal names the group as approvers: the destroy fails with the server's 409.
+				PreConfig: func() { templateID = createTemplateUsing(t, groupID, "Template holding the group") },
+				Config:    config,
+				Destroy:   true,
+				ExpectError: regexp.MustCompile(
+					`(?s)Could not delete the group.*409 Conflict: access-request templates use this group:\s+Template\s+holding\s+the\s+group`),
+			},
+			{
+				// Once the template is gone the final destroy succeeds (and CheckDestroy sees the 404).
+				PreConfig: func() { deleteThroughAPI(t, "/api/v1/access-request-templates/"+templateID) },
+				Config:    config,
+			},
+		},
+	})
+}
+
+// createTemplateUsing makes, through the API, an application with one mapping and a template
+// whose approvers are groupID; the application goes away when the test ends.
+func createTemplateUsing(t *testing.T, groupID, name string) string {
+	t.Helper()
+	appID := createThroughAPI(t, "/api/v1/applications", map[string]any{"name": name + " app", "redirect_uris": []string{"https://app.example.test/callback"}})
+	t.Cleanup(func() { deleteThroughAPI(t, "/api/v1/applications/"+appID) })
+	mappingID := createThroughAPI(t, "/api/v1/mappings", map[string]any{"app_id": appID, "claim": "role", "value": "reader", "group_ids": []string{groupID}})
+	return createThroughAPI(t, "/api/v1/access-request-templates", map[string]any{
+		"name": name, "app_id": appID, "mapping_ids": []string{mappingID}, "allowed_durations": []int{60}, "approver_group_ids": []string{groupID},
+	})
+}

@@ -2,11 +2,15 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -53,3 +57,22 @@ func deleteThroughAPI(t *testing.T, path string) {
 		t.Fatalf("DELETE %s: %v", path, err)
 	}
 }
+
+// expectStatus checks an API call's outcome: nil for 2xx, else the *APIError's status.
+func expectStatus(err error, status int) error {
+	got := http.StatusOK
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		got = apiErr.Status
+	} else if err != nil {
+		return err
+	}
+	if got != status {
+		return fmt.Errorf("expected status %d, got %d (%v)", status, got, err)
+	}
+	return nil
+}
+
+func tfjsonPath(attribute string) tfjsonpath.Path { return tfjsonpath.New(attribute) }
+
+func knownBool(v bool) knownvalue.Check { return knownvalue.Bool(v) }
