@@ -80,6 +80,20 @@ describeEachDialect('portal in Chromium: administration', (server) => {
     await context.close();
   });
 
+  it('does not save over a change made elsewhere (a Terraform apply) since the editor loaded', async () => {
+    const s = await setUpAccess(server());
+    const { context, page } = await newPerson(browser, server());
+    await signIn(page, s.admin.email, PASSWORD, `/admin/templates/${s.templateId}`);
+    await page.getByLabel('Description').fill('edited in the portal');
+    const elsewhere = await server().admin.patch(`/api/v1/access-request-templates/${s.templateId}`, { description: 'applied by Terraform' });
+    expect(elsewhere.body.version).toBe(2);
+
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.getByText(/the template changed since you read it: it is now at version 2/).waitFor();
+    expect((await server().admin.get(`/api/v1/access-request-templates/${s.templateId}`)).body).toMatchObject({ description: 'applied by Terraform', version: 2 });
+    await context.close();
+  });
+
   it('runs a script test and shows the run’s logs', async () => {
     const s = await setUpAccess(server());
     const created = await server().admin.post('/api/v1/scripts', { name: `hello-${Date.now()}`, source: "log.info('hello', config.get('requester_email'));" });

@@ -14,9 +14,13 @@ const UNKNOWN_ID = '0190a0a0-0000-7000-8000-000000000000';
 describeEachDialect('access-request templates API', (server) => {
   const fx = templateFixtures(server);
   let target: { appId: string; mappingId: string };
+  let scriptId: string;
 
   beforeAll(async () => {
     target = await fx.appWithMapping();
+    const script = await server().admin.post('/api/v1/scripts', { name: fx.unique('trigger'), source: "log.info('event');" });
+    expect(script.status, JSON.stringify(script.body)).toBe(201);
+    scriptId = script.body.id;
   });
 
   afterEach(() => {
@@ -47,7 +51,7 @@ describeEachDialect('access-request templates API', (server) => {
         { key: 'env', label: 'Environment', type: 'dropdown', options: ['staging', 'production'] },
         { key: 'ack', label: 'I have read the runbook', type: 'checkbox', required: true },
       ],
-      trigger: { script_id: '0190a0a0-0000-7000-8000-00000000abcd', failure_mode: 'block', max_retries: 5 },
+      trigger: { script_id: scriptId, failure_mode: 'block', max_retries: 5 },
     };
     const created = await admin.post(BASE, body);
     expect(created.status, JSON.stringify(created.body)).toBe(201);
@@ -116,8 +120,8 @@ describeEachDialect('access-request templates API', (server) => {
       trigger: null,
       version: 1,
     });
-    const trigger = await server().admin.patch(`${BASE}/${res.body.id}`, { trigger: { script_id: '0190a0a0-0000-7000-8000-00000000abcd' } });
-    expect(trigger.body.trigger).toEqual({ script_id: '0190a0a0-0000-7000-8000-00000000abcd', failure_mode: 'ignore', max_retries: 3 });
+    const trigger = await server().admin.patch(`${BASE}/${res.body.id}`, { trigger: { script_id: scriptId } });
+    expect(trigger.body.trigger).toEqual({ script_id: scriptId, failure_mode: 'ignore', max_retries: 3 });
   });
 
   it('needs the open approval said explicitly: an empty approver list alone is a 400 naming the field', async () => {
@@ -267,6 +271,7 @@ describeEachDialect('access-request templates API', (server) => {
     ['a dropdown repeating an option', async () => ({ custom_fields: [{ key: 'a', label: 'A', type: 'dropdown', options: ['x', 'x'] }] }), 'custom_fields.0.options'],
     ['options on a checkbox', async () => ({ custom_fields: [{ key: 'a', label: 'A', type: 'checkbox', options: ['x'] }] }), 'custom_fields.0.options'],
     ['a trigger without a script', async () => ({ trigger: { failure_mode: 'retry' } }), 'trigger.script_id'],
+    ['a trigger naming no script', async () => ({ trigger: { script_id: UNKNOWN_ID } }), 'trigger.script_id'],
     ['an unknown trigger failure mode', async () => ({ trigger: { script_id: UNKNOWN_ID, failure_mode: 'panic' } }), 'trigger.failure_mode'],
     ['more than 20 trigger retries', async () => ({ trigger: { script_id: UNKNOWN_ID, max_retries: 21 } }), 'trigger.max_retries'],
   ];

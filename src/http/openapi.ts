@@ -24,6 +24,7 @@ export const problemBody = z.looseObject({
   detail: z.string(),
   errors: z.array(z.object({ field: z.string(), message: z.string() })).optional().describe('each invalid field, on validation errors'),
   retry_after: z.number().int().optional().describe('seconds to wait, on 429'),
+  current_version: z.number().int().optional().describe('the stored version, on 412 version_mismatch'),
 });
 
 const PROBLEM_REF = '#/components/schemas/Problem';
@@ -34,6 +35,7 @@ const DESCRIPTIONS: Record<number, string> = {
   403: 'Signed in, but not allowed (or the CSRF token or a password change is missing)',
   404: 'The object does not exist or the caller may not see it',
   409: 'Conflicts with the current state (a name in use, a decision already taken, a reference that blocks deletion)',
+  412: 'If-Match names a version that is no longer the stored one (problem+json `version_mismatch` with `current_version`)',
   413: 'Body too large',
   415: 'Body is not JSON',
   429: 'Too many attempts; see retry-after',
@@ -44,6 +46,7 @@ const EXTRA_ERRORS: Record<string, readonly number[]> = {
   'POST /api/v1/session': [401, 429], // wrong credentials; sign-in throttle
   'POST /api/v1/access-requests': [429], // submission rate limit
   'GET /api/v1/live': [429], // too many open streams
+  'PATCH /api/v1/access-request-templates/:id': [412], // stale If-Match
 };
 
 /** Success answers of routes that declare no response schema (they stream, or answer 204). */

@@ -207,6 +207,7 @@ export function createTemplatesRepo(db: Executor) {
       ids.length ? db.selectFrom('applications').select(['id', 'name']).where('id', 'in', ids).execute() : Promise.resolve([]),
     findMappings: (ids: string[]) => (ids.length ? db.selectFrom('mappings').select(['id', 'app_id']).where('id', 'in', ids).execute() : Promise.resolve([])),
     findGroups: (ids: string[]) => (ids.length ? db.selectFrom('groups').select(['id', 'name', 'is_system']).where('id', 'in', ids).execute() : Promise.resolve([])),
+    findLiveScript: (id: string) => db.selectFrom('scripts').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst(),
   };
 }
 export type TemplatesRepo = ReturnType<typeof createTemplatesRepo>;

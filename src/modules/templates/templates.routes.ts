@@ -1,7 +1,10 @@
+import type { FastifyReply } from 'fastify';
 import { requireActor } from '../../http/auth.ts';
 import { pageOf, pageQuery } from '../../http/pagination.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
+import { z } from 'zod';
+import { etagOf, ifMatchHeader, parseIfMatch } from './template-etag.ts';
 import type { TemplatesService } from './templates.service.ts';
 import { createTemplateIn, listTemplatesQuery, requestableOut, templateOut, toRequestableOut, toTemplateOut, updateTemplateIn, type Template } from './templates.types.ts';
 
@@ -16,6 +19,11 @@ export function templatesRoutes(app: HttpApp, deps: { templates: TemplatesServic
     return list.map((t) => toTemplateOut(t, warnings.get(t.id) ?? []));
   };
   const presentOne = async (t: Template) => (await present([t]))[0]!;
+  /** One template with its ETag header, the value PATCH's If-Match takes. */
+  const withEtag = async (reply: FastifyReply, t: Template) => {
+    reply.header('etag', etagOf(t.version));
+    return presentOne(t);
+  };
 
   app.get(
     BASE,
@@ -45,13 +53,13 @@ export function templatesRoutes(app: HttpApp, deps: { templates: TemplatesServic
   app.post(
     BASE,
     { schema: { tags, summary: 'Create a template (admin)', body: createTemplateIn, response: { 201: templateOut } } },
-    async (request, reply) => reply.status(201).send(await presentOne(await templates.create(requireActor(request), request.body))),
+    async (request, reply) => reply.status(201).send(await withEtag(reply, await templates.create(requireActor(request), request.body))),
   );
 
   app.get(
     `${BASE}/:id`,
-    { schema: { tags, summary: 'Read a template (admin)', params: idParam, response: { 200: templateOut } } },
-    async (request) => presentOne(await templates.get(requireActor(request), request.params.id)),
+    { schema: { tags, summary: 'Read a template (admin); the ETag header holds its version for If-Match', params: idParam, response: { 200: templateOut } } },
+    async (request, reply) => withEtag(reply, await templates.get(requireActor(request), request.params.id)),
   );
 
   app.patch(
@@ -59,13 +67,15 @@ export function templatesRoutes(app: HttpApp, deps: { templates: TemplatesServic
     {
       schema: {
         tags,
-        summary: 'Change any subset of a template (admin); the result is checked whole and its version bumped',
+        summary: 'Change any subset of a template (admin); the result is checked whole and its version bumped. With If-Match, only if it is still at that version (else 412)',
         params: idParam,
+        // Loose: the header schema's output replaces request.headers, which must keep the rest.
+        headers: z.looseObject({ 'if-match': ifMatchHeader }),
         body: updateTemplateIn,
         response: { 200: templateOut },
       },
     },
-    async (request) => presentOne(await templates.update(requireActor(request), request.params.id, request.body)),
+    async (request, reply) => withEtag(reply, await templates.update(requireActor(request), request.params.id, request.body, parseIfMatch(request.headers['if-match']))),
   );
 
   app.delete(

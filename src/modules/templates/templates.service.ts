@@ -9,6 +9,7 @@ import type { Actor } from '../../http/actor.ts';
 import { isReservedGroupName } from '../groups/index.ts';
 import { normalizeCustomFields } from './custom-fields.ts';
 import { approvalErrors, crossAttributeErrors } from './template-rules.ts';
+import { assertVersionMatches, type ExpectedVersion } from './template-etag.ts';
 import { createTemplatesRepo, type TemplatesRepo } from './templates.repo.ts';
 import {
   approvalOf,
@@ -56,7 +57,7 @@ function normalize(s: TemplateSettings): TemplateSettings {
 
 const validationFailed = (errors: FieldError[]) => badRequest('validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
 
-/** The application must be live, each mapping must belong to it, and each group must be an ordinary one. */
+/** The application must be live, each mapping must belong to it, each group must be an ordinary one, and a trigger's script must be live. */
 async function referenceErrors(repo: TemplatesRepo, s: TemplateSettings): Promise<FieldError[]> {
   const errors: FieldError[] = [];
   const app = await repo.findLiveApplication(s.app_id);
@@ -79,6 +80,8 @@ async function referenceErrors(repo: TemplatesRepo, s: TemplateSettings): Promis
   s.approver_group_ids.forEach((id, i) => checkGroup(`approver_group_ids.${i}`, id));
   s.requester_group_ids.forEach((id, i) => checkGroup(`requester_group_ids.${i}`, id));
   if (s.escalation_group_id) checkGroup('escalation_group_id', s.escalation_group_id);
+  // A trigger naming no script would fail every event's delivery, long after the save.
+  if (s.trigger && !(await repo.findLiveScript(s.trigger.script_id))) errors.push({ field: 'trigger.script_id', message: `no live script has the id ${s.trigger.script_id}` });
   return errors;
 }
 
@@ -121,14 +124,19 @@ export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'cloc
       return template;
     },
 
-    /** Changes any subset; the merged result must pass every rule. A PATCH that changes nothing keeps the version. */
-    update: async (actor: Actor, id: string, input: UpdateTemplateIn): Promise<Template> => {
+    /**
+     * Changes any subset; the merged result must pass every rule. A PATCH that changes
+     * nothing keeps the version. `expected` (from If-Match) is checked after the row lock,
+     * so of two edits made from the same version exactly one applies.
+     */
+    update: async (actor: Actor, id: string, input: UpdateTemplateIn, expected: ExpectedVersion = { kind: 'any' }): Promise<Template> => {
       assertThat(actor.isAdmin, forbidden());
       return db.transaction().execute(async (trx) => {
         await lockRow(trx, dialect, 'access_request_templates', 'id', id);
         const repo = createTemplatesRepo(trx);
         const before = await repo.findLiveById(id);
         assertThat(before, notFound('template'));
+        assertVersionMatches(expected, before.version);
         const { approval, ...changes } = input;
         const given = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<TemplateSettings>;
         const merged = { ...settingsOf(before), ...given };

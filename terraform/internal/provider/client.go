@@ -159,6 +159,9 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte, 
 	if payload != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	for name, value := range requestHeaders(ctx) { // e.g. If-Match, see client_request_headers.go
+		req.Header.Set(name, value)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return -1, &UnreachableError{Endpoint: c.endpoint, Err: err}

@@ -151,6 +151,7 @@ func (p *interimProvider) Resources(_ context.Context) []func() resource.Resourc
 		NewScriptResource,
 		NewScriptSecretResource,
 		NewEventActionResource,
+		NewAccessRequestTemplateResource,
 	}
 }
 

@@ -37,6 +37,7 @@ var (
 		"access_request.comment_added", "access_request.provisioning_reverted",
 	}
 	webhookSecretPattern = regexp.MustCompile(`^whsec_[A-Za-z0-9+/]{32,88}={0,2}$`)
+	// emailPattern (resource_user.go) is a plausibility check; the server's parser has the last word.
 )
 
 // NewEventActionResource is interim_event_action: on chosen access-request events, send a signed

@@ -51,8 +51,8 @@ export function withQuery(path: string, query: Query = {}): string {
   return text ? `${path}?${text}` : path;
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+export async function api<T>(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
+  const headers: Record<string, string> = { ...extraHeaders, accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['x-csrf-token'] = csrfToken;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
@@ -73,6 +73,6 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
 
 export const get = <T>(path: string, query?: Query) => api<T>('GET', withQuery(path, query));
 export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, body);
-export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, body);
+export const patch = <T>(path: string, body: unknown, headers?: Record<string, string>) => api<T>('PATCH', path, body, headers);
 export const put = <T>(path: string, body?: unknown) => api<T>('PUT', path, body);
 export const del = <T = void>(path: string) => api<T>('DELETE', path);

@@ -72,6 +72,9 @@ function Editor({ template, created }: { template: Template | null; created: boo
   const client = useQueryClient();
   const [d, setD] = useState(() => draftOf(template));
   const [saved, setSaved] = useState(false);
+  // The version the draft was loaded from: the save only applies if nobody (another admin,
+  // a Terraform apply) changed the template since, instead of silently overwriting them.
+  const [baseVersion, setBaseVersion] = useState(template?.version);
   const set = (p: Partial<TemplateDraft>) => setD((x) => ({ ...x, ...p }));
   const groups = useAllGroups();
   const apps = useAllApplications();
@@ -80,9 +83,13 @@ function Editor({ template, created }: { template: Template | null; created: boo
   const scriptsMissing = scripts.error instanceof ApiError && scripts.error.status === 404;
 
   const save = useMutation({
-    mutationFn: () => (template ? patch<Template>(`/access-request-templates/${template.id}`, bodyOf(d)) : post<Template>('/access-request-templates', bodyOf(d))),
+    mutationFn: () =>
+      template
+        ? patch<Template>(`/access-request-templates/${template.id}`, bodyOf(d), { 'if-match': `"${baseVersion}"` })
+        : post<Template>('/access-request-templates', bodyOf(d)),
     onSuccess: async (t) => {
       setSaved(true);
+      setBaseVersion(t.version);
       await client.invalidateQueries({ queryKey: keys.admin('templates') });
       await client.invalidateQueries({ queryKey: keys.requestable });
       // The page for the new template is a new page: it says it was created.
