@@ -18,6 +18,14 @@ export function createRequestsRepo(db: Executor) {
 
     findById: (id: string) => db.selectFrom('access_requests').selectAll().where('id', '=', id).executeTakeFirst(),
 
+    /** The few fields that say who may see a request (the live stream's audience). */
+    findAudienceFields: (id: string) =>
+      db
+        .selectFrom('access_requests')
+        .select(['id', 'template_id', 'requester_id', 'decided_by', 'escalated', 'notified_approver_ids'])
+        .where('id', '=', id)
+        .executeTakeFirst(),
+
     findOpen: (templateId: string, requesterId: string) =>
       db
         .selectFrom('access_requests')
