@@ -60,6 +60,9 @@ export function createApplicationsRepo(db: Executor) {
       const row = await live().where('id', '=', id).executeTakeFirst();
       return row && decode(row);
     },
+    /** Whether the application exists and is not deleted, without reading the row. */
+    isLive: async (id: string): Promise<boolean> =>
+      (await db.selectFrom('applications').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()) !== undefined,
     list: async (opts: { limit: number; cursor?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);

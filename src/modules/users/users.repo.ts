@@ -22,6 +22,9 @@ export function createUsersRepo(db: Executor) {
     },
     /** Id, email and name, deleted users included (events and audit keep naming them). */
     personOf: (id: string) => db.selectFrom('users').select(['id', 'email', 'name']).where('id', '=', id).executeTakeFirst(),
+    /** Whether the user exists and is neither disabled nor deleted. */
+    isActive: async (id: string): Promise<boolean> =>
+      (await db.selectFrom('users').select('id').where('id', '=', id).where('disabled', '=', 0).where('deleted_at', 'is', null).executeTakeFirst()) !== undefined,
     /** The e-mail addresses of those of `ids` who are still active (not disabled or deleted), by id. */
     activeEmails: async (ids: readonly string[]): Promise<Map<string, string>> => {
       if (ids.length === 0) return new Map();
