@@ -63,6 +63,8 @@ export function createApplicationsRepo(db: Executor) {
     /** Whether the application exists and is not deleted, without reading the row. */
     isLive: async (id: string): Promise<boolean> =>
       (await db.selectFrom('applications').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()) !== undefined,
+    /** Id and name of a live application: what a request's snapshot keeps. */
+    findLiveName: (id: string) => db.selectFrom('applications').select(['id', 'name']).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst(),
     list: async (opts: { limit: number; cursor?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);

@@ -74,6 +74,8 @@ export function createMappingsRepo(db: Executor) {
       if (group_ids) await setGroups(id, group_ids);
     },
     delete: (id: string) => db.deleteFrom('mappings').where('id', '=', id).execute(),
+    /** Claim and raw value of the mappings that still exist among `ids`, by id: what a request's snapshot freezes. */
+    claimValues: (ids: readonly string[]) => db.selectFrom('mappings').select(['id', 'claim', 'value_json']).where('id', 'in', [...ids]).orderBy('id').execute(),
     /** Ids of every mapping of an application. */
     idsOfApp: async (appId: string): Promise<string[]> => (await db.selectFrom('mappings').select('id').where('app_id', '=', appId).execute()).map((r) => r.id),
     /** Removes every mapping of an application (their group links cascade); returns their ids. */
