@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import { unexpired } from '../../db/expiry.ts';
 import type { MembershipsTable } from '../../db/schema.ts';
+import { undeletedPeopleQuery } from '../users/users.repo.ts';
 
 export type MembershipRow = Selectable<MembershipsTable>;
 
@@ -32,10 +33,9 @@ export function createMembershipsRepo(db: Executor) {
     listMembers: (groupId: string, at: number, opts: { limit: number; cursor?: string }): Promise<MemberRow[]> => {
       let q = db
         .selectFrom('memberships')
-        .innerJoin('users', 'users.id', 'memberships.user_id')
-        .select(['memberships.user_id', 'users.email', 'users.name', 'memberships.expires_at', 'memberships.created_at'])
+        .innerJoin(undeletedPeopleQuery(db).as('u'), 'u.id', 'memberships.user_id')
+        .select(['memberships.user_id', 'u.email', 'u.name', 'memberships.expires_at', 'memberships.created_at'])
         .where('memberships.group_id', '=', groupId)
-        .where('users.deleted_at', 'is', null)
         .where(unexpired('memberships.expires_at', at))
         .orderBy('memberships.user_id')
         .limit(opts.limit + 1);

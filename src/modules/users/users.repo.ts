@@ -25,6 +25,8 @@ export function createUsersRepo(db: Executor) {
     /** Whether the user exists and is neither disabled nor deleted. */
     isActive: async (id: string): Promise<boolean> =>
       (await db.selectFrom('users').select('id').where('id', '=', id).where('disabled', '=', 0).where('deleted_at', 'is', null).executeTakeFirst()) !== undefined,
+    /** Id, email and name of each of `ids`, deleted users included. */
+    peopleOf: (ids: readonly string[]) => peopleQuery(db).where('id', 'in', [...ids]).execute(),
     /** The e-mail addresses of those of `ids` who are still active (not disabled or deleted), by id. */
     activeEmails: async (ids: readonly string[]): Promise<Map<string, string>> => {
       if (ids.length === 0) return new Map();
@@ -56,3 +58,18 @@ export function createUsersRepo(db: Executor) {
   };
 }
 export type UsersRepo = ReturnType<typeof createUsersRepo>;
+
+// Query fragments for the other modules' one-statement reads that need a user beside their own
+// rows (the API-token and session checks on every call, member and comment lists): the caller
+// joins the subquery (`.innerJoin(activeUsersQuery(db).as('u'), 'u.id', …)`), so the SQL stays one
+// statement while only this module names the users table.
+
+/** Every user, deleted ones included (events and audit keep naming them): id, email and name. */
+export const peopleQuery = (db: Executor) => db.selectFrom('users').select(['id', 'email', 'name']);
+
+/** The users not deleted: id, email and name. */
+export const undeletedPeopleQuery = (db: Executor) => peopleQuery(db).where('deleted_at', 'is', null);
+
+/** The active users (neither disabled nor deleted), with the flags a session or token check reads. */
+export const activeUsersQuery = (db: Executor) =>
+  db.selectFrom('users').select(['id', 'email', 'name', 'is_admin', 'must_change_password']).where('disabled', '=', 0).where('deleted_at', 'is', null);
