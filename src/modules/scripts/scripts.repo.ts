@@ -2,6 +2,7 @@ import type { SealedAt } from '../../security/encryption.ts';
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { ScriptRunsTable, ScriptSecretsTable, ScriptsTable } from '../../db/schema.ts';
+import { createTemplatesRepo } from '../templates/templates.repo.ts';
 
 export type ScriptRow = Selectable<ScriptsTable>;
 export type ScriptSecretRow = Selectable<ScriptSecretsTable>;
@@ -12,6 +13,8 @@ export function createScriptsRepo(db: Executor) {
   const live = () => db.selectFrom('scripts').selectAll().where('deleted_at', 'is', null);
   return {
     findLive: (id: string) => live().where('id', '=', id).executeTakeFirst(),
+    /** Whether the script exists and is not deleted. */
+    isLive: async (id: string): Promise<boolean> => Boolean(await db.selectFrom('scripts').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()),
     list: (opts: { limit: number; cursor?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
@@ -46,14 +49,7 @@ export function createScriptsRepo(db: Executor) {
         .where('script_secret_grants.script_id', '=', scriptId)
         .execute(),
     /** Live templates whose trigger task is this script. */
-    templatesUsing: (scriptId: string) =>
-      db
-        .selectFrom('access_request_templates')
-        .select(['id', 'name'])
-        .where('trigger_script_id', '=', scriptId)
-        .where('deleted_at', 'is', null)
-        .orderBy('name')
-        .execute(),
+    templatesUsing: (scriptId: string) => createTemplatesRepo(db).listUsingScript(scriptId),
 
     insertRun: (row: ScriptRunRow) => db.insertInto('script_runs').values(row).execute(),
     /** Newest first: ids are time-ordered, so the cursor is the last id and the next page is older. */

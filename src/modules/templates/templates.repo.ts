@@ -125,6 +125,13 @@ export function createTemplatesRepo(db: Executor) {
       return rows.map((r) => r.group_id);
     },
 
+    /** Whether the template exists and is not deleted, without reading its links. */
+    isLive: async (id: string): Promise<boolean> =>
+      Boolean(await db.selectFrom('access_request_templates').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()),
+    /** Live templates whose trigger task is this script, by name. */
+    listUsingScript: (scriptId: string) =>
+      db.selectFrom('access_request_templates').select(['id', 'name']).where('trigger_script_id', '=', scriptId).where('deleted_at', 'is', null).orderBy('name').execute(),
+
     findLiveById: async (id: string) => (await withLinks(await live().where('id', '=', id).execute()))[0],
     /** Deleted ones too: requests made from a deleted template still name it. */
     findAnyById: async (id: string) =>
