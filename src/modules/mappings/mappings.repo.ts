@@ -88,3 +88,6 @@ export function createMappingsRepo(db: Executor) {
   };
 }
 export type MappingsRepo = ReturnType<typeof createMappingsRepo>;
+
+/** The groups (ordinary and grant groups) a mapping is linked to, as a subquery: what a retired mapping ends. */
+export const groupIdsLinkedToQuery = (db: Executor, mappingId: string) => db.selectFrom('mapping_groups').select('group_id').where('mapping_id', '=', mappingId);

@@ -3,7 +3,8 @@ import type { Tx } from '../../db/database.ts';
 import { lockSelected } from '../../db/locks.ts';
 import { conflict } from '../../http/errors.ts';
 import type { AuditActor } from '../../http/actor.ts';
-import { createTemplatesRepo } from '../templates/templates.repo.ts';
+import { createTemplatesRepo, liveTemplatesGranting, templateIdsGrantingQuery, templateIdsOfAppQuery } from '../templates/templates.repo.ts';
+import { groupIdsLinkedToQuery } from '../mappings/mappings.repo.ts';
 import type { TemplateHooks } from '../templates/templates.service.ts';
 import type { MappingRetirement } from '../mappings/mappings.service.ts';
 import type { UserHooks } from '../users/users.service.ts';
@@ -41,14 +42,14 @@ export async function endRequestsBackedBy(core: Core, trx: Tx, backing: Backing,
       query = query.where('r.template_id', '=', backing.id);
       break;
     case 'application':
-      query = query.where('r.template_id', 'in', trx.selectFrom('access_request_templates').select('id').where('app_id', '=', backing.id));
+      query = query.where('r.template_id', 'in', templateIdsOfAppQuery(trx, backing.id));
       break;
     case 'mapping':
       // Approved requests link the mapping to their grant group; open ones name it in the template.
       query = query.where((eb) =>
         eb.or([
-          eb('r.grant_group_id', 'in', trx.selectFrom('mapping_groups').select('group_id').where('mapping_id', '=', backing.id)),
-          eb.and([eb('r.status', 'in', ['pending', 'provisioning']), eb('r.template_id', 'in', trx.selectFrom('template_mappings').select('template_id').where('mapping_id', '=', backing.id))]),
+          eb('r.grant_group_id', 'in', groupIdsLinkedToQuery(trx, backing.id)),
+          eb.and([eb('r.status', 'in', ['pending', 'provisioning']), eb('r.template_id', 'in', templateIdsGrantingQuery(trx, backing.id))]),
         ]),
       );
       break;
@@ -72,15 +73,7 @@ export async function endRequestsBackedBy(core: Core, trx: Tx, backing: Backing,
 /** The live templates that grant any of these mappings: such mappings (and their app) cannot be deleted. */
 export async function assertMappingsUnused(trx: Tx, mappingIds: readonly string[], what: 'mapping' | 'application'): Promise<void> {
   if (mappingIds.length === 0) return;
-  const templates = await trx
-    .selectFrom('template_mappings as tm')
-    .innerJoin('access_request_templates as t', 't.id', 'tm.template_id')
-    .select(['t.id', 't.name'])
-    .distinct()
-    .where('tm.mapping_id', 'in', [...mappingIds])
-    .where('t.deleted_at', 'is', null)
-    .orderBy('t.name')
-    .execute();
+  const templates = await liveTemplatesGranting(trx, mappingIds);
   if (templates.length) {
     throw conflict(`${what}_in_use`, `access-request templates grant this ${what}: ${templates.map((t) => t.name).join(', ')}`, { templates });
   }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Core } from '../../core.ts';
 import { claimRows, claimRowsOf } from '../../db/locks.ts';
+import { escalatingTemplatesQuery } from '../templates/templates.repo.ts';
 import { recordRequestEvent } from './request-events.ts';
 
 const BATCH = 200;
@@ -17,12 +18,10 @@ export async function escalateOverdueRequests(core: Core): Promise<number> {
     const due = await claimRowsOf(
       trx
         .selectFrom('access_requests as r')
-        .innerJoin('access_request_templates as t', 't.id', 'r.template_id')
+        .innerJoin(escalatingTemplatesQuery(trx).as('t'), 't.id', 'r.template_id')
         .selectAll('r')
         .where('r.status', '=', 'pending')
         .where('r.escalated', '=', 0)
-        .where('t.escalation_group_id', 'is not', null)
-        .where('t.escalation_after_mins', 'is not', null)
         .where(sql<boolean>`r.created_at + t.escalation_after_mins * 60000 <= ${now}`)
         .orderBy('r.id')
         .limit(BATCH),

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { DialectName, Executor } from '../../db/database.ts';
 import { claimRows } from '../../db/locks.ts';
 import type { AccessRequestCommentsTable, AccessRequestsTable, RequestStatus } from '../../db/schema.ts';
+import { approverGroupLinksQuery, templateEscalationGroupsQuery } from '../templates/templates.repo.ts';
 
 export type RequestRow = Selectable<AccessRequestsTable>;
 export type CommentRow = Selectable<AccessRequestCommentsTable>;
@@ -92,21 +93,14 @@ export function createRequestsRepo(db: Executor) {
       const groups = liveGroupIds.length ? liveGroupIds : ['-'];
       let q = db
         .selectFrom('access_requests as r')
-        .innerJoin('access_request_templates as t', 't.id', 'r.template_id')
+        .innerJoin(templateEscalationGroupsQuery(db).as('t'), 't.id', 'r.template_id')
         .selectAll('r')
         .where('r.status', '=', 'pending')
         .where('r.requester_id', '!=', userId)
         .where((eb) =>
           eb.or([
-            eb.not(eb.exists(eb.selectFrom('template_groups as tg').select('tg.group_id').whereRef('tg.template_id', '=', 'r.template_id').where('tg.role', '=', 'approver'))),
-            eb.exists(
-              eb
-                .selectFrom('template_groups as tg')
-                .select('tg.group_id')
-                .whereRef('tg.template_id', '=', 'r.template_id')
-                .where('tg.role', '=', 'approver')
-                .where('tg.group_id', 'in', groups),
-            ),
+            eb.not(eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')))),
+            eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')).where('group_id', 'in', groups)),
             eb.and([eb('r.escalated', '=', 1), eb('t.escalation_group_id', 'in', groups)]),
           ]),
         )

@@ -227,3 +227,42 @@ export async function loadTemplateForRequest(executor: Executor, id: string, opt
   const repo = createTemplatesRepo(executor);
   return opts.includeDeleted ? repo.findAnyById(id) : repo.findLiveById(id);
 }
+
+// Query fragments for the requests module's one-statement reads that need a template beside a
+// request (the approver's inbox, escalation, what a retired application or mapping ends): the
+// caller embeds the subquery, so the SQL stays one statement while only this module names the
+// templates' tables.
+
+/** Templates that escalate: their id, escalation group and delay (minutes). */
+export const escalatingTemplatesQuery = (db: Executor) =>
+  db
+    .selectFrom('access_request_templates')
+    .select(['id', 'escalation_group_id', 'escalation_after_mins'])
+    .where('escalation_group_id', 'is not', null)
+    .where('escalation_after_mins', 'is not', null);
+
+/** Every template's id and escalation group (null when it has none), deleted ones included. */
+export const templateEscalationGroupsQuery = (db: Executor) => db.selectFrom('access_request_templates').select(['id', 'escalation_group_id']);
+
+/** The approver groups of every template, as (template_id, group_id) rows. */
+export const approverGroupLinksQuery = (db: Executor) => db.selectFrom('template_groups').select(['template_id', 'group_id']).where('role', '=', 'approver');
+
+/** The ids of the templates (deleted ones included) made for an application. */
+export const templateIdsOfAppQuery = (db: Executor, appId: string) => db.selectFrom('access_request_templates').select('id').where('app_id', '=', appId);
+
+/** The ids of the templates that grant a mapping. */
+export const templateIdsGrantingQuery = (db: Executor, mappingId: string) =>
+  db.selectFrom('template_mappings').select('template_id').where('mapping_id', '=', mappingId);
+
+/** The live templates that grant any of these mappings, by name. */
+export function liveTemplatesGranting(db: Executor, mappingIds: readonly string[]) {
+  return db
+    .selectFrom('template_mappings as tm')
+    .innerJoin('access_request_templates as t', 't.id', 'tm.template_id')
+    .select(['t.id', 't.name'])
+    .distinct()
+    .where('tm.mapping_id', 'in', [...mappingIds])
+    .where('t.deleted_at', 'is', null)
+    .orderBy('t.name')
+    .execute();
+}
