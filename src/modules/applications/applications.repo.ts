@@ -65,6 +65,9 @@ export function createApplicationsRepo(db: Executor) {
       (await db.selectFrom('applications').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()) !== undefined,
     /** Id and name of a live application: what a request's snapshot keeps. */
     findLiveName: (id: string) => db.selectFrom('applications').select(['id', 'name']).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst(),
+    /** Id and name of each of `ids`, deleted applications included (templates keep naming them). */
+    namesOf: (ids: readonly string[]) =>
+      ids.length ? db.selectFrom('applications').select(['id', 'name']).where('id', 'in', [...ids]).execute() : Promise.resolve([]),
     list: async (opts: { limit: number; cursor?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
@@ -76,3 +79,6 @@ export function createApplicationsRepo(db: Executor) {
   };
 }
 export type ApplicationsRepo = ReturnType<typeof createApplicationsRepo>;
+
+/** The ids of the live (not deleted) applications, as a subquery: the templates a user may request are one statement with it. */
+export const liveApplicationIdsQuery = (db: Executor) => db.selectFrom('applications').select('id').where('deleted_at', 'is', null);

@@ -16,6 +16,9 @@ export function createGroupsRepo(db: Executor) {
       if (opts.name) q = q.where(matchesIgnoringCase('name', opts.name, 'contains'));
       return q.execute();
     },
+    /** The named groups that exist, system groups and expired ones included, with their name and system flag. */
+    findAnyByIds: (ids: readonly string[]) =>
+      ids.length ? db.selectFrom('groups').select(['id', 'name', 'is_system']).where('id', 'in', [...ids]).execute() : Promise.resolve([]),
     /** Templates that name the group as approver, requester or escalation group. */
     referencingTemplates: (id: string) =>
       db
@@ -36,3 +39,6 @@ export function createGroupsRepo(db: Executor) {
   };
 }
 export type GroupsRepo = ReturnType<typeof createGroupsRepo>;
+
+/** The ids of the ordinary (not system) groups, as a subquery: mapping group lists leave grant groups out with it. */
+export const ordinaryGroupIdsQuery = (db: Executor) => db.selectFrom('groups').select('id').where('is_system', '=', 0);

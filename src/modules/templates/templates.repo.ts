@@ -1,7 +1,10 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
-import { unexpired } from '../../db/expiry.ts';
 import type { AccessRequestTemplatesTable } from '../../db/schema.ts';
+import { createApplicationsRepo, liveApplicationIdsQuery } from '../applications/applications.repo.ts';
+import { createGroupsRepo } from '../groups/groups.repo.ts';
+import { createMembershipsRepo, liveGroupIdsOfQuery } from '../groups/memberships.repo.ts';
+import { createMappingsRepo } from '../mappings/mappings.repo.ts';
 import type { CustomFieldDefinition } from './custom-fields.ts';
 import type { Template } from './templates.types.ts';
 
@@ -108,22 +111,7 @@ export function createTemplatesRepo(db: Executor) {
   return {
     withLinks,
     /** Of these groups, those with at least one live member who is an active user (the expiry rule of the claims). */
-    groupsWithActiveMembers: async (groupIds: readonly string[], at: number): Promise<string[]> => {
-      if (groupIds.length === 0) return [];
-      const rows = await db
-        .selectFrom('memberships as m')
-        .innerJoin('groups as g', 'g.id', 'm.group_id')
-        .innerJoin('users as u', 'u.id', 'm.user_id')
-        .select('m.group_id')
-        .distinct()
-        .where('m.group_id', 'in', [...groupIds])
-        .where(unexpired('m.expires_at', at))
-        .where(unexpired('g.expires_at', at))
-        .where('u.disabled', '=', 0)
-        .where('u.deleted_at', 'is', null)
-        .execute();
-      return rows.map((r) => r.group_id);
-    },
+    groupsWithActiveMembers: (groupIds: readonly string[], at: number) => createMembershipsRepo(db).groupsWithActiveMembers(groupIds, at),
 
     /** Whether the template exists and is not deleted, without reading its links. */
     isLive: async (id: string): Promise<boolean> =>
@@ -152,24 +140,13 @@ export function createTemplatesRepo(db: Executor) {
     listRequestable: async (userId: string, at: number, opts: { limit: number; cursor?: string }) => {
       let q = db
         .selectFrom('access_request_templates as t')
-        .innerJoin('applications as a', 'a.id', 't.app_id')
+        .innerJoin(liveApplicationIdsQuery(db).as('a'), 'a.id', 't.app_id')
         .selectAll('t')
         .where('t.deleted_at', 'is', null)
         .where('t.enabled', '=', 1)
-        .where('a.deleted_at', 'is', null)
         .where((eb) => {
           const requesterLinks = () => eb.selectFrom('template_groups as r').select('r.group_id').whereRef('r.template_id', '=', 't.id').where('r.role', '=', 'requester');
-          return eb.or([
-            eb.not(eb.exists(requesterLinks())),
-            eb.exists(
-              requesterLinks()
-                .innerJoin('memberships as m', 'm.group_id', 'r.group_id')
-                .innerJoin('groups as g', 'g.id', 'r.group_id')
-                .where('m.user_id', '=', userId)
-                .where(unexpired('m.expires_at', at))
-                .where(unexpired('g.expires_at', at)),
-            ),
-          ]);
+          return eb.or([eb.not(eb.exists(requesterLinks())), eb.exists(requesterLinks().where('r.group_id', 'in', liveGroupIdsOfQuery(db, userId, at)))]);
         })
         .orderBy('t.id')
         .limit(opts.limit + 1);
@@ -209,11 +186,11 @@ export function createTemplatesRepo(db: Executor) {
     },
 
     // Lookups of the rows a template points at, for validation and for display.
-    findLiveApplication: (id: string) => db.selectFrom('applications').select(['id', 'name']).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst(),
-    applicationNames: (ids: string[]) =>
-      ids.length ? db.selectFrom('applications').select(['id', 'name']).where('id', 'in', ids).execute() : Promise.resolve([]),
-    findMappings: (ids: string[]) => (ids.length ? db.selectFrom('mappings').select(['id', 'app_id']).where('id', 'in', ids).execute() : Promise.resolve([])),
-    findGroups: (ids: string[]) => (ids.length ? db.selectFrom('groups').select(['id', 'name', 'is_system']).where('id', 'in', ids).execute() : Promise.resolve([])),
+    // Their owners' repos answer: the applications, mappings and groups modules.
+    findLiveApplication: (id: string) => createApplicationsRepo(db).findLiveName(id),
+    applicationNames: (ids: string[]) => createApplicationsRepo(db).namesOf(ids),
+    findMappings: (ids: string[]) => createMappingsRepo(db).appIdsOf(ids),
+    findGroups: (ids: string[]) => createGroupsRepo(db).findAnyByIds(ids),
   };
 }
 export type TemplatesRepo = ReturnType<typeof createTemplatesRepo>;
