@@ -6,6 +6,7 @@ import { openDatabase } from '../db/database.ts';
 import { lockRow } from '../db/locks.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { SYSTEM } from '../http/actor.ts';
+import { createApplicationsRepo } from '../modules/applications/applications.repo.ts';
 import { createEncrypter, type Encrypter } from '../security/encryption.ts';
 import { createPasswordHasher } from '../security/passwords.ts';
 import type { ScheduledCookieKey } from './key-schedule.ts';
@@ -48,11 +49,7 @@ export async function rotateKeys(core: Core, encrypter: Encrypter, opts: Rotatio
     await lockRow(trx, core.dialect, 'settings', 'key', KEYS_LOCK_SETTING);
     const now = core.clock.now();
     const signsFrom = now + opts.publishDelayMs;
-    const ttl = await trx
-      .selectFrom('applications')
-      .select((eb) => [eb.fn.max('access_token_ttl_secs').as('access'), eb.fn.max('id_token_ttl_secs').as('id')])
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
+    const ttl = await createApplicationsRepo(trx).longestTokenTtls();
     const longestTokenMs = Math.max(3600, Number(ttl?.access ?? 0), Number(ttl?.id ?? 0)) * 1000 + TOLERANCE_MS;
     const oldKeysRetireAt = signsFrom + longestTokenMs;
     const oldCookieKeysRetireAt = signsFrom + opts.cookieLifetimeMs;

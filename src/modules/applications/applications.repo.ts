@@ -73,6 +73,13 @@ export function createApplicationsRepo(db: Executor) {
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
       return (await q.execute()).map(decode);
     },
+    /** The longest access and ID token lifetimes (seconds) among live applications: how long old signing keys must stay. */
+    longestTokenTtls: () =>
+      db
+        .selectFrom('applications')
+        .select((eb) => [eb.fn.max('access_token_ttl_secs').as('access'), eb.fn.max('id_token_ttl_secs').as('id')])
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst(),
     insert: (app: Application) => db.insertInto('applications').values(encode(app) as ApplicationRow).execute(),
     update: (id: string, patch: Partial<Application>) =>
       db.updateTable('applications').set(encode(patch)).where('id', '=', id).where('deleted_at', 'is', null).execute(),
@@ -82,3 +89,6 @@ export type ApplicationsRepo = ReturnType<typeof createApplicationsRepo>;
 
 /** The ids of the live (not deleted) applications, as a subquery: the templates a user may request are one statement with it. */
 export const liveApplicationIdsQuery = (db: Executor) => db.selectFrom('applications').select('id').where('deleted_at', 'is', null);
+
+/** A live application's row, as the OIDC provider reads its client; `id` may be a prepared statement's slot. */
+export const liveClientQuery = (db: Executor, id: string) => db.selectFrom('applications').selectAll().where('id', '=', id).where('deleted_at', 'is', null);

@@ -73,3 +73,7 @@ export const undeletedPeopleQuery = (db: Executor) => peopleQuery(db).where('del
 /** The active users (neither disabled nor deleted), with the flags a session or token check reads. */
 export const activeUsersQuery = (db: Executor) =>
   db.selectFrom('users').select(['id', 'email', 'name', 'is_admin', 'must_change_password']).where('disabled', '=', 0).where('deleted_at', 'is', null);
+
+/** An undeleted user with what the OIDC provider's findAccount checks; `id` may be a prepared statement's slot. */
+export const accountQuery = (db: Executor, id: string) =>
+  db.selectFrom('users').select(['id', 'email', 'name', 'disabled', 'must_change_password']).where('id', '=', id).where('deleted_at', 'is', null);
