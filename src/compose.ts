@@ -29,6 +29,7 @@ import { createRequestViews } from './modules/requests/requests.views.ts';
 import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
 import { createScriptsService } from './modules/scripts/scripts.service.ts';
 import { createTemplatesService } from './modules/templates/templates.service.ts';
+import { createTemplatesRepo } from './modules/templates/templates.repo.ts';
 import { createUsersService, type UserHooks } from './modules/users/users.service.ts';
 import { revokeUserAccess } from './modules/auth/revocation.ts';
 import { safeFetch } from './net/safe-fetch.ts';
@@ -109,7 +110,8 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   // Signing out of the portal ends the provider sessions: src/oidc's repo (oidc sits above auth).
   const auth = createAuthService(core, config, { signedOut: (trx, userId) => createOidcPayloadsRepo(trx).deleteSessionsOf(userId) });
   const audit = createAuditService(core);
-  const groups = createGroupsService(core);
+  // Deleting a group asks the templates module (which sits above groups) which templates use it.
+  const groups = createGroupsService(core, { templatesUsingGroup: (trx, groupId) => createTemplatesRepo(trx).listUsingGroup(groupId) });
   const memberships = createMembershipsService(core);
   // Deleting a mapping or an application first asks the requests module (which sits above both)
   // whether a template still grants it, and ends the requests it backs.

@@ -116,6 +116,16 @@ export function createTemplatesRepo(db: Executor) {
     /** Whether the template exists and is not deleted, without reading its links. */
     isLive: async (id: string): Promise<boolean> =>
       Boolean(await db.selectFrom('access_request_templates').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()),
+    /** Templates (deleted ones included) that name the group as approver, requester or escalation group, by name. */
+    listUsingGroup: (groupId: string) =>
+      db
+        .selectFrom('access_request_templates')
+        .select(['id', 'name'])
+        .where((eb) =>
+          eb.or([eb('escalation_group_id', '=', groupId), eb('id', 'in', eb.selectFrom('template_groups').select('template_id').where('group_id', '=', groupId))]),
+        )
+        .orderBy('name')
+        .execute(),
     /** Live templates whose trigger task is this script, by name. */
     listUsingScript: (scriptId: string) =>
       db.selectFrom('access_request_templates').select(['id', 'name']).where('trigger_script_id', '=', scriptId).where('deleted_at', 'is', null).orderBy('name').execute(),
