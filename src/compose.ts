@@ -15,6 +15,7 @@ import { createEventActionsService } from './modules/event-actions/event-actions
 import { onDeadLetter } from './modules/events/dead-letter.ts';
 import { createDispatcher } from './modules/events/dispatcher.ts';
 import { createPerformers } from './modules/events/performers.ts';
+import { eventTypesQuery } from './modules/events/outbox.ts';
 import { createGroupsService } from './modules/groups/groups.service.ts';
 import { createMembershipsService, membershipUserHooks } from './modules/groups/memberships.service.ts';
 import { createMappingsService } from './modules/mappings/mappings.service.ts';
@@ -25,6 +26,7 @@ import { createDiscussionService } from './modules/requests/discussion.service.t
 import { announceExpiringGrants, escalateOverdueRequests } from './modules/requests/due-notices.ts';
 import { createProvisioning } from './modules/requests/provisioning.ts';
 import { createRequestsService } from './modules/requests/requests.service.ts';
+import { createRequestsRepo } from './modules/requests/requests.repo.ts';
 import { createRequestViews } from './modules/requests/requests.views.ts';
 import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
 import { createScriptsService } from './modules/scripts/scripts.service.ts';
@@ -126,7 +128,8 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const templates = createTemplatesService(core, templateHooks(core));
   const notifications = createNotificationsService(core);
   const eventActions = createEventActionsService(core, { encrypter, allowPrivate: config.outbound.allowPrivate });
-  const deliveries = createDeliveriesService(core);
+  // The deliveries module sits below events and requests: the event types and a request's status come through hooks.
+  const deliveries = createDeliveriesService(core, { eventTypesQuery, requestStatus: (trx, id) => createRequestsRepo(trx).statusOf(id) });
   const scripts = createScriptsService(core, { encrypter, config });
   const mailer = createMailer(config.smtp);
   const leaseMs = deliveryLeases(config);

@@ -20,3 +20,6 @@ export async function insertOutboxEvent(db: Executor, payload: EventPayload): Pr
 export function outboxPageAfter(db: Executor, afterId: string, limit: number) {
   return db.selectFrom('outbox_events').select(['id', 'type', 'request_id']).where('id', '>', afterId).orderBy('id').limit(limit).execute();
 }
+
+/** Each event's id and type, as a subquery: the delivery pages join it (DeliveriesHooks, wired in compose.ts). */
+export const eventTypesQuery = (db: Executor) => db.selectFrom('outbox_events').select(['id', 'type']);

@@ -19,6 +19,10 @@ export function createRequestsRepo(db: Executor) {
 
     findById: (id: string) => db.selectFrom('access_requests').selectAll().where('id', '=', id).executeTakeFirst(),
 
+    /** A request's status, or undefined when there is no such request. */
+    statusOf: async (id: string): Promise<RequestStatus | undefined> =>
+      (await db.selectFrom('access_requests').select('status').where('id', '=', id).executeTakeFirst())?.status,
+
     /** The few fields that say who may see a request (the live stream's audience). */
     findAudienceFields: (id: string) =>
       db
