@@ -151,3 +151,16 @@ export const liveGroupIdsOfQuery = (db: Executor, userId: string, at: number) =>
     .where('m.user_id', '=', userId)
     .where(unexpired('m.expires_at', at))
     .where(unexpired('g.expires_at', at));
+
+/**
+ * A user's live memberships in live groups at `at` (group_id and both expiries), as a
+ * subquery: the claims query joins it.
+ */
+export const liveMembershipsOfQuery = (db: Executor, userId: string, at: number) =>
+  db
+    .selectFrom('memberships as ms')
+    .innerJoin('groups as g', 'g.id', 'ms.group_id')
+    .select(['ms.group_id', 'g.expires_at as group_expires_at', 'ms.expires_at as membership_expires_at'])
+    .where('ms.user_id', '=', userId)
+    .where(unexpired('g.expires_at', at))
+    .where(unexpired('ms.expires_at', at));

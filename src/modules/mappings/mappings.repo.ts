@@ -93,3 +93,7 @@ export type MappingsRepo = ReturnType<typeof createMappingsRepo>;
 
 /** The groups (ordinary and grant groups) a mapping is linked to, as a subquery: what a retired mapping ends. */
 export const groupIdsLinkedToQuery = (db: Executor, mappingId: string) => db.selectFrom('mapping_groups').select('group_id').where('mapping_id', '=', mappingId);
+
+/** Each mapping of an application with each group it is linked to (claim, value_json, group_id), as a subquery: the claims query joins it. */
+export const mappingLinksOfAppQuery = (db: Executor, appId: string) =>
+  db.selectFrom('mappings as m').innerJoin('mapping_groups as mg', 'mg.mapping_id', 'm.id').select(['m.claim', 'm.value_json', 'mg.group_id']).where('m.app_id', '=', appId);
