@@ -8,6 +8,7 @@ import { validateFieldAnswers } from '../templates/index.ts';
 import { liveGroupIdsOf, mayDecide, mayRevoke, mayView } from './eligibility.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import type { Template } from '../templates/templates.types.ts';
+import { lockUser } from '../users/users.repo.ts';
 import { newEventBatchCache, recordRequestEvent } from './request-events.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import type { SubmitRequestIn } from './requests.types.ts';
@@ -104,7 +105,7 @@ export function createRequestsService(core: Core, settings: RequestSettings, pro
           // The rate limit is counted and the slot taken in one transaction, serialised per
           // user (the user's row locked on PostgreSQL, the database lock on SQLite): a burst
           // of concurrent submissions cannot all read the same count.
-          await lockRow(trx, dialect, 'users', 'id', actor.userId);
+          await lockUser(trx, dialect, actor.userId);
           const recent = await createRequestsRepo(trx).countSubmittedSince(actor.userId, now - MINUTE);
           if (recent >= settings.submissionsPerMinute) throw tooManyRequests(60);
           await createRequestsRepo(trx).insert(row);

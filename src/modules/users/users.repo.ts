@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
-import type { DialectName, Executor } from '../../db/database.ts';
-import { lockSelected } from '../../db/locks.ts';
+import type { DialectName, Executor, Tx } from '../../db/database.ts';
+import { lockRow, lockSelected } from '../../db/locks.ts';
 import type { UsersTable } from '../../db/schema.ts';
 import { matchesIgnoringCase } from '../../db/search.ts';
 
@@ -58,6 +58,12 @@ export function createUsersRepo(db: Executor) {
   };
 }
 export type UsersRepo = ReturnType<typeof createUsersRepo>;
+
+/**
+ * Locks a user's row until the transaction ends (on PostgreSQL; SQLite's write transaction
+ * already holds the database lock): other modules serialise their per-user writes on it.
+ */
+export const lockUser = (trx: Tx, dialect: DialectName, userId: string): Promise<void> => lockRow(trx, dialect, 'users', 'id', userId);
 
 // Query fragments for the other modules' one-statement reads that need a user beside their own
 // rows (the API-token and session checks on every call, member and comment lists): the caller
