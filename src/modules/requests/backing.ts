@@ -1,4 +1,3 @@
-import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { lockSelected } from '../../db/locks.ts';
 import { conflict } from '../../http/errors.ts';
@@ -8,6 +7,7 @@ import { groupIdsLinkedToQuery } from '../mappings/mappings.repo.ts';
 import type { TemplateHooks } from '../templates/templates.service.ts';
 import type { MappingRetirement } from '../mappings/mappings.service.ts';
 import type { UserHooks } from '../users/users.service.ts';
+import type { EventCore } from './request-events.ts';
 import { cancelPending, endAccess, retireProvisioning } from './transitions.ts';
 
 /** Something a request stands on. When it is deleted or disabled, the request cannot stand. */
@@ -32,7 +32,7 @@ const REASONS: Record<Backing['kind'], string> = {
  * too, so the run's finish cannot grant (it owes the external system an undo instead).
  * Returns how many requests it ended.
  */
-export async function endRequestsBackedBy(core: Core, trx: Tx, backing: Backing, actor: AuditActor): Promise<number> {
+export async function endRequestsBackedBy(core: EventCore, trx: Tx, backing: Backing, actor: AuditActor): Promise<number> {
   let query = trx.selectFrom('access_requests as r').selectAll('r').where('r.status', 'in', ['pending', 'provisioning', 'approved']);
   switch (backing.kind) {
     case 'user':
@@ -80,7 +80,7 @@ export async function assertMappingsUnused(trx: Tx, mappingIds: readonly string[
 }
 
 /** Hooks for the mappings and applications modules: a mapping a live template grants stays; else its requests end. */
-export function mappingRetirement(core: Core): MappingRetirement {
+export function mappingRetirement(core: EventCore): MappingRetirement {
   return {
     async mappingsRetiring(trx, mappingIds, what, actor) {
       await assertMappingsUnused(trx, mappingIds, what);
@@ -90,7 +90,7 @@ export function mappingRetirement(core: Core): MappingRetirement {
 }
 
 /** Hooks for the users module: a disabled or deleted requester's grants and open requests end. */
-export function requestUserHooks(core: Core): Pick<UserHooks, 'userRetired'> {
+export function requestUserHooks(core: EventCore): Pick<UserHooks, 'userRetired'> {
   return {
     async userRetired(trx, userId, actor) {
       await endRequestsBackedBy(core, trx, { kind: 'user', id: userId }, actor);
@@ -103,7 +103,7 @@ export function requestUserHooks(core: Core): Pick<UserHooks, 'userRetired'> {
  * requests; a deleted one also lets go of its groups and mappings, so those can be
  * deleted later (its ended requests keep their snapshot and audit trail).
  */
-export function templateHooks(core: Core): TemplateHooks {
+export function templateHooks(core: EventCore): TemplateHooks {
   return {
     async templateRetired(trx, template, reason, actor) {
       await endRequestsBackedBy(core, trx, { kind: 'template', id: template.id }, actor);

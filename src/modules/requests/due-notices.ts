@@ -1,8 +1,7 @@
 import { sql } from 'kysely';
-import type { Core } from '../../core.ts';
 import { claimRows, claimRowsOf } from '../../db/locks.ts';
 import { escalatingTemplatesQuery } from '../templates/templates.repo.ts';
-import { recordRequestEvent } from './request-events.ts';
+import { recordRequestEvent, type RequestsCore } from './request-events.ts';
 
 const BATCH = 200;
 
@@ -11,7 +10,7 @@ const BATCH = 200;
  * Exactly once, even with several workers: request rows are claimed with SKIP LOCKED and the
  * flag is set by a conditional update, so only one transaction records `escalated`.
  */
-export async function escalateOverdueRequests(core: Core): Promise<number> {
+export async function escalateOverdueRequests(core: RequestsCore): Promise<number> {
   const now = core.clock.now();
   return core.db.transaction().execute(async (trx) => {
     // Only the request rows are locked: an admin editing the template neither waits nor is skipped.
@@ -49,7 +48,7 @@ export async function escalateOverdueRequests(core: Core): Promise<number> {
  * Tells requesters their access ends soon, once per grant, `leadMs` before expiry.
  * Grants no longer than the lead time get no notice: they were short from the start.
  */
-export async function announceExpiringGrants(core: Core, leadMs: number): Promise<number> {
+export async function announceExpiringGrants(core: RequestsCore, leadMs: number): Promise<number> {
   const now = core.clock.now();
   return core.db.transaction().execute(async (trx) => {
     const due = await claimRows(

@@ -1,4 +1,3 @@
-import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { AppError, assertThat, badRequest, conflict, forbidden, notFound, tooManyRequests, type FieldError } from '../../http/errors.ts';
@@ -9,7 +8,7 @@ import { liveGroupIdsOf, mayDecide, mayRevoke, mayView } from './eligibility.ts'
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import type { Template } from '../templates/templates.types.ts';
 import { lockUser } from '../users/users.repo.ts';
-import { newEventBatchCache, recordRequestEvent } from './request-events.ts';
+import { newEventBatchCache, recordRequestEvent, type RequestsCore } from './request-events.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import type { SubmitRequestIn } from './requests.types.ts';
 import { snapshotStillHolds, takeSnapshot, type RequestSnapshot } from './snapshot.ts';
@@ -23,7 +22,7 @@ export interface RequestSettings {
 
 const MINUTE = 60_000;
 
-export function createRequestsService(core: Core, settings: RequestSettings, provisioning: Provisioning) {
+export function createRequestsService(core: RequestsCore, settings: RequestSettings, provisioning: Provisioning) {
   const { db, clock, dialect } = core;
 
   /** Loads the request and its template inside the transaction, with the row locked (PostgreSQL). */
