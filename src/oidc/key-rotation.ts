@@ -42,7 +42,7 @@ const TOLERANCE_MS = 60_000;
  * The key version changes in the same transaction, so every process and instance
  * reloads its keys (see provider-holder.ts) long before the new ones sign.
  */
-export async function rotateKeys(core: Core, encrypter: Encrypter, opts: RotationOptions): Promise<RotationResult> {
+export async function rotateKeys(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, encrypter: Encrypter, opts: RotationOptions): Promise<RotationResult> {
   await ensureLockRow(core);
   const jwks = await Promise.all(SIGNING_ALGS.map((alg) => generateSigningKey(alg)));
   return core.db.transaction().execute(async (trx) => {

@@ -37,7 +37,7 @@ export interface ScriptsDeps {
  * Scripts (trigger tasks and event-action scripts), their secrets and their runs. Admin
  * only. runScript is what the dispatcher calls; close() stops the sandbox's workers.
  */
-export function createScriptsService(core: Core, deps: ScriptsDeps) {
+export function createScriptsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, deps: ScriptsDeps) {
   const { db, dialect, clock, audit } = core;
   const scripts = createScriptsRepo(db);
   const sandbox =
