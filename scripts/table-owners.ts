@@ -1,6 +1,7 @@
 // The `table-owner` rule of issue 9: each table has one owning module, and only that module's
 // code names the table in a query (selectFrom, insertInto, updateTable, deleteFrom, a join or a
-// CTE). Another module calls the owner's repo or service, in the caller's transaction.
+// CTE) or a row lock (lockRow). Another module calls the owner's repo or service, in the
+// caller's transaction.
 // Checked by `npm run lint:deps` beside dependency-cruiser's rules; the exceptions still in the
 // code are the baseline .table-owners-known-violations.json, listed in docs/architecture.md.
 import { readdir, readFile } from 'node:fs/promises';
@@ -50,6 +51,8 @@ export const TABLE_OWNERS: Readonly<Record<string, string | readonly string[]>> 
 };
 
 const QUERY = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|innerJoin|leftJoin|rightJoin|fullJoin|with|mergeInto)\(\s*'([a-z_]+)(?: as [a-z_]+)?'/g;
+/** `lockRow(trx, dialect, 'table', …)` (src/db/locks.ts) locks, and so reads, a row by the table's name. */
+const LOCK = /\blockRow\(\s*[\w.]+\s*,\s*[\w.]+\s*,\s*'([a-z_]+)'/g;
 
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
@@ -71,7 +74,7 @@ export async function tableOwnerViolations(baseDir: string): Promise<IViolation[
     const file = path.relative(baseDir, absolute).split(path.sep).join('/');
     if (file.startsWith('src/db/migrations/')) continue;
     const text = await readFile(absolute, 'utf8');
-    for (const [, table] of text.matchAll(QUERY)) {
+    for (const [, table] of [...text.matchAll(QUERY), ...text.matchAll(LOCK)]) {
       if (!table) continue;
       const owners = ownersOf(table);
       if (owners.length === 0 || owners.includes(moduleOf(file))) continue;

@@ -15,6 +15,7 @@ import { createEventActionsService } from './modules/event-actions/event-actions
 import { onDeadLetter } from './modules/events/dead-letter.ts';
 import { createDispatcher } from './modules/events/dispatcher.ts';
 import { createPerformers } from './modules/events/performers.ts';
+import { eventTypesQuery } from './modules/events/outbox.ts';
 import { createGroupsService } from './modules/groups/groups.service.ts';
 import { createMembershipsService, membershipUserHooks } from './modules/groups/memberships.service.ts';
 import { createMappingsService } from './modules/mappings/mappings.service.ts';
@@ -25,10 +26,13 @@ import { createDiscussionService } from './modules/requests/discussion.service.t
 import { announceExpiringGrants, escalateOverdueRequests } from './modules/requests/due-notices.ts';
 import { createProvisioning } from './modules/requests/provisioning.ts';
 import { createRequestsService } from './modules/requests/requests.service.ts';
+import { createRequestsRepo } from './modules/requests/requests.repo.ts';
 import { createRequestViews } from './modules/requests/requests.views.ts';
 import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
 import { createScriptsService } from './modules/scripts/scripts.service.ts';
+import { scriptTemplateHooks } from './modules/scripts/template-hooks.ts';
 import { createTemplatesService } from './modules/templates/templates.service.ts';
+import { createTemplatesRepo } from './modules/templates/templates.repo.ts';
 import { createUsersService, type UserHooks } from './modules/users/users.service.ts';
 import { revokeUserAccess } from './modules/auth/revocation.ts';
 import { safeFetch } from './net/safe-fetch.ts';
@@ -109,7 +113,8 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   // Signing out of the portal ends the provider sessions: src/oidc's repo (oidc sits above auth).
   const auth = createAuthService(core, config, { signedOut: (trx, userId) => createOidcPayloadsRepo(trx).deleteSessionsOf(userId) });
   const audit = createAuditService(core);
-  const groups = createGroupsService(core);
+  // Deleting a group asks the templates module (which sits above groups) which templates use it.
+  const groups = createGroupsService(core, { templatesUsingGroup: (trx, groupId) => createTemplatesRepo(trx).listUsingGroup(groupId) });
   const memberships = createMembershipsService(core);
   // Deleting a mapping or an application first asks the requests module (which sits above both)
   // whether a template still grants it, and ends the requests it backs.
@@ -120,12 +125,15 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const resourceServers = createResourceServersService(core);
   const apiTokens = createApiTokensService(core);
   const apiTokenPolicy = createApiTokenPolicyService(core);
-  // Retiring a template ends the requests it backs: the requests module's hook (templates sits below requests).
-  const templates = createTemplatesService(core, templateHooks(core));
+  // Retiring a template ends its requests (requests sits above templates); a trigger names a live
+  // script (scripts sits below templates).
+  const templates = createTemplatesService(core, { ...templateHooks(core), ...scriptTemplateHooks(core) });
   const notifications = createNotificationsService(core);
   const eventActions = createEventActionsService(core, { encrypter, allowPrivate: config.outbound.allowPrivate });
-  const deliveries = createDeliveriesService(core);
-  const scripts = createScriptsService(core, { encrypter, config });
+  // The deliveries module sits below events and requests: the event types and a request's status come through hooks.
+  const deliveries = createDeliveriesService(core, { eventTypesQuery, requestStatus: (trx, id) => createRequestsRepo(trx).statusOf(id) });
+  // A script a template runs cannot be deleted: the templates module answers (it sits above scripts).
+  const scripts = createScriptsService(core, { encrypter, config, templatesUsing: (trx, scriptId) => createTemplatesRepo(trx).listUsingScript(scriptId) });
   const mailer = createMailer(config.smtp);
   const leaseMs = deliveryLeases(config);
   const provisioning = createProvisioning(core, { runTrigger: scripts.runScript, deadlineMs: config.scripts.timeoutMs + 30_000, queueAllowanceMs: 10 * 60_000 });

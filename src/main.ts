@@ -7,6 +7,7 @@ import { openDatabase } from './db/database.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { AppError } from './http/errors.ts';
 import { createApiTokensService } from './modules/api-tokens/api-tokens.service.ts';
+import { createAuditRepo } from './modules/audit/audit.repo.ts';
 import { verifyAuditChain } from './modules/audit/audit.verify.ts';
 import { startWorker } from './worker/worker.ts';
 import { compose, openCore, userHooks } from './compose.ts';
@@ -89,7 +90,7 @@ audit
   .description('print the current chain head as <seq>:<hash>, to keep somewhere safe')
   .action(async () => {
     const database = openDatabase(loadConfig().database);
-    const head = await database.db.selectFrom('audit_head').select(['seq', 'hash']).executeTakeFirstOrThrow();
+    const head = await createAuditRepo(database.db).head();
     process.stdout.write(`${Number(head.seq)}:${head.hash}\n`);
     await database.close();
   });

@@ -39,6 +39,8 @@ const fixture: Record<string, string> = {
   'src/modules/users/users.repo.ts': "export const q = (db: any) => db.selectFrom('users').selectAll();\n",
   'src/modules/groups/groups.repo.ts': "export const q = (db: any) => db.selectFrom('groups as g').innerJoin('users as u', 'u.id', 'g.id').selectAll();\n",
   'src/db/migrations/0001.ts': "export const up = (db: any) => db.insertInto('users').values({});\n",
+  // A row lock names its table too: the groups service locks a user's row.
+  'src/modules/groups/groups.service.ts': "export const l = (trx: any, dialect: any) => lockRow(trx, dialect, 'users', 'id', 'u');\n",
 };
 
 const summary = (violations: IViolation[]) => violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`).sort();
@@ -69,6 +71,7 @@ describe('architecture rules on a fixture tree', () => {
       `${CYCLE_RULE}: src/modules/b → src/modules/a`,
       'src-imports-no-test-or-bench: src/modules/c/c.service.ts → test/helper.ts',
       'table-owner: src/modules/groups/groups.repo.ts → users',
+      'table-owner: src/modules/groups/groups.service.ts → users',
     ]);
     const typeOnly = report.graph.edges.find((edge) => edge.from === 'src/modules/b' && edge.to === 'src/modules/a');
     expect(typeOnly?.typeOnly).toBe(true);

@@ -27,7 +27,7 @@ describeEachDialect('scripts API', (server) => {
   /** A second service over the same database and key: what the dispatcher would hold. */
   let dispatcherSide: ScriptsService | undefined;
   const dispatcher = (s: TestServer) =>
-    (dispatcherSide ??= createScriptsService(s.app.core, { encrypter: createEncrypter(s.config.masterKey), config: s.config }));
+    (dispatcherSide ??= createScriptsService(s.app.core, { encrypter: createEncrypter(s.config.masterKey), config: s.config, templatesUsing: async () => [] }));
   afterAll(async () => {
     await dispatcherSide?.close();
   });

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
 import { CLAIMS_MARGIN_MS, mergeClaims, type EffectiveClaims } from '../modules/claims/index.ts';
 import { claimSourcesQuery, toClaimSources, type ClaimSourceRow } from '../modules/claims/claims.repo.ts';
+import { accountQuery } from '../modules/users/users.repo.ts';
 import { prepare } from './prepared.ts';
 
 /**
@@ -59,7 +60,7 @@ const EAGER_ROUTES = new Set(['token', 'userinfo']);
  */
 export function createFindAccount(db: Db, claimsCache: ClaimsCache): FindAccount {
   const findUser = prepare<{ id: string }, { id: string; email: string; name: string; disabled: number; must_change_password: number }>(db, (p) =>
-    db.selectFrom('users').select(['id', 'email', 'name', 'disabled', 'must_change_password']).where('id', '=', p('id')).where('deleted_at', 'is', null),
+    accountQuery(db, p('id')),
   );
 
   return async function findAccount(ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {

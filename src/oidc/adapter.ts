@@ -1,6 +1,7 @@
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
+import { liveClientQuery } from '../modules/applications/applications.repo.ts';
 import { clientMetadataOf } from './clients.ts';
 import { prepare } from './prepared.ts';
 import type { PayloadRow, RefreshRotation } from './rotation.ts';
@@ -143,7 +144,7 @@ class PayloadAdapter implements Adapter {
 /** Clients are applications; the provider never writes them (registration is off). */
 function clientAdapter(db: Db): Adapter {
   const find = prepare<{ id: string }, Parameters<typeof clientMetadataOf>[0]>(db, (p) =>
-    db.selectFrom('applications').selectAll().where('id', '=', p('id')).where('deleted_at', 'is', null),
+    liveClientQuery(db, p('id')),
   );
   const readOnly = async () => {
     throw new Error('clients are managed through the applications API');

@@ -6,6 +6,7 @@ import { openDatabase } from '../db/database.ts';
 import { lockRow } from '../db/locks.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { SYSTEM } from '../http/actor.ts';
+import { createApplicationsRepo } from '../modules/applications/applications.repo.ts';
 import { createEncrypter, type Encrypter } from '../security/encryption.ts';
 import { createPasswordHasher } from '../security/passwords.ts';
 import type { ScheduledCookieKey } from './key-schedule.ts';
@@ -41,18 +42,14 @@ const TOLERANCE_MS = 60_000;
  * The key version changes in the same transaction, so every process and instance
  * reloads its keys (see provider-holder.ts) long before the new ones sign.
  */
-export async function rotateKeys(core: Core, encrypter: Encrypter, opts: RotationOptions): Promise<RotationResult> {
+export async function rotateKeys(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, encrypter: Encrypter, opts: RotationOptions): Promise<RotationResult> {
   await ensureLockRow(core);
   const jwks = await Promise.all(SIGNING_ALGS.map((alg) => generateSigningKey(alg)));
   return core.db.transaction().execute(async (trx) => {
     await lockRow(trx, core.dialect, 'settings', 'key', KEYS_LOCK_SETTING);
     const now = core.clock.now();
     const signsFrom = now + opts.publishDelayMs;
-    const ttl = await trx
-      .selectFrom('applications')
-      .select((eb) => [eb.fn.max('access_token_ttl_secs').as('access'), eb.fn.max('id_token_ttl_secs').as('id')])
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
+    const ttl = await createApplicationsRepo(trx).longestTokenTtls();
     const longestTokenMs = Math.max(3600, Number(ttl?.access ?? 0), Number(ttl?.id ?? 0)) * 1000 + TOLERANCE_MS;
     const oldKeysRetireAt = signsFrom + longestTokenMs;
     const oldCookieKeysRetireAt = signsFrom + opts.cookieLifetimeMs;

@@ -39,7 +39,7 @@ export interface StoredKeys {
  * and every instance on one database uses the same ones. Creation happens under a lock
  * so that two instances starting together do not each make their own.
  */
-export async function loadOidcKeys(core: Core, encrypter: Encrypter): Promise<StoredKeys> {
+export async function loadOidcKeys(core: Pick<Core, 'db' | 'dialect' | 'clock'>, encrypter: Encrypter): Promise<StoredKeys> {
   const existing = await readKeys(core, encrypter);
   if (isComplete(existing, core.clock.now())) return existing;
 

@@ -14,7 +14,7 @@ import { createProviderHolder } from './provider-holder.ts';
 import { createProvider, OIDC_PREFIX } from './provider.ts';
 
 export interface OidcDeps {
-  core: Core;
+  core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>;
   config: Config;
   auth: AuthService;
   encrypter: Encrypter;

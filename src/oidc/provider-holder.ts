@@ -10,7 +10,7 @@ export interface BuiltProvider {
 }
 
 export interface ProviderHolderDeps {
-  core: Core;
+  core: Pick<Core, 'db' | 'dialect' | 'clock'>;
   encrypter: Encrypter;
   /** How often a process reads the key version (one small query, on the next request after this long). */
   keyCheckMs: number;

@@ -22,7 +22,7 @@ import { errorPage, loggedOutPage } from './views.ts';
 export const OIDC_PREFIX = '/oidc';
 
 export interface ProviderDeps {
-  core: Core;
+  core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>;
   config: Pick<Config, 'baseUrl' | 'trustProxy' | 'tempAccessTokenTtlSecs' | 'session'>;
   secrets: OidcSecrets;
 }

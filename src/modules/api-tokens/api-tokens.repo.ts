@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { ApiTokensTable } from '../../db/schema.ts';
 import { unexpired } from '../../db/expiry.ts';
+import { activeUsersQuery, peopleQuery } from '../users/users.repo.ts';
 
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 
@@ -12,12 +13,10 @@ export function createApiTokensRepo(db: Executor) {
     findLiveByHash: (hash: string, now: number) =>
       db
         .selectFrom('api_tokens')
-        .innerJoin('users', 'users.id', 'api_tokens.user_id')
-        .select(['api_tokens.id', 'api_tokens.user_id', 'api_tokens.last_used_at', 'users.is_admin'])
+        .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 'api_tokens.user_id')
+        .select(['api_tokens.id', 'api_tokens.user_id', 'api_tokens.last_used_at', 'u.is_admin'])
         .where('api_tokens.token_hash', '=', hash)
         .where(unexpired('api_tokens.expires_at', now))
-        .where('users.disabled', '=', 0)
-        .where('users.deleted_at', 'is', null)
         .executeTakeFirst(),
     /** Of these tokens, the ones still live (unexpired, unrevoked, user active), with the owner's admin flag. */
     findLiveMany: (ids: readonly string[], now: number) =>
@@ -25,21 +24,19 @@ export function createApiTokensRepo(db: Executor) {
         ? Promise.resolve([])
         : db
             .selectFrom('api_tokens')
-            .innerJoin('users', 'users.id', 'api_tokens.user_id')
-            .select(['api_tokens.id', 'users.is_admin'])
+            .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 'api_tokens.user_id')
+            .select(['api_tokens.id', 'u.is_admin'])
             .where('api_tokens.id', 'in', [...ids])
             .where(unexpired('api_tokens.expires_at', now))
-            .where('users.disabled', '=', 0)
-            .where('users.deleted_at', 'is', null)
             .execute(),
     findById: (id: string) => db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst(),
     /** One user's tokens (or everyone's, with userId null), oldest first, with the owner's email; limit + 1 for toPage(). */
     list: (userId: string | null, opts: { limit: number; cursor?: string }) => {
       let q = db
         .selectFrom('api_tokens')
-        .innerJoin('users', 'users.id', 'api_tokens.user_id')
+        .innerJoin(peopleQuery(db).as('u'), 'u.id', 'api_tokens.user_id')
         .selectAll('api_tokens')
-        .select('users.email as user_email')
+        .select('u.email as user_email')
         .orderBy('api_tokens.id')
         .limit(opts.limit + 1);
       if (userId !== null) q = q.where('api_tokens.user_id', '=', userId);

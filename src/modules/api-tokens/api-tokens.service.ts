@@ -1,13 +1,12 @@
 import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
-import { lockRow } from '../../db/locks.ts';
 import { AppError, assertThat, forbidden, invalidField, notFound, unauthenticated } from '../../http/errors.ts';
 import { toPage } from '../../http/pagination.ts';
 import { name as nameSchema, parseInstant, toIso, toIsoOrNull } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
 import { randomSecret, sha256 } from '../../security/tokens.ts';
 import { SYSTEM, type Actor, type AuditActor } from '../../http/actor.ts';
-import { createUsersRepo, type UserRow } from '../users/users.repo.ts';
+import { createUsersRepo, lockUser, type UserRow } from '../users/users.repo.ts';
 import { assertLifetimeAllowed, readApiTokenPolicy } from './api-tokens.policy.ts';
 import { createApiTokensRepo, type ApiTokenRow } from './api-tokens.repo.ts';
 import { API_TOKEN_PREFIX, type CreateApiTokenIn, type ListApiTokensQuery } from './api-tokens.types.ts';
@@ -25,7 +24,7 @@ export function createApiTokensService(core: Pick<Core, 'db' | 'dialect' | 'cloc
 
   /** Locks the owner's row and re-reads it, so a token is never issued to a user being deleted. */
   async function lockOwner(trx: Tx, userId: string): Promise<UserRow | undefined> {
-    await lockRow(trx, dialect, 'users', 'id', userId);
+    await lockUser(trx, dialect, userId);
     return createUsersRepo(trx).findById(userId);
   }
 

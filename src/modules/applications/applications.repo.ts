@@ -61,15 +61,36 @@ export function createApplicationsRepo(db: Executor) {
       const row = await live().where('id', '=', id).executeTakeFirst();
       return row && decode(row);
     },
+    /** Whether the application exists and is not deleted, without reading the row. */
+    isLive: async (id: string): Promise<boolean> =>
+      (await db.selectFrom('applications').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()) !== undefined,
+    /** Id and name of a live application: what a request's snapshot keeps. */
+    findLiveName: (id: string) => db.selectFrom('applications').select(['id', 'name']).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst(),
+    /** Id and name of each of `ids`, deleted applications included (templates keep naming them). */
+    namesOf: (ids: readonly string[]) =>
+      ids.length ? db.selectFrom('applications').select(['id', 'name']).where('id', 'in', [...ids]).execute() : Promise.resolve([]),
     list: async (opts: { limit: number; cursor?: string; name?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
       if (opts.name) q = q.where(matchesIgnoringCase('name', opts.name, 'contains'));
       return (await q.execute()).map(decode);
     },
+    /** The longest access and ID token lifetimes (seconds) among live applications: how long old signing keys must stay. */
+    longestTokenTtls: () =>
+      db
+        .selectFrom('applications')
+        .select((eb) => [eb.fn.max('access_token_ttl_secs').as('access'), eb.fn.max('id_token_ttl_secs').as('id')])
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst(),
     insert: (app: Application) => db.insertInto('applications').values(encode(app) as ApplicationRow).execute(),
     update: (id: string, patch: Partial<Application>) =>
       db.updateTable('applications').set(encode(patch)).where('id', '=', id).where('deleted_at', 'is', null).execute(),
   };
 }
 export type ApplicationsRepo = ReturnType<typeof createApplicationsRepo>;
+
+/** The ids of the live (not deleted) applications, as a subquery: the templates a user may request are one statement with it. */
+export const liveApplicationIdsQuery = (db: Executor) => db.selectFrom('applications').select('id').where('deleted_at', 'is', null);
+
+/** A live application's row, as the OIDC provider reads its client; `id` may be a prepared statement's slot. */
+export const liveClientQuery = (db: Executor, id: string) => db.selectFrom('applications').selectAll().where('id', '=', id).where('deleted_at', 'is', null);

@@ -32,7 +32,7 @@ export interface ApplicationWithSecret {
 }
 
 /** Applications are OIDC clients; the application id is the client_id. Admin only. */
-export function createApplicationsService(core: Core, hooks: MappingRetirement) {
+export function createApplicationsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: MappingRetirement) {
   const { db, clock, audit, dialect } = core;
 
   /** Locks the row and re-reads it inside the transaction (authorize → load → lock → re-check). */

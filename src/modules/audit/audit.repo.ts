@@ -36,6 +36,8 @@ export function createAuditRepo(db: Executor) {
     /** Oldest first from `afterSeq`, for export and verification. */
     chunkAfter: (f: AuditFilter, afterSeq: number, size: number) =>
       filtered(f).where('seq', '>', afterSeq).orderBy('seq', 'asc').limit(size).execute(),
+    /** Every event of one access request, oldest first: its timeline. */
+    ofRequest: (requestId: string) => db.selectFrom('audit_events').selectAll().where('request_id', '=', requestId).orderBy('seq', 'asc').execute(),
     head: () => db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow(),
   };
 }

@@ -34,7 +34,7 @@ export interface AuthHooks {
 /** What a throttle key stands for, in audit events. */
 type KeyKind = 'account' | 'ip';
 
-export function createAuthService(core: Core, settings: AuthSettings, hooks: AuthHooks = {}) {
+export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'passwords'>, settings: AuthSettings, hooks: AuthHooks = {}) {
   const { db, clock, audit, passwords } = core;
   const { windowMs } = settings.loginThrottle;
   // An IP may serve many people (an office behind NAT), so it gets a higher limit than one account.

@@ -1,4 +1,5 @@
 import type { Executor } from '../../db/database.ts';
+import { activeUsersQuery } from '../users/users.repo.ts';
 
 export function createSessionsRepo(db: Executor) {
   return {
@@ -8,13 +9,11 @@ export function createSessionsRepo(db: Executor) {
     findLive: (id: string, now: number, idleMs: number) =>
       db
         .selectFrom('sessions')
-        .innerJoin('users', 'users.id', 'sessions.user_id')
-        .select(['sessions.id', 'sessions.user_id', 'sessions.csrf_token', 'sessions.last_seen_at', 'users.is_admin', 'users.must_change_password'])
+        .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 'sessions.user_id')
+        .select(['sessions.id', 'sessions.user_id', 'sessions.csrf_token', 'sessions.last_seen_at', 'u.is_admin', 'u.must_change_password'])
         .where('sessions.id', '=', id)
         .where('sessions.expires_at', '>', now)
         .where('sessions.last_seen_at', '>', now - idleMs)
-        .where('users.disabled', '=', 0)
-        .where('users.deleted_at', 'is', null)
         .executeTakeFirst(),
 
     /** Of these sessions, the ones still live, with their user's admin flag: one query for every open live stream. */
@@ -23,13 +22,11 @@ export function createSessionsRepo(db: Executor) {
         ? Promise.resolve([])
         : db
             .selectFrom('sessions')
-            .innerJoin('users', 'users.id', 'sessions.user_id')
-            .select(['sessions.id', 'users.is_admin'])
+            .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 'sessions.user_id')
+            .select(['sessions.id', 'u.is_admin'])
             .where('sessions.id', 'in', [...ids])
             .where('sessions.expires_at', '>', now)
             .where('sessions.last_seen_at', '>', now - idleMs)
-            .where('users.disabled', '=', 0)
-            .where('users.deleted_at', 'is', null)
             .execute(),
 
     touch: (id: string, now: number) => db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute(),

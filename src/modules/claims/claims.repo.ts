@@ -1,23 +1,21 @@
 import type { Executor } from '../../db/database.ts';
 import { mergeClaims, sourceExpiry, type ClaimSource, type EffectiveClaims } from './claims.ts';
-import { unexpired } from '../../db/expiry.ts';
+import { liveMembershipsOfQuery } from '../groups/memberships.repo.ts';
+import { mappingLinksOfAppQuery } from '../mappings/mappings.repo.ts';
 
 /**
  * The mappings of one application that reach one user, through groups and memberships
- * that are live at `at`. One query, every join on an index: mappings by app_id,
+ * that are live at `at`. One query, built from its owners' fragments (the mappings module's
+ * links of the application, the groups module's live memberships of the user), which both
+ * databases flatten into one join, every join on an index: mappings by app_id,
  * mapping_groups by its primary key, groups by id and memberships by (group_id, user_id).
  * It never walks the groups table.
  */
 export function claimSourcesQuery(db: Executor, userId: string, appId: string, at: number) {
   return db
-    .selectFrom('mappings as m')
-    .innerJoin('mapping_groups as mg', 'mg.mapping_id', 'm.id')
-    .innerJoin('groups as g', 'g.id', 'mg.group_id')
-    .innerJoin('memberships as ms', (join) => join.onRef('ms.group_id', '=', 'mg.group_id').on('ms.user_id', '=', userId))
-    .select(['m.claim', 'm.value_json', 'g.expires_at as group_expires_at', 'ms.expires_at as membership_expires_at'])
-    .where('m.app_id', '=', appId)
-    .where(unexpired('g.expires_at', at))
-    .where(unexpired('ms.expires_at', at));
+    .selectFrom(mappingLinksOfAppQuery(db, appId).as('m'))
+    .innerJoin(liveMembershipsOfQuery(db, userId, at).as('l'), 'l.group_id', 'm.group_id')
+    .select(['m.claim', 'm.value_json', 'l.group_expires_at', 'l.membership_expires_at']);
 }
 
 export interface ClaimSourceRow {

@@ -1,9 +1,9 @@
-import type { Insertable, Selectable } from 'kysely';
+import type { Insertable, Selectable, SelectQueryBuilder } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import type { DialectName, Executor } from '../../db/database.ts';
 import { claimRows } from '../../db/locks.ts';
 import { newId } from '../../security/ids.ts';
-import type { DeliveriesTable, DeliveryAttemptsTable, DeliveryChannel, DeliveryStatus } from '../../db/schema.ts';
+import type { DB, DeliveriesTable, DeliveryAttemptsTable, DeliveryChannel, DeliveryStatus } from '../../db/schema.ts';
 
 export type DeliveryRow = Selectable<DeliveriesTable>;
 /** A delivery with the type of the event it carries. */
@@ -38,8 +38,16 @@ export interface NewDelivery {
   maxAttempts: number;
 }
 
+/**
+ * Each outbox event's id and type, as a subquery: the events module (which sits above
+ * deliveries) provides it through DeliveriesHooks, so a page of deliveries with their event
+ * types stays one statement while only the events module names its table.
+ */
+export type EventTypesQuery = (db: Executor) => SelectQueryBuilder<DB, keyof DB, { id: string; type: string }>;
+
 export function createDeliveriesRepo(db: Executor) {
-  const withEventType = () => db.selectFrom('deliveries as d').innerJoin('outbox_events as e', 'e.id', 'd.event_id').selectAll('d').select('e.type as event_type');
+  const withEventType = (eventTypes: EventTypesQuery) =>
+    db.selectFrom('deliveries as d').innerJoin(eventTypes(db).as('e'), 'e.id', 'd.event_id').selectAll('d').select('e.type as event_type');
 
   return {
     /** Queues the deliveries of one event, in the caller's transaction (the event's own). */
@@ -68,8 +76,8 @@ export function createDeliveriesRepo(db: Executor) {
     },
 
     /** Newest first; the cursor is the last id of the previous page. */
-    list: (opts: DeliveryFilter & { limit: number; cursor?: string }): Promise<DeliveryView[]> => {
-      let q = withEventType().orderBy('d.id', 'desc').limit(opts.limit + 1);
+    list: (eventTypes: EventTypesQuery, opts: DeliveryFilter & { limit: number; cursor?: string }): Promise<DeliveryView[]> => {
+      let q = withEventType(eventTypes).orderBy('d.id', 'desc').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('d.id', '<', opts.cursor);
       if (opts.action_id) q = q.where('d.action_id', '=', opts.action_id);
       if (opts.request_id) q = q.where('d.request_id', '=', opts.request_id);
@@ -79,7 +87,7 @@ export function createDeliveriesRepo(db: Executor) {
       return q.execute();
     },
 
-    findById: (id: string): Promise<DeliveryView | undefined> => withEventType().where('d.id', '=', id).executeTakeFirst(),
+    findById: (eventTypes: EventTypesQuery, id: string): Promise<DeliveryView | undefined> => withEventType(eventTypes).where('d.id', '=', id).executeTakeFirst(),
 
     /** The latest `perDelivery` attempts of each delivery, newest first: one query for a whole page. */
     recentAttempts: async (deliveryIds: string[], perDelivery: number): Promise<Map<string, AttemptRow[]>> => {
@@ -195,8 +203,6 @@ export function createDeliveriesRepo(db: Executor) {
       return Number(settled.numUpdatedRows) === 1;
     },
 
-    requestStatus: async (requestId: string) =>
-      (await db.selectFrom('access_requests').select('status').where('id', '=', requestId).executeTakeFirst())?.status,
   };
 }
 export type DeliveriesRepo = ReturnType<typeof createDeliveriesRepo>;

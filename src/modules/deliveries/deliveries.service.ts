@@ -1,10 +1,12 @@
 import type { Core } from '../../core.ts';
+import type { Tx } from '../../db/database.ts';
+import type { RequestStatus } from '../../db/schema.ts';
 import { lockRow } from '../../db/locks.ts';
 import { assertThat, conflict, forbidden, notFound } from '../../http/errors.ts';
 import { toPage, type Page } from '../../http/pagination.ts';
 import type { Actor } from '../../http/actor.ts';
 import { findLiveActionById } from '../event-actions/event-actions.repo.ts';
-import { createDeliveriesRepo, RETRYABLE_STATUSES, type AttemptRow, type DeliveriesRepo, type DeliveryView } from './deliveries.repo.ts';
+import { createDeliveriesRepo, RETRYABLE_STATUSES, type AttemptRow, type DeliveriesRepo, type DeliveryView, type EventTypesQuery } from './deliveries.repo.ts';
 import { RECENT_ATTEMPTS, type ListDeliveriesQuery } from './deliveries.types.ts';
 
 export interface DeliveryWithAttempts {
@@ -24,18 +26,28 @@ async function withAttempts(repo: DeliveriesRepo, deliveries: DeliveryView[]): P
   return deliveries.map((d) => ({ id: d.id, delivery: d, attempts: attempts.get(d.id) ?? [] }));
 }
 
+/**
+ * What the deliveries service reads from the modules above it, wired in the composition root:
+ * the events module's event types (a subquery the delivery pages join) and, before an approval
+ * is sent again, the requests module's status of its request.
+ */
+export interface DeliveriesHooks {
+  eventTypesQuery: EventTypesQuery;
+  requestStatus(trx: Tx, requestId: string): Promise<RequestStatus | undefined>;
+}
+
 /** What the outbox sent where, with each attempt (admin), and resending one. */
-export function createDeliveriesService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>) {
+export function createDeliveriesService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: DeliveriesHooks) {
   const { db, dialect, clock, audit } = core;
   const deliveries = createDeliveriesRepo(db);
 
   const list = async (query: ListDeliveriesQuery): Promise<Page<DeliveryWithAttempts>> => {
-    const page = toPage(await deliveries.list(query), query.limit);
+    const page = toPage(await deliveries.list(hooks.eventTypesQuery, query), query.limit);
     return { items: await withAttempts(deliveries, page.items), next_cursor: page.next_cursor };
   };
 
   const get = async (id: string): Promise<DeliveryWithAttempts> => {
-    const delivery = await deliveries.findById(id);
+    const delivery = await deliveries.findById(hooks.eventTypesQuery, id);
     assertThat(delivery, notFound('delivery'));
     return (await withAttempts(deliveries, [delivery]))[0]!;
   };
@@ -68,14 +80,14 @@ export function createDeliveriesService(core: Pick<Core, 'db' | 'dialect' | 'clo
       await db.transaction().execute(async (trx) => {
         await lockRow(trx, dialect, 'deliveries', 'id', id);
         const repo = createDeliveriesRepo(trx);
-        const delivery = await repo.findById(id);
+        const delivery = await repo.findById(hooks.eventTypesQuery, id);
         assertThat(delivery, notFound('delivery'));
         assertThat(
           RETRYABLE_STATUSES.includes(delivery.status),
           conflict('delivery_in_progress', `the delivery is ${delivery.status} and will be attempted without a retry`),
         );
         if (delivery.event_type === 'access_request.approved' && delivery.request_id !== null) {
-          const status = await repo.requestStatus(delivery.request_id);
+          const status = await hooks.requestStatus(trx, delivery.request_id);
           assertThat(
             !status || !ACCESS_ENDED.has(status),
             conflict('access_already_ended', `the request is ${status}: sending its approval again would provision access that has ended`),

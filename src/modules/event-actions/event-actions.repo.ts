@@ -3,6 +3,8 @@ import type { Executor } from '../../db/database.ts';
 import type { EventActionsTable } from '../../db/schema.ts';
 import type { Encrypter, SealedAt } from '../../security/encryption.ts';
 import type { RequestEventName } from '../event-payload/event-payload.types.ts';
+import { createScriptsRepo } from '../scripts/scripts.repo.ts';
+import { createTemplatesRepo } from '../templates/templates.repo.ts';
 import type { ActionKind, ActionTarget, EventAction } from './event-actions.types.ts';
 
 export type EventActionRow = Selectable<EventActionsTable>;
@@ -67,9 +69,8 @@ export function createEventActionsRepo(db: Executor) {
       db.updateTable('event_actions').set({ deleted_at: at, updated_at: at }).where('id', '=', id).where('deleted_at', 'is', null).execute(),
 
     // What an action may point at, for validation.
-    templateIsLive: async (id: string) =>
-      Boolean(await db.selectFrom('access_request_templates').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()),
-    scriptIsLive: async (id: string) => Boolean(await db.selectFrom('scripts').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()),
+    templateIsLive: (id: string) => createTemplatesRepo(db).isLive(id),
+    scriptIsLive: (id: string) => createScriptsRepo(db).isLive(id),
   };
 }
 export type EventActionsRepo = ReturnType<typeof createEventActionsRepo>;

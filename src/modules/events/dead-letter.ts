@@ -16,7 +16,7 @@ const ACTING_CHANNELS = new Set(['webhook', 'script', 'trigger']);
  * trigger task carrying an expiry or revocation gave up, alerts every active admin in the
  * app: access granted in an external system may still be there.
  */
-export async function onDeadLetter(core: Core, trx: Tx, delivery: DeliveryRow, payload: EventPayload): Promise<void> {
+export async function onDeadLetter(core: Pick<Core, 'audit' | 'clock'>, trx: Tx, delivery: DeliveryRow, payload: EventPayload): Promise<void> {
   const revocationSide = REVOCATION_SIDE.has(payload.type) && ACTING_CHANNELS.has(delivery.channel);
   await core.audit.append(trx, {
     actor: SYSTEM,

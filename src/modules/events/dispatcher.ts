@@ -55,7 +55,7 @@ const OTHER_CHANNELS: readonly DeliveryChannel[] = ['email', 'slack', 'webhook']
  * sent again. A delivery waits while an earlier one with the same ordering key is
  * unfinished.
  */
-export function createDispatcher(core: Core, deps: DispatcherDeps) {
+export function createDispatcher(core: Pick<Core, 'db' | 'dialect' | 'clock'>, deps: DispatcherDeps) {
   const { db, clock, dialect } = core;
   const random = deps.random ?? Math.random;
   /** Script and trigger attempts of this dispatcher between claim and record. */

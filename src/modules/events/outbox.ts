@@ -15,3 +15,11 @@ export async function insertOutboxEvent(db: Executor, payload: EventPayload): Pr
     })
     .execute();
 }
+
+/** One page of the outbox after an event id, oldest first: what the live stream reads. */
+export function outboxPageAfter(db: Executor, afterId: string, limit: number) {
+  return db.selectFrom('outbox_events').select(['id', 'type', 'request_id']).where('id', '>', afterId).orderBy('id').limit(limit).execute();
+}
+
+/** Each event's id and type, as a subquery: the delivery pages join it (DeliveriesHooks, wired in compose.ts). */
+export const eventTypesQuery = (db: Executor) => db.selectFrom('outbox_events').select(['id', 'type']);

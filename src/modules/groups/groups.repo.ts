@@ -18,16 +18,9 @@ export function createGroupsRepo(db: Executor) {
       if (opts.name) q = q.where(matchesIgnoringCase('name', opts.name, 'contains'));
       return q.execute();
     },
-    /** Templates that name the group as approver, requester or escalation group. */
-    referencingTemplates: (id: string) =>
-      db
-        .selectFrom('access_request_templates')
-        .select(['id', 'name'])
-        .where((eb) =>
-          eb.or([eb('escalation_group_id', '=', id), eb('id', 'in', eb.selectFrom('template_groups').select('template_id').where('group_id', '=', id))]),
-        )
-        .orderBy('name')
-        .execute(),
+    /** The named groups that exist, system groups and expired ones included, with their name and system flag. */
+    findAnyByIds: (ids: readonly string[]) =>
+      ids.length ? db.selectFrom('groups').select(['id', 'name', 'is_system']).where('id', 'in', [...ids]).execute() : Promise.resolve([]),
     insert: (row: GroupRow) => db.insertInto('groups').values(row).execute(),
     update: (id: string, patch: Partial<Pick<GroupRow, 'name' | 'description' | 'updated_at'>>) =>
       db.updateTable('groups').set(patch).where('id', '=', id).where('is_system', '=', 0).execute(),
@@ -38,3 +31,6 @@ export function createGroupsRepo(db: Executor) {
   };
 }
 export type GroupsRepo = ReturnType<typeof createGroupsRepo>;
+
+/** The ids of the ordinary (not system) groups, as a subquery: mapping group lists leave grant groups out with it. */
+export const ordinaryGroupIdsQuery = (db: Executor) => db.selectFrom('groups').select('id').where('is_system', '=', 0);

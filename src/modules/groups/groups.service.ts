@@ -1,4 +1,5 @@
 import type { Core } from '../../core.ts';
+import type { Tx } from '../../db/database.ts';
 import { isForeignKeyViolation, isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { assertThat, conflict, forbidden, invalidField, notFound } from '../../http/errors.ts';
 import { toPage, type PageQuery } from '../../http/pagination.ts';
@@ -20,8 +21,16 @@ function assertOrdinaryName(name: string | undefined): void {
   assertThat(!isReservedGroupName(name), invalidField('name', `the prefix ${SYSTEM_GROUP_PREFIX} is reserved for access-request groups`));
 }
 
+/**
+ * What the groups service asks of the templates module, which sits above it (wired in the
+ * composition root): the templates that name a group, so a group in use is not deleted.
+ */
+export interface GroupsHooks {
+  templatesUsingGroup(trx: Tx, groupId: string): Promise<{ id: string; name: string }[]>;
+}
+
 /** Admin management of ordinary groups. System groups answer "not found" everywhere here. */
-export function createGroupsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>) {
+export function createGroupsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: GroupsHooks) {
   const { db, dialect, clock, audit } = core;
   const groups = createGroupsRepo(db);
 
@@ -98,7 +107,7 @@ export function createGroupsService(core: Pick<Core, 'db' | 'dialect' | 'clock' 
           const repo = createGroupsRepo(trx);
           const group = await repo.findVisibleById(id);
           assertThat(group, notFound('group'));
-          const templates = await repo.referencingTemplates(id);
+          const templates = await hooks.templatesUsingGroup(trx, id);
           assertThat(templates.length === 0, inUse(templates));
           const members = await createMembershipsRepo(trx).countInGroup(id);
           await repo.remove(id);

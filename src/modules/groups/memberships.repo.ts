@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import { unexpired } from '../../db/expiry.ts';
 import type { MembershipsTable } from '../../db/schema.ts';
+import { activeUsersQuery, undeletedPeopleQuery } from '../users/users.repo.ts';
 
 export type MembershipRow = Selectable<MembershipsTable>;
 
@@ -32,11 +33,10 @@ export function createMembershipsRepo(db: Executor) {
     findLiveMember: (groupId: string, userId: string, at: number): Promise<MemberRow | undefined> =>
       db
         .selectFrom('memberships')
-        .innerJoin('users', 'users.id', 'memberships.user_id')
-        .select(['memberships.user_id', 'users.email', 'users.name', 'memberships.expires_at', 'memberships.created_at'])
+        .innerJoin(undeletedPeopleQuery(db).as('u'), 'u.id', 'memberships.user_id')
+        .select(['memberships.user_id', 'u.email', 'u.name', 'memberships.expires_at', 'memberships.created_at'])
         .where('memberships.group_id', '=', groupId)
         .where('memberships.user_id', '=', userId)
-        .where('users.deleted_at', 'is', null)
         .where(unexpired('memberships.expires_at', at))
         .executeTakeFirst(),
 
@@ -44,10 +44,9 @@ export function createMembershipsRepo(db: Executor) {
     listMembers: (groupId: string, at: number, opts: { limit: number; cursor?: string }): Promise<MemberRow[]> => {
       let q = db
         .selectFrom('memberships')
-        .innerJoin('users', 'users.id', 'memberships.user_id')
-        .select(['memberships.user_id', 'users.email', 'users.name', 'memberships.expires_at', 'memberships.created_at'])
+        .innerJoin(undeletedPeopleQuery(db).as('u'), 'u.id', 'memberships.user_id')
+        .select(['memberships.user_id', 'u.email', 'u.name', 'memberships.expires_at', 'memberships.created_at'])
         .where('memberships.group_id', '=', groupId)
-        .where('users.deleted_at', 'is', null)
         .where(unexpired('memberships.expires_at', at))
         .orderBy('memberships.user_id')
         .limit(opts.limit + 1);
@@ -94,6 +93,39 @@ export function createMembershipsRepo(db: Executor) {
       return new Set(rows.map((r) => r.id));
     },
 
+    /**
+     * Live members (membership and group unexpired) who are active users, of these groups,
+     * by membership created_at, then user id: the approver pools notifications pick from.
+     */
+    activeMembersOf: (groupIds: readonly string[], at: number) =>
+      db
+        .selectFrom('memberships')
+        .innerJoin('groups', 'groups.id', 'memberships.group_id')
+        .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 'memberships.user_id')
+        .select(['memberships.group_id', 'memberships.user_id'])
+        .where('memberships.group_id', 'in', [...groupIds])
+        .where(unexpired('memberships.expires_at', at))
+        .where(unexpired('groups.expires_at', at))
+        .orderBy('memberships.created_at')
+        .orderBy('memberships.user_id')
+        .execute(),
+
+    /** Of these groups, those with at least one live member who is an active user (the expiry rule of the claims). */
+    groupsWithActiveMembers: async (groupIds: readonly string[], at: number): Promise<string[]> => {
+      if (groupIds.length === 0) return [];
+      const rows = await db
+        .selectFrom('memberships as m')
+        .innerJoin('groups as g', 'g.id', 'm.group_id')
+        .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 'm.user_id')
+        .select('m.group_id')
+        .distinct()
+        .where('m.group_id', 'in', [...groupIds])
+        .where(unexpired('m.expires_at', at))
+        .where(unexpired('g.expires_at', at))
+        .execute();
+      return rows.map((r) => r.group_id);
+    },
+
     /** A user's live memberships of ordinary (not system) groups, by group name. */
     liveOrdinaryGroupsOf: (userId: string, at: number) =>
       db
@@ -117,3 +149,29 @@ export function createMembershipsRepo(db: Executor) {
   };
 }
 export type MembershipsRepo = ReturnType<typeof createMembershipsRepo>;
+
+/**
+ * The ids of the groups a user is a live member of at `at` (membership and group both
+ * unexpired), as a subquery: the templates a user may request are one statement with it.
+ */
+export const liveGroupIdsOfQuery = (db: Executor, userId: string, at: number) =>
+  db
+    .selectFrom('memberships as m')
+    .innerJoin('groups as g', 'g.id', 'm.group_id')
+    .select('m.group_id')
+    .where('m.user_id', '=', userId)
+    .where(unexpired('m.expires_at', at))
+    .where(unexpired('g.expires_at', at));
+
+/**
+ * A user's live memberships in live groups at `at` (group_id and both expiries), as a
+ * subquery: the claims query joins it.
+ */
+export const liveMembershipsOfQuery = (db: Executor, userId: string, at: number) =>
+  db
+    .selectFrom('memberships as ms')
+    .innerJoin('groups as g', 'g.id', 'ms.group_id')
+    .select(['ms.group_id', 'g.expires_at as group_expires_at', 'ms.expires_at as membership_expires_at'])
+    .where('ms.user_id', '=', userId)
+    .where(unexpired('g.expires_at', at))
+    .where(unexpired('ms.expires_at', at));

@@ -1,6 +1,7 @@
 import type { Executor } from '../../db/database.ts';
 import type { Actor } from '../../http/actor.ts';
 import { liveGroupIdsOf, mayView } from '../requests/index.ts';
+import { createRequestsRepo } from '../requests/requests.repo.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 
 export interface LiveEvent {
@@ -19,11 +20,7 @@ export function createAudience(db: Executor, now: number) {
 
   function loadRequest(id: string) {
     return (async () => {
-      const request = await db
-        .selectFrom('access_requests')
-        .select(['id', 'template_id', 'requester_id', 'decided_by', 'escalated', 'notified_approver_ids'])
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const request = await createRequestsRepo(db).findAudienceFields(id);
       if (!request) return undefined;
       const template = await loadTemplateForRequest(db, request.template_id, { includeDeleted: true });
       if (!template) return undefined;

@@ -4,6 +4,7 @@ import type { Core } from '../../core.ts';
 import type { Actor } from '../../http/actor.ts';
 import { createApiTokensRepo } from '../api-tokens/api-tokens.repo.ts';
 import { createSessionsRepo } from '../auth/sessions.repo.ts';
+import { outboxPageAfter } from '../events/index.ts';
 import { createAudience, type LiveEvent } from './audience.ts';
 import { OutboxCursor } from './outbox-cursor.ts';
 
@@ -55,7 +56,7 @@ export function createLiveHub(core: Pick<Core, 'db' | 'clock'>, options: LiveOpt
     const events: { id: string; type: string; request_id: string | null }[] = [];
     let after = cursor!.lowerBound(now);
     while (events.length < MAX_PER_POLL) {
-      const page = await core.db.selectFrom('outbox_events').select(['id', 'type', 'request_id']).where('id', '>', after).orderBy('id').limit(PAGE).execute();
+      const page = await outboxPageAfter(core.db, after, PAGE);
       events.push(...page);
       if (page.length < PAGE) break;
       after = page[page.length - 1]!.id;

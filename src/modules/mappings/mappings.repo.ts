@@ -1,4 +1,5 @@
 import type { Executor } from '../../db/database.ts';
+import { createGroupsRepo, ordinaryGroupIdsQuery } from '../groups/groups.repo.ts';
 import type { MappingValue } from './mappings.types.ts';
 
 /**
@@ -24,10 +25,9 @@ export function createMappingsRepo(db: Executor) {
     if (rows.length === 0) return [];
     const links = await db
       .selectFrom('mapping_groups')
-      .innerJoin('groups', 'groups.id', 'mapping_groups.group_id')
+      .innerJoin(ordinaryGroupIdsQuery(db).as('g'), 'g.id', 'mapping_groups.group_id')
       .select(['mapping_groups.mapping_id', 'mapping_groups.group_id'])
       .where('mapping_groups.mapping_id', 'in', rows.map((r) => r.id))
-      .where('groups.is_system', '=', 0)
       .orderBy('mapping_groups.group_id')
       .execute();
     return rows.map(({ value_json, ...row }) => ({
@@ -42,7 +42,7 @@ export function createMappingsRepo(db: Executor) {
     await db
       .deleteFrom('mapping_groups')
       .where('mapping_id', '=', mappingId)
-      .where('group_id', 'in', db.selectFrom('groups').select('id').where('is_system', '=', 0))
+      .where('group_id', 'in', ordinaryGroupIdsQuery(db))
       .execute();
     if (groupIds.length) await db.insertInto('mapping_groups').values(groupIds.map((group_id) => ({ mapping_id: mappingId, group_id }))).execute();
   }
@@ -74,6 +74,10 @@ export function createMappingsRepo(db: Executor) {
       if (group_ids) await setGroups(id, group_ids);
     },
     delete: (id: string) => db.deleteFrom('mappings').where('id', '=', id).execute(),
+    /** Claim and raw value of the mappings that still exist among `ids`, by id: what a request's snapshot freezes. */
+    claimValues: (ids: readonly string[]) => db.selectFrom('mappings').select(['id', 'claim', 'value_json']).where('id', 'in', [...ids]).orderBy('id').execute(),
+    /** The application of each of the mappings that exist among `ids`. */
+    appIdsOf: (ids: readonly string[]) => (ids.length ? db.selectFrom('mappings').select(['id', 'app_id']).where('id', 'in', [...ids]).execute() : Promise.resolve([])),
     /** Ids of every mapping of an application. */
     idsOfApp: async (appId: string): Promise<string[]> => (await db.selectFrom('mappings').select('id').where('app_id', '=', appId).execute()).map((r) => r.id),
     /** Removes every mapping of an application (their group links cascade); returns their ids. */
@@ -81,8 +85,15 @@ export function createMappingsRepo(db: Executor) {
       const rows = await db.deleteFrom('mappings').where('app_id', '=', appId).returning('id').execute();
       return rows.map((r) => r.id).sort();
     },
-    /** The named groups that exist, with their system flag. */
-    findGroups: (ids: string[]) => db.selectFrom('groups').select(['id', 'is_system']).where('id', 'in', ids).execute(),
+    /** The named groups that exist, with their system flag (the groups module's repo answers). */
+    findGroups: (ids: string[]) => createGroupsRepo(db).findAnyByIds(ids),
   };
 }
 export type MappingsRepo = ReturnType<typeof createMappingsRepo>;
+
+/** The groups (ordinary and grant groups) a mapping is linked to, as a subquery: what a retired mapping ends. */
+export const groupIdsLinkedToQuery = (db: Executor, mappingId: string) => db.selectFrom('mapping_groups').select('group_id').where('mapping_id', '=', mappingId);
+
+/** Each mapping of an application with each group it is linked to (claim, value_json, group_id), as a subquery: the claims query joins it. */
+export const mappingLinksOfAppQuery = (db: Executor, appId: string) =>
+  db.selectFrom('mappings as m').innerJoin('mapping_groups as mg', 'mg.mapping_id', 'm.id').select(['m.claim', 'm.value_json', 'mg.group_id']).where('m.app_id', '=', appId);

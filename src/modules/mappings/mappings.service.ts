@@ -37,7 +37,7 @@ export interface MappingsHooks extends MappingRetirement {
 }
 
 /** Mappings: what an application grants, and through which groups. Admin only. */
-export function createMappingsService(core: Core, hooks: MappingsHooks) {
+export function createMappingsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: MappingsHooks) {
   const { db, clock, audit, dialect } = core;
   const { lockLiveApp, mappingsRetiring } = hooks;
 

@@ -3,7 +3,7 @@ import type { DialectName, Tx } from '../../db/database.ts';
 import { lockSelected } from '../../db/locks.ts';
 import type { Template } from '../templates/templates.types.ts';
 import { selectApprovers } from './notify-policy.ts';
-import { unexpired } from '../../db/expiry.ts';
+import { createMembershipsRepo } from '../groups/memberships.repo.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
 
 export type NotifiedTemplate = Pick<Template, 'id' | 'approver_group_ids' | 'escalation_group_id' | 'notification_policy' | 'notification_count'>;
@@ -38,19 +38,7 @@ function poolsFor(template: NotifiedTemplate, stage: ApproverStage): Pools | nul
  */
 async function loadGroupPools(trx: Tx, groupIds: string[], at: number): Promise<string[][]> {
   if (groupIds.length === 0) return [];
-  const rows = await trx
-    .selectFrom('memberships')
-    .innerJoin('groups', 'groups.id', 'memberships.group_id')
-    .innerJoin('users', 'users.id', 'memberships.user_id')
-    .select(['memberships.group_id', 'memberships.user_id'])
-    .where('memberships.group_id', 'in', groupIds)
-    .where('users.disabled', '=', 0)
-    .where('users.deleted_at', 'is', null)
-    .where(unexpired('memberships.expires_at', at))
-    .where(unexpired('groups.expires_at', at))
-    .orderBy('memberships.created_at')
-    .orderBy('memberships.user_id')
-    .execute();
+  const rows = await createMembershipsRepo(trx).activeMembersOf(groupIds, at);
   return groupIds.map((g) => rows.filter((r) => r.group_id === g).map((r) => r.user_id));
 }
 

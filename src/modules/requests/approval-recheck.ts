@@ -1,6 +1,8 @@
 import type { Tx } from '../../db/database.ts';
 import type { AuditActor } from '../../http/actor.ts';
+import { createApplicationsRepo } from '../applications/applications.repo.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
+import { createUsersRepo } from '../users/users.repo.ts';
 import { liveGroupIdsOf, mayDecide } from './eligibility.ts';
 import type { RequestRow } from './requests.repo.ts';
 import { snapshotStillHolds, type RequestSnapshot } from './snapshot.ts';
@@ -27,8 +29,7 @@ export async function recheckApproval(trx: Tx, request: RequestRow, approver: Au
   if (!(await isActiveUser(trx, request.requester_id))) return { approverOnly: false, reason: 'the requester was disabled or deleted' };
 
   const snapshot = JSON.parse(request.snapshot) as RequestSnapshot;
-  const app = await trx.selectFrom('applications').select('id').where('id', '=', snapshot.app.id).where('deleted_at', 'is', null).executeTakeFirst();
-  if (!app) return { approverOnly: false, reason: 'the application was deleted' };
+  if (!(await createApplicationsRepo(trx).isLive(snapshot.app.id))) return { approverOnly: false, reason: 'the application was deleted' };
   if (!(await snapshotStillHolds(trx, snapshot))) return { approverOnly: false, reason: 'a mapping the grant gives was changed or deleted' };
 
   if (approver === 'system') {
@@ -41,7 +42,4 @@ export async function recheckApproval(trx: Tx, request: RequestRow, approver: Au
   return eligible ? null : { approverOnly: true, reason: 'the approver may no longer approve this request' };
 }
 
-async function isActiveUser(trx: Tx, id: string): Promise<boolean> {
-  const user = await trx.selectFrom('users').select('id').where('id', '=', id).where('disabled', '=', 0).where('deleted_at', 'is', null).executeTakeFirst();
-  return user !== undefined;
-}
+const isActiveUser = (trx: Tx, id: string): Promise<boolean> => createUsersRepo(trx).isActive(id);

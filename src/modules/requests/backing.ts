@@ -1,12 +1,13 @@
-import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { lockSelected } from '../../db/locks.ts';
 import { conflict } from '../../http/errors.ts';
 import type { AuditActor } from '../../http/actor.ts';
-import { createTemplatesRepo } from '../templates/templates.repo.ts';
+import { createTemplatesRepo, liveTemplatesGranting, templateIdsGrantingQuery, templateIdsOfAppQuery } from '../templates/templates.repo.ts';
+import { groupIdsLinkedToQuery } from '../mappings/mappings.repo.ts';
 import type { TemplateHooks } from '../templates/templates.service.ts';
 import type { MappingRetirement } from '../mappings/mappings.service.ts';
 import type { UserHooks } from '../users/users.service.ts';
+import type { EventCore } from './request-events.ts';
 import { cancelPending, endAccess, retireProvisioning } from './transitions.ts';
 
 /** Something a request stands on. When it is deleted or disabled, the request cannot stand. */
@@ -31,7 +32,7 @@ const REASONS: Record<Backing['kind'], string> = {
  * too, so the run's finish cannot grant (it owes the external system an undo instead).
  * Returns how many requests it ended.
  */
-export async function endRequestsBackedBy(core: Core, trx: Tx, backing: Backing, actor: AuditActor): Promise<number> {
+export async function endRequestsBackedBy(core: EventCore, trx: Tx, backing: Backing, actor: AuditActor): Promise<number> {
   let query = trx.selectFrom('access_requests as r').selectAll('r').where('r.status', 'in', ['pending', 'provisioning', 'approved']);
   switch (backing.kind) {
     case 'user':
@@ -41,14 +42,14 @@ export async function endRequestsBackedBy(core: Core, trx: Tx, backing: Backing,
       query = query.where('r.template_id', '=', backing.id);
       break;
     case 'application':
-      query = query.where('r.template_id', 'in', trx.selectFrom('access_request_templates').select('id').where('app_id', '=', backing.id));
+      query = query.where('r.template_id', 'in', templateIdsOfAppQuery(trx, backing.id));
       break;
     case 'mapping':
       // Approved requests link the mapping to their grant group; open ones name it in the template.
       query = query.where((eb) =>
         eb.or([
-          eb('r.grant_group_id', 'in', trx.selectFrom('mapping_groups').select('group_id').where('mapping_id', '=', backing.id)),
-          eb.and([eb('r.status', 'in', ['pending', 'provisioning']), eb('r.template_id', 'in', trx.selectFrom('template_mappings').select('template_id').where('mapping_id', '=', backing.id))]),
+          eb('r.grant_group_id', 'in', groupIdsLinkedToQuery(trx, backing.id)),
+          eb.and([eb('r.status', 'in', ['pending', 'provisioning']), eb('r.template_id', 'in', templateIdsGrantingQuery(trx, backing.id))]),
         ]),
       );
       break;
@@ -72,22 +73,14 @@ export async function endRequestsBackedBy(core: Core, trx: Tx, backing: Backing,
 /** The live templates that grant any of these mappings: such mappings (and their app) cannot be deleted. */
 export async function assertMappingsUnused(trx: Tx, mappingIds: readonly string[], what: 'mapping' | 'application'): Promise<void> {
   if (mappingIds.length === 0) return;
-  const templates = await trx
-    .selectFrom('template_mappings as tm')
-    .innerJoin('access_request_templates as t', 't.id', 'tm.template_id')
-    .select(['t.id', 't.name'])
-    .distinct()
-    .where('tm.mapping_id', 'in', [...mappingIds])
-    .where('t.deleted_at', 'is', null)
-    .orderBy('t.name')
-    .execute();
+  const templates = await liveTemplatesGranting(trx, mappingIds);
   if (templates.length) {
     throw conflict(`${what}_in_use`, `access-request templates grant this ${what}: ${templates.map((t) => t.name).join(', ')}`, { templates });
   }
 }
 
 /** Hooks for the mappings and applications modules: a mapping a live template grants stays; else its requests end. */
-export function mappingRetirement(core: Core): MappingRetirement {
+export function mappingRetirement(core: EventCore): MappingRetirement {
   return {
     async mappingsRetiring(trx, mappingIds, what, actor) {
       await assertMappingsUnused(trx, mappingIds, what);
@@ -97,7 +90,7 @@ export function mappingRetirement(core: Core): MappingRetirement {
 }
 
 /** Hooks for the users module: a disabled or deleted requester's grants and open requests end. */
-export function requestUserHooks(core: Core): Pick<UserHooks, 'userRetired'> {
+export function requestUserHooks(core: EventCore): Pick<UserHooks, 'userRetired'> {
   return {
     async userRetired(trx, userId, actor) {
       await endRequestsBackedBy(core, trx, { kind: 'user', id: userId }, actor);
@@ -110,7 +103,7 @@ export function requestUserHooks(core: Core): Pick<UserHooks, 'userRetired'> {
  * requests; a deleted one also lets go of its groups and mappings, so those can be
  * deleted later (its ended requests keep their snapshot and audit trail).
  */
-export function templateHooks(core: Core): TemplateHooks {
+export function templateHooks(core: EventCore): Pick<TemplateHooks, 'templateRetired'> {
   return {
     async templateRetired(trx, template, reason, actor) {
       await endRequestsBackedBy(core, trx, { kind: 'template', id: template.id }, actor);

@@ -1,14 +1,13 @@
-import type { Core } from '../../core.ts';
 import { conflict } from '../../http/errors.ts';
 import { newId } from '../../security/ids.ts';
 import type { Actor } from '../../http/actor.ts';
 import { isRefused, transition } from './lifecycle.ts';
-import { recordRequestEvent } from './request-events.ts';
+import { recordRequestEvent, type RequestsCore } from './request-events.ts';
 import { createRequestsRepo } from './requests.repo.ts';
 import type { RequestViews } from './requests.views.ts';
 
 /** The per-request thread: the requester and everyone who may see the request can read and write it. */
-export function createDiscussionService(core: Core, views: Pick<RequestViews, 'loadVisible'>) {
+export function createDiscussionService(core: RequestsCore, views: Pick<RequestViews, 'loadVisible'>) {
   return {
     async addComment(actor: Actor, requestId: string, body: string) {
       const { request } = await views.loadVisible(actor, requestId);

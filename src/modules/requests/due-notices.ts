@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import type { Core } from '../../core.ts';
 import { claimRows, claimRowsOf } from '../../db/locks.ts';
-import { recordRequestEvent } from './request-events.ts';
+import { escalatingTemplatesQuery } from '../templates/templates.repo.ts';
+import { recordRequestEvent, type RequestsCore } from './request-events.ts';
 
 const BATCH = 200;
 
@@ -10,19 +10,17 @@ const BATCH = 200;
  * Exactly once, even with several workers: request rows are claimed with SKIP LOCKED and the
  * flag is set by a conditional update, so only one transaction records `escalated`.
  */
-export async function escalateOverdueRequests(core: Core): Promise<number> {
+export async function escalateOverdueRequests(core: RequestsCore): Promise<number> {
   const now = core.clock.now();
   return core.db.transaction().execute(async (trx) => {
     // Only the request rows are locked: an admin editing the template neither waits nor is skipped.
     const due = await claimRowsOf(
       trx
         .selectFrom('access_requests as r')
-        .innerJoin('access_request_templates as t', 't.id', 'r.template_id')
+        .innerJoin(escalatingTemplatesQuery(trx).as('t'), 't.id', 'r.template_id')
         .selectAll('r')
         .where('r.status', '=', 'pending')
         .where('r.escalated', '=', 0)
-        .where('t.escalation_group_id', 'is not', null)
-        .where('t.escalation_after_mins', 'is not', null)
         .where(sql<boolean>`r.created_at + t.escalation_after_mins * 60000 <= ${now}`)
         .orderBy('r.id')
         .limit(BATCH),
@@ -50,7 +48,7 @@ export async function escalateOverdueRequests(core: Core): Promise<number> {
  * Tells requesters their access ends soon, once per grant, `leadMs` before expiry.
  * Grants no longer than the lead time get no notice: they were short from the start.
  */
-export async function announceExpiringGrants(core: Core, leadMs: number): Promise<number> {
+export async function announceExpiringGrants(core: RequestsCore, leadMs: number): Promise<number> {
   const now = core.clock.now();
   return core.db.transaction().execute(async (trx) => {
     const due = await claimRows(

@@ -1,4 +1,3 @@
-import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { claimRows, lockRow } from '../../db/locks.ts';
 import { AppError, conflict, notFound } from '../../http/errors.ts';
@@ -10,7 +9,7 @@ import type { Template } from '../templates/templates.types.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import { recheckApproval } from './approval-recheck.ts';
 import { buildEventPayload } from './request-payload.ts';
-import { recordRequestEvent } from './request-events.ts';
+import { recordRequestEvent, type RequestsCore } from './request-events.ts';
 import { applyTransition, grantAccess, nextStatus } from './transitions.ts';
 
 export interface ProvisioningSettings {
@@ -33,7 +32,7 @@ const TIMED_OUT = 'the trigger task did not finish in time';
  * request was retired or timed out meanwhile), `provisioning_reverted` goes through the
  * outbox to the same trigger, so the external system undoes it.
  */
-export function createProvisioning(core: Core, deps: ProvisioningSettings) {
+export function createProvisioning(core: RequestsCore, deps: ProvisioningSettings) {
   const { db, clock, dialect } = core;
 
   /** In the locked transaction: tells the trigger to undo the run, and clears the "undo owed" mark. */

@@ -33,7 +33,17 @@ export interface EventBatchCache {
 }
 export const newEventBatchCache = (): EventBatchCache => ({ templates: new Map(), actions: new Map() });
 
-function fanoutDeps(core: Core): FanoutDeps {
+/**
+ * What recording a request event reads of Core: the audit trail, the time, the dialect (the
+ * round_robin turn's lock) and the public URL (the payload's link). Never the database
+ * handle: everything runs in the caller's transaction.
+ */
+export type EventCore = Pick<Core, 'audit' | 'clock' | 'dialect' | 'baseUrl'>;
+
+/** What the requests module's services and tasks read of Core: the event's needs and the database (everything but the password hasher). */
+export type RequestsCore = EventCore & Pick<Core, 'db'>;
+
+function fanoutDeps(core: Pick<Core, 'clock'>): FanoutDeps {
   return {
     clock: core.clock,
     inAppNotify: async (trx, rows) => {
@@ -69,7 +79,7 @@ async function templateOf(trx: Tx, id: string, cache: EventBatchCache | undefine
  * process before the change commits.
  */
 export async function recordRequestEvent(
-  core: Core,
+  core: EventCore,
   trx: Tx,
   event: { type: RequestEventType; requestId: string; actor: AuditActor; data?: Record<string, unknown>; request?: RequestRow },
   cache?: EventBatchCache,

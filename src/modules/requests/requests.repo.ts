@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { DialectName, Executor } from '../../db/database.ts';
 import { claimRows } from '../../db/locks.ts';
 import type { AccessRequestCommentsTable, AccessRequestsTable, RequestStatus } from '../../db/schema.ts';
+import { approverGroupLinksQuery, templateEscalationGroupsQuery } from '../templates/templates.repo.ts';
 
 export type RequestRow = Selectable<AccessRequestsTable>;
 export type CommentRow = Selectable<AccessRequestCommentsTable>;
@@ -17,6 +18,18 @@ export function createRequestsRepo(db: Executor) {
     insert: (row: RequestRow) => db.insertInto('access_requests').values(row).execute(),
 
     findById: (id: string) => db.selectFrom('access_requests').selectAll().where('id', '=', id).executeTakeFirst(),
+
+    /** A request's status, or undefined when there is no such request. */
+    statusOf: async (id: string): Promise<RequestStatus | undefined> =>
+      (await db.selectFrom('access_requests').select('status').where('id', '=', id).executeTakeFirst())?.status,
+
+    /** The few fields that say who may see a request (the live stream's audience). */
+    findAudienceFields: (id: string) =>
+      db
+        .selectFrom('access_requests')
+        .select(['id', 'template_id', 'requester_id', 'decided_by', 'escalated', 'notified_approver_ids'])
+        .where('id', '=', id)
+        .executeTakeFirst(),
 
     findOpen: (templateId: string, requesterId: string) =>
       db
@@ -84,21 +97,14 @@ export function createRequestsRepo(db: Executor) {
       const groups = liveGroupIds.length ? liveGroupIds : ['-'];
       let q = db
         .selectFrom('access_requests as r')
-        .innerJoin('access_request_templates as t', 't.id', 'r.template_id')
+        .innerJoin(templateEscalationGroupsQuery(db).as('t'), 't.id', 'r.template_id')
         .selectAll('r')
         .where('r.status', '=', 'pending')
         .where('r.requester_id', '!=', userId)
         .where((eb) =>
           eb.or([
-            eb.not(eb.exists(eb.selectFrom('template_groups as tg').select('tg.group_id').whereRef('tg.template_id', '=', 'r.template_id').where('tg.role', '=', 'approver'))),
-            eb.exists(
-              eb
-                .selectFrom('template_groups as tg')
-                .select('tg.group_id')
-                .whereRef('tg.template_id', '=', 'r.template_id')
-                .where('tg.role', '=', 'approver')
-                .where('tg.group_id', 'in', groups),
-            ),
+            eb.not(eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')))),
+            eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')).where('group_id', 'in', groups)),
             eb.and([eb('r.escalated', '=', 1), eb('t.escalation_group_id', 'in', groups)]),
           ]),
         )

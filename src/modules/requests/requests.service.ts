@@ -1,4 +1,3 @@
-import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { AppError, assertThat, badRequest, conflict, forbidden, notFound, tooManyRequests, type FieldError } from '../../http/errors.ts';
@@ -8,7 +7,8 @@ import { validateFieldAnswers } from '../templates/index.ts';
 import { liveGroupIdsOf, mayDecide, mayRevoke, mayView } from './eligibility.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import type { Template } from '../templates/templates.types.ts';
-import { newEventBatchCache, recordRequestEvent } from './request-events.ts';
+import { lockUser } from '../users/users.repo.ts';
+import { newEventBatchCache, recordRequestEvent, type RequestsCore } from './request-events.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import type { SubmitRequestIn } from './requests.types.ts';
 import { snapshotStillHolds, takeSnapshot, type RequestSnapshot } from './snapshot.ts';
@@ -22,7 +22,7 @@ export interface RequestSettings {
 
 const MINUTE = 60_000;
 
-export function createRequestsService(core: Core, settings: RequestSettings, provisioning: Provisioning) {
+export function createRequestsService(core: RequestsCore, settings: RequestSettings, provisioning: Provisioning) {
   const { db, clock, dialect } = core;
 
   /** Loads the request and its template inside the transaction, with the row locked (PostgreSQL). */
@@ -104,7 +104,7 @@ export function createRequestsService(core: Core, settings: RequestSettings, pro
           // The rate limit is counted and the slot taken in one transaction, serialised per
           // user (the user's row locked on PostgreSQL, the database lock on SQLite): a burst
           // of concurrent submissions cannot all read the same count.
-          await lockRow(trx, dialect, 'users', 'id', actor.userId);
+          await lockUser(trx, dialect, actor.userId);
           const recent = await createRequestsRepo(trx).countSubmittedSince(actor.userId, now - MINUTE);
           if (recent >= settings.submissionsPerMinute) throw tooManyRequests(60);
           await createRequestsRepo(trx).insert(row);

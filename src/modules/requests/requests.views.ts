@@ -8,6 +8,8 @@ import { createRequestsRepo, type ListPage, type RequestRow } from './requests.r
 import type { RequestOut } from './requests.types.ts';
 import type { RequestSnapshot } from './snapshot.ts';
 import { createMembershipsRepo } from '../groups/memberships.repo.ts';
+import { createAuditRepo } from '../audit/audit.repo.ts';
+import { createUsersRepo, peopleQuery } from '../users/users.repo.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -27,7 +29,7 @@ async function peopleOf(db: Executor, rows: RequestRow[]): Promise<Map<string, P
     for (const n of JSON.parse(r.notified_approver_ids) as string[]) ids.add(n);
   }
   if (ids.size === 0) return new Map();
-  const users = await db.selectFrom('users').select(['id', 'email', 'name']).where('id', 'in', [...ids]).execute();
+  const users = await createUsersRepo(db).peopleOf([...ids]);
   return new Map(users.map((u) => [u.id, u]));
 }
 
@@ -134,7 +136,7 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
     /** Every audit event of the request, oldest first. */
     async timeline(actor: Actor, id: string) {
       await loadVisible(actor, id);
-      return db.selectFrom('audit_events').selectAll().where('request_id', '=', id).orderBy('seq', 'asc').execute();
+      return createAuditRepo(db).ofRequest(id);
     },
   };
 }
@@ -143,7 +145,7 @@ export type RequestViews = ReturnType<typeof createRequestViews>;
 async function listComments(db: Executor, requestId: string) {
   const rows = await db
     .selectFrom('access_request_comments as c')
-    .innerJoin('users as u', 'u.id', 'c.author_id')
+    .innerJoin(peopleQuery(db).as('u'), 'u.id', 'c.author_id')
     .select(['c.id', 'c.body', 'c.created_at', 'u.id as author_id', 'u.email', 'u.name'])
     .where('c.request_id', '=', requestId)
     .orderBy('c.id')

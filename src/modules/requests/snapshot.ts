@@ -1,4 +1,6 @@
 import type { Executor } from '../../db/database.ts';
+import { createApplicationsRepo } from '../applications/applications.repo.ts';
+import { createMappingsRepo } from '../mappings/mappings.repo.ts';
 
 export type ClaimValue = string | string[] | boolean;
 
@@ -15,7 +17,7 @@ export async function takeSnapshot(
   db: Executor,
   template: { name: string; app_id: string; mapping_ids: readonly string[]; custom_fields: readonly { key: string; label: string }[] },
 ): Promise<RequestSnapshot | undefined> {
-  const app = await db.selectFrom('applications').select(['id', 'name']).where('id', '=', template.app_id).where('deleted_at', 'is', null).executeTakeFirst();
+  const app = await createApplicationsRepo(db).findLiveName(template.app_id);
   if (!app) return undefined;
   const mappings = await currentMappings(db, template.mapping_ids);
   return { app, template_name: template.name, mappings, field_labels: Object.fromEntries(template.custom_fields.map((f) => [f.key, f.label])) };
@@ -23,7 +25,7 @@ export async function takeSnapshot(
 
 async function currentMappings(db: Executor, ids: readonly string[]) {
   if (ids.length === 0) return [];
-  const rows = await db.selectFrom('mappings').select(['id', 'claim', 'value_json']).where('id', 'in', [...ids]).orderBy('id').execute();
+  const rows = await createMappingsRepo(db).claimValues(ids);
   return rows.map((r) => ({ mapping_id: r.id, claim: r.claim, value: JSON.parse(r.value_json) as ClaimValue }));
 }
 

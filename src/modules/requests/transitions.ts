@@ -5,7 +5,7 @@ import type { AuditActor } from '../../http/actor.ts';
 import { createOidcPayloadsRepo } from '../../oidc/payloads.repo.ts';
 import { createGrant, removeGrant } from './grants.ts';
 import { isRefused, transition, type RequestEvent } from './lifecycle.ts';
-import { recordRequestEvent, type EventBatchCache } from './request-events.ts';
+import { recordRequestEvent, type EventBatchCache, type EventCore } from './request-events.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import type { RequestSnapshot } from './snapshot.ts';
 
@@ -40,7 +40,7 @@ export async function applyTransition(core: Pick<Core, 'clock'>, trx: Tx, reques
  * trigger task.
  */
 export async function grantAccess(
-  core: Core,
+  core: EventCore,
   trx: Tx,
   request: RequestRow,
   by: { actor: AuditActor; auto: boolean; comment: string | null },
@@ -84,7 +84,7 @@ export type Ending = { event: 'revoke'; actor: AuditActor; reason: string } | { 
  * tokens in the grant's application (its snapshot's), and only there; expiry needs no such
  * step, since every token carrying the grant was capped at it.
  */
-export async function endAccess(core: Core, trx: Tx, request: RequestRow, how: Ending, cache?: EventBatchCache) {
+export async function endAccess(core: EventCore, trx: Tx, request: RequestRow, how: Ending, cache?: EventBatchCache) {
   const manual = how.event === 'revoke';
   const patch = {
     status: nextStatus(request, how.event),
@@ -117,7 +117,7 @@ export async function endAccess(core: Core, trx: Tx, request: RequestRow, how: E
  * must still be told to undo the run (`provisioning_reverted`), which the run's own
  * finish does when it returns, or the worker once the deadline passes (a crash).
  */
-export async function retireProvisioning(core: Core, trx: Tx, request: RequestRow, actor: AuditActor, reason: string) {
+export async function retireProvisioning(core: EventCore, trx: Tx, request: RequestRow, actor: AuditActor, reason: string) {
   const patch = {
     status: nextStatus(request, 'retire'),
     ended_at: core.clock.now(),
@@ -131,7 +131,7 @@ export async function retireProvisioning(core: Core, trx: Tx, request: RequestRo
 }
 
 /** Withdraws a pending request (`cancel` by its requester, `retire` by what it stood on going away); null when it was decided meanwhile. */
-export async function cancelPending(core: Core, trx: Tx, request: RequestRow, actor: AuditActor, reason: string | null, event: 'cancel' | 'retire' = 'cancel') {
+export async function cancelPending(core: EventCore, trx: Tx, request: RequestRow, actor: AuditActor, reason: string | null, event: 'cancel' | 'retire' = 'cancel') {
   const patch = {
     status: nextStatus(request, event),
     ended_at: core.clock.now(),

@@ -1,4 +1,5 @@
 import type { Executor } from '../../db/database.ts';
+import { liveApplicationIdsQuery } from '../applications/applications.repo.ts';
 
 export interface ResourceServer {
   id: string;
@@ -23,10 +24,9 @@ export function createResourceServersRepo(db: Executor) {
     // Applications deleted since stay listed in the table but not in answers; they can no longer ask anyway.
     const links = await db
       .selectFrom('resource_server_apps as l')
-      .innerJoin('applications as a', 'a.id', 'l.app_id')
+      .innerJoin(liveApplicationIdsQuery(db).as('a'), 'a.id', 'l.app_id')
       .select(['l.resource_server_id', 'l.app_id'])
       .where('l.resource_server_id', 'in', rows.map((r) => r.id))
-      .where('a.deleted_at', 'is', null)
       .orderBy('l.app_id')
       .execute();
     return rows.map((r) => ({ ...r, scopes: parseList(r.scopes), app_ids: links.filter((l) => l.resource_server_id === r.id).map((l) => l.app_id) }));

@@ -15,7 +15,7 @@ const nameTaken = () => conflict('secret_name_taken', 'a script secret with this
  * is sealed with the master key on the way in and only ever unsealed for a run: it is
  * never returned, logged or audited (DESIGN rule 10).
  */
-export function createScriptSecretsService(core: Core, deps: { encrypter: Encrypter }) {
+export function createScriptSecretsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, deps: { encrypter: Encrypter }) {
   const { db, dialect, clock, audit } = core;
   const secrets = createScriptSecretsRepo(db);
 

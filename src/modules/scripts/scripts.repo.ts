@@ -12,6 +12,8 @@ export function createScriptsRepo(db: Executor) {
   const live = () => db.selectFrom('scripts').selectAll().where('deleted_at', 'is', null);
   return {
     findLive: (id: string) => live().where('id', '=', id).executeTakeFirst(),
+    /** Whether the script exists and is not deleted. */
+    isLive: async (id: string): Promise<boolean> => Boolean(await db.selectFrom('scripts').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()),
     list: (opts: { limit: number; cursor?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
@@ -44,15 +46,6 @@ export function createScriptsRepo(db: Executor) {
         .innerJoin('script_secrets', 'script_secrets.id', 'script_secret_grants.secret_id')
         .select(['script_secrets.id', 'script_secrets.name', 'script_secrets.value_encrypted'])
         .where('script_secret_grants.script_id', '=', scriptId)
-        .execute(),
-    /** Live templates whose trigger task is this script. */
-    templatesUsing: (scriptId: string) =>
-      db
-        .selectFrom('access_request_templates')
-        .select(['id', 'name'])
-        .where('trigger_script_id', '=', scriptId)
-        .where('deleted_at', 'is', null)
-        .orderBy('name')
         .execute(),
 
     insertRun: (row: ScriptRunRow) => db.insertInto('script_runs').values(row).execute(),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config.ts';
 import type { Core } from '../../core.ts';
+import type { Tx } from '../../db/database.ts';
 import { lockRow } from '../../db/locks.ts';
 import { assertThat, conflict, forbidden, invalidField, notFound } from '../../http/errors.ts';
 import { toPage, type PageQuery } from '../../http/pagination.ts';
@@ -31,13 +32,15 @@ export interface ScriptsDeps {
   config: Pick<Config, 'scripts' | 'outbound'>;
   /** The sandbox to run in; by default a worker pool sized by config.scripts. */
   sandbox?: Sandbox;
+  /** The live templates whose trigger task is this script (templates sits above scripts): such a script cannot be deleted. */
+  templatesUsing(trx: Tx, scriptId: string): Promise<{ id: string; name: string }[]>;
 }
 
 /**
  * Scripts (trigger tasks and event-action scripts), their secrets and their runs. Admin
  * only. runScript is what the dispatcher calls; close() stops the sandbox's workers.
  */
-export function createScriptsService(core: Core, deps: ScriptsDeps) {
+export function createScriptsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, deps: ScriptsDeps) {
   const { db, dialect, clock, audit } = core;
   const scripts = createScriptsRepo(db);
   const sandbox =
@@ -176,7 +179,7 @@ export function createScriptsService(core: Core, deps: ScriptsDeps) {
         await lockRow(trx, dialect, 'scripts', 'id', id);
         const before = await repo.findLive(id);
         assertThat(before, notFound('script'));
-        const templates = await repo.templatesUsing(id);
+        const templates = await deps.templatesUsing(trx, id);
         assertThat(
           templates.length === 0,
           conflict('script_in_use', `access-request templates run this script: ${templates.map((t) => t.name).join(', ')}`, { templates }),

@@ -1,7 +1,10 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
-import { unexpired } from '../../db/expiry.ts';
 import type { AccessRequestTemplatesTable } from '../../db/schema.ts';
+import { createApplicationsRepo, liveApplicationIdsQuery } from '../applications/applications.repo.ts';
+import { createGroupsRepo } from '../groups/groups.repo.ts';
+import { createMembershipsRepo, liveGroupIdsOfQuery } from '../groups/memberships.repo.ts';
+import { createMappingsRepo } from '../mappings/mappings.repo.ts';
 import type { CustomFieldDefinition } from './custom-fields.ts';
 import type { Template } from './templates.types.ts';
 
@@ -108,22 +111,24 @@ export function createTemplatesRepo(db: Executor) {
   return {
     withLinks,
     /** Of these groups, those with at least one live member who is an active user (the expiry rule of the claims). */
-    groupsWithActiveMembers: async (groupIds: readonly string[], at: number): Promise<string[]> => {
-      if (groupIds.length === 0) return [];
-      const rows = await db
-        .selectFrom('memberships as m')
-        .innerJoin('groups as g', 'g.id', 'm.group_id')
-        .innerJoin('users as u', 'u.id', 'm.user_id')
-        .select('m.group_id')
-        .distinct()
-        .where('m.group_id', 'in', [...groupIds])
-        .where(unexpired('m.expires_at', at))
-        .where(unexpired('g.expires_at', at))
-        .where('u.disabled', '=', 0)
-        .where('u.deleted_at', 'is', null)
-        .execute();
-      return rows.map((r) => r.group_id);
-    },
+    groupsWithActiveMembers: (groupIds: readonly string[], at: number) => createMembershipsRepo(db).groupsWithActiveMembers(groupIds, at),
+
+    /** Whether the template exists and is not deleted, without reading its links. */
+    isLive: async (id: string): Promise<boolean> =>
+      Boolean(await db.selectFrom('access_request_templates').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()),
+    /** Templates (deleted ones included) that name the group as approver, requester or escalation group, by name. */
+    listUsingGroup: (groupId: string) =>
+      db
+        .selectFrom('access_request_templates')
+        .select(['id', 'name'])
+        .where((eb) =>
+          eb.or([eb('escalation_group_id', '=', groupId), eb('id', 'in', eb.selectFrom('template_groups').select('template_id').where('group_id', '=', groupId))]),
+        )
+        .orderBy('name')
+        .execute(),
+    /** Live templates whose trigger task is this script, by name. */
+    listUsingScript: (scriptId: string) =>
+      db.selectFrom('access_request_templates').select(['id', 'name']).where('trigger_script_id', '=', scriptId).where('deleted_at', 'is', null).orderBy('name').execute(),
 
     findLiveById: async (id: string) => (await withLinks(await live().where('id', '=', id).execute()))[0],
     /** Deleted ones too: requests made from a deleted template still name it. */
@@ -145,24 +150,13 @@ export function createTemplatesRepo(db: Executor) {
     listRequestable: async (userId: string, at: number, opts: { limit: number; cursor?: string }) => {
       let q = db
         .selectFrom('access_request_templates as t')
-        .innerJoin('applications as a', 'a.id', 't.app_id')
+        .innerJoin(liveApplicationIdsQuery(db).as('a'), 'a.id', 't.app_id')
         .selectAll('t')
         .where('t.deleted_at', 'is', null)
         .where('t.enabled', '=', 1)
-        .where('a.deleted_at', 'is', null)
         .where((eb) => {
           const requesterLinks = () => eb.selectFrom('template_groups as r').select('r.group_id').whereRef('r.template_id', '=', 't.id').where('r.role', '=', 'requester');
-          return eb.or([
-            eb.not(eb.exists(requesterLinks())),
-            eb.exists(
-              requesterLinks()
-                .innerJoin('memberships as m', 'm.group_id', 'r.group_id')
-                .innerJoin('groups as g', 'g.id', 'r.group_id')
-                .where('m.user_id', '=', userId)
-                .where(unexpired('m.expires_at', at))
-                .where(unexpired('g.expires_at', at)),
-            ),
-          ]);
+          return eb.or([eb.not(eb.exists(requesterLinks())), eb.exists(requesterLinks().where('r.group_id', 'in', liveGroupIdsOfQuery(db, userId, at)))]);
         })
         .orderBy('t.id')
         .limit(opts.limit + 1);
@@ -202,12 +196,11 @@ export function createTemplatesRepo(db: Executor) {
     },
 
     // Lookups of the rows a template points at, for validation and for display.
-    findLiveApplication: (id: string) => db.selectFrom('applications').select(['id', 'name']).where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst(),
-    applicationNames: (ids: string[]) =>
-      ids.length ? db.selectFrom('applications').select(['id', 'name']).where('id', 'in', ids).execute() : Promise.resolve([]),
-    findMappings: (ids: string[]) => (ids.length ? db.selectFrom('mappings').select(['id', 'app_id']).where('id', 'in', ids).execute() : Promise.resolve([])),
-    findGroups: (ids: string[]) => (ids.length ? db.selectFrom('groups').select(['id', 'name', 'is_system']).where('id', 'in', ids).execute() : Promise.resolve([])),
-    findLiveScript: (id: string) => db.selectFrom('scripts').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst(),
+    // Their owners' repos answer: the applications, mappings and groups modules.
+    findLiveApplication: (id: string) => createApplicationsRepo(db).findLiveName(id),
+    applicationNames: (ids: string[]) => createApplicationsRepo(db).namesOf(ids),
+    findMappings: (ids: string[]) => createMappingsRepo(db).appIdsOf(ids),
+    findGroups: (ids: string[]) => createGroupsRepo(db).findAnyByIds(ids),
   };
 }
 export type TemplatesRepo = ReturnType<typeof createTemplatesRepo>;
@@ -220,4 +213,43 @@ export type TemplatesRepo = ReturnType<typeof createTemplatesRepo>;
 export async function loadTemplateForRequest(executor: Executor, id: string, opts: { includeDeleted?: boolean } = {}): Promise<Template | undefined> {
   const repo = createTemplatesRepo(executor);
   return opts.includeDeleted ? repo.findAnyById(id) : repo.findLiveById(id);
+}
+
+// Query fragments for the requests module's one-statement reads that need a template beside a
+// request (the approver's inbox, escalation, what a retired application or mapping ends): the
+// caller embeds the subquery, so the SQL stays one statement while only this module names the
+// templates' tables.
+
+/** Templates that escalate: their id, escalation group and delay (minutes). */
+export const escalatingTemplatesQuery = (db: Executor) =>
+  db
+    .selectFrom('access_request_templates')
+    .select(['id', 'escalation_group_id', 'escalation_after_mins'])
+    .where('escalation_group_id', 'is not', null)
+    .where('escalation_after_mins', 'is not', null);
+
+/** Every template's id and escalation group (null when it has none), deleted ones included. */
+export const templateEscalationGroupsQuery = (db: Executor) => db.selectFrom('access_request_templates').select(['id', 'escalation_group_id']);
+
+/** The approver groups of every template, as (template_id, group_id) rows. */
+export const approverGroupLinksQuery = (db: Executor) => db.selectFrom('template_groups').select(['template_id', 'group_id']).where('role', '=', 'approver');
+
+/** The ids of the templates (deleted ones included) made for an application. */
+export const templateIdsOfAppQuery = (db: Executor, appId: string) => db.selectFrom('access_request_templates').select('id').where('app_id', '=', appId);
+
+/** The ids of the templates that grant a mapping. */
+export const templateIdsGrantingQuery = (db: Executor, mappingId: string) =>
+  db.selectFrom('template_mappings').select('template_id').where('mapping_id', '=', mappingId);
+
+/** The live templates that grant any of these mappings, by name. */
+export function liveTemplatesGranting(db: Executor, mappingIds: readonly string[]) {
+  return db
+    .selectFrom('template_mappings as tm')
+    .innerJoin('access_request_templates as t', 't.id', 'tm.template_id')
+    .select(['t.id', 't.name'])
+    .distinct()
+    .where('tm.mapping_id', 'in', [...mappingIds])
+    .where('t.deleted_at', 'is', null)
+    .orderBy('t.name')
+    .execute();
 }

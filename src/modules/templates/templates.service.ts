@@ -32,6 +32,12 @@ import {
  */
 export interface TemplateHooks {
   templateRetired?(trx: Tx, template: Template, reason: 'deleted' | 'disabled', actor: Actor): Promise<void>;
+  /**
+   * Locks the script a trigger names and says whether it is live (the scripts module sits
+   * below templates). Deleting a script locks it too before it checks no template runs it,
+   * so a template cannot come to name a script deleted at the same moment.
+   */
+  lockLiveScript(trx: Tx, scriptId: string): Promise<boolean>;
 }
 
 export interface RequestableTemplate {
@@ -58,7 +64,7 @@ function normalize(s: TemplateSettings): TemplateSettings {
 const validationFailed = (errors: FieldError[]) => badRequest('validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
 
 /** The application must be live, each mapping must belong to it, each group must be an ordinary one, and a trigger's script must be live. */
-async function referenceErrors(repo: TemplatesRepo, s: TemplateSettings): Promise<FieldError[]> {
+async function referenceErrors(repo: TemplatesRepo, s: TemplateSettings, scriptIsLive: (id: string) => Promise<boolean>): Promise<FieldError[]> {
   const errors: FieldError[] = [];
   const app = await repo.findLiveApplication(s.app_id);
   if (!app) errors.push({ field: 'app_id', message: 'no live application has this id' });
@@ -81,18 +87,23 @@ async function referenceErrors(repo: TemplatesRepo, s: TemplateSettings): Promis
   s.requester_group_ids.forEach((id, i) => checkGroup(`requester_group_ids.${i}`, id));
   if (s.escalation_group_id) checkGroup('escalation_group_id', s.escalation_group_id);
   // A trigger naming no script would fail every event's delivery, long after the save.
-  if (s.trigger && !(await repo.findLiveScript(s.trigger.script_id))) errors.push({ field: 'trigger.script_id', message: `no live script has the id ${s.trigger.script_id}` });
+  if (s.trigger && !(await scriptIsLive(s.trigger.script_id))) errors.push({ field: 'trigger.script_id', message: `no live script has the id ${s.trigger.script_id}` });
   return errors;
 }
 
 /** Every rule, on the whole template: create and PATCH alike. */
-async function assertValid(repo: TemplatesRepo, s: TemplateSettings, approval: { chosen: ApprovalMode | undefined; before?: ApprovalMode }): Promise<void> {
-  const errors = [...approvalErrors(approval.chosen, s.approver_group_ids, approval.before), ...crossAttributeErrors(s), ...(await referenceErrors(repo, s))];
+async function assertValid(
+  repo: TemplatesRepo,
+  s: TemplateSettings,
+  approval: { chosen: ApprovalMode | undefined; before?: ApprovalMode },
+  scriptIsLive: (id: string) => Promise<boolean>,
+): Promise<void> {
+  const errors = [...approvalErrors(approval.chosen, s.approver_group_ids, approval.before), ...crossAttributeErrors(s), ...(await referenceErrors(repo, s, scriptIsLive))];
   assertThat(errors.length === 0, validationFailed(errors));
 }
 
 /** Admin management of access-request templates, and the list a requester picks from. */
-export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: TemplateHooks = {}) {
+export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: TemplateHooks) {
   const { db, dialect, clock, audit } = core;
   const templates = createTemplatesRepo(db);
 
@@ -117,7 +128,7 @@ export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'cloc
       await db.transaction().execute(async (trx) => {
         const repo = createTemplatesRepo(trx);
         // Validated as sent, so an error's field index is the caller's, not the sorted one.
-        await assertValid(repo, settings, { chosen: approval });
+        await assertValid(repo, settings, { chosen: approval }, (scriptId) => hooks.lockLiveScript(trx, scriptId));
         await repo.insert(template);
         await audit.append(trx, { actor, action: 'template.created', targetType: 'template', targetId: template.id, data: auditFields(template) });
       });
@@ -140,7 +151,7 @@ export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'cloc
         const { approval, ...changes } = input;
         const given = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<TemplateSettings>;
         const merged = { ...settingsOf(before), ...given };
-        await assertValid(repo, merged, { chosen: approval, before: approvalOf(before) });
+        await assertValid(repo, merged, { chosen: approval, before: approvalOf(before) }, (scriptId) => hooks.lockLiveScript(trx, scriptId));
         const settings = normalize(merged);
         if (canonicalJson(settings) === canonicalJson(settingsOf(before))) return before;
 

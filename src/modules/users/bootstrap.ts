@@ -23,7 +23,7 @@ const DEFAULT_ADMIN_EMAIL = 'admin@localhost';
  * sign-in. INTERIM_BOOTSTRAP_TOKEN, when set, becomes that admin's API token.
  * Safe with several instances starting at once: the unique email index lets one win.
  */
-export async function bootstrapFirstAdmin(core: Core, settings: BootstrapSettings, hooks: BootstrapHooks): Promise<BootstrapResult> {
+export async function bootstrapFirstAdmin(core: Pick<Core, 'db' | 'clock' | 'audit' | 'passwords'>, settings: BootstrapSettings, hooks: BootstrapHooks): Promise<BootstrapResult> {
   const { db, clock, audit } = core;
   if ((await createUsersRepo(db).count()) > 0) return { created: false };
   const email = settings.adminEmail ?? DEFAULT_ADMIN_EMAIL;

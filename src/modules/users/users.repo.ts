@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
-import type { DialectName, Executor } from '../../db/database.ts';
-import { lockSelected } from '../../db/locks.ts';
+import type { DialectName, Executor, Tx } from '../../db/database.ts';
+import { lockRow, lockSelected } from '../../db/locks.ts';
 import type { UsersTable } from '../../db/schema.ts';
 import { matchesIgnoringCase } from '../../db/search.ts';
 
@@ -22,6 +22,11 @@ export function createUsersRepo(db: Executor) {
     },
     /** Id, email and name, deleted users included (events and audit keep naming them). */
     personOf: (id: string) => db.selectFrom('users').select(['id', 'email', 'name']).where('id', '=', id).executeTakeFirst(),
+    /** Whether the user exists and is neither disabled nor deleted. */
+    isActive: async (id: string): Promise<boolean> =>
+      (await db.selectFrom('users').select('id').where('id', '=', id).where('disabled', '=', 0).where('deleted_at', 'is', null).executeTakeFirst()) !== undefined,
+    /** Id, email and name of each of `ids`, deleted users included. */
+    peopleOf: (ids: readonly string[]) => peopleQuery(db).where('id', 'in', [...ids]).execute(),
     /** The e-mail addresses of those of `ids` who are still active (not disabled or deleted), by id. */
     activeEmails: async (ids: readonly string[]): Promise<Map<string, string>> => {
       if (ids.length === 0) return new Map();
@@ -53,3 +58,28 @@ export function createUsersRepo(db: Executor) {
   };
 }
 export type UsersRepo = ReturnType<typeof createUsersRepo>;
+
+/**
+ * Locks a user's row until the transaction ends (on PostgreSQL; SQLite's write transaction
+ * already holds the database lock): other modules serialise their per-user writes on it.
+ */
+export const lockUser = (trx: Tx, dialect: DialectName, userId: string): Promise<void> => lockRow(trx, dialect, 'users', 'id', userId);
+
+// Query fragments for the other modules' one-statement reads that need a user beside their own
+// rows (the API-token and session checks on every call, member and comment lists): the caller
+// joins the subquery (`.innerJoin(activeUsersQuery(db).as('u'), 'u.id', …)`), so the SQL stays one
+// statement while only this module names the users table.
+
+/** Every user, deleted ones included (events and audit keep naming them): id, email and name. */
+export const peopleQuery = (db: Executor) => db.selectFrom('users').select(['id', 'email', 'name']);
+
+/** The users not deleted: id, email and name. */
+export const undeletedPeopleQuery = (db: Executor) => peopleQuery(db).where('deleted_at', 'is', null);
+
+/** The active users (neither disabled nor deleted), with the flags a session or token check reads. */
+export const activeUsersQuery = (db: Executor) =>
+  db.selectFrom('users').select(['id', 'email', 'name', 'is_admin', 'must_change_password']).where('disabled', '=', 0).where('deleted_at', 'is', null);
+
+/** An undeleted user with what the OIDC provider's findAccount checks; `id` may be a prepared statement's slot. */
+export const accountQuery = (db: Executor, id: string) =>
+  db.selectFrom('users').select(['id', 'email', 'name', 'disabled', 'must_change_password']).where('id', '=', id).where('deleted_at', 'is', null);

@@ -40,7 +40,7 @@ export interface UserHooks {
 
 const lastAdmin = () => conflict('last_admin', 'this would leave no active admin');
 
-export function createUsersService(core: Core, hooks: UserHooks) {
+export function createUsersService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit' | 'passwords'>, hooks: UserHooks) {
   const { db, clock, audit, dialect, passwords } = core;
   const users = createUsersRepo(db);
 
