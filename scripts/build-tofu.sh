@@ -34,5 +34,5 @@ mkdir -p "$CACHE_DIR"
 (cd "$work_dir/src" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build \
   -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$TOFU_BIN.partial.$$" ./cmd/tofu)
 mv "$TOFU_BIN.partial.$$" "$TOFU_BIN"
-"$TOFU_BIN" version >/dev/null
+"$TOFU_BIN" version >/dev/null 2>&1
 echo "$TOFU_BIN"

@@ -186,10 +186,7 @@ func attributeTraits(a *tfprotov6.SchemaAttribute) string {
 		traits = append(traits, "Sensitive")
 	}
 	if a.WriteOnly {
-		traits = append(traits, "Write-only: never stored in the state")
-	}
-	if a.Optional && a.Computed {
-		traits = append(traits, "defaults when left out")
+		traits = append(traits, "Write-only")
 	}
 	if a.Deprecated {
 		traits = append(traits, "Deprecated")

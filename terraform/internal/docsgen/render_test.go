@@ -34,7 +34,7 @@ func TestNestedSchemasAreListed(t *testing.T) {
 	page := b.String()
 	for _, want := range []string{
 		"### Required\n\n- `name` (String) The name.",
-		"- `secret` (String, Sensitive, Write-only: never stored in the state) A secret.",
+		"- `secret` (String, Sensitive, Write-only) A secret.",
 		"### Read-Only\n\n- `ids` (Set of String) Ids.",
 		"- `custom_field` (Block List) A field the requester fills in. (see [below for nested schema](#nested-schema-for-custom_field))",
 		"### Nested Schema for `custom_field`\n\nRequired:\n\n- `key` (String) The field's key.",
