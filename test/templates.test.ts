@@ -125,6 +125,21 @@ describeEachDialect('access-request templates API', (server) => {
     expect(trigger.body.trigger).toEqual({ script_id: scriptId, failure_mode: 'ignore', max_retries: 3 });
   });
 
+  it('never lets a template come to run a script deleted at the same moment: of the save and the delete, exactly one wins', async () => {
+    const { admin } = server();
+    for (let round = 0; round < 4; round++) {
+      const script = await admin.post('/api/v1/scripts', { name: fx.unique('raced'), source: "log.info('event');" });
+      expect(script.status).toBe(201);
+      const [saved, deleted] = await Promise.all([
+        admin.post(BASE, { ...fx.templateBody(target), trigger: { script_id: script.body.id } }),
+        admin.delete(`/api/v1/scripts/${script.body.id}`),
+      ]);
+      expect([saved.status, deleted.status].sort(), JSON.stringify([saved.body, deleted.body])).toEqual(saved.status === 201 ? [201, 409] : [204, 400]);
+      if (saved.status === 201) expect(deleted.body.code).toBe('script_in_use');
+      else expect(fieldsOf(saved)).toContain('trigger.script_id');
+    }
+  });
+
   it('needs the open approval said explicitly: an empty approver list alone is a 400 naming the field', async () => {
     const { admin } = server();
     const minimal = { name: fx.unique('no-approvers'), app_id: target.appId, mapping_ids: [target.mappingId], allowed_durations: [60] };
