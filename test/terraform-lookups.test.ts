@@ -36,9 +36,14 @@ describeEachDialect('lookups for the Terraform provider', (server) => {
     expect(found.status).toBe(200);
     expect(found.body).toEqual(created.body);
 
-    // Exact, not a search: another case or a part of the name is not this group.
-    expect((await admin.get(`/api/v1/groups/by-name/${encodeURIComponent('ops / on-call leads')}`)).status).toBe(404);
+    // The whole name in any case (DESIGN), not a search: a part of the name is not this group.
+    expect((await admin.get(`/api/v1/groups/by-name/${encodeURIComponent('ops / ON-CALL leads')}`)).body).toEqual(created.body);
     expect((await admin.get(`/api/v1/groups/by-name/${encodeURIComponent('On-call')}`)).status).toBe(404);
+    // Names that differ only in case are both legal: the lookup refuses to pick one.
+    expect((await admin.post('/api/v1/groups', { name: 'OPS / On-call leads' })).status).toBe(201);
+    const ambiguous = await admin.get(`/api/v1/groups/by-name/${encodeURIComponent('Ops / On-call leads')}`);
+    expect(ambiguous.status).toBe(409);
+    expect(ambiguous.body.code).toBe('group_name_ambiguous');
     const missing = await admin.get('/api/v1/groups/by-name/nobody-has-this-name');
     expect(missing.status).toBe(404);
     expect(missing.body).toMatchObject({ code: 'not_found', detail: 'group not found' });

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { GroupsTable } from '../../db/schema.ts';
@@ -11,7 +12,13 @@ export function createGroupsRepo(db: Executor) {
   return {
     findVisibleById: (id: string) => visible().where('id', '=', id).executeTakeFirst(),
     /** Names are unique and compared exactly (case included), as the unique index does. */
-    findVisibleByName: (name: string) => visible().where('name', '=', name).executeTakeFirst(),
+    /** The visible groups whose name is exactly `name` ignoring case (names are unique only with case), at most `limit`. */
+    findVisibleNamedIgnoringCase: (name: string, limit: number) =>
+      visible()
+        .where(sql<boolean>`lower(${sql.ref('name')}) = lower(${name})`)
+        .orderBy('name')
+        .limit(limit)
+        .execute(),
     list: (opts: { limit: number; cursor?: string; name?: string }) => {
       let q = visible().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);

@@ -44,7 +44,7 @@ export function groupsRoutes(app: HttpApp, deps: { groups: GroupsService; member
     {
       schema: {
         tags,
-        summary: 'Read the group with exactly this name, case included (admin); 404 when there is none',
+        summary: 'Read the one group with this name, ignoring case (admin); 404 when there is none, 409 when several names differ only in case',
         params: groupNameParams,
         response: { 200: groupOut },
       },

@@ -50,8 +50,11 @@ export function createGroupsService(core: Pick<Core, 'db' | 'dialect' | 'clock' 
     /** The group with exactly this name (a Terraform data source's lookup); system groups are never found. */
     getByName: async (actor: Actor, name: string) => {
       assertThat(actor.isAdmin, forbidden());
-      const group = await groups.findVisibleByName(name);
+      // DESIGN (Terraform): exactly one match ignoring case, else fail. Two names that differ only
+      // in case are both legal, so the lookup names them rather than picking one.
+      const [group, ...others] = await groups.findVisibleNamedIgnoringCase(name, 2);
       assertThat(group, notFound('group'));
+      assertThat(others.length === 0, conflict('group_name_ambiguous', `several groups are named ${JSON.stringify(name)} ignoring case; use the exact group id`));
       return group;
     },
 

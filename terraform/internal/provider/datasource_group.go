@@ -10,7 +10,7 @@ import (
 
 var _ datasource.DataSourceWithConfigure = (*groupDataSource)(nil)
 
-// NewGroupDataSource is data.interim_group: an existing group found by its exact name.
+// NewGroupDataSource is data.interim_group: an existing group found by its whole name, in any case.
 func NewGroupDataSource() datasource.DataSource { return &groupDataSource{} }
 
 type groupDataSource struct {
@@ -23,10 +23,10 @@ func (d *groupDataSource) Metadata(_ context.Context, req datasource.MetadataReq
 
 func (d *groupDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		Description: "Looks up an existing group by its exact name (case included), e.g. one made in the portal, to use its id elsewhere.",
+		Description: "Looks up an existing group by its whole name in any case, e.g. one made in the portal, to use its id elsewhere. Two groups whose names differ only in case make the lookup fail: use the id then.",
 		Attributes: map[string]schema.Attribute{
 			"name": schema.StringAttribute{
-				Description: "The group's exact name.",
+				Description: "The group's whole name, matched ignoring case.",
 				Required:    true,
 				Validators:  nameValidators(),
 			},
@@ -55,11 +55,11 @@ func (d *groupDataSource) Read(ctx context.Context, req datasource.ReadRequest, 
 	var found groupAPI
 	err := d.client.Get(ctx, "/api/v1/groups/by-name/"+PathEscape(config.Name.ValueString()), &found)
 	if IsNotFound(err) {
-		resp.Diagnostics.AddAttributeError(path.Root("name"), "No such group", "Interim has no group named "+quote(config.Name.ValueString())+" (names match exactly, case included).")
+		resp.Diagnostics.AddAttributeError(path.Root("name"), "No such group", "Interim has no group named "+quote(config.Name.ValueString())+" (the whole name, in any case).")
 		return
 	}
 	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiagnostics(ctx, "Could not look up the group", err, resp.State.Schema, map[string]string{"params.name": "name"})...)
+		resp.Diagnostics.Append(apiErrorDiagnostics(ctx, "Could not look up the group", err, resp.State.Schema, map[string]string{"params.name": "name", "group_name_ambiguous": "name"})...)
 		return
 	}
 	config.fromAPI(found)

@@ -27,12 +27,34 @@ func TestAccGroupDataSource_byName(t *testing.T) {
 				),
 			},
 			{
+				// The whole name in any case (DESIGN): the portal's capitalisation need not be repeated.
 				Config: testConfig(`
-data "interim_group" "missing" {
-  name = "security team"
+data "interim_group" "any_case" {
+  name = "security TEAM"
 }
 `),
-				ExpectError: regexp.MustCompile(`(?s)No such group.*\d+:\s+name = "security team".*no group named "security team"`),
+				Check: resource.TestCheckResourceAttr("data.interim_group.any_case", "id", security),
+			},
+			{
+				Config: testConfig(`
+data "interim_group" "missing" {
+  name = "security squad"
+}
+`),
+				ExpectError: regexp.MustCompile(`(?s)No such group.*\d+:\s+name = "security squad".*no group named "security squad"`),
+			},
+			{
+				// Names that differ only in case are both legal: the lookup names the problem instead of picking one.
+				PreConfig: func() {
+					shouting := createThroughAPI(t, "/api/v1/groups", map[string]any{"name": "SECURITY TEAM"})
+					t.Cleanup(func() { deleteThroughAPI(t, "/api/v1/groups/"+shouting) })
+				},
+				Config: testConfig(`
+data "interim_group" "ambiguous" {
+  name = "Security team"
+}
+`),
+				ExpectError: regexp.MustCompile(`(?s)\d+:\s+name = "Security team".*several groups are named`),
 			},
 		},
 	})
