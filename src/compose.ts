@@ -30,7 +30,6 @@ import { createRequestsRepo } from './modules/requests/requests.repo.ts';
 import { createRequestViews } from './modules/requests/requests.views.ts';
 import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
 import { createScriptsService } from './modules/scripts/scripts.service.ts';
-import { scriptTemplateHooks } from './modules/scripts/template-hooks.ts';
 import { createTemplatesService } from './modules/templates/templates.service.ts';
 import { createTemplatesRepo } from './modules/templates/templates.repo.ts';
 import { createUsersService, type UserHooks } from './modules/users/users.service.ts';
@@ -125,14 +124,13 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const resourceServers = createResourceServersService(core);
   const apiTokens = createApiTokensService(core);
   const apiTokenPolicy = createApiTokenPolicyService(core);
-  // Retiring a template ends its requests (requests sits above templates); a trigger names a live
-  // script (scripts sits below templates).
-  const templates = createTemplatesService(core, { ...templateHooks(core), ...scriptTemplateHooks(core) });
+  // Retiring a template ends the requests it backs: the requests module's hook (templates sits below requests).
+  const templates = createTemplatesService(core, templateHooks(core));
   const notifications = createNotificationsService(core);
   const eventActions = createEventActionsService(core, { encrypter, allowPrivate: config.outbound.allowPrivate });
   // The deliveries module sits below events and requests: the event types and a request's status come through hooks.
   const deliveries = createDeliveriesService(core, { eventTypesQuery, requestStatus: (trx, id) => createRequestsRepo(trx).statusOf(id) });
-  // A script a template runs cannot be deleted: the templates module answers (it sits above scripts).
+  // A script a template runs cannot be deleted: the templates module answers (templates sits above scripts).
   const scripts = createScriptsService(core, { encrypter, config, templatesUsing: (trx, scriptId) => createTemplatesRepo(trx).listUsingScript(scriptId) });
   const mailer = createMailer(config.smtp);
   const leaseMs = deliveryLeases(config);

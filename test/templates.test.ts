@@ -3,7 +3,6 @@ import type { Tx } from '../src/db/database.ts';
 import type { Actor } from '../src/http/actor.ts';
 import { loadTemplateForRequest } from '../src/modules/templates/templates.repo.ts';
 import { createTemplatesService } from '../src/modules/templates/templates.service.ts';
-import { scriptTemplateHooks } from '../src/modules/scripts/template-hooks.ts';
 import { createTemplateIn, type Template } from '../src/modules/templates/templates.types.ts';
 import { ApiClient } from './helpers/api-client.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
@@ -462,7 +461,6 @@ describeEachDialect('access-request templates API', (server) => {
     const calls: [string, string, number][] = [];
     let fail = false;
     const service = createTemplatesService(core, {
-      ...scriptTemplateHooks(core),
       templateRetired: async (trx: Tx, template: Template, reason) => {
         const row = await trx.selectFrom('access_request_templates').select(['deleted_at', 'enabled']).where('id', '=', template.id).executeTakeFirstOrThrow();
         calls.push([template.id, reason, row.deleted_at === null ? row.enabled : -1]);

@@ -103,7 +103,7 @@ export function requestUserHooks(core: EventCore): Pick<UserHooks, 'userRetired'
  * requests; a deleted one also lets go of its groups and mappings, so those can be
  * deleted later (its ended requests keep their snapshot and audit trail).
  */
-export function templateHooks(core: EventCore): Pick<TemplateHooks, 'templateRetired'> {
+export function templateHooks(core: EventCore): TemplateHooks {
   return {
     async templateRetired(trx, template, reason, actor) {
       await endRequestsBackedBy(core, trx, { kind: 'template', id: template.id }, actor);

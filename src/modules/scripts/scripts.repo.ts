@@ -1,6 +1,7 @@
 import type { SealedAt } from '../../security/encryption.ts';
 import type { Selectable } from 'kysely';
-import type { Executor } from '../../db/database.ts';
+import type { DialectName, Executor, Tx } from '../../db/database.ts';
+import { lockRow } from '../../db/locks.ts';
 import type { ScriptRunsTable, ScriptSecretsTable, ScriptsTable } from '../../db/schema.ts';
 
 export type ScriptRow = Selectable<ScriptsTable>;
@@ -103,4 +104,14 @@ export type ScriptSecretsRepo = ReturnType<typeof createScriptSecretsRepo>;
 /** Where a script secret's value is sealed: bound into its ciphertext, so it cannot be moved to another secret. */
 export function scriptSecretAt(id: string): SealedAt {
   return { table: 'script_secrets', column: 'value_encrypted', row: id };
+}
+
+/**
+ * Locks a script's row and says whether it is live, in the caller's transaction: a template
+ * naming it as its trigger calls this, and deleting a script takes the same lock before it
+ * checks that no template runs it, so the two cannot both pass.
+ */
+export async function lockLiveScript(trx: Tx, dialect: DialectName, id: string): Promise<boolean> {
+  await lockRow(trx, dialect, 'scripts', 'id', id);
+  return createScriptsRepo(trx).isLive(id);
 }

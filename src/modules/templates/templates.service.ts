@@ -7,6 +7,7 @@ import { newId } from '../../security/ids.ts';
 import { canonicalJson } from '../audit/index.ts';
 import type { Actor } from '../../http/actor.ts';
 import { isReservedGroupName } from '../groups/index.ts';
+import { lockLiveScript } from '../scripts/scripts.repo.ts';
 import { normalizeCustomFields } from './custom-fields.ts';
 import { approvalErrors, crossAttributeErrors } from './template-rules.ts';
 import { assertVersionMatches, type ExpectedVersion } from './template-etag.ts';
@@ -32,12 +33,6 @@ import {
  */
 export interface TemplateHooks {
   templateRetired?(trx: Tx, template: Template, reason: 'deleted' | 'disabled', actor: Actor): Promise<void>;
-  /**
-   * Locks the script a trigger names and says whether it is live (the scripts module sits
-   * below templates). Deleting a script locks it too before it checks no template runs it,
-   * so a template cannot come to name a script deleted at the same moment.
-   */
-  lockLiveScript(trx: Tx, scriptId: string): Promise<boolean>;
 }
 
 export interface RequestableTemplate {
@@ -103,7 +98,7 @@ async function assertValid(
 }
 
 /** Admin management of access-request templates, and the list a requester picks from. */
-export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: TemplateHooks) {
+export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: TemplateHooks = {}) {
   const { db, dialect, clock, audit } = core;
   const templates = createTemplatesRepo(db);
 
@@ -128,7 +123,7 @@ export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'cloc
       await db.transaction().execute(async (trx) => {
         const repo = createTemplatesRepo(trx);
         // Validated as sent, so an error's field index is the caller's, not the sorted one.
-        await assertValid(repo, settings, { chosen: approval }, (scriptId) => hooks.lockLiveScript(trx, scriptId));
+        await assertValid(repo, settings, { chosen: approval }, (scriptId) => lockLiveScript(trx, dialect, scriptId));
         await repo.insert(template);
         await audit.append(trx, { actor, action: 'template.created', targetType: 'template', targetId: template.id, data: auditFields(template) });
       });
@@ -151,7 +146,7 @@ export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'cloc
         const { approval, ...changes } = input;
         const given = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<TemplateSettings>;
         const merged = { ...settingsOf(before), ...given };
-        await assertValid(repo, merged, { chosen: approval, before: approvalOf(before) }, (scriptId) => hooks.lockLiveScript(trx, scriptId));
+        await assertValid(repo, merged, { chosen: approval, before: approvalOf(before) }, (scriptId) => lockLiveScript(trx, dialect, scriptId));
         const settings = normalize(merged);
         if (canonicalJson(settings) === canonicalJson(settingsOf(before))) return before;
 
