@@ -106,6 +106,18 @@ describe('architecture rules on a fixture tree', () => {
     expect(Object.keys(TABLE_OWNERS).sort()).toEqual(tables);
   });
 
+  it('docs/architecture.md lists each table under its owner', async () => {
+    const doc = await readFile(path.join(root, ARCHITECTURE_DOC), 'utf8');
+    const rows = doc.slice(doc.indexOf('<!-- module-ownership:start -->'), doc.indexOf('<!-- module-ownership:end -->')).split('\n');
+    for (const [table, owner] of Object.entries(TABLE_OWNERS)) {
+      for (const module of typeof owner === 'string' ? [owner] : owner) {
+        const name = module.replace(/^src\/(modules\/)?/, '');
+        const row = rows.find((line) => line.startsWith(`| \`${name}\``));
+        expect(row?.split('|')[2], `the ownership table's row for ${name}`).toContain(`\`${table}\``);
+      }
+    }
+  });
+
   it('collapses files into modules: areas, folders and top-level files', () => {
     expect(moduleOf('src/modules/requests/lifecycle.ts')).toBe('src/modules/requests');
     expect(moduleOf('src/db/migrations/0001_foundation.ts')).toBe('src/db');
