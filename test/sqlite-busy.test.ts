@@ -22,7 +22,8 @@ if (dialectsUnderTest().includes('sqlite')) {
         await migrateToLatest(opened.db);
         await sql`create table busy_probe (x integer)`.execute(opened.db);
         holder.exec('begin immediate; insert into busy_probe values (1)');
-        // The holder lives in this process: only a turning event loop can ever release it.
+        // The holder lives in this process: only a turning event loop can ever release it (with
+        // SQLite's own busy wait the write would sleep the thread until it failed after 5 s).
         let ticks = 0;
         const ticker = setInterval(() => ticks++, 5);
         const release = setTimeout(() => holder.exec('commit'), 300);
@@ -40,7 +41,8 @@ if (dialectsUnderTest().includes('sqlite')) {
           clearTimeout(release);
         }
         expect(performance.now() - started).toBeGreaterThanOrEqual(250);
-        expect(ticks).toBeGreaterThan(10);
+        // The release itself ran on this event loop; the ticker shows it turned meanwhile (few ticks on a loaded machine).
+        expect(ticks).toBeGreaterThan(2);
         const rows = await sql<{ x: number }>`select x from busy_probe order by x`.execute(opened.db);
         expect(rows.rows.map((r) => r.x)).toEqual([1, 2, 3]);
       } finally {
