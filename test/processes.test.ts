@@ -218,6 +218,8 @@ function holderOf(clientPort: number, pids: number[]): number | undefined {
   return undefined;
 }
 
+const LOGIN_LIMIT = 5;
+
 for (const dialect of dialectsUnderTest()) {
   describe(`interim serve with INTERIM_PROCESSES=2 [${dialect}]`, () => {
     let database: TestDatabase;
@@ -228,7 +230,14 @@ for (const dialect of dialectsUnderTest()) {
     beforeAll(async () => {
       database = await createTestDatabase(dialect);
       const port = await freePort();
-      running = await startInterim(instanceEnv(database.target, port, adminToken, { INTERIM_HOST: '127.0.0.1', INTERIM_PROCESSES: '2', INTERIM_RUN_WORKER: 'true', INTERIM_LOG_LEVEL: 'warn' }));
+      running = await startInterim(instanceEnv(database.target, port, adminToken, {
+          INTERIM_HOST: '127.0.0.1',
+          INTERIM_PROCESSES: '2',
+          INTERIM_RUN_WORKER: 'true',
+          INTERIM_LOG_LEVEL: 'warn',
+          INTERIM_TRUST_PROXY: 'true',
+          INTERIM_LOGIN_MAX_FAILURES: String(LOGIN_LIMIT),
+        }));
       url = running.url;
     }, 90_000);
     afterAll(async () => {
@@ -267,6 +276,18 @@ for (const dialect of dialectsUnderTest()) {
       } finally {
         for (const st of streams) st.close();
       }
+    });
+
+    it('counts a burst of wrong passwords, spread over both processes, against one limit', async () => {
+      const person = await createPerson({ url, admin: admin() } as unknown as TestServer, 'cluster-throttle');
+      // Concurrent requests go out on separate connections, which the primary deals to both processes.
+      const attempts = await Promise.all(
+        Array.from({ length: 16 }, () => new ApiClient(url).request('POST', '/api/v1/session', { email: person.email, password: 'not the password at all' }, { 'x-forwarded-for': '198.51.100.77' })),
+      );
+      const statuses = attempts.map((r) => r.status);
+      expect(statuses.filter((st) => st === 401)).toHaveLength(LOGIN_LIMIT);
+      expect(statuses.filter((st) => st === 429)).toHaveLength(16 - LOGIN_LIMIT);
+      expect((await new ApiClient(url).signIn(person.email, PASSWORD)).status).toBe(429);
     });
 
     it('restarts a server process that was killed, and stops them all on SIGTERM', async () => {
