@@ -225,19 +225,21 @@ for (const dialect of dialectsUnderTest()) {
     let database: TestDatabase;
     let running: RunningInterim;
     let url: string;
+    let env: Record<string, string>;
     const adminToken = randomBytes(32).toString('base64url');
 
     beforeAll(async () => {
       database = await createTestDatabase(dialect);
       const port = await freePort();
-      running = await startInterim(instanceEnv(database.target, port, adminToken, {
+      env = instanceEnv(database.target, port, adminToken, {
           INTERIM_HOST: '127.0.0.1',
           INTERIM_PROCESSES: '2',
           INTERIM_RUN_WORKER: 'true',
           INTERIM_LOG_LEVEL: 'warn',
           INTERIM_TRUST_PROXY: 'true',
           INTERIM_LOGIN_MAX_FAILURES: String(LOGIN_LIMIT),
-        }));
+        });
+      running = await startInterim(env);
       url = running.url;
     }, 90_000);
     afterAll(async () => {
@@ -276,6 +278,14 @@ for (const dialect of dialectsUnderTest()) {
       } finally {
         for (const st of streams) st.close();
       }
+    });
+
+    it('on a port already in use says so once and exits 2, leaving no process behind', async () => {
+      // The same settings as the running instance, so only the port stands in the way.
+      const busy = await runInterim(['serve'], env);
+      expect(busy.code).toBe(2);
+      expect(busy.stderr.match(/cannot listen on 127\.0\.0\.1:\d+: the port is already in use/g)).toHaveLength(1);
+      expect(servers()).toHaveLength(2);
     });
 
     it('counts a burst of wrong passwords, spread over both processes, against one limit', async () => {
