@@ -232,13 +232,13 @@ for (const dialect of dialectsUnderTest()) {
       database = await createTestDatabase(dialect);
       const port = await freePort();
       env = instanceEnv(database.target, port, adminToken, {
-          INTERIM_HOST: '127.0.0.1',
-          INTERIM_PROCESSES: '2',
-          INTERIM_RUN_WORKER: 'true',
-          INTERIM_LOG_LEVEL: 'warn',
-          INTERIM_TRUST_PROXY: 'true',
-          INTERIM_LOGIN_MAX_FAILURES: String(LOGIN_LIMIT),
-        });
+        INTERIM_HOST: '127.0.0.1',
+        INTERIM_PROCESSES: '2',
+        INTERIM_RUN_WORKER: 'true',
+        INTERIM_LOG_LEVEL: 'warn',
+        INTERIM_TRUST_PROXY: 'true',
+        INTERIM_LOGIN_MAX_FAILURES: String(LOGIN_LIMIT),
+      });
       running = await startInterim(env);
       url = running.url;
     }, 90_000);
