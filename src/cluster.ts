@@ -7,6 +7,7 @@ import { bootstrapHooks } from './modules/api-tokens/bootstrap-token.ts';
 import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/bootstrap.ts';
 import { loadOidcKeys } from './oidc/keys.ts';
 import { createEncrypter } from './security/encryption.ts';
+import { resealLegacySecrets } from './security/reseal.ts';
 import { startWorker } from './worker/worker.ts';
 
 /**
@@ -65,8 +66,11 @@ export async function runPrimary(config: Config, output: ClusterOutput): Promise
     await database.close();
   };
   try {
-    // Every process would create missing keys safely (under a lock row), but once is enough.
-    await loadOidcKeys(core, createEncrypter(config.masterKey));
+    // As compose() does, in this order; every process would do both safely (conditional
+    // updates, a lock row), but once, before they start, is enough.
+    const encrypter = createEncrypter(config.masterKey);
+    await resealLegacySecrets(core.db, encrypter);
+    await loadOidcKeys(core, encrypter);
   } catch (error) {
     await closeDatabase();
     throw error;
