@@ -13,6 +13,7 @@ const USAGE = `usage: npm run bench -- <token|expiry|expiry-backlog|seed> [optio
            seeded SQLite) and against bare oidc-provider, medians of several runs
              --runs N (${DEFAULT_TOKEN_BENCH.runs})  --duration SECS (${DEFAULT_TOKEN_BENCH.durationSecs})  --connections N (${DEFAULT_TOKEN_BENCH.connections})
              --sign-ins N (${DEFAULT_TOKEN_BENCH.signIns})  --profile (CPU profile of one refresh run)  --dir DIR (keep the data)
+             --processes N: instead, refresh grants with INTERIM_PROCESSES=1 against N, alternating
   expiry   time expireDueGrants() over N approved grants that all end at one instant
              --grants N (${DEFAULT_EXPIRY_BENCH.grants})  --dialect sqlite|postgres|both (sqlite)
   expiry-backlog
@@ -30,6 +31,7 @@ const { positionals, values } = parseArgs({
     connections: { type: 'string' },
     'sign-ins': { type: 'string' },
     profile: { type: 'boolean' },
+    processes: { type: 'string' },
     dir: { type: 'string' },
     grants: { type: 'string' },
     dialect: { type: 'string' },
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
       signIns: int(values['sign-ins'], DEFAULT_TOKEN_BENCH.signIns),
       profile: values.profile ?? false,
       dir: values.dir,
+      ...(values.processes ? { processes: int(values.processes, 2) } : {}),
     });
   } else if (what === 'expiry') {
     const dialect = values.dialect ?? 'sqlite';

@@ -76,7 +76,7 @@ function stopper(child: ChildProcess): () => Promise<void> {
  * `interim serve` on a seeded SQLite data directory: worker off, log level warn.
  * With cpuProfileDir, V8 writes a .cpuprofile there when the process exits.
  */
-export async function startInterim(dataDir: string, opts: { cpuProfileDir?: string } = {}): Promise<ServerProcess> {
+export async function startInterim(dataDir: string, opts: { cpuProfileDir?: string; processes?: number } = {}): Promise<ServerProcess> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const flags = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [];
@@ -89,6 +89,8 @@ export async function startInterim(dataDir: string, opts: { cpuProfileDir?: stri
       INTERIM_PORT: String(port),
       INTERIM_BASE_URL: origin,
       INTERIM_RUN_WORKER: 'false',
+      // One server process unless asked (bench -- token --processes N); pid is then the cluster's primary.
+      INTERIM_PROCESSES: String(opts.processes ?? 1),
       INTERIM_LOG_LEVEL: 'warn',
       INTERIM_ADMIN_EMAIL: 'bench-admin@bench.test',
       INTERIM_ADMIN_PASSWORD: 'benchmark admin password',

@@ -5,6 +5,7 @@ import { inParallel, refresh, signInWithCodeFlow, type ClientCredentials } from 
 import { median, medianOf, refreshGrantLoad, userinfoLoad, type LoadOptions, type LoadResult } from './load.ts';
 import { formatProfile, summarizeCpuProfile } from './profile.ts';
 import { startBareProvider, startInterim, type ServerProcess } from './processes.ts';
+import { runProcessesBench } from './token-processes.ts';
 import { BENCH_PASSWORD, BENCH_RESOURCE, DEFAULT_SEED, readSeedState, seedTokenDatabase, type SeedState } from './seed.ts';
 
 /**
@@ -24,6 +25,8 @@ export interface TokenBenchOptions {
   profile: boolean;
   /** Reuse (or create) a seeded data directory instead of a temporary one. */
   dir?: string;
+  /** Instead: Interim with 1 against Interim with this many server processes (bench/token-processes.ts). */
+  processes?: number;
 }
 
 export const DEFAULT_TOKEN_BENCH: TokenBenchOptions = { signIns: 200, runs: 3, durationSecs: 10, warmupSecs: 3, connections: 20, profile: false };
@@ -69,6 +72,7 @@ async function opaqueAccessTokens(target: Target, client: ClientCredentials, cou
 }
 
 export async function runTokenBench(opts: TokenBenchOptions = DEFAULT_TOKEN_BENCH): Promise<void> {
+  if (opts.processes) return runProcessesBench({ ...opts, processes: opts.processes });
   const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'interim-bench-'));
   const cleanup: (() => Promise<void>)[] = [];
   try {

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_PASSWORD_HASHING, OWASP_SCRYPT, type PasswordHashingSettings } from './security/passwords.ts';
@@ -33,6 +34,8 @@ const envSchema = z.object({
     .optional(),
   INTERIM_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
   INTERIM_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(3600000).default(10000),
+  INTERIM_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).optional(),
+  INTERIM_PROCESSES: z.coerce.number().int().min(1).max(1024).optional(),
   INTERIM_MASTER_KEY: z
     .string()
     .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes, base64-encoded (openssl rand -base64 32)')
@@ -86,7 +89,9 @@ export interface Config {
   port: number;
   baseUrl: string;
   dataDir: string;
-  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; timeouts: PostgresTimeouts };
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; timeouts: PostgresTimeouts; poolSize: number };
+  /** Server processes `interim serve` runs (one per core by default; 1 = no cluster). */
+  processes: number;
   masterKey: Buffer;
   bootstrap: { adminEmail?: string; adminPassword?: string; token?: string };
   logLevel: string;
@@ -138,8 +143,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('invalid configuration: INTERIM_ADMIN_EMAIL and INTERIM_ADMIN_PASSWORD must be set together');
   }
   const dataDir = path.resolve(e.INTERIM_DATA_DIR);
+  const processes = e.INTERIM_PROCESSES ?? availableParallelism();
+  const poolSize = e.INTERIM_DB_POOL_SIZE ?? defaultPoolSize(processes);
   const database = e.DATABASE_URL
-    ? ({ kind: 'postgres', url: e.DATABASE_URL, timeouts: { connectMs: e.INTERIM_DB_CONNECT_TIMEOUT_MS, statementMs: e.INTERIM_DB_STATEMENT_TIMEOUT_MS } } as const)
+    ? ({ kind: 'postgres', url: e.DATABASE_URL, timeouts: { connectMs: e.INTERIM_DB_CONNECT_TIMEOUT_MS, statementMs: e.INTERIM_DB_STATEMENT_TIMEOUT_MS }, poolSize } as const)
     : ({ kind: 'sqlite', file: path.join(dataDir, 'interim.db') } as const);
   return {
     host: e.INTERIM_HOST,
@@ -147,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     baseUrl: (e.INTERIM_BASE_URL ?? `http://localhost:${e.INTERIM_PORT}`).replace(/\/+$/, ''),
     dataDir,
     database,
+    processes,
     masterKey: e.INTERIM_MASTER_KEY ? Buffer.from(e.INTERIM_MASTER_KEY, 'base64') : localMasterKey(dataDir, database.kind),
     bootstrap: { adminEmail: e.INTERIM_ADMIN_EMAIL, adminPassword: e.INTERIM_ADMIN_PASSWORD, token: e.INTERIM_BOOTSTRAP_TOKEN },
     logLevel: e.INTERIM_LOG_LEVEL,
@@ -172,6 +180,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwords: { scryptN: e.INTERIM_PASSWORD_SCRYPT_N, concurrency: e.INTERIM_PASSWORD_HASH_CONCURRENCY ?? DEFAULT_PASSWORD_HASHING.concurrency },
     keys: { publishDelayMs: e.INTERIM_KEY_PUBLISH_DELAY_MINS * 60_000, checkMs: e.INTERIM_KEY_CHECK_SECS * 1000 },
   };
+}
+
+/**
+ * PostgreSQL connections per process: 10, fewer when many processes would otherwise pass
+ * 80 in all, so that one instance stays under PostgreSQL's default max_connections (100)
+ * with room for `interim worker`, the CLI and an operator's psql.
+ */
+function defaultPoolSize(processes: number): number {
+  return Math.max(2, Math.min(10, Math.floor(80 / processes)));
 }
 
 /**

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { buildApp } from './app.ts';
+import { isServerProcess, runPrimary, runServerProcess } from './cluster.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { systemClock } from './clock.ts';
 import { openDatabase } from './db/database.ts';
@@ -20,9 +21,22 @@ const program = new Command('interim').description('Interim: an OpenID Connect i
 
 program
   .command('serve', { isDefault: true })
-  .description('run the server (and the worker, unless INTERIM_RUN_WORKER=false)')
+  .description('run the server, one process per core unless INTERIM_PROCESSES says otherwise (and the worker, in one of them, unless INTERIM_RUN_WORKER=false)')
   .action(async () => {
     const config = loadConfig();
+    if (isServerProcess()) return runServerProcess(config, stopOnSignal);
+    const startedLine = (address: string, processes: number) =>
+      `Interim is listening on ${address} (public URL ${config.baseUrl}, ${config.database.kind}, ${processes} ${processes === 1 ? 'process' : 'processes'})\n`;
+    if (config.processes > 1) {
+      return runPrimary(config, {
+        listenError: (error) => listenError(error, config.host, config.port),
+        started: (address, bootstrap) => {
+          printBootstrap(bootstrap, config.baseUrl);
+          process.stderr.write(startedLine(address, config.processes));
+        },
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+    }
     const app = await buildApp(config);
     const { address, bootstrap } = await app.listen().catch(async (error: unknown) => {
       await app.close().catch(() => undefined);
@@ -31,7 +45,7 @@ program
     // Handlers first: whoever waits for the line below may signal us as soon as it appears.
     stopOnSignal(() => app.close());
     printBootstrap(bootstrap, config.baseUrl);
-    process.stderr.write(`Interim is listening on ${address} (public URL ${config.baseUrl}, ${config.database.kind})\n`);
+    process.stderr.write(startedLine(address, 1));
   });
 
 program

@@ -38,22 +38,83 @@ export function openDatabase(target: DatabaseTarget): Database {
 
 function openSqlite(file: string): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  let opened: SQLite.Database | undefined;
   const dialect = new SqliteDialect({
     database: async () => {
       const sqlite = new SQLite(file);
+      // Opening may meet another process mid-write: wait for it here, once, synchronously.
+      sqlite.pragma(`busy_timeout = ${OPEN_BUSY_TIMEOUT_MS}`);
       sqlite.pragma('journal_mode = WAL');
       sqlite.pragma('synchronous = NORMAL');
       sqlite.pragma('foreign_keys = ON');
-      sqlite.pragma('busy_timeout = 5000');
+      // From now on a statement that finds the database locked fails at once and is retried
+      // asynchronously (retryWhenBusy): SQLite's own busy wait sleeps on the event loop.
+      sqlite.pragma('busy_timeout = 0');
+      opened = sqlite;
       return withStatementCache(sqlite);
     },
   });
-  // A server and a separate `interim worker` may share the file. A deferred transaction
-  // that later needs the write lock can fail with SQLITE_BUSY at once; BEGIN IMMEDIATE
-  // takes the lock up front and waits on busy_timeout instead.
+  // A server and a separate `interim worker`, or the processes of one `interim serve`, share
+  // the file. A deferred transaction that later needs the write lock can fail with
+  // SQLITE_BUSY at once; BEGIN IMMEDIATE takes the lock up front, where a refusal can be retried.
   const createDriver = dialect.createDriver.bind(dialect);
-  dialect.createDriver = () => immediateTransactions(createDriver());
+  dialect.createDriver = () => retryWhenBusy(immediateTransactions(createDriver()), () => opened?.inTransaction ?? false);
   return new Kysely<DB>({ dialect });
+}
+
+/** Longest synchronous busy wait, only while a connection opens (pragmas). */
+const OPEN_BUSY_TIMEOUT_MS = 5000;
+/** How long a statement keeps retrying while another process holds the write lock (the busy_timeout it replaces). */
+export const SQLITE_BUSY_RETRY_MS = 5000;
+
+/**
+ * SQLite allows one writer at a time, across processes. Its busy handler waits by
+ * sleeping the thread (1, 2, 5, 10 … ms), which for Node is the whole event loop: with
+ * several server processes, every collision on the write lock froze a process that had
+ * other requests to serve. Here busy_timeout is 0 and a statement refused with
+ * SQLITE_BUSY is run again after an asynchronous pause (first on the next turn of the
+ * event loop, then backing off to a few milliseconds) until SQLITE_BUSY_RETRY_MS have
+ * passed, when the error goes to the caller as before.
+ *
+ * Only a statement issued outside a transaction is retried: BEGIN IMMEDIATE (where every
+ * transaction takes the write lock) and single autocommit statements. Such a statement
+ * that failed with SQLITE_BUSY never ran, so running it again is exact. Inside a
+ * transaction that holds the write lock (WAL mode) no statement waits for another
+ * connection, and one that failed is never repeated: the transaction fails as a whole.
+ */
+function retryWhenBusy(driver: Driver, inTransaction: () => boolean): Driver {
+  const wrapped = new WeakSet<DatabaseConnection>();
+  const acquire = driver.acquireConnection.bind(driver);
+  driver.acquireConnection = async () => {
+    const connection = await acquire();
+    if (wrapped.has(connection)) return connection;
+    wrapped.add(connection);
+    const execute = connection.executeQuery.bind(connection);
+    connection.executeQuery = (async (query: CompiledQuery) => {
+      if (inTransaction()) return execute(query);
+      const deadline = performance.now() + SQLITE_BUSY_RETRY_MS;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await execute(query);
+        } catch (error) {
+          if (!isBusy(error) || performance.now() >= deadline) throw error;
+          await busyPause(attempt);
+        }
+      }
+    }) as DatabaseConnection['executeQuery'];
+    return connection;
+  };
+  return driver;
+}
+
+function isBusy(error: unknown): boolean {
+  return error instanceof SQLite.SqliteError && (error.code === 'SQLITE_BUSY' || error.code.startsWith('SQLITE_BUSY_'));
+}
+
+/** The next turn of the event loop twice (a write lock is usually held for well under a millisecond), then 1, 2, 4 … 8 ms. */
+function busyPause(attempt: number): Promise<void> {
+  if (attempt < 2) return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => setTimeout(resolve, Math.min(8, 2 ** (attempt - 2))));
 }
 
 /** Statements kept prepared; the application has far fewer distinct queries than this. */

@@ -40,7 +40,8 @@ export function instanceEnv(target: DatabaseTarget, port: number, adminToken: st
 function spawnInterim(args: string[], env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts', ...args], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', INTERIM_LOG_LEVEL: 'silent', ...env },
+    // One server process unless a test asks for more (INTERIM_PROCESSES): most tests are about one process's behaviour.
+    env: { PATH: process.env.PATH ?? '', INTERIM_LOG_LEVEL: 'silent', INTERIM_PROCESSES: '1', ...env },
   });
 }
 
