@@ -13,7 +13,7 @@ import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import type { SubmitRequestIn } from './requests.types.ts';
 import { snapshotStillHolds, takeSnapshot, type RequestSnapshot } from './snapshot.ts';
 import type { Provisioning } from './provisioning.ts';
-import { applyTransition, cancelPending, endAccess, grantAccess, lostRace, nextStatus } from './transitions.ts';
+import { applyTransition, cancelPending, endAccess, expireAccess, grantAccess, lostRace, nextStatus } from './transitions.ts';
 
 export interface RequestSettings {
   /** Submissions allowed per user per minute. */
@@ -178,21 +178,22 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
 
     /**
      * Ends approved grants whose time is up, `chunk` per transaction so SQLite never
-     * holds its write lock for long. Idempotent: a grant revoked or expired meanwhile is
-     * skipped by the conditional update. Returns how many expired.
+     * holds its write lock for long and several instances share the work on PostgreSQL
+     * (each claims its chunk with SKIP LOCKED). Idempotent: a grant revoked or expired
+     * meanwhile is skipped by the conditional update. Returns how many expired.
      */
-    async expireDueGrants(chunk = 500): Promise<number> {
+    async expireDueGrants(chunk = dialect === 'postgres' ? 250 : 500): Promise<number> {
       let total = 0;
       for (;;) {
-        // Rows are claimed before any audit append, so this transaction never holds the
-        // audit head while waiting for a request row that a revoker has locked.
-        const { claimed, expired } = await db.transaction().execute(async (trx) => {
-          const due = await createRequestsRepo(trx).claimDueForExpiry(dialect, clock.now(), chunk);
-          const cache = newEventBatchCache();
-          let n = 0;
-          for (const request of due) if (await endAccess(core, trx, request, { event: 'expire' }, cache)) n++;
-          return { claimed: due.length, expired: n };
-        });
+        // Rows are claimed before any audit append, and the chunk's audit events are written
+        // last (batched): the chain head, which every writer queues on, is held only from
+        // there to the commit, and never while waiting for a request row a revoker locked.
+        const { claimed, expired } = await db.transaction().execute((trx) =>
+          core.audit.batched(trx, async () => {
+            const due = await createRequestsRepo(trx).claimDueForExpiry(dialect, clock.now(), chunk);
+            return { claimed: due.length, expired: await expireAccess(core, trx, due, newEventBatchCache()) };
+          }),
+        );
         total += expired;
         if (claimed < chunk) return total;
       }
