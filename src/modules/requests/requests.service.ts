@@ -100,23 +100,36 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
       };
       const blocking = template.auto_approve && provisioning.needsProvisioning(template);
       try {
-        await db.transaction().execute(async (trx) => {
-          // The rate limit is counted and the slot taken in one transaction, serialised per
-          // user (the user's row locked on PostgreSQL, the database lock on SQLite): a burst
-          // of concurrent submissions cannot all read the same count.
-          await lockUser(trx, dialect, actor.userId);
-          const recent = await createRequestsRepo(trx).countSubmittedSince(actor.userId, now - MINUTE);
-          if (recent >= settings.submissionsPerMinute) throw tooManyRequests(60);
-          await createRequestsRepo(trx).insert(row);
-          await recordRequestEvent(core, trx, {
-            type: 'submitted',
-            requestId: row.id,
-            actor,
-            data: { template_id: template.id, duration_mins: row.duration_mins, justification: row.justification, fields: input.fields },
-          });
-          if (blocking) Object.assign(row, await provisioning.begin(trx, row, 'system'));
-          else if (template.auto_approve) Object.assign(row, await grantAccess(core, trx, row, { actor: 'system', auto: true, comment: null }));
-        });
+        await db.transaction().execute((trx) =>
+          // The audit events are written at the end, so the chain head (every writer's queue)
+          // is held only from there to the commit.
+          core.audit.batched(trx, async () => {
+            // The rate limit is counted and the slot taken in one transaction, serialised per
+            // user (the user's row locked on PostgreSQL, the database lock on SQLite): a burst
+            // of concurrent submissions cannot all read the same count.
+            await lockUser(trx, dialect, actor.userId);
+            const recent = await createRequestsRepo(trx).countSubmittedSince(actor.userId, now - MINUTE);
+            if (recent >= settings.submissionsPerMinute) throw tooManyRequests(60);
+            await createRequestsRepo(trx).insert(row);
+            // The events go out under the template the request was made from (its snapshot's and version's).
+            const cache = newEventBatchCache();
+            cache.templates.set(template.id, template);
+            await recordRequestEvent(
+              core,
+              trx,
+              {
+                type: 'submitted',
+                requestId: row.id,
+                actor,
+                data: { template_id: template.id, duration_mins: row.duration_mins, justification: row.justification, fields: input.fields },
+                request: row,
+              },
+              cache,
+            );
+            if (blocking) Object.assign(row, await provisioning.begin(trx, row, 'system'));
+            else if (template.auto_approve) Object.assign(row, await grantAccess(core, trx, row, { actor: 'system', auto: true, comment: null }, 'approve', cache));
+          }),
+        );
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         const open = await createRequestsRepo(db).findOpen(template.id, actor.userId);

@@ -45,6 +45,7 @@ export async function grantAccess(
   request: RequestRow,
   by: { actor: AuditActor; auto: boolean; comment: string | null },
   event: 'approve' | 'provisioned' = 'approve',
+  cache?: EventBatchCache,
 ) {
   const now = core.clock.now();
   const snapshot = JSON.parse(request.snapshot) as RequestSnapshot;
@@ -67,12 +68,19 @@ export async function grantAccess(
     grant_group_id: groupId,
   };
   await applyTransition(core, trx, request, patch);
-  await recordRequestEvent(core, trx, {
-    type: 'approved',
-    requestId: request.id,
-    actor: by.actor,
-    data: { auto: by.auto, comment: by.comment, expires_at: new Date(expiresAt).toISOString(), grants: snapshot.mappings },
-  });
+  await recordRequestEvent(
+    core,
+    trx,
+    {
+      type: 'approved',
+      requestId: request.id,
+      actor: by.actor,
+      data: { auto: by.auto, comment: by.comment, expires_at: new Date(expiresAt).toISOString(), grants: snapshot.mappings },
+      // The row as just written (the update changed only the patch's fields and updated_at).
+      request: { ...request, ...patch, updated_at: now },
+    },
+    cache,
+  );
   return patch;
 }
 
