@@ -1,10 +1,13 @@
-import { availableParallelism, loadavg } from 'node:os';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
 import { buildApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Actor } from '../src/http/actor.ts';
 import { startPostgresCluster, type PostgresCluster } from '../test/helpers/postgres-cluster.ts';
 import { inParallel } from './code-flow.ts';
 import { benchEnv, median, modeName, seedDatabase, startInstance, type Mode, type SeededDatabase } from './fleet.ts';
+import { formatProfile, summarizeCpuProfile } from './profile.ts';
 import { benchUserRows, insertInBatches } from './seed.ts';
 
 /**
@@ -24,6 +27,8 @@ export interface ExpiryBenchOptions {
   runs: number;
   /** Another checkout to alternate with (its bench/instance.ts and src/), for before/after. */
   against?: string;
+  /** Write a CPU profile of each instance of the first run and print its top functions. */
+  profile?: boolean;
 }
 
 export const DEFAULT_EXPIRY_BENCH: ExpiryBenchOptions = { grants: 10_000, modes: [{ dialect: 'sqlite', instances: 1 }], runs: 1 };
@@ -110,11 +115,11 @@ interface RunResult {
 }
 
 /** One timed run: `instances` processes on a fresh copy, all told to go at once. */
-async function runOnce(seeded: SeededDatabase, mode: Mode, grants: number, expiresAt: number, build: { name: string; root?: string }, tag: string): Promise<RunResult> {
+async function runOnce(seeded: SeededDatabase, mode: Mode, grants: number, expiresAt: number, build: { name: string; root?: string }, tag: string, profileDir?: string): Promise<RunResult> {
   const copy = await seeded.copy(tag);
   try {
     const env = { ...copy.env, BENCH_NOW: String(expiresAt + 1000) };
-    const instances = await Promise.all(Array.from({ length: mode.instances }, () => startInstance('expire', env, build.root)));
+    const instances = await Promise.all(Array.from({ length: mode.instances }, () => startInstance('expire', env, build.root, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])));
     try {
       const started = performance.now();
       for (const i of instances) i.send({ go: true });
@@ -177,11 +182,15 @@ export async function runExpiryBench(opts: ExpiryBenchOptions = DEFAULT_EXPIRY_B
         const order = run % 2 ? builds : [...builds].reverse();
         for (const build of order) {
           const { seeded, expiresAt } = seededBy.get(mode.dialect)!;
-          const r = await runOnce(seeded, mode, opts.grants, expiresAt, build, `r${run}_${mode.instances}_${build.name}`);
+          const profileDir = opts.profile && run === 1 ? mkdtempSync(path.join(tmpdir(), 'interim-expiry-prof-')) : undefined;
+          const r = await runOnce(seeded, mode, opts.grants, expiresAt, build, `r${run}_${mode.instances}_${build.name}`, profileDir);
           results.push(r);
           log(
             `run ${run} ${r.mode} [${r.build}]: ${r.grants} grants expired in ${r.seconds.toFixed(2)} s (${Math.round(r.perSecond)}/s; by instance ${r.expiredBy.join(' + ')}), longest event-loop stall ${r.maxStallMs.toFixed(1)} ms, p99 loop delay ${r.p99DelayMs.toFixed(1)} ms, load ${loadavg()[0]!.toFixed(1)}${r.verified ? '' : ' — CHECK FAILED'}`,
           );
+          for (const file of profileDir ? readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')) : []) {
+            log(`profile of one ${r.mode} [${r.build}] instance (${path.join(profileDir!, file)}):\n${formatProfile(summarizeCpuProfile(path.join(profileDir!, file)))}`);
+          }
         }
       }
     }

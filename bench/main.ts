@@ -20,7 +20,7 @@ const USAGE = `usage: npm run bench -- <token|expiry|expiry-backlog|submissions|
            more instances (processes) sharing the work on one database
              --grants N (${DEFAULT_EXPIRY_BENCH.grants})  --dialect sqlite|postgres|both (sqlite)
              --instances LIST (1; e.g. 1,2: PostgreSQL only, SQLite always runs 1)  --runs N (1)
-             --against DIR (another checkout to alternate with, run for run: before/after)
+             --against DIR (another checkout to alternate with, run for run: before/after)  --profile
   expiry-backlog
            lag from expires_at to the expired event while the worker has a delivery backlog
            to a slow receiver (SQLite, wall clock, the worker on its default schedules)
@@ -85,6 +85,7 @@ async function main(): Promise<void> {
       modes: modesOf(dialects, values.instances),
       runs: int(values.runs, 1),
       against: values.against,
+      profile: values.profile ?? false,
     });
   } else if (what === 'submissions') {
     const d = DEFAULT_SUBMISSIONS_BENCH;
