@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Tx } from '../../db/database.ts';
 import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { AppError, assertThat, badRequest, conflict, forbidden, notFound, tooManyRequests, type FieldError } from '../../http/errors.ts';
@@ -21,6 +22,8 @@ export interface RequestSettings {
 }
 
 const MINUTE = 60_000;
+/** Grants per expiry transaction: small enough that one chunk holds the event loop (and SQLite's write lock) only briefly, and that instances share a burst. */
+const EXPIRY_CHUNK = 200;
 
 export function createRequestsService(core: RequestsCore, settings: RequestSettings, provisioning: Provisioning) {
   const { db, clock, dialect } = core;
@@ -195,7 +198,7 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
      * (each claims its chunk with SKIP LOCKED). Idempotent: a grant revoked or expired
      * meanwhile is skipped by the conditional update. Returns how many expired.
      */
-    async expireDueGrants(chunk = dialect === 'postgres' ? 250 : 500): Promise<number> {
+    async expireDueGrants(chunk = EXPIRY_CHUNK): Promise<number> {
       let total = 0;
       for (;;) {
         // Rows are claimed before any audit append, and the chunk's audit events are written
@@ -209,6 +212,9 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
         );
         total += expired;
         if (claimed < chunk) return total;
+        // Let the event loop turn between chunks: on SQLite every statement is synchronous,
+        // so without this the token endpoint (same process) would wait for the whole backlog.
+        await yieldToEventLoop();
       }
     },
   };
