@@ -1,83 +1,45 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import pg from 'pg';
 import { buildApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
-import type { DialectName } from '../src/db/database.ts';
 import type { Actor } from '../src/http/actor.ts';
 import { startPostgresCluster, type PostgresCluster } from '../test/helpers/postgres-cluster.ts';
 import { inParallel } from './code-flow.ts';
+import { benchEnv, median, modeName, seedDatabase, startInstance, type Mode, type SeededDatabase } from './fleet.ts';
+import { formatProfile, summarizeCpuProfile } from './profile.ts';
 import { benchUserRows, insertInBatches } from './seed.ts';
 
 /**
- * Issue 3, section 5: N approved grants that all end at the same instant are cleared by
- * expireDueGrants() within 5 s on SQLite. The grants are made by the real path: N users
+ * Issue 3, section 5 and issue 11, target 4: N approved grants that all end at the same
+ * instant are cleared by expireDueGrants(). The grants are made by the real path: N users
  * each submit a request from an auto-approving template, so approval (grant group,
  * membership, mapping links, status, audit event, and whatever else approval writes by
  * the time this runs) is exactly what production writes. The clock is frozen while they
- * are made, so every grant has the same expires_at; then it moves past that instant and
- * the expiry is timed end to end, chunks and audit events included.
+ * are made, so every grant has the same expires_at. That database is seeded once and
+ * copied for every run; each run starts 1 or 2 instances (separate processes, bench/instance.ts)
+ * on the copy with their clocks past that instant, tells them to go at once, and times
+ * until the last one is done, then checks that every request is expired exactly once.
  */
 export interface ExpiryBenchOptions {
   grants: number;
-  dialects: DialectName[];
+  modes: Mode[];
+  runs: number;
+  /** Another checkout to alternate with (its bench/instance.ts and src/), for before/after. */
+  against?: string;
+  /** Write a CPU profile of each instance of the first run and print its top functions. */
+  profile?: boolean;
 }
 
-export const DEFAULT_EXPIRY_BENCH: ExpiryBenchOptions = { grants: 10_000, dialects: ['sqlite'] };
+export const DEFAULT_EXPIRY_BENCH: ExpiryBenchOptions = { grants: 10_000, modes: [{ dialect: 'sqlite', instances: 1 }], runs: 1 };
 
 const DURATION_MINS = 60;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-interface Fixture {
-  app: App;
-  drop(): Promise<void>;
-}
-
-/** The bootstrap admin API token of each app, for the admin API calls that set up the template. */
-const adminTokens = new WeakMap<App, string>();
-const adminTokenOf = (app: App) => adminTokens.get(app)!;
-
-async function openApp(dialect: DialectName, clock: { now(): number }, cluster: () => Promise<PostgresCluster>): Promise<Fixture> {
-  const adminToken = randomBytes(32).toString('base64url');
-  const common = {
-    INTERIM_MASTER_KEY: randomBytes(32).toString('base64'),
-    INTERIM_ADMIN_EMAIL: 'bench-admin@bench.test',
-    INTERIM_ADMIN_PASSWORD: 'benchmark admin password',
-    INTERIM_BOOTSTRAP_TOKEN: adminToken,
-    INTERIM_RUN_WORKER: 'false',
-    INTERIM_LOG_LEVEL: 'silent',
-  };
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(path.join(tmpdir(), 'interim-expiry-'));
-    const drop = async () => rmSync(dir, { recursive: true, force: true });
-    const app = await buildApp(loadConfig({ ...common, INTERIM_DATA_DIR: dir }), { clock, logger: false }).catch(async (error: unknown) => {
-      await drop();
-      throw error;
-    });
-    await app.bootstrap();
-    adminTokens.set(app, adminToken);
-    return { app, drop };
-  }
-  const adminUrl = (await cluster()).url;
-  const name = `expiry_${process.pid}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name}`);
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const app = await buildApp(loadConfig({ ...common, DATABASE_URL: adminUrl.replace(/\/postgres$/, `/${name}`) }), { clock, logger: false });
-  await app.bootstrap();
-  adminTokens.set(app, adminToken);
-  return { app, drop: async () => undefined };
-}
-
 /** An application, a mapping, a requester group and an auto-approving template, through the admin API. */
-async function createTemplate(app: App): Promise<{ templateId: string; requesterGroupId: string }> {
+export async function createTemplate(app: App, adminToken: string): Promise<{ templateId: string; requesterGroupId: string }> {
   const call = async (url: string, payload: object) => {
-    const res = await app.http.inject({ method: 'POST', url, payload, headers: { authorization: `Bearer ${adminTokenOf(app)}` } });
+    const res = await app.http.inject({ method: 'POST', url, payload, headers: { authorization: `Bearer ${adminToken}` } });
     if (res.statusCode !== 201) throw new Error(`POST ${url} → ${res.statusCode}: ${res.body}`);
     return (res.json() as { id: string }).id;
   };
@@ -101,67 +63,158 @@ async function createTemplate(app: App): Promise<{ templateId: string; requester
   return { templateId, requesterGroupId };
 }
 
-async function benchDialect(dialect: DialectName, grants: number, cluster: () => Promise<PostgresCluster>) {
+/** Seeds `grants` approved grants ending at one instant; returns that instant. */
+async function seedGrants(dialect: Mode['dialect'], env: Record<string, string>, grants: number, cluster: () => Promise<PostgresCluster>): Promise<{ seeded: SeededDatabase; expiresAt: number }> {
   let now = Date.now();
-  const clock = { now: () => now };
-  const fixture = await openApp(dialect, clock, cluster);
-  const { app } = fixture;
+  let expiresAt = 0;
+  const seeded = await seedDatabase(
+    dialect,
+    env,
+    cluster,
+    async (app) => {
+      const db = app.core.db;
+      const { templateId, requesterGroupId } = await createTemplate(app, env.INTERIM_BOOTSTRAP_TOKEN!);
+      // Requesters: bulk rows (hashing 10,000 passwords measures nothing here), all in the requester group.
+      const users = benchUserRows(grants, 'requester', now);
+      await db.transaction().execute(async (trx) => {
+        await insertInBatches(trx, 'users', users);
+        await insertInBatches(trx, 'memberships', users.map((u) => ({ group_id: requesterGroupId, user_id: u.id, expires_at: null, created_at: now })));
+      });
+      const started = performance.now();
+      await inParallel(users, dialect === 'sqlite' ? 1 : 8, async (user) => {
+        const actor: Actor = { userId: user.id, isAdmin: false, via: 'session', mustChangePassword: false };
+        const request = await app.services.requests.submit(actor, { template_id: templateId, duration_mins: DURATION_MINS, justification: '', fields: {} });
+        if (request.status !== 'approved') throw new Error(`request ${request.id} is ${request.status}, not approved`);
+      });
+      const seedSecs = (performance.now() - started) / 1000;
+      const approved = await db.selectFrom('access_requests').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'approved').executeTakeFirstOrThrow();
+      const at = await db.selectFrom('access_requests').select('expires_at').distinct().execute();
+      if (Number(approved.n) !== grants || at.length !== 1) throw new Error(`expected ${grants} grants at one instant, got ${approved.n} at ${at.length}`);
+      expiresAt = at[0]!.expires_at!;
+      log(`${dialect}: ${grants} grants approved through submit() + auto-approval (in process) in ${seedSecs.toFixed(1)} s, all ending at ${new Date(expiresAt).toISOString()}`);
+    },
+    { now: () => now },
+  );
+  now = expiresAt;
+  return { seeded, expiresAt };
+}
+
+interface RunResult {
+  dialect: Mode['dialect'];
+  instances: number;
+  mode: string;
+  build: string;
+  grants: number;
+  expired: number;
+  seconds: number;
+  perSecond: number;
+  expiredBy: number[];
+  maxStallMs: number;
+  p99DelayMs: number;
+  verified: boolean;
+}
+
+/** One timed run: `instances` processes on a fresh copy, all told to go at once. */
+async function runOnce(seeded: SeededDatabase, mode: Mode, grants: number, expiresAt: number, build: { name: string; root?: string }, tag: string, profileDir?: string): Promise<RunResult> {
+  const copy = await seeded.copy(tag);
+  try {
+    const env = { ...copy.env, BENCH_NOW: String(expiresAt + 1000) };
+    const instances = await Promise.all(Array.from({ length: mode.instances }, () => startInstance('expire', env, build.root, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])));
+    try {
+      const started = performance.now();
+      for (const i of instances) i.send({ go: true });
+      const results = await Promise.all(instances.map((i) => i.next<{ expired: number; ms: number; maxStallMs: number; p99DelayMs: number }>()));
+      const seconds = (performance.now() - started) / 1000;
+      const expired = results.reduce((n, r) => n + r.expired, 0);
+      const verified = expired === grants && (await verify(copy.env, mode, grants));
+      return {
+        dialect: mode.dialect,
+        instances: mode.instances,
+        mode: modeName(mode),
+        build: build.name,
+        grants,
+        expired,
+        seconds,
+        perSecond: expired / seconds,
+        expiredBy: results.map((r) => r.expired),
+        maxStallMs: Math.max(...results.map((r) => r.maxStallMs)),
+        p99DelayMs: Math.max(...results.map((r) => r.p99DelayMs)),
+        verified,
+      };
+    } finally {
+      await Promise.all(instances.map((i) => i.stop()));
+    }
+  } finally {
+    await copy.drop();
+  }
+}
+
+/** Every request expired, exactly one expired event each, no grant group left. */
+async function verify(env: Record<string, string>, mode: Mode, grants: number): Promise<boolean> {
+  const app = await buildApp(loadConfig(env), { logger: false });
   try {
     const db = app.core.db;
-    const { templateId, requesterGroupId } = await createTemplate(app);
-
-    // Requesters: bulk rows (hashing 10,000 passwords measures nothing here), all in the requester group.
-    const users = benchUserRows(grants, 'requester', now);
-    await db.transaction().execute(async (trx) => {
-      await insertInBatches(trx, 'users', users);
-      await insertInBatches(trx, 'memberships', users.map((u) => ({ group_id: requesterGroupId, user_id: u.id, expires_at: null, created_at: now })));
-    });
-
-    let started = performance.now();
-    await inParallel(users, dialect === 'sqlite' ? 1 : 8, async (user) => {
-      const actor: Actor = { userId: user.id, isAdmin: false, via: 'session', mustChangePassword: false };
-      const request = await app.services.requests.submit(actor, { template_id: templateId, duration_mins: DURATION_MINS, justification: '', fields: {} });
-      if (request.status !== 'approved') throw new Error(`request ${request.id} is ${request.status}, not approved`);
-    });
-    const seedSecs = (performance.now() - started) / 1000;
-    const approved = await db.selectFrom('access_requests').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'approved').executeTakeFirstOrThrow();
-    const expiresAt = await db.selectFrom('access_requests').select('expires_at').distinct().execute();
-    if (Number(approved.n) !== grants || expiresAt.length !== 1) throw new Error(`expected ${grants} grants at one instant, got ${approved.n} at ${expiresAt.length}`);
-    log(`${dialect}: ${grants} grants approved through submit() + auto-approval in ${seedSecs.toFixed(1)} s, all ending at ${new Date(expiresAt[0]!.expires_at!).toISOString()}`);
-
-    now = expiresAt[0]!.expires_at! + 1000;
-    // How long the event loop went without a turn: with the worker inside the server, that
-    // is how long HTTP requests (the token endpoint) wait behind expiry.
-    const loop = monitorEventLoopDelay({ resolution: 5 });
-    loop.enable();
-    started = performance.now();
-    const expired = await app.services.requests.expireDueGrants();
-    const secs = (performance.now() - started) / 1000;
-    await new Promise((resolve) => setTimeout(resolve, 20)); // let the late timer record the last stall
-    loop.disable();
-
-    const left = await db.selectFrom('groups').select((eb) => eb.fn.countAll<number>().as('n')).where('is_system', '=', 1).executeTakeFirstOrThrow();
-    const ended = await db.selectFrom('access_requests').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'expired').executeTakeFirstOrThrow();
-    const ok = expired === grants && Number(ended.n) === grants && Number(left.n) === 0;
-    const result = { dialect, grants, expired, seconds: secs, perSecond: expired / secs, maxEventLoopBlockMs: loop.max / 1e6, verified: ok };
-    log(`${dialect}: expireDueGrants() ended ${expired} grants in ${secs.toFixed(2)} s (${Math.round(expired / secs)}/s), longest event-loop block ${(loop.max / 1e6).toFixed(1)} ms; ${ok ? 'all grant groups gone, all requests expired' : `CHECK FAILED: ${ended.n} expired, ${left.n} grant groups left`}`);
-    return result;
+    const count = async (q: Promise<{ n: unknown }>) => Number((await q).n);
+    const ended = await count(db.selectFrom('access_requests').select((eb) => eb.fn.countAll().as('n')).where('status', '=', 'expired').executeTakeFirstOrThrow());
+    const left = await count(db.selectFrom('groups').select((eb) => eb.fn.countAll().as('n')).where('is_system', '=', 1).executeTakeFirstOrThrow());
+    const events = await count(db.selectFrom('audit_events').select((eb) => eb.fn.count('request_id').distinct().as('n')).where('action', '=', 'access_request.expired').executeTakeFirstOrThrow());
+    const all = await count(db.selectFrom('audit_events').select((eb) => eb.fn.countAll().as('n')).where('action', '=', 'access_request.expired').executeTakeFirstOrThrow());
+    const outbox = await count(db.selectFrom('outbox_events').select((eb) => eb.fn.countAll().as('n')).where('type', '=', 'access_request.expired').executeTakeFirstOrThrow());
+    const ok = ended === grants && left === 0 && events === grants && all === grants && outbox === grants;
+    if (!ok) log(`${modeName(mode)}: CHECK FAILED: ${ended} expired, ${left} grant groups left, ${all} expired audit events for ${events} requests, ${outbox} outbox events`);
+    return ok;
   } finally {
     await app.close();
-    await fixture.drop();
   }
 }
 
 export async function runExpiryBench(opts: ExpiryBenchOptions = DEFAULT_EXPIRY_BENCH): Promise<void> {
   let cluster: PostgresCluster | undefined;
   const startCluster = async () => (cluster ??= await startPostgresCluster());
+  const builds = [{ name: 'this' }, ...(opts.against ? [{ name: 'against', root: opts.against }] : [])];
+  const seededBy = new Map<string, { seeded: SeededDatabase; expiresAt: number }>();
   try {
-    const results = [];
-    for (const dialect of opts.dialects) results.push(await benchDialect(dialect, opts.grants, startCluster));
+    const results: RunResult[] = [];
+    for (const dialect of new Set(opts.modes.map((m) => m.dialect))) seededBy.set(dialect, await seedGrants(dialect, benchEnv(), opts.grants, startCluster));
+    for (let run = 1; run <= opts.runs; run++) {
+      for (const mode of opts.modes) {
+        // A/B alternate within each run; the order flips every run so neither always goes first.
+        const order = run % 2 ? builds : [...builds].reverse();
+        for (const build of order) {
+          const { seeded, expiresAt } = seededBy.get(mode.dialect)!;
+          const profileDir = opts.profile && run === 1 ? mkdtempSync(path.join(tmpdir(), 'interim-expiry-prof-')) : undefined;
+          const r = await runOnce(seeded, mode, opts.grants, expiresAt, build, `r${run}_${mode.instances}_${build.name}`, profileDir);
+          results.push(r);
+          log(
+            `run ${run} ${r.mode} [${r.build}]: ${r.grants} grants expired in ${r.seconds.toFixed(2)} s (${Math.round(r.perSecond)}/s; by instance ${r.expiredBy.join(' + ')}), longest event-loop stall ${r.maxStallMs.toFixed(1)} ms, p99 loop delay ${r.p99DelayMs.toFixed(1)} ms, load ${loadavg()[0]!.toFixed(1)}${r.verified ? '' : ' — CHECK FAILED'}`,
+          );
+          for (const file of profileDir ? readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')) : []) {
+            log(`profile of one ${r.mode} [${r.build}] instance (${path.join(profileDir!, file)}):\n${formatProfile(summarizeCpuProfile(path.join(profileDir!, file)))}`);
+          }
+        }
+      }
+    }
+    const summary = [];
+    for (const mode of opts.modes) {
+      for (const build of builds) {
+        const rs = results.filter((r) => r.mode === modeName(mode) && r.build === build.name);
+        summary.push({
+          mode: modeName(mode),
+          build: build.name,
+          runs: rs.length,
+          medianSeconds: median(rs.map((r) => r.seconds)),
+          medianPerSecond: median(rs.map((r) => r.perSecond)),
+          medianMaxStallMs: median(rs.map((r) => r.maxStallMs)),
+          verified: rs.every((r) => r.verified),
+        });
+      }
+    }
+    for (const m of summary) log(`median ${m.mode} [${m.build}] of ${m.runs}: ${m.medianSeconds.toFixed(2)} s, ${Math.round(m.medianPerSecond)}/s, longest stall ${m.medianMaxStallMs.toFixed(1)} ms`);
     log(`${availableParallelism()} cores, Node ${process.version}`);
     process.stdout.write(`${JSON.stringify(results)}\n`);
     if (results.some((r) => !r.verified)) process.exitCode = 1;
   } finally {
+    for (const { seeded } of seededBy.values()) await seeded.drop().catch(() => undefined);
     cluster?.stop();
   }
 }

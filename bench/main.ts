@@ -2,24 +2,36 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import type { DialectName } from '../src/db/database.ts';
 import { DEFAULT_EXPIRY_BENCH, runExpiryBench } from './expiry.ts';
+import type { Mode } from './fleet.ts';
 import { DEFAULT_EXPIRY_BACKLOG_BENCH, runExpiryBacklogBench } from './expiry-backlog.ts';
 import { seedTokenDatabase } from './seed.ts';
+import { DEFAULT_SUBMISSIONS_BENCH, runSubmissionsBench } from './submissions.ts';
 import { DEFAULT_TOKEN_BENCH, runTokenBench } from './token.ts';
 
-const USAGE = `usage: npm run bench -- <token|expiry|expiry-backlog|seed> [options]
+const USAGE = `usage: npm run bench -- <token|expiry|expiry-backlog|submissions|seed> [options]
 
   token    refresh-token grants/s and userinfo/s against \`interim serve\` (separate process,
            seeded SQLite) and against bare oidc-provider, medians of several runs
              --runs N (${DEFAULT_TOKEN_BENCH.runs})  --duration SECS (${DEFAULT_TOKEN_BENCH.durationSecs})  --connections N (${DEFAULT_TOKEN_BENCH.connections})
              --sign-ins N (${DEFAULT_TOKEN_BENCH.signIns})  --profile (CPU profile of one refresh run)  --dir DIR (keep the data)
              --processes N: instead, refresh grants with INTERIM_PROCESSES=1 against N, alternating
-  expiry   time expireDueGrants() over N approved grants that all end at one instant
+  expiry   time expireDueGrants() over N approved grants that all end at one instant, in 1 or
+           more instances (processes) sharing the work on one database
              --grants N (${DEFAULT_EXPIRY_BENCH.grants})  --dialect sqlite|postgres|both (sqlite)
+             --instances LIST (1; e.g. 1,2: PostgreSQL only, SQLite always runs 1)  --runs N (1)
+             --against DIR (another checkout to alternate with, run for run: before/after)  --profile
   expiry-backlog
            lag from expires_at to the expired event while the worker has a delivery backlog
            to a slow receiver (SQLite, wall clock, the worker on its default schedules)
              --requests N (${DEFAULT_EXPIRY_BACKLOG_BENCH.requests})  --grants N (${DEFAULT_EXPIRY_BACKLOG_BENCH.grants})  --delay MS (${DEFAULT_EXPIRY_BACKLOG_BENCH.receiverDelayMs})
+  submissions
+           auto-approved submissions/s through the HTTP API (concurrent requesters, each with an
+           API token), on 1 or more instances (processes) on one database
+             --dialect sqlite|postgres|both (sqlite)  --instances LIST (1; PostgreSQL only)
+             --runs N (${DEFAULT_SUBMISSIONS_BENCH.runs})  --duration SECS (${DEFAULT_SUBMISSIONS_BENCH.durationSecs})  --connections N (${DEFAULT_SUBMISSIONS_BENCH.connections})
+             --requesters N (${DEFAULT_SUBMISSIONS_BENCH.requesters})  --against DIR  --profile (CPU profile of each instance, first run)
   seed     only build the token benchmark's database   --dir DIR
 `;
 
@@ -36,10 +48,20 @@ const { positionals, values } = parseArgs({
     grants: { type: 'string' },
     dialect: { type: 'string' },
     requests: { type: 'string' },
+    requesters: { type: 'string' },
     delay: { type: 'string' },
+    instances: { type: 'string' },
+    against: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
+
+/** Each dialect with each instance count asked for; SQLite has one writer, so it runs with 1 only. */
+function modesOf(dialects: readonly DialectName[], instances = '1'): Mode[] {
+  const counts = instances.split(',').map((n) => Number.parseInt(n, 10));
+  if (counts.some((n) => !(n >= 1))) throw new Error('--instances must be a list of counts, such as 1,2');
+  return dialects.flatMap((dialect): Mode[] => (dialect === 'sqlite' ? [{ dialect, instances: 1 }] : counts.map((n) => ({ dialect, instances: n }))));
+}
 
 const int = (v: string | undefined, fallback: number) => (v === undefined ? fallback : Number.parseInt(v, 10));
 
@@ -60,7 +82,27 @@ async function main(): Promise<void> {
   } else if (what === 'expiry') {
     const dialect = values.dialect ?? 'sqlite';
     if (!['sqlite', 'postgres', 'both'].includes(dialect)) throw new Error('--dialect must be sqlite, postgres or both');
-    await runExpiryBench({ grants: int(values.grants, DEFAULT_EXPIRY_BENCH.grants), dialects: dialect === 'both' ? ['sqlite', 'postgres'] : [dialect as 'sqlite' | 'postgres'] });
+    const dialects: DialectName[] = dialect === 'both' ? ['sqlite', 'postgres'] : [dialect as DialectName];
+    await runExpiryBench({
+      grants: int(values.grants, DEFAULT_EXPIRY_BENCH.grants),
+      modes: modesOf(dialects, values.instances),
+      runs: int(values.runs, 1),
+      against: values.against,
+      profile: values.profile ?? false,
+    });
+  } else if (what === 'submissions') {
+    const d = DEFAULT_SUBMISSIONS_BENCH;
+    const dialect = values.dialect ?? 'sqlite';
+    if (!['sqlite', 'postgres', 'both'].includes(dialect)) throw new Error('--dialect must be sqlite, postgres or both');
+    await runSubmissionsBench({
+      modes: modesOf(dialect === 'both' ? ['sqlite', 'postgres'] : [dialect as DialectName], values.instances),
+      runs: int(values.runs, d.runs),
+      durationSecs: int(values.duration, d.durationSecs),
+      connections: int(values.connections, d.connections),
+      requesters: int(values.requesters, d.requesters),
+      against: values.against,
+      profile: values.profile ?? false,
+    });
   } else if (what === 'expiry-backlog') {
     const d = DEFAULT_EXPIRY_BACKLOG_BENCH;
     await runExpiryBacklogBench({

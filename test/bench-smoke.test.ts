@@ -23,6 +23,16 @@ describe('benchmarks at a tiny size', () => {
     expect(bench(['expiry', '--grants', '20', '--dialect', dialect])).toEqual([expect.objectContaining({ dialect, grants: 20, expired: 20, verified: true })]);
   }, 120_000);
 
+  it.runIf(dialectsUnderTest().includes('postgres'))('expiry with two instances on PostgreSQL clears every grant once', () => {
+    expect(bench(['expiry', '--grants', '20', '--dialect', 'postgres', '--instances', '2'])).toEqual([
+      expect.objectContaining({ dialect: 'postgres', instances: 2, grants: 20, expired: 20, verified: true }),
+    ]);
+  }, 120_000);
+
+  it('submissions are all auto-approved through the HTTP API', () => {
+    expect(bench(['submissions', '--duration', '1', '--requesters', '4', '--connections', '2'])).toEqual([expect.objectContaining({ dialect: 'sqlite', instances: 1, failures: 0 })]);
+  }, 120_000);
+
   it('expiry-backlog expires every grant behind its delivery backlog', () => {
     expect(bench(['expiry-backlog', '--requests', '8', '--grants', '2', '--delay', '200'])).toMatchObject({ dialect: 'sqlite', grants: 2, expired: 2, verified: true });
   }, 120_000);

@@ -45,16 +45,18 @@ export interface NewDelivery {
  */
 export type EventTypesQuery = (db: Executor) => SelectQueryBuilder<DB, keyof DB, { id: string; type: string }>;
 
+/** Rows per multi-row insert (16 columns each): below SQLite's bound-parameter limit. */
+const INSERT_ROWS = 1000;
+
 export function createDeliveriesRepo(db: Executor) {
   const withEventType = (eventTypes: EventTypesQuery) =>
     db.selectFrom('deliveries as d').innerJoin(eventTypes(db).as('e'), 'e.id', 'd.event_id').selectAll('d').select('e.type as event_type');
 
-  return {
-    /** Queues the deliveries of one event, in the caller's transaction (the event's own). */
-    enqueue: async (clock: Clock, event: { id: string; request: { id: string } }, deliveries: readonly NewDelivery[]): Promise<void> => {
-      if (deliveries.length === 0) return;
-      const now = clock.now();
-      const rows: Insertable<DeliveriesTable>[] = deliveries.map((d) => ({
+  /** The deliveries of several events, in the caller's transaction (theirs), with multi-row inserts. */
+  async function enqueueMany(clock: Clock, events: readonly { event: { id: string; request: { id: string } }; deliveries: readonly NewDelivery[] }[]): Promise<void> {
+    const now = clock.now();
+    const rows: Insertable<DeliveriesTable>[] = events.flatMap(({ event, deliveries }) =>
+      deliveries.map((d) => ({
         id: newId(clock),
         event_id: event.id,
         request_id: event.request.id,
@@ -62,7 +64,7 @@ export function createDeliveriesRepo(db: Executor) {
         target: d.target,
         action_id: d.actionId ?? null,
         ordering_key: d.orderingKey,
-        status: 'pending',
+        status: 'pending' as const,
         attempts: 0,
         max_attempts: d.maxAttempts,
         next_attempt_at: now,
@@ -71,9 +73,18 @@ export function createDeliveriesRepo(db: Executor) {
         created_at: now,
         updated_at: now,
         completed_at: null,
-      }));
-      await db.insertInto('deliveries').values(rows).execute();
-    },
+      })),
+    );
+    for (let i = 0; i < rows.length; i += INSERT_ROWS) await db.insertInto('deliveries').values(rows.slice(i, i + INSERT_ROWS)).execute();
+  }
+
+  return {
+    /** Queues the deliveries of one event, in the caller's transaction (the event's own). */
+    enqueue: (clock: Clock, event: { id: string; request: { id: string } }, deliveries: readonly NewDelivery[]): Promise<void> =>
+      enqueueMany(clock, [{ event, deliveries }]),
+
+    /** Queues the deliveries of several events with multi-row inserts, in the order given. */
+    enqueueMany,
 
     /** Newest first; the cursor is the last id of the previous page. */
     list: (eventTypes: EventTypesQuery, opts: DeliveryFilter & { limit: number; cursor?: string }): Promise<DeliveryView[]> => {

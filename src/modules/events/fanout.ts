@@ -23,17 +23,25 @@ export const NOTIFICATION_ATTEMPTS = 12;
  * they are disabled or deleted.
  */
 export async function writeFanout(deps: FanoutDeps, trx: Tx, payload: EventPayload, plan: FanoutPlan): Promise<void> {
-  const requestId = payload.request.id;
-  if (plan.inApp.length) {
-    await deps.inAppNotify(
-      trx,
-      plan.inApp.map(({ userId, audience }) => ({ userId, eventId: payload.id, requestId, kind: payload.type, ...deps.inAppText(payload, audience) })),
-    );
-  }
-  const userIds = plan.deliveries.flatMap((d) => (d.channel === 'email' && 'userId' in d.to ? [d.to.userId] : []));
+  await writeFanouts(deps, trx, [{ payload, plan }]);
+}
+
+/**
+ * writeFanout for several events of one transaction (an expiry chunk): the same rows, in
+ * the same order, with one insert of notifications, one look-up of addresses and one insert
+ * of deliveries for all of them.
+ */
+export async function writeFanouts(deps: FanoutDeps, trx: Tx, events: readonly { payload: EventPayload; plan: FanoutPlan }[]): Promise<void> {
+  const inApp = events.flatMap(({ payload, plan }) =>
+    plan.inApp.map(({ userId, audience }) => ({ userId, eventId: payload.id, requestId: payload.request.id, kind: payload.type, ...deps.inAppText(payload, audience) })),
+  );
+  if (inApp.length) await deps.inAppNotify(trx, inApp);
+  const userIds = events.flatMap(({ plan }) => plan.deliveries.flatMap((d) => (d.channel === 'email' && 'userId' in d.to ? [d.to.userId] : [])));
   const addresses = userIds.length ? await createUsersRepo(trx).activeEmails([...new Set(userIds)]) : new Map<string, string>();
-  const rows = plan.deliveries.flatMap((d) => deliveryRow(d, requestId, addresses));
-  await createDeliveriesRepo(trx).enqueue(deps.clock, payload, rows);
+  await createDeliveriesRepo(trx).enqueueMany(
+    deps.clock,
+    events.map(({ payload, plan }) => ({ event: payload, deliveries: plan.deliveries.flatMap((d) => deliveryRow(d, payload.request.id, addresses)) })),
+  );
 }
 
 function deliveryRow(d: PlannedDelivery, requestId: string, addresses: Map<string, string>): NewDelivery[] {

@@ -3,17 +3,29 @@ import type { EventPayload } from '../event-payload/event-payload.types.ts';
 
 /** Stores an event's payload in the outbox, in the transaction of the change it records. */
 export async function insertOutboxEvent(db: Executor, payload: EventPayload): Promise<void> {
-  await db
-    .insertInto('outbox_events')
-    .values({
-      id: payload.id,
-      type: payload.type,
-      request_id: payload.request.id,
-      template_id: payload.request.template_id,
-      payload: JSON.stringify(payload),
-      occurred_at: Date.parse(payload.occurred_at),
-    })
-    .execute();
+  await insertOutboxEvents(db, [payload]);
+}
+
+/** Rows per multi-row insert: well below either dialect's bound-parameter limit. */
+const INSERT_ROWS = 1000;
+
+/** Stores several events' payloads in the outbox with multi-row inserts, in the order given. */
+export async function insertOutboxEvents(db: Executor, payloads: readonly EventPayload[]): Promise<void> {
+  for (let i = 0; i < payloads.length; i += INSERT_ROWS) {
+    await db
+      .insertInto('outbox_events')
+      .values(
+        payloads.slice(i, i + INSERT_ROWS).map((payload) => ({
+          id: payload.id,
+          type: payload.type,
+          request_id: payload.request.id,
+          template_id: payload.request.template_id,
+          payload: JSON.stringify(payload),
+          occurred_at: Date.parse(payload.occurred_at),
+        })),
+      )
+      .execute();
+  }
 }
 
 /** One page of the outbox after an event id, oldest first: what the live stream reads. */

@@ -35,6 +35,8 @@ export function createGroupsRepo(db: Executor) {
     remove: (id: string) => db.deleteFrom('groups').where('id', '=', id).where('is_system', '=', 0).execute(),
     /** Deletes a system group (an access grant's); its memberships and mapping links cascade. */
     removeSystem: (id: string) => db.deleteFrom('groups').where('id', '=', id).where('is_system', '=', 1).execute(),
+    /** removeSystem for many groups in one statement. */
+    removeSystemMany: (ids: readonly string[]) => db.deleteFrom('groups').where('id', 'in', [...ids]).where('is_system', '=', 1).execute(),
   };
 }
 export type GroupsRepo = ReturnType<typeof createGroupsRepo>;

@@ -10,13 +10,17 @@ export function createNotificationsRepo(db: Executor) {
   return {
     /** One per (event, user): a redelivered event adds nothing. Returns how many were new. */
     insertIgnoringDuplicates: async (rows: NotificationRow[]): Promise<number> => {
-      if (rows.length === 0) return 0;
-      const result = await db
-        .insertInto('notifications')
-        .values(rows)
-        .onConflict((oc) => oc.columns(['event_id', 'user_id']).doNothing())
-        .executeTakeFirst();
-      return Number(result.numInsertedOrUpdatedRows ?? 0);
+      let inserted = 0;
+      // In slices well below either dialect's bound-parameter limit (9 columns a row).
+      for (let i = 0; i < rows.length; i += 1000) {
+        const result = await db
+          .insertInto('notifications')
+          .values(rows.slice(i, i + 1000))
+          .onConflict((oc) => oc.columns(['event_id', 'user_id']).doNothing())
+          .executeTakeFirst();
+        inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+      }
+      return inserted;
     },
 
     /** Newest first; ids are UUIDv7, so id order is creation order and the cursor is the last id. */

@@ -39,3 +39,9 @@ export async function removeGrant(trx: Executor, groupId: string | null): Promis
   if (!groupId) return;
   await createGroupsRepo(trx).removeSystem(groupId);
 }
+
+/** removeGrant for the grants of a batch (an expiry chunk), in one statement. */
+export async function removeGrants(trx: Executor, groupIds: readonly (string | null)[]): Promise<void> {
+  const ids = groupIds.filter((id): id is string => id !== null);
+  if (ids.length) await createGroupsRepo(trx).removeSystemMany(ids);
+}

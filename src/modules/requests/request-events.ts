@@ -2,12 +2,12 @@ import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import type { AuditActor } from '../../http/actor.ts';
 import { findMatchingActions } from '../event-actions/event-actions.repo.ts';
-import type { RequestEventName } from '../event-payload/event-payload.types.ts';
-import { insertOutboxEvent, planFanout, writeFanout, type FanoutDeps, type MatchingAction } from '../events/index.ts';
+import type { EventPayload, RequestEventName } from '../event-payload/event-payload.types.ts';
+import { insertOutboxEvents, planFanout, writeFanouts, type FanoutDeps, type FanoutPlan, type MatchingAction } from '../events/index.ts';
 import { createInAppNotifications, renderInApp, resolveApproverRecipients } from '../notifications/index.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import type { Template } from '../templates/templates.types.ts';
-import { buildEventPayload } from './request-payload.ts';
+import { buildEventPayload, peopleOf } from './request-payload.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 
 /** The lifecycle events of the one list shared by the audit, the outbox, trigger tasks and event actions. */
@@ -72,40 +72,71 @@ async function templateOf(trx: Tx, id: string, cache: EventBatchCache | undefine
   return template;
 }
 
+/** One lifecycle event to record; `request` is the row as the caller just wrote it (saves a read). */
+export interface RequestEventIn {
+  type: RequestEventType;
+  requestId: string;
+  actor: AuditActor;
+  data?: Record<string, unknown>;
+  request?: RequestRow;
+}
+
 /**
  * Records a lifecycle event inside the transaction that caused it: the audit event, the
  * outbox row with its stable id, in-app notifications, and the deliveries the dispatcher
  * sends after commit (email, event actions, the trigger task). Nothing leaves the
  * process before the change commits.
  */
-export async function recordRequestEvent(
-  core: EventCore,
-  trx: Tx,
-  event: { type: RequestEventType; requestId: string; actor: AuditActor; data?: Record<string, unknown>; request?: RequestRow },
-  cache?: EventBatchCache,
-): Promise<void> {
-  const type = `access_request.${event.type}` as RequestEventName;
-  const data = event.data ?? {};
-  await core.audit.append(trx, { actor: event.actor, action: type, targetType: 'access_request', targetId: event.requestId, requestId: event.requestId, data });
-  // The caller may pass the row as it just wrote it, saving a read on hot paths (expiry).
-  const request = event.request ?? (await createRequestsRepo(trx).findById(event.requestId));
-  const template = request && (await templateOf(trx, request.template_id, cache));
-  if (!request || !template) throw new Error(`event ${type} for a missing request ${event.requestId}`);
-  const payload = await buildEventPayload(core, trx, { type, request, actor: event.actor, data });
-  await insertOutboxEvent(trx, payload);
-  // Who hears about it and what runs: the events module's pure plan, from what is read here.
-  const stage = type === 'access_request.submitted' ? 'submitted' : type === 'access_request.escalated' ? 'escalated' : undefined;
-  const plan = planFanout({
-    payload,
-    request: { id: request.id, requester_id: request.requester_id, decided_by: request.decided_by, notifiedApproverIds: JSON.parse(request.notified_approver_ids) as string[] },
-    template,
-    approverRecipients: stage && (await resolveApproverRecipients(trx, core.dialect, core.clock, template, request, stage)),
-    actions: await matchingActions(trx, type, request.template_id, cache),
-  });
-  if (plan.notifiedApproverIds) {
-    const notified = JSON.stringify(plan.notifiedApproverIds);
-    await createRequestsRepo(trx).setNotifiedApprovers(request.id, notified);
-    request.notified_approver_ids = notified;
+export async function recordRequestEvent(core: EventCore, trx: Tx, event: RequestEventIn, cache?: EventBatchCache): Promise<void> {
+  await recordRequestEvents(core, trx, [event], cache);
+}
+
+/**
+ * recordRequestEvent for several events of one transaction (an expiry chunk), in order:
+ * the same rows, written with one audit append, one read of the people the payloads name,
+ * and multi-row inserts of outbox events, notifications and deliveries.
+ */
+export async function recordRequestEvents(core: EventCore, trx: Tx, events: readonly RequestEventIn[], cache: EventBatchCache = newEventBatchCache()): Promise<void> {
+  if (events.length === 0) return;
+  const typeOf = (event: RequestEventIn) => `access_request.${event.type}` as RequestEventName;
+  await core.audit.appendMany(
+    trx,
+    events.map((event) => ({ actor: event.actor, action: typeOf(event), targetType: 'access_request', targetId: event.requestId, requestId: event.requestId, data: event.data ?? {} })),
+  );
+  const rows: { type: RequestEventName; event: RequestEventIn; request: RequestRow; template: Template }[] = [];
+  for (const event of events) {
+    const type = typeOf(event);
+    // The caller may pass the row as it just wrote it, saving a read on hot paths (expiry).
+    const request = event.request ?? (await createRequestsRepo(trx).findById(event.requestId));
+    const template = request && (await templateOf(trx, request.template_id, cache));
+    if (!request || !template) throw new Error(`event ${type} for a missing request ${event.requestId}`);
+    rows.push({ type, event, request, template });
   }
-  await writeFanout(fanoutDeps(core), trx, payload, plan);
+  const people = await peopleOf(
+    trx,
+    rows.flatMap(({ event, request }) => (event.actor === 'system' ? [request.requester_id] : [event.actor.userId, request.requester_id])),
+  );
+  const payloads: EventPayload[] = [];
+  for (const { type, event, request } of rows) payloads.push(await buildEventPayload(core, trx, { type, request, actor: event.actor, data: event.data ?? {} }, people));
+  await insertOutboxEvents(trx, payloads);
+  const fanouts: { payload: EventPayload; plan: FanoutPlan }[] = [];
+  for (const [i, { type, request, template }] of rows.entries()) {
+    const payload = payloads[i]!;
+    // Who hears about it and what runs: the events module's pure plan, from what is read here.
+    const stage = type === 'access_request.submitted' ? 'submitted' : type === 'access_request.escalated' ? 'escalated' : undefined;
+    const plan = planFanout({
+      payload,
+      request: { id: request.id, requester_id: request.requester_id, decided_by: request.decided_by, notifiedApproverIds: JSON.parse(request.notified_approver_ids) as string[] },
+      template,
+      approverRecipients: stage && (await resolveApproverRecipients(trx, core.dialect, core.clock, template, request, stage)),
+      actions: await matchingActions(trx, type, request.template_id, cache),
+    });
+    if (plan.notifiedApproverIds) {
+      const notified = JSON.stringify(plan.notifiedApproverIds);
+      await createRequestsRepo(trx).setNotifiedApprovers(request.id, notified);
+      request.notified_approver_ids = notified;
+    }
+    fanouts.push({ payload, plan });
+  }
+  await writeFanouts(fanoutDeps(core), trx, fanouts);
 }

@@ -9,9 +9,19 @@ import type { RequestSnapshot } from './snapshot.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-async function person(db: Executor, id: string): Promise<PersonRef> {
-  const user = await createUsersRepo(db).personOf(id);
+/** Id, email and name of users read beforehand for a batch of events; a user missing from it is read. */
+export type People = ReadonlyMap<string, PersonRef>;
+
+async function person(db: Executor, id: string, people?: People): Promise<PersonRef> {
+  const user = people?.get(id) ?? (await createUsersRepo(db).personOf(id));
   return user ?? { id, email: '', name: '(deleted user)' };
+}
+
+/** The people a batch of events names, read in one statement. */
+export async function peopleOf(db: Executor, ids: readonly string[]): Promise<People> {
+  if (ids.length === 0) return new Map();
+  const rows = await createUsersRepo(db).peopleOf([...new Set(ids)]);
+  return new Map(rows.map((r) => [r.id, { id: r.id, email: r.email, name: r.name }]));
 }
 
 /** Freezes what consumers of the event will see, from the request as it stands after the change. */
@@ -19,10 +29,11 @@ export async function buildEventPayload(
   core: Pick<Core, 'clock' | 'baseUrl'>,
   db: Executor,
   event: { type: RequestEventName; request: RequestRow; actor: AuditActor; data: Record<string, unknown> },
+  people?: People,
 ): Promise<EventPayload> {
   const r = event.request;
   const snapshot = JSON.parse(r.snapshot) as RequestSnapshot;
-  const actor = event.actor === 'system' ? null : await person(db, event.actor.userId);
+  const actor = event.actor === 'system' ? null : await person(db, event.actor.userId, people);
   return {
     id: newId(core.clock),
     type: event.type,
@@ -35,7 +46,7 @@ export async function buildEventPayload(
       template_id: r.template_id,
       template_name: snapshot.template_name,
       app: snapshot.app,
-      requester: await person(db, r.requester_id),
+      requester: await person(db, r.requester_id, people),
       duration_mins: r.duration_mins,
       justification: r.justification,
       fields: JSON.parse(r.fields) as Record<string, string | boolean>,

@@ -49,6 +49,16 @@ export function createRequestsRepo(db: Executor) {
       return Number(result.numUpdatedRows) === 1;
     },
 
+    /**
+     * transition() for many requests in one statement: moves those still in `from` and
+     * returns their ids; the others were changed by a concurrent writer first.
+     */
+    async transitionMany(ids: readonly string[], from: RequestStatus, patch: Partial<RequestRow> & { status: RequestStatus }): Promise<Set<string>> {
+      if (ids.length === 0) return new Set();
+      const rows = await db.updateTable('access_requests').set(patch).where('id', 'in', [...ids]).where('status', '=', from).returning('id').execute();
+      return new Set(rows.map((r) => r.id));
+    },
+
     /** The approvers told about a request so far (a JSON list); the fan-out adds to it. */
     setNotifiedApprovers: (id: string, notified: string): Promise<unknown> =>
       db.updateTable('access_requests').set({ notified_approver_ids: notified }).where('id', '=', id).execute(),

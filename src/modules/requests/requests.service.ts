@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Tx } from '../../db/database.ts';
 import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { AppError, assertThat, badRequest, conflict, forbidden, notFound, tooManyRequests, type FieldError } from '../../http/errors.ts';
@@ -13,7 +14,7 @@ import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import type { SubmitRequestIn } from './requests.types.ts';
 import { snapshotStillHolds, takeSnapshot, type RequestSnapshot } from './snapshot.ts';
 import type { Provisioning } from './provisioning.ts';
-import { applyTransition, cancelPending, endAccess, grantAccess, lostRace, nextStatus } from './transitions.ts';
+import { applyTransition, cancelPending, endAccess, expireAccess, grantAccess, lostRace, nextStatus } from './transitions.ts';
 
 export interface RequestSettings {
   /** Submissions allowed per user per minute. */
@@ -21,6 +22,8 @@ export interface RequestSettings {
 }
 
 const MINUTE = 60_000;
+/** Grants per expiry transaction: small enough that one chunk holds the event loop (and SQLite's write lock) only briefly, and that instances share a burst. */
+const EXPIRY_CHUNK = 200;
 
 export function createRequestsService(core: RequestsCore, settings: RequestSettings, provisioning: Provisioning) {
   const { db, clock, dialect } = core;
@@ -100,23 +103,36 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
       };
       const blocking = template.auto_approve && provisioning.needsProvisioning(template);
       try {
-        await db.transaction().execute(async (trx) => {
-          // The rate limit is counted and the slot taken in one transaction, serialised per
-          // user (the user's row locked on PostgreSQL, the database lock on SQLite): a burst
-          // of concurrent submissions cannot all read the same count.
-          await lockUser(trx, dialect, actor.userId);
-          const recent = await createRequestsRepo(trx).countSubmittedSince(actor.userId, now - MINUTE);
-          if (recent >= settings.submissionsPerMinute) throw tooManyRequests(60);
-          await createRequestsRepo(trx).insert(row);
-          await recordRequestEvent(core, trx, {
-            type: 'submitted',
-            requestId: row.id,
-            actor,
-            data: { template_id: template.id, duration_mins: row.duration_mins, justification: row.justification, fields: input.fields },
-          });
-          if (blocking) Object.assign(row, await provisioning.begin(trx, row, 'system'));
-          else if (template.auto_approve) Object.assign(row, await grantAccess(core, trx, row, { actor: 'system', auto: true, comment: null }));
-        });
+        await db.transaction().execute((trx) =>
+          // The audit events are written at the end, so the chain head (every writer's queue)
+          // is held only from there to the commit.
+          core.audit.batched(trx, async () => {
+            // The rate limit is counted and the slot taken in one transaction, serialised per
+            // user (the user's row locked on PostgreSQL, the database lock on SQLite): a burst
+            // of concurrent submissions cannot all read the same count.
+            await lockUser(trx, dialect, actor.userId);
+            const recent = await createRequestsRepo(trx).countSubmittedSince(actor.userId, now - MINUTE);
+            if (recent >= settings.submissionsPerMinute) throw tooManyRequests(60);
+            await createRequestsRepo(trx).insert(row);
+            // The events go out under the template the request was made from (its snapshot's and version's).
+            const cache = newEventBatchCache();
+            cache.templates.set(template.id, template);
+            await recordRequestEvent(
+              core,
+              trx,
+              {
+                type: 'submitted',
+                requestId: row.id,
+                actor,
+                data: { template_id: template.id, duration_mins: row.duration_mins, justification: row.justification, fields: input.fields },
+                request: row,
+              },
+              cache,
+            );
+            if (blocking) Object.assign(row, await provisioning.begin(trx, row, 'system'));
+            else if (template.auto_approve) Object.assign(row, await grantAccess(core, trx, row, { actor: 'system', auto: true, comment: null }, 'approve', cache));
+          }),
+        );
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
         const open = await createRequestsRepo(db).findOpen(template.id, actor.userId);
@@ -178,23 +194,27 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
 
     /**
      * Ends approved grants whose time is up, `chunk` per transaction so SQLite never
-     * holds its write lock for long. Idempotent: a grant revoked or expired meanwhile is
-     * skipped by the conditional update. Returns how many expired.
+     * holds its write lock for long and several instances share the work on PostgreSQL
+     * (each claims its chunk with SKIP LOCKED). Idempotent: a grant revoked or expired
+     * meanwhile is skipped by the conditional update. Returns how many expired.
      */
-    async expireDueGrants(chunk = 500): Promise<number> {
+    async expireDueGrants(chunk = EXPIRY_CHUNK): Promise<number> {
       let total = 0;
       for (;;) {
-        // Rows are claimed before any audit append, so this transaction never holds the
-        // audit head while waiting for a request row that a revoker has locked.
-        const { claimed, expired } = await db.transaction().execute(async (trx) => {
-          const due = await createRequestsRepo(trx).claimDueForExpiry(dialect, clock.now(), chunk);
-          const cache = newEventBatchCache();
-          let n = 0;
-          for (const request of due) if (await endAccess(core, trx, request, { event: 'expire' }, cache)) n++;
-          return { claimed: due.length, expired: n };
-        });
+        // Rows are claimed before any audit append, and the chunk's audit events are written
+        // last (batched): the chain head, which every writer queues on, is held only from
+        // there to the commit, and never while waiting for a request row a revoker locked.
+        const { claimed, expired } = await db.transaction().execute((trx) =>
+          core.audit.batched(trx, async () => {
+            const due = await createRequestsRepo(trx).claimDueForExpiry(dialect, clock.now(), chunk);
+            return { claimed: due.length, expired: await expireAccess(core, trx, due, newEventBatchCache()) };
+          }),
+        );
         total += expired;
         if (claimed < chunk) return total;
+        // Let the event loop turn between chunks: on SQLite every statement is synchronous,
+        // so without this the token endpoint (same process) would wait for the whole backlog.
+        await yieldToEventLoop();
       }
     },
   };

@@ -3,9 +3,9 @@ import type { Tx } from '../../db/database.ts';
 import { conflict } from '../../http/errors.ts';
 import type { AuditActor } from '../../http/actor.ts';
 import { createOidcPayloadsRepo } from '../../oidc/payloads.repo.ts';
-import { createGrant, removeGrant } from './grants.ts';
+import { createGrant, removeGrant, removeGrants } from './grants.ts';
 import { isRefused, transition, type RequestEvent } from './lifecycle.ts';
-import { recordRequestEvent, type EventBatchCache, type EventCore } from './request-events.ts';
+import { recordRequestEvent, recordRequestEvents, type EventBatchCache, type EventCore } from './request-events.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import type { RequestSnapshot } from './snapshot.ts';
 
@@ -45,6 +45,7 @@ export async function grantAccess(
   request: RequestRow,
   by: { actor: AuditActor; auto: boolean; comment: string | null },
   event: 'approve' | 'provisioned' = 'approve',
+  cache?: EventBatchCache,
 ) {
   const now = core.clock.now();
   const snapshot = JSON.parse(request.snapshot) as RequestSnapshot;
@@ -67,12 +68,19 @@ export async function grantAccess(
     grant_group_id: groupId,
   };
   await applyTransition(core, trx, request, patch);
-  await recordRequestEvent(core, trx, {
-    type: 'approved',
-    requestId: request.id,
-    actor: by.actor,
-    data: { auto: by.auto, comment: by.comment, expires_at: new Date(expiresAt).toISOString(), grants: snapshot.mappings },
-  });
+  await recordRequestEvent(
+    core,
+    trx,
+    {
+      type: 'approved',
+      requestId: request.id,
+      actor: by.actor,
+      data: { auto: by.auto, comment: by.comment, expires_at: new Date(expiresAt).toISOString(), grants: snapshot.mappings },
+      // The row as just written (the update changed only the patch's fields and updated_at).
+      request: { ...request, ...patch, updated_at: now },
+    },
+    cache,
+  );
   return patch;
 }
 
@@ -109,6 +117,36 @@ export async function endAccess(core: EventCore, trx: Tx, request: RequestRow, h
     cache,
   );
   return patch;
+}
+
+/**
+ * Expiry of a batch of approved grants (one claimed chunk): endAccess's `expire` for each,
+ * with the same writes and events, but one conditional update for all (a request changed
+ * meanwhile stays as it is), one delete of their grant groups, and their events recorded
+ * together. Returns how many expired.
+ */
+export async function expireAccess(core: EventCore, trx: Tx, requests: readonly RequestRow[], cache?: EventBatchCache): Promise<number> {
+  if (requests.length === 0) return 0;
+  const patch = { status: 'expired' as const, ended_at: core.clock.now(), end_reason: 'automatic' as const, ended_by: null, revoke_reason: null };
+  // Only an approved request expires (nextStatus refuses anything else, as endAccess does).
+  for (const request of requests) nextStatus(request, 'expire');
+  const moved = await createRequestsRepo(trx).transitionMany(
+    requests.map((r) => r.id),
+    'approved',
+    { ...patch, updated_at: core.clock.now() },
+  );
+  const ended = requests.filter((r) => moved.has(r.id));
+  await removeGrants(
+    trx,
+    ended.map((r) => r.grant_group_id),
+  );
+  await recordRequestEvents(
+    core,
+    trx,
+    ended.map((request) => ({ type: 'expired', requestId: request.id, actor: 'system', data: { end_reason: patch.end_reason, reason: patch.revoke_reason }, request: { ...request, ...patch } })),
+    cache,
+  );
+  return ended.length;
 }
 
 /**
