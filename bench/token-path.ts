@@ -1,0 +1,421 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { startPostgresCluster } from '../test/helpers/postgres-cluster.ts';
+import { inParallel, refresh, signInWithCodeFlow, type ClientCredentials } from './code-flow.ts';
+import { introspectionLoad, median, medianOf, refreshGrantLoad, userinfoLoad, type LoadOptions, type LoadResult } from './load.ts';
+import { formatProfile, summarizeCpuProfile } from './profile.ts';
+import { cpuSeconds, ROOT, startBareProvider, startInterim, type ServerProcess } from './processes.ts';
+import { BENCH_PASSWORD, BENCH_RESOURCE, DEFAULT_SEED, seedTokenDatabase, type SeedState } from './seed.ts';
+
+/**
+ * The token path (issue 11, targets 1–3): Interim against bare oidc-provider, server CPU
+ * per request, for the refresh grant at EdDSA and RS256 (each against a bare provider
+ * signing with the same algorithm), userinfo and token introspection; on SQLite or on a
+ * throwaway PostgreSQL cluster, with 1 or also 2 Interim instances on one database; and
+ * the SQL statements, round trips and pool checkouts per request, counted in a separate
+ * Interim process that preloads bench/count-statements.ts. Runs alternate A/B (the order
+ * flips every run); figures are medians of the runs, ratios are taken run by run.
+ */
+export type Alg = 'EdDSA' | 'RS256';
+
+export interface TokenPathOptions {
+  dialect: 'sqlite' | 'postgres';
+  algs: Alg[];
+  /** Also run the refresh grant split over 2 Interim instances on the same database (interleaved with 1). */
+  twoInstances: boolean;
+  signIns: number;
+  runs: number;
+  durationSecs: number;
+  warmupSecs: number;
+  connections: number;
+  /** Count statements per refresh grant, userinfo and introspection. */
+  count: boolean;
+  /** CPU profile of Interim during one more refresh run (the first algorithm). */
+  profile: boolean;
+  dir?: string;
+}
+
+export const DEFAULT_TOKEN_PATH_BENCH: TokenPathOptions = {
+  dialect: 'sqlite',
+  algs: ['EdDSA', 'RS256'],
+  twoInstances: false,
+  signIns: 100,
+  runs: 3,
+  durationSecs: 8,
+  warmupSecs: 2,
+  connections: 20,
+  count: true,
+  profile: false,
+};
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const fmt = (r: LoadResult) =>
+  `${Math.round(r.rps)}/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms${r.cpuUs ? `  cpu ${Math.round(r.cpuUs)} µs/req` : ''}${r.dbCpuUs ? `  db ${Math.round(r.dbCpuUs)} µs/req` : ''}${r.failed ? `  FAILED ${r.failed}` : ''}`;
+
+declare module './load.ts' {
+  interface LoadResult {
+    /** PostgreSQL server CPU (all its processes) per successful request, µs. */
+    dbCpuUs?: number;
+  }
+}
+
+interface Pool {
+  client: ClientCredentials;
+  tokens: string[];
+  signedIn: number;
+}
+
+interface Deployment {
+  dataDir: string;
+  env: Record<string, string>;
+  /** CPU seconds of the database server's processes so far (PostgreSQL), by pid. */
+  dbCpu?: () => Promise<Map<number, number>>;
+  close(): Promise<void>;
+}
+
+const SCRYPT_N = 1024; // sign-ins only; the token path never hashes a password
+
+async function deploy(opts: TokenPathOptions, dataDir: string): Promise<{ deployment: Deployment; state: SeedState }> {
+  const seedState = path.join(dataDir, 'bench-state.json');
+  if (opts.dialect === 'sqlite') {
+    const state = existsSync(seedState) ? (JSON.parse(readFileSync(seedState, 'utf8')) as SeedState) : await seedTokenDatabase(dataDir, DEFAULT_SEED, { scryptN: SCRYPT_N });
+    if (!state.clientRs256) throw new Error(`${dataDir} was seeded before the RS256 application existed: use a new --dir`);
+    return { state, deployment: { dataDir, env: { INTERIM_MASTER_KEY: randomBytes(32).toString('base64') }, close: async () => undefined } };
+  }
+  log('starting a throwaway PostgreSQL cluster …');
+  const cluster = await startPostgresCluster();
+  try {
+    const name = 'token_bench';
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+    await admin.end();
+    const url = cluster.url.replace(/\/postgres$/, `/${name}`);
+    log(`seeding ${DEFAULT_SEED.users} users × ${DEFAULT_SEED.membershipsPerUser} memberships on PostgreSQL …`);
+    const state = await seedTokenDatabase(dataDir, DEFAULT_SEED, { target: { kind: 'postgres', url }, scryptN: SCRYPT_N });
+    const dbCpu = async () => {
+      const probe = new pg.Client({ connectionString: url });
+      await probe.connect();
+      const { rows } = await probe.query<{ pid: number }>('select pg_backend_pid() as pid');
+      await probe.end();
+      const postmaster = parentOf(rows[0]!.pid);
+      const pids = [postmaster, ...childrenOf(postmaster)];
+      return new Map(pids.flatMap((pid) => (existsSync(`/proc/${pid}`) ? [[pid, safeCpu(pid)] as [number, number]] : [])));
+    };
+    return {
+      state,
+      deployment: { dataDir, env: { DATABASE_URL: url, INTERIM_MASTER_KEY: randomBytes(32).toString('base64') }, dbCpu, close: async () => cluster.stop() },
+    };
+  } catch (error) {
+    cluster.stop();
+    throw error;
+  }
+}
+
+const safeCpu = (pid: number) => {
+  try {
+    return cpuSeconds(pid);
+  } catch {
+    return 0;
+  }
+};
+const statFields = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+};
+const parentOf = (pid: number) => Number(statFields(pid)[1]);
+function childrenOf(parent: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return parentOf(pid) === parent;
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** The database's CPU over `fn`, per successful request. */
+async function withDbCpu(deployment: Deployment, fn: () => Promise<LoadResult>): Promise<LoadResult> {
+  if (!deployment.dbCpu) return fn();
+  const before = await deployment.dbCpu();
+  const result = await fn();
+  const after = await deployment.dbCpu();
+  let seconds = 0;
+  for (const [pid, cpu] of after) seconds += cpu - (before.get(pid) ?? 0);
+  if (result.ok) result.dbCpuUs = (seconds * 1e6) / result.ok;
+  return result;
+}
+
+async function signIn(server: ServerProcess, pool: Pool, users: { id: string; email: string }[], count: number, bare: boolean): Promise<void> {
+  const more = users.slice(pool.signedIn, pool.signedIn + count);
+  pool.signedIn += more.length;
+  const tokens = await inParallel(more, 4, async (user) => {
+    const extra: Record<string, string> = { resource: BENCH_RESOURCE };
+    if (bare) extra.login_hint = user.id;
+    return (await signInWithCodeFlow(server.issuer, pool.client, { email: user.email, password: BENCH_PASSWORD }, extra)).refresh_token;
+  });
+  pool.tokens.push(...tokens);
+}
+
+async function topUp(server: ServerProcess, pool: Pool, users: { id: string; email: string }[], connections: number, bare: boolean): Promise<void> {
+  const short = 4 * connections - pool.tokens.length;
+  if (short > 0) await signIn(server, pool, users, short, bare);
+}
+
+/** Opaque access tokens (a refresh without a resource indicator) for userinfo and introspection. */
+async function opaqueAccessTokens(server: ServerProcess, pool: Pool, count: number): Promise<string[]> {
+  const taken = pool.tokens.splice(0, count);
+  const issued = await inParallel(taken, 4, (token) => refresh(server.issuer, pool.client, token));
+  pool.tokens.push(...issued.map((t) => t.refresh_token));
+  return issued.map((t) => t.access_token);
+}
+
+/** The refresh grant over several Interim instances at once, one shared pool; CPU summed over them. */
+async function refreshAcross(servers: ServerProcess[], pool: Pool, load: LoadOptions): Promise<LoadResult> {
+  const before = servers.map((s) => cpuSeconds(s.pid));
+  const per = Math.max(1, Math.round(load.connections / servers.length));
+  const results = await Promise.all(servers.map((s) => refreshGrantLoad(s.issuer, pool.client, pool.tokens, BENCH_RESOURCE, { connections: per, durationSecs: load.durationSecs })));
+  const cpu = servers.reduce((sum, s, i) => sum + cpuSeconds(s.pid) - before[i]!, 0);
+  const ok = results.reduce((n, r) => n + r.ok, 0);
+  return {
+    rps: results.reduce((n, r) => n + r.rps, 0),
+    p50: median(results.map((r) => r.p50)),
+    p99: Math.max(...results.map((r) => r.p99)),
+    ok,
+    failed: results.reduce((n, r) => n + r.failed, 0),
+    cpuUs: ok ? (cpu * 1e6) / ok : undefined,
+  };
+}
+
+export interface StatementCounts {
+  statements: number;
+  roundTrips: number;
+  checkouts: number;
+  bySql: Record<string, number>;
+}
+
+/** Statements per request: `n` requests one after another against an Interim that preloads the counter. */
+async function countPer(server: ServerProcess, countFile: string, n: number, request: () => Promise<void>): Promise<StatementCounts> {
+  const read = async (): Promise<StatementCounts> => {
+    rmSync(countFile, { force: true });
+    process.kill(server.pid, 'SIGUSR2');
+    for (let i = 0; i < 100 && !existsSync(countFile); i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 20));
+    return JSON.parse(readFileSync(countFile, 'utf8')) as StatementCounts;
+  };
+  const before = await read();
+  for (let i = 0; i < n; i++) await request();
+  const after = await read();
+  const bySql: Record<string, number> = {};
+  for (const [sql, c] of Object.entries(after.bySql)) {
+    const d = (c - (before.bySql[sql] ?? 0)) / n;
+    if (d > 0) bySql[sql] = d;
+  }
+  return {
+    statements: (after.statements - before.statements) / n,
+    roundTrips: (after.roundTrips - before.roundTrips) / n,
+    checkouts: (after.checkouts - before.checkouts) / n,
+    bySql,
+  };
+}
+
+interface Series {
+  interim: LoadResult[];
+  bare: LoadResult[];
+}
+
+export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_PATH_BENCH): Promise<void> {
+  const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'interim-token-path-'));
+  const cleanup: (() => Promise<void>)[] = [];
+  const load0 = loadavg()[0]!;
+  try {
+    const { deployment, state } = await deploy(opts, dir);
+    cleanup.push(() => deployment.close());
+    const stride = Math.max(1, Math.floor(state.users.length / opts.signIns));
+    const users = [...state.users.filter((_, i) => i % stride === 0), ...state.users.filter((_, i) => i % stride !== 0)];
+    const clientOf = (alg: Alg) => (alg === 'EdDSA' ? state.client : state.clientRs256!);
+
+    const interim = await startInterim(dir, { env: deployment.env });
+    cleanup.push(() => interim.stop());
+    const second = opts.twoInstances ? await startInterim(dir, { env: deployment.env }) : undefined;
+    if (second) cleanup.push(() => second.stop());
+    const bare = new Map<Alg, ServerProcess>();
+    for (const alg of opts.algs) {
+      const b = await startBareProvider(clientOf(alg), alg);
+      cleanup.push(() => b.stop());
+      bare.set(alg, b);
+    }
+
+    const pools = new Map<string, Pool>();
+    const poolFor = (target: 'interim' | 'bare', alg: Alg) => {
+      const key = `${target}:${alg}`;
+      if (!pools.has(key)) pools.set(key, { client: clientOf(alg), tokens: [], signedIn: 0 });
+      return pools.get(key)!;
+    };
+    let started = performance.now();
+    for (const alg of opts.algs) {
+      await signIn(interim, poolFor('interim', alg), users, opts.signIns, false);
+      await signIn(bare.get(alg)!, poolFor('bare', alg), users, opts.signIns, true);
+    }
+    log(`signed in ${opts.signIns} users per application on Interim and bare in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+    const load: LoadOptions = { connections: opts.connections, durationSecs: opts.durationSecs };
+    const warmup: LoadOptions = { ...load, durationSecs: opts.warmupSecs };
+    const refreshSeries = new Map<Alg, Series>(opts.algs.map((alg) => [alg, { interim: [], bare: [] }]));
+    const twoSeries: Series = { interim: [], bare: [] }; // interim = 1 instance, bare = 2 instances (same pool)
+
+    for (const alg of opts.algs) {
+      await refreshGrantLoad(interim.issuer, poolFor('interim', alg).client, poolFor('interim', alg).tokens, BENCH_RESOURCE, warmup);
+      await refreshGrantLoad(bare.get(alg)!.issuer, poolFor('bare', alg).client, poolFor('bare', alg).tokens, BENCH_RESOURCE, warmup);
+    }
+    for (let run = 0; run < opts.runs; run++) {
+      for (const alg of opts.algs) {
+        const order = run % 2 ? (['bare', 'interim'] as const) : (['interim', 'bare'] as const);
+        for (const target of order) {
+          const server = target === 'interim' ? interim : bare.get(alg)!;
+          const pool = poolFor(target, alg);
+          await topUp(server, pool, users, opts.connections, target === 'bare');
+          const result = await withDbCpu(deployment, () => refreshGrantLoad(server.issuer, pool.client, pool.tokens, BENCH_RESOURCE, { ...load, pid: server.pid }));
+          refreshSeries.get(alg)![target].push(result);
+          log(`refresh ${alg.padEnd(5)} ${target.padEnd(7)} run ${run + 1}: ${fmt(result)}`);
+        }
+      }
+      if (second) {
+        const pool = poolFor('interim', opts.algs[0]!);
+        for (const n of run % 2 ? [2, 1] : [1, 2]) {
+          await topUp(interim, pool, users, opts.connections, false);
+          const result = await withDbCpu(deployment, () => refreshAcross(n === 1 ? [interim] : [interim, second], pool, load));
+          (n === 1 ? twoSeries.interim : twoSeries.bare).push(result);
+          log(`refresh ${opts.algs[0]} ${n} instance${n > 1 ? 's' : ' '} run ${run + 1}: ${fmt(result)}`);
+        }
+      }
+    }
+
+    // userinfo and introspection, opaque access tokens of the first algorithm's application.
+    const alg0 = opts.algs[0]!;
+    const accessTokens = new Map<string, string[]>();
+    for (const target of ['interim', 'bare'] as const) {
+      const server = target === 'interim' ? interim : bare.get(alg0)!;
+      const pool = poolFor(target, alg0);
+      await topUp(server, pool, users, opts.connections, target === 'bare');
+      accessTokens.set(target, await opaqueAccessTokens(server, pool, Math.min(100, pool.tokens.length)));
+    }
+    const userinfoSeries: Series = { interim: [], bare: [] };
+    const introspectionSeries: Series = { interim: [], bare: [] };
+    const endpoints = [
+      { name: 'userinfo', series: userinfoSeries, run: (s: ServerProcess, t: string[], o: LoadOptions) => userinfoLoad(s.issuer, t, o) },
+      { name: 'introspection', series: introspectionSeries, run: (s: ServerProcess, t: string[], o: LoadOptions) => introspectionLoad(s.issuer, clientOf(alg0), t, o) },
+    ];
+    for (const e of endpoints) {
+      await e.run(interim, accessTokens.get('interim')!, warmup);
+      await e.run(bare.get(alg0)!, accessTokens.get('bare')!, warmup);
+    }
+    for (let run = 0; run < opts.runs; run++) {
+      for (const e of endpoints) {
+        for (const target of run % 2 ? (['bare', 'interim'] as const) : (['interim', 'bare'] as const)) {
+          const server = target === 'interim' ? interim : bare.get(alg0)!;
+          const result = await withDbCpu(deployment, () => e.run(server, accessTokens.get(target)!, { ...load, pid: server.pid }));
+          e.series[target].push(result);
+          log(`${e.name.padEnd(13)} ${target.padEnd(7)} run ${run + 1}: ${fmt(result)}`);
+        }
+      }
+    }
+
+    let counts: Record<string, StatementCounts> | undefined;
+    if (opts.count) {
+      await interim.stop();
+      const countFile = path.join(dir, 'statement-counts.json');
+      const counted = await startInterim(dir, { env: { ...deployment.env, INTERIM_BENCH_COUNT_FILE: countFile }, flags: ['--import', path.join(ROOT, 'bench/count-statements.ts')] });
+      cleanup.push(() => counted.stop());
+      const pool = poolFor('interim', alg0);
+      await topUp(counted, pool, users, opts.connections, false);
+      const tokens = accessTokens.get('interim')!;
+      let i = 0;
+      const auth = `Basic ${Buffer.from(`${encodeURIComponent(pool.client.id)}:${encodeURIComponent(pool.client.secret)}`).toString('base64')}`;
+      // Warm the process first (statements are prepared once, keys loaded), then count.
+      for (let w = 0; w < 5; w++) pool.tokens.push((await refresh(counted.issuer, pool.client, pool.tokens.shift()!, BENCH_RESOURCE)).refresh_token);
+      counts = {
+        refresh: await countPer(counted, countFile, 20, async () => {
+          pool.tokens.push((await refresh(counted.issuer, pool.client, pool.tokens.shift()!, BENCH_RESOURCE)).refresh_token);
+        }),
+        userinfo: await countPer(counted, countFile, 20, async () => {
+          const res = await fetch(`${counted.issuer}/me`, { headers: { authorization: `Bearer ${tokens[i++ % tokens.length]}` } });
+          if (!res.ok) throw new Error(`userinfo answered ${res.status}`);
+          await res.arrayBuffer();
+        }),
+        introspection: await countPer(counted, countFile, 20, async () => {
+          const res = await fetch(`${counted.issuer}/token/introspection`, {
+            method: 'POST',
+            headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+            body: `token=${encodeURIComponent(tokens[i++ % tokens.length]!)}`,
+          });
+          if (!((await res.json()) as { active?: boolean }).active) throw new Error('introspection said inactive');
+        }),
+      };
+      for (const [what, c] of Object.entries(counts)) {
+        log(`\n${what}: ${c.statements} statements, ${c.roundTrips} round trips, ${c.checkouts} pool checkouts per request (${opts.dialect})`);
+        for (const [sql, n] of Object.entries(c.bySql)) log(`  ${n.toFixed(2)} × ${sql}`);
+      }
+      await counted.stop();
+    }
+
+    if (opts.profile) {
+      const profileDir = mkdtempSync(path.join(dir, 'profile-'));
+      const profiled = await startInterim(dir, { cpuProfileDir: profileDir, env: deployment.env });
+      cleanup.push(() => profiled.stop());
+      const pool = poolFor('interim', alg0);
+      await topUp(profiled, pool, users, opts.connections, false);
+      await refreshGrantLoad(profiled.issuer, pool.client, pool.tokens, BENCH_RESOURCE, warmup);
+      await topUp(profiled, pool, users, opts.connections, false);
+      const result = await refreshGrantLoad(profiled.issuer, pool.client, pool.tokens, BENCH_RESOURCE, { ...load, pid: profiled.pid });
+      log(`refresh interim under --cpu-prof: ${fmt(result)}`);
+      await profiled.stop();
+      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+      if (file) log(`\nprofile of the Interim server process (start-up + refresh grants, ${path.join(profileDir, file)}):\n${formatProfile(summarizeCpuProfile(path.join(profileDir, file)))}`);
+    }
+
+    const paired = (s: Series, f: (x: LoadResult, y: LoadResult) => number) => median(s.interim.map((x, i) => f(x, s.bare[i]!)));
+    const cpuRatio = (s: Series) => paired(s, (x, y) => x.cpuUs! / y.cpuUs!);
+    const summarise = (s: Series) => ({ interim: medianOf(s.interim), bare: medianOf(s.bare), cpuRatio: cpuRatio(s), dbCpuUs: median(s.interim.map((r) => r.dbCpuUs ?? 0)) });
+    const summary = {
+      machine: { nproc: availableParallelism(), cpu: cpus()[0]?.model, node: process.version, loadavgStart: load0, loadavgEnd: loadavg()[0] },
+      settings: { ...opts, seed: state.seed, rows: state.rows },
+      refresh: Object.fromEntries([...refreshSeries].map(([alg, s]) => [alg, summarise(s)])),
+      userinfo: summarise(userinfoSeries),
+      introspection: summarise(introspectionSeries),
+      ...(second
+        ? {
+            instances: {
+              one: medianOf(twoSeries.interim),
+              two: medianOf(twoSeries.bare),
+              throughputRatio: paired(twoSeries, (x, y) => y.rps / x.rps),
+              cpuPerGrantRatio: paired(twoSeries, (x, y) => y.cpuUs! / x.cpuUs!),
+              dbCpuUs: { one: median(twoSeries.interim.map((r) => r.dbCpuUs ?? 0)), two: median(twoSeries.bare.map((r) => r.dbCpuUs ?? 0)) },
+            },
+          }
+        : {}),
+      counts: counts && Object.fromEntries(Object.entries(counts).map(([k, c]) => [k, { statements: c.statements, roundTrips: c.roundTrips, checkouts: c.checkouts }])),
+    };
+    writeFileSync(path.join(dir, 'token-path-bench.json'), JSON.stringify(summary, null, 2));
+    log(`\n${availableParallelism()} cores, ${opts.dialect}, load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}; medians of ${opts.runs} runs × ${opts.durationSecs} s, ${opts.connections} connections`);
+    const line = (name: string, s: ReturnType<typeof summarise>) =>
+      log(`${name.padEnd(16)} Interim ${fmt(s.interim)}\n${''.padEnd(16)} bare    ${fmt(s.bare)}\n${''.padEnd(16)} Interim/bare CPU per request ${s.cpuRatio.toFixed(2)}×`);
+    for (const [alg, s] of Object.entries(summary.refresh)) line(`refresh ${alg}`, s);
+    line('userinfo', summary.userinfo);
+    line('introspection', summary.introspection);
+    if (summary.instances) {
+      log(`1 instance  ${fmt(summary.instances.one)}\n2 instances ${fmt(summary.instances.two)}`);
+      log(`2 / 1 instances: ${summary.instances.throughputRatio.toFixed(2)}× grants/s, ${summary.instances.cpuPerGrantRatio.toFixed(2)}× CPU per grant`);
+    }
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } finally {
+    for (const stop of cleanup.reverse()) await stop().catch(() => undefined);
+    if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
