@@ -258,7 +258,7 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
       if (!pools.has(key)) pools.set(key, { client: clientOf(alg), tokens: [], signedIn: 0 });
       return pools.get(key)!;
     };
-    let started = performance.now();
+    const started = performance.now();
     for (const alg of opts.algs) {
       await signIn(interim, poolFor('interim', alg), users, opts.signIns, false);
       await signIn(bare.get(alg)!, poolFor('bare', alg), users, opts.signIns, true);
