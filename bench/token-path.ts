@@ -96,12 +96,13 @@ async function deploy(opts: TokenPathOptions, dataDir: string): Promise<{ deploy
     const url = cluster.url.replace(/\/postgres$/, `/${name}`);
     log(`seeding ${DEFAULT_SEED.users} users × ${DEFAULT_SEED.membershipsPerUser} memberships on PostgreSQL …`);
     const state = await seedTokenDatabase(dataDir, DEFAULT_SEED, { target: { kind: 'postgres', url }, scryptN: SCRYPT_N });
+    // The postmaster is the parent of any backend: ask one for its pid while it is connected.
+    const probe = new pg.Client({ connectionString: url });
+    await probe.connect();
+    const { rows } = await probe.query<{ pid: number }>('select pg_backend_pid() as pid');
+    const postmaster = parentOf(rows[0]!.pid);
+    await probe.end();
     const dbCpu = async () => {
-      const probe = new pg.Client({ connectionString: url });
-      await probe.connect();
-      const { rows } = await probe.query<{ pid: number }>('select pg_backend_pid() as pid');
-      await probe.end();
-      const postmaster = parentOf(rows[0]!.pid);
       const pids = [postmaster, ...childrenOf(postmaster)];
       return new Map(pids.flatMap((pid) => (existsSync(`/proc/${pid}`) ? [[pid, safeCpu(pid)] as [number, number]] : [])));
     };
