@@ -21,6 +21,7 @@ const USAGE = `usage: npm run bench -- <token|token-path|expiry|expiry-backlog|s
              --dialect sqlite|postgres (${DEFAULT_TOKEN_PATH_BENCH.dialect})  --alg EdDSA,RS256  --instances 1|2 (1; 2 adds interleaved
              runs over two instances on one database)  --no-count  --profile  --runs N (${DEFAULT_TOKEN_PATH_BENCH.runs})
              --duration SECS (${DEFAULT_TOKEN_PATH_BENCH.durationSecs})  --connections N  --sign-ins N (${DEFAULT_TOKEN_PATH_BENCH.signIns})  --dir DIR (SQLite: reuse the seed)
+             --baseline DIR (another checkout of Interim, run interleaved as "before")
   expiry   time expireDueGrants() over N approved grants that all end at one instant
              --grants N (${DEFAULT_EXPIRY_BENCH.grants})  --dialect sqlite|postgres|both (sqlite)
   expiry-backlog
@@ -44,6 +45,7 @@ const { positionals, values } = parseArgs({
     alg: { type: 'string' },
     instances: { type: 'string' },
     'no-count': { type: 'boolean' },
+    baseline: { type: 'string' },
     requests: { type: 'string' },
     delay: { type: 'string' },
     help: { type: 'boolean' },
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
       count: !values['no-count'],
       profile: values.profile ?? false,
       dir: values.dir,
+      baseline: values.baseline,
     });
   } else if (what === 'expiry') {
     const dialect = values.dialect ?? 'sqlite';

@@ -76,12 +76,12 @@ function stopper(child: ChildProcess): () => Promise<void> {
  * `interim serve` on a seeded SQLite data directory: worker off, log level warn.
  * With cpuProfileDir, V8 writes a .cpuprofile there when the process exits.
  */
-export async function startInterim(dataDir: string, opts: { cpuProfileDir?: string; env?: Record<string, string>; flags?: string[] } = {}): Promise<ServerProcess> {
+export async function startInterim(dataDir: string, opts: { cpuProfileDir?: string; env?: Record<string, string>; flags?: string[]; /** Another checkout to run (a before/after comparison). */ root?: string } = {}): Promise<ServerProcess> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const flags = [...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []), ...(opts.flags ?? [])];
   const child = await startProcess(
-    path.join(ROOT, 'src/main.ts'),
+    path.join(opts.root ?? ROOT, 'src/main.ts'),
     ['serve'],
     {
       INTERIM_DATA_DIR: dataDir,

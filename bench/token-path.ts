@@ -36,6 +36,8 @@ export interface TokenPathOptions {
   /** CPU profile of Interim during one more refresh run (the first algorithm). */
   profile: boolean;
   dir?: string;
+  /** A checkout of Interim to measure alongside (before/after), e.g. `git archive` of the commit before, with node_modules linked. */
+  baseline?: string;
 }
 
 export const DEFAULT_TOKEN_PATH_BENCH: TokenPathOptions = {
@@ -226,10 +228,18 @@ async function countPer(server: ServerProcess, countFile: string, n: number, req
   };
 }
 
+type TargetName = 'interim' | 'base' | 'bare';
+
 interface Series {
   interim: LoadResult[];
   bare: LoadResult[];
+  /** --baseline: the same runs against another checkout of Interim (before a change). */
+  base: LoadResult[];
 }
+
+const emptySeries = (): Series => ({ interim: [], bare: [], base: [] });
+/** The order of one run: rotated run by run, so drift in the machine's load favours none. */
+const orderOf = (run: number, names: TargetName[]) => names.map((_, i) => names[(i + run) % names.length]!);
 
 export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_PATH_BENCH): Promise<void> {
   const dir = opts.dir ?? mkdtempSync(path.join(tmpdir(), 'interim-token-path-'));
@@ -244,6 +254,9 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
 
     const interim = await startInterim(dir, { env: deployment.env });
     cleanup.push(() => interim.stop());
+    const base = opts.baseline ? await startInterim(dir, { env: deployment.env, root: opts.baseline }) : undefined;
+    if (base) cleanup.push(() => base.stop());
+    const names: TargetName[] = base ? ['interim', 'base', 'bare'] : ['interim', 'bare'];
     const second = opts.twoInstances ? await startInterim(dir, { env: deployment.env }) : undefined;
     if (second) cleanup.push(() => second.stop());
     const bare = new Map<Alg, ServerProcess>();
@@ -254,32 +267,30 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
     }
 
     const pools = new Map<string, Pool>();
-    const poolFor = (target: 'interim' | 'bare', alg: Alg) => {
+    const serverOf = (target: TargetName, alg: Alg) => (target === 'interim' ? interim : target === 'base' ? base! : bare.get(alg)!);
+    const poolFor = (target: TargetName, alg: Alg) => {
       const key = `${target}:${alg}`;
       if (!pools.has(key)) pools.set(key, { client: clientOf(alg), tokens: [], signedIn: 0 });
       return pools.get(key)!;
     };
     const started = performance.now();
     for (const alg of opts.algs) {
-      await signIn(interim, poolFor('interim', alg), users, opts.signIns, false);
-      await signIn(bare.get(alg)!, poolFor('bare', alg), users, opts.signIns, true);
+      for (const target of names) await signIn(serverOf(target, alg), poolFor(target, alg), users, opts.signIns, target === 'bare');
     }
     log(`signed in ${opts.signIns} users per application on Interim and bare in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
     const load: LoadOptions = { connections: opts.connections, durationSecs: opts.durationSecs };
     const warmup: LoadOptions = { ...load, durationSecs: opts.warmupSecs };
-    const refreshSeries = new Map<Alg, Series>(opts.algs.map((alg) => [alg, { interim: [], bare: [] }]));
-    const twoSeries: Series = { interim: [], bare: [] }; // interim = 1 instance, bare = 2 instances (same pool)
+    const refreshSeries = new Map<Alg, Series>(opts.algs.map((alg) => [alg, emptySeries()]));
+    const twoSeries: Series = emptySeries(); // interim = 1 instance, bare = 2 instances (same pool)
 
     for (const alg of opts.algs) {
-      await refreshGrantLoad(interim.issuer, poolFor('interim', alg).client, poolFor('interim', alg).tokens, BENCH_RESOURCE, warmup);
-      await refreshGrantLoad(bare.get(alg)!.issuer, poolFor('bare', alg).client, poolFor('bare', alg).tokens, BENCH_RESOURCE, warmup);
+      for (const target of names) await refreshGrantLoad(serverOf(target, alg).issuer, poolFor(target, alg).client, poolFor(target, alg).tokens, BENCH_RESOURCE, warmup);
     }
     for (let run = 0; run < opts.runs; run++) {
       for (const alg of opts.algs) {
-        const order = run % 2 ? (['bare', 'interim'] as const) : (['interim', 'bare'] as const);
-        for (const target of order) {
-          const server = target === 'interim' ? interim : bare.get(alg)!;
+        for (const target of orderOf(run, names)) {
+          const server = serverOf(target, alg);
           const pool = poolFor(target, alg);
           await topUp(server, pool, users, opts.connections, target === 'bare');
           const result = await withDbCpu(deployment, () => refreshGrantLoad(server.issuer, pool.client, pool.tokens, BENCH_RESOURCE, { ...load, pid: server.pid }));
@@ -301,26 +312,25 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
     // userinfo and introspection, opaque access tokens of the first algorithm's application.
     const alg0 = opts.algs[0]!;
     const accessTokens = new Map<string, string[]>();
-    for (const target of ['interim', 'bare'] as const) {
-      const server = target === 'interim' ? interim : bare.get(alg0)!;
+    for (const target of names) {
+      const server = serverOf(target, alg0);
       const pool = poolFor(target, alg0);
       await topUp(server, pool, users, opts.connections, target === 'bare');
       accessTokens.set(target, await opaqueAccessTokens(server, pool, Math.min(100, pool.tokens.length)));
     }
-    const userinfoSeries: Series = { interim: [], bare: [] };
-    const introspectionSeries: Series = { interim: [], bare: [] };
+    const userinfoSeries: Series = emptySeries();
+    const introspectionSeries: Series = emptySeries();
     const endpoints = [
       { name: 'userinfo', series: userinfoSeries, run: (s: ServerProcess, t: string[], o: LoadOptions) => userinfoLoad(s.issuer, t, o) },
       { name: 'introspection', series: introspectionSeries, run: (s: ServerProcess, t: string[], o: LoadOptions) => introspectionLoad(s.issuer, clientOf(alg0), t, o) },
     ];
     for (const e of endpoints) {
-      await e.run(interim, accessTokens.get('interim')!, warmup);
-      await e.run(bare.get(alg0)!, accessTokens.get('bare')!, warmup);
+      for (const target of names) await e.run(serverOf(target, alg0), accessTokens.get(target)!, warmup);
     }
     for (let run = 0; run < opts.runs; run++) {
       for (const e of endpoints) {
-        for (const target of run % 2 ? (['bare', 'interim'] as const) : (['interim', 'bare'] as const)) {
-          const server = target === 'interim' ? interim : bare.get(alg0)!;
+        for (const target of orderOf(run, names)) {
+          const server = serverOf(target, alg0);
           const result = await withDbCpu(deployment, () => e.run(server, accessTokens.get(target)!, { ...load, pid: server.pid }));
           e.series[target].push(result);
           log(`${e.name.padEnd(13)} ${target.padEnd(7)} run ${run + 1}: ${fmt(result)}`);
@@ -383,7 +393,15 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
 
     const paired = (s: Series, f: (x: LoadResult, y: LoadResult) => number) => median(s.interim.map((x, i) => f(x, s.bare[i]!)));
     const cpuRatio = (s: Series) => paired(s, (x, y) => x.cpuUs! / y.cpuUs!);
-    const summarise = (s: Series) => ({ interim: medianOf(s.interim), bare: medianOf(s.bare), cpuRatio: cpuRatio(s), dbCpuUs: median(s.interim.map((r) => r.dbCpuUs ?? 0)) });
+    const summarise = (s: Series) => ({
+      interim: medianOf(s.interim),
+      bare: medianOf(s.bare),
+      cpuRatio: cpuRatio(s),
+      dbCpuUs: median(s.interim.map((r) => r.dbCpuUs ?? 0)),
+      ...(base
+        ? { base: medianOf(s.base), baseCpuRatio: median(s.base.map((x, i) => x.cpuUs! / s.bare[i]!.cpuUs!)), afterOverBefore: median(s.interim.map((x, i) => x.cpuUs! / s.base[i]!.cpuUs!)) }
+        : {}),
+    });
     const summary = {
       machine: { nproc: availableParallelism(), cpu: cpus()[0]?.model, node: process.version, loadavgStart: load0, loadavgEnd: loadavg()[0] },
       settings: { ...opts, seed: state.seed, rows: state.rows },
@@ -405,8 +423,10 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
     };
     writeFileSync(path.join(dir, 'token-path-bench.json'), JSON.stringify(summary, null, 2));
     log(`\n${availableParallelism()} cores, ${opts.dialect}, load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}; medians of ${opts.runs} runs × ${opts.durationSecs} s, ${opts.connections} connections`);
-    const line = (name: string, s: ReturnType<typeof summarise>) =>
+    const line = (name: string, s: ReturnType<typeof summarise>) => {
       log(`${name.padEnd(16)} Interim ${fmt(s.interim)}\n${''.padEnd(16)} bare    ${fmt(s.bare)}\n${''.padEnd(16)} Interim/bare CPU per request ${s.cpuRatio.toFixed(2)}×`);
+      if (s.base) log(`${''.padEnd(16)} before  ${fmt(s.base)}\n${''.padEnd(16)} before/bare ${s.baseCpuRatio!.toFixed(2)}×, after/before ${s.afterOverBefore!.toFixed(2)}×`);
+    };
     for (const [alg, s] of Object.entries(summary.refresh)) line(`refresh ${alg}`, s);
     line('userinfo', summary.userinfo);
     line('introspection', summary.introspection);
