@@ -377,18 +377,26 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
     }
 
     if (opts.profile) {
-      const profileDir = mkdtempSync(path.join(dir, 'profile-'));
-      const profiled = await startInterim(dir, { cpuProfileDir: profileDir, env: deployment.env });
-      cleanup.push(() => profiled.stop());
+      // One process per endpoint, so each profile holds start-up and that endpoint only.
       const pool = poolFor('interim', alg0);
-      await topUp(profiled, pool, users, opts.connections, false);
-      await refreshGrantLoad(profiled.issuer, pool.client, pool.tokens, BENCH_RESOURCE, warmup);
-      await topUp(profiled, pool, users, opts.connections, false);
-      const result = await refreshGrantLoad(profiled.issuer, pool.client, pool.tokens, BENCH_RESOURCE, { ...load, pid: profiled.pid });
-      log(`refresh interim under --cpu-prof: ${fmt(result)}`);
-      await profiled.stop();
-      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
-      if (file) log(`\nprofile of the Interim server process (start-up + refresh grants, ${path.join(profileDir, file)}):\n${formatProfile(summarizeCpuProfile(path.join(profileDir, file)))}`);
+      const kinds = [
+        { name: 'refresh grants', run: (s: ServerProcess, o: LoadOptions) => refreshGrantLoad(s.issuer, pool.client, pool.tokens, BENCH_RESOURCE, o) },
+        { name: 'userinfo', run: (s: ServerProcess, o: LoadOptions) => userinfoLoad(s.issuer, accessTokens.get('interim')!, o) },
+        { name: 'introspection', run: (s: ServerProcess, o: LoadOptions) => introspectionLoad(s.issuer, clientOf(alg0), accessTokens.get('interim')!, o) },
+      ];
+      for (const kind of kinds) {
+        const profileDir = mkdtempSync(path.join(dir, 'profile-'));
+        const profiled = await startInterim(dir, { cpuProfileDir: profileDir, env: deployment.env });
+        cleanup.push(() => profiled.stop());
+        await topUp(profiled, pool, users, opts.connections, false);
+        await kind.run(profiled, warmup);
+        await topUp(profiled, pool, users, opts.connections, false);
+        const result = await kind.run(profiled, { ...load, pid: profiled.pid });
+        log(`${kind.name} interim under --cpu-prof: ${fmt(result)}`);
+        await profiled.stop();
+        const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+        if (file) log(`\nprofile of the Interim server process (start-up + ${kind.name}, ${path.join(profileDir, file)}):\n${formatProfile(summarizeCpuProfile(path.join(profileDir, file)))}`);
+      }
     }
 
     const paired = (s: Series, f: (x: LoadResult, y: LoadResult) => number) => median(s.interim.map((x, i) => f(x, s.bare[i]!)));
