@@ -85,7 +85,8 @@ async function deploy(opts: TokenPathOptions, dataDir: string): Promise<{ deploy
   if (opts.dialect === 'sqlite') {
     const state = existsSync(seedState) ? (JSON.parse(readFileSync(seedState, 'utf8')) as SeedState) : await seedTokenDatabase(dataDir, DEFAULT_SEED, { scryptN: SCRYPT_N });
     if (!state.clientRs256) throw new Error(`${dataDir} was seeded before the RS256 application existed: use a new --dir`);
-    return { state, deployment: { dataDir, env: { INTERIM_MASTER_KEY: randomBytes(32).toString('base64') }, close: async () => undefined } };
+    // SQLite keeps its master key in the data directory (a reused --dir keeps working).
+    return { state, deployment: { dataDir, env: {}, close: async () => undefined } };
   }
   log('starting a throwaway PostgreSQL cluster …');
   const cluster = await startPostgresCluster();
