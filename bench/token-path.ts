@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -255,7 +255,11 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
 
     const interim = await startInterim(dir, { env: deployment.env });
     cleanup.push(() => interim.stop());
-    const base = opts.baseline ? await startInterim(dir, { env: deployment.env, root: opts.baseline }) : undefined;
+    if (opts.baseline && opts.dialect !== 'sqlite') throw new Error('--baseline runs on SQLite only (a copy of the data directory per checkout)');
+    // The baseline gets its own copy of the seeded data, taken before either server migrates it.
+    const baseDir = `${dir.replace(/\/$/, '')}-base`;
+    if (opts.baseline && !existsSync(baseDir)) cpSync(dir, baseDir, { recursive: true });
+    const base = opts.baseline ? await startInterim(baseDir, { env: deployment.env, root: opts.baseline }) : undefined;
     if (base) cleanup.push(() => base.stop());
     const names: TargetName[] = base ? ['interim', 'base', 'bare'] : ['interim', 'bare'];
     const second = opts.twoInstances ? await startInterim(dir, { env: deployment.env }) : undefined;
@@ -447,5 +451,6 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
   } finally {
     for (const stop of cleanup.reverse()) await stop().catch(() => undefined);
     if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    if (!opts.dir && opts.baseline) rmSync(`${dir}-base`, { recursive: true, force: true });
   }
 }
