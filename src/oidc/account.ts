@@ -3,8 +3,10 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../db/database.ts';
 import { CLAIMS_MARGIN_MS, mergeClaims, type EffectiveClaims } from '../modules/claims/index.ts';
 import { claimSourcesQuery, toClaimSources, type ClaimSourceRow } from '../modules/claims/claims.repo.ts';
+import { resourceServerForClientQuery } from '../modules/resource-servers/resource-servers.repo.ts';
 import { accountQuery } from '../modules/users/users.repo.ts';
 import { prepare } from './prepared.ts';
+import type { PrefetchedResources } from './resources.ts';
 
 type UserRow = { id: string; email: string; name: string; disabled: number; must_change_password: number };
 
@@ -63,15 +65,20 @@ const EAGER_ROUTES = new Set(['token', 'userinfo']);
  * who must still replace a one-time password. Claims: sub always; email and name with
  * their scopes; the application's mapped claims with `openid`.
  */
-export function createFindAccount(db: Db, claimsCache: ClaimsCache): FindAccount {
+export function createFindAccount(db: Db, claimsCache: ClaimsCache, resources: PrefetchedResources): FindAccount {
   const findUser = prepare<{ id: string }, UserRow>(db, (p) => accountQuery(db, p('id')));
   // The user and their claim sources for one application in one statement: one row per
   // source (claim columns null when there is none), none when there is no such user.
-  const findUserWithClaims = prepare<{ id: string; app_id: string; at: number }, UserRow & { [K in keyof ClaimSourceRow]: ClaimSourceRow[K] | null }>(db, (p) =>
-    db
-      .selectFrom(accountQuery(db, p('id')).as('u'))
-      .leftJoin(claimSourcesQuery(db, p('id'), p('app_id'), p('at')).as('c'), (join) => join.onTrue())
-      .select(['u.id', 'u.email', 'u.name', 'u.disabled', 'u.must_change_password', 'c.claim', 'c.value_json', 'c.group_expires_at', 'c.membership_expires_at']),
+  const userWithClaims = (id: string, appId: string, at: number) =>
+    db.selectFrom(accountQuery(db, id).as('u')).leftJoin(claimSourcesQuery(db, id, appId, at).as('c'), (join) => join.onTrue());
+  const USER_AND_CLAIM = ['u.id', 'u.email', 'u.name', 'u.disabled', 'u.must_change_password', 'c.claim', 'c.value_json', 'c.group_expires_at', 'c.membership_expires_at'] as const;
+  type Row = UserRow & { [K in keyof ClaimSourceRow]: ClaimSourceRow[K] | null } & { r_audience?: string | null; r_scopes?: string | null; r_app_id?: string | null };
+  const findUserWithClaims = prepare<{ id: string; app_id: string; at: number }, Row>(db, (p) => userWithClaims(p('id'), p('app_id'), p('at')).select([...USER_AND_CLAIM]));
+  // The same, plus the resource server a token request names, which the token endpoint asks for next (resources.ts).
+  const findUserWithClaimsAndResource = prepare<{ id: string; app_id: string; at: number; audience: string }, Row>(db, (p) =>
+    userWithClaims(p('id'), p('app_id'), p('at'))
+      .leftJoin(resourceServerForClientQuery(db, p('audience'), p('app_id')).as('r'), (join) => join.onTrue())
+      .select([...USER_AND_CLAIM, 'r.audience as r_audience', 'r.scopes as r_scopes', 'r.app_id as r_app_id']),
   );
 
   return async function findAccount(ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {
@@ -79,10 +86,18 @@ export function createFindAccount(db: Db, claimsCache: ClaimsCache): FindAccount
     let user: UserRow | undefined;
     let read = false;
     if (appId && EAGER_ROUTES.has(ctx.oidc.route)) {
+      const audience = ctx.oidc.route === 'token' ? ctx.oidc.params?.resource : undefined;
       await claimsCache.loadWith(ctx, sub, appId, async (at) => {
-        const rows = (await findUserWithClaims({ id: sub, app_id: appId, at })).rows;
+        const rows =
+          typeof audience === 'string'
+            ? (await findUserWithClaimsAndResource({ id: sub, app_id: appId, at, audience })).rows
+            : (await findUserWithClaims({ id: sub, app_id: appId, at })).rows;
         read = true;
         user = rows[0];
+        if (rows[0] && typeof audience === 'string') {
+          const r = rows[0];
+          resources.set(ctx, { audience, appId, row: r.r_audience ? { audience: r.r_audience, scopes: r.r_scopes ?? '[]', app_id: r.r_app_id ?? null } : undefined });
+        }
         return mergeClaims(toClaimSources(rows.filter((r): r is typeof r & ClaimSourceRow => r.claim !== null && r.value_json !== null)));
       });
     }
