@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import { openDatabase, type DatabaseTarget, type Db } from '../src/db/database.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 import type { DB } from '../src/db/schema.ts';
@@ -172,6 +172,10 @@ export async function seedTokenDatabase(dataDir: string, opts: SeedOptions = DEF
       await trx.insertInto('resource_servers').values({ id: resourceServerId, audience: BENCH_RESOURCE, name: 'Benchmark API', description: '', scopes: '[]', created_at: now, updated_at: now }).execute();
       await trx.insertInto('resource_server_apps').values(apps.map((app) => ({ resource_server_id: resourceServerId, app_id: app.client.id }))).execute();
     });
+    // A production database has planner statistics (autovacuum gathers them after bulk changes);
+    // without them PostgreSQL plans the claims query from the application's 1,228 mapping links
+    // instead of the user's 20 memberships (~10 ms instead of ~0.4 ms).
+    if (database.dialect === 'postgres') await sql`analyze`.execute(database.db);
     const state: SeedState = {
       client,
       clientRs256,
