@@ -344,19 +344,24 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
     }
 
     let counts: Record<string, StatementCounts> | undefined;
+    let countsBefore: Record<string, StatementCounts> | undefined;
     if (opts.count) {
       await interim.stop();
-      const countFile = path.join(dir, 'statement-counts.json');
-      const counted = await startInterim(dir, { env: { ...deployment.env, INTERIM_BENCH_COUNT_FILE: countFile }, flags: ['--import', path.join(ROOT, 'bench/count-statements.ts')] });
+      counts = await countStatements(dir, undefined, poolFor('interim', alg0), accessTokens.get('interim')!);
+      if (base) countsBefore = await countStatements(baseDir, opts.baseline, poolFor('base', alg0), accessTokens.get('base')!);
+    }
+
+    /** Statements per refresh grant, userinfo and introspection, in a server process (of `root`) that preloads the counter. */
+    async function countStatements(dataDir: string, root: string | undefined, pool: Pool, tokens: string[]): Promise<Record<string, StatementCounts>> {
+      const countFile = path.join(dataDir, 'statement-counts.json');
+      const counted = await startInterim(dataDir, { env: { ...deployment.env, INTERIM_BENCH_COUNT_FILE: countFile }, flags: ['--import', path.join(ROOT, 'bench/count-statements.ts')], root });
       cleanup.push(() => counted.stop());
-      const pool = poolFor('interim', alg0);
       await topUp(counted, pool, users, opts.connections, false);
-      const tokens = accessTokens.get('interim')!;
       let i = 0;
       const auth = `Basic ${Buffer.from(`${encodeURIComponent(pool.client.id)}:${encodeURIComponent(pool.client.secret)}`).toString('base64')}`;
       // Warm the process first (statements are prepared once, keys loaded), then count.
       for (let w = 0; w < 5; w++) pool.tokens.push((await refresh(counted.issuer, pool.client, pool.tokens.shift()!, BENCH_RESOURCE)).refresh_token);
-      counts = {
+      const result = {
         refresh: await countPer(counted, countFile, 20, async () => {
           pool.tokens.push((await refresh(counted.issuer, pool.client, pool.tokens.shift()!, BENCH_RESOURCE)).refresh_token);
         }),
@@ -374,33 +379,41 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
           if (!((await res.json()) as { active?: boolean }).active) throw new Error('introspection said inactive');
         }),
       };
-      for (const [what, c] of Object.entries(counts)) {
-        log(`\n${what}: ${c.statements} statements, ${c.roundTrips} round trips, ${c.checkouts} pool checkouts per request (${opts.dialect})`);
+      for (const [what, c] of Object.entries(result)) {
+        log(`\n${root ? 'before: ' : ''}${what}: ${c.statements} statements, ${c.roundTrips} round trips, ${c.checkouts} pool checkouts per request (${opts.dialect})`);
         for (const [sql, n] of Object.entries(c.bySql)) log(`  ${n.toFixed(2)} × ${sql}`);
       }
       await counted.stop();
+      return result;
     }
 
     if (opts.profile) {
       // One process per endpoint, so each profile holds start-up and that endpoint only.
       const pool = poolFor('interim', alg0);
-      const kinds = [
-        { name: 'refresh grants', run: (s: ServerProcess, o: LoadOptions) => refreshGrantLoad(s.issuer, pool.client, pool.tokens, BENCH_RESOURCE, o) },
-        { name: 'userinfo', run: (s: ServerProcess, o: LoadOptions) => userinfoLoad(s.issuer, accessTokens.get('interim')!, o) },
-        { name: 'introspection', run: (s: ServerProcess, o: LoadOptions) => introspectionLoad(s.issuer, clientOf(alg0), accessTokens.get('interim')!, o) },
+      // With --baseline, the checkout before the change is profiled the same way (its own data copy and pool).
+      const profiledTargets: { label: string; dataDir: string; root?: string; pool: Pool; tokens: string[] }[] = [
+        { label: 'after', dataDir: dir, pool, tokens: accessTokens.get('interim')! },
+        ...(base ? [{ label: 'before', dataDir: baseDir, root: opts.baseline, pool: poolFor('base', alg0), tokens: accessTokens.get('base')! }] : []),
       ];
-      for (const kind of kinds) {
-        const profileDir = mkdtempSync(path.join(dir, 'profile-'));
-        const profiled = await startInterim(dir, { cpuProfileDir: profileDir, env: deployment.env });
-        cleanup.push(() => profiled.stop());
-        await topUp(profiled, pool, users, opts.connections, false);
-        await kind.run(profiled, warmup);
-        await topUp(profiled, pool, users, opts.connections, false);
-        const result = await kind.run(profiled, { ...load, pid: profiled.pid });
-        log(`${kind.name} interim under --cpu-prof: ${fmt(result)}`);
-        await profiled.stop();
-        const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
-        if (file) log(`\nprofile of the Interim server process (start-up + ${kind.name}, ${path.join(profileDir, file)}):\n${formatProfile(summarizeCpuProfile(path.join(profileDir, file)))}`);
+      for (const target of profiledTargets) {
+        const targetKinds = [
+          { name: 'refresh grants', run: (s: ServerProcess, o: LoadOptions) => refreshGrantLoad(s.issuer, target.pool.client, target.pool.tokens, BENCH_RESOURCE, o) },
+          { name: 'userinfo', run: (s: ServerProcess, o: LoadOptions) => userinfoLoad(s.issuer, target.tokens, o) },
+          { name: 'introspection', run: (s: ServerProcess, o: LoadOptions) => introspectionLoad(s.issuer, clientOf(alg0), target.tokens, o) },
+        ];
+        for (const kind of targetKinds) {
+          const profileDir = mkdtempSync(path.join(dir, 'profile-'));
+          const profiled = await startInterim(target.dataDir, { cpuProfileDir: profileDir, env: deployment.env, root: target.root });
+          cleanup.push(() => profiled.stop());
+          await topUp(profiled, target.pool, users, opts.connections, false);
+          await kind.run(profiled, warmup);
+          await topUp(profiled, target.pool, users, opts.connections, false);
+          const result = await kind.run(profiled, { ...load, pid: profiled.pid });
+          log(`${kind.name} interim (${target.label}) under --cpu-prof: ${fmt(result)}`);
+          await profiled.stop();
+          const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+          if (file) log(`\nprofile of the Interim server process (${target.label}; start-up + ${kind.name}, ${path.join(profileDir, file)}):\n${formatProfile(summarizeCpuProfile(path.join(profileDir, file)))}`);
+        }
       }
     }
 
@@ -433,6 +446,7 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
           }
         : {}),
       counts: counts && Object.fromEntries(Object.entries(counts).map(([k, c]) => [k, { statements: c.statements, roundTrips: c.roundTrips, checkouts: c.checkouts }])),
+      countsBefore: countsBefore && Object.fromEntries(Object.entries(countsBefore).map(([k, c]) => [k, { statements: c.statements, roundTrips: c.roundTrips, checkouts: c.checkouts }])),
     };
     writeFileSync(path.join(dir, 'token-path-bench.json'), JSON.stringify(summary, null, 2));
     log(`\n${availableParallelism()} cores, ${opts.dialect}, load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}; medians of ${opts.runs} runs × ${opts.durationSecs} s, ${opts.connections} connections`);
