@@ -81,6 +81,8 @@ export interface SeedTarget {
   target?: DatabaseTarget;
   /** scrypt cost of the shared password hash: sign-ins verify at this cost (the token path never hashes). */
   scryptN?: number;
+  /** Migrates the new database (default: this checkout's migrations); a before/after run uses the older checkout's. */
+  migrate?: (db: Db) => Promise<unknown>;
 }
 
 /** Seeds `file` (a new SQLite database) and writes the client and user list beside it. */
@@ -88,7 +90,7 @@ export async function seedTokenDatabase(dataDir: string, opts: SeedOptions = DEF
   const started = performance.now();
   const database = openDatabase(where.target ?? { kind: 'sqlite', file: path.join(dataDir, 'interim.db') });
   try {
-    await migrateToLatest(database.db);
+    await (where.migrate ?? migrateToLatest)(database.db);
     const now = Date.now();
     const clock = clockAt(now);
     const passwordHash = await createPasswordHasher({ ...DEFAULT_PASSWORD_HASHING, scryptN: where.scryptN ?? DEFAULT_PASSWORD_HASHING.scryptN }).hash(BENCH_PASSWORD);

@@ -83,7 +83,9 @@ const SCRYPT_N = 1024; // sign-ins only; the token path never hashes a password
 async function deploy(opts: TokenPathOptions, dataDir: string): Promise<{ deployment: Deployment; state: SeedState }> {
   const seedState = path.join(dataDir, 'bench-state.json');
   if (opts.dialect === 'sqlite') {
-    const state = existsSync(seedState) ? (JSON.parse(readFileSync(seedState, 'utf8')) as SeedState) : await seedTokenDatabase(dataDir, DEFAULT_SEED, { scryptN: SCRYPT_N });
+    // With --baseline the data is migrated by the older checkout: each server then migrates its own copy on start.
+    const migrate = opts.baseline ? ((await import(path.join(opts.baseline, 'src/db/migrate.ts'))) as { migrateToLatest: (db: unknown) => Promise<unknown> }).migrateToLatest : undefined;
+    const state = existsSync(seedState) ? (JSON.parse(readFileSync(seedState, 'utf8')) as SeedState) : await seedTokenDatabase(dataDir, DEFAULT_SEED, { scryptN: SCRYPT_N, migrate });
     if (!state.clientRs256) throw new Error(`${dataDir} was seeded before the RS256 application existed: use a new --dir`);
     // SQLite keeps its master key in the data directory (a reused --dir keeps working).
     return { state, deployment: { dataDir, env: {}, close: async () => undefined } };
