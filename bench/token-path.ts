@@ -255,12 +255,12 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
     const users = [...state.users.filter((_, i) => i % stride === 0), ...state.users.filter((_, i) => i % stride !== 0)];
     const clientOf = (alg: Alg) => (alg === 'EdDSA' ? state.client : state.clientRs256!);
 
-    const interim = await startInterim(dir, { env: deployment.env });
-    cleanup.push(() => interim.stop());
     if (opts.baseline && opts.dialect !== 'sqlite') throw new Error('--baseline runs on SQLite only (a copy of the data directory per checkout)');
     // The baseline gets its own copy of the seeded data, taken before either server migrates it.
     const baseDir = `${dir.replace(/\/$/, '')}-base`;
     if (opts.baseline && !existsSync(baseDir)) cpSync(dir, baseDir, { recursive: true });
+    const interim = await startInterim(dir, { env: deployment.env });
+    cleanup.push(() => interim.stop());
     const base = opts.baseline ? await startInterim(baseDir, { env: deployment.env, root: opts.baseline }) : undefined;
     if (base) cleanup.push(() => base.stop());
     const names: TargetName[] = base ? ['interim', 'base', 'bare'] : ['interim', 'bare'];
