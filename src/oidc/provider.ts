@@ -41,7 +41,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(core.db, core.clock, rotation),
-    findAccount: createFindAccount(core.db, claimsCache, resourceRows),
+    findAccount: createFindAccount(core.db, core.dialect, claimsCache, resourceRows),
     jwks: { keys: secrets.keys as never[] },
     cookies: {
       keys: secrets.cookieKeys,
