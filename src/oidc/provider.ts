@@ -40,7 +40,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   policy.get('login')!.checks.add(portalSessionCheck());
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(core.db, core.clock, rotation),
+    adapter: createAdapterFactory(core.db, core.dialect, core.clock, rotation),
     findAccount: createFindAccount(core.db, core.dialect, claimsCache, resourceRows),
     jwks: { keys: secrets.keys as never[] },
     cookies: {
