@@ -13,6 +13,8 @@ import Provider, { type Configuration } from 'oidc-provider';
 const port = Number(process.env.BARE_PORT);
 const client = JSON.parse(process.env.BARE_CLIENT ?? '{}') as { id: string; secret: string; redirectUri: string };
 const issuer = `http://127.0.0.1:${port}`;
+/** The ID token's and JWT access token's algorithm (BARE_ALG), as the application's in Interim. */
+const alg = (process.env.BARE_ALG ?? 'EdDSA') as 'EdDSA' | 'RS256';
 
 function signingKey(alg: 'EdDSA' | 'ES256' | 'RS256'): JsonWebKey {
   const pair =
@@ -32,7 +34,7 @@ const configuration: Configuration = {
       redirect_uris: [client.redirectUri],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      id_token_signed_response_alg: 'EdDSA',
+      id_token_signed_response_alg: alg,
       token_endpoint_auth_method: 'client_secret_basic',
     },
   ],
@@ -53,7 +55,7 @@ const configuration: Configuration = {
     revocation: { enabled: true },
     resourceIndicators: {
       enabled: true,
-      getResourceServerInfo: (_ctx, resource) => ({ scope: '', audience: resource, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'EdDSA' } } }),
+      getResourceServerInfo: (_ctx, resource) => ({ scope: '', audience: resource, accessTokenFormat: 'jwt', jwt: { sign: { alg } } }),
       useGrantedResource: () => false,
     },
   },

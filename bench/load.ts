@@ -123,3 +123,35 @@ export function medianOf(results: LoadResult[]): LoadResult {
     ...(results.every((r) => r.cpuUs !== undefined) ? { cpuUs: median(results.map((r) => r.cpuUs!)) } : {}),
   };
 }
+
+/** POST token introspection (client_secret_basic) of opaque access tokens, cycling through `accessTokens`. */
+export async function introspectionLoad(issuer: string, client: ClientCredentials, accessTokens: string[], opts: LoadOptions): Promise<LoadResult> {
+  const url = new URL(issuer);
+  const path = `${url.pathname.replace(/\/$/, '')}/token/introspection`;
+  const headers = { authorization: basicAuth(client), 'content-type': 'application/x-www-form-urlencoded' };
+  let next = 0;
+  let inactive = 0;
+  const result = await withCpu(opts.pid, async () =>
+    reduce(
+      await autocannon({
+        url: url.origin,
+        connections: opts.connections,
+        duration: opts.durationSecs,
+        requests: [
+          {
+            method: 'POST',
+            path,
+            headers,
+            setupRequest: (request) => ({ ...request, body: `token=${encodeURIComponent(accessTokens[next++ % accessTokens.length]!)}` }),
+            onResponse: (status, body) => {
+              if (status === 200 && !body.includes('"active":true')) inactive++;
+            },
+          },
+        ],
+      }),
+    ),
+  );
+  // An inactive answer is a failure here: every token introspected is live.
+  result.failed += inactive;
+  return result;
+}

@@ -9,14 +9,23 @@ import { DEFAULT_EXPIRY_BACKLOG_BENCH, runExpiryBacklogBench } from './expiry-ba
 import { seedTokenDatabase } from './seed.ts';
 import { DEFAULT_SUBMISSIONS_BENCH, runSubmissionsBench } from './submissions.ts';
 import { DEFAULT_TOKEN_BENCH, runTokenBench } from './token.ts';
+import { DEFAULT_TOKEN_PATH_BENCH, runTokenPathBench, type Alg } from './token-path.ts';
 
-const USAGE = `usage: npm run bench -- <token|expiry|expiry-backlog|submissions|seed> [options]
+const USAGE = `usage: npm run bench -- <token|token-path|expiry|expiry-backlog|submissions|seed> [options]
 
   token    refresh-token grants/s and userinfo/s against \`interim serve\` (separate process,
            seeded SQLite) and against bare oidc-provider, medians of several runs
              --runs N (${DEFAULT_TOKEN_BENCH.runs})  --duration SECS (${DEFAULT_TOKEN_BENCH.durationSecs})  --connections N (${DEFAULT_TOKEN_BENCH.connections})
              --sign-ins N (${DEFAULT_TOKEN_BENCH.signIns})  --profile (CPU profile of one refresh run)  --dir DIR (keep the data)
              --processes N: instead, refresh grants with INTERIM_PROCESSES=1 against N, alternating
+  token-path
+           the token path against bare oidc-provider at the same algorithm (issue 11, targets 1–3):
+           server CPU per refresh grant (EdDSA, RS256), userinfo and introspection, and SQL statements,
+           round trips and pool checkouts per request
+             --dialect sqlite|postgres (${DEFAULT_TOKEN_PATH_BENCH.dialect})  --alg EdDSA,RS256  --instances 1|2 (1; 2 adds interleaved
+             runs over two instances on one database)  --no-count  --profile  --runs N (${DEFAULT_TOKEN_PATH_BENCH.runs})
+             --duration SECS (${DEFAULT_TOKEN_PATH_BENCH.durationSecs})  --connections N  --sign-ins N (${DEFAULT_TOKEN_PATH_BENCH.signIns})  --dir DIR (SQLite: reuse the seed)
+             --baseline DIR (another checkout of Interim, run interleaved as "before")
   expiry   time expireDueGrants() over N approved grants that all end at one instant, in 1 or
            more instances (processes) sharing the work on one database
              --grants N (${DEFAULT_EXPIRY_BENCH.grants})  --dialect sqlite|postgres|both (sqlite)
@@ -47,10 +56,13 @@ const { positionals, values } = parseArgs({
     dir: { type: 'string' },
     grants: { type: 'string' },
     dialect: { type: 'string' },
+    alg: { type: 'string' },
+    instances: { type: 'string' },
+    'no-count': { type: 'boolean' },
+    baseline: { type: 'string' },
     requests: { type: 'string' },
     requesters: { type: 'string' },
     delay: { type: 'string' },
-    instances: { type: 'string' },
     against: { type: 'string' },
     help: { type: 'boolean' },
   },
@@ -78,6 +90,26 @@ async function main(): Promise<void> {
       profile: values.profile ?? false,
       dir: values.dir,
       ...(values.processes ? { processes: int(values.processes, 2) } : {}),
+    });
+  } else if (what === 'token-path') {
+    const d = DEFAULT_TOKEN_PATH_BENCH;
+    const dialect = values.dialect ?? d.dialect;
+    if (dialect !== 'sqlite' && dialect !== 'postgres') throw new Error('--dialect must be sqlite or postgres');
+    const algs = (values.alg?.split(',') ?? d.algs) as Alg[];
+    if (algs.some((a) => a !== 'EdDSA' && a !== 'RS256')) throw new Error('--alg takes EdDSA and/or RS256');
+    await runTokenPathBench({
+      dialect,
+      algs,
+      twoInstances: values.instances === '2',
+      runs: int(values.runs, d.runs),
+      durationSecs: int(values.duration, d.durationSecs),
+      warmupSecs: d.warmupSecs,
+      connections: int(values.connections, d.connections),
+      signIns: int(values['sign-ins'], d.signIns),
+      count: !values['no-count'],
+      profile: values.profile ?? false,
+      dir: values.dir,
+      baseline: values.baseline,
     });
   } else if (what === 'expiry') {
     const dialect = values.dialect ?? 'sqlite';

@@ -76,12 +76,15 @@ function stopper(child: ChildProcess): () => Promise<void> {
  * `interim serve` on a seeded SQLite data directory: worker off, log level warn.
  * With cpuProfileDir, V8 writes a .cpuprofile there when the process exits.
  */
-export async function startInterim(dataDir: string, opts: { cpuProfileDir?: string; processes?: number } = {}): Promise<ServerProcess> {
+export async function startInterim(
+  dataDir: string,
+  opts: { cpuProfileDir?: string; processes?: number; env?: Record<string, string>; flags?: string[]; /** Another checkout to run (a before/after comparison). */ root?: string } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const flags = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [];
+  const flags = [...(opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : []), ...(opts.flags ?? [])];
   const child = await startProcess(
-    path.join(ROOT, 'src/main.ts'),
+    path.join(opts.root ?? ROOT, 'src/main.ts'),
     ['serve'],
     {
       INTERIM_DATA_DIR: dataDir,
@@ -94,6 +97,7 @@ export async function startInterim(dataDir: string, opts: { cpuProfileDir?: stri
       INTERIM_LOG_LEVEL: 'warn',
       INTERIM_ADMIN_EMAIL: 'bench-admin@bench.test',
       INTERIM_ADMIN_PASSWORD: 'benchmark admin password',
+      ...opts.env,
     },
     `${origin}/healthz`,
     flags,
@@ -102,13 +106,13 @@ export async function startInterim(dataDir: string, opts: { cpuProfileDir?: stri
 }
 
 /** bench/bare-provider.ts: oidc-provider alone, with its in-memory adapter. */
-export async function startBareProvider(client: { id: string; secret: string; redirectUri: string }): Promise<ServerProcess> {
+export async function startBareProvider(client: { id: string; secret: string; redirectUri: string }, alg: 'EdDSA' | 'RS256' = 'EdDSA'): Promise<ServerProcess> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const child = await startProcess(
     path.join(ROOT, 'bench/bare-provider.ts'),
     [],
-    { BARE_PORT: String(port), BARE_CLIENT: JSON.stringify(client) },
+    { BARE_PORT: String(port), BARE_CLIENT: JSON.stringify(client), BARE_ALG: alg },
     `${origin}/.well-known/openid-configuration`,
     [],
   );

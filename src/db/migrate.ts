@@ -7,6 +7,7 @@ import * as provisioningReverted from './migrations/0004_provisioning_reverted.t
 import * as authHardening from './migrations/0005_auth_hardening.ts';
 import * as keysResources from './migrations/0006_keys_resources.ts';
 import * as names from './migrations/0007_names.ts';
+import * as tokenPath from './migrations/0008_token_path.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005_auth_hardening': authHardening,
   '0006_keys_resources': keysResources,
   '0007_names': names,
+  '0008_token_path': tokenPath,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

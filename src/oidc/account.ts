@@ -1,10 +1,14 @@
 import type { Account, AccountClaims, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
-import type { Db } from '../db/database.ts';
+import type { Db, DialectName } from '../db/database.ts';
 import { CLAIMS_MARGIN_MS, mergeClaims, type EffectiveClaims } from '../modules/claims/index.ts';
 import { claimSourcesQuery, toClaimSources, type ClaimSourceRow } from '../modules/claims/claims.repo.ts';
+import { resourceServerForClientQuery } from '../modules/resource-servers/resource-servers.repo.ts';
 import { accountQuery } from '../modules/users/users.repo.ts';
 import { prepare } from './prepared.ts';
+import type { PrefetchedResources } from './resources.ts';
+
+type UserRow = { id: string; email: string; name: string; disabled: number; must_change_password: number };
 
 /**
  * effectiveClaims, computed at most once per (request, user, application). The token
@@ -14,6 +18,8 @@ import { prepare } from './prepared.ts';
  */
 export interface ClaimsCache {
   load(ctx: object, userId: string, appId: string): Promise<EffectiveClaims>;
+  /** load(), but computed by `compute(at)` when this request has no answer yet (a statement that reads more besides). */
+  loadWith(ctx: object, userId: string, appId: string, compute: (at: number) => Promise<EffectiveClaims>): Promise<EffectiveClaims>;
   /** The answer if this request already computed it. */
   peek(ctx: object, userId: string, appId: string): EffectiveClaims | undefined;
 }
@@ -24,14 +30,14 @@ export function createClaimsCache(db: Db, clock: Clock): ClaimsCache {
   const effectiveClaims = async (userId: string, appId: string, at: number) =>
     mergeClaims(toClaimSources((await sourcesQuery({ user_id: userId, app_id: appId, at })).rows));
   const perRequest = new WeakMap<object, Map<string, { promise: Promise<EffectiveClaims>; value?: EffectiveClaims }>>();
-  const slot = (ctx: object, userId: string, appId: string) => {
+  const slot = (ctx: object, userId: string, appId: string, compute: (at: number) => Promise<EffectiveClaims> = (at) => effectiveClaims(userId, appId, at)) => {
     let map = perRequest.get(ctx);
     if (!map) perRequest.set(ctx, (map = new Map()));
     const key = `${userId}\u0000${appId}`;
     let entry = map.get(key);
     if (!entry) {
       const created: { promise: Promise<EffectiveClaims>; value?: EffectiveClaims } = {
-        promise: effectiveClaims(userId, appId, clock.now() + CLAIMS_MARGIN_MS).then((value) => (created.value = value)),
+        promise: compute(clock.now() + CLAIMS_MARGIN_MS).then((value) => (created.value = value)),
       };
       map.set(key, (entry = created));
     }
@@ -39,6 +45,7 @@ export function createClaimsCache(db: Db, clock: Clock): ClaimsCache {
   };
   return {
     load: (ctx, userId, appId) => slot(ctx, userId, appId).promise,
+    loadWith: (ctx, userId, appId, compute) => slot(ctx, userId, appId, compute).promise,
     peek: (ctx, userId, appId) => perRequest.get(ctx)?.get(`${userId}\u0000${appId}`)?.value,
   };
 }
@@ -58,30 +65,73 @@ const EAGER_ROUTES = new Set(['token', 'userinfo']);
  * who must still replace a one-time password. Claims: sub always; email and name with
  * their scopes; the application's mapped claims with `openid`.
  */
-export function createFindAccount(db: Db, claimsCache: ClaimsCache): FindAccount {
-  const findUser = prepare<{ id: string }, { id: string; email: string; name: string; disabled: number; must_change_password: number }>(db, (p) =>
-    accountQuery(db, p('id')),
+/**
+ * On PostgreSQL each statement is a round trip (and a pool checkout), so the token endpoint
+ * and userinfo read the user, their claim sources and the named resource server in one. On
+ * SQLite there is no round trip to save, and the joined statement measured slower than the
+ * separate ones (SQLite materialises the claims subquery), so it keeps them apart.
+ */
+export function createFindAccount(db: Db, dialect: DialectName, claimsCache: ClaimsCache, resources: PrefetchedResources): FindAccount {
+  const findUser = prepare<{ id: string }, UserRow>(db, (p) => accountQuery(db, p('id')));
+  // The user and their claim sources for one application in one statement: one row per
+  // source (claim columns null when there is none), none when there is no such user.
+  const userWithClaims = (id: string, appId: string, at: number) =>
+    db.selectFrom(accountQuery(db, id).as('u')).leftJoin(claimSourcesQuery(db, id, appId, at).as('c'), (join) => join.onTrue());
+  const USER_AND_CLAIM = ['u.id', 'u.email', 'u.name', 'u.disabled', 'u.must_change_password', 'c.claim', 'c.value_json', 'c.group_expires_at', 'c.membership_expires_at'] as const;
+  type Row = UserRow & { [K in keyof ClaimSourceRow]: ClaimSourceRow[K] | null } & { r_audience?: string | null; r_scopes?: string | null; r_app_id?: string | null };
+  const findUserWithClaims = prepare<{ id: string; app_id: string; at: number }, Row>(db, (p) => userWithClaims(p('id'), p('app_id'), p('at')).select([...USER_AND_CLAIM]));
+  // The same, plus the resource server a token request names, which the token endpoint asks for next (resources.ts).
+  const findUserWithClaimsAndResource = prepare<{ id: string; app_id: string; at: number; audience: string }, Row>(db, (p) =>
+    userWithClaims(p('id'), p('app_id'), p('at'))
+      .leftJoin(resourceServerForClientQuery(db, p('audience'), p('app_id')).as('r'), (join) => join.onTrue())
+      .select([...USER_AND_CLAIM, 'r.audience as r_audience', 'r.scopes as r_scopes', 'r.app_id as r_app_id']),
   );
 
   return async function findAccount(ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {
     const appId = ctx.oidc.client?.clientId;
-    const [result] = await Promise.all([findUser({ id: sub }), appId && EAGER_ROUTES.has(ctx.oidc.route) ? claimsCache.load(ctx, sub, appId) : undefined]);
-    const user = result.rows[0];
-    if (!user || user.disabled === 1 || user.must_change_password === 1) return undefined;
-    return {
-      accountId: user.id,
-      async claims(_use, scope): Promise<AccountClaims> {
-        const scopes = new Set(scope.split(' '));
-        const claims: AccountClaims & { [MAPPED_CLAIMS]?: string[] } = { sub: user.id };
-        if (scopes.has('email')) claims.email = user.email;
-        if (scopes.has('profile')) claims.name = user.name;
-        if (appId && scopes.has('openid')) {
-          const mapped = await claimsCache.load(ctx, user.id, appId);
-          Object.assign(claims, mapped.claims);
-          claims[MAPPED_CLAIMS] = Object.keys(mapped.claims);
+    let user: UserRow | undefined;
+    let read = false;
+    if (appId && EAGER_ROUTES.has(ctx.oidc.route) && dialect === 'sqlite') {
+      const [result] = await Promise.all([findUser({ id: sub }), claimsCache.load(ctx, sub, appId)]);
+      user = result.rows[0];
+      read = true;
+    } else if (appId && EAGER_ROUTES.has(ctx.oidc.route)) {
+      const audience = ctx.oidc.route === 'token' ? ctx.oidc.params?.resource : undefined;
+      await claimsCache.loadWith(ctx, sub, appId, async (at) => {
+        const rows =
+          typeof audience === 'string'
+            ? (await findUserWithClaimsAndResource({ id: sub, app_id: appId, at, audience })).rows
+            : (await findUserWithClaims({ id: sub, app_id: appId, at })).rows;
+        read = true;
+        user = rows[0];
+        if (rows[0] && typeof audience === 'string') {
+          const r = rows[0];
+          resources.set(ctx, { audience, appId, row: r.r_audience ? { audience: r.r_audience, scopes: r.r_scopes ?? '[]', app_id: r.r_app_id ?? null } : undefined });
         }
-        return claims;
-      },
-    };
+        return mergeClaims(toClaimSources(rows.filter((r): r is typeof r & ClaimSourceRow => r.claim !== null && r.value_json !== null)));
+      });
+    }
+    if (!read) user = (await findUser({ id: sub })).rows[0];
+    if (!user || user.disabled === 1 || user.must_change_password === 1) return undefined;
+    return accountOf(ctx, user, appId, claimsCache);
+  };
+}
+
+/** The account oidc-provider sees: sub always, email and name with their scopes, the mapped claims with `openid`. */
+function accountOf(ctx: KoaContextWithOIDC, user: UserRow, appId: string | undefined, claimsCache: ClaimsCache): Account {
+  return {
+    accountId: user.id,
+    async claims(_use, scope): Promise<AccountClaims> {
+      const scopes = new Set(scope.split(' '));
+      const claims: AccountClaims & { [MAPPED_CLAIMS]?: string[] } = { sub: user.id };
+      if (scopes.has('email')) claims.email = user.email;
+      if (scopes.has('profile')) claims.name = user.name;
+      if (appId && scopes.has('openid')) {
+        const mapped = await claimsCache.load(ctx, user.id, appId);
+        Object.assign(claims, mapped.claims);
+        claims[MAPPED_CLAIMS] = Object.keys(mapped.claims);
+      }
+      return claims;
+    },
   };
 }

@@ -1,6 +1,6 @@
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
-import type { Db } from '../db/database.ts';
+import type { Db, DialectName } from '../db/database.ts';
 import { liveClientQuery } from '../modules/applications/applications.repo.ts';
 import { clientMetadataOf } from './clients.ts';
 import { prepare } from './prepared.ts';
@@ -17,11 +17,18 @@ import type { PayloadRow, RefreshRotation } from './rotation.ts';
  * The Client model is read from the applications table instead; a soft-deleted
  * application is no client.
  */
-export function createAdapterFactory(db: Db, clock: Clock, rotation: Pick<RefreshRotation, 'deferConsume' | 'deferStore'>): (model: string) => Adapter {
+export function createAdapterFactory(db: Db, dialect: DialectName, clock: Clock, rotation: Pick<RefreshRotation, 'deferConsume' | 'deferStore'>): (model: string) => Adapter {
   const queries = payloadQueries(db);
   const clients = clientAdapter(db);
-  return (model) => (model === 'Client' ? clients : new PayloadAdapter(model, queries, clock, model === 'RefreshToken' ? rotation : undefined));
+  const prefetched = new WeakMap<object, Map<string, Row | undefined>>();
+  // On PostgreSQL a token is read with its Grant in one round trip. On SQLite there is no round trip to
+  // save and the self-join measured slower than two primary-key lookups, so the Grant is read on its own.
+  const withGrant = dialect === 'postgres' ? WITH_GRANT : new Set<string>();
+  return (model) => (model === 'Client' ? clients : new PayloadAdapter(model, queries, clock, prefetched, withGrant, model === 'RefreshToken' ? rotation : undefined));
 }
+
+/** Models whose lookup by id also reads their Grant (the refresh grant, userinfo and introspection look it up next). */
+const WITH_GRANT: ReadonlySet<string> = new Set(['AccessToken', 'RefreshToken']);
 
 type Queries = ReturnType<typeof payloadQueries>;
 
@@ -45,6 +52,17 @@ function payloadQueries(db: Db) {
     ),
     find: prepare<{ model: string; id: string }, Row>(db, (p) =>
       db.selectFrom(table).select(['payload', 'expires_at', 'consumed_at']).where('model', '=', p('model')).where('id', '=', p('id')),
+    ),
+    /** A token with the Grant it belongs to, in one statement: oidc-provider always looks the grant up next. */
+    findWithGrant: prepare<{ model: string; id: string }, Row & { grant_row_id: string | null; grant_payload: string | null; grant_expires_at: number | null; grant_consumed_at: number | null }>(
+      db,
+      (p) =>
+        db
+          .selectFrom(`${table} as t`)
+          .leftJoin(`${table} as g`, (j) => j.on('g.model', '=', 'Grant').onRef('g.id', '=', 't.grant_id'))
+          .select(['t.payload', 't.expires_at', 't.consumed_at', 'g.id as grant_row_id', 'g.payload as grant_payload', 'g.expires_at as grant_expires_at', 'g.consumed_at as grant_consumed_at'])
+          .where('t.model', '=', p('model'))
+          .where('t.id', '=', p('id')),
     ),
     findByUid: prepare<{ model: string; uid: string }, Row>(db, (p) =>
       db.selectFrom(table).select(['payload', 'expires_at', 'consumed_at']).where('uid', '=', p('uid')).where('model', '=', p('model')),
@@ -74,13 +92,29 @@ class PayloadAdapter implements Adapter {
   private readonly model: string;
   private readonly q: Queries;
   private readonly clock: Clock;
+  /**
+   * Grant rows read together with a token in the current provider request, by grant id,
+   * each handed out once: the next Grant.find of that id in the same request takes it
+   * instead of a second statement. Keyed by the request's context, so nothing outlives it.
+   */
+  private readonly prefetched: WeakMap<object, Map<string, Row | undefined>>;
+  private readonly withGrant: ReadonlySet<string>;
   /** RefreshToken only: rotation is written as one atomic step (rotation.ts). */
   private readonly rotation: Pick<RefreshRotation, 'deferConsume' | 'deferStore'> | undefined;
 
-  constructor(model: string, queries: Queries, clock: Clock, rotation?: Pick<RefreshRotation, 'deferConsume' | 'deferStore'>) {
+  constructor(
+    model: string,
+    queries: Queries,
+    clock: Clock,
+    prefetched: WeakMap<object, Map<string, Row | undefined>>,
+    withGrant: ReadonlySet<string>,
+    rotation?: Pick<RefreshRotation, 'deferConsume' | 'deferStore'>,
+  ) {
     this.model = model;
     this.q = queries;
     this.clock = clock;
+    this.prefetched = prefetched;
+    this.withGrant = withGrant;
     this.rotation = rotation;
   }
 
@@ -102,7 +136,26 @@ class PayloadAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return this.live((await this.q.find({ model: this.model, id })).rows[0]);
+    const ctx = Provider.ctx;
+    if (ctx && this.model === 'Grant') {
+      const rows = this.prefetched.get(ctx);
+      if (rows?.has(id)) {
+        const row = rows.get(id);
+        rows.delete(id);
+        return this.live(row);
+      }
+    }
+    if (!ctx || !this.withGrant.has(this.model)) return this.live((await this.q.find({ model: this.model, id })).rows[0]);
+    const row = (await this.q.findWithGrant({ model: this.model, id })).rows[0];
+    const payload = this.live(row);
+    const grantId = payload && typeof payload.grantId === 'string' ? payload.grantId : undefined;
+    if (row && grantId) {
+      let rows = this.prefetched.get(ctx);
+      if (!rows) this.prefetched.set(ctx, (rows = new Map()));
+      const grant = row.grant_row_id === grantId && row.grant_payload !== null ? { payload: row.grant_payload, expires_at: row.grant_expires_at, consumed_at: row.grant_consumed_at } : undefined;
+      rows.set(grantId, grant);
+    }
+    return payload;
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {

@@ -13,7 +13,7 @@ import { SIGNING_ALGS, type OidcSecrets } from './keys.ts';
 import { introspectionPolicy } from './introspection.ts';
 import { assertPatchableInternals } from './library-contract.ts';
 import { endPortalSessionOnLogout, portalSessionCheck } from './portal-session.ts';
-import { createResourceServerInfo } from './resources.ts';
+import { createResourceServerInfo, type PrefetchedResources } from './resources.ts';
 import { extraTokenClaims, loadExistingGrant, tokenTtls } from './token-policy.ts';
 import { providerPageHeaders } from './page-headers.ts';
 import { askBeforePortalSignOut, logoutSource } from './sign-out.ts';
@@ -33,14 +33,15 @@ export function createProvider(deps: ProviderDeps): Provider {
   const claimsCache = createClaimsCache(core.db, core.clock);
   const algs = [...SIGNING_ALGS];
   const rotation = createRefreshRotation(core.db, core.dialect, core.clock);
-  const resourceServerInfo = createResourceServerInfo(core.db);
+  const resourceRows: PrefetchedResources = new WeakMap();
+  const resourceServerInfo = createResourceServerInfo(core.db, resourceRows);
 
   const policy = interactionPolicy.base();
   policy.get('login')!.checks.add(portalSessionCheck());
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(core.db, core.clock, rotation),
-    findAccount: createFindAccount(core.db, claimsCache),
+    adapter: createAdapterFactory(core.db, core.dialect, core.clock, rotation),
+    findAccount: createFindAccount(core.db, core.dialect, claimsCache, resourceRows),
     jwks: { keys: secrets.keys as never[] },
     cookies: {
       keys: secrets.cookieKeys,
@@ -90,7 +91,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       resourceIndicators: {
         enabled: true,
-        getResourceServerInfo: (_ctx, resource, client) => resourceServerInfo(resource, client),
+        getResourceServerInfo: (ctx, resource, client) => resourceServerInfo(ctx, resource, client),
         useGrantedResource: () => false,
       },
       rpInitiatedLogout: {

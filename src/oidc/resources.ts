@@ -11,14 +11,28 @@ import { prepare } from './prepared.ts';
  * The token is a JWT whose `aud` is the resource and whose `client_id` names the
  * application; it carries the application's mapped claims and, of the scopes asked for,
  * those the resource server accepts. It is signed with the application's ID token
- * algorithm. One prepared, indexed query per resource asked for.
+ * algorithm. One prepared, indexed query per resource asked for, or none when the
+ * token endpoint already read it with the user's claims.
  */
-export function createResourceServerInfo(db: Db) {
-  const lookup = prepare<{ audience: string; app_id: string }, { audience: string; scopes: string; app_id: string | null }>(db, (p) =>
-    resourceServerForClientQuery(db, p('audience'), p('app_id')),
-  );
-  return async (resource: string, client: Client): Promise<ResourceServer> => {
-    const row = (await lookup({ audience: resource, app_id: client.clientId })).rows[0];
+export type ResourceServerRow = { audience: string; scopes: string; app_id: string | null };
+
+/**
+ * The registry's answer for (resource, application), read earlier in the same request by
+ * a statement that fetched more besides (the token endpoint's user and claims, account.ts).
+ * Keyed by the request's context; taken at most once.
+ */
+export type PrefetchedResources = WeakMap<object, { audience: string; appId: string; row: ResourceServerRow | undefined }>;
+
+export function createResourceServerInfo(db: Db, prefetched: PrefetchedResources) {
+  const lookup = prepare<{ audience: string; app_id: string }, ResourceServerRow>(db, (p) => resourceServerForClientQuery(db, p('audience'), p('app_id')));
+  const rowFor = async (ctx: object, resource: string, appId: string): Promise<ResourceServerRow | undefined> => {
+    const early = prefetched.get(ctx);
+    if (early) prefetched.delete(ctx);
+    if (early && early.audience === resource && early.appId === appId) return early.row;
+    return (await lookup({ audience: resource, app_id: appId })).rows[0];
+  };
+  return async (ctx: object, resource: string, client: Client): Promise<ResourceServer> => {
+    const row = await rowFor(ctx, resource, client.clientId);
     if (!row) throw new errors.InvalidTarget('resource is not a registered resource server');
     if (row.app_id === null) throw new errors.InvalidTarget('this application may not ask for this resource');
     return {
