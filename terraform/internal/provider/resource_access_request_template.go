@@ -291,14 +291,7 @@ func (r *templateResource) Read(ctx context.Context, req resource.ReadRequest, r
 		return
 	}
 	var found templateAPI
-	err := r.client.Get(ctx, templatePath(state.ID.ValueString()), &found)
-	if IsNotFound(err) {
-		// Deleted outside OpenTofu: forget it, and the next plan creates it again.
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiagnostics(ctx, "Could not read the access request template", err, resp.State.Schema, nil)...)
+	if !readFromAPI(ctx, r.client, templatePath(state.ID.ValueString()), &found, resp, "the access request template", nil) {
 		return
 	}
 	resp.Diagnostics.Append(state.fromAPI(ctx, found)...)

@@ -220,14 +220,7 @@ func (r *appMappingResource) Read(ctx context.Context, req resource.ReadRequest,
 		return
 	}
 	var found appMappingAPI
-	err := r.client.Get(ctx, "/api/v1/mappings/"+PathEscape(state.ID.ValueString()), &found)
-	if IsNotFound(err) {
-		// Deleted outside OpenTofu (or with its application): the next plan creates it again.
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiagnostics(ctx, "Could not read the mapping", err, resp.State.Schema, nil)...)
+	if !readFromAPI(ctx, r.client, "/api/v1/mappings/"+PathEscape(state.ID.ValueString()), &found, resp, "the mapping", nil) {
 		return
 	}
 	state.fromAPI(found, &resp.Diagnostics)

@@ -317,14 +317,7 @@ func (r *applicationResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	var found applicationAPI
-	err := r.client.Get(ctx, "/api/v1/applications/"+PathEscape(state.ID.ValueString()), &found)
-	if IsNotFound(err) {
-		// Deleted outside OpenTofu: forget it, and the next plan creates it again.
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiagnostics(ctx, "Could not read the application", err, resp.State.Schema, nil)...)
+	if !readFromAPI(ctx, r.client, "/api/v1/applications/"+PathEscape(state.ID.ValueString()), &found, resp, "the application", nil) {
 		return
 	}
 	state.fromAPI(found)

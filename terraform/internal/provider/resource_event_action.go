@@ -375,13 +375,7 @@ func (r *eventActionResource) Read(ctx context.Context, req resource.ReadRequest
 		return
 	}
 	var found eventActionAPI
-	err := r.client.Get(ctx, "/api/v1/event-actions/"+PathEscape(state.ID.ValueString()), &found)
-	if IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiagnostics(ctx, "Could not read the event action", err, resp.State.Schema, eventActionFieldNames)...)
+	if !readFromAPI(ctx, r.client, "/api/v1/event-actions/"+PathEscape(state.ID.ValueString()), &found, resp, "the event action", eventActionFieldNames) {
 		return
 	}
 	state.fromAPI(found)

@@ -114,14 +114,7 @@ func (r *groupResource) Read(ctx context.Context, req resource.ReadRequest, resp
 		return
 	}
 	var found groupAPI
-	err := r.client.Get(ctx, "/api/v1/groups/"+PathEscape(state.ID.ValueString()), &found)
-	if IsNotFound(err) {
-		// Deleted outside OpenTofu: forget it, and the next plan creates it again.
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiagnostics(ctx, "Could not read the group", err, resp.State.Schema, nil)...)
+	if !readFromAPI(ctx, r.client, "/api/v1/groups/"+PathEscape(state.ID.ValueString()), &found, resp, "the group", nil) {
 		return
 	}
 	state.fromAPI(found)

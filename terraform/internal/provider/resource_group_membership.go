@@ -123,14 +123,7 @@ func (r *groupMembershipResource) Read(ctx context.Context, req resource.ReadReq
 		return
 	}
 	var member memberAPI
-	err := r.client.Get(ctx, membershipPath(state.GroupID.ValueString(), state.UserID.ValueString()), &member)
-	if IsNotFound(err) {
-		// Removed in the portal, expired, or its group or user deleted: plan to create it again.
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiagnostics(ctx, "Could not read the group membership", err, resp.State.Schema, nil)...)
+	if !readFromAPI(ctx, r.client, membershipPath(state.GroupID.ValueString(), state.UserID.ValueString()), &member, resp, "the group membership", nil) {
 		return
 	}
 	state.fromAPI(state.GroupID.ValueString(), member)

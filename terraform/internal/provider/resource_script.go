@@ -185,13 +185,7 @@ func (r *scriptResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	var found scriptAPI
-	err := r.client.Get(ctx, "/api/v1/scripts/"+PathEscape(state.ID.ValueString()), &found)
-	if IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiagnostics(ctx, "Could not read the script", err, resp.State.Schema, nil)...)
+	if !readFromAPI(ctx, r.client, "/api/v1/scripts/"+PathEscape(state.ID.ValueString()), &found, resp, "the script", nil) {
 		return
 	}
 	state.fromAPI(found)

@@ -123,13 +123,7 @@ func (r *scriptSecretResource) Read(ctx context.Context, req resource.ReadReques
 		return
 	}
 	var found scriptSecretAPI
-	err := r.client.Get(ctx, "/api/v1/script-secrets/"+PathEscape(state.ID.ValueString()), &found)
-	if IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiagnostics(ctx, "Could not read the script secret", err, resp.State.Schema, nil)...)
+	if !readFromAPI(ctx, r.client, "/api/v1/script-secrets/"+PathEscape(state.ID.ValueString()), &found, resp, "the script secret", nil) {
 		return
 	}
 	state.fromAPI(found)

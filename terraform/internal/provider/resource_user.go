@@ -157,13 +157,7 @@ func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		return
 	}
 	var user userAPI
-	err := r.client.Get(ctx, "/api/v1/users/"+PathEscape(state.ID.ValueString()), &user)
-	if IsNotFound(err) {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if err != nil {
-		resp.Diagnostics.Append(apiErrorDiagnostics(ctx, "Could not read the user", err, resp.State.Schema, nil)...)
+	if !readFromAPI(ctx, r.client, "/api/v1/users/"+PathEscape(state.ID.ValueString()), &user, resp, "the user", nil) {
 		return
 	}
 	state.fromAPI(user)
