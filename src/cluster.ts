@@ -8,6 +8,7 @@ import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/boots
 import { loadOidcKeys } from './oidc/keys.ts';
 import { createEncrypter } from './security/encryption.ts';
 import { resealLegacySecrets } from './security/reseal.ts';
+import { stopOnSignal } from './signals.ts';
 import { startWorker } from './worker/worker.ts';
 
 /**
@@ -118,27 +119,14 @@ export async function runPrimary(config: Config, output: ClusterOutput): Promise
   }
 
   // Handlers first, before any process exists: a signal during start-up stops everything too.
-  let stopRequested = false;
-  const onSignal = () => {
-    if (stopRequested) return;
-    stopRequested = true;
-    stopAll().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        output.log(`shutdown failed: ${String(err)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stopRequested = stopOnSignal(stopAll, (line) => output.log(line));
 
   let address: string;
   try {
     address = await startAll(config.processes, fork);
   } catch (error) {
     await stopAll();
-    if (stopRequested) return new Promise(() => undefined); // the signal handler exits
+    if (stopRequested()) return new Promise(() => undefined); // the signal handler exits
     const failure = error as ToPrimary & { type: 'failed' };
     const explained = output.listenError(failure);
     throw explained === failure ? new Error(failure.stack ?? failure.message) : explained;
@@ -177,9 +165,9 @@ function startAll(count: number, fork: (slot: number) => Worker): Promise<string
 /**
  * A server process: builds the whole app (its own database pool, provider and live hub),
  * listens on the shared port and tells the primary; slot 1 also runs the worker.
- * `onStop` registers the graceful stop for SIGTERM and SIGINT.
+ * It stops gracefully on SIGTERM and SIGINT.
  */
-export async function runServerProcess(config: Config, onStop: (stop: () => Promise<void>) => void): Promise<void> {
+export async function runServerProcess(config: Config): Promise<void> {
   const slot = Number(process.env[SLOT_ENV] ?? '1');
   const send = (message: ToPrimary) => new Promise<void>((resolve) => process.send!(message, undefined, undefined, () => resolve()));
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
@@ -188,7 +176,7 @@ export async function runServerProcess(config: Config, onStop: (stop: () => Prom
     const address = await app.http.listen({ host: config.host, port: config.port });
     const built = app;
     const worker = config.runWorker && slot === 1 ? startWorker(built.tasks, { log: built.http.log }) : undefined;
-    onStop(async () => {
+    stopOnSignal(async () => {
       await worker?.stop();
       await built.close();
     });

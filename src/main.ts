@@ -16,6 +16,7 @@ import type { Core } from './core.ts';
 import { rotateKeysCommand } from './oidc/key-rotation.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
 import { createUsersService } from './modules/users/users.service.ts';
+import { stopOnSignal } from './signals.ts';
 
 const program = new Command('interim').description('Interim: an OpenID Connect identity provider with self-service temporary access');
 
@@ -24,7 +25,7 @@ program
   .description('run the server, one process per core unless INTERIM_PROCESSES says otherwise (and the worker, in one of them, unless INTERIM_RUN_WORKER=false)')
   .action(async () => {
     const config = loadConfig();
-    if (isServerProcess()) return runServerProcess(config, stopOnSignal);
+    if (isServerProcess()) return runServerProcess(config);
     const startedLine = (address: string, processes: number) =>
       `Interim is listening on ${address} (public URL ${config.baseUrl}, ${config.database.kind}, ${processes} ${processes === 1 ? 'process' : 'processes'})\n`;
     if (config.processes > 1) {
@@ -199,25 +200,6 @@ function printBootstrap(result: BootstrapResult, baseUrl: string): void {
   if (result.tokenCreated) lines.push('INTERIM_BOOTSTRAP_TOKEN is now an admin API token.');
   lines.push(`Sign in at ${baseUrl}/ , or: curl -X POST ${baseUrl}/api/v1/session -H 'content-type: application/json' -d '{"email":"…","password":"…"}'`, '');
   process.stderr.write(lines.join('\n') + '\n');
-}
-
-function stopOnSignal(stop: () => Promise<void>): void {
-  let stopping = false;
-  // npm forwards Ctrl-C to a script that already got it from the terminal: a repeated
-  // signal must not cut the graceful stop short.
-  const handler = () => {
-    if (stopping) return;
-    stopping = true;
-    stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`shutdown failed: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
 }
 
 program.parseAsync().catch((err: unknown) => {
