@@ -79,10 +79,6 @@ export function createDeliveriesRepo(db: Executor) {
   }
 
   return {
-    /** Queues the deliveries of one event, in the caller's transaction (the event's own). */
-    enqueue: (clock: Clock, event: { id: string; request: { id: string } }, deliveries: readonly NewDelivery[]): Promise<void> =>
-      enqueueMany(clock, [{ event, deliveries }]),
-
     /** Queues the deliveries of several events with multi-row inserts, in the order given. */
     enqueueMany,
 

@@ -16,20 +16,12 @@ export interface FanoutDeps {
 export const NOTIFICATION_ATTEMPTS = 12;
 
 /**
- * Stores the events module's part of a fan-out plan, inside the event's transaction and
- * after its outbox row: the in-app notifications, and the deliveries the dispatcher sends
- * after commit. Deliveries for one request and one target share an ordering key, so they
- * go out in order. An e-mail to a user goes to their current address, and not at all once
- * they are disabled or deleted.
- */
-export async function writeFanout(deps: FanoutDeps, trx: Tx, payload: EventPayload, plan: FanoutPlan): Promise<void> {
-  await writeFanouts(deps, trx, [{ payload, plan }]);
-}
-
-/**
- * writeFanout for several events of one transaction (an expiry chunk): the same rows, in
- * the same order, with one insert of notifications, one look-up of addresses and one insert
- * of deliveries for all of them.
+ * Stores the events module's part of the fan-out plans of one transaction's events (one
+ * event, or an expiry chunk's), after their outbox rows: the in-app notifications, and the
+ * deliveries the dispatcher sends after commit, with one insert of notifications, one look-up
+ * of addresses and one insert of deliveries for all of them. Deliveries for one request and
+ * one target share an ordering key, so they go out in order. An e-mail to a user goes to
+ * their current address, and not at all once they are disabled or deleted.
  */
 export async function writeFanouts(deps: FanoutDeps, trx: Tx, events: readonly { payload: EventPayload; plan: FanoutPlan }[]): Promise<void> {
   const inApp = events.flatMap(({ payload, plan }) =>

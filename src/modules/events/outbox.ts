@@ -1,15 +1,10 @@
 import type { Executor } from '../../db/database.ts';
 import type { EventPayload } from '../event-payload/event-payload.types.ts';
 
-/** Stores an event's payload in the outbox, in the transaction of the change it records. */
-export async function insertOutboxEvent(db: Executor, payload: EventPayload): Promise<void> {
-  await insertOutboxEvents(db, [payload]);
-}
-
 /** Rows per multi-row insert: well below either dialect's bound-parameter limit. */
 const INSERT_ROWS = 1000;
 
-/** Stores several events' payloads in the outbox with multi-row inserts, in the order given. */
+/** Stores events' payloads in the outbox, in the transaction of the change they record: multi-row inserts, in the order given. */
 export async function insertOutboxEvents(db: Executor, payloads: readonly EventPayload[]): Promise<void> {
   for (let i = 0; i < payloads.length; i += INSERT_ROWS) {
     await db
