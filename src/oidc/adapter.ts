@@ -1,4 +1,4 @@
-import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { Db, DialectName } from '../db/database.ts';
 import { liveClientQuery } from '../modules/applications/applications.repo.ts';
@@ -19,12 +19,44 @@ import type { PayloadRow, RefreshRotation } from './rotation.ts';
  */
 export function createAdapterFactory(db: Db, dialect: DialectName, clock: Clock, rotation: Pick<RefreshRotation, 'deferConsume' | 'deferStore'>): (model: string) => Adapter {
   const queries = payloadQueries(db);
-  const clients = clientAdapter(db);
-  const prefetched = new WeakMap<object, Map<string, Row | undefined>>();
-  // On PostgreSQL a token is read with its Grant in one round trip. On SQLite there is no round trip to
-  // save and the self-join measured slower than two primary-key lookups, so the Grant is read on its own.
-  const withGrant = dialect === 'postgres' ? WITH_GRANT : new Set<string>();
+  const prefetched: Prefetched = { grants: new WeakMap(), tokens: new WeakMap() };
+  // On PostgreSQL a token is read with its Grant in one round trip, and the client with the token
+  // the request names (tokenLookahead). On SQLite there is no round trip to save and the self-join
+  // measured slower than two primary-key lookups, so each is read on its own.
+  const postgres = dialect === 'postgres';
+  const clients = clientAdapter(db, postgres ? prefetched : undefined);
+  const withGrant = postgres ? WITH_GRANT : new Set<string>();
   return (model) => (model === 'Client' ? clients : new PayloadAdapter(model, queries, clock, prefetched, withGrant, model === 'RefreshToken' ? rotation : undefined));
+}
+
+/**
+ * Rows read ahead within one provider request, keyed by its context (nothing outlives it) and
+ * each handed out once: the Grant of a token read with it (by grant id), and the tokens read
+ * with the client (by model and id; `undefined` = read, and there is none).
+ */
+interface Prefetched {
+  grants: WeakMap<object, Map<string, Row | undefined>>;
+  tokens: WeakMap<object, Map<string, TokenWithGrant | undefined>>;
+}
+
+type TokenWithGrant = Row & { grant_row_id: string | null; grant_payload: string | null; grant_expires_at: number | null; grant_consumed_at: number | null };
+
+const tokenKey = (model: string, id: string) => `${model}\u0000${id}`;
+
+/** Models introspection looks a token up in (oidc-provider's findToken: all three, whatever the hint). */
+const INTROSPECTED = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
+
+/**
+ * The token the current request names and looks up right after authenticating its client:
+ * the refresh grant's refresh_token, introspection's token. Its rows come with the client's.
+ */
+function tokenLookahead(ctx: KoaContextWithOIDC | undefined): { token: string; introspection: boolean } | undefined {
+  const oidc = ctx?.oidc as KoaContextWithOIDC['oidc'] | undefined;
+  const params = oidc?.params as Record<string, unknown> | undefined;
+  if (!oidc || !params) return undefined;
+  if (oidc.route === 'token' && params.grant_type === 'refresh_token' && typeof params.refresh_token === 'string' && params.refresh_token) return { token: params.refresh_token, introspection: false };
+  if (oidc.route === 'introspection' && typeof params.token === 'string' && params.token) return { token: params.token, introspection: true };
+  return undefined;
 }
 
 /** Models whose lookup by id also reads their Grant (the refresh grant, userinfo and introspection look it up next). */
@@ -54,16 +86,7 @@ function payloadQueries(db: Db) {
       db.selectFrom(table).select(['payload', 'expires_at', 'consumed_at']).where('model', '=', p('model')).where('id', '=', p('id')),
     ),
     /** A token with the Grant it belongs to, in one statement: oidc-provider always looks the grant up next. */
-    findWithGrant: prepare<{ model: string; id: string }, Row & { grant_row_id: string | null; grant_payload: string | null; grant_expires_at: number | null; grant_consumed_at: number | null }>(
-      db,
-      (p) =>
-        db
-          .selectFrom(`${table} as t`)
-          .leftJoin(`${table} as g`, (j) => j.on('g.model', '=', 'Grant').onRef('g.id', '=', 't.grant_id'))
-          .select(['t.payload', 't.expires_at', 't.consumed_at', 'g.id as grant_row_id', 'g.payload as grant_payload', 'g.expires_at as grant_expires_at', 'g.consumed_at as grant_consumed_at'])
-          .where('t.model', '=', p('model'))
-          .where('t.id', '=', p('id')),
-    ),
+    findWithGrant: prepare<{ model: string; id: string }, TokenWithGrant>(db, (p) => tokensWithGrant(db, p('id'), [p('model')]).select(['t.payload', 't.expires_at', 't.consumed_at'])),
     findByUid: prepare<{ model: string; uid: string }, Row>(db, (p) =>
       db.selectFrom(table).select(['payload', 'expires_at', 'consumed_at']).where('uid', '=', p('uid')).where('model', '=', p('model')),
     ),
@@ -86,6 +109,16 @@ interface Row {
   consumed_at: number | null;
 }
 
+/** Rows of `models` with this id, each with its Grant (left-joined): the statement behind findWithGrant and the client lookahead. */
+function tokensWithGrant(db: Db, id: string, models: string[]) {
+  return db
+    .selectFrom('oidc_payloads as t')
+    .leftJoin('oidc_payloads as g', (j) => j.on('g.model', '=', 'Grant').onRef('g.id', '=', 't.grant_id'))
+    .select(['g.id as grant_row_id', 'g.payload as grant_payload', 'g.expires_at as grant_expires_at', 'g.consumed_at as grant_consumed_at'])
+    .where('t.model', 'in', models)
+    .where('t.id', '=', id);
+}
+
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
 class PayloadAdapter implements Adapter {
@@ -97,7 +130,7 @@ class PayloadAdapter implements Adapter {
    * each handed out once: the next Grant.find of that id in the same request takes it
    * instead of a second statement. Keyed by the request's context, so nothing outlives it.
    */
-  private readonly prefetched: WeakMap<object, Map<string, Row | undefined>>;
+  private readonly prefetched: Prefetched;
   private readonly withGrant: ReadonlySet<string>;
   /** RefreshToken only: rotation is written as one atomic step (rotation.ts). */
   private readonly rotation: Pick<RefreshRotation, 'deferConsume' | 'deferStore'> | undefined;
@@ -106,7 +139,7 @@ class PayloadAdapter implements Adapter {
     model: string,
     queries: Queries,
     clock: Clock,
-    prefetched: WeakMap<object, Map<string, Row | undefined>>,
+    prefetched: Prefetched,
     withGrant: ReadonlySet<string>,
     rotation?: Pick<RefreshRotation, 'deferConsume' | 'deferStore'>,
   ) {
@@ -138,20 +171,31 @@ class PayloadAdapter implements Adapter {
   async find(id: string): Promise<AdapterPayload | undefined> {
     const ctx = Provider.ctx;
     if (ctx && this.model === 'Grant') {
-      const rows = this.prefetched.get(ctx);
+      const rows = this.prefetched.grants.get(ctx);
       if (rows?.has(id)) {
         const row = rows.get(id);
         rows.delete(id);
         return this.live(row);
       }
     }
+    // Read with the client this request authenticated (clientAdapter): taken once, as it was then.
+    const ahead = ctx && this.prefetched.tokens.get(ctx);
+    if (ahead && ahead.has(tokenKey(this.model, id))) {
+      const row = ahead.get(tokenKey(this.model, id));
+      ahead.delete(tokenKey(this.model, id));
+      return this.withItsGrant(ctx, row);
+    }
     if (!ctx || !this.withGrant.has(this.model)) return this.live((await this.q.find({ model: this.model, id })).rows[0]);
-    const row = (await this.q.findWithGrant({ model: this.model, id })).rows[0];
+    return this.withItsGrant(ctx, (await this.q.findWithGrant({ model: this.model, id })).rows[0]);
+  }
+
+  /** The token's payload; its Grant, read in the same statement, waits for the Grant.find that follows. */
+  private withItsGrant(ctx: object, row: TokenWithGrant | undefined): AdapterPayload | undefined {
     const payload = this.live(row);
     const grantId = payload && typeof payload.grantId === 'string' ? payload.grantId : undefined;
     if (row && grantId) {
-      let rows = this.prefetched.get(ctx);
-      if (!rows) this.prefetched.set(ctx, (rows = new Map()));
+      let rows = this.prefetched.grants.get(ctx);
+      if (!rows) this.prefetched.grants.set(ctx, (rows = new Map()));
       const grant = row.grant_row_id === grantId && row.grant_payload !== null ? { payload: row.grant_payload, expires_at: row.grant_expires_at, consumed_at: row.grant_consumed_at } : undefined;
       rows.set(grantId, grant);
     }
@@ -194,18 +238,62 @@ class PayloadAdapter implements Adapter {
   }
 }
 
-/** Clients are applications; the provider never writes them (registration is off). */
-function clientAdapter(db: Db): Adapter {
-  const find = prepare<{ id: string }, Parameters<typeof clientMetadataOf>[0]>(db, (p) =>
-    liveClientQuery(db, p('id')),
-  );
+type ApplicationRow = Parameters<typeof clientMetadataOf>[0];
+type ClientWithToken = ApplicationRow & { t_model: string | null; t_payload: string | null; t_expires_at: number | null; t_consumed_at: number | null } & Omit<TokenWithGrant, keyof Row>;
+
+/**
+ * Clients are applications; the provider never writes them (registration is off). Nothing
+ * is cached: every request reads its client. With `prefetched` (PostgreSQL, where each
+ * statement is a round trip), a request that names the token it will look up next (the
+ * refresh grant, introspection) reads the client, that token and its Grant in one
+ * statement; the token rows wait in `prefetched.tokens` for this request's lookups.
+ */
+function clientAdapter(db: Db, prefetched?: Prefetched): Adapter {
+  const find = prepare<{ id: string }, ApplicationRow>(db, (p) => liveClientQuery(db, p('id')));
+  const withTokens = (models: string[]) =>
+    prepare<{ id: string; token: string }, ClientWithToken>(db, (p) =>
+      db
+        .selectFrom(liveClientQuery(db, p('id')).as('a'))
+        .leftJoin(
+          tokensWithGrant(db, p('token'), models)
+            .select(['t.model as t_model', 't.payload as t_payload', 't.expires_at as t_expires_at', 't.consumed_at as t_consumed_at'])
+            .as('k'),
+          (j) => j.onTrue(),
+        )
+        .selectAll('a')
+        .select(['k.t_model', 'k.t_payload', 'k.t_expires_at', 'k.t_consumed_at', 'k.grant_row_id', 'k.grant_payload', 'k.grant_expires_at', 'k.grant_consumed_at']),
+    );
+  const withRefreshToken = withTokens(['RefreshToken']);
+  const withIntrospected = withTokens(INTROSPECTED);
   const readOnly = async () => {
     throw new Error('clients are managed through the applications API');
   };
   return {
     async find(id: string) {
-      const row = (await find({ id })).rows[0];
-      return row ? (clientMetadataOf(row) as AdapterPayload) : undefined;
+      const ctx = Provider.ctx;
+      // Once per request: a second client lookup (introspecting another client's token) reads the client alone.
+      const ahead = ctx && prefetched && !prefetched.tokens.has(ctx) ? tokenLookahead(ctx) : undefined;
+      if (!ctx || !prefetched || !ahead) {
+        const row = (await find({ id })).rows[0];
+        return row ? (clientMetadataOf(row) as AdapterPayload) : undefined;
+      }
+      const rows = (await (ahead.introspection ? withIntrospected : withRefreshToken)({ id, token: ahead.token })).rows;
+      if (!rows[0]) return undefined; // no such client: the request ends here, its token is never looked up
+      const tokens = new Map<string, TokenWithGrant | undefined>((ahead.introspection ? INTROSPECTED : ['RefreshToken']).map((model) => [tokenKey(model, ahead.token), undefined]));
+      for (const r of rows) {
+        if (r.t_model === null || r.t_payload === null) continue;
+        tokens.set(tokenKey(r.t_model, ahead.token), {
+          payload: r.t_payload,
+          expires_at: r.t_expires_at,
+          consumed_at: r.t_consumed_at,
+          grant_row_id: r.grant_row_id,
+          grant_payload: r.grant_payload,
+          grant_expires_at: r.grant_expires_at,
+          grant_consumed_at: r.grant_consumed_at,
+        });
+      }
+      prefetched.tokens.set(ctx, tokens);
+      return clientMetadataOf(rows[0]) as AdapterPayload;
     },
     upsert: readOnly,
     destroy: readOnly,
