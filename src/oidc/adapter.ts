@@ -1,7 +1,10 @@
 import Provider, { errors, type Adapter, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { Db, DialectName } from '../db/database.ts';
+import { sql } from 'kysely';
 import { liveClientQuery } from '../modules/applications/applications.repo.ts';
+import { CLAIMS_MARGIN_MS } from '../modules/claims/index.ts';
+import { accountWithClaimsQuery, type AccountRow, type PrefetchedAccounts } from './account.ts';
 import { clientMetadataOf } from './clients.ts';
 import { prepare } from './prepared.ts';
 import type { PayloadRow, RefreshRotation } from './rotation.ts';
@@ -17,9 +20,15 @@ import type { PayloadRow, RefreshRotation } from './rotation.ts';
  * The Client model is read from the applications table instead; a soft-deleted
  * application is no client.
  */
-export function createAdapterFactory(db: Db, dialect: DialectName, clock: Clock, rotation: Pick<RefreshRotation, 'deferConsume' | 'deferStore'>): (model: string) => Adapter {
+export function createAdapterFactory(
+  db: Db,
+  dialect: DialectName,
+  clock: Clock,
+  rotation: Pick<RefreshRotation, 'deferConsume' | 'deferStore'>,
+  accounts: PrefetchedAccounts = new WeakMap(),
+): (model: string) => Adapter {
   const queries = payloadQueries(db);
-  const prefetched: Prefetched = { grants: new WeakMap(), tokens: new WeakMap() };
+  const prefetched: Prefetched = { grants: new WeakMap(), tokens: new WeakMap(), accounts, clock };
   // On PostgreSQL a token is read with its Grant in one round trip, and the client with the token
   // the request names (tokenLookahead). On SQLite there is no round trip to save and the self-join
   // measured slower than two primary-key lookups, so each is read on its own.
@@ -37,6 +46,9 @@ export function createAdapterFactory(db: Db, dialect: DialectName, clock: Clock,
 interface Prefetched {
   grants: WeakMap<object, Map<string, Row | undefined>>;
   tokens: WeakMap<object, Map<string, TokenWithGrant | undefined>>;
+  /** The refresh grant's user, claim sources and resource server (account.ts takes them). */
+  accounts: PrefetchedAccounts;
+  clock: Clock;
 }
 
 type TokenWithGrant = Row & { grant_row_id: string | null; grant_payload: string | null; grant_expires_at: number | null; grant_consumed_at: number | null };
@@ -50,11 +62,14 @@ const INTROSPECTED = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
  * The token the current request names and looks up right after authenticating its client:
  * the refresh grant's refresh_token, introspection's token. Its rows come with the client's.
  */
-function tokenLookahead(ctx: KoaContextWithOIDC | undefined): { token: string; introspection: boolean } | undefined {
+function tokenLookahead(ctx: KoaContextWithOIDC | undefined): { token: string; introspection: boolean; audience?: string } | undefined {
   const oidc = ctx?.oidc as KoaContextWithOIDC['oidc'] | undefined;
   const params = oidc?.params as Record<string, unknown> | undefined;
   if (!oidc || !params) return undefined;
-  if (oidc.route === 'token' && params.grant_type === 'refresh_token' && typeof params.refresh_token === 'string' && params.refresh_token) return { token: params.refresh_token, introspection: false };
+  if (oidc.route === 'token' && params.grant_type === 'refresh_token' && typeof params.refresh_token === 'string' && params.refresh_token) {
+    // The audience as findAccount reads it (account.ts).
+    return { token: params.refresh_token, introspection: false, audience: typeof params.resource === 'string' ? params.resource : undefined };
+  }
   if (oidc.route === 'introspection' && typeof params.token === 'string' && params.token) return { token: params.token, introspection: true };
   return undefined;
 }
@@ -239,7 +254,42 @@ class PayloadAdapter implements Adapter {
 }
 
 type ApplicationRow = Parameters<typeof clientMetadataOf>[0];
-type ClientWithToken = ApplicationRow & { t_model: string | null; t_payload: string | null; t_expires_at: number | null; t_consumed_at: number | null } & Omit<TokenWithGrant, keyof Row>;
+type ClientWithToken = ApplicationRow & { t_model: string | null; t_payload: string | null; t_expires_at: number | null; t_consumed_at: number | null; t_account_id: string | null } & Omit<TokenWithGrant, keyof Row>;
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+/** The refresh grant's read: the client, its refresh token and Grant, and the token's user with their claim sources (and resource server). */
+type ClientWithAccount = ClientWithToken & Nullable<{ u_id: string; u_email: string; u_name: string; u_disabled: number; u_must_change_password: number }> & {
+  c_claim: string | null;
+  c_value_json: string | null;
+  c_group_expires_at: number | null;
+  c_membership_expires_at: number | null;
+  r_audience: string | null;
+  r_scopes: string | null;
+  r_app_id: string | null;
+};
+
+/** The ClientWithAccount rows as findAccount's own statement would have returned them (none when there is no such user). */
+function accountRowsOf(rows: ClientWithAccount[]): AccountRow[] {
+  return rows.flatMap((r) =>
+    r.u_id === null
+      ? []
+      : [
+          {
+            id: r.u_id,
+            email: r.u_email!,
+            name: r.u_name!,
+            disabled: r.u_disabled!,
+            must_change_password: r.u_must_change_password!,
+            claim: r.c_claim,
+            value_json: r.c_value_json,
+            group_expires_at: r.c_group_expires_at,
+            membership_expires_at: r.c_membership_expires_at,
+            r_audience: r.r_audience,
+            r_scopes: r.r_scopes,
+            r_app_id: r.r_app_id,
+          },
+        ],
+  );
+}
 
 /**
  * Clients are applications; the provider never writes them (registration is off). Nothing
@@ -250,21 +300,41 @@ type ClientWithToken = ApplicationRow & { t_model: string | null; t_payload: str
  */
 function clientAdapter(db: Db, prefetched?: Prefetched): Adapter {
   const find = prepare<{ id: string }, ApplicationRow>(db, (p) => liveClientQuery(db, p('id')));
-  const withTokens = (models: string[]) =>
-    prepare<{ id: string; token: string }, ClientWithToken>(db, (p) =>
-      db
-        .selectFrom(liveClientQuery(db, p('id')).as('a'))
-        .leftJoin(
-          tokensWithGrant(db, p('token'), models)
-            .select(['t.model as t_model', 't.payload as t_payload', 't.expires_at as t_expires_at', 't.consumed_at as t_consumed_at'])
-            .as('k'),
-          (j) => j.onTrue(),
-        )
-        .selectAll('a')
-        .select(['k.t_model', 'k.t_payload', 'k.t_expires_at', 'k.t_consumed_at', 'k.grant_row_id', 'k.grant_payload', 'k.grant_expires_at', 'k.grant_consumed_at']),
-    );
-  const withRefreshToken = withTokens(['RefreshToken']);
-  const withIntrospected = withTokens(INTROSPECTED);
+  const clientAndTokens = (id: string, token: string, models: string[]) =>
+    db
+      .selectFrom(liveClientQuery(db, id).as('a'))
+      .leftJoin(
+        tokensWithGrant(db, token, models)
+          .select(['t.model as t_model', 't.payload as t_payload', 't.expires_at as t_expires_at', 't.consumed_at as t_consumed_at', 't.account_id as t_account_id'])
+          .as('k'),
+        (j) => j.onTrue(),
+      )
+      .selectAll('a')
+      .select(['k.t_model', 'k.t_payload', 'k.t_expires_at', 'k.t_consumed_at', 'k.t_account_id', 'k.grant_row_id', 'k.grant_payload', 'k.grant_expires_at', 'k.grant_consumed_at']);
+  const withIntrospected = prepare<{ id: string; token: string }, ClientWithToken>(db, (p) => clientAndTokens(p('id'), p('token'), INTROSPECTED));
+  // The refresh grant: also the token's user and claim sources for this client (and the resource server it names),
+  // read by the refresh token's account_id, so that the grant needs no statement besides this and the rotation.
+  const withRefreshToken = (audience: boolean) =>
+    prepare<{ id: string; token: string; at: number; audience: string }, ClientWithAccount>(db, (p) => {
+      const accountOfToken = sql<string>`(select account_id from oidc_payloads where model = 'RefreshToken' and id = ${p('token')})` as unknown as string;
+      return clientAndTokens(p('id'), p('token'), ['RefreshToken'])
+        .leftJoin(accountWithClaimsQuery(db, accountOfToken, p('id'), p('at'), audience ? p('audience') : undefined).as('x'), (j) => j.onTrue())
+        .select([
+          'x.id as u_id',
+          'x.email as u_email',
+          'x.name as u_name',
+          'x.disabled as u_disabled',
+          'x.must_change_password as u_must_change_password',
+          'x.claim as c_claim',
+          'x.value_json as c_value_json',
+          'x.group_expires_at as c_group_expires_at',
+          'x.membership_expires_at as c_membership_expires_at',
+          'x.r_audience',
+          'x.r_scopes',
+          'x.r_app_id',
+        ]);
+    });
+  const withRefreshTokenFor = { audience: withRefreshToken(true), none: withRefreshToken(false) };
   const readOnly = async () => {
     throw new Error('clients are managed through the applications API');
   };
@@ -277,7 +347,16 @@ function clientAdapter(db: Db, prefetched?: Prefetched): Adapter {
         const row = (await find({ id })).rows[0];
         return row ? (clientMetadataOf(row) as AdapterPayload) : undefined;
       }
-      const rows = (await (ahead.introspection ? withIntrospected : withRefreshToken)({ id, token: ahead.token })).rows;
+      const rows: ClientWithToken[] = ahead.introspection
+        ? (await withIntrospected({ id, token: ahead.token })).rows
+        : await (async () => {
+            const read = ahead.audience === undefined ? withRefreshTokenFor.none : withRefreshTokenFor.audience;
+            const at = prefetched.clock.now() + CLAIMS_MARGIN_MS;
+            const result = (await read({ id, token: ahead.token, at, audience: ahead.audience ?? '' })).rows;
+            const userId = result[0]?.t_account_id;
+            if (userId) prefetched.accounts.set(ctx, { userId, appId: id, audience: ahead.audience, rows: accountRowsOf(result) });
+            return result;
+          })();
       if (!rows[0]) return undefined; // no such client: the request ends here, its token is never looked up
       const tokens = new Map<string, TokenWithGrant | undefined>((ahead.introspection ? INTROSPECTED : ['RefreshToken']).map((model) => [tokenKey(model, ahead.token), undefined]));
       for (const r of rows) {
