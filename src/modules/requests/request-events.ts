@@ -21,7 +21,11 @@ export type RequestEventType =
   | 'expired'
   | 'revoked'
   | 'comment_added'
-  | 'provisioning_reverted';
+  | 'provisioning_reverted'
+  | 'lapsed'
+  | 'break_glass_activated'
+  | 'break_glass_reviewed'
+  | 'break_glass_review_overdue';
 
 /**
  * Lookups that stay the same across the events of one batch, such as one expiry chunk

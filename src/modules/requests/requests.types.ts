@@ -26,7 +26,7 @@ export const requestOut = z.object({
   template_version: z.number().int(),
   app: z.object({ id: z.string(), name: z.string() }),
   requester: personOut,
-  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked']),
+  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed']),
   duration_mins: z.number().int(),
   justification: z.string(),
   fields: z.record(z.string(), fieldAnswer),
@@ -67,5 +67,5 @@ export const requestDetailOut = requestOut.extend({
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.uuid().optional(),
-  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked']).optional(),
+  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed']).optional(),
 });
