@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { instant } from '../../http/schemas.ts';
+import { lapseGlassRequestOut } from './break-glass-out.types.ts';
 
 export const fieldAnswer = z.union([z.string().max(2000), z.boolean()]);
 
@@ -49,6 +50,7 @@ export const requestOut = z.object({
   revoke_reason: z.string().nullable(),
   /** Why the last blocking trigger task did not grant: its error, a timeout, or (end_reason reverted) what changed while it ran. */
   provisioning_error: z.string().nullable(),
+  ...lapseGlassRequestOut,
   created_at: instant,
   updated_at: instant,
 });
@@ -62,6 +64,7 @@ export const requestDetailOut = requestOut.extend({
   comments: z.array(commentOut),
   can_decide: z.boolean(),
   can_revoke: z.boolean(),
+  can_review: z.boolean().describe('an unreviewed break-glass grant the caller may review'),
 });
 
 export const listQuery = z.object({
