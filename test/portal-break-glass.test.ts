@@ -51,7 +51,13 @@ describeEachDialect('portal in Chromium: lapse and break-glass', (server) => {
 
     // The responder sees the warning, must justify, and gets the access at once.
     const resp = await newPerson(browser, server());
-    await signIn(resp.page, responder.email, PASSWORD, `/request/${templateId}`);
+    await signIn(resp.page, responder.email, PASSWORD);
+    // The catalogue card says break-glass is on offer, and when a request lapses.
+    const templateName = (await server().admin.get(`/api/v1/access-request-templates/${templateId}`)).body.name as string;
+    const card = resp.page.getByRole('listitem').filter({ has: resp.page.getByRole('heading', { name: templateName }) });
+    await card.getByText('Break-glass', { exact: true }).waitFor();
+    await card.getByText(/after 10 hours without a decision/).waitFor();
+    await resp.page.goto(`/request/${templateId}`);
     const panel = resp.page.getByRole('region', { name: 'Break glass' });
     await panel.getByText(/without approval/).waitFor();
     await panel.getByText(/45 minutes/).first().waitFor();

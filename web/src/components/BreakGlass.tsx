@@ -177,3 +177,25 @@ function ReviewForm({ request }: { request: AccessRequestDetail }) {
     </form>
   );
 }
+
+/** On a catalogue card: when a request lapses, and that break-glass is on offer. */
+export function LapseGlassFacts({ template }: { template: Requestable }) {
+  return (
+    <>
+      {template.pending_ttl_mins !== null && (
+        <div>
+          <dt>Lapses</dt>
+          <dd>after {formatDuration(template.pending_ttl_mins)} without a decision</dd>
+        </div>
+      )}
+      {template.break_glass && (
+        <div>
+          <dt>Emergency</dt>
+          <dd>
+            <span className="badge badge-break-glass">Break-glass</span> up to {formatDuration(template.break_glass_max_mins ?? 0)}, reviewed afterwards
+          </dd>
+        </div>
+      )}
+    </>
+  );
+}
