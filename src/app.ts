@@ -32,6 +32,7 @@ import { liveRoutes } from './modules/live/live.routes.ts';
 import { mappingsRoutes } from './modules/mappings/mappings.routes.ts';
 import { notificationsRoutes } from './modules/notifications/notifications.routes.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
+import { breakGlassRoutes } from './modules/requests/break-glass.routes.ts';
 import { resourceServersRoutes } from './modules/resource-servers/resource-servers.routes.ts';
 import { scriptsRoutes } from './modules/scripts/scripts.routes.ts';
 import { templatesRoutes } from './modules/templates/templates.routes.ts';
@@ -130,6 +131,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   templatesRoutes(api, { templates: services.templates });
   auditRoutes(api, { audit: services.audit });
   requestsRoutes(api, { requests: services.requests, views: services.views, discussion: services.discussion });
+  breakGlassRoutes(api, { breakGlass: services.breakGlass, views: services.views });
   scriptsRoutes(api, { scripts: services.scripts });
   eventActionsRoutes(api, { actions: services.eventActions });
   deliveriesRoutes(api, { deliveries: services.deliveries });

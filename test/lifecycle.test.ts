@@ -19,6 +19,8 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'pending',
+    lapse: 'lapsed',
+    break_glass: 'approved',
   },
   provisioning: {
     approve: 'request_busy',
@@ -35,6 +37,8 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'provisioning',
+    lapse: 'request_not_pending',
+    break_glass: 'request_not_pending',
   },
   approved: {
     approve: 'request_not_pending',
@@ -51,11 +55,14 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'expired',
     revoke: 'revoked',
     comment: 'approved',
+    lapse: 'request_not_pending',
+    break_glass: 'request_not_pending',
   },
   denied: terminal(),
   cancelled: terminal(),
   expired: terminal(),
   revoked: terminal(),
+  lapsed: terminal(),
 };
 
 function terminal(): Record<RequestEvent, string> {
@@ -74,6 +81,8 @@ function terminal(): Record<RequestEvent, string> {
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'request_closed',
+    lapse: 'request_not_pending',
+    break_glass: 'request_not_pending',
   };
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { pageQuery } from '../../http/pagination.ts';
 import { description, instant, name, toIso } from '../../http/schemas.ts';
 import { customFieldOut, customFieldsIn, type CustomFieldDefinition } from './custom-fields.ts';
+import { lapseGlassAttributes, lapseGlassDefaults, lapseGlassOut, requestableLapseGlassOut, toRequestableLapseGlass } from './lapse-glass.types.ts';
 
 export const NOTIFICATION_POLICIES = ['all', 'first_n', 'random_n', 'round_robin'] as const;
 /** `groups`: members of approver_group_ids decide; `open`: any user but the requester. Never implied by an empty list. */
@@ -39,6 +40,10 @@ export interface TemplateSettings {
   escalation_group_id: string | null;
   custom_fields: CustomFieldDefinition[];
   trigger: TemplateTrigger | null;
+  pending_ttl_mins: number | null;
+  break_glass: boolean;
+  break_glass_max_mins: number | null;
+  break_glass_review_mins: number | null;
 }
 
 /** A stored template with its links, JSON columns parsed and flags as booleans. */
@@ -88,6 +93,7 @@ const attributes = {
   escalation_group_id: z.uuid().nullable(),
   custom_fields: customFieldsIn,
   trigger: triggerIn.nullable(),
+  ...lapseGlassAttributes,
 };
 
 export const createTemplateIn = z.strictObject({
@@ -105,6 +111,7 @@ export const createTemplateIn = z.strictObject({
   escalation_group_id: attributes.escalation_group_id.default(null),
   custom_fields: attributes.custom_fields.default([]),
   trigger: attributes.trigger.default(null),
+  ...lapseGlassDefaults,
 });
 export type CreateTemplateIn = z.infer<typeof createTemplateIn>;
 
@@ -140,6 +147,7 @@ export const templateOut = z.object({
   escalation_group_id: z.uuid().nullable(),
   custom_fields: z.array(customFieldOut),
   trigger: triggerOut.nullable(),
+  ...lapseGlassOut,
   version: z.number().int().describe('bumped on every change; a request records the version it was made against'),
   warnings: z
     .array(z.enum(TEMPLATE_WARNINGS))
@@ -166,6 +174,7 @@ export const requestableOut = z.object({
   approver_groups: z.array(ref),
   escalation_after_mins: z.number().int().nullable(),
   escalation_group: ref.nullable(),
+  ...requestableLapseGlassOut,
 });
 
 /** Open is stored as an empty approver list; only the API requires saying so. */
@@ -192,6 +201,7 @@ export function toRequestableOut(t: Template, names: { app: Ref; groups: Readonl
     approver_groups: t.approver_group_ids.map(group),
     escalation_after_mins: t.escalation_after_mins,
     escalation_group: t.escalation_group_id === null ? null : group(t.escalation_group_id),
+    ...toRequestableLapseGlass(t),
   };
 }
 

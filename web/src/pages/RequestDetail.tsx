@@ -7,6 +7,7 @@ import { CancelButton, DecisionPanel, RevokePanel } from '../components/RequestA
 import { Countdown, people, RequestFacts, StatusBadge } from '../components/RequestBits.tsx';
 import { QueryView } from '../components/Status.tsx';
 import { Thread } from '../components/Thread.tsx';
+import { BreakGlassSection } from '../components/BreakGlass.tsx';
 import { formatDateTime } from '../lib/format.ts';
 import { useSession } from '../session.tsx';
 
@@ -44,6 +45,8 @@ function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receiv
       return <p>Withdrawn {formatDateTime(request.ended_at ?? request.updated_at)}.</p>;
     case 'expired':
       return <p>The access ended on its own {formatDateTime(request.ended_at ?? request.expires_at)}.</p>;
+    case 'lapsed':
+      return <p>Lapsed {formatDateTime(request.ended_at)}: nobody decided in time.</p>;
     case 'revoked':
       return (
         <p>
@@ -74,6 +77,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
             </blockquote>
           )}
           <RequestFacts request={request} />
+          <BreakGlassSection request={request} />
           {own && request.status === 'pending' && <CancelButton id={request.id} />}
         </section>
         {request.can_decide && <DecisionPanel request={request} />}
