@@ -139,6 +139,7 @@ describe('rules across template attributes', () => {
     escalation_group_id: null,
     custom_fields: [],
     trigger: null,
+    stages: [{ approval: 'open', approver_group_ids: [], quorum: 1, escalation_after_mins: null, escalation_group_id: null }],
   };
 
   it.each<[string, Partial<TemplateSettings>, string[]]>([

@@ -14,6 +14,7 @@ export const REQUEST_EVENT_TYPES = [
   'access_request.revoked',
   'access_request.comment_added',
   'access_request.provisioning_reverted',
+  'access_request.stage_approved',
 ] as const;
 export type RequestEventName = (typeof REQUEST_EVENT_TYPES)[number];
 

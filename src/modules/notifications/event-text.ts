@@ -100,6 +100,7 @@ const HEADLINES: Record<RequestEventName, { requester: string; other: string; ap
   'access_request.expiring_soon': { requester: 'Your access expires soon', other: 'Temporary access expiring soon' },
   'access_request.comment_added': { requester: 'New comment on your access request', other: 'New comment on an access request' },
   'access_request.provisioning_reverted': { requester: 'Your approval was undone before it took effect', other: 'Approval undone before it took effect' },
+  'access_request.stage_approved': { approver: 'Access request needs your decision (next stage)', requester: 'Your access request passed an approval stage', other: 'Access request passed an approval stage' },
 };
 
 export function describeEvent(payload: EventPayload, audience: Audience): EventText {
@@ -109,7 +110,8 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
   const actor = actorLabel(payload);
   const byRequester = payload.actor.id !== null && payload.actor.id === r.requester.id;
   const heads = HEADLINES[payload.type];
-  const decide = audience === 'approver' && (payload.type === 'access_request.submitted' || payload.type === 'access_request.escalated') && r.status === 'pending';
+  const decide =
+    audience === 'approver' && (payload.type === 'access_request.submitted' || payload.type === 'access_request.escalated' || payload.type === 'access_request.stage_approved') && r.status === 'pending';
   const headline = mine ? heads.requester : audience === 'approver' && heads.approver ? heads.approver : heads.other;
   const extras: EventText['extras'] = [];
   const expires = r.expires_at ? formatInstant(r.expires_at) : null;
@@ -157,6 +159,12 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
       const why = typeof payload.data.reason === 'string' ? ` ${payload.data.reason}.` : '';
       const next = r.status === 'pending' ? ' It waits for another decision.' : ' It has ended.';
       summary = mine ? `The approval of your request for ${what(payload)} was undone before it took effect.${why}${next}` : `The approval of ${requester}'s request for ${what(payload)} was undone before it took effect.${why}${next}`;
+      break;
+    }
+    case 'access_request.stage_approved': {
+      const stage = typeof payload.data.stage === 'number' ? payload.data.stage : null;
+      const passed = stage === null ? 'an approval stage' : `approval stage ${stage}`;
+      summary = mine ? `Your request for ${what(payload)} passed ${passed} and waits for the next.` : `${requester}'s request for ${what(payload)} passed ${passed} and needs a decision at the next.`;
       break;
     }
     case 'access_request.comment_added':

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { instant } from '../../http/schemas.ts';
+import { stageProgressOut } from './stage-views.ts';
 
 export const fieldAnswer = z.union([z.string().max(2000), z.boolean()]);
 
@@ -49,6 +50,7 @@ export const requestOut = z.object({
   revoke_reason: z.string().nullable(),
   /** Why the last blocking trigger task did not grant: its error, a timeout, or (end_reason reverted) what changed while it ran. */
   provisioning_error: z.string().nullable(),
+  ...stageProgressOut,
   created_at: instant,
   updated_at: instant,
 });

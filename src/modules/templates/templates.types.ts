@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { pageQuery } from '../../http/pagination.ts';
 import { description, instant, name, toIso } from '../../http/schemas.ts';
 import { customFieldOut, customFieldsIn, type CustomFieldDefinition } from './custom-fields.ts';
+import { approvalOut, stageOut, stagesIn, type TemplateStage } from './template-stages.ts';
 
 export const NOTIFICATION_POLICIES = ['all', 'first_n', 'random_n', 'round_robin'] as const;
 /** `groups`: members of approver_group_ids decide; `open`: any user but the requester. Never implied by an empty list. */
@@ -39,6 +40,8 @@ export interface TemplateSettings {
   escalation_group_id: string | null;
   custom_fields: CustomFieldDefinition[];
   trigger: TemplateTrigger | null;
+  /** Ordered approval stages, at least one; stage 1 is also the flat attributes above. */
+  stages: TemplateStage[];
 }
 
 /** A stored template with its links, JSON columns parsed and flags as booleans. */
@@ -88,6 +91,7 @@ const attributes = {
   escalation_group_id: z.uuid().nullable(),
   custom_fields: customFieldsIn,
   trigger: triggerIn.nullable(),
+  stages: stagesIn,
 };
 
 export const createTemplateIn = z.strictObject({
@@ -95,14 +99,15 @@ export const createTemplateIn = z.strictObject({
   approval: attributes.approval.optional(),
   description: attributes.description.default(''),
   enabled: attributes.enabled.default(true),
-  approver_group_ids: attributes.approver_group_ids.default([]),
+  approver_group_ids: attributes.approver_group_ids.optional(),
   requester_group_ids: attributes.requester_group_ids.default([]),
   require_justification: attributes.require_justification.default(true),
   auto_approve: attributes.auto_approve.default(false),
   notification_policy: attributes.notification_policy.default('all'),
   notification_count: attributes.notification_count.default(1),
-  escalation_after_mins: attributes.escalation_after_mins.default(null),
-  escalation_group_id: attributes.escalation_group_id.default(null),
+  escalation_after_mins: attributes.escalation_after_mins.optional(),
+  escalation_group_id: attributes.escalation_group_id.optional(),
+  stages: attributes.stages.optional(),
   custom_fields: attributes.custom_fields.default([]),
   trigger: attributes.trigger.default(null),
 });
@@ -129,8 +134,8 @@ export const templateOut = z.object({
   app_id: z.uuid(),
   mapping_ids: z.array(z.uuid()),
   allowed_durations: z.array(z.number().int()),
-  approval: z.enum(APPROVAL_MODES),
-  approver_group_ids: z.array(z.uuid()),
+  approval: z.enum(APPROVAL_MODES).nullable().describe('null when the template has several stages'),
+  approver_group_ids: z.array(z.uuid()).describe("stage 1's approver groups when the template has one stage; empty otherwise"),
   requester_group_ids: z.array(z.uuid()),
   require_justification: z.boolean(),
   auto_approve: z.boolean(),
@@ -140,6 +145,7 @@ export const templateOut = z.object({
   escalation_group_id: z.uuid().nullable(),
   custom_fields: z.array(customFieldOut),
   trigger: triggerOut.nullable(),
+  stages: z.array(stageOut).describe('the ordered approval stages (always at least one)'),
   version: z.number().int().describe('bumped on every change; a request records the version it was made against'),
   warnings: z
     .array(z.enum(TEMPLATE_WARNINGS))
@@ -166,6 +172,18 @@ export const requestableOut = z.object({
   approver_groups: z.array(ref),
   escalation_after_mins: z.number().int().nullable(),
   escalation_group: ref.nullable(),
+  stages: z
+    .array(
+      z.object({
+        position: z.number().int(),
+        open: z.boolean(),
+        approver_groups: z.array(ref),
+        quorum: z.number().int(),
+        escalation_after_mins: z.number().int().nullable(),
+        escalation_group: ref.nullable(),
+      }),
+    )
+    .describe('who approves each stage, how many approvals it needs and where it escalates; the flat fields above are stage 1'),
 });
 
 /** Open is stored as an empty approver list; only the API requires saying so. */
@@ -173,7 +191,7 @@ export const approvalOf = (t: Pick<TemplateSettings, 'approver_group_ids'>): App
 
 export function toTemplateOut(t: Template, warnings: readonly TemplateWarning[]): z.infer<typeof templateOut> {
   const { deleted_at: _deleted, created_at, updated_at, ...rest } = t;
-  return { ...rest, approval: approvalOf(t), warnings: [...warnings], created_at: toIso(created_at), updated_at: toIso(updated_at) };
+  return { ...rest, ...approvalOut(t.stages), warnings: [...warnings], created_at: toIso(created_at), updated_at: toIso(updated_at) };
 }
 
 export function toRequestableOut(t: Template, names: { app: Ref; groups: ReadonlyMap<string, string> }): z.infer<typeof requestableOut> {
@@ -192,6 +210,14 @@ export function toRequestableOut(t: Template, names: { app: Ref; groups: Readonl
     approver_groups: t.approver_group_ids.map(group),
     escalation_after_mins: t.escalation_after_mins,
     escalation_group: t.escalation_group_id === null ? null : group(t.escalation_group_id),
+    stages: t.stages.map((s, i) => ({
+      position: i + 1,
+      open: s.approval === 'open',
+      approver_groups: s.approver_group_ids.map(group),
+      quorum: s.quorum,
+      escalation_after_mins: s.escalation_after_mins,
+      escalation_group: s.escalation_group_id === null ? null : group(s.escalation_group_id),
+    })),
   };
 }
 
