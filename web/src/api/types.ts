@@ -69,6 +69,17 @@ export interface Requestable {
   approver_groups: { id: string; name: string }[];
   escalation_after_mins: number | null;
   escalation_group: { id: string; name: string } | null;
+  stages: StageInfo[];
+}
+
+/** One approval stage as a requester sees it (template view and request view). */
+export interface StageInfo {
+  position: number;
+  open: boolean;
+  approver_groups: { id: string; name: string }[];
+  quorum: number;
+  escalation_after_mins: number | null;
+  escalation_group: { id: string; name: string } | null;
 }
 
 export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked';
@@ -102,6 +113,10 @@ export interface AccessRequest {
   ended_by: Person | null;
   revoke_reason: string | null;
   provisioning_error: string | null;
+  current_stage: number;
+  stage_count: number;
+  stages: StageInfo[];
+  approvals: { stage: number; approver: Person; comment: string | null; at: string }[];
   created_at: string;
   updated_at: string;
 }
@@ -201,9 +216,11 @@ export type NotificationPolicy = TemplateSettings['notification_policy'];
 export type Trigger = TemplateTrigger;
 export type FailureMode = Trigger['failure_mode'];
 
-export interface Template extends TemplateSettings {
+export interface Template extends Omit<TemplateSettings, 'stages'> {
   id: string;
-  approval: ApprovalMode;
+  /** null when the template has several stages (the flat attributes are then empty). */
+  approval: ApprovalMode | null;
+  stages: (TemplateSettings['stages'][number] & { position: number })[];
   warnings: TemplateWarning[];
   version: number;
   created_at: string;

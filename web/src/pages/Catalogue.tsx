@@ -4,9 +4,11 @@ import { PageHeader } from '../components/Layout.tsx';
 import { Empty, QueryView } from '../components/Status.tsx';
 import { formatDuration } from '../lib/format.ts';
 import { Link } from '../router.tsx';
+import { StagePlan } from '../components/StageProgress.tsx';
 
 function whoApproves(t: Requestable): string {
   if (t.auto_approve) return 'Approved automatically';
+  if (t.stages.length > 1) return `${t.stages.length} stages, in order`;
   if (t.open) return 'Anyone but you may approve';
   return t.approver_groups.map((g) => g.name).join(', ');
 }
@@ -36,7 +38,15 @@ function TemplateCard({ template }: { template: Requestable }) {
               </ul>
             </dd>
           </div>
-          {template.escalation_group && template.escalation_after_mins !== null && (
+          {template.stages.length > 1 && (
+            <div>
+              <dt>Stages</dt>
+              <dd>
+                <StagePlan stages={template.stages} />
+              </dd>
+            </div>
+          )}
+          {template.stages.length <= 1 && template.escalation_group && template.escalation_after_mins !== null && (
             <div>
               <dt>Escalates</dt>
               <dd>

@@ -7,6 +7,7 @@ import { CancelButton, DecisionPanel, RevokePanel } from '../components/RequestA
 import { Countdown, people, RequestFacts, StatusBadge } from '../components/RequestBits.tsx';
 import { QueryView } from '../components/Status.tsx';
 import { Thread } from '../components/Thread.tsx';
+import { StageProgress } from '../components/StageProgress.tsx';
 import { formatDateTime } from '../lib/format.ts';
 import { useSession } from '../session.tsx';
 
@@ -73,6 +74,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
               {request.decision_comment}
             </blockquote>
           )}
+          <StageProgress request={request} />
           <RequestFacts request={request} />
           {own && request.status === 'pending' && <CancelButton id={request.id} />}
         </section>
