@@ -28,7 +28,7 @@ export function createRequestsRepo(db: Executor) {
     findAudienceFields: (id: string) =>
       db
         .selectFrom('access_requests')
-        .select(['id', 'template_id', 'requester_id', 'decided_by', 'escalated', 'notified_approver_ids'])
+        .select(['id', 'template_id', 'requester_id', 'decided_by', 'escalated', 'notified_approver_ids', 'current_stage'])
         .where('id', '=', id)
         .executeTakeFirst(),
 
@@ -102,7 +102,13 @@ export function createRequestsRepo(db: Executor) {
     },
 
     listDecidedBy: (userId: string, page: ListPage) => {
-      let q = db.selectFrom('access_requests').selectAll().where('decided_by', '=', userId).orderBy('id', 'desc').limit(page.limit + 1);
+      let q = db
+        .selectFrom('access_requests')
+        .selectAll()
+        // An approval that did not decide the request (a stage's quorum, issue 12 §1) counts as the approver's decision here too.
+        .where((eb) => eb.or([eb('decided_by', '=', userId), eb.exists(eb.selectFrom('access_request_votes as v').select('v.request_id').whereRef('v.request_id', '=', 'access_requests.id').where('v.approver_id', '=', userId))]))
+        .orderBy('id', 'desc')
+        .limit(page.limit + 1);
       if (page.cursor) q = q.where('id', '<', page.cursor);
       if (page.status) q = q.where('status', '=', page.status);
       return q.execute();
