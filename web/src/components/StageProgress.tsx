@@ -27,7 +27,8 @@ export function StagePlan({ stages }: { stages: StageInfo[] }) {
 
 /** After submitting: which stage the request is in, and who has approved in each. */
 export function StageProgress({ request }: { request: AccessRequest }) {
-  if (request.stage_count <= 1 && request.approvals.length === 0 && !request.stages.some((s) => s.quorum > 1)) return null;
+  // One stage that one approval decides: the outcome line already says who approved.
+  if (request.stage_count <= 1 && !request.stages.some((s) => s.quorum > 1)) return null;
   const waiting = request.status === 'pending' || request.status === 'provisioning';
   return (
     <section className="stage-progress" aria-label="Approval stages">
