@@ -173,6 +173,21 @@ describeEachDialect('approval stages and quorum', (server) => {
       expect(seen.stages).toHaveLength(2);
     });
 
+    it('applies the notification policy per stage: first_n asks one of the next stage, and records who was asked', async () => {
+      const templateId = await twoStages(1, { notification_policy: 'first_n', notification_count: 1 });
+      const { body } = await requester.client.post(REQUESTS, validRequest(templateId));
+      const notifiedAtSubmit = body.notified_approvers.map((p: { id: string }) => p.id) as string[];
+      expect(notifiedAtSubmit).toHaveLength(1);
+      await s.approver.client.post(`${REQUESTS}/${body.id}/approve`, {});
+      const told = await Promise.all(security.map((p) => noticesOf(p, body.id, 'access_request.stage_approved')));
+      expect(told.reduce((a, b) => a + b, 0)).toBe(1);
+      const asked = security[told.indexOf(1)]!;
+      const after = (await requester.client.get(`${REQUESTS}/${body.id}`)).body;
+      expect(after.notified_approvers.map((p: { id: string }) => p.id)).toEqual(expect.arrayContaining([...notifiedAtSubmit, asked.id]));
+      // Stage 1's approvers are not asked again.
+      expect(await noticesOf(s.secondApprover, body.id, 'access_request.stage_approved')).toBe(0);
+    });
+
     it('never counts the requester, nor anyone outside the stage', async () => {
       const templateId = await s.template({ approver_group_ids: undefined, escalation_after_mins: undefined, escalation_group_id: undefined, stages: [{ approval: 'open', quorum: 2 }] });
       const { body } = await requester.client.post(REQUESTS, validRequest(templateId));
