@@ -24,7 +24,7 @@ function input(type: RequestEventName, over: Partial<FanoutInput> & { actor?: st
     payload: payloadFor(type, { actor: actorOf(actor) }),
     request: { id: 'req-1', requester_id: REQUESTER, decided_by: APPROVER, notifiedApproverIds: [APPROVER, OTHER_APPROVER] },
     template: { trigger: null },
-    approverRecipients: type === 'access_request.submitted' || type === 'access_request.escalated' ? [NEW_APPROVER] : undefined,
+    approverRecipients: type === 'access_request.submitted' || type === 'access_request.escalated' || type === 'access_request.stage_approved' ? [NEW_APPROVER] : undefined,
     actions: [],
     alertRecipients: ALERTS.has(type) ? [ADMIN, APPROVER, REQUESTER] : undefined,
     ...rest,
@@ -35,6 +35,8 @@ function input(type: RequestEventName, over: Partial<FanoutInput> & { actor?: st
 const NOTICES: [RequestEventName, string | null, string[], string[]][] = [
   ['access_request.submitted', REQUESTER, [`${NEW_APPROVER}:approver`], [`${NEW_APPROVER}:approver`]],
   ['access_request.escalated', null, [`${NEW_APPROVER}:approver`], [`${NEW_APPROVER}:approver`]],
+  // The next approval stage opened: its approvers are asked.
+  ['access_request.stage_approved', APPROVER, [`${NEW_APPROVER}:approver`], [`${NEW_APPROVER}:approver`]],
   ['access_request.approved', APPROVER, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
   ['access_request.denied', APPROVER, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
   ['access_request.revoked', APPROVER, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
@@ -63,10 +65,10 @@ describe('planFanout: who hears about an event', () => {
     expect(toUsers.sort()).toEqual([...emails].sort());
   });
 
-  it('submitted and escalated add the approvers told to the request, once each; no other event changes the request', () => {
+  it('submitted, stage_approved and escalated add the approvers told to the request, once each; no other event changes the request', () => {
     for (const type of REQUEST_EVENT_TYPES) {
       const plan = planFanout(input(type, { approverRecipients: [NEW_APPROVER, APPROVER] }));
-      if (type === 'access_request.submitted' || type === 'access_request.escalated') {
+      if (type === 'access_request.submitted' || type === 'access_request.escalated' || type === 'access_request.stage_approved') {
         expect(plan.notifiedApproverIds).toEqual([APPROVER, OTHER_APPROVER, NEW_APPROVER]);
       } else {
         expect(plan.notifiedApproverIds, type).toBeUndefined();

@@ -6,6 +6,7 @@ import { ENDED_STATUSES, isRefused, OPEN_STATUSES, REQUEST_EVENTS, REQUEST_STATU
 const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | string>> = {
   pending: {
     approve: 'approved',
+    advance_stage: 'pending',
     begin_provisioning: 'provisioning',
     provisioned: 'invalid_transition',
     provisioning_failed: 'invalid_transition',
@@ -24,6 +25,7 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
   },
   provisioning: {
     approve: 'request_busy',
+    advance_stage: 'request_busy',
     begin_provisioning: 'request_busy',
     provisioned: 'approved',
     provisioning_failed: 'pending',
@@ -42,6 +44,7 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
   },
   approved: {
     approve: 'request_not_pending',
+    advance_stage: 'request_not_pending',
     begin_provisioning: 'request_not_pending',
     provisioned: 'invalid_transition',
     provisioning_failed: 'invalid_transition',
@@ -68,6 +71,7 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
 function terminal(): Record<RequestEvent, string> {
   return {
     approve: 'request_not_pending',
+    advance_stage: 'request_not_pending',
     begin_provisioning: 'request_not_pending',
     provisioned: 'invalid_transition',
     provisioning_failed: 'invalid_transition',

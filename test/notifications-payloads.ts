@@ -20,6 +20,7 @@ const STATUS: Record<RequestEventName, string> = {
   'access_request.break_glass_activated': 'approved',
   'access_request.break_glass_reviewed': 'approved',
   'access_request.break_glass_review_overdue': 'approved',
+  'access_request.stage_approved': 'pending',
 };
 
 const ACTOR: Record<RequestEventName, EventPayload['actor']> = {
@@ -37,6 +38,7 @@ const ACTOR: Record<RequestEventName, EventPayload['actor']> = {
   'access_request.break_glass_activated': { type: 'user', id: 'u-req', email: 'ada@example.test', name: 'Ada Lovelace' },
   'access_request.break_glass_reviewed': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
   'access_request.break_glass_review_overdue': { type: 'system', id: null, email: null, name: null },
+  'access_request.stage_approved': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
 };
 
 export function payloadFor(type: RequestEventName, over: { request?: Partial<EventPayload['request']>; data?: Record<string, unknown>; actor?: EventPayload['actor'] } = {}): EventPayload {

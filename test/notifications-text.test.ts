@@ -32,11 +32,11 @@ describe('wording helpers', () => {
     expect(personLabel({ name: '  ', email: 'ada@example.test' })).toBe('ada@example.test');
   });
 
-  it('asks for a decision only from approvers of a pending submission or escalation', () => {
+  it('asks for a decision only from approvers of a pending submission, escalation or next stage', () => {
     const audiences: Audience[] = ['approver', 'requester', 'watcher'];
     for (const type of ALL_TYPES) {
       for (const audience of audiences) {
-        const expected = audience === 'approver' && (type === 'access_request.submitted' || type === 'access_request.escalated');
+        const expected = audience === 'approver' && (type === 'access_request.submitted' || type === 'access_request.escalated' || type === 'access_request.stage_approved');
         expect(describeEvent(payloadFor(type), audience).decide, `${type} ${audience}`).toBe(expected);
       }
     }

@@ -143,6 +143,7 @@ describe('rules across template attributes', () => {
     break_glass: false,
     break_glass_max_mins: null,
     break_glass_review_mins: null,
+    stages: [{ approval: 'open', approver_group_ids: [], quorum: 1, escalation_after_mins: null, escalation_group_id: null }],
   };
 
   it.each<[string, Partial<TemplateSettings>, string[]]>([

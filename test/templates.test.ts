@@ -66,6 +66,7 @@ describeEachDialect('access-request templates API', (server) => {
         { key: 'ack', label: 'I have read the runbook', type: 'checkbox', required: true },
       ],
       approval: 'groups',
+      stages: [{ position: 1, approval: 'groups', approver_group_ids: [approvers], quorum: 1, escalation_after_mins: 15, escalation_group_id: managers }],
       // The approver group has nobody in it yet.
       warnings: ['approver_groups_without_active_members'],
       version: 1,
@@ -89,6 +90,7 @@ describeEachDialect('access-request templates API', (server) => {
       trigger: null,
       escalation_after_mins: null,
       escalation_group_id: null,
+      stages: [{ position: 1, approval: 'groups', approver_group_ids: [approvers], quorum: 1, escalation_after_mins: null, escalation_group_id: null }],
       version: 2,
       updated_at: expect.any(String),
     });
@@ -387,6 +389,7 @@ describeEachDialect('access-request templates API', (server) => {
       pending_ttl_mins: null,
       break_glass: false,
       break_glass_max_mins: null,
+      stages: [{ position: 1, open: true, approver_groups: [], quorum: 1, escalation_after_mins: null, escalation_group: null }],
     });
     expect(forMember[1]).toMatchObject({
       name: 'Restricted',

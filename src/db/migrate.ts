@@ -9,6 +9,7 @@ import * as keysResources from './migrations/0006_keys_resources.ts';
 import * as names from './migrations/0007_names.ts';
 import * as tokenPath from './migrations/0008_token_path.ts';
 import * as lapseBreakGlass from './migrations/0009_lapse_break_glass.ts';
+import * as stages from './migrations/0012_stages.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '0007_names': names,
   '0008_token_path': tokenPath,
   '0009_lapse_break_glass': lapseBreakGlass,
+  '0012_stages': stages,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Table types for Kysely. Instants are epoch milliseconds; booleans are 0/1 integers
  * and JSON is text in both dialects, so rows read the same from SQLite and PostgreSQL.
@@ -165,8 +167,11 @@ export interface DB {
   access_request_templates: AccessRequestTemplatesTable;
   template_groups: TemplateGroupsTable;
   template_mappings: TemplateMappingsTable;
+  template_stages: TemplateStagesTable;
+  template_stage_groups: TemplateStageGroupsTable;
   access_requests: AccessRequestsTable;
   access_request_comments: AccessRequestCommentsTable;
+  access_request_votes: AccessRequestVotesTable;
   outbox_events: OutboxEventsTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
@@ -207,6 +212,8 @@ export interface AccessRequestTemplatesTable {
   break_glass: ColumnType<Flag, Flag | undefined, Flag>;
   break_glass_max_mins: number | null;
   break_glass_review_mins: number | null;
+  /** Distinct approvals stage 1 needs (stages 2..n: template_stages). */
+  quorum: Generated<number>;
   /** Bumped on every change; a request records the version it was made against. */
   version: number;
   created_at: number;
@@ -218,6 +225,22 @@ export interface TemplateGroupsTable {
   template_id: string;
   group_id: string;
   role: 'approver' | 'requester';
+}
+
+/** Approval stages 2..n of a template (stage 1 is the template's flat columns). */
+export interface TemplateStagesTable {
+  template_id: string;
+  position: number;
+  quorum: number;
+  escalation_after_mins: number | null;
+  escalation_group_id: string | null;
+}
+
+/** The approver groups of stages 2..n; a stage without any is open. */
+export interface TemplateStageGroupsTable {
+  template_id: string;
+  position: number;
+  group_id: string;
 }
 
 export interface TemplateMappingsTable {
@@ -258,6 +281,10 @@ export interface AccessRequestsTable {
   provisioning_error: string | null;
   /** Id of the blocking-trigger run that the current (or last) provisioning state belongs to. */
   provisioning_attempt: string | null;
+  /** The approval stage a pending request waits in (1-based). */
+  current_stage: Generated<number>;
+  /** When the current stage (2..n) escalates; stage 1 escalates from the template's columns. */
+  stage_escalate_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -277,6 +304,15 @@ export interface BreakGlassGrantsTable {
   review_comment: string | null;
   /** When the review-overdue alert went out (once per grant). */
   overdue_alerted_at: number | null;
+}
+
+/** One approval of a request: one person counts once per request, in one stage. */
+export interface AccessRequestVotesTable {
+  request_id: string;
+  approver_id: string;
+  stage: number;
+  comment: string | null;
+  created_at: number;
 }
 
 export interface AccessRequestCommentsTable {

@@ -18,6 +18,7 @@ export const REQUEST_EVENT_TYPES = [
   'access_request.break_glass_activated',
   'access_request.break_glass_reviewed',
   'access_request.break_glass_review_overdue',
+  'access_request.stage_approved',
 ] as const;
 export type RequestEventName = (typeof REQUEST_EVENT_TYPES)[number];
 

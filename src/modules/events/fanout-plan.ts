@@ -94,6 +94,7 @@ export function planFanout(input: FanoutInput): FanoutPlan {
 
   switch (payload.type) {
     case 'access_request.submitted':
+    case 'access_request.stage_approved':
     case 'access_request.escalated': {
       const recipients = input.approverRecipients ?? [];
       notified = [...new Set([...notified, ...recipients])];

@@ -105,6 +105,7 @@ const HEADLINES: Record<RequestEventName, { requester: string; other: string; ap
   'access_request.break_glass_activated': { requester: 'You used break-glass access', other: 'BREAK-GLASS access used', approver: 'BREAK-GLASS access used: review it' },
   'access_request.break_glass_reviewed': { requester: 'Your break-glass access was reviewed', other: 'Break-glass access reviewed' },
   'access_request.break_glass_review_overdue': { requester: 'Your break-glass access awaits review', other: 'Break-glass review overdue', approver: 'OVERDUE: break-glass access needs your review' },
+  'access_request.stage_approved': { approver: 'Access request needs your decision (next stage)', requester: 'Your access request passed an approval stage', other: 'Access request passed an approval stage' },
 };
 
 export function describeEvent(payload: EventPayload, audience: Audience): EventText {
@@ -114,7 +115,8 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
   const actor = actorLabel(payload);
   const byRequester = payload.actor.id !== null && payload.actor.id === r.requester.id;
   const heads = HEADLINES[payload.type];
-  const decide = audience === 'approver' && (payload.type === 'access_request.submitted' || payload.type === 'access_request.escalated') && r.status === 'pending';
+  const decide =
+    audience === 'approver' && (payload.type === 'access_request.submitted' || payload.type === 'access_request.escalated' || payload.type === 'access_request.stage_approved') && r.status === 'pending';
   const headline = mine ? heads.requester : audience === 'approver' && heads.approver ? heads.approver : heads.other;
   const extras: EventText['extras'] = [];
   const expires = r.expires_at ? formatInstant(r.expires_at) : null;
@@ -170,6 +172,12 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
     case 'access_request.break_glass_review_overdue':
       summary = describeLapseGlass(payload, { mine, requester, actor, what: what(payload), target: target(payload), expires });
       break;
+    case 'access_request.stage_approved': {
+      const stage = typeof payload.data.stage === 'number' ? payload.data.stage : null;
+      const passed = stage === null ? 'an approval stage' : `approval stage ${stage}`;
+      summary = mine ? `Your request for ${what(payload)} passed ${passed} and waits for the next.` : `${requester}'s request for ${what(payload)} passed ${passed} and needs a decision at the next.`;
+      break;
+    }
     case 'access_request.comment_added':
       summary = mine ? `${actor} commented on your request for ${target(payload)}.` : `${actor} commented on ${requester}'s request for ${target(payload)}.`;
       break;

@@ -106,7 +106,7 @@ export function notifiesRequester(payload: Pick<EventPayload, 'type' | 'actor' |
 
 /** The approver stage an event asks for a decision at: approvers on submission, the escalation group on escalation. */
 export function approverStageOf(type: RequestEventName): 'submitted' | 'escalated' | null {
-  if (type === 'access_request.submitted') return 'submitted';
+  if (type === 'access_request.submitted' || type === 'access_request.stage_approved') return 'submitted';
   if (type === 'access_request.escalated') return 'escalated';
   return null;
 }

@@ -6,6 +6,7 @@ import { createUsersRepo } from '../users/users.repo.ts';
 import { liveGroupIdsOf, mayDecide } from './eligibility.ts';
 import type { RequestRow } from './requests.repo.ts';
 import { snapshotStillHolds, type RequestSnapshot } from './snapshot.ts';
+import { createVotesRepo } from './votes.repo.ts';
 
 /**
  * Why an approval can no longer take effect. `approverOnly`: everything the request
@@ -15,6 +16,8 @@ import { snapshotStillHolds, type RequestSnapshot } from './snapshot.ts';
 export interface BrokenApproval {
   approverOnly: boolean;
   reason: string;
+  /** Approvers whose approvals of the final stage no longer count (they were dropped from the stage's count). */
+  lostVoters?: string[];
 }
 
 /**
@@ -39,7 +42,14 @@ export async function recheckApproval(trx: Tx, request: RequestRow, approver: Au
     return stillAuto ? null : { approverOnly: true, reason: 'the request no longer qualifies for auto-approval' };
   }
   const eligible = (await isActiveUser(trx, approver.userId)) && mayDecide(template, request, approver.userId, await liveGroupIdsOf(trx, approver.userId, now));
-  return eligible ? null : { approverOnly: true, reason: 'the approver may no longer approve this request' };
+  if (!eligible) return { approverOnly: true, reason: 'the approver may no longer approve this request', lostVoters: [approver.userId] };
+  // Every approval that counted toward the final stage's quorum must still stand (DESIGN: races in the new workflows).
+  const lostVoters: string[] = [];
+  for (const vote of await createVotesRepo(trx).ofStage(request.id, request.current_stage)) {
+    const stands = (await isActiveUser(trx, vote.approver_id)) && mayDecide(template, request, vote.approver_id, await liveGroupIdsOf(trx, vote.approver_id, now));
+    if (!stands) lostVoters.push(vote.approver_id);
+  }
+  return lostVoters.length === 0 ? null : { approverOnly: true, reason: 'an approval that counted toward the quorum no longer stands (its approver may no longer approve)', lostVoters };
 }
 
 const isActiveUser = (trx: Tx, id: string): Promise<boolean> => createUsersRepo(trx).isActive(id);

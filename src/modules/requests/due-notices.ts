@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { claimRows, claimRowsOf } from '../../db/locks.ts';
 import { escalatingTemplatesQuery } from '../templates/templates.repo.ts';
 import { recordRequestEvent, type RequestsCore } from './request-events.ts';
+import { escalateLaterStages } from './stage-escalation.ts';
 
 const BATCH = 200;
 
@@ -12,7 +13,7 @@ const BATCH = 200;
  */
 export async function escalateOverdueRequests(core: RequestsCore): Promise<number> {
   const now = core.clock.now();
-  return core.db.transaction().execute(async (trx) => {
+  const firstStage = await core.db.transaction().execute(async (trx) => {
     // Only the request rows are locked: an admin editing the template neither waits nor is skipped.
     const due = await claimRowsOf(
       trx
@@ -21,6 +22,8 @@ export async function escalateOverdueRequests(core: RequestsCore): Promise<numbe
         .selectAll('r')
         .where('r.status', '=', 'pending')
         .where('r.escalated', '=', 0)
+        // Stage 1 escalates from the template's flat columns; later stages in escalateLaterStages.
+        .where('r.current_stage', '=', 1)
         .where(sql<boolean>`r.created_at + t.escalation_after_mins * 60000 <= ${now}`)
         .orderBy('r.id')
         .limit(BATCH),
@@ -35,6 +38,7 @@ export async function escalateOverdueRequests(core: RequestsCore): Promise<numbe
         .where('id', '=', request.id)
         .where('status', '=', 'pending')
         .where('escalated', '=', 0)
+        .where('current_stage', '=', 1)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) continue;
       await recordRequestEvent(core, trx, { type: 'escalated', requestId: request.id, actor: 'system', data: {} });
@@ -42,6 +46,7 @@ export async function escalateOverdueRequests(core: RequestsCore): Promise<numbe
     }
     return escalated;
   });
+  return firstStage + (await escalateLaterStages(core));
 }
 
 /**

@@ -10,11 +10,24 @@ export interface ApprovalPolicy {
   approver_group_ids: readonly string[];
   escalation_group_id: string | null;
   deleted_at: number | null;
+  /** Approval stages (issue 12 §1); absent or one stage: the flat attributes above are the only stage. */
+  stages?: readonly { approver_group_ids: readonly string[]; escalation_group_id: string | null }[];
 }
 
 export interface RequestParties {
   requester_id: string;
   escalated: 0 | 1;
+  /** The stage the request waits in (1-based; absent: 1). Its escalation flag is that stage's. */
+  current_stage?: number;
+}
+
+/** The policy of the stage the request is in (a template edited to fewer stages leaves it in the last). */
+function currentStagePolicy(policy: ApprovalPolicy, request: RequestParties): ApprovalPolicy {
+  const stages = policy.stages;
+  const position = request.current_stage ?? 1;
+  if (!stages || stages.length <= 1 || position <= 1) return policy;
+  const stage = stages[Math.min(position, stages.length) - 1]!;
+  return { approver_group_ids: stage.approver_group_ids, escalation_group_id: stage.escalation_group_id, deleted_at: policy.deleted_at };
 }
 
 /**
@@ -22,7 +35,8 @@ export interface RequestParties {
  * else; otherwise a live member of an approver group, or of the escalation group once
  * the request has escalated. Admins get no special right here (DESIGN: who may do what).
  */
-export function mayDecide(policy: ApprovalPolicy, request: RequestParties, userId: string, liveGroupIds: ReadonlySet<string>): boolean {
+export function mayDecide(template: ApprovalPolicy, request: RequestParties, userId: string, liveGroupIds: ReadonlySet<string>): boolean {
+  const policy = currentStagePolicy(template, request);
   if (request.requester_id === userId || policy.deleted_at !== null) return false;
   if (policy.approver_group_ids.length === 0) return true;
   if (policy.approver_group_ids.some((g) => liveGroupIds.has(g))) return true;
@@ -36,7 +50,9 @@ export function mayDecide(policy: ApprovalPolicy, request: RequestParties, userI
  */
 export function mayRevoke(policy: ApprovalPolicy, request: RequestParties, actor: Actor, liveGroupIds: ReadonlySet<string>): boolean {
   if (actor.isAdmin || request.requester_id === actor.userId) return true;
-  return policy.deleted_at === null && policy.approver_group_ids.some((g) => liveGroupIds.has(g));
+  if (policy.deleted_at !== null) return false;
+  // The approvers of every stage (issue 12 §1), not only those of the first.
+  return policy.approver_group_ids.some((g) => liveGroupIds.has(g)) || (policy.stages ?? []).some((s) => s.approver_group_ids.some((g) => liveGroupIds.has(g)));
 }
 
 /** May this user see the request at all (and its discussion)? Otherwise it is "not found". */

@@ -9,6 +9,7 @@ import type { RequestStatus } from '../../db/schema.ts';
  *      │  └─begin_provisioning─► provisioning ─provisioned─┘  └──revoke──► revoked
  *      │                             ├─provisioning_failed / provisioning_timed_out / approver_lost─► pending
  *      │                             └─retire / provisioning_invalidated─► cancelled
+ *      ├─advance_stage──► pending (the next approval stage; quorum reached, not the last stage)
  *      ├─deny──► denied
  *      ├─cancel / retire─► cancelled
  *      ├─lapse──► lapsed          (nobody decided within the template's pending_ttl_mins)
@@ -22,6 +23,7 @@ import type { RequestStatus } from '../../db/schema.ts';
  */
 export const REQUEST_EVENTS = [
   'approve',
+  'advance_stage',
   'begin_provisioning',
   'provisioned',
   'provisioning_failed',
@@ -47,7 +49,15 @@ export const OPEN_STATUSES: readonly RequestStatus[] = ['pending', 'provisioning
 export const ENDED_STATUSES: readonly RequestStatus[] = ['denied', 'cancelled', 'expired', 'revoked', 'lapsed'];
 
 const TRANSITIONS: Record<RequestStatus, Partial<Record<RequestEvent, RequestStatus>>> = {
-  pending: { approve: 'approved', begin_provisioning: 'provisioning', deny: 'denied', cancel: 'cancelled', retire: 'cancelled', escalate: 'pending', comment: 'pending',
+  pending: {
+    approve: 'approved',
+    advance_stage: 'pending',
+    begin_provisioning: 'provisioning',
+    deny: 'denied',
+    cancel: 'cancelled',
+    retire: 'cancelled',
+    escalate: 'pending',
+    comment: 'pending',
     lapse: 'lapsed',
     break_glass: 'approved',
   },
@@ -86,10 +96,10 @@ export function isRefused(result: RequestStatus | TransitionRefused): result is 
 
 function refusal(from: RequestStatus, event: RequestEvent): Omit<TransitionRefused, 'refused'> {
   if (event === 'lapse' || event === 'break_glass') return { code: 'request_not_pending', detail: `the request is ${from}, not pending` };
-  if (from === 'provisioning' && ['approve', 'deny', 'cancel', 'escalate', 'begin_provisioning'].includes(event)) {
+  if (from === 'provisioning' && ['approve', 'advance_stage', 'deny', 'cancel', 'escalate', 'begin_provisioning'].includes(event)) {
     return { code: 'request_busy', detail: 'the approval is being provisioned; try again when it finishes' };
   }
-  if (['approve', 'deny', 'cancel', 'retire', 'escalate', 'begin_provisioning'].includes(event)) {
+  if (['approve', 'advance_stage', 'deny', 'cancel', 'retire', 'escalate', 'begin_provisioning'].includes(event)) {
     return { code: 'request_not_pending', detail: `the request is ${from}, not pending` };
   }
   if (['expire', 'revoke'].includes(event)) return { code: 'request_not_active', detail: `the request is ${from}, not approved` };

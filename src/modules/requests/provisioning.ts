@@ -8,6 +8,7 @@ import type { TriggerRunner } from '../events/events.types.ts';
 import type { Template } from '../templates/templates.types.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import { recheckApproval } from './approval-recheck.ts';
+import { createVotesRepo } from './votes.repo.ts';
 import { buildEventPayload } from './request-payload.ts';
 import { recordRequestEvent, type RequestsCore } from './request-events.ts';
 import { applyTransition, grantAccess, nextStatus } from './transitions.ts';
@@ -125,6 +126,8 @@ export function createProvisioning(core: RequestsCore, deps: ProvisioningSetting
                 ended_by: null,
               };
           await applyTransition(core, trx, current, patch);
+          // Approvals that no longer stand stop counting, so the stage waits for others.
+          if (broken.approverOnly) await createVotesRepo(trx).remove(current.id, broken.lostVoters ?? []);
           const after = { ...current, ...patch };
           await emitRevert(trx, after, by.actor, broken.reason, runId);
           return { reverted: after.status, reason: broken.reason, row: { ...after, provisioning_deadline: null } };

@@ -10,6 +10,7 @@ import type { Template } from '../templates/templates.types.ts';
 import { buildEventPayload, peopleOf } from './request-payload.ts';
 import { breakGlassAlertFor } from './break-glass-alerts.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
+import { stageView } from './stages.ts';
 
 /** The lifecycle events of the one list shared by the audit, the outbox, trigger tasks and event actions. */
 export type RequestEventType =
@@ -26,7 +27,8 @@ export type RequestEventType =
   | 'lapsed'
   | 'break_glass_activated'
   | 'break_glass_reviewed'
-  | 'break_glass_review_overdue';
+  | 'break_glass_review_overdue'
+  | 'stage_approved';
 
 /**
  * Lookups that stay the same across the events of one batch, such as one expiry chunk
@@ -128,12 +130,14 @@ export async function recordRequestEvents(core: EventCore, trx: Tx, events: read
   for (const [i, { type, request, template }] of rows.entries()) {
     const payload = payloads[i]!;
     // Who hears about it and what runs: the events module's pure plan, from what is read here.
-    const stage = type === 'access_request.submitted' ? 'submitted' : type === 'access_request.escalated' ? 'escalated' : undefined;
+    const stage = type === 'access_request.submitted' || type === 'access_request.stage_approved' ? 'submitted' : type === 'access_request.escalated' ? 'escalated' : undefined;
+    // The approvers asked are the current stage's (the one that just opened, or escalated).
+    const stageTemplate = stageView(template, request.current_stage);
     const plan = planFanout({
       payload,
       request: { id: request.id, requester_id: request.requester_id, decided_by: request.decided_by, notifiedApproverIds: JSON.parse(request.notified_approver_ids) as string[] },
       template,
-      approverRecipients: stage && (await resolveApproverRecipients(trx, core.dialect, core.clock, template, request, stage)),
+      approverRecipients: stage && (await resolveApproverRecipients(trx, core.dialect, core.clock, stageTemplate, request, stage)),
       actions: await matchingActions(trx, type, request.template_id, cache),
       ...(await breakGlassAlertFor(trx, core.clock, type, template).then((alert) => alert && { alertRecipients: alert.recipients, loudActions: alert.loudActions })),
     });

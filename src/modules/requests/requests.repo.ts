@@ -3,6 +3,7 @@ import type { DialectName, Executor } from '../../db/database.ts';
 import { claimRows } from '../../db/locks.ts';
 import type { AccessRequestCommentsTable, AccessRequestsTable, RequestStatus } from '../../db/schema.ts';
 import { approverGroupLinksQuery, templateEscalationGroupsQuery } from '../templates/templates.repo.ts';
+import { laterStageDecidable } from './stage-queries.ts';
 
 export type RequestRow = Selectable<AccessRequestsTable>;
 export type CommentRow = Selectable<AccessRequestCommentsTable>;
@@ -27,7 +28,7 @@ export function createRequestsRepo(db: Executor) {
     findAudienceFields: (id: string) =>
       db
         .selectFrom('access_requests')
-        .select(['id', 'template_id', 'requester_id', 'decided_by', 'escalated', 'notified_approver_ids'])
+        .select(['id', 'template_id', 'requester_id', 'decided_by', 'escalated', 'notified_approver_ids', 'current_stage'])
         .where('id', '=', id)
         .executeTakeFirst(),
 
@@ -44,8 +45,17 @@ export function createRequestsRepo(db: Executor) {
      * Moves a request from the status the caller read to the next one. Returns false
      * when another writer got there first: the caller answers 409 (DESIGN rule 5).
      */
-    async transition(id: string, from: RequestStatus, patch: Partial<RequestRow> & { status: RequestStatus }): Promise<boolean> {
-      const result = await db.updateTable('access_requests').set(patch).where('id', '=', id).where('status', '=', from).executeTakeFirst();
+    async transition(id: string, from: RequestStatus, patch: Partial<RequestRow> & { status: RequestStatus }, atStage?: number): Promise<boolean> {
+      let q = db.updateTable('access_requests').set(patch).where('id', '=', id).where('status', '=', from);
+      // A decision on a pending request also requires the stage it was taken in (approval stages).
+      if (atStage !== undefined) q = q.where('current_stage', '=', atStage);
+      const result = await q.executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+
+    /** Moves a pending request from one approval stage to the next; false when it is no longer pending in that stage. */
+    async advanceStage(id: string, fromStage: number, patch: Partial<RequestRow>): Promise<boolean> {
+      const result = await db.updateTable('access_requests').set(patch).where('id', '=', id).where('status', '=', 'pending').where('current_stage', '=', fromStage).executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
 
@@ -92,7 +102,13 @@ export function createRequestsRepo(db: Executor) {
     },
 
     listDecidedBy: (userId: string, page: ListPage) => {
-      let q = db.selectFrom('access_requests').selectAll().where('decided_by', '=', userId).orderBy('id', 'desc').limit(page.limit + 1);
+      let q = db
+        .selectFrom('access_requests')
+        .selectAll()
+        // An approval that did not decide the request (a stage's quorum, issue 12 §1) counts as the approver's decision here too.
+        .where((eb) => eb.or([eb('decided_by', '=', userId), eb.exists(eb.selectFrom('access_request_votes as v').select('v.request_id').whereRef('v.request_id', '=', 'access_requests.id').where('v.approver_id', '=', userId))]))
+        .orderBy('id', 'desc')
+        .limit(page.limit + 1);
       if (page.cursor) q = q.where('id', '<', page.cursor);
       if (page.status) q = q.where('status', '=', page.status);
       return q.execute();
@@ -113,11 +129,20 @@ export function createRequestsRepo(db: Executor) {
         .where('r.requester_id', '!=', userId)
         .where((eb) =>
           eb.or([
-            eb.not(eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')))),
-            eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')).where('group_id', 'in', groups)),
-            eb.and([eb('r.escalated', '=', 1), eb('t.escalation_group_id', 'in', groups)]),
+            eb.and([
+              eb('r.current_stage', '=', 1),
+              eb.or([
+                eb.not(eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')))),
+                eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')).where('group_id', 'in', groups)),
+                eb.and([eb('r.escalated', '=', 1), eb('t.escalation_group_id', 'in', groups)]),
+              ]),
+            ]),
+            // Stages 2..n: the stage the request waits in decides (issue 12 §1).
+            eb.and([eb('r.current_stage', '>', 1), laterStageDecidable(db, eb, groups)]),
           ]),
         )
+        // One person counts once per request: an approver who approved has nothing left to decide.
+        .where((eb) => eb.not(eb.exists(eb.selectFrom('access_request_votes as v').select('v.request_id').whereRef('v.request_id', '=', 'r.id').where('v.approver_id', '=', userId))))
         .orderBy('r.id', 'asc')
         .limit(page.limit + 1);
       if (page.cursor) q = q.where('r.id', '>', page.cursor);

@@ -13,6 +13,7 @@ import { newEventBatchCache, recordRequestEvent, type RequestsCore } from './req
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import type { SubmitRequestIn } from './requests.types.ts';
 import { snapshotStillHolds, takeSnapshot, type RequestSnapshot } from './snapshot.ts';
+import { castApproval } from './stage-decisions.ts';
 import type { Provisioning } from './provisioning.ts';
 import { applyTransition, cancelPending, endAccess, expireAccess, grantAccess, lostRace, nextStatus } from './transitions.ts';
 
@@ -98,6 +99,8 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
         expiring_notice_at: null,
         provisioning_error: null,
         provisioning_attempt: null,
+        current_stage: 1,
+        stage_escalate_at: null,
         created_at: now,
         updated_at: now,
       };
@@ -150,6 +153,9 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
         refuseOwnRequest(actor, request, 'approve');
         await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'approve');
         nextStatus(request, 'approve');
+        // The vote, the stage's count and a stage advance; only the last stage's quorum goes on to grant.
+        const step = await castApproval(core, trx, request, template, actor, comment ?? null);
+        if (step.kind !== 'final') return { kind: 'granted' as const, request: step.request };
         const holds = await snapshotStillHolds(trx, JSON.parse(request.snapshot) as RequestSnapshot);
         assertThat(holds, conflict('request_stale', "the template's mappings changed after this request was made; deny it and ask for a new one"));
         if (provisioning.needsProvisioning(template)) return { kind: 'provisioning' as const, request: await provisioning.begin(trx, request, actor), template };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { instant } from '../../http/schemas.ts';
 import { lapseGlassRequestOut } from './break-glass-out.types.ts';
+import { stageProgressOut } from './stage-views.ts';
 
 export const fieldAnswer = z.union([z.string().max(2000), z.boolean()]);
 
@@ -51,6 +52,7 @@ export const requestOut = z.object({
   /** Why the last blocking trigger task did not grant: its error, a timeout, or (end_reason reverted) what changed while it ran. */
   provisioning_error: z.string().nullable(),
   ...lapseGlassRequestOut,
+  ...stageProgressOut,
   created_at: instant,
   updated_at: instant,
 });

@@ -11,6 +11,8 @@ import { createMembershipsRepo } from '../groups/memberships.repo.ts';
 import { createAuditRepo } from '../audit/audit.repo.ts';
 import { createUsersRepo, peopleQuery } from '../users/users.repo.ts';
 import { canReviewBreakGlass, loadLapseGlassFields, type LapseGlassFields } from './lapse-glass-view.ts';
+import { stageProgress } from './stage-views.ts';
+import { createVotesRepo, type VoteRow } from './votes.repo.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -21,8 +23,8 @@ interface Person {
 }
 
 /** Loads the people a page of requests mentions in one query. */
-async function peopleOf(db: Executor, rows: RequestRow[]): Promise<Map<string, Person>> {
-  const ids = new Set<string>();
+async function peopleOf(db: Executor, rows: RequestRow[], votes: readonly VoteRow[] = []): Promise<Map<string, Person>> {
+  const ids = new Set<string>(votes.map((v) => v.approver_id));
   for (const r of rows) {
     ids.add(r.requester_id);
     if (r.decided_by) ids.add(r.decided_by);
@@ -34,7 +36,7 @@ async function peopleOf(db: Executor, rows: RequestRow[]): Promise<Map<string, P
   return new Map(users.map((u) => [u.id, u]));
 }
 
-function present(r: RequestRow, people: Map<string, Person>, now: number, lapseGlass: (r: RequestRow) => LapseGlassFields): RequestOut {
+function present(r: RequestRow, people: Map<string, Person>, now: number, lapseGlass: (r: RequestRow) => LapseGlassFields, votes: readonly VoteRow[] = []): RequestOut {
   const person = (id: string | null) => (id === null ? null : (people.get(id) ?? { id, email: '', name: '(deleted user)' }));
   const snapshot = JSON.parse(r.snapshot) as RequestSnapshot;
   return {
@@ -65,6 +67,7 @@ function present(r: RequestRow, people: Map<string, Person>, now: number, lapseG
     revoke_reason: r.revoke_reason,
     provisioning_error: r.provisioning_error,
     ...lapseGlass(r),
+    ...stageProgress(r, snapshot, votes, (id) => person(id)!),
     created_at: iso(r.created_at)!,
     updated_at: iso(r.updated_at)!,
   };
@@ -77,10 +80,11 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
 
   async function presentPage(rows: RequestRow[], limit: number) {
     const items = rows.slice(0, limit);
-    const people = await peopleOf(db, items);
+    const votes = await createVotesRepo(db).ofRequests(items.map((r) => r.id));
+    const people = await peopleOf(db, items, votes);
     const now = clock.now();
     const lapseGlass = await loadLapseGlassFields(db, items, now);
-    return { items: items.map((r) => present(r, people, now, lapseGlass)), next_cursor: rows.length > limit ? items[items.length - 1]!.id : null };
+    return { items: items.map((r) => present(r, people, now, lapseGlass, votes.filter((v) => v.request_id === r.id))), next_cursor: rows.length > limit ? items[items.length - 1]!.id : null };
   }
 
   async function loadVisible(actor: Actor, id: string) {
@@ -94,7 +98,11 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
   }
 
   return {
-    present: async (row: RequestRow) => present(row, await peopleOf(db, [row]), clock.now(), await loadLapseGlassFields(db, [row], clock.now())),
+    present: async (row: RequestRow) => {
+      const votes = await createVotesRepo(db).ofRequests([row.id]);
+      const now = clock.now();
+      return present(row, await peopleOf(db, [row], votes), now, await loadLapseGlassFields(db, [row], now), votes);
+    },
 
     /** A page of rows fetched with limit + 1 (the break-glass review queue). */
     presentPage,
@@ -117,16 +125,17 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
     async detail(actor: Actor, id: string) {
       const { request, template, groups } = await loadVisible(actor, id);
       const now = clock.now();
+      const votes = await createVotesRepo(db).ofRequests([id]);
       const [people, requesterGroups, comments] = await Promise.all([
-        peopleOf(db, [request]),
+        peopleOf(db, [request], votes),
         createMembershipsRepo(db).liveOrdinaryGroupsOf(request.requester_id, now),
         listComments(db, id),
       ]);
       return {
-        ...present(request, people, now, await loadLapseGlassFields(db, [request], now)),
+        ...present(request, people, now, await loadLapseGlassFields(db, [request], now), votes),
         requester_groups: requesterGroups.map((g) => ({ id: g.id, name: g.name, expires_at: iso(g.expires_at) })),
         comments,
-        can_decide: request.status === 'pending' && mayDecide(template, request, actor.userId, groups),
+        can_decide: request.status === 'pending' && mayDecide(template, request, actor.userId, groups) && !votes.some((v) => v.approver_id === actor.userId),
         can_revoke: request.status === 'approved' && mayRevoke(template, request, actor, groups),
         can_review: await canReviewBreakGlass(db, now, template, request, actor, groups),
       };

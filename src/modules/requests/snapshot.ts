@@ -1,6 +1,10 @@
 import type { Executor } from '../../db/database.ts';
 import { createApplicationsRepo } from '../applications/applications.repo.ts';
 import { createMappingsRepo } from '../mappings/mappings.repo.ts';
+import { snapshotStages } from './stage-snapshot.ts';
+import type { Template } from '../templates/templates.types.ts';
+
+type TemplateStage = Template['stages'][number];
 
 export type ClaimValue = string | string[] | boolean;
 
@@ -11,16 +15,28 @@ export interface RequestSnapshot {
   mappings: { mapping_id: string; claim: string; value: ClaimValue }[];
   /** The custom fields' labels as the requester saw them (absent on requests made before it existed). */
   field_labels?: Record<string, string>;
+  /** The approval stages as the requester saw them (absent on requests made before stages existed). */
+  stages?: SnapshotStage[];
+}
+
+export interface SnapshotStage {
+  position: number;
+  open: boolean;
+  approver_groups: { id: string; name: string }[];
+  quorum: number;
+  escalation_after_mins: number | null;
+  escalation_group: { id: string; name: string } | null;
 }
 
 export async function takeSnapshot(
   db: Executor,
-  template: { name: string; app_id: string; mapping_ids: readonly string[]; custom_fields: readonly { key: string; label: string }[] },
+  template: { name: string; app_id: string; mapping_ids: readonly string[]; custom_fields: readonly { key: string; label: string }[]; stages?: readonly TemplateStage[] },
 ): Promise<RequestSnapshot | undefined> {
   const app = await createApplicationsRepo(db).findLiveName(template.app_id);
   if (!app) return undefined;
   const mappings = await currentMappings(db, template.mapping_ids);
-  return { app, template_name: template.name, mappings, field_labels: Object.fromEntries(template.custom_fields.map((f) => [f.key, f.label])) };
+  const stages = template.stages ? await snapshotStages(db, template.stages) : undefined;
+  return { app, template_name: template.name, mappings, field_labels: Object.fromEntries(template.custom_fields.map((f) => [f.key, f.label])), stages };
 }
 
 async function currentMappings(db: Executor, ids: readonly string[]) {

@@ -25,7 +25,7 @@ export function nextStatus(request: RequestRow, event: RequestEvent): RequestRow
 
 /** Applies a patch only if the request is still in the status read; false when a concurrent writer got there first. */
 export function tryTransition(core: Pick<Core, 'clock'>, trx: Tx, request: RequestRow, patch: Patch): Promise<boolean> {
-  return createRequestsRepo(trx).transition(request.id, request.status, { ...patch, updated_at: core.clock.now() });
+  return createRequestsRepo(trx).transition(request.id, request.status, { ...patch, updated_at: core.clock.now() }, request.status === 'pending' ? request.current_stage : undefined);
 }
 
 export const lostRace = () => conflict('request_changed', 'the request was changed by someone else at the same moment; reload it');

@@ -8,6 +8,7 @@ import { createMappingsRepo } from '../mappings/mappings.repo.ts';
 import type { CustomFieldDefinition } from './custom-fields.ts';
 import { lapseGlassFromRow, lapseGlassToRow } from './lapse-glass.types.ts';
 import type { Template } from './templates.types.ts';
+import type { TemplateStage } from './template-stages.ts';
 
 export type TemplateRow = Selectable<AccessRequestTemplatesTable>;
 
@@ -33,6 +34,7 @@ function toRow(t: Template): TemplateRow {
     trigger_failure_mode: t.trigger?.failure_mode ?? 'ignore',
     trigger_max_retries: t.trigger?.max_retries ?? 0,
     ...lapseGlassToRow(t),
+    quorum: t.stages[0]?.quorum ?? 1,
     version: t.version,
     created_at: t.created_at,
     updated_at: t.updated_at,
@@ -44,6 +46,8 @@ interface Links {
   approver_group_ids: string[];
   requester_group_ids: string[];
   mapping_ids: string[];
+  /** Stages 2..n (stage 1 is the row's flat columns). */
+  laterStages: TemplateStage[];
 }
 
 function fromRow(row: TemplateRow, links: Links): Template {
@@ -53,7 +57,9 @@ function fromRow(row: TemplateRow, links: Links): Template {
     description: row.description,
     enabled: row.enabled === 1,
     app_id: row.app_id,
-    ...links,
+    approver_group_ids: links.approver_group_ids,
+    requester_group_ids: links.requester_group_ids,
+    mapping_ids: links.mapping_ids,
     allowed_durations: JSON.parse(row.allowed_durations) as number[],
     require_justification: row.require_justification === 1,
     auto_approve: row.auto_approve === 1,
@@ -65,6 +71,16 @@ function fromRow(row: TemplateRow, links: Links): Template {
     trigger:
       row.trigger_script_id === null ? null : { script_id: row.trigger_script_id, failure_mode: row.trigger_failure_mode, max_retries: row.trigger_max_retries },
     ...lapseGlassFromRow(row),
+    stages: [
+      {
+        approval: links.approver_group_ids.length === 0 ? 'open' : 'groups',
+        approver_group_ids: links.approver_group_ids,
+        quorum: row.quorum,
+        escalation_after_mins: row.escalation_after_mins,
+        escalation_group_id: row.escalation_group_id,
+      },
+      ...links.laterStages,
+    ],
     version: row.version,
     created_at: row.created_at,
     updated_at: row.updated_at,
@@ -79,9 +95,11 @@ export function createTemplatesRepo(db: Executor) {
   async function withLinks(rows: TemplateRow[]): Promise<Template[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const [groups, mappings] = await Promise.all([
+    const [groups, mappings, stages, stageGroups] = await Promise.all([
       db.selectFrom('template_groups').select(['template_id', 'group_id', 'role']).where('template_id', 'in', ids).execute(),
       db.selectFrom('template_mappings').select(['template_id', 'mapping_id']).where('template_id', 'in', ids).execute(),
+      db.selectFrom('template_stages').selectAll().where('template_id', 'in', ids).orderBy('position').execute(),
+      db.selectFrom('template_stage_groups').selectAll().where('template_id', 'in', ids).execute(),
     ]);
     return rows.map((row) => {
       const ofRole = (role: 'approver' | 'requester') =>
@@ -93,7 +111,13 @@ export function createTemplatesRepo(db: Executor) {
         .filter((m) => m.template_id === row.id)
         .map((m) => m.mapping_id)
         .sort(byId);
-      return fromRow(row, { approver_group_ids: ofRole('approver'), requester_group_ids: ofRole('requester'), mapping_ids: mappingIds });
+      const laterStages = stages
+        .filter((st) => st.template_id === row.id)
+        .map((st): TemplateStage => {
+          const approvers = stageGroups.filter((g) => g.template_id === row.id && g.position === st.position).map((g) => g.group_id).sort(byId);
+          return { approval: approvers.length === 0 ? 'open' : 'groups', approver_group_ids: approvers, quorum: st.quorum, escalation_after_mins: st.escalation_after_mins, escalation_group_id: st.escalation_group_id };
+        });
+      return fromRow(row, { approver_group_ids: ofRole('approver'), requester_group_ids: ofRole('requester'), mapping_ids: mappingIds, laterStages });
     });
   }
 
@@ -104,11 +128,22 @@ export function createTemplatesRepo(db: Executor) {
     ];
     if (groups.length) await db.insertInto('template_groups').values(groups).execute();
     if (t.mapping_ids.length) await db.insertInto('template_mappings').values(t.mapping_ids.map((mapping_id) => ({ template_id: t.id, mapping_id }))).execute();
+    const later = t.stages.slice(1).map((stage, i) => ({ stage, position: i + 2 }));
+    if (later.length) {
+      await db
+        .insertInto('template_stages')
+        .values(later.map(({ stage, position }) => ({ template_id: t.id, position, quorum: stage.quorum, escalation_after_mins: stage.escalation_after_mins, escalation_group_id: stage.escalation_group_id })))
+        .execute();
+      const stageGroups = later.flatMap(({ stage, position }) => stage.approver_group_ids.map((group_id) => ({ template_id: t.id, position, group_id })));
+      if (stageGroups.length) await db.insertInto('template_stage_groups').values(stageGroups).execute();
+    }
   }
 
   async function deleteLinks(id: string): Promise<void> {
     await db.deleteFrom('template_groups').where('template_id', '=', id).execute();
     await db.deleteFrom('template_mappings').where('template_id', '=', id).execute();
+    await db.deleteFrom('template_stage_groups').where('template_id', '=', id).execute();
+    await db.deleteFrom('template_stages').where('template_id', '=', id).execute();
   }
 
   return {
@@ -125,7 +160,12 @@ export function createTemplatesRepo(db: Executor) {
         .selectFrom('access_request_templates')
         .select(['id', 'name'])
         .where((eb) =>
-          eb.or([eb('escalation_group_id', '=', groupId), eb('id', 'in', eb.selectFrom('template_groups').select('template_id').where('group_id', '=', groupId))]),
+          eb.or([
+            eb('escalation_group_id', '=', groupId),
+            eb('id', 'in', eb.selectFrom('template_groups').select('template_id').where('group_id', '=', groupId)),
+            eb('id', 'in', eb.selectFrom('template_stage_groups').select('template_id').where('group_id', '=', groupId)),
+            eb('id', 'in', eb.selectFrom('template_stages').select('template_id').where('escalation_group_id', '=', groupId)),
+          ]),
         )
         .orderBy('name')
         .execute(),
@@ -196,6 +236,8 @@ export function createTemplatesRepo(db: Executor) {
       await db.deleteFrom('template_groups').where('template_id', '=', id).execute();
       await db.deleteFrom('template_mappings').where('template_id', '=', id).execute();
       await db.updateTable('access_request_templates').set({ escalation_group_id: null }).where('id', '=', id).execute();
+      await db.deleteFrom('template_stage_groups').where('template_id', '=', id).execute();
+      await db.updateTable('template_stages').set({ escalation_group_id: null }).where('template_id', '=', id).execute();
     },
 
     // Lookups of the rows a template points at, for validation and for display.
@@ -236,6 +278,12 @@ export const templateEscalationGroupsQuery = (db: Executor) => db.selectFrom('ac
 
 /** The approver groups of every template, as (template_id, group_id) rows. */
 export const approverGroupLinksQuery = (db: Executor) => db.selectFrom('template_groups').select(['template_id', 'group_id']).where('role', '=', 'approver');
+
+/** The approver groups of stages 2..n, as (template_id, position, group_id) rows. */
+export const stageApproverLinksQuery = (db: Executor) => db.selectFrom('template_stage_groups').select(['template_id', 'position', 'group_id']);
+
+/** Stages 2..n of every template: (template_id, position, escalation_group_id, escalation_after_mins). */
+export const laterStagesQuery = (db: Executor) => db.selectFrom('template_stages').select(['template_id', 'position', 'escalation_group_id', 'escalation_after_mins']);
 
 /** The ids of the templates (deleted ones included) made for an application. */
 export const templateIdsOfAppQuery = (db: Executor, appId: string) => db.selectFrom('access_request_templates').select('id').where('app_id', '=', appId);

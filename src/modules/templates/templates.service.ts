@@ -10,6 +10,7 @@ import { isReservedGroupName } from '../groups/index.ts';
 import { lockLiveScript } from '../scripts/scripts.repo.ts';
 import { normalizeCustomFields } from './custom-fields.ts';
 import { approvalErrors, crossAttributeErrors } from './template-rules.ts';
+import { resolveStages, stageGroupRefs, type ResolvedStages } from './template-stages.ts';
 import { assertVersionMatches, type ExpectedVersion } from './template-etag.ts';
 import { createTemplatesRepo, type TemplatesRepo } from './templates.repo.ts';
 import {
@@ -53,6 +54,7 @@ function normalize(s: TemplateSettings): TemplateSettings {
     requester_group_ids: [...s.requester_group_ids].sort(byId),
     custom_fields: normalizeCustomFields(s.custom_fields),
     trigger: s.trigger && { ...s.trigger },
+    stages: s.stages.map((stage) => ({ ...stage, approver_group_ids: [...stage.approver_group_ids].sort(byId) })),
   };
 }
 
@@ -71,7 +73,7 @@ async function referenceErrors(repo: TemplatesRepo, s: TemplateSettings, scriptI
     else if (app && appId !== app.id) errors.push({ field: `mapping_ids.${i}`, message: `mapping ${id} belongs to another application` });
   });
 
-  const referenced = [...s.approver_group_ids, ...s.requester_group_ids, ...(s.escalation_group_id ? [s.escalation_group_id] : [])];
+  const referenced = [...s.approver_group_ids, ...s.requester_group_ids, ...(s.escalation_group_id ? [s.escalation_group_id] : []), ...stageGroupRefs(s.stages).map((r) => r.id)];
   const groups = new Map((await repo.findGroups([...new Set(referenced)])).map((g) => [g.id, g]));
   const checkGroup = (field: string, id: string) => {
     const group = groups.get(id);
@@ -81,6 +83,9 @@ async function referenceErrors(repo: TemplatesRepo, s: TemplateSettings, scriptI
   s.approver_group_ids.forEach((id, i) => checkGroup(`approver_group_ids.${i}`, id));
   s.requester_group_ids.forEach((id, i) => checkGroup(`requester_group_ids.${i}`, id));
   if (s.escalation_group_id) checkGroup('escalation_group_id', s.escalation_group_id);
+  for (const r of stageGroupRefs(s.stages).filter((r) => !r.field.startsWith('stages.0.'))) {
+    checkGroup(r.field, r.id);
+  }
   // A trigger naming no script would fail every event's delivery, long after the save.
   if (s.trigger && !(await scriptIsLive(s.trigger.script_id))) errors.push({ field: 'trigger.script_id', message: `no live script has the id ${s.trigger.script_id}` });
   return errors;
@@ -92,8 +97,16 @@ async function assertValid(
   s: TemplateSettings,
   approval: { chosen: ApprovalMode | undefined; before?: ApprovalMode },
   scriptIsLive: (id: string) => Promise<boolean>,
+  resolved: ResolvedStages,
 ): Promise<void> {
-  const errors = [...approvalErrors(approval.chosen, s.approver_group_ids, approval.before), ...crossAttributeErrors(s), ...(await referenceErrors(repo, s, scriptIsLive))];
+  // With `stages` given, the stage rules (resolved.errors) replace the flat ones, and stage 1's fields are named as the caller wrote them.
+  const flatRules = resolved.staged
+    ? crossAttributeErrors(s).filter((e) => !e.field.startsWith('escalation_'))
+    : [...approvalErrors(approval.chosen, s.approver_group_ids, approval.before), ...crossAttributeErrors(s)];
+  const references = (await referenceErrors(repo, s, scriptIsLive)).map((e) =>
+    resolved.staged && /^(approver_group_ids|escalation_group_id)/.test(e.field) ? { ...e, field: `stages.0.${e.field}` } : e,
+  );
+  const errors = [...resolved.errors, ...flatRules, ...references];
   assertThat(errors.length === 0, validationFailed(errors));
 }
 
@@ -118,12 +131,14 @@ export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'cloc
     create: async (actor: Actor, input: CreateTemplateIn): Promise<Template> => {
       assertThat(actor.isAdmin, forbidden());
       const now = clock.now();
-      const { approval, ...settings } = input;
+      const { approval, stages, approver_group_ids, escalation_after_mins, escalation_group_id, ...rest } = input;
+      const resolved = resolveStages({ approval, stages, approver_group_ids, escalation_after_mins, escalation_group_id });
+      const settings: TemplateSettings = { ...rest, ...resolved.flat, stages: resolved.stages };
       const template: Template = { ...normalize(settings), id: newId(clock), version: 1, created_at: now, updated_at: now, deleted_at: null };
       await db.transaction().execute(async (trx) => {
         const repo = createTemplatesRepo(trx);
         // Validated as sent, so an error's field index is the caller's, not the sorted one.
-        await assertValid(repo, settings, { chosen: approval }, (scriptId) => lockLiveScript(trx, dialect, scriptId));
+        await assertValid(repo, settings, { chosen: resolved.chosen }, (scriptId) => lockLiveScript(trx, dialect, scriptId), resolved);
         await repo.insert(template);
         await audit.append(trx, { actor, action: 'template.created', targetType: 'template', targetId: template.id, data: auditFields(template) });
       });
@@ -143,10 +158,11 @@ export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'cloc
         const before = await repo.findLiveById(id);
         assertThat(before, notFound('template'));
         assertVersionMatches(expected, before.version);
-        const { approval, ...changes } = input;
+        const { approval, stages, ...changes } = input;
         const given = Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<TemplateSettings>;
-        const merged = { ...settingsOf(before), ...given };
-        await assertValid(repo, merged, { chosen: approval, before: approvalOf(before) }, (scriptId) => lockLiveScript(trx, dialect, scriptId));
+        const resolved = resolveStages({ approval, stages, approver_group_ids: given.approver_group_ids, escalation_after_mins: given.escalation_after_mins, escalation_group_id: given.escalation_group_id }, before.stages);
+        const merged = { ...settingsOf(before), ...given, ...resolved.flat, stages: resolved.stages };
+        await assertValid(repo, merged, { chosen: resolved.chosen, before: approvalOf(before) }, (scriptId) => lockLiveScript(trx, dialect, scriptId), resolved);
         const settings = normalize(merged);
         if (canonicalJson(settings) === canonicalJson(settingsOf(before))) return before;
 
@@ -176,11 +192,11 @@ export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'cloc
 
     /** What an admin should know about each template now (computed on read, never stored). */
     warnings: async (list: readonly Template[]): Promise<Map<string, TemplateWarning[]>> => {
-      const approverGroups = [...new Set(list.flatMap((t) => t.approver_group_ids))];
+      const approverGroups = [...new Set(list.flatMap((t) => t.stages.flatMap((s) => s.approver_group_ids)))];
       const staffed = new Set(await templates.groupsWithActiveMembers(approverGroups, clock.now()));
       return new Map(
         list.map((t) => {
-          const unstaffed = approvalOf(t) === 'groups' && !t.approver_group_ids.some((g) => staffed.has(g));
+          const unstaffed = t.stages.some((s) => s.approval === 'groups' && !s.approver_group_ids.some((g) => staffed.has(g)));
           return [t.id, unstaffed ? ['approver_groups_without_active_members' as const] : []];
         }),
       );
@@ -189,7 +205,7 @@ export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'cloc
     /** Any signed-in user: the templates they may request now, with the names the form shows. */
     listRequestable: async (actor: Actor, query: PageQuery): Promise<Page<RequestableTemplate>> => {
       const page = toPage(await templates.listRequestable(actor.userId, clock.now(), query), query.limit);
-      const groupIds = page.items.flatMap((t) => [...t.approver_group_ids, ...(t.escalation_group_id ? [t.escalation_group_id] : [])]);
+      const groupIds = page.items.flatMap((t) => t.stages.flatMap((s) => [...s.approver_group_ids, ...(s.escalation_group_id ? [s.escalation_group_id] : [])]));
       const [apps, groups] = await Promise.all([
         templates.applicationNames([...new Set(page.items.map((t) => t.app_id))]),
         templates.findGroups([...new Set(groupIds)]),

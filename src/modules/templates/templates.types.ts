@@ -3,6 +3,7 @@ import { pageQuery } from '../../http/pagination.ts';
 import { description, instant, name, toIso } from '../../http/schemas.ts';
 import { customFieldOut, customFieldsIn, type CustomFieldDefinition } from './custom-fields.ts';
 import { lapseGlassAttributes, lapseGlassDefaults, lapseGlassOut, requestableLapseGlassOut, toRequestableLapseGlass } from './lapse-glass.types.ts';
+import { approvalOut, stageOut, stagesIn, type TemplateStage } from './template-stages.ts';
 
 export const NOTIFICATION_POLICIES = ['all', 'first_n', 'random_n', 'round_robin'] as const;
 /** `groups`: members of approver_group_ids decide; `open`: any user but the requester. Never implied by an empty list. */
@@ -44,6 +45,8 @@ export interface TemplateSettings {
   break_glass: boolean;
   break_glass_max_mins: number | null;
   break_glass_review_mins: number | null;
+  /** Ordered approval stages, at least one; stage 1 is also the flat attributes above. */
+  stages: TemplateStage[];
 }
 
 /** A stored template with its links, JSON columns parsed and flags as booleans. */
@@ -94,6 +97,7 @@ const attributes = {
   custom_fields: customFieldsIn,
   trigger: triggerIn.nullable(),
   ...lapseGlassAttributes,
+  stages: stagesIn,
 };
 
 export const createTemplateIn = z.strictObject({
@@ -101,14 +105,15 @@ export const createTemplateIn = z.strictObject({
   approval: attributes.approval.optional(),
   description: attributes.description.default(''),
   enabled: attributes.enabled.default(true),
-  approver_group_ids: attributes.approver_group_ids.default([]),
+  approver_group_ids: attributes.approver_group_ids.optional(),
   requester_group_ids: attributes.requester_group_ids.default([]),
   require_justification: attributes.require_justification.default(true),
   auto_approve: attributes.auto_approve.default(false),
   notification_policy: attributes.notification_policy.default('all'),
   notification_count: attributes.notification_count.default(1),
-  escalation_after_mins: attributes.escalation_after_mins.default(null),
-  escalation_group_id: attributes.escalation_group_id.default(null),
+  escalation_after_mins: attributes.escalation_after_mins.optional(),
+  escalation_group_id: attributes.escalation_group_id.optional(),
+  stages: attributes.stages.optional(),
   custom_fields: attributes.custom_fields.default([]),
   trigger: attributes.trigger.default(null),
   ...lapseGlassDefaults,
@@ -136,8 +141,8 @@ export const templateOut = z.object({
   app_id: z.uuid(),
   mapping_ids: z.array(z.uuid()),
   allowed_durations: z.array(z.number().int()),
-  approval: z.enum(APPROVAL_MODES),
-  approver_group_ids: z.array(z.uuid()),
+  approval: z.enum(APPROVAL_MODES).nullable().describe('null when the template has several stages'),
+  approver_group_ids: z.array(z.uuid()).describe("stage 1's approver groups when the template has one stage; empty otherwise"),
   requester_group_ids: z.array(z.uuid()),
   require_justification: z.boolean(),
   auto_approve: z.boolean(),
@@ -148,6 +153,7 @@ export const templateOut = z.object({
   custom_fields: z.array(customFieldOut),
   trigger: triggerOut.nullable(),
   ...lapseGlassOut,
+  stages: z.array(stageOut).describe('the ordered approval stages (always at least one)'),
   version: z.number().int().describe('bumped on every change; a request records the version it was made against'),
   warnings: z
     .array(z.enum(TEMPLATE_WARNINGS))
@@ -175,6 +181,18 @@ export const requestableOut = z.object({
   escalation_after_mins: z.number().int().nullable(),
   escalation_group: ref.nullable(),
   ...requestableLapseGlassOut,
+  stages: z
+    .array(
+      z.object({
+        position: z.number().int(),
+        open: z.boolean(),
+        approver_groups: z.array(ref),
+        quorum: z.number().int(),
+        escalation_after_mins: z.number().int().nullable(),
+        escalation_group: ref.nullable(),
+      }),
+    )
+    .describe('who approves each stage, how many approvals it needs and where it escalates; the flat fields above are stage 1'),
 });
 
 /** Open is stored as an empty approver list; only the API requires saying so. */
@@ -182,7 +200,7 @@ export const approvalOf = (t: Pick<TemplateSettings, 'approver_group_ids'>): App
 
 export function toTemplateOut(t: Template, warnings: readonly TemplateWarning[]): z.infer<typeof templateOut> {
   const { deleted_at: _deleted, created_at, updated_at, ...rest } = t;
-  return { ...rest, approval: approvalOf(t), warnings: [...warnings], created_at: toIso(created_at), updated_at: toIso(updated_at) };
+  return { ...rest, ...approvalOut(t.stages), warnings: [...warnings], created_at: toIso(created_at), updated_at: toIso(updated_at) };
 }
 
 export function toRequestableOut(t: Template, names: { app: Ref; groups: ReadonlyMap<string, string> }): z.infer<typeof requestableOut> {
@@ -202,6 +220,14 @@ export function toRequestableOut(t: Template, names: { app: Ref; groups: Readonl
     escalation_after_mins: t.escalation_after_mins,
     escalation_group: t.escalation_group_id === null ? null : group(t.escalation_group_id),
     ...toRequestableLapseGlass(t),
+    stages: t.stages.map((s, i) => ({
+      position: i + 1,
+      open: s.approval === 'open',
+      approver_groups: s.approver_group_ids.map(group),
+      quorum: s.quorum,
+      escalation_after_mins: s.escalation_after_mins,
+      escalation_group: s.escalation_group_id === null ? null : group(s.escalation_group_id),
+    })),
   };
 }
 

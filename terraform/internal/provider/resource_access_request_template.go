@@ -143,7 +143,7 @@ func (r *templateResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				Validators:    []validator.String{stringvalidator.OneOf(approvalGroups, approvalOpen)},
 				PlanModifiers: []planmodifier.String{approvalPlanModifier{}},
 			},
-			"approver_group_ids":  templateIDSetAttribute("The groups whose members may approve (at least one unless approval is \"open\"). Defaults to none.", false),
+			"approver_group_ids":  templateFlatApproverGroups(),
 			"requester_group_ids": templateIDSetAttribute("The groups whose members may request; empty (the default) means every user.", false),
 			"require_justification": schema.BoolAttribute{
 				Description: "Whether a requester must say why. Defaults to true.",
@@ -172,17 +172,21 @@ func (r *templateResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				Validators:  []validator.Int64{int64validator.Between(1, maxNotificationCount)},
 			},
 			"escalation_after_mins": schema.Int64Attribute{
-				Description: "Escalate a request nobody decided within this many minutes (1 to 10080) to escalation_group_id. Set both or neither.",
-				Optional:    true,
+				Description: "Escalate a request nobody decided within this many minutes (1 to 10080) to escalation_group_id. Set both or neither. " +
+					"Computed: filled by the server for a one-stage template, null with several stage blocks.",
+				Optional: true,
+				Computed: true,
 				Validators: []validator.Int64{
 					int64validator.Between(1, maxEscalationAfterMins),
 					int64validator.AlsoRequires(path.MatchRoot("escalation_group_id")),
 				},
 			},
 			"escalation_group_id": schema.StringAttribute{
-				Description: "The group (interim_group) whose members may also decide once a request escalates. Set both or neither with escalation_after_mins.",
-				Optional:    true,
-				Validators:  []validator.String{templateIDValidator(), stringvalidator.AlsoRequires(path.MatchRoot("escalation_after_mins"))},
+				Description: "The group (interim_group) whose members may also decide once a request escalates. Set both or neither with escalation_after_mins. " +
+					"Computed: filled by the server for a one-stage template, null with several stage blocks.",
+				Optional:   true,
+				Computed:   true,
+				Validators: []validator.String{templateIDValidator(), stringvalidator.AlsoRequires(path.MatchRoot("escalation_after_mins"))},
 			},
 			"version": schema.Int64Attribute{
 				Description: "The template's version: starts at 1 and grows with every change. Requests record the version they were made against; " +
@@ -191,6 +195,7 @@ func (r *templateResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 			},
 		},
 		Blocks: map[string]schema.Block{
+			"stage": templateStageBlock(),
 			"custom_field": schema.ListNestedBlock{
 				Description: "An extra input the requester fills in, in the order shown on the request form (at most 50).",
 				Validators:  []validator.List{listvalidator.SizeAtMost(maxCustomFields)},

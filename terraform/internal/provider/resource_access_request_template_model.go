@@ -28,6 +28,7 @@ type templateModel struct {
 	EscalationGroupID    types.String          `tfsdk:"escalation_group_id"`
 	CustomFields         []templateCustomField `tfsdk:"custom_field"`
 	Trigger              []templateTrigger     `tfsdk:"trigger"`
+	Stages               []templateStage       `tfsdk:"stage"`
 	Version              types.Int64           `tfsdk:"version"`
 	PendingTTLMins       types.Int64           `tfsdk:"pending_ttl_mins"`
 	BreakGlass           types.Bool            `tfsdk:"break_glass"`
@@ -60,7 +61,7 @@ type templateAPI struct {
 	AppID                string                   `json:"app_id"`
 	MappingIDs           []string                 `json:"mapping_ids"`
 	AllowedDurations     []int64                  `json:"allowed_durations"`
-	Approval             string                   `json:"approval"`
+	Approval             *string                  `json:"approval"`
 	ApproverGroupIDs     []string                 `json:"approver_group_ids"`
 	RequesterGroupIDs    []string                 `json:"requester_group_ids"`
 	RequireJustification bool                     `json:"require_justification"`
@@ -71,6 +72,7 @@ type templateAPI struct {
 	EscalationGroupID    *string                  `json:"escalation_group_id"`
 	CustomFields         []templateCustomFieldAPI `json:"custom_fields"`
 	Trigger              *templateTriggerAPI      `json:"trigger"`
+	Stages               []templateStageAPI       `json:"stages"`
 	Version              int64                    `json:"version"`
 	PendingTTLMins       *int64                   `json:"pending_ttl_mins"`
 	BreakGlass           bool                     `json:"break_glass"`
@@ -110,7 +112,7 @@ func (m *templateModel) fromAPI(ctx context.Context, t templateAPI) diag.Diagnos
 	durations, d := types.SetValueFrom(ctx, types.Int64Type, templateNonNil(t.AllowedDurations))
 	diags.Append(d...)
 	m.AllowedDurations = durations
-	m.Approval = types.StringValue(t.Approval)
+	m.Approval = types.StringPointerValue(t.Approval)
 	m.ApproverGroupIDs = stringSet(t.ApproverGroupIDs)
 	m.RequesterGroupIDs = stringSet(t.RequesterGroupIDs)
 	m.RequireJustification = types.BoolValue(t.RequireJustification)
@@ -139,6 +141,7 @@ func (m *templateModel) fromAPI(ctx context.Context, t templateAPI) diag.Diagnos
 			ScriptID: types.StringValue(t.Trigger.ScriptID), FailureMode: types.StringValue(t.Trigger.FailureMode), MaxRetries: types.Int64Value(t.Trigger.MaxRetries),
 		})
 	}
+	diags.Append(m.stagesFromAPI(ctx, t.Stages)...)
 	m.Version = types.Int64Value(t.Version)
 	m.lapseGlassFromAPI(t)
 	return diags
@@ -150,6 +153,9 @@ func (m *templateModel) apiBody(ctx context.Context) (map[string]any, diag.Diagn
 	var diags diag.Diagnostics
 	idList := func(set types.Set) []string {
 		values := []string{}
+		if set.IsUnknown() || set.IsNull() {
+			return values // a Computed list left out of the configuration: none
+		}
 		diags.Append(set.ElementsAs(ctx, &values, false)...)
 		return values
 	}
@@ -175,6 +181,20 @@ func (m *templateModel) apiBody(ctx context.Context) (map[string]any, diag.Diagn
 	// Known only when the configuration says it or the approver groups imply it (see approvalPlanModifier).
 	if !m.Approval.IsNull() && !m.Approval.IsUnknown() {
 		body["approval"] = m.Approval.ValueString()
+	}
+	// The flat approval attributes are Computed: left out, they are unknown in a plan and mean none.
+	if m.ApproverGroupIDs.IsUnknown() {
+		body["approver_group_ids"] = []string{}
+	}
+	body["escalation_after_mins"], body["escalation_group_id"] = knownInt64(m.EscalationAfterMins), knownString(m.EscalationGroupID)
+	// Stage blocks replace the one-stage attributes (the API refuses both at once).
+	if len(m.Stages) > 0 {
+		for _, name := range templateFlatApproval {
+			delete(body, name)
+		}
+		stages, d := m.stagesBody(ctx)
+		diags.Append(d...)
+		body["stages"] = stages
 	}
 	fields := make([]templateCustomFieldAPI, 0, len(m.CustomFields))
 	for _, f := range m.CustomFields {

@@ -26,7 +26,10 @@ func (r *templateResource) ValidateConfig(ctx context.Context, req resource.Vali
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	validateApproval(config, resp)
+	// With stage blocks, who approves is said in each stage (validateStages), not by the flat attributes.
+	if !validateStages(ctx, req, resp) {
+		validateApproval(config, resp)
+	}
 	if config.AutoApprove.ValueBool() && isKnownEmpty(config.RequesterGroupIDs) {
 		resp.Diagnostics.AddAttributeError(path.Root("auto_approve"), "auto_approve needs requester groups",
 			"auto_approve = true needs at least one group in requester_group_ids, or every user could grant themself access.")

@@ -72,6 +72,17 @@ export interface Requestable {
   pending_ttl_mins: number | null;
   break_glass: boolean;
   break_glass_max_mins: number | null;
+  stages: StageInfo[];
+}
+
+/** One approval stage as a requester sees it (template view and request view). */
+export interface StageInfo {
+  position: number;
+  open: boolean;
+  approver_groups: { id: string; name: string }[];
+  quorum: number;
+  escalation_after_mins: number | null;
+  escalation_group: { id: string; name: string } | null;
 }
 
 export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked' | 'lapsed';
@@ -118,6 +129,10 @@ export interface AccessRequest {
   provisioning_error: string | null;
   lapses_at: string | null;
   break_glass: BreakGlassReview | null;
+  current_stage: number;
+  stage_count: number;
+  stages: StageInfo[];
+  approvals: { stage: number; approver: Person; comment: string | null; at: string }[];
   created_at: string;
   updated_at: string;
 }
@@ -218,9 +233,11 @@ export type NotificationPolicy = TemplateSettings['notification_policy'];
 export type Trigger = TemplateTrigger;
 export type FailureMode = Trigger['failure_mode'];
 
-export interface Template extends TemplateSettings {
+export interface Template extends Omit<TemplateSettings, 'stages'> {
   id: string;
-  approval: ApprovalMode;
+  /** null when the template has several stages (the flat attributes are then empty). */
+  approval: ApprovalMode | null;
+  stages: (TemplateSettings['stages'][number] & { position: number })[];
   warnings: TemplateWarning[];
   version: number;
   created_at: string;

@@ -5,9 +5,11 @@ import { Empty, QueryView } from '../components/Status.tsx';
 import { formatDuration } from '../lib/format.ts';
 import { Link } from '../router.tsx';
 import { LapseGlassFacts } from '../components/BreakGlass.tsx';
+import { StagePlan } from '../components/StageProgress.tsx';
 
 function whoApproves(t: Requestable): string {
   if (t.auto_approve) return 'Approved automatically';
+  if (t.stages.length > 1) return `${t.stages.length} stages, in order`;
   if (t.open) return 'Anyone but you may approve';
   return t.approver_groups.map((g) => g.name).join(', ');
 }
@@ -37,7 +39,15 @@ function TemplateCard({ template }: { template: Requestable }) {
               </ul>
             </dd>
           </div>
-          {template.escalation_group && template.escalation_after_mins !== null && (
+          {template.stages.length > 1 && (
+            <div>
+              <dt>Stages</dt>
+              <dd>
+                <StagePlan stages={template.stages} />
+              </dd>
+            </div>
+          )}
+          {template.stages.length <= 1 && template.escalation_group && template.escalation_after_mins !== null && (
             <div>
               <dt>Escalates</dt>
               <dd>

@@ -8,6 +8,7 @@ import { Countdown, people, RequestFacts, StatusBadge } from '../components/Requ
 import { QueryView } from '../components/Status.tsx';
 import { Thread } from '../components/Thread.tsx';
 import { BreakGlassSection } from '../components/BreakGlass.tsx';
+import { StageProgress } from '../components/StageProgress.tsx';
 import { formatDateTime } from '../lib/format.ts';
 import { useSession } from '../session.tsx';
 
@@ -76,6 +77,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
               {request.decision_comment}
             </blockquote>
           )}
+          <StageProgress request={request} />
           <RequestFacts request={request} />
           <BreakGlassSection request={request} />
           {own && request.status === 'pending' && <CancelButton id={request.id} />}

@@ -9,6 +9,7 @@ import { Empty, QueryView } from '../components/Status.tsx';
 import { formatDuration } from '../lib/format.ts';
 import { Link, navigate } from '../router.tsx';
 import { BreakGlassPanel } from '../components/BreakGlass.tsx';
+import { StagePlan } from '../components/StageProgress.tsx';
 
 function CustomFieldInput({ field, value, error, onChange }: { field: CustomField; value: FieldAnswer | undefined; error?: string; onChange: (v: FieldAnswer | undefined) => void }) {
   switch (field.type) {
@@ -132,10 +133,13 @@ export function RequestFormPage({ templateId }: { templateId: string }) {
               <p>
                 {template!.auto_approve
                   ? 'This access is granted at once.'
-                  : template!.open
+                  : template!.stages.length > 1
+                    ? `Approval goes through ${template!.stages.length} stages, in order; each stage's approvers are notified when it opens.`
+                    : template!.open
                     ? 'Anyone but you may approve it. You will be notified of the decision.'
                     : `Approvers in ${template!.approver_groups.map((g) => g.name).join(', ')} are notified and decide.`}
               </p>
+              {!template!.auto_approve && (template!.stages.length > 1 || template!.stages.some((s) => s.quorum > 1)) && <StagePlan stages={template!.stages} />}
               {template!.description && <p className="muted prewrap">{template!.description}</p>}
               {template!.pending_ttl_mins !== null && !template!.auto_approve && <p className="muted small">A request nobody decides within {formatDuration(template!.pending_ttl_mins)} lapses.</p>}
             </aside>

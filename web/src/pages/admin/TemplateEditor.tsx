@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { ApiError, del, get, patch, post } from '../../api/client.ts';
 import { fetchAll, keys, useAllGroups } from '../../api/queries.ts';
-import type { Mapping, Template, TemplateSettings } from '../../api/types.ts';
+import type { ApprovalMode, Mapping, Template, TemplateSettings } from '../../api/types.ts';
 import { Checkbox, FormError, onSubmitSend, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { ErrorMessage, Loading } from '../../components/Status.tsx';
@@ -10,6 +10,7 @@ import { navigate, useLocation } from '../../router.tsx';
 import { DeleteButton, GroupChecklist, useAllApplications, useAllScripts } from './common.tsx';
 import { CustomFieldsBuilder, fromDraft, toDraft } from './CustomFieldsBuilder.tsx';
 import { LapseGlassFields, lapseGlassBodyOf, lapseGlassDraftOf } from '../../components/LapseGlassFields.tsx';
+import { stagesDraftOf, StagesSection, withStages } from './StagesSection.tsx';
 import { ApprovalSection, DurationsSection, EscalationSection, GrantSection, NotifySection, TriggerSection, type TemplateDraft } from './TemplateSections.tsx';
 
 function draftOf(t: Template | null): TemplateDraft {
@@ -36,10 +37,15 @@ function draftOf(t: Template | null): TemplateDraft {
     trigger_failure_mode: t?.trigger?.failure_mode ?? 'ignore',
     trigger_max_retries: String(t?.trigger?.max_retries ?? 3),
     ...lapseGlassDraftOf(t),
+    ...stagesDraftOf(t),
   };
 }
 
-function bodyOf(d: TemplateDraft): TemplateSettings & Pick<Template, 'approval'> {
+function bodyOf(d: TemplateDraft) {
+  return withStages(d, flatBodyOf(d));
+}
+
+function flatBodyOf(d: TemplateDraft): Omit<TemplateSettings, 'stages'> & { approval: ApprovalMode } {
   return {
     approval: d.approval,
     name: d.name,
@@ -134,14 +140,15 @@ function Editor({ template, created }: { template: Template | null; created: boo
         <DurationsSection d={d} set={set} errorAt={errorAt} />
       </Section>
       <Section title="Who asks and who decides" id="sec-who">
-        <ApprovalSection d={d} set={set} groups={groups.data} unstaffed={(save.data ?? template)?.warnings.includes('approver_groups_without_active_members') ?? false} errorAt={errorAt} />
+        <StagesSection d={d} set={set} groups={groups.data} errorAt={errorAt} />
+        {!d.multi && <ApprovalSection d={d} set={set} groups={groups.data} unstaffed={(save.data ?? template)?.warnings.includes('approver_groups_without_active_members') ?? false} errorAt={errorAt} />}
         <GroupChecklist label="Requester groups (none: every user may request)" groups={groups.data} selected={d.requester_group_ids} onChange={(ids) => set({ requester_group_ids: ids })} error={errorAt('requester_group_ids')} />
         <Checkbox label="Require a justification" checked={d.require_justification} onChange={(e) => set({ require_justification: e.target.checked })} />
         <Checkbox label="Approve automatically" hint="Needs requester groups: only their members get access without a decision." checked={d.auto_approve} onChange={(e) => set({ auto_approve: e.target.checked })} error={errorAt('auto_approve')} />
       </Section>
       <Section title="Notifications and escalation" id="sec-notify">
         <NotifySection d={d} set={set} errorAt={errorAt} />
-        <EscalationSection d={d} set={set} groups={groups.data} errorAt={errorAt} />
+        {!d.multi && <EscalationSection d={d} set={set} groups={groups.data} errorAt={errorAt} />}
       </Section>
       <Section title="Lapse and break-glass" id="sec-lapse-glass">
         <LapseGlassFields d={d} set={set} errorAt={errorAt} />
