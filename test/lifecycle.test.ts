@@ -19,6 +19,7 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'pending',
+    extend: 'extended',
   },
   provisioning: {
     approve: 'request_busy',
@@ -35,6 +36,7 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'provisioning',
+    extend: 'request_not_active',
   },
   approved: {
     approve: 'request_not_pending',
@@ -51,11 +53,13 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'expired',
     revoke: 'revoked',
     comment: 'approved',
+    extend: 'approved',
   },
   denied: terminal(),
   cancelled: terminal(),
   expired: terminal(),
   revoked: terminal(),
+  extended: terminal(),
 };
 
 function terminal(): Record<RequestEvent, string> {
@@ -74,6 +78,7 @@ function terminal(): Record<RequestEvent, string> {
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'request_closed',
+    extend: 'request_not_active',
   };
 }
 
@@ -105,7 +110,11 @@ describe('request lifecycle', () => {
   it('reaches approved only from pending or provisioning', () => {
     const into = cases.filter(([, , to]) => to === 'approved').map(([from]) => from);
     expect(new Set(into)).toEqual(new Set(['pending', 'provisioning', 'approved']));
-    // From approved, only `comment` stays there.
-    expect(cases.filter(([from, , to]) => from === 'approved' && to === 'approved').map(([, e]) => e)).toEqual(['comment']);
+    // From approved, only `comment` and `extend` (a later expiry) stay there.
+    expect(cases.filter(([from, , to]) => from === 'approved' && to === 'approved').map(([, e]) => e)).toEqual(['comment', 'extend']);
+  });
+
+  it('ends an extension request as extended, only from pending', () => {
+    expect(cases.filter(([, , to]) => to === 'extended').map(([from]) => from)).toEqual(['pending']);
   });
 });

@@ -16,6 +16,9 @@ const STATUS: Record<RequestEventName, string> = {
   'access_request.revoked': 'revoked',
   'access_request.comment_added': 'pending',
   'access_request.provisioning_reverted': 'cancelled',
+  'access_request.extension_requested': 'pending',
+  'access_request.extended': 'approved',
+  'access_request.extension_denied': 'denied',
 };
 
 const ACTOR: Record<RequestEventName, EventPayload['actor']> = {
@@ -29,6 +32,9 @@ const ACTOR: Record<RequestEventName, EventPayload['actor']> = {
   'access_request.revoked': { type: 'user', id: 'u-adm', email: 'root@example.test', name: 'Root Admin' },
   'access_request.comment_added': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
   'access_request.provisioning_reverted': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
+  'access_request.extension_requested': { type: 'user', id: 'u-req', email: 'ada@example.test', name: 'Ada Lovelace' },
+  'access_request.extended': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
+  'access_request.extension_denied': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
 };
 
 export function payloadFor(type: RequestEventName, over: { request?: Partial<EventPayload['request']>; data?: Record<string, unknown>; actor?: EventPayload['actor'] } = {}): EventPayload {

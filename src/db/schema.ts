@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 /**
  * Table types for Kysely. Instants are epoch milliseconds; booleans are 0/1 integers
  * and JSON is text in both dialects, so rows read the same from SQLite and PostgreSQL.
@@ -199,6 +200,11 @@ export interface AccessRequestTemplatesTable {
   trigger_script_id: string | null;
   trigger_failure_mode: 'ignore' | 'retry' | 'block';
   trigger_max_retries: number;
+  /** Whether a requester may extend an active grant, with or without approval. */
+  allow_extension: Generated<Flag>;
+  extension_requires_approval: Generated<Flag>;
+  /** The longest a grant may last with its extensions, counted from its start; null when extensions are off. */
+  max_total_mins: number | null;
   /** Bumped on every change; a request records the version it was made against. */
   version: number;
   created_at: number;
@@ -217,7 +223,8 @@ export interface TemplateMappingsTable {
   mapping_id: string;
 }
 
-export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked';
+/** `extended`: an extension request whose time was added to its parent grant (terminal). */
+export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked' | 'extended';
 
 export interface AccessRequestsTable {
   id: string;
@@ -250,6 +257,10 @@ export interface AccessRequestsTable {
   provisioning_error: string | null;
   /** Id of the blocking-trigger run that the current (or last) provisioning state belongs to. */
   provisioning_attempt: string | null;
+  /** 'request' for a grant request; 'extension' for a request to extend the grant `parent_id`. */
+  kind: Generated<'request' | 'extension'>;
+  /** The grant an extension extends; null for a grant request. */
+  parent_id: Generated<string | null>;
   created_at: number;
   updated_at: number;
 }

@@ -14,6 +14,9 @@ export const REQUEST_EVENT_TYPES = [
   'access_request.revoked',
   'access_request.comment_added',
   'access_request.provisioning_reverted',
+  'access_request.extension_requested',
+  'access_request.extended',
+  'access_request.extension_denied',
 ] as const;
 export type RequestEventName = (typeof REQUEST_EVENT_TYPES)[number];
 

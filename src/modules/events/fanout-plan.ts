@@ -56,6 +56,8 @@ const TO_REQUESTER: ReadonlySet<RequestEventName> = new Set([
   'access_request.expired',
   'access_request.expiring_soon',
   'access_request.provisioning_reverted',
+  'access_request.extended',
+  'access_request.extension_denied',
 ]);
 
 /** How many tries a trigger task gets for one event, by failure mode (block runs before approval, see provisioning). */
@@ -78,6 +80,7 @@ export function planFanout(input: FanoutInput): FanoutPlan {
 
   switch (payload.type) {
     case 'access_request.submitted':
+    case 'access_request.extension_requested':
     case 'access_request.escalated': {
       const recipients = input.approverRecipients ?? [];
       notified = [...new Set([...notified, ...recipients])];

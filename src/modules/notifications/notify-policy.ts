@@ -91,6 +91,8 @@ const REQUESTER_EVENTS: ReadonlySet<RequestEventName> = new Set([
   'access_request.expiring_soon',
   'access_request.comment_added',
   'access_request.provisioning_reverted',
+  'access_request.extended',
+  'access_request.extension_denied',
 ]);
 
 /**
@@ -104,7 +106,7 @@ export function notifiesRequester(payload: Pick<EventPayload, 'type' | 'actor' |
 
 /** The approver stage an event asks for a decision at: approvers on submission, the escalation group on escalation. */
 export function approverStageOf(type: RequestEventName): 'submitted' | 'escalated' | null {
-  if (type === 'access_request.submitted') return 'submitted';
+  if (type === 'access_request.submitted' || type === 'access_request.extension_requested') return 'submitted';
   if (type === 'access_request.escalated') return 'escalated';
   return null;
 }

@@ -21,7 +21,10 @@ export type RequestEventType =
   | 'expired'
   | 'revoked'
   | 'comment_added'
-  | 'provisioning_reverted';
+  | 'provisioning_reverted'
+  | 'extension_requested'
+  | 'extended'
+  | 'extension_denied';
 
 /**
  * Lookups that stay the same across the events of one batch, such as one expiry chunk
@@ -123,7 +126,8 @@ export async function recordRequestEvents(core: EventCore, trx: Tx, events: read
   for (const [i, { type, request, template }] of rows.entries()) {
     const payload = payloads[i]!;
     // Who hears about it and what runs: the events module's pure plan, from what is read here.
-    const stage = type === 'access_request.submitted' ? 'submitted' : type === 'access_request.escalated' ? 'escalated' : undefined;
+    const asks = type === 'access_request.submitted' || type === 'access_request.extension_requested';
+    const stage = asks ? 'submitted' : type === 'access_request.escalated' ? 'escalated' : undefined;
     const plan = planFanout({
       payload,
       request: { id: request.id, requester_id: request.requester_id, decided_by: request.decided_by, notifiedApproverIds: JSON.parse(request.notified_approver_ids) as string[] },

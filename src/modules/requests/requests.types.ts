@@ -26,7 +26,10 @@ export const requestOut = z.object({
   template_version: z.number().int(),
   app: z.object({ id: z.string(), name: z.string() }),
   requester: personOut,
-  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked']),
+  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'extended']),
+  /** `extension`: a request for more time on the grant `parent_id`; its duration is what it adds. */
+  kind: z.enum(['request', 'extension']),
+  parent_id: z.uuid().nullable(),
   duration_mins: z.number().int(),
   justification: z.string(),
   fields: z.record(z.string(), fieldAnswer),
@@ -62,10 +65,20 @@ export const requestDetailOut = requestOut.extend({
   comments: z.array(commentOut),
   can_decide: z.boolean(),
   can_revoke: z.boolean(),
+  /** For the requester's own active grant whose template allows it: what an extension may ask for; else null. */
+  extension: z
+    .object({
+      durations: z.array(z.number().int()),
+      requires_approval: z.boolean(),
+      max_total_mins: z.number().int().nullable(),
+      remaining_mins: z.number().int().nullable(),
+      open_extension_id: z.uuid().nullable(),
+    })
+    .nullable(),
 });
 
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.uuid().optional(),
-  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked']).optional(),
+  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'extended']).optional(),
 });

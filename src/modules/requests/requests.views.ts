@@ -7,6 +7,7 @@ import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import { createRequestsRepo, type ListPage, type RequestRow } from './requests.repo.ts';
 import type { RequestOut } from './requests.types.ts';
 import type { RequestSnapshot } from './snapshot.ts';
+import { extensionOptions } from './extension.ts';
 import { createMembershipsRepo } from '../groups/memberships.repo.ts';
 import { createAuditRepo } from '../audit/audit.repo.ts';
 import { createUsersRepo, peopleQuery } from '../users/users.repo.ts';
@@ -44,6 +45,8 @@ function present(r: RequestRow, people: Map<string, Person>, now: number): Reque
     app: snapshot.app,
     requester: person(r.requester_id)!,
     status: r.status,
+    kind: r.kind,
+    parent_id: r.parent_id,
     duration_mins: r.duration_mins,
     justification: r.justification,
     fields: JSON.parse(r.fields) as RequestOut['fields'],
@@ -122,6 +125,7 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
         comments,
         can_decide: request.status === 'pending' && mayDecide(template, request, actor.userId, groups),
         can_revoke: request.status === 'approved' && mayRevoke(template, request, actor, groups),
+        extension: await extensionOptions(db, request, actor, now),
       };
     },
 

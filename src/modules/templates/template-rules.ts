@@ -1,4 +1,5 @@
 import type { FieldError } from '../../http/errors.ts';
+import { extensionErrors } from './template-extension-rules.ts';
 import type { ApprovalMode, TemplateSettings } from './templates.types.ts';
 
 /**
@@ -18,6 +19,7 @@ export function crossAttributeErrors(t: TemplateSettings): FieldError[] {
   if (t.escalation_group_id !== null && t.escalation_after_mins === null) {
     errors.push({ field: 'escalation_after_mins', message: 'is required when escalation_group_id is set' });
   }
+  errors.push(...extensionErrors(t));
   return errors;
 }
 

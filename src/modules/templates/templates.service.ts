@@ -10,6 +10,7 @@ import { isReservedGroupName } from '../groups/index.ts';
 import { lockLiveScript } from '../scripts/scripts.repo.ts';
 import { normalizeCustomFields } from './custom-fields.ts';
 import { approvalErrors, crossAttributeErrors } from './template-rules.ts';
+import { extensionDefaults } from './template-extension-rules.ts';
 import { assertVersionMatches, type ExpectedVersion } from './template-etag.ts';
 import { createTemplatesRepo, type TemplatesRepo } from './templates.repo.ts';
 import {
@@ -53,6 +54,7 @@ function normalize(s: TemplateSettings): TemplateSettings {
     requester_group_ids: [...s.requester_group_ids].sort(byId),
     custom_fields: normalizeCustomFields(s.custom_fields),
     trigger: s.trigger && { ...s.trigger },
+    ...extensionDefaults(s),
   };
 }
 

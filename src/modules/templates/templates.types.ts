@@ -39,6 +39,10 @@ export interface TemplateSettings {
   escalation_group_id: string | null;
   custom_fields: CustomFieldDefinition[];
   trigger: TemplateTrigger | null;
+  /** Extension of an active grant (issue 12 §2); see requests/extension.ts. */
+  allow_extension: boolean;
+  extension_requires_approval: boolean;
+  max_total_mins: number | null;
 }
 
 /** A stored template with its links, JSON columns parsed and flags as booleans. */
@@ -88,6 +92,17 @@ const attributes = {
   escalation_group_id: z.uuid().nullable(),
   custom_fields: customFieldsIn,
   trigger: triggerIn.nullable(),
+  allow_extension: z.boolean().describe('the requester may extend an active grant by one of allowed_durations, with a justification'),
+  extension_requires_approval: z
+    .boolean()
+    .describe('an extension goes through approval like a request; false (granted at once) only on auto_approve templates'),
+  max_total_mins: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_DURATION_MINS)
+    .nullable()
+    .describe('the longest a grant may last with its extensions, counted from its start; defaults to the largest allowed duration when extensions are allowed'),
 };
 
 export const createTemplateIn = z.strictObject({
@@ -105,6 +120,9 @@ export const createTemplateIn = z.strictObject({
   escalation_group_id: attributes.escalation_group_id.default(null),
   custom_fields: attributes.custom_fields.default([]),
   trigger: attributes.trigger.default(null),
+  allow_extension: attributes.allow_extension.default(false),
+  extension_requires_approval: attributes.extension_requires_approval.default(true),
+  max_total_mins: attributes.max_total_mins.default(null),
 });
 export type CreateTemplateIn = z.infer<typeof createTemplateIn>;
 
@@ -140,6 +158,9 @@ export const templateOut = z.object({
   escalation_group_id: z.uuid().nullable(),
   custom_fields: z.array(customFieldOut),
   trigger: triggerOut.nullable(),
+  allow_extension: z.boolean(),
+  extension_requires_approval: z.boolean(),
+  max_total_mins: z.number().int().nullable(),
   version: z.number().int().describe('bumped on every change; a request records the version it was made against'),
   warnings: z
     .array(z.enum(TEMPLATE_WARNINGS))
@@ -166,6 +187,9 @@ export const requestableOut = z.object({
   approver_groups: z.array(ref),
   escalation_after_mins: z.number().int().nullable(),
   escalation_group: ref.nullable(),
+  allow_extension: z.boolean(),
+  extension_requires_approval: z.boolean(),
+  max_total_mins: z.number().int().nullable(),
 });
 
 /** Open is stored as an empty approver list; only the API requires saying so. */
@@ -192,6 +216,9 @@ export function toRequestableOut(t: Template, names: { app: Ref; groups: Readonl
     approver_groups: t.approver_group_ids.map(group),
     escalation_after_mins: t.escalation_after_mins,
     escalation_group: t.escalation_group_id === null ? null : group(t.escalation_group_id),
+    allow_extension: t.allow_extension,
+    extension_requires_approval: t.extension_requires_approval,
+    max_total_mins: t.max_total_mins,
   };
 }
 
