@@ -21,7 +21,7 @@ function input(type: RequestEventName, over: Partial<FanoutInput> & { actor?: st
     payload: payloadFor(type, { actor: actorOf(actor) }),
     request: { id: 'req-1', requester_id: REQUESTER, decided_by: APPROVER, notifiedApproverIds: [APPROVER, OTHER_APPROVER] },
     template: { trigger: null },
-    approverRecipients: type === 'access_request.submitted' || type === 'access_request.escalated' ? [NEW_APPROVER] : undefined,
+    approverRecipients: type === 'access_request.submitted' || type === 'access_request.escalated' || type === 'access_request.extension_requested' ? [NEW_APPROVER] : undefined,
     actions: [],
     ...rest,
   };
@@ -41,6 +41,10 @@ const NOTICES: [RequestEventName, string | null, string[], string[]][] = [
   ['access_request.cancelled', REQUESTER, [`${APPROVER}:approver`, `${OTHER_APPROVER}:approver`], []],
   ['access_request.comment_added', REQUESTER, [`${APPROVER}:approver`, `${OTHER_APPROVER}:approver`], []],
   ['access_request.comment_added', APPROVER, [`${REQUESTER}:requester`, `${OTHER_APPROVER}:approver`], [`${REQUESTER}:requester`]],
+  ['access_request.extension_requested', REQUESTER, [`${NEW_APPROVER}:approver`], [`${NEW_APPROVER}:approver`]],
+  ['access_request.extended', APPROVER, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
+  ['access_request.extended', null, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
+  ['access_request.extension_denied', APPROVER, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
 ];
 
 describe('planFanout: who hears about an event', () => {
@@ -58,7 +62,8 @@ describe('planFanout: who hears about an event', () => {
   it('submitted and escalated add the approvers told to the request, once each; no other event changes the request', () => {
     for (const type of REQUEST_EVENT_TYPES) {
       const plan = planFanout(input(type, { approverRecipients: [NEW_APPROVER, APPROVER] }));
-      if (type === 'access_request.submitted' || type === 'access_request.escalated') {
+      // An extension request asks its approvers like a submission.
+      if (type === 'access_request.submitted' || type === 'access_request.escalated' || type === 'access_request.extension_requested') {
         expect(plan.notifiedApproverIds).toEqual([APPROVER, OTHER_APPROVER, NEW_APPROVER]);
       } else {
         expect(plan.notifiedApproverIds, type).toBeUndefined();

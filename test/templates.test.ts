@@ -66,6 +66,9 @@ describeEachDialect('access-request templates API', (server) => {
         { key: 'ack', label: 'I have read the runbook', type: 'checkbox', required: true },
       ],
       approval: 'groups',
+      allow_extension: false,
+      extension_requires_approval: true,
+      max_total_mins: null,
       // The approver group has nobody in it yet.
       warnings: ['approver_groups_without_active_members'],
       version: 1,
@@ -380,6 +383,9 @@ describeEachDialect('access-request templates API', (server) => {
       approver_groups: [],
       escalation_after_mins: null,
       escalation_group: null,
+      allow_extension: false,
+      extension_requires_approval: true,
+      max_total_mins: null,
     });
     expect(forMember[1]).toMatchObject({
       name: 'Restricted',
