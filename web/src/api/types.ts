@@ -71,7 +71,7 @@ export interface Requestable {
   escalation_group: { id: string; name: string } | null;
 }
 
-export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked';
+export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked' | 'extended';
 export type FieldAnswer = string | boolean;
 
 export interface AccessRequest {
@@ -82,6 +82,9 @@ export interface AccessRequest {
   app: { id: string; name: string };
   requester: Person;
   status: RequestStatus;
+  /** `extension`: a request for more time on the grant `parent_id`. */
+  kind: 'request' | 'extension';
+  parent_id: string | null;
   duration_mins: number;
   justification: string;
   fields: Record<string, FieldAnswer>;
@@ -118,6 +121,8 @@ export interface AccessRequestDetail extends AccessRequest {
   comments: Comment[];
   can_decide: boolean;
   can_revoke: boolean;
+  /** Set on the requester's own active grant when its template allows extending it. */
+  extension: { durations: number[]; requires_approval: boolean; max_total_mins: number | null; remaining_mins: number | null; open_extension_id: string | null } | null;
 }
 
 export interface Notification {

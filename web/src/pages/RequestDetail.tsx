@@ -4,6 +4,7 @@ import { keys } from '../api/queries.ts';
 import type { AccessRequestDetail } from '../api/types.ts';
 import { PageHeader } from '../components/Layout.tsx';
 import { CancelButton, DecisionPanel, RevokePanel } from '../components/RequestActions.tsx';
+import { ExtendGrant, ExtensionOf } from '../components/ExtendGrant.tsx';
 import { Countdown, people, RequestFacts, StatusBadge } from '../components/RequestBits.tsx';
 import { QueryView } from '../components/Status.tsx';
 import { Thread } from '../components/Thread.tsx';
@@ -44,6 +45,12 @@ function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receiv
       return <p>Withdrawn {formatDateTime(request.ended_at ?? request.updated_at)}.</p>;
     case 'expired':
       return <p>The access ended on its own {formatDateTime(request.ended_at ?? request.expires_at)}.</p>;
+    case 'extended':
+      return (
+        <p>
+          Approved by {request.decided_by?.name ?? 'the system'} {formatDateTime(request.decided_at)}: the grant now lasts until {formatDateTime(request.expires_at)}.
+        </p>
+      );
     case 'revoked':
       return (
         <p>
@@ -66,6 +73,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
             <h2 id="summary-heading">Request</h2>
             <StatusBadge status={request.status} escalated={request.escalated && request.status === 'pending'} />
           </div>
+          <ExtensionOf request={request} />
           <Outcome request={request} receivedAt={receivedAt} />
           {request.decision_comment && (
             <blockquote className="quote">
@@ -77,6 +85,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
           {own && request.status === 'pending' && <CancelButton id={request.id} />}
         </section>
         {request.can_decide && <DecisionPanel request={request} />}
+        {request.extension && <ExtendGrant request={request} />}
         {request.can_revoke && <RevokePanel request={request} own={own} />}
         <Thread requestId={request.id} comments={request.comments} open={open} />
       </div>

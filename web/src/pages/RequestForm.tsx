@@ -8,6 +8,7 @@ import { PageHeader } from '../components/Layout.tsx';
 import { Empty, QueryView } from '../components/Status.tsx';
 import { formatDuration } from '../lib/format.ts';
 import { Link, navigate } from '../router.tsx';
+import { ActiveGrantPointer } from '../components/ExtendGrant.tsx';
 
 function CustomFieldInput({ field, value, error, onChange }: { field: CustomField; value: FieldAnswer | undefined; error?: string; onChange: (v: FieldAnswer | undefined) => void }) {
   switch (field.type) {
@@ -64,6 +65,7 @@ function RequestFormFor({ template }: { template: Requestable }) {
   return (
     <form onSubmit={onSubmit} noValidate className="panel form" aria-label={`Request ${template.name}`}>
       <FormError error={submit.error} />
+      <ActiveGrantPointer error={submit.error} />
       {existing && (
         <p className="notice">
           <Link to={`/requests/${existing}`}>Open your pending request</Link> instead.
