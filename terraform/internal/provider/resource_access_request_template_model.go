@@ -29,6 +29,10 @@ type templateModel struct {
 	CustomFields         []templateCustomField `tfsdk:"custom_field"`
 	Trigger              []templateTrigger     `tfsdk:"trigger"`
 	Version              types.Int64           `tfsdk:"version"`
+	// Extension of an active grant (template_extension.go).
+	AllowExtension            types.Bool  `tfsdk:"allow_extension"`
+	ExtensionRequiresApproval types.Bool  `tfsdk:"extension_requires_approval"`
+	MaxTotalMins              types.Int64 `tfsdk:"max_total_mins"`
 }
 
 // templateCustomField is one `custom_field` block: an input the requester fills in.
@@ -68,6 +72,10 @@ type templateAPI struct {
 	CustomFields         []templateCustomFieldAPI `json:"custom_fields"`
 	Trigger              *templateTriggerAPI      `json:"trigger"`
 	Version              int64                    `json:"version"`
+	// Extension of an active grant (template_extension.go).
+	AllowExtension            bool   `json:"allow_extension"`
+	ExtensionRequiresApproval bool   `json:"extension_requires_approval"`
+	MaxTotalMins              *int64 `json:"max_total_mins"`
 }
 
 type templateCustomFieldAPI struct {
@@ -132,6 +140,7 @@ func (m *templateModel) fromAPI(ctx context.Context, t templateAPI) diag.Diagnos
 		})
 	}
 	m.Version = types.Int64Value(t.Version)
+	m.extensionFromAPI(t)
 	return diags
 }
 
@@ -177,6 +186,7 @@ func (m *templateModel) apiBody(ctx context.Context) (map[string]any, diag.Diagn
 		fields = append(fields, field)
 	}
 	body["custom_fields"] = fields
+	m.extensionBody(body)
 	if len(m.Trigger) > 0 {
 		tr := m.Trigger[0]
 		body["trigger"] = templateTriggerAPI{ScriptID: tr.ScriptID.ValueString(), FailureMode: tr.FailureMode.ValueString(), MaxRetries: tr.MaxRetries.ValueInt64()}
