@@ -64,10 +64,12 @@ describeEachDialect('portal: extending an active grant in Chromium', (server) =>
     expect(extensionId).not.toBe(grantId);
     await rp.getByText('Pending', { exact: true }).first().waitFor();
 
-    // The approver approves it from its page.
+    // The approver finds it in the inbox, marked as an extension, and approves it from its page.
     const approver = await newPerson(browser, server());
     const ap = approver.page;
-    await signIn(ap, s.approver.email, PASSWORD, `/requests/${extensionId}`);
+    await signIn(ap, s.approver.email, PASSWORD, '/inbox');
+    await ap.locator(`[data-request-id="${extensionId}"]`).getByText('1 hour more (extension of an active grant)').waitFor();
+    await ap.goto(`/requests/${extensionId}`);
     await ap.getByText('Asks to extend').waitFor();
     await ap.getByRole('button', { name: 'Approve' }).click();
     await ap.getByText('the grant now lasts until').waitFor();
