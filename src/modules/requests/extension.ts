@@ -258,15 +258,19 @@ export async function requestExtension(core: RequestsCore, settings: { submissio
         const snapshot = await takeSnapshot(trx, template);
         assertThat(snapshot, conflict('template_unavailable', "this template's application no longer exists"));
 
+        // Every column said here, none copied from the grant: an extension starts its own
+        // approval (stages, escalation, lapse) from the beginning.
         const row: RequestRow = {
-          ...parent,
           id: newId(clock),
+          template_id: parent.template_id,
           template_version: template.version,
+          requester_id: parent.requester_id,
           kind: 'extension',
           parent_id: parent.id,
           status: 'pending',
           duration_mins: input.duration_mins,
           justification: input.justification,
+          fields: parent.fields,
           snapshot: JSON.stringify(snapshot),
           notified_approver_ids: '[]',
           escalated: 0,
