@@ -190,6 +190,24 @@ describeEachDialect('extending an active grant', (server, dialect) => {
     expect(again.body.code).toBe('grant_not_active');
   });
 
+  it('retiring what the grant stands on (the template disabled) cancels its pending extension', async () => {
+    const { templateId, id } = await activeGrant();
+    const asked = await extend(id, { duration_mins: 60, ...reason });
+    expect((await server().admin.patch(`/api/v1/access-request-templates/${templateId}`, { enabled: false })).status).toBe(200);
+    expect((await row(id)).status).toBe('revoked');
+    expect((await row(asked.body.id)).status).toBe('cancelled');
+    expect(await actions(asked.body.id)).toEqual(['access_request.extension_requested', 'access_request.cancelled']);
+  });
+
+  it('the worker cancels a pending extension whose grant ended while a decision held it', async () => {
+    const { id } = await activeGrant();
+    const asked = await extend(id, { duration_mins: 60, ...reason });
+    // As if the grant ended while the extension row was locked (its ending skipped it).
+    await db().updateTable('access_requests').set({ status: 'revoked' }).where('id', '=', id).execute();
+    await server().app.services.requests.expireDueGrants();
+    expect((await row(asked.body.id)).status).toBe('cancelled');
+  });
+
   it('expiry cancels a pending extension; approving it afterwards is refused', async () => {
     vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
     const { id, expiresAt } = await activeGrant();
