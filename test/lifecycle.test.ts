@@ -19,6 +19,8 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'pending',
+    lapse: 'lapsed',
+    break_glass: 'approved',
     extend: 'extended',
   },
   provisioning: {
@@ -36,6 +38,8 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'provisioning',
+    lapse: 'request_not_pending',
+    break_glass: 'request_not_pending',
     extend: 'request_not_active',
   },
   approved: {
@@ -53,12 +57,15 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'expired',
     revoke: 'revoked',
     comment: 'approved',
+    lapse: 'request_not_pending',
+    break_glass: 'request_not_pending',
     extend: 'approved',
   },
   denied: terminal(),
   cancelled: terminal(),
   expired: terminal(),
   revoked: terminal(),
+  lapsed: terminal(),
   extended: terminal(),
 };
 
@@ -78,6 +85,8 @@ function terminal(): Record<RequestEvent, string> {
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'request_closed',
+    lapse: 'request_not_pending',
+    break_glass: 'request_not_pending',
     extend: 'request_not_active',
   };
 }

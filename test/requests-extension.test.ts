@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { verifyAuditChain } from '../src/modules/audit/audit.verify.ts';
-import { PASSWORD, setUpAccess, validRequest, type AccessSetup, type Person } from './helpers/access-fixtures.ts';
+import { createGroup, PASSWORD, setUpAccess, validRequest, type AccessSetup, type Person } from './helpers/access-fixtures.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { Browser } from './helpers/oidc-browser.ts';
 import { allowResource } from './helpers/oidc-fixtures.ts';
@@ -236,6 +236,27 @@ describeEachDialect('extending an active grant', (server, dialect) => {
     expect(next.status, JSON.stringify(next.body)).toBe(201);
     expect((await row(id)).status).toBe('expired');
     expect(await grantGroup(id)).toBeUndefined();
+  });
+
+  it('a break-glass grant cannot be extended; break-glass first expires the own due grant of the template', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    const responders = await createGroup(server(), 'ext-responders', [s.requester.id]);
+    const templateId = await s.template({ ...EXTENDABLE, requester_group_ids: [responders], break_glass: true, break_glass_max_mins: 60, break_glass_review_mins: 120, custom_fields: [] });
+    const glass = await s.requester.client.post('/api/v1/access-requests/break-glass', { template_id: templateId, justification: 'INC-9: primary down' });
+    expect(glass.status, JSON.stringify(glass.body)).toBe(201);
+    const refused = await extend(glass.body.id, { duration_mins: 60, ...reason });
+    expect(refused.status).toBe(409);
+    expect(refused.body.code).toBe('break_glass_not_extendable');
+    expect((await s.requester.client.get(`/api/v1/access-requests/${glass.body.id}`)).body.extension).toBeNull();
+    // Once it is due (the worker has not run), breaking the glass again first ends it, in the same transaction.
+    expect((await s.requester.client.post(`/api/v1/access-requests/${glass.body.id}/revoke`, { reason: 'done' })).status).toBe(200);
+    const submitted = await s.requester.client.post('/api/v1/access-requests', validRequest(templateId, { fields: {} }));
+    const approved = await s.approver.client.post(`/api/v1/access-requests/${submitted.body.id}/approve`, {});
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    vi.setSystemTime(Date.parse(approved.body.expires_at) + 1000);
+    const again = await s.requester.client.post('/api/v1/access-requests/break-glass', { template_id: templateId, justification: 'INC-10' });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect((await row(submitted.body.id)).status).toBe('expired');
   });
 
   it('the database holds one active grant per template and person', async () => {

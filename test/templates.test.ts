@@ -72,6 +72,10 @@ describeEachDialect('access-request templates API', (server) => {
       // The approver group has nobody in it yet.
       warnings: ['approver_groups_without_active_members'],
       version: 1,
+      pending_ttl_mins: null,
+      break_glass: false,
+      break_glass_max_mins: null,
+      break_glass_review_mins: null,
       created_at: expect.any(String),
       updated_at: created.body.created_at,
     });
@@ -383,6 +387,9 @@ describeEachDialect('access-request templates API', (server) => {
       approver_groups: [],
       escalation_after_mins: null,
       escalation_group: null,
+      pending_ttl_mins: null,
+      break_glass: false,
+      break_glass_max_mins: null,
       allow_extension: false,
       extension_requires_approval: true,
       max_total_mins: null,

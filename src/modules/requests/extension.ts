@@ -8,6 +8,7 @@ import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import type { Template } from '../templates/templates.types.ts';
 import { lockUser } from '../users/users.repo.ts';
 import { liveGroupIdsOf, mayView } from './eligibility.ts';
+import { createBreakGlassRepo } from './break-glass.repo.ts';
 import { extendGrant } from './grants.ts';
 import { newEventBatchCache, recordRequestEvent, type EventCore, type RequestsCore } from './request-events.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
@@ -54,6 +55,7 @@ export async function extensionOptions(db: Executor, request: RequestRow, actor:
   if (request.expires_at === null || request.expires_at <= now) return null;
   const template = await loadTemplateForRequest(db, request.template_id);
   if (!extensionsOffered(template)) return null;
+  if (await createBreakGlassRepo(db).findByRequest(request.id)) return null;
   const open = await createRequestsRepo(db).findOpen(request.template_id, request.requester_id);
   return {
     durations: template.allowed_durations,
@@ -239,6 +241,7 @@ export async function requestExtension(core: RequestsCore, settings: { submissio
         }
         templateId = parent.template_id;
         assertThat(parent.kind === 'request', conflict('not_a_grant', 'an extension request cannot itself be extended; extend the grant it is for'));
+        assertThat(!(await createBreakGlassRepo(trx).findByRequest(parent.id)), conflict('break_glass_not_extendable', 'a break-glass grant cannot be extended; ask for the access through the ordinary request'));
         assertThat(template && template.enabled && template.deleted_at === null, conflict('template_disabled', 'this template is disabled'));
         assertThat(template.allow_extension, conflict('extension_not_allowed', 'this template does not allow extending a grant; ask again once it ends'));
         if (!template.allowed_durations.includes(input.duration_mins)) {

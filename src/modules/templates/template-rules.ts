@@ -1,6 +1,7 @@
 import type { FieldError } from '../../http/errors.ts';
 import { extensionErrors } from './template-extension-rules.ts';
 import type { ApprovalMode, TemplateSettings } from './templates.types.ts';
+import { lapseGlassErrors } from './lapse-glass.types.ts';
 
 /**
  * Rules that span attributes. They run on the whole template after a create or a
@@ -19,6 +20,7 @@ export function crossAttributeErrors(t: TemplateSettings): FieldError[] {
   if (t.escalation_group_id !== null && t.escalation_after_mins === null) {
     errors.push({ field: 'escalation_after_mins', message: 'is required when escalation_group_id is set' });
   }
+  errors.push(...lapseGlassErrors(t));
   errors.push(...extensionErrors(t));
   return errors;
 }

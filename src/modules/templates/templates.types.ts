@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { pageQuery } from '../../http/pagination.ts';
 import { description, instant, name, toIso } from '../../http/schemas.ts';
 import { customFieldOut, customFieldsIn, type CustomFieldDefinition } from './custom-fields.ts';
+import { lapseGlassAttributes, lapseGlassDefaults, lapseGlassOut, requestableLapseGlassOut, toRequestableLapseGlass } from './lapse-glass.types.ts';
 
 export const NOTIFICATION_POLICIES = ['all', 'first_n', 'random_n', 'round_robin'] as const;
 /** `groups`: members of approver_group_ids decide; `open`: any user but the requester. Never implied by an empty list. */
@@ -39,6 +40,10 @@ export interface TemplateSettings {
   escalation_group_id: string | null;
   custom_fields: CustomFieldDefinition[];
   trigger: TemplateTrigger | null;
+  pending_ttl_mins: number | null;
+  break_glass: boolean;
+  break_glass_max_mins: number | null;
+  break_glass_review_mins: number | null;
   /** Extension of an active grant (issue 12 §2); see requests/extension.ts. */
   allow_extension: boolean;
   extension_requires_approval: boolean;
@@ -92,6 +97,7 @@ const attributes = {
   escalation_group_id: z.uuid().nullable(),
   custom_fields: customFieldsIn,
   trigger: triggerIn.nullable(),
+  ...lapseGlassAttributes,
   allow_extension: z.boolean().describe('the requester may extend an active grant by one of allowed_durations, with a justification'),
   extension_requires_approval: z
     .boolean()
@@ -120,6 +126,7 @@ export const createTemplateIn = z.strictObject({
   escalation_group_id: attributes.escalation_group_id.default(null),
   custom_fields: attributes.custom_fields.default([]),
   trigger: attributes.trigger.default(null),
+  ...lapseGlassDefaults,
   allow_extension: attributes.allow_extension.default(false),
   extension_requires_approval: attributes.extension_requires_approval.default(true),
   max_total_mins: attributes.max_total_mins.default(null),
@@ -158,6 +165,7 @@ export const templateOut = z.object({
   escalation_group_id: z.uuid().nullable(),
   custom_fields: z.array(customFieldOut),
   trigger: triggerOut.nullable(),
+  ...lapseGlassOut,
   allow_extension: z.boolean(),
   extension_requires_approval: z.boolean(),
   max_total_mins: z.number().int().nullable(),
@@ -187,6 +195,7 @@ export const requestableOut = z.object({
   approver_groups: z.array(ref),
   escalation_after_mins: z.number().int().nullable(),
   escalation_group: ref.nullable(),
+  ...requestableLapseGlassOut,
   allow_extension: z.boolean(),
   extension_requires_approval: z.boolean(),
   max_total_mins: z.number().int().nullable(),
@@ -216,6 +225,7 @@ export function toRequestableOut(t: Template, names: { app: Ref; groups: Readonl
     approver_groups: t.approver_group_ids.map(group),
     escalation_after_mins: t.escalation_after_mins,
     escalation_group: t.escalation_group_id === null ? null : group(t.escalation_group_id),
+    ...toRequestableLapseGlass(t),
     allow_extension: t.allow_extension,
     extension_requires_approval: t.extension_requires_approval,
     max_total_mins: t.max_total_mins,

@@ -259,6 +259,7 @@ func (r *templateResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 			},
 		},
 	}
+	addLapseGlassAttributes(&resp.Schema)
 	for name, attribute := range templateExtensionAttributes() {
 		resp.Schema.Attributes[name] = attribute
 	}

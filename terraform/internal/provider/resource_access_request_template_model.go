@@ -29,6 +29,10 @@ type templateModel struct {
 	CustomFields         []templateCustomField `tfsdk:"custom_field"`
 	Trigger              []templateTrigger     `tfsdk:"trigger"`
 	Version              types.Int64           `tfsdk:"version"`
+	PendingTTLMins       types.Int64           `tfsdk:"pending_ttl_mins"`
+	BreakGlass           types.Bool            `tfsdk:"break_glass"`
+	BreakGlassMaxMins    types.Int64           `tfsdk:"break_glass_max_mins"`
+	BreakGlassReviewMins types.Int64           `tfsdk:"break_glass_review_mins"`
 	// Extension of an active grant (template_extension.go).
 	AllowExtension            types.Bool  `tfsdk:"allow_extension"`
 	ExtensionRequiresApproval types.Bool  `tfsdk:"extension_requires_approval"`
@@ -72,6 +76,10 @@ type templateAPI struct {
 	CustomFields         []templateCustomFieldAPI `json:"custom_fields"`
 	Trigger              *templateTriggerAPI      `json:"trigger"`
 	Version              int64                    `json:"version"`
+	PendingTTLMins       *int64                   `json:"pending_ttl_mins"`
+	BreakGlass           bool                     `json:"break_glass"`
+	BreakGlassMaxMins    *int64                   `json:"break_glass_max_mins"`
+	BreakGlassReviewMins *int64                   `json:"break_glass_review_mins"`
 	// Extension of an active grant (template_extension.go).
 	AllowExtension            bool   `json:"allow_extension"`
 	ExtensionRequiresApproval bool   `json:"extension_requires_approval"`
@@ -140,6 +148,7 @@ func (m *templateModel) fromAPI(ctx context.Context, t templateAPI) diag.Diagnos
 		})
 	}
 	m.Version = types.Int64Value(t.Version)
+	m.lapseGlassFromAPI(t)
 	m.extensionFromAPI(t)
 	return diags
 }
@@ -186,6 +195,7 @@ func (m *templateModel) apiBody(ctx context.Context) (map[string]any, diag.Diagn
 		fields = append(fields, field)
 	}
 	body["custom_fields"] = fields
+	m.lapseGlassToBody(body)
 	m.extensionBody(body)
 	if len(m.Trigger) > 0 {
 		tr := m.Trigger[0]

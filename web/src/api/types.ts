@@ -69,9 +69,23 @@ export interface Requestable {
   approver_groups: { id: string; name: string }[];
   escalation_after_mins: number | null;
   escalation_group: { id: string; name: string } | null;
+  pending_ttl_mins: number | null;
+  break_glass: boolean;
+  break_glass_max_mins: number | null;
 }
 
-export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked' | 'extended';
+export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked' | 'lapsed' | 'extended';
+
+/** A break-glass grant's after-the-fact review. */
+export interface BreakGlassReview {
+  review_state: 'unreviewed' | 'reviewed' | 'revoked';
+  activated_at: string;
+  review_due_at: string;
+  review_overdue: boolean;
+  reviewed_by: Person | null;
+  reviewed_at: string | null;
+  review_comment: string | null;
+}
 export type FieldAnswer = string | boolean;
 
 export interface AccessRequest {
@@ -105,6 +119,8 @@ export interface AccessRequest {
   ended_by: Person | null;
   revoke_reason: string | null;
   provisioning_error: string | null;
+  lapses_at: string | null;
+  break_glass: BreakGlassReview | null;
   created_at: string;
   updated_at: string;
 }
@@ -121,6 +137,7 @@ export interface AccessRequestDetail extends AccessRequest {
   comments: Comment[];
   can_decide: boolean;
   can_revoke: boolean;
+  can_review: boolean;
   /** Set on the requester's own active grant when its template allows extending it. */
   extension: { durations: number[]; requires_approval: boolean; max_total_mins: number | null; remaining_mins: number | null; open_extension_id: string | null } | null;
 }

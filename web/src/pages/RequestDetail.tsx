@@ -8,6 +8,7 @@ import { ExtendGrant, ExtensionOf } from '../components/ExtendGrant.tsx';
 import { Countdown, people, RequestFacts, StatusBadge } from '../components/RequestBits.tsx';
 import { QueryView } from '../components/Status.tsx';
 import { Thread } from '../components/Thread.tsx';
+import { BreakGlassSection } from '../components/BreakGlass.tsx';
 import { formatDateTime } from '../lib/format.ts';
 import { useSession } from '../session.tsx';
 
@@ -45,6 +46,8 @@ function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receiv
       return <p>Withdrawn {formatDateTime(request.ended_at ?? request.updated_at)}.</p>;
     case 'expired':
       return <p>The access ended on its own {formatDateTime(request.ended_at ?? request.expires_at)}.</p>;
+    case 'lapsed':
+      return <p>Lapsed {formatDateTime(request.ended_at)}: nobody decided in time.</p>;
     case 'extended':
       return (
         <p>
@@ -82,6 +85,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
             </blockquote>
           )}
           <RequestFacts request={request} />
+          <BreakGlassSection request={request} />
           {own && request.status === 'pending' && <CancelButton id={request.id} />}
         </section>
         {request.can_decide && <DecisionPanel request={request} />}
