@@ -15,7 +15,7 @@ import { benchUserRows, insertInBatches } from './seed.ts';
 /**
  * Issue 11, target 6: auto-approved submissions per second through the real HTTP API.
  * Many requesters (each with a personal API token, all in the template's requester group)
- * submit to an auto-approving template, `connections` at a time, spread over 1 or 2
+ * submit to auto-approving templates (a pair once, see TEMPLATES), `connections` at a time, spread over 1 or 2
  * instances (separate processes, bench/instance.ts) on one database; the per-user rate
  * limit is raised so it never answers 429. Each requester has been seen once before the
  * timed part (the warm-up), as in steady use. Every answer must be 201 with the request
@@ -44,20 +44,26 @@ export const DEFAULT_SUBMISSIONS_BENCH: SubmissionsBenchOptions = {
 
 const DURATION_MINS = 60;
 const WARMUP_SECS = 1;
+/**
+ * Auto-approving templates to spread the submissions over: a person holds at most one active
+ * grant of a template (issue 12 §2), so each submission is for a (requester, template) pair not
+ * used before in the run. 200 requesters × 100 templates = 20,000 submissions per run.
+ */
+const TEMPLATES = 100;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 interface Seeded {
   seeded: SeededDatabase;
-  templateId: string;
+  templateIds: string[];
   tokens: string[];
 }
 
 async function seed(dialect: Mode['dialect'], env: Record<string, string>, requesters: number, cluster: () => Promise<PostgresCluster>): Promise<Seeded> {
-  let templateId = '';
+  const templateIds: string[] = [];
   const tokens: string[] = [];
   const seeded = await seedDatabase(dialect, env, cluster, async (app: App) => {
     const created = await createTemplate(app, env.INTERIM_BOOTSTRAP_TOKEN!);
-    templateId = created.templateId;
+    templateIds.push(created.templateId, ...(await copyTemplate(app, env.INTERIM_BOOTSTRAP_TOKEN!, created.templateId, TEMPLATES - 1)));
     const now = Date.now();
     const users = benchUserRows(requesters, 'submitter', now);
     const rows = users.map((u) => {
@@ -71,7 +77,21 @@ async function seed(dialect: Mode['dialect'], env: Record<string, string>, reque
       await insertInBatches(trx, 'api_tokens', rows);
     });
   });
-  return { seeded, templateId, tokens };
+  return { seeded, templateIds, tokens };
+}
+
+/** `count` more templates like `templateId` (same application, mappings and groups), through the admin API. */
+async function copyTemplate(app: App, adminToken: string, templateId: string, count: number): Promise<string[]> {
+  const headers = { authorization: `Bearer ${adminToken}` };
+  const original = (await app.http.inject({ method: 'GET', url: `/api/v1/access-request-templates/${templateId}`, headers })).json() as Record<string, unknown>;
+  const { id: _id, version: _v, warnings: _w, created_at: _c, updated_at: _u, ...settings } = original;
+  const ids: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    const res = await app.http.inject({ method: 'POST', url: '/api/v1/access-request-templates', headers, payload: { ...settings, name: `${String(settings.name)} ${i}` } });
+    if (res.statusCode !== 201) throw new Error(`POST template copy → ${res.statusCode}: ${res.body}`);
+    ids.push((res.json() as { id: string }).id);
+  }
+  return ids;
 }
 
 interface RunResult {
@@ -88,12 +108,15 @@ interface RunResult {
 
 /** `connections` loops, each submitting for the next requester in turn, until `until`. */
 async function load(origins: string[], s: Seeded, connections: number, until: number, counter: { next: number; ok: number; failures: number; firstFailure?: string }) {
-  const body = JSON.stringify({ template_id: s.templateId, duration_mins: DURATION_MINS, justification: '', fields: {} });
+  const bodies = s.templateIds.map((id) => JSON.stringify({ template_id: id, duration_mins: DURATION_MINS, justification: '', fields: {} }));
   await Promise.all(
     Array.from({ length: connections }, async (_, lane) => {
       const origin = origins[lane % origins.length]!;
       while (performance.now() < until) {
-        const token = s.tokens[counter.next++ % s.tokens.length]!;
+        // Every requester in turn, then the next template: a (requester, template) pair once per run.
+        const n = counter.next++;
+        const token = s.tokens[n % s.tokens.length]!;
+        const body = bodies[Math.floor(n / s.tokens.length) % bodies.length]!;
         const res = await fetch(`${origin}/api/v1/access-requests`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
         const text = await res.text();
         if (res.status === 201 && (JSON.parse(text) as { status: string }).status === 'approved') counter.ok++;

@@ -25,11 +25,13 @@ describeEachDialect(
     it('expires every grant exactly once, with one event and one notice each, and keeps the chain whole', async () => {
       const s = await setUpAccess(server());
       const requesters = await createGroup(server(), 'requesters', [s.requester.id]);
-      const templateId = await s.template({ auto_approve: true, requester_group_ids: [requesters], require_justification: false, custom_fields: [] });
+      // One template per grant: a person holds at most one active grant of a template (issue 12 §2).
+      const templateIds: string[] = [];
+      for (let i = 0; i < GRANTS; i++) templateIds.push(await s.template({ auto_approve: true, requester_group_ids: [requesters], require_justification: false, custom_fields: [] }));
       vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: false });
       const ids: string[] = [];
       for (let i = 0; i < GRANTS; i++) {
-        const { status, body } = await s.requester.client.post('/api/v1/access-requests', { template_id: templateId, duration_mins: 60 });
+        const { status, body } = await s.requester.client.post('/api/v1/access-requests', { template_id: templateIds[i], duration_mins: 60 });
         expect(status, JSON.stringify(body)).toBe(201);
         expect(body.status).toBe('approved');
         ids.push(body.id);

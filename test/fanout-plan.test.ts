@@ -13,6 +13,8 @@ const OTHER_APPROVER = 'u-other';
 const NEW_APPROVER = 'u-new';
 const ADMIN = 'u-adm';
 /** Break-glass alerts go to every admin and approver-group member the caller found (the requester among them is left out). */
+/** Events that ask approvers for a decision: a submission, an escalation, a stage that opens, an extension request. */
+const ASKS_APPROVERS: readonly RequestEventName[] = ['access_request.submitted', 'access_request.escalated', 'access_request.stage_approved', 'access_request.extension_requested'];
 const ALERTS = new Set<RequestEventName>(['access_request.break_glass_activated', 'access_request.break_glass_review_overdue']);
 
 const actorOf = (id: string | null): EventPayload['actor'] =>
@@ -24,7 +26,7 @@ function input(type: RequestEventName, over: Partial<FanoutInput> & { actor?: st
     payload: payloadFor(type, { actor: actorOf(actor) }),
     request: { id: 'req-1', requester_id: REQUESTER, decided_by: APPROVER, notifiedApproverIds: [APPROVER, OTHER_APPROVER] },
     template: { trigger: null },
-    approverRecipients: type === 'access_request.submitted' || type === 'access_request.escalated' || type === 'access_request.stage_approved' ? [NEW_APPROVER] : undefined,
+    approverRecipients: ASKS_APPROVERS.includes(type) ? [NEW_APPROVER] : undefined,
     actions: [],
     alertRecipients: ALERTS.has(type) ? [ADMIN, APPROVER, REQUESTER] : undefined,
     ...rest,
@@ -51,6 +53,10 @@ const NOTICES: [RequestEventName, string | null, string[], string[]][] = [
   ['access_request.break_glass_activated', REQUESTER, [`${ADMIN}:approver`, `${APPROVER}:approver`], [`${ADMIN}:approver`, `${APPROVER}:approver`]],
   ['access_request.break_glass_review_overdue', null, [`${ADMIN}:approver`, `${APPROVER}:approver`], [`${ADMIN}:approver`, `${APPROVER}:approver`]],
   ['access_request.break_glass_reviewed', APPROVER, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
+  ['access_request.extension_requested', REQUESTER, [`${NEW_APPROVER}:approver`], [`${NEW_APPROVER}:approver`]],
+  ['access_request.extended', APPROVER, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
+  ['access_request.extended', null, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
+  ['access_request.extension_denied', APPROVER, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
 ];
 
 describe('planFanout: who hears about an event', () => {
@@ -65,10 +71,10 @@ describe('planFanout: who hears about an event', () => {
     expect(toUsers.sort()).toEqual([...emails].sort());
   });
 
-  it('submitted, stage_approved and escalated add the approvers told to the request, once each; no other event changes the request', () => {
+  it('submitted, stage_approved, extension_requested and escalated add the approvers told to the request, once each; no other event changes the request', () => {
     for (const type of REQUEST_EVENT_TYPES) {
       const plan = planFanout(input(type, { approverRecipients: [NEW_APPROVER, APPROVER] }));
-      if (type === 'access_request.submitted' || type === 'access_request.escalated' || type === 'access_request.stage_approved') {
+      if (ASKS_APPROVERS.includes(type)) {
         expect(plan.notifiedApproverIds).toEqual([APPROVER, OTHER_APPROVER, NEW_APPROVER]);
       } else {
         expect(plan.notifiedApproverIds, type).toBeUndefined();

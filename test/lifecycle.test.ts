@@ -22,6 +22,7 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     comment: 'pending',
     lapse: 'lapsed',
     break_glass: 'approved',
+    extend: 'extended',
   },
   provisioning: {
     approve: 'request_busy',
@@ -41,6 +42,7 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     comment: 'provisioning',
     lapse: 'request_not_pending',
     break_glass: 'request_not_pending',
+    extend: 'request_not_active',
   },
   approved: {
     approve: 'request_not_pending',
@@ -60,12 +62,14 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     comment: 'approved',
     lapse: 'request_not_pending',
     break_glass: 'request_not_pending',
+    extend: 'approved',
   },
   denied: terminal(),
   cancelled: terminal(),
   expired: terminal(),
   revoked: terminal(),
   lapsed: terminal(),
+  extended: terminal(),
 };
 
 function terminal(): Record<RequestEvent, string> {
@@ -87,6 +91,7 @@ function terminal(): Record<RequestEvent, string> {
     comment: 'request_closed',
     lapse: 'request_not_pending',
     break_glass: 'request_not_pending',
+    extend: 'request_not_active',
   };
 }
 
@@ -118,7 +123,11 @@ describe('request lifecycle', () => {
   it('reaches approved only from pending or provisioning', () => {
     const into = cases.filter(([, , to]) => to === 'approved').map(([from]) => from);
     expect(new Set(into)).toEqual(new Set(['pending', 'provisioning', 'approved']));
-    // From approved, only `comment` stays there.
-    expect(cases.filter(([from, , to]) => from === 'approved' && to === 'approved').map(([, e]) => e)).toEqual(['comment']);
+    // From approved, only `comment` and `extend` (a later expiry) stay there.
+    expect(cases.filter(([from, , to]) => from === 'approved' && to === 'approved').map(([, e]) => e)).toEqual(['comment', 'extend']);
+  });
+
+  it('ends an extension request as extended, only from pending', () => {
+    expect(cases.filter(([, , to]) => to === 'extended').map(([from]) => from)).toEqual(['pending']);
   });
 });

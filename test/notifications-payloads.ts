@@ -21,6 +21,9 @@ const STATUS: Record<RequestEventName, string> = {
   'access_request.break_glass_reviewed': 'approved',
   'access_request.break_glass_review_overdue': 'approved',
   'access_request.stage_approved': 'pending',
+  'access_request.extension_requested': 'pending',
+  'access_request.extended': 'approved',
+  'access_request.extension_denied': 'denied',
 };
 
 const ACTOR: Record<RequestEventName, EventPayload['actor']> = {
@@ -39,6 +42,9 @@ const ACTOR: Record<RequestEventName, EventPayload['actor']> = {
   'access_request.break_glass_reviewed': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
   'access_request.break_glass_review_overdue': { type: 'system', id: null, email: null, name: null },
   'access_request.stage_approved': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
+  'access_request.extension_requested': { type: 'user', id: 'u-req', email: 'ada@example.test', name: 'Ada Lovelace' },
+  'access_request.extended': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
+  'access_request.extension_denied': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
 };
 
 export function payloadFor(type: RequestEventName, over: { request?: Partial<EventPayload['request']>; data?: Record<string, unknown>; actor?: EventPayload['actor'] } = {}): EventPayload {

@@ -36,7 +36,9 @@ describe('wording helpers', () => {
     const audiences: Audience[] = ['approver', 'requester', 'watcher'];
     for (const type of ALL_TYPES) {
       for (const audience of audiences) {
-        const expected = audience === 'approver' && (type === 'access_request.submitted' || type === 'access_request.escalated' || type === 'access_request.stage_approved');
+        const asks =
+          type === 'access_request.submitted' || type === 'access_request.escalated' || type === 'access_request.stage_approved' || type === 'access_request.extension_requested';
+        const expected = audience === 'approver' && asks;
         expect(describeEvent(payloadFor(type), audience).decide, `${type} ${audience}`).toBe(expected);
       }
     }

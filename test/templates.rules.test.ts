@@ -144,6 +144,9 @@ describe('rules across template attributes', () => {
     break_glass_max_mins: null,
     break_glass_review_mins: null,
     stages: [{ approval: 'open', approver_group_ids: [], quorum: 1, escalation_after_mins: null, escalation_group_id: null }],
+    allow_extension: false,
+    extension_requires_approval: true,
+    max_total_mins: null,
   };
 
   it.each<[string, Partial<TemplateSettings>, string[]]>([
@@ -154,6 +157,10 @@ describe('rules across template attributes', () => {
     ['escalation without a group', { escalation_after_mins: 15 }, ['escalation_group_id']],
     ['an escalation group without a delay', { escalation_group_id: 'g' }, ['escalation_after_mins']],
     ['an escalation group that also approves', { escalation_after_mins: 5, escalation_group_id: 'g', approver_group_ids: ['g'] }, []],
+    ['extension with approval', { allow_extension: true, max_total_mins: 120 }, []],
+    ['extension without approval on an auto-approve template', { allow_extension: true, extension_requires_approval: false, auto_approve: true, requester_group_ids: ['g'] }, []],
+    ['extension without approval elsewhere', { allow_extension: true, extension_requires_approval: false }, ['extension_requires_approval']],
+    ['a total shorter than the longest duration', { allow_extension: true, max_total_mins: 30 }, ['max_total_mins']],
   ])('%s', (_name, change, fields) => {
     expect(crossAttributeErrors({ ...base, ...change }).map((e) => e.field)).toEqual(fields);
   });

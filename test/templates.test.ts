@@ -67,6 +67,9 @@ describeEachDialect('access-request templates API', (server) => {
       ],
       approval: 'groups',
       stages: [{ position: 1, approval: 'groups', approver_group_ids: [approvers], quorum: 1, escalation_after_mins: 15, escalation_group_id: managers }],
+      allow_extension: false,
+      extension_requires_approval: true,
+      max_total_mins: null,
       // The approver group has nobody in it yet.
       warnings: ['approver_groups_without_active_members'],
       version: 1,
@@ -390,6 +393,9 @@ describeEachDialect('access-request templates API', (server) => {
       break_glass: false,
       break_glass_max_mins: null,
       stages: [{ position: 1, open: true, approver_groups: [], quorum: 1, escalation_after_mins: null, escalation_group: null }],
+      allow_extension: false,
+      extension_requires_approval: true,
+      max_total_mins: null,
     });
     expect(forMember[1]).toMatchObject({
       name: 'Restricted',

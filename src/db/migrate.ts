@@ -10,6 +10,7 @@ import * as names from './migrations/0007_names.ts';
 import * as tokenPath from './migrations/0008_token_path.ts';
 import * as lapseBreakGlass from './migrations/0009_lapse_break_glass.ts';
 import * as stages from './migrations/0012_stages.ts';
+import * as extension from './migrations/0011_extension.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0008_token_path': tokenPath,
   '0009_lapse_break_glass': lapseBreakGlass,
   '0012_stages': stages,
+  '0011_extension': extension,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -214,6 +214,11 @@ export interface AccessRequestTemplatesTable {
   break_glass_review_mins: number | null;
   /** Distinct approvals stage 1 needs (stages 2..n: template_stages). */
   quorum: Generated<number>;
+  /** Whether a requester may extend an active grant, with or without approval. */
+  allow_extension: Generated<Flag>;
+  extension_requires_approval: Generated<Flag>;
+  /** The longest a grant may last with its extensions, counted from its start; null when extensions are off. */
+  max_total_mins: number | null;
   /** Bumped on every change; a request records the version it was made against. */
   version: number;
   created_at: number;
@@ -248,7 +253,8 @@ export interface TemplateMappingsTable {
   mapping_id: string;
 }
 
-export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked' | 'lapsed';
+/** `extended`: an extension request whose time was added to its parent grant (terminal). */
+export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked' | 'lapsed' | 'extended';
 
 export interface AccessRequestsTable {
   id: string;
@@ -285,6 +291,10 @@ export interface AccessRequestsTable {
   current_stage: Generated<number>;
   /** When the current stage (2..n) escalates; stage 1 escalates from the template's columns. */
   stage_escalate_at: number | null;
+  /** 'request' for a grant request; 'extension' for a request to extend the grant `parent_id`. */
+  kind: Generated<'request' | 'extension'>;
+  /** The grant an extension extends; null for a grant request. */
+  parent_id: Generated<string | null>;
   created_at: number;
   updated_at: number;
 }

@@ -19,6 +19,9 @@ export const REQUEST_EVENT_TYPES = [
   'access_request.break_glass_reviewed',
   'access_request.break_glass_review_overdue',
   'access_request.stage_approved',
+  'access_request.extension_requested',
+  'access_request.extended',
+  'access_request.extension_denied',
 ] as const;
 export type RequestEventName = (typeof REQUEST_EVENT_TYPES)[number];
 

@@ -69,6 +69,8 @@ const TO_REQUESTER: ReadonlySet<RequestEventName> = new Set([
   'access_request.provisioning_reverted',
   'access_request.lapsed',
   'access_request.break_glass_reviewed',
+  'access_request.extended',
+  'access_request.extension_denied',
 ]);
 
 /** Break-glass alerts: loud, to every admin and approver, on every channel. */
@@ -95,6 +97,7 @@ export function planFanout(input: FanoutInput): FanoutPlan {
   switch (payload.type) {
     case 'access_request.submitted':
     case 'access_request.stage_approved':
+    case 'access_request.extension_requested':
     case 'access_request.escalated': {
       const recipients = input.approverRecipients ?? [];
       notified = [...new Set([...notified, ...recipients])];

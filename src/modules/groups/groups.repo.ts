@@ -35,6 +35,9 @@ export function createGroupsRepo(db: Executor) {
     remove: (id: string) => db.deleteFrom('groups').where('id', '=', id).where('is_system', '=', 0).execute(),
     /** Deletes a system group (an access grant's); its memberships and mapping links cascade. */
     removeSystem: (id: string) => db.deleteFrom('groups').where('id', '=', id).where('is_system', '=', 1).execute(),
+    /** Moves a system group's (an access grant's) expiry: an extension of the grant. */
+    setSystemExpiry: (id: string, expiresAt: number, at: number) =>
+      db.updateTable('groups').set({ expires_at: expiresAt, updated_at: at }).where('id', '=', id).where('is_system', '=', 1).execute(),
     /** removeSystem for many groups in one statement. */
     removeSystemMany: (ids: readonly string[]) => db.deleteFrom('groups').where('id', 'in', [...ids]).where('is_system', '=', 1).execute(),
   };

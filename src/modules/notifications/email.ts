@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { Config } from '../../config.ts';
 import type { EventPayload } from '../event-payload/event-payload.types.ts';
-import { clip, describeEvent, fieldFacts, requestFacts, requestLink, singleLine, type Audience } from './event-text.ts';
+import { clip, describeEvent, fieldFacts, requestFacts, eventLink, extendsFromNotice, singleLine, type Audience } from './event-text.ts';
 
 export interface EmailMessage {
   subject: string;
@@ -33,10 +33,10 @@ function subjectOf(payload: EventPayload, audience: Audience, headline: string):
 export function renderEmail(payload: EventPayload, audience: Audience, baseUrl: string): EmailMessage {
   const r = payload.request;
   const said = describeEvent(payload, audience);
-  const link = requestLink(baseUrl, r.id);
+  const link = eventLink(baseUrl, payload);
   const facts = requestFacts(payload);
   const fields = fieldFacts(payload);
-  const action = said.decide ? 'Review and decide' : 'Open the request';
+  const action = said.decide ? 'Review and decide' : extendsFromNotice(payload) ? 'Extend your access' : 'Open the request';
 
   const textParts = [said.summary, ''];
   for (const f of facts) textParts.push(`${f.label}: ${f.value}`);

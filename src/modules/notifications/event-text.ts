@@ -106,6 +106,9 @@ const HEADLINES: Record<RequestEventName, { requester: string; other: string; ap
   'access_request.break_glass_reviewed': { requester: 'Your break-glass access was reviewed', other: 'Break-glass access reviewed' },
   'access_request.break_glass_review_overdue': { requester: 'Your break-glass access awaits review', other: 'Break-glass review overdue', approver: 'OVERDUE: break-glass access needs your review' },
   'access_request.stage_approved': { approver: 'Access request needs your decision (next stage)', requester: 'Your access request passed an approval stage', other: 'Access request passed an approval stage' },
+  'access_request.extension_requested': { approver: 'Access extension needs your decision', requester: 'Your extension request was submitted', other: 'Access extension requested' },
+  'access_request.extended': { requester: 'Your access was extended', other: 'Access extended' },
+  'access_request.extension_denied': { requester: 'Your extension request was denied', other: 'Access extension denied' },
 };
 
 export function describeEvent(payload: EventPayload, audience: Audience): EventText {
@@ -115,8 +118,12 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
   const actor = actorLabel(payload);
   const byRequester = payload.actor.id !== null && payload.actor.id === r.requester.id;
   const heads = HEADLINES[payload.type];
-  const decide =
-    audience === 'approver' && (payload.type === 'access_request.submitted' || payload.type === 'access_request.escalated' || payload.type === 'access_request.stage_approved') && r.status === 'pending';
+  const asks =
+    payload.type === 'access_request.submitted' ||
+    payload.type === 'access_request.escalated' ||
+    payload.type === 'access_request.stage_approved' ||
+    payload.type === 'access_request.extension_requested';
+  const decide = audience === 'approver' && asks && r.status === 'pending';
   const headline = mine ? heads.requester : audience === 'approver' && heads.approver ? heads.approver : heads.other;
   const extras: EventText['extras'] = [];
   const expires = r.expires_at ? formatInstant(r.expires_at) : null;
@@ -157,7 +164,7 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
       break;
     case 'access_request.expiring_soon':
       summary = mine
-        ? `Your temporary access to ${target(payload)} ends at ${expires ?? 'its expiry'}. Ask again from the portal if you still need it.`
+        ? `Your temporary access to ${target(payload)} ends at ${expires ?? 'its expiry'}. ${payload.data.extendable === true ? 'Extend it from the portal' : 'Ask again from the portal'} if you still need it.`
         : `${requester}'s temporary access to ${target(payload)} ends at ${expires ?? 'its expiry'}.`;
       break;
     case 'access_request.provisioning_reverted': {
@@ -178,13 +185,19 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
       summary = mine ? `Your request for ${what(payload)} passed ${passed} and waits for the next.` : `${requester}'s request for ${what(payload)} passed ${passed} and needs a decision at the next.`;
       break;
     }
+    case 'access_request.extension_requested':
+    case 'access_request.extended':
+    case 'access_request.extension_denied':
+      summary = extensionSummary(payload, { mine, requester, actor, target: target(payload) });
+      break;
     case 'access_request.comment_added':
       summary = mine ? `${actor} commented on your request for ${target(payload)}.` : `${actor} commented on ${requester}'s request for ${target(payload)}.`;
       break;
   }
 
   if (payload.type === 'access_request.comment_added' && typeof payload.data.body === 'string') extras.push({ label: 'Comment', value: payload.data.body });
-  if ((payload.type === 'access_request.denied' || payload.type === 'access_request.approved') && r.decision_comment) {
+  const decided = payload.type === 'access_request.denied' || payload.type === 'access_request.approved' || payload.type === 'access_request.extension_denied';
+  if (decided && r.decision_comment) {
     extras.push({ label: 'Comment', value: r.decision_comment });
   }
   if (payload.type === 'access_request.revoked' && r.revoke_reason) extras.push({ label: 'Reason', value: r.revoke_reason });
@@ -202,3 +215,26 @@ export function clip(text: string, max: number): string {
 
 /** Portal page of a request: where to read it and decide. */
 export const requestLink = (baseUrl: string, requestId: string) => `${baseUrl.replace(/\/+$/, '')}/requests/${encodeURIComponent(requestId)}`;
+
+/** Where an event's message points: the request, or for an extendable grant's expiry notice, its extension form. */
+export const eventLink = (baseUrl: string, payload: Pick<EventPayload, 'type' | 'request' | 'data'>) =>
+  extendsFromNotice(payload) ? `${requestLink(baseUrl, payload.request.id)}?extend=1` : requestLink(baseUrl, payload.request.id);
+
+/** True for an `expiring_soon` notice of a grant its template lets the requester extend. */
+export const extendsFromNotice = (payload: Pick<EventPayload, 'type' | 'data'>) => payload.type === 'access_request.expiring_soon' && payload.data.extendable === true;
+
+/** The sentence of the three extension events; the extension's own duration is how much it adds. */
+function extensionSummary(payload: EventPayload, who: { mine: boolean; requester: string; actor: string; target: string }): string {
+  const more = formatDuration(payload.request.duration_mins);
+  const until = typeof payload.data.expires_at === 'string' ? ` It now lasts until ${formatInstant(payload.data.expires_at)}.` : '';
+  switch (payload.type) {
+    case 'access_request.extension_requested':
+      return who.mine ? `You asked to extend your access to ${who.target} by ${more}.` : `${who.requester} asks to extend their access to ${who.target} by ${more}.`;
+    case 'access_request.extended': {
+      const how = payload.data.auto === true ? 'automatically' : `by ${who.actor}`;
+      return who.mine ? `Your access to ${who.target} was extended ${how}.${until}` : `${who.requester}'s access to ${who.target} was extended ${how}.${until}`;
+    }
+    default:
+      return who.mine ? `${who.actor} denied your request to extend your access to ${who.target}.` : `${who.actor} denied ${who.requester}'s request to extend their access to ${who.target}.`;
+  }
+}

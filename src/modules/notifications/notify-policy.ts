@@ -93,6 +93,8 @@ const REQUESTER_EVENTS: ReadonlySet<RequestEventName> = new Set([
   'access_request.provisioning_reverted',
   'access_request.lapsed',
   'access_request.break_glass_reviewed',
+  'access_request.extended',
+  'access_request.extension_denied',
 ]);
 
 /**
@@ -106,7 +108,7 @@ export function notifiesRequester(payload: Pick<EventPayload, 'type' | 'actor' |
 
 /** The approver stage an event asks for a decision at: approvers on submission, the escalation group on escalation. */
 export function approverStageOf(type: RequestEventName): 'submitted' | 'escalated' | null {
-  if (type === 'access_request.submitted' || type === 'access_request.stage_approved') return 'submitted';
+  if (type === 'access_request.submitted' || type === 'access_request.stage_approved' || type === 'access_request.extension_requested') return 'submitted';
   if (type === 'access_request.escalated') return 'escalated';
   return null;
 }

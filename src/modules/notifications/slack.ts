@@ -1,5 +1,5 @@
 import type { EventPayload } from '../event-payload/event-payload.types.ts';
-import { clip, describeEvent, fieldFacts, formatInstant, requestFacts, requestLink, singleLine } from './event-text.ts';
+import { clip, describeEvent, fieldFacts, formatInstant, requestFacts, eventLink, extendsFromNotice, singleLine } from './event-text.ts';
 
 /**
  * Slack incoming-webhook messages in Block Kit. User text goes into mrkdwn with `&`,
@@ -71,7 +71,7 @@ function fieldSections(facts: { label: string; value: string }[]): SlackBlock[] 
 export function renderSlackMessage(payload: EventPayload, baseUrl: string): SlackMessage {
   const r = payload.request;
   const said = describeEvent(payload, 'approver');
-  const link = requestLink(baseUrl, r.id);
+  const link = eventLink(baseUrl, payload);
   const decide = said.decide;
 
   const blocks: SlackBlock[] = [
@@ -94,7 +94,7 @@ export function renderSlackMessage(payload: EventPayload, baseUrl: string): Slac
       elements: [
         {
           type: 'button',
-          text: { type: 'plain_text', text: decide ? 'Review and decide' : 'Open request', emoji: false },
+          text: { type: 'plain_text', text: decide ? 'Review and decide' : extendsFromNotice(payload) ? 'Extend access' : 'Open request', emoji: false },
           url: link,
           action_id: 'open_request',
           ...(decide ? { style: 'primary' as const } : {}),

@@ -15,6 +15,7 @@ import { createGrant } from './grants.ts';
 import { reviewTransition } from './lifecycle.ts';
 import { newEventBatchCache, recordRequestEvent, recordRequestEvents, type RequestsCore } from './request-events.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
+import { expireOwnDueGrant } from './extension.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { applyTransition, endAccess, lostRace, nextStatus } from './transitions.ts';
 
@@ -103,6 +104,7 @@ export function createBreakGlassService(core: RequestsCore, settings: BreakGlass
             await assurance.requireStepUp(trx, actor, { template_id: template.id, decision: 'break_glass' });
             const requests = createRequestsRepo(trx);
             if ((await requests.countSubmittedSince(actor.userId, now - MINUTE)) >= settings.submissionsPerMinute) throw tooManyRequests(60);
+            await expireOwnDueGrant(core, trx, template.id, actor.userId);
             const live = await createBreakGlassRepo(trx).liveOf(actor.userId, now);
             if (live) throw conflict('break_glass_active', 'you already have a break-glass grant; give it back or wait for it to end first', { existing_request_id: live.id });
             const active = await trx

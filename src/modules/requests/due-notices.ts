@@ -3,6 +3,7 @@ import { claimRows, claimRowsOf } from '../../db/locks.ts';
 import { escalatingTemplatesQuery } from '../templates/templates.repo.ts';
 import { recordRequestEvent, type RequestsCore } from './request-events.ts';
 import { escalateLaterStages } from './stage-escalation.ts';
+import { isExtendable } from './extension.ts';
 
 const BATCH = 200;
 
@@ -83,7 +84,7 @@ export async function announceExpiringGrants(core: RequestsCore, leadMs: number)
         type: 'expiring_soon',
         requestId: request.id,
         actor: 'system',
-        data: { expires_at: new Date(request.expires_at!).toISOString(), minutes_left: Math.ceil((request.expires_at! - now) / 60_000) },
+        data: { expires_at: new Date(request.expires_at!).toISOString(), minutes_left: Math.ceil((request.expires_at! - now) / 60_000), extendable: await isExtendable(trx, request) },
       });
       sent++;
     }

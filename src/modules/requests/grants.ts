@@ -45,3 +45,9 @@ export async function removeGrants(trx: Executor, groupIds: readonly (string | n
   const ids = groupIds.filter((id): id is string => id !== null);
   if (ids.length) await createGroupsRepo(trx).removeSystemMany(ids);
 }
+
+/** Moves the grant's end: the group's and the requester's membership's expiry, which the claims read. */
+export async function extendGrant(trx: Executor, clock: Clock, grant: { groupId: string; requesterId: string; expiresAt: number }): Promise<void> {
+  await createGroupsRepo(trx).setSystemExpiry(grant.groupId, grant.expiresAt, clock.now());
+  await createMembershipsRepo(trx).update(grant.groupId, grant.requesterId, { expires_at: grant.expiresAt });
+}

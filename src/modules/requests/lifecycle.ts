@@ -15,6 +15,11 @@ import type { RequestStatus } from '../../db/schema.ts';
  *      ├─lapse──► lapsed          (nobody decided within the template's pending_ttl_mins)
  *      └─break_glass──► approved  (the requester's own break-glass activation; reviewed afterwards, see BREAK_GLASS_REVIEW)
  *
+ * Extension (a request row of kind `extension` pointing at an approved grant): the row is
+ * decided like any request, and `extend` takes it from pending to `extended` (terminal)
+ * while the parent's `extend` keeps it `approved` with a later `expires_at`. An extension
+ * whose parent ends is `retire`d (cancelled).
+ *
  * `escalate` keeps the status (escalation is a flag, not a state) and `comment` changes nothing.
  * `retire`: something the request stands on (template, requester, application, mapping)
  * was disabled or deleted. `approver_lost` and `provisioning_invalidated`: the re-check
@@ -39,14 +44,15 @@ export const REQUEST_EVENTS = [
   'comment',
   'lapse',
   'break_glass',
+  'extend',
 ] as const;
 export type RequestEvent = (typeof REQUEST_EVENTS)[number];
 
-export const REQUEST_STATUSES: readonly RequestStatus[] = ['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed'];
+export const REQUEST_STATUSES: readonly RequestStatus[] = ['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed', 'extended'];
 
 /** States in which a request is still waiting for a decision; one per (template, requester). */
 export const OPEN_STATUSES: readonly RequestStatus[] = ['pending', 'provisioning'];
-export const ENDED_STATUSES: readonly RequestStatus[] = ['denied', 'cancelled', 'expired', 'revoked', 'lapsed'];
+export const ENDED_STATUSES: readonly RequestStatus[] = ['denied', 'cancelled', 'expired', 'revoked', 'lapsed', 'extended'];
 
 const TRANSITIONS: Record<RequestStatus, Partial<Record<RequestEvent, RequestStatus>>> = {
   pending: {
@@ -60,6 +66,7 @@ const TRANSITIONS: Record<RequestStatus, Partial<Record<RequestEvent, RequestSta
     comment: 'pending',
     lapse: 'lapsed',
     break_glass: 'approved',
+    extend: 'extended',
   },
   provisioning: {
     provisioned: 'approved',
@@ -70,12 +77,13 @@ const TRANSITIONS: Record<RequestStatus, Partial<Record<RequestEvent, RequestSta
     retire: 'cancelled',
     comment: 'provisioning',
   },
-  approved: { expire: 'expired', revoke: 'revoked', comment: 'approved' },
+  approved: { expire: 'expired', revoke: 'revoked', comment: 'approved', extend: 'approved' },
   denied: {},
   cancelled: {},
   expired: {},
   revoked: {},
   lapsed: {},
+  extended: {},
 };
 
 export interface TransitionRefused {
@@ -102,7 +110,7 @@ function refusal(from: RequestStatus, event: RequestEvent): Omit<TransitionRefus
   if (['approve', 'advance_stage', 'deny', 'cancel', 'retire', 'escalate', 'begin_provisioning'].includes(event)) {
     return { code: 'request_not_pending', detail: `the request is ${from}, not pending` };
   }
-  if (['expire', 'revoke'].includes(event)) return { code: 'request_not_active', detail: `the request is ${from}, not approved` };
+  if (['expire', 'revoke', 'extend'].includes(event)) return { code: 'request_not_active', detail: `the request is ${from}, not approved` };
   if (event === 'comment') return { code: 'request_closed', detail: `the request is ${from}; its discussion is closed` };
   return { code: 'invalid_transition', detail: `${event} does not apply to a ${from} request` };
 }

@@ -28,7 +28,10 @@ export type RequestEventType =
   | 'break_glass_activated'
   | 'break_glass_reviewed'
   | 'break_glass_review_overdue'
-  | 'stage_approved';
+  | 'stage_approved'
+  | 'extension_requested'
+  | 'extended'
+  | 'extension_denied';
 
 /**
  * Lookups that stay the same across the events of one batch, such as one expiry chunk
@@ -130,7 +133,8 @@ export async function recordRequestEvents(core: EventCore, trx: Tx, events: read
   for (const [i, { type, request, template }] of rows.entries()) {
     const payload = payloads[i]!;
     // Who hears about it and what runs: the events module's pure plan, from what is read here.
-    const stage = type === 'access_request.submitted' || type === 'access_request.stage_approved' ? 'submitted' : type === 'access_request.escalated' ? 'escalated' : undefined;
+    const asks = type === 'access_request.submitted' || type === 'access_request.stage_approved' || type === 'access_request.extension_requested';
+    const stage = asks ? 'submitted' : type === 'access_request.escalated' ? 'escalated' : undefined;
     // The approvers asked are the current stage's (the one that just opened, or escalated).
     const stageTemplate = stageView(template, request.current_stage);
     const plan = planFanout({

@@ -63,9 +63,11 @@ export function createRequestsRepo(db: Executor) {
      * transition() for many requests in one statement: moves those still in `from` and
      * returns their ids; the others were changed by a concurrent writer first.
      */
-    async transitionMany(ids: readonly string[], from: RequestStatus, patch: Partial<RequestRow> & { status: RequestStatus }): Promise<Set<string>> {
+    async transitionMany(ids: readonly string[], from: RequestStatus, patch: Partial<RequestRow> & { status: RequestStatus }, only: { dueBy?: number } = {}): Promise<Set<string>> {
       if (ids.length === 0) return new Set();
-      const rows = await db.updateTable('access_requests').set(patch).where('id', 'in', [...ids]).where('status', '=', from).returning('id').execute();
+      let q = db.updateTable('access_requests').set(patch).where('id', 'in', [...ids]).where('status', '=', from);
+      if (only.dueBy !== undefined) q = q.where('expires_at', '<=', only.dueBy);
+      const rows = await q.returning('id').execute();
       return new Set(rows.map((r) => r.id));
     },
 

@@ -8,6 +8,7 @@ import type { DiscussionService } from './discussion.service.ts';
 import type { RequestsService } from './requests.service.ts';
 import { commentIn, commentOut, decisionIn, listQuery, requestDetailOut, requestOut, revokeIn, submitRequestIn } from './requests.types.ts';
 import type { RequestViews } from './requests.views.ts';
+import { extensionIn } from './extension.ts';
 
 const timelineOut = z.array(
   z.object({ seq: z.number(), id: z.string(), at: instant, actor_type: z.string(), actor_id: z.string().nullable(), action: z.string(), data: z.record(z.string(), z.unknown()) }),
@@ -70,6 +71,20 @@ export function requestsRoutes(app: HttpApp, deps: { requests: RequestsService; 
   decision('deny', 'Deny a pending request, with an optional comment', decisionIn, (a, id, b) => deps.requests.deny(a, id, b.comment));
   decision('cancel', 'Withdraw your own pending request', decisionIn, (a, id) => deps.requests.cancel(a, id));
   decision('revoke', 'End an approved grant early, with a reason (admin, approver-group member, or the requester)', revokeIn, (a, id, b) => deps.requests.revoke(a, id, b.reason!));
+
+  app.post(
+    `${base}/:id/extensions`,
+    {
+      schema: {
+        tags,
+        summary: 'Ask for more time on your active grant: one of the template’s durations, with a justification; granted at once when the template needs no approval for it',
+        params: idParam,
+        body: extensionIn,
+        response: { 201: requestOut },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await deps.views.present(await deps.requests.extend(requireActor(request), request.params.id, request.body))),
+  );
 
   app.get(`${base}/:id/comments`, { schema: { tags, summary: 'The discussion thread', params: idParam, response: { 200: z.array(commentOut) } } }, async (request) =>
     deps.views.listComments(requireActor(request), request.params.id),

@@ -16,6 +16,7 @@ import { snapshotStillHolds, takeSnapshot, type RequestSnapshot } from './snapsh
 import { castApproval } from './stage-decisions.ts';
 import type { Provisioning } from './provisioning.ts';
 import { applyTransition, cancelPending, endAccess, expireAccess, grantAccess, lostRace, nextStatus } from './transitions.ts';
+import { approveExtension, expireOwnDueGrant, explainOverlap, extensionOutcome, refuseOverlap, requestExtension, retireOrphanExtensions, type ExtensionIn } from './extension.ts';
 
 export interface RequestSettings {
   /** Submissions allowed per user per minute. */
@@ -101,6 +102,8 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
         provisioning_attempt: null,
         current_stage: 1,
         stage_escalate_at: null,
+        kind: 'request',
+        parent_id: null,
         created_at: now,
         updated_at: now,
       };
@@ -116,6 +119,7 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
             await lockUser(trx, dialect, actor.userId);
             const recent = await createRequestsRepo(trx).countSubmittedSince(actor.userId, now - MINUTE);
             if (recent >= settings.submissionsPerMinute) throw tooManyRequests(60);
+            await refuseOverlap(core, trx, template.id, actor.userId);
             await createRequestsRepo(trx).insert(row);
             // The events go out under the template the request was made from (its snapshot's and version's).
             const cache = newEventBatchCache();
@@ -138,6 +142,7 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
         );
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
+        if (!(await createRequestsRepo(db).findOpen(template.id, actor.userId))) await explainOverlap(core, error, template.id, actor.userId);
         const open = await createRequestsRepo(db).findOpen(template.id, actor.userId);
         throw conflict('request_already_open', 'you already have an open request for this template', { existing_request_id: open?.id ?? null });
       }
@@ -146,8 +151,12 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
       return row;
     },
 
+    /** Asks for more time on the caller's active grant (requests/extension.ts). */
+    extend: (actor: Actor, id: string, input: ExtensionIn): Promise<RequestRow> => requestExtension(core, settings, actor, id, input),
+
     async approve(actor: Actor, id: string, comment?: string): Promise<RequestRow> {
       const by = { actor, auto: false, comment: comment ?? null };
+      let overlap: { templateId: string; requesterId: string } | null = null;
       const decided = await db.transaction().execute(async (trx) => {
         const { request, template } = await lockForDecision(trx, id);
         refuseOwnRequest(actor, request, 'approve');
@@ -158,9 +167,13 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
         if (step.kind !== 'final') return { kind: 'granted' as const, request: step.request };
         const holds = await snapshotStillHolds(trx, JSON.parse(request.snapshot) as RequestSnapshot);
         assertThat(holds, conflict('request_stale', "the template's mappings changed after this request was made; deny it and ask for a new one"));
+        if (request.kind === 'extension') return { kind: 'extension' as const, outcome: await approveExtension(core, trx, request, by) };
+        overlap = { templateId: request.template_id, requesterId: request.requester_id };
+        await expireOwnDueGrant(core, trx, request.template_id, request.requester_id);
         if (provisioning.needsProvisioning(template)) return { kind: 'provisioning' as const, request: await provisioning.begin(trx, request, actor), template };
         return { kind: 'granted' as const, request: { ...request, ...(await grantAccess(core, trx, request, by)) } };
-      });
+      }).catch((error: unknown) => (overlap ? explainOverlap(core, error, overlap.templateId, overlap.requesterId) : Promise.reject(error)));
+      if (decided.kind === 'extension') return extensionOutcome(decided.outcome);
       if (decided.kind === 'granted') return decided.request;
       return provisioning.finish(decided.request, decided.template, by, true);
     },
@@ -173,7 +186,7 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
         const now = clock.now();
         const patch = { status: nextStatus(request, 'deny'), decided_by: actor.userId, decided_at: now, decision_comment: comment ?? null, ended_at: now, end_reason: 'manual' as const, ended_by: actor.userId };
         await applyTransition(core, trx, request, patch);
-        await recordRequestEvent(core, trx, { type: 'denied', requestId: id, actor, data: { comment: comment ?? null } });
+        await recordRequestEvent(core, trx, { type: request.kind === 'extension' ? 'extension_denied' : 'denied', requestId: id, actor, data: { comment: comment ?? null } });
         return { ...request, ...patch };
       });
     },
@@ -217,7 +230,10 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
           }),
         );
         total += expired;
-        if (claimed < chunk) return total;
+        if (claimed < chunk) {
+          await retireOrphanExtensions(core);
+          return total;
+        }
         // Let the event loop turn between chunks: on SQLite every statement is synchronous,
         // so without this the token endpoint (same process) would wait for the whole backlog.
         await yieldToEventLoop();

@@ -28,7 +28,10 @@ export const requestOut = z.object({
   template_version: z.number().int(),
   app: z.object({ id: z.string(), name: z.string() }),
   requester: personOut,
-  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed']),
+  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed', 'extended']),
+  /** `extension`: a request for more time on the grant `parent_id`; its duration is what it adds. */
+  kind: z.enum(['request', 'extension']),
+  parent_id: z.uuid().nullable(),
   duration_mins: z.number().int(),
   justification: z.string(),
   fields: z.record(z.string(), fieldAnswer),
@@ -67,10 +70,20 @@ export const requestDetailOut = requestOut.extend({
   can_decide: z.boolean(),
   can_revoke: z.boolean(),
   can_review: z.boolean().describe('an unreviewed break-glass grant the caller may review'),
+  /** For the requester's own active grant whose template allows it: what an extension may ask for; else null. */
+  extension: z
+    .object({
+      durations: z.array(z.number().int()),
+      requires_approval: z.boolean(),
+      max_total_mins: z.number().int().nullable(),
+      remaining_mins: z.number().int().nullable(),
+      open_extension_id: z.uuid().nullable(),
+    })
+    .nullable(),
 });
 
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.uuid().optional(),
-  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed']).optional(),
+  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed', 'extended']).optional(),
 });

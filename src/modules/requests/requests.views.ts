@@ -7,6 +7,7 @@ import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import { createRequestsRepo, type ListPage, type RequestRow } from './requests.repo.ts';
 import type { RequestOut } from './requests.types.ts';
 import type { RequestSnapshot } from './snapshot.ts';
+import { extensionOptions } from './extension.ts';
 import { createMembershipsRepo } from '../groups/memberships.repo.ts';
 import { createAuditRepo } from '../audit/audit.repo.ts';
 import { createUsersRepo, peopleQuery } from '../users/users.repo.ts';
@@ -47,6 +48,8 @@ function present(r: RequestRow, people: Map<string, Person>, now: number, lapseG
     app: snapshot.app,
     requester: person(r.requester_id)!,
     status: r.status,
+    kind: r.kind,
+    parent_id: r.parent_id,
     duration_mins: r.duration_mins,
     justification: r.justification,
     fields: JSON.parse(r.fields) as RequestOut['fields'],
@@ -138,6 +141,7 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
         can_decide: request.status === 'pending' && mayDecide(template, request, actor.userId, groups) && !votes.some((v) => v.approver_id === actor.userId),
         can_revoke: request.status === 'approved' && mayRevoke(template, request, actor, groups),
         can_review: await canReviewBreakGlass(db, now, template, request, actor, groups),
+        extension: await extensionOptions(db, request, actor, now),
       };
     },
 

@@ -1,5 +1,6 @@
 import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
+import { claimRows } from '../../db/locks.ts';
 import { conflict } from '../../http/errors.ts';
 import type { AuditActor } from '../../http/actor.ts';
 import { createOidcPayloadsRepo } from '../../oidc/payloads.repo.ts';
@@ -103,6 +104,7 @@ export async function endAccess(core: EventCore, trx: Tx, request: RequestRow, h
   };
   if (!(await tryTransition(core, trx, request, patch))) return null;
   await removeGrant(trx, request.grant_group_id);
+  await retireExtensionsOf(core, trx, [request.id]);
   if (manual) await createOidcPayloadsRepo(trx).deleteAppGrantsOf(request.requester_id, (JSON.parse(request.snapshot) as RequestSnapshot).app.id);
   await recordRequestEvent(
     core,
@@ -134,11 +136,18 @@ export async function expireAccess(core: EventCore, trx: Tx, requests: readonly 
     requests.map((r) => r.id),
     'approved',
     { ...patch, updated_at: core.clock.now() },
+    // Re-checked in the update: an extension committed since the claim moved the end (DESIGN: races).
+    { dueBy: core.clock.now() },
   );
   const ended = requests.filter((r) => moved.has(r.id));
   await removeGrants(
     trx,
     ended.map((r) => r.grant_group_id),
+  );
+  await retireExtensionsOf(
+    core,
+    trx,
+    ended.map((r) => r.id),
   );
   await recordRequestEvents(
     core,
@@ -179,4 +188,19 @@ export async function cancelPending(core: EventCore, trx: Tx, request: RequestRo
   if (!(await tryTransition(core, trx, request, patch))) return null;
   await recordRequestEvent(core, trx, { type: 'cancelled', requestId: request.id, actor, data: reason ? { reason } : undefined });
   return patch;
+}
+
+/**
+ * Cancels (`retire`) the pending extension requests of grants that just ended, in the
+ * caller's transaction. On PostgreSQL an extension whose decision holds it right now is
+ * skipped: that decision then finds its parent ended and cancels it itself, and the
+ * worker's sweep (requests/extension.ts) catches any left over.
+ */
+export async function retireExtensionsOf(core: EventCore, trx: Tx, parentIds: readonly string[]): Promise<void> {
+  if (parentIds.length === 0) return;
+  const open = await claimRows(
+    trx.selectFrom('access_requests').selectAll().where('parent_id', 'in', [...parentIds]).where('status', '=', 'pending').orderBy('id'),
+    core.dialect,
+  ).execute();
+  for (const extension of open) await cancelPending(core, trx, extension, 'system', 'the grant it extends has ended', 'retire');
 }

@@ -1,4 +1,5 @@
 import type { FieldError } from '../../http/errors.ts';
+import { extensionErrors } from './template-extension-rules.ts';
 import type { ApprovalMode, TemplateSettings } from './templates.types.ts';
 import { lapseGlassErrors } from './lapse-glass.types.ts';
 
@@ -20,6 +21,7 @@ export function crossAttributeErrors(t: TemplateSettings): FieldError[] {
     errors.push({ field: 'escalation_after_mins', message: 'is required when escalation_group_id is set' });
   }
   errors.push(...lapseGlassErrors(t));
+  errors.push(...extensionErrors(t));
   return errors;
 }
 

@@ -11,6 +11,7 @@ import { lockLiveScript } from '../scripts/scripts.repo.ts';
 import { normalizeCustomFields } from './custom-fields.ts';
 import { approvalErrors, crossAttributeErrors } from './template-rules.ts';
 import { resolveStages, stageGroupRefs, type ResolvedStages } from './template-stages.ts';
+import { extensionDefaults } from './template-extension-rules.ts';
 import { assertVersionMatches, type ExpectedVersion } from './template-etag.ts';
 import { createTemplatesRepo, type TemplatesRepo } from './templates.repo.ts';
 import {
@@ -55,6 +56,7 @@ function normalize(s: TemplateSettings): TemplateSettings {
     custom_fields: normalizeCustomFields(s.custom_fields),
     trigger: s.trigger && { ...s.trigger },
     stages: s.stages.map((stage) => ({ ...stage, approver_group_ids: [...stage.approver_group_ids].sort(byId) })),
+    ...extensionDefaults(s),
   };
 }
 

@@ -47,6 +47,10 @@ export interface TemplateSettings {
   break_glass_review_mins: number | null;
   /** Ordered approval stages, at least one; stage 1 is also the flat attributes above. */
   stages: TemplateStage[];
+  /** Extension of an active grant (issue 12 §2); see requests/extension.ts. */
+  allow_extension: boolean;
+  extension_requires_approval: boolean;
+  max_total_mins: number | null;
 }
 
 /** A stored template with its links, JSON columns parsed and flags as booleans. */
@@ -98,6 +102,17 @@ const attributes = {
   trigger: triggerIn.nullable(),
   ...lapseGlassAttributes,
   stages: stagesIn,
+  allow_extension: z.boolean().describe('the requester may extend an active grant by one of allowed_durations, with a justification'),
+  extension_requires_approval: z
+    .boolean()
+    .describe('an extension goes through approval like a request; false (granted at once) only on auto_approve templates'),
+  max_total_mins: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_DURATION_MINS)
+    .nullable()
+    .describe('the longest a grant may last with its extensions, counted from its start; defaults to the largest allowed duration when extensions are allowed'),
 };
 
 export const createTemplateIn = z.strictObject({
@@ -117,6 +132,9 @@ export const createTemplateIn = z.strictObject({
   custom_fields: attributes.custom_fields.default([]),
   trigger: attributes.trigger.default(null),
   ...lapseGlassDefaults,
+  allow_extension: attributes.allow_extension.default(false),
+  extension_requires_approval: attributes.extension_requires_approval.default(true),
+  max_total_mins: attributes.max_total_mins.default(null),
 });
 export type CreateTemplateIn = z.infer<typeof createTemplateIn>;
 
@@ -154,6 +172,9 @@ export const templateOut = z.object({
   trigger: triggerOut.nullable(),
   ...lapseGlassOut,
   stages: z.array(stageOut).describe('the ordered approval stages (always at least one)'),
+  allow_extension: z.boolean(),
+  extension_requires_approval: z.boolean(),
+  max_total_mins: z.number().int().nullable(),
   version: z.number().int().describe('bumped on every change; a request records the version it was made against'),
   warnings: z
     .array(z.enum(TEMPLATE_WARNINGS))
@@ -193,6 +214,9 @@ export const requestableOut = z.object({
       }),
     )
     .describe('who approves each stage, how many approvals it needs and where it escalates; the flat fields above are stage 1'),
+  allow_extension: z.boolean(),
+  extension_requires_approval: z.boolean(),
+  max_total_mins: z.number().int().nullable(),
 });
 
 /** Open is stored as an empty approver list; only the API requires saying so. */
@@ -228,6 +252,9 @@ export function toRequestableOut(t: Template, names: { app: Ref; groups: Readonl
       escalation_after_mins: s.escalation_after_mins,
       escalation_group: s.escalation_group_id === null ? null : group(s.escalation_group_id),
     })),
+    allow_extension: t.allow_extension,
+    extension_requires_approval: t.extension_requires_approval,
+    max_total_mins: t.max_total_mins,
   };
 }
 

@@ -265,6 +265,9 @@ func (r *templateResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 		},
 	}
 	addLapseGlassAttributes(&resp.Schema)
+	for name, attribute := range templateExtensionAttributes() {
+		resp.Schema.Attributes[name] = attribute
+	}
 }
 
 func (r *templateResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {

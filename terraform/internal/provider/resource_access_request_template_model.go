@@ -34,6 +34,10 @@ type templateModel struct {
 	BreakGlass           types.Bool            `tfsdk:"break_glass"`
 	BreakGlassMaxMins    types.Int64           `tfsdk:"break_glass_max_mins"`
 	BreakGlassReviewMins types.Int64           `tfsdk:"break_glass_review_mins"`
+	// Extension of an active grant (template_extension.go).
+	AllowExtension            types.Bool  `tfsdk:"allow_extension"`
+	ExtensionRequiresApproval types.Bool  `tfsdk:"extension_requires_approval"`
+	MaxTotalMins              types.Int64 `tfsdk:"max_total_mins"`
 }
 
 // templateCustomField is one `custom_field` block: an input the requester fills in.
@@ -78,6 +82,10 @@ type templateAPI struct {
 	BreakGlass           bool                     `json:"break_glass"`
 	BreakGlassMaxMins    *int64                   `json:"break_glass_max_mins"`
 	BreakGlassReviewMins *int64                   `json:"break_glass_review_mins"`
+	// Extension of an active grant (template_extension.go).
+	AllowExtension            bool   `json:"allow_extension"`
+	ExtensionRequiresApproval bool   `json:"extension_requires_approval"`
+	MaxTotalMins              *int64 `json:"max_total_mins"`
 }
 
 type templateCustomFieldAPI struct {
@@ -144,6 +152,7 @@ func (m *templateModel) fromAPI(ctx context.Context, t templateAPI) diag.Diagnos
 	diags.Append(m.stagesFromAPI(ctx, t.Stages)...)
 	m.Version = types.Int64Value(t.Version)
 	m.lapseGlassFromAPI(t)
+	m.extensionFromAPI(t)
 	return diags
 }
 
@@ -207,6 +216,7 @@ func (m *templateModel) apiBody(ctx context.Context) (map[string]any, diag.Diagn
 	}
 	body["custom_fields"] = fields
 	m.lapseGlassToBody(body)
+	m.extensionBody(body)
 	if len(m.Trigger) > 0 {
 		tr := m.Trigger[0]
 		body["trigger"] = templateTriggerAPI{ScriptID: tr.ScriptID.ValueString(), FailureMode: tr.FailureMode.ValueString(), MaxRetries: tr.MaxRetries.ValueInt64()}

@@ -85,7 +85,7 @@ export interface StageInfo {
   escalation_group: { id: string; name: string } | null;
 }
 
-export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked' | 'lapsed';
+export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked' | 'lapsed' | 'extended';
 
 /** A break-glass grant's after-the-fact review. */
 export interface BreakGlassReview {
@@ -107,6 +107,9 @@ export interface AccessRequest {
   app: { id: string; name: string };
   requester: Person;
   status: RequestStatus;
+  /** `extension`: a request for more time on the grant `parent_id`. */
+  kind: 'request' | 'extension';
+  parent_id: string | null;
   duration_mins: number;
   justification: string;
   fields: Record<string, FieldAnswer>;
@@ -150,6 +153,8 @@ export interface AccessRequestDetail extends AccessRequest {
   can_decide: boolean;
   can_revoke: boolean;
   can_review: boolean;
+  /** Set on the requester's own active grant when its template allows extending it. */
+  extension: { durations: number[]; requires_approval: boolean; max_total_mins: number | null; remaining_mins: number | null; open_extension_id: string | null } | null;
 }
 
 export interface Notification {

@@ -49,6 +49,7 @@ export const STATUS_LABEL: Record<RequestStatus, string> = {
   expired: 'Expired',
   revoked: 'Revoked',
   lapsed: 'Lapsed',
+  extended: 'Extended',
 };
 
 /** "access_request.comment_added" → "comment added". */

@@ -19,7 +19,7 @@ function InboxItem({ request }: { request: AccessRequest }) {
           <Link to={`/requests/${request.id}`}>{request.template_name}</Link>
         </h2>
         <p className="small muted">
-          {request.app.name} · {formatDuration(request.duration_mins)}
+          {request.app.name} · {request.kind === 'extension' ? `${formatDuration(request.duration_mins)} more (extension of an active grant)` : formatDuration(request.duration_mins)}
         </p>
         <p className="prewrap clamp">{request.justification || <span className="muted">No justification given.</span>}</p>
         {answers.length > 0 && (

@@ -17,7 +17,7 @@ function MyRequestRow({ request, receivedAt }: { request: AccessRequest; receive
           <Link to={`/requests/${request.id}`}>{request.template_name}</Link>
         </h2>
         <p className="muted small">
-          {request.app.name} · {formatDuration(request.duration_mins)} · asked {formatDateTime(request.created_at)}
+          {request.app.name} · {request.kind === 'extension' ? `${formatDuration(request.duration_mins)} more (extension)` : formatDuration(request.duration_mins)} · asked {formatDateTime(request.created_at)}
         </p>
         {request.status === 'approved' && request.seconds_left !== null && (
           <p>

@@ -27,7 +27,7 @@ function NotificationItem({ n }: { n: Notification }) {
         </p>
         <h2 className="h3">
           {n.request_id ? (
-            <Link to={`/requests/${n.request_id}`} onClick={() => !n.read && mark.mutate(n.id)}>
+            <Link to={`/requests/${n.request_id}${n.kind === 'access_request.expiring_soon' ? '?extend=1' : ''}`} onClick={() => !n.read && mark.mutate(n.id)}>
               {n.title}
             </Link>
           ) : (

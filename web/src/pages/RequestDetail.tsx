@@ -4,6 +4,7 @@ import { keys } from '../api/queries.ts';
 import type { AccessRequestDetail } from '../api/types.ts';
 import { PageHeader } from '../components/Layout.tsx';
 import { CancelButton, DecisionPanel, RevokePanel } from '../components/RequestActions.tsx';
+import { ExtendGrant, ExtensionOf } from '../components/ExtendGrant.tsx';
 import { Countdown, people, RequestFacts, StatusBadge } from '../components/RequestBits.tsx';
 import { QueryView } from '../components/Status.tsx';
 import { Thread } from '../components/Thread.tsx';
@@ -48,6 +49,12 @@ function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receiv
       return <p>The access ended on its own {formatDateTime(request.ended_at ?? request.expires_at)}.</p>;
     case 'lapsed':
       return <p>Lapsed {formatDateTime(request.ended_at)}: nobody decided in time.</p>;
+    case 'extended':
+      return (
+        <p>
+          Approved by {request.decided_by?.name ?? 'the system'} {formatDateTime(request.decided_at)}: the grant now lasts until {formatDateTime(request.expires_at)}.
+        </p>
+      );
     case 'revoked':
       return (
         <p>
@@ -70,6 +77,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
             <h2 id="summary-heading">Request</h2>
             <StatusBadge status={request.status} escalated={request.escalated && request.status === 'pending'} />
           </div>
+          <ExtensionOf request={request} />
           <Outcome request={request} receivedAt={receivedAt} />
           {request.decision_comment && (
             <blockquote className="quote">
@@ -83,6 +91,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
           {own && request.status === 'pending' && <CancelButton id={request.id} />}
         </section>
         {request.can_decide && <DecisionPanel request={request} />}
+        {request.extension && <ExtendGrant request={request} />}
         {request.can_revoke && <RevokePanel request={request} own={own} />}
         <Thread requestId={request.id} comments={request.comments} open={open} />
       </div>

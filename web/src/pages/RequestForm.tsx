@@ -10,6 +10,7 @@ import { formatDuration } from '../lib/format.ts';
 import { Link, navigate } from '../router.tsx';
 import { BreakGlassPanel } from '../components/BreakGlass.tsx';
 import { StagePlan } from '../components/StageProgress.tsx';
+import { ActiveGrantPointer } from '../components/ExtendGrant.tsx';
 
 function CustomFieldInput({ field, value, error, onChange }: { field: CustomField; value: FieldAnswer | undefined; error?: string; onChange: (v: FieldAnswer | undefined) => void }) {
   switch (field.type) {
@@ -66,6 +67,7 @@ function RequestFormFor({ template }: { template: Requestable }) {
   return (
     <form onSubmit={onSubmit} noValidate className="panel form" aria-label={`Request ${template.name}`}>
       <FormError error={submit.error} />
+      <ActiveGrantPointer error={submit.error} />
       {existing && (
         <p className="notice">
           <Link to={`/requests/${existing}`}>Open your pending request</Link> instead.

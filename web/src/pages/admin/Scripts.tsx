@@ -16,7 +16,25 @@ const SAMPLE = `// Runs in a sandbox on each event of the templates that use it.
 log.info('event', config.get('trigger_event'), 'for', config.get('requester_email'));
 `;
 
-const EVENTS = ['submitted', 'approved', 'denied', 'cancelled', 'escalated', 'expiring_soon', 'expired', 'revoked', 'comment_added', 'provisioning_reverted', 'stage_approved'];
+const EVENTS = [
+  'submitted',
+  'stage_approved',
+  'approved',
+  'denied',
+  'cancelled',
+  'escalated',
+  'expiring_soon',
+  'expired',
+  'revoked',
+  'comment_added',
+  'provisioning_reverted',
+  'lapsed',
+  'break_glass_activated',
+  'break_glass_reviewed',
+  'extension_requested',
+  'extended',
+  'extension_denied',
+];
 
 const unavailable = (error: unknown) => error instanceof ApiError && error.status === 404;
 

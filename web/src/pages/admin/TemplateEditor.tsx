@@ -11,6 +11,7 @@ import { DeleteButton, GroupChecklist, useAllApplications, useAllScripts } from 
 import { CustomFieldsBuilder, fromDraft, toDraft } from './CustomFieldsBuilder.tsx';
 import { LapseGlassFields, lapseGlassBodyOf, lapseGlassDraftOf } from '../../components/LapseGlassFields.tsx';
 import { stagesDraftOf, StagesSection, withStages } from './StagesSection.tsx';
+import { ExtensionSection } from './TemplateExtension.tsx';
 import { ApprovalSection, DurationsSection, EscalationSection, GrantSection, NotifySection, TriggerSection, type TemplateDraft } from './TemplateSections.tsx';
 
 function draftOf(t: Template | null): TemplateDraft {
@@ -38,6 +39,9 @@ function draftOf(t: Template | null): TemplateDraft {
     trigger_max_retries: String(t?.trigger?.max_retries ?? 3),
     ...lapseGlassDraftOf(t),
     ...stagesDraftOf(t),
+    allow_extension: t?.allow_extension ?? false,
+    extension_requires_approval: t?.extension_requires_approval ?? true,
+    max_total_mins: t?.max_total_mins == null ? '' : String(t.max_total_mins),
   };
 }
 
@@ -65,6 +69,9 @@ function flatBodyOf(d: TemplateDraft): Omit<TemplateSettings, 'stages'> & { appr
     custom_fields: d.custom_fields.map(fromDraft),
     trigger: d.trigger_on ? { script_id: d.trigger_script_id, failure_mode: d.trigger_failure_mode, max_retries: Number(d.trigger_max_retries) } : null,
     ...lapseGlassBodyOf(d),
+    allow_extension: d.allow_extension,
+    extension_requires_approval: d.extension_requires_approval,
+    max_total_mins: d.max_total_mins.trim() ? Number(d.max_total_mins) : null,
   };
 }
 
@@ -138,6 +145,7 @@ function Editor({ template, created }: { template: Template | null; created: boo
       <Section title="What it grants" id="sec-grant">
         <GrantSection d={d} set={set} apps={apps.data} mappings={mappings.data} errorAt={errorAt} />
         <DurationsSection d={d} set={set} errorAt={errorAt} />
+        <ExtensionSection d={d} set={set} errorAt={errorAt} />
       </Section>
       <Section title="Who asks and who decides" id="sec-who">
         <StagesSection d={d} set={set} groups={groups.data} errorAt={errorAt} />

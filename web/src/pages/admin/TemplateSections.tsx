@@ -26,6 +26,9 @@ export interface TemplateDraft
   trigger_script_id: string;
   trigger_failure_mode: FailureMode;
   trigger_max_retries: string;
+  allow_extension: boolean;
+  extension_requires_approval: boolean;
+  max_total_mins: string;
 }
 
 export type SetDraft = (patch: Partial<TemplateDraft>) => void;
