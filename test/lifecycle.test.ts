@@ -19,6 +19,8 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'pending',
+    activate: 'request_not_active',
+    cancel_scheduled: 'request_not_active',
   },
   provisioning: {
     approve: 'request_busy',
@@ -35,6 +37,8 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'provisioning',
+    activate: 'request_not_active',
+    cancel_scheduled: 'request_not_active',
   },
   approved: {
     approve: 'request_not_pending',
@@ -51,6 +55,8 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'expired',
     revoke: 'revoked',
     comment: 'approved',
+    activate: 'approved',
+    cancel_scheduled: 'cancelled',
   },
   denied: terminal(),
   cancelled: terminal(),
@@ -74,6 +80,8 @@ function terminal(): Record<RequestEvent, string> {
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'request_closed',
+    activate: 'request_not_active',
+    cancel_scheduled: 'request_not_active',
   };
 }
 
@@ -105,7 +113,11 @@ describe('request lifecycle', () => {
   it('reaches approved only from pending or provisioning', () => {
     const into = cases.filter(([, , to]) => to === 'approved').map(([from]) => from);
     expect(new Set(into)).toEqual(new Set(['pending', 'provisioning', 'approved']));
-    // From approved, only `comment` stays there.
-    expect(cases.filter(([from, , to]) => from === 'approved' && to === 'approved').map(([, e]) => e)).toEqual(['comment']);
+    // From approved, only `comment` and `activate` (a scheduled grant's window opening) stay there.
+    expect(cases.filter(([from, , to]) => from === 'approved' && to === 'approved').map(([, e]) => e)).toEqual(['comment', 'activate']);
+  });
+
+  it('lets a scheduled grant be withdrawn (cancel_scheduled) only from approved, into cancelled', () => {
+    expect(cases.filter(([, event, to]) => event === 'cancel_scheduled' && !String(to).startsWith('request_')).map(([from, , to]) => [from, to])).toEqual([['approved', 'cancelled']]);
   });
 });

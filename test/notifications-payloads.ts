@@ -16,6 +16,7 @@ const STATUS: Record<RequestEventName, string> = {
   'access_request.revoked': 'revoked',
   'access_request.comment_added': 'pending',
   'access_request.provisioning_reverted': 'cancelled',
+  'access_request.activated': 'approved',
 };
 
 const ACTOR: Record<RequestEventName, EventPayload['actor']> = {
@@ -29,6 +30,7 @@ const ACTOR: Record<RequestEventName, EventPayload['actor']> = {
   'access_request.revoked': { type: 'user', id: 'u-adm', email: 'root@example.test', name: 'Root Admin' },
   'access_request.comment_added': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
   'access_request.provisioning_reverted': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
+  'access_request.activated': { type: 'system', id: null, email: null, name: null },
 };
 
 export function payloadFor(type: RequestEventName, over: { request?: Partial<EventPayload['request']>; data?: Record<string, unknown>; actor?: EventPayload['actor'] } = {}): EventPayload {

@@ -139,6 +139,7 @@ describe('rules across template attributes', () => {
     escalation_group_id: null,
     custom_fields: [],
     trigger: null,
+    max_start_delay_mins: null,
   };
 
   it.each<[string, Partial<TemplateSettings>, string[]]>([

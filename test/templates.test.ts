@@ -68,6 +68,7 @@ describeEachDialect('access-request templates API', (server) => {
       approval: 'groups',
       // The approver group has nobody in it yet.
       warnings: ['approver_groups_without_active_members'],
+      max_start_delay_mins: null,
       version: 1,
       created_at: expect.any(String),
       updated_at: created.body.created_at,
@@ -380,6 +381,7 @@ describeEachDialect('access-request templates API', (server) => {
       approver_groups: [],
       escalation_after_mins: null,
       escalation_group: null,
+      max_start_delay_mins: null,
     });
     expect(forMember[1]).toMatchObject({
       name: 'Restricted',

@@ -31,6 +31,8 @@ export interface MembershipsTable {
   group_id: string;
   user_id: string;
   expires_at: number | null;
+  /** When the membership starts counting (a scheduled grant's window); null: at once. */
+  starts_at: number | null;
   created_at: number;
 }
 
@@ -199,6 +201,8 @@ export interface AccessRequestTemplatesTable {
   trigger_script_id: string | null;
   trigger_failure_mode: 'ignore' | 'retry' | 'block';
   trigger_max_retries: number;
+  /** How far ahead (minutes) a request may ask its access to start; null or 0: no scheduled start. */
+  max_start_delay_mins: number | null;
   /** Bumped on every change; a request records the version it was made against. */
   version: number;
   created_at: number;
@@ -250,6 +254,10 @@ export interface AccessRequestsTable {
   provisioning_error: string | null;
   /** Id of the blocking-trigger run that the current (or last) provisioning state belongs to. */
   provisioning_attempt: string | null;
+  /** The start the requester asked for (scheduled start); null: access starts at approval. */
+  starts_at: number | null;
+  /** When the grant's window opened and `activated` was recorded; null while a scheduled grant waits. */
+  activated_at: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -100,6 +100,7 @@ const HEADLINES: Record<RequestEventName, { requester: string; other: string; ap
   'access_request.expiring_soon': { requester: 'Your access expires soon', other: 'Temporary access expiring soon' },
   'access_request.comment_added': { requester: 'New comment on your access request', other: 'New comment on an access request' },
   'access_request.provisioning_reverted': { requester: 'Your approval was undone before it took effect', other: 'Approval undone before it took effect' },
+  'access_request.activated': { requester: 'Your access has started', other: 'Temporary access started' },
 };
 
 export function describeEvent(payload: EventPayload, audience: Audience): EventText {
@@ -126,7 +127,7 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
       break;
     case 'access_request.approved': {
       const how = payload.data.auto === true ? 'was approved automatically' : `was approved by ${actor}`;
-      const until = expires ? ` Access lasts until ${expires}.` : '';
+      const until = expires ? (payload.data.scheduled === true && typeof payload.data.starts_at === 'string' ? ` Access starts at ${formatInstant(payload.data.starts_at)} and lasts until ${expires}.` : ` Access lasts until ${expires}.`) : '';
       summary = mine ? `Your request for ${what(payload)} ${how}.${until}` : `${requester}'s request for ${what(payload)} ${how}.${until}`;
       break;
     }
@@ -159,6 +160,9 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
       summary = mine ? `The approval of your request for ${what(payload)} was undone before it took effect.${why}${next}` : `The approval of ${requester}'s request for ${what(payload)} was undone before it took effect.${why}${next}`;
       break;
     }
+    case 'access_request.activated':
+      summary = mine ? `Your access to ${target(payload)} has started${expires ? `; it lasts until ${expires}` : ''}.` : `${requester}'s access to ${target(payload)} has started.`;
+      break;
     case 'access_request.comment_added':
       summary = mine ? `${actor} commented on your request for ${target(payload)}.` : `${actor} commented on ${requester}'s request for ${target(payload)}.`;
       break;

@@ -13,6 +13,10 @@ import type { RequestStatus } from '../../db/schema.ts';
  *      └─cancel / retire─► cancelled
  *
  * `escalate` keeps the status (escalation is a flag, not a state) and `comment` changes nothing.
+ * Scheduled start (activation.ts): a grant approved for a later start is `approved` from
+ * the approval on ("live" means scheduled or active); `activate` (its window opens, the
+ * `activated` event) keeps the status, and `cancel_scheduled` (approved ──► cancelled) is the
+ * requester withdrawing it, which the service allows only before the window opens.
  * `retire`: something the request stands on (template, requester, application, mapping)
  * was disabled or deleted. `approver_lost` and `provisioning_invalidated`: the re-check
  * that ends a blocking trigger task found the approver no longer eligible (the request
@@ -33,6 +37,8 @@ export const REQUEST_EVENTS = [
   'expire',
   'revoke',
   'comment',
+  'activate',
+  'cancel_scheduled',
 ] as const;
 export type RequestEvent = (typeof REQUEST_EVENTS)[number];
 
@@ -53,7 +59,7 @@ const TRANSITIONS: Record<RequestStatus, Partial<Record<RequestEvent, RequestSta
     retire: 'cancelled',
     comment: 'provisioning',
   },
-  approved: { expire: 'expired', revoke: 'revoked', comment: 'approved' },
+  approved: { expire: 'expired', revoke: 'revoked', comment: 'approved', activate: 'approved', cancel_scheduled: 'cancelled' },
   denied: {},
   cancelled: {},
   expired: {},
@@ -83,7 +89,7 @@ function refusal(from: RequestStatus, event: RequestEvent): Omit<TransitionRefus
   if (['approve', 'deny', 'cancel', 'retire', 'escalate', 'begin_provisioning'].includes(event)) {
     return { code: 'request_not_pending', detail: `the request is ${from}, not pending` };
   }
-  if (['expire', 'revoke'].includes(event)) return { code: 'request_not_active', detail: `the request is ${from}, not approved` };
+  if (['expire', 'revoke', 'activate', 'cancel_scheduled'].includes(event)) return { code: 'request_not_active', detail: `the request is ${from}, not approved` };
   if (event === 'comment') return { code: 'request_closed', detail: `the request is ${from}; its discussion is closed` };
   return { code: 'invalid_transition', detail: `${event} does not apply to a ${from} request` };
 }

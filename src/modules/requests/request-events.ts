@@ -21,7 +21,8 @@ export type RequestEventType =
   | 'expired'
   | 'revoked'
   | 'comment_added'
-  | 'provisioning_reverted';
+  | 'provisioning_reverted'
+  | 'activated';
 
 /**
  * Lookups that stay the same across the events of one batch, such as one expiry chunk

@@ -127,7 +127,15 @@ export function createRequestsRepo(db: Executor) {
     /** Approved requests whose time is up, oldest expiry first, claimed for this transaction. */
     claimDueForExpiry: (dialect: DialectName, at: number, limit: number) =>
       claimRows(
-        db.selectFrom('access_requests').selectAll().where('status', '=', 'approved').where('expires_at', '<=', at).orderBy('expires_at').limit(limit),
+        db
+          .selectFrom('access_requests')
+          .selectAll()
+          .where('status', '=', 'approved')
+          .where('expires_at', '<=', at)
+          // A scheduled grant is announced (`activated`) before it expires: its expiry waits for the activation task.
+          .where('activated_at', 'is not', null)
+          .orderBy('expires_at')
+          .limit(limit),
         dialect,
       ).execute(),
 

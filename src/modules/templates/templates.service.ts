@@ -10,6 +10,7 @@ import { isReservedGroupName } from '../groups/index.ts';
 import { lockLiveScript } from '../scripts/scripts.repo.ts';
 import { normalizeCustomFields } from './custom-fields.ts';
 import { approvalErrors, crossAttributeErrors } from './template-rules.ts';
+import { assertScheduleAllowed } from './template-schedule.ts';
 import { assertVersionMatches, type ExpectedVersion } from './template-etag.ts';
 import { createTemplatesRepo, type TemplatesRepo } from './templates.repo.ts';
 import {
@@ -95,6 +96,7 @@ async function assertValid(
 ): Promise<void> {
   const errors = [...approvalErrors(approval.chosen, s.approver_group_ids, approval.before), ...crossAttributeErrors(s), ...(await referenceErrors(repo, s, scriptIsLive))];
   assertThat(errors.length === 0, validationFailed(errors));
+  assertScheduleAllowed(s);
 }
 
 /** Admin management of access-request templates, and the list a requester picks from. */

@@ -13,6 +13,8 @@ export type TemplateWarning = (typeof TEMPLATE_WARNINGS)[number];
 export const TRIGGER_FAILURE_MODES = ['ignore', 'retry', 'block'] as const;
 export const MAX_DURATION_MINS = 525_600;
 export const MAX_ESCALATION_AFTER_MINS = 10_080;
+/** How far ahead a scheduled start may be, at most (30 days). */
+export const MAX_START_DELAY_MINS = 43_200;
 const MAX_IDS = 100;
 
 export interface TemplateTrigger {
@@ -39,6 +41,8 @@ export interface TemplateSettings {
   escalation_group_id: string | null;
   custom_fields: CustomFieldDefinition[];
   trigger: TemplateTrigger | null;
+  /** How far ahead (minutes) a requester may schedule the start; null or 0: access starts at approval. */
+  max_start_delay_mins: number | null;
 }
 
 /** A stored template with its links, JSON columns parsed and flags as booleans. */
@@ -88,6 +92,13 @@ const attributes = {
   escalation_group_id: z.uuid().nullable(),
   custom_fields: customFieldsIn,
   trigger: triggerIn.nullable(),
+  max_start_delay_mins: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_START_DELAY_MINS, 'must be at most 43200 minutes (30 days)')
+    .nullable()
+    .describe('how far ahead, in minutes, a requester may ask for access to start (starts_at); null or 0: no scheduled start. Not with a block-mode trigger'),
 };
 
 export const createTemplateIn = z.strictObject({
@@ -105,6 +116,7 @@ export const createTemplateIn = z.strictObject({
   escalation_group_id: attributes.escalation_group_id.default(null),
   custom_fields: attributes.custom_fields.default([]),
   trigger: attributes.trigger.default(null),
+  max_start_delay_mins: attributes.max_start_delay_mins.default(null),
 });
 export type CreateTemplateIn = z.infer<typeof createTemplateIn>;
 
@@ -140,6 +152,7 @@ export const templateOut = z.object({
   escalation_group_id: z.uuid().nullable(),
   custom_fields: z.array(customFieldOut),
   trigger: triggerOut.nullable(),
+  max_start_delay_mins: z.number().int().nullable(),
   version: z.number().int().describe('bumped on every change; a request records the version it was made against'),
   warnings: z
     .array(z.enum(TEMPLATE_WARNINGS))
@@ -166,6 +179,7 @@ export const requestableOut = z.object({
   approver_groups: z.array(ref),
   escalation_after_mins: z.number().int().nullable(),
   escalation_group: ref.nullable(),
+  max_start_delay_mins: z.number().int().nullable().describe('how far ahead the start may be scheduled (starts_at); null or 0: not at all'),
 });
 
 /** Open is stored as an empty approver list; only the API requires saying so. */
@@ -192,6 +206,7 @@ export function toRequestableOut(t: Template, names: { app: Ref; groups: Readonl
     approver_groups: t.approver_group_ids.map(group),
     escalation_after_mins: t.escalation_after_mins,
     escalation_group: t.escalation_group_id === null ? null : group(t.escalation_group_id),
+    max_start_delay_mins: t.max_start_delay_mins,
   };
 }
 
