@@ -69,6 +69,8 @@ export interface Requestable {
   approver_groups: { id: string; name: string }[];
   escalation_after_mins: number | null;
   escalation_group: { id: string; name: string } | null;
+  /** How far ahead (minutes) the start may be scheduled; null or 0: not at all. */
+  max_start_delay_mins: number | null;
 }
 
 export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked';
@@ -96,6 +98,11 @@ export interface AccessRequest {
   decision_comment: string | null;
   approved_at: string | null;
   expires_at: string | null;
+  /** The scheduled start; null: at approval. */
+  starts_at: string | null;
+  activated_at: string | null;
+  /** Approved, waiting for its start. */
+  scheduled: boolean;
   seconds_left: number | null;
   ended_at: string | null;
   end_reason: 'automatic' | 'manual' | 'reverted' | null;
@@ -118,6 +125,7 @@ export interface AccessRequestDetail extends AccessRequest {
   comments: Comment[];
   can_decide: boolean;
   can_revoke: boolean;
+  can_cancel: boolean;
 }
 
 export interface Notification {

@@ -6,6 +6,7 @@ import { PageHeader } from '../components/Layout.tsx';
 import { CancelButton, DecisionPanel, RevokePanel } from '../components/RequestActions.tsx';
 import { Countdown, people, RequestFacts, StatusBadge } from '../components/RequestBits.tsx';
 import { QueryView } from '../components/Status.tsx';
+import { ScheduledNote } from '../components/StartTimeField.tsx';
 import { Thread } from '../components/Thread.tsx';
 import { formatDateTime } from '../lib/format.ts';
 import { useSession } from '../session.tsx';
@@ -24,7 +25,8 @@ function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receiv
       return (
         <p>
           Approved by {request.decided_by?.name ?? 'the system'} {formatDateTime(request.approved_at)}.{' '}
-          {request.seconds_left !== null && <Countdown secondsLeft={request.seconds_left} receivedAt={receivedAt} expiresAt={request.expires_at} />}
+          {request.scheduled && <ScheduledNote startsAt={request.starts_at} expiresAt={request.expires_at} />}
+          {!request.scheduled && request.seconds_left !== null && <Countdown secondsLeft={request.seconds_left} receivedAt={receivedAt} expiresAt={request.expires_at} />}
         </p>
       );
     case 'denied':
@@ -64,7 +66,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
         <section className="panel" aria-labelledby="summary-heading">
           <div className="panel-head">
             <h2 id="summary-heading">Request</h2>
-            <StatusBadge status={request.status} escalated={request.escalated && request.status === 'pending'} />
+            <StatusBadge status={request.status} escalated={request.escalated && request.status === 'pending'} scheduled={request.scheduled} />
           </div>
           <Outcome request={request} receivedAt={receivedAt} />
           {request.decision_comment && (
@@ -74,7 +76,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
             </blockquote>
           )}
           <RequestFacts request={request} />
-          {own && request.status === 'pending' && <CancelButton id={request.id} />}
+          {own && (request.status === 'pending' || request.can_cancel) && <CancelButton id={request.id} />}
         </section>
         {request.can_decide && <DecisionPanel request={request} />}
         {request.can_revoke && <RevokePanel request={request} own={own} />}

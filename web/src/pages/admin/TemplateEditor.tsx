@@ -9,6 +9,7 @@ import { ErrorMessage, Loading } from '../../components/Status.tsx';
 import { navigate, useLocation } from '../../router.tsx';
 import { DeleteButton, GroupChecklist, useAllApplications, useAllScripts } from './common.tsx';
 import { CustomFieldsBuilder, fromDraft, toDraft } from './CustomFieldsBuilder.tsx';
+import { ScheduleSection, scheduleBodyOf, scheduleDraftOf } from './TemplateSchedule.tsx';
 import { ApprovalSection, DurationsSection, EscalationSection, GrantSection, NotifySection, TriggerSection, type TemplateDraft } from './TemplateSections.tsx';
 
 function draftOf(t: Template | null): TemplateDraft {
@@ -34,6 +35,7 @@ function draftOf(t: Template | null): TemplateDraft {
     trigger_script_id: t?.trigger?.script_id ?? '',
     trigger_failure_mode: t?.trigger?.failure_mode ?? 'ignore',
     trigger_max_retries: String(t?.trigger?.max_retries ?? 3),
+    ...scheduleDraftOf(t),
   };
 }
 
@@ -56,6 +58,7 @@ function bodyOf(d: TemplateDraft): TemplateSettings & Pick<Template, 'approval'>
     escalation_group_id: d.escalate ? d.escalation_group_id || null : null,
     custom_fields: d.custom_fields.map(fromDraft),
     trigger: d.trigger_on ? { script_id: d.trigger_script_id, failure_mode: d.trigger_failure_mode, max_retries: Number(d.trigger_max_retries) } : null,
+    ...scheduleBodyOf(d),
   };
 }
 
@@ -142,6 +145,9 @@ function Editor({ template, created }: { template: Template | null; created: boo
       </Section>
       <Section title="Custom fields" id="sec-fields">
         <CustomFieldsBuilder fields={d.custom_fields} onChange={(f) => set({ custom_fields: f })} errorAt={errorAt} />
+      </Section>
+      <Section title="Scheduled start" id="sec-schedule">
+        <ScheduleSection d={d} set={set} errorAt={errorAt} />
       </Section>
       <Section title="Trigger task" id="sec-trigger">
         <TriggerSection d={d} set={set} scripts={scripts.data ?? []} scriptsMissing={scriptsMissing} errorAt={errorAt} />

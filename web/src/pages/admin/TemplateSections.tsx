@@ -22,6 +22,8 @@ export interface TemplateDraft
   trigger_script_id: string;
   trigger_failure_mode: FailureMode;
   trigger_max_retries: string;
+  schedule_on: boolean;
+  max_start_delay_mins: string;
 }
 
 export type SetDraft = (patch: Partial<TemplateDraft>) => void;
