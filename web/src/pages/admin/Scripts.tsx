@@ -16,7 +16,7 @@ const SAMPLE = `// Runs in a sandbox on each event of the templates that use it.
 log.info('event', config.get('trigger_event'), 'for', config.get('requester_email'));
 `;
 
-const EVENTS = ['submitted', 'approved', 'denied', 'cancelled', 'escalated', 'expiring_soon', 'expired', 'revoked', 'comment_added', 'provisioning_reverted'];
+const EVENTS = ['submitted', 'approved', 'denied', 'cancelled', 'escalated', 'expiring_soon', 'expired', 'revoked', 'comment_added', 'provisioning_reverted', 'activated'];
 
 const unavailable = (error: unknown) => error instanceof ApiError && error.status === 404;
 
