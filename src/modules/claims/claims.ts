@@ -118,7 +118,9 @@ export function mergeClaims(sources: readonly ClaimSource[]): EffectiveClaims {
  * temporary grant lives at most `tempTtlSecs` and never past that grant's expiry; a
  * token whose claims are unknown gets the same short cap rather than the long one.
  * Whole seconds, at least one: claims are computed with a second of margin (see
- * CLAIMS_MARGIN_MS), so the floor never reaches past the expiry.
+ * CLAIMS_MARGIN_MS), so the floor never reaches past the expiry. Any token is also
+ * capped at `changesAt`, the start of a scheduled grant's window that would change its
+ * claims (windows.ts), so it never lives into a window it was not issued for.
  */
 export function cappedTokenTtlSecs(opts: { clientTtlSecs: number; tempTtlSecs: number; claims: EffectiveClaims | undefined; now: number }): number {
   const { clientTtlSecs, tempTtlSecs, claims, now } = opts;
