@@ -2,7 +2,7 @@ import * as client from 'openid-client';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { verifyAuditChain } from '../src/modules/audit/audit.verify.ts';
 import { activateDueGrants } from '../src/modules/requests/activation.ts';
-import { PASSWORD, setUpAccess, validRequest, type AccessSetup } from './helpers/access-fixtures.ts';
+import { createPerson, PASSWORD, setUpAccess, validRequest, type AccessSetup } from './helpers/access-fixtures.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { Browser } from './helpers/oidc-browser.ts';
 import { allowResource } from './helpers/oidc-fixtures.ts';
@@ -42,7 +42,7 @@ describeEachDialect('access requests with a scheduled start', (server) => {
 
   const get = async (id: string) => (await s.requester.client.get(`/api/v1/access-requests/${id}`)).body;
   const lifecycle = async (id: string) =>
-    ((await s.requester.client.get(`/api/v1/access-requests/${id}/timeline`)).body as { action: string; data: Record<string, unknown> }[]).filter((e) =>
+    ((await server().admin.get(`/api/v1/access-requests/${id}/timeline`)).body as { action: string; data: Record<string, unknown> }[]).filter((e) =>
       e.action.startsWith('access_request.'),
     );
   const auditCount = async (id: string, action: string) =>
@@ -152,6 +152,33 @@ describeEachDialect('access requests with a scheduled start', (server) => {
     expect(cancel.body.code).toBe('grant_started');
   });
 
+  it('an auto-approved scheduled request waits for its start like any other, and is told about it only then', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const onCall = (await server().admin.post('/api/v1/groups', { name: `on-call-${Date.now()}` })).body.id;
+    await server().admin.request('PUT', `/api/v1/groups/${onCall}/members/${s.escalationMember.id}`, {});
+    const templateId = await s.template({ auto_approve: true, requester_group_ids: [onCall], max_start_delay_mins: DAY, allowed_durations: [60] });
+    const startsAt = Date.now() + 30 * MIN;
+    const res = await s.escalationMember.client.post('/api/v1/access-requests', validRequest(templateId, { starts_at: iso(startsAt) }));
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    expect(res.body).toMatchObject({ status: 'approved', scheduled: true, activated_at: null, expires_at: iso(startsAt + 60 * MIN) });
+    // The expiring-soon notice is about an open window only; none before the start.
+    vi.setSystemTime(startsAt - MIN);
+    await server().app.runWorkerOnce();
+    expect((await lifecycle(res.body.id)).map((e) => e.action)).toEqual(['access_request.submitted', 'access_request.approved']);
+    vi.setSystemTime(startsAt + 50 * MIN);
+    await server().app.runWorkerOnce();
+    // Announced first, then (ten minutes before its end) the expiring-soon notice.
+    expect((await lifecycle(res.body.id)).map((e) => e.action)).toEqual([
+      'access_request.submitted',
+      'access_request.approved',
+      'access_request.activated',
+      'access_request.expiring_soon',
+    ]);
+    const notices = (await s.escalationMember.client.get('/api/v1/notifications')).body.items as { title: string; request_id: string }[];
+    expect(notices.filter((n) => n.request_id === res.body.id).map((n) => n.title)).toContain('Your access has started');
+    expect((await s.escalationMember.client.post(`/api/v1/access-requests/${res.body.id}/revoke`, { reason: 'done' })).status).toBe(200);
+  });
+
   it('approved after the requested start: the access starts at approval and lasts the whole duration', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     const startsAt = Date.now() + 10 * MIN;
@@ -211,7 +238,8 @@ describeEachDialect('access requests with a scheduled start', (server) => {
 
   it('refuses bad starts with a clear message for each', async () => {
     const now = Date.now();
-    const submit = (templateId: string, startsAt: string) => s.escalationMember.client.post('/api/v1/access-requests', validRequest(templateId, { starts_at: startsAt }));
+    const someone = await createPerson(server(), 'scheduler');
+    const submit = (templateId: string, startsAt: string) => someone.client.post('/api/v1/access-requests', validRequest(templateId, { starts_at: startsAt }));
     const refusal = async (templateId: string, startsAt: string) => {
       const res = await submit(templateId, startsAt);
       expect(res.status, JSON.stringify(res.body)).toBe(400);
@@ -225,7 +253,7 @@ describeEachDialect('access requests with a scheduled start', (server) => {
     expect(garbled.status).toBe(400);
     expect(JSON.stringify(garbled.body)).toContain('starts_at');
     // Nothing was created by any of them.
-    expect((await s.escalationMember.client.get('/api/v1/access-requests')).body.items).toEqual([]);
+    expect((await someone.client.get('/api/v1/access-requests')).body.items).toEqual([]);
   });
 
   it('a template cannot both block on its trigger task and allow a scheduled start', async () => {

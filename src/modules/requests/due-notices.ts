@@ -59,7 +59,9 @@ export async function announceExpiringGrants(core: RequestsCore, leadMs: number)
         .where('expiring_notice_at', 'is', null)
         .where('expires_at', '<=', now + leadMs)
         .where('expires_at', '>', now)
-        .where(sql<boolean>`expires_at - approved_at > ${leadMs}`)
+        // A grant lasting longer than the lead time, counted from its window's start (scheduled start), once that has opened.
+        .where(sql<boolean>`expires_at - coalesce(starts_at, approved_at) > ${leadMs}`)
+        .where('activated_at', 'is not', null)
         .orderBy('expires_at')
         .limit(BATCH),
       core.dialect,
