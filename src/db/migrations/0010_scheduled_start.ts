@@ -14,12 +14,13 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('memberships').addColumn('starts_at', 'bigint').execute();
   // Every grant approved before this migration opened at its approval.
   await db.updateTable('access_requests').set({ activated_at: sql.ref('approved_at') }).where('approved_at', 'is not', null).execute();
-  // The activation task's claim: approved grants whose window has not been announced yet (few at any time).
+  // The activation task's claim: approved grants with a start whose window has not been
+  // announced yet. Requests never activated (denied, cancelled) stay out of the approved range.
   await db.schema
     .createIndex('access_requests_activation')
     .on('access_requests')
-    .column('starts_at')
-    .where(sql.ref('activated_at'), 'is', null)
+    .columns(['status', 'starts_at'])
+    .where(sql<boolean>`activated_at is null and starts_at is not null`)
     .execute();
 }
 
