@@ -31,6 +31,7 @@ declare module 'autocannon' {
     timeout?: number;
     requests?: RequestSpec[];
   }
-  function autocannon(opts: Options): Promise<Result> & { stop(): void };
+  /** 'response' is emitted for every response: (client, status, bytes, latency in ms). */
+  function autocannon(opts: Options): Promise<Result> & { stop(): void; on(event: 'response', listener: (client: unknown, status: number, bytes: number, ms: number) => void): void };
   export default autocannon;
 }

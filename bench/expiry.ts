@@ -7,6 +7,7 @@ import type { Actor } from '../src/http/actor.ts';
 import { startPostgresCluster, type PostgresCluster } from '../test/helpers/postgres-cluster.ts';
 import { inParallel } from './code-flow.ts';
 import { benchEnv, median, modeName, seedDatabase, startInstance, type Mode, type SeededDatabase } from './fleet.ts';
+import { runWithTokenLoad, seedTokenLoad, type TokenLoadOptions, type TokenLoadRun, type TokenLoadSeed } from './expiry-token-load.ts';
 import { formatProfile, summarizeCpuProfile } from './profile.ts';
 import { benchUserRows, insertInBatches } from './seed.ts';
 
@@ -29,6 +30,8 @@ export interface ExpiryBenchOptions {
   against?: string;
   /** Write a CPU profile of each instance of the first run and print its top functions. */
   profile?: boolean;
+  /** Refresh-grant load on the instances while the burst expires, against the same load without one (bench/expiry-token-load.ts). */
+  tokenLoad?: TokenLoadOptions;
 }
 
 export const DEFAULT_EXPIRY_BENCH: ExpiryBenchOptions = { grants: 10_000, modes: [{ dialect: 'sqlite', instances: 1 }], runs: 1 };
@@ -64,9 +67,10 @@ export async function createTemplate(app: App, adminToken: string): Promise<{ te
 }
 
 /** Seeds `grants` approved grants ending at one instant; returns that instant. */
-async function seedGrants(dialect: Mode['dialect'], env: Record<string, string>, grants: number, cluster: () => Promise<PostgresCluster>): Promise<{ seeded: SeededDatabase; expiresAt: number }> {
+async function seedGrants(dialect: Mode['dialect'], env: Record<string, string>, grants: number, cluster: () => Promise<PostgresCluster>, tokenLoad = false): Promise<{ seeded: SeededDatabase; expiresAt: number; tokens?: TokenLoadSeed }> {
   let now = Date.now();
   let expiresAt = 0;
+  let tokens: TokenLoadSeed | undefined;
   const seeded = await seedDatabase(
     dialect,
     env,
@@ -91,12 +95,13 @@ async function seedGrants(dialect: Mode['dialect'], env: Record<string, string>,
       const at = await db.selectFrom('access_requests').select('expires_at').distinct().execute();
       if (Number(approved.n) !== grants || at.length !== 1) throw new Error(`expected ${grants} grants at one instant, got ${approved.n} at ${at.length}`);
       expiresAt = at[0]!.expires_at!;
+      if (tokenLoad) tokens = await seedTokenLoad(db, now);
       log(`${dialect}: ${grants} grants approved through submit() + auto-approval (in process) in ${seedSecs.toFixed(1)} s, all ending at ${new Date(expiresAt).toISOString()}`);
     },
     { now: () => now },
   );
   now = expiresAt;
-  return { seeded, expiresAt };
+  return { seeded, expiresAt, tokens };
 }
 
 interface RunResult {
@@ -112,7 +117,38 @@ interface RunResult {
   maxStallMs: number;
   p99DelayMs: number;
   verified: boolean;
+  /** --token-load: refresh grants during the burst and without one. */
+  tokenLoad?: Pick<TokenLoadRun, 'burst' | 'quiet' | 'order'>;
 }
+
+/** One run with token load beside the expiry, then the same checks. */
+async function runOnceWithTokenLoad(seeded: SeededDatabase, tokens: TokenLoadSeed, opts: TokenLoadOptions, mode: Mode, grants: number, expiresAt: number, build: { name: string; root?: string }, run: number): Promise<RunResult> {
+  const copy = await seeded.copy(`t${run}_${mode.instances}_${build.name}`);
+  try {
+    const r = await runWithTokenLoad(copy, mode, expiresAt, tokens, opts, run, build);
+    const verified = r.expired === grants && (await verify(copy.env, mode, grants)) && r.burst.failed === 0 && r.quiet.failed === 0;
+    return {
+      dialect: mode.dialect,
+      instances: mode.instances,
+      mode: modeName(mode),
+      build: build.name,
+      grants,
+      expired: r.expired,
+      seconds: r.seconds,
+      perSecond: r.expired / r.seconds,
+      expiredBy: r.expiredBy,
+      maxStallMs: r.maxStallMs,
+      p99DelayMs: r.p99DelayMs,
+      verified,
+      tokenLoad: { burst: r.burst, quiet: r.quiet, order: r.order },
+    };
+  } finally {
+    await copy.drop();
+  }
+}
+
+const windowLine = (w: TokenLoadRun['burst']) =>
+  `${Math.round(w.perSecond)}/s, p50 ${w.p50Ms.toFixed(1)} ms, p99 ${w.p99Ms.toFixed(1)} ms, max ${w.maxMs.toFixed(1)} ms (${w.requests} responses${w.failed ? `, ${w.failed} FAILED` : ''})`;
 
 /** One timed run: `instances` processes on a fresh copy, all told to go at once. */
 async function runOnce(seeded: SeededDatabase, mode: Mode, grants: number, expiresAt: number, build: { name: string; root?: string }, tag: string, profileDir?: string): Promise<RunResult> {
@@ -172,16 +208,25 @@ export async function runExpiryBench(opts: ExpiryBenchOptions = DEFAULT_EXPIRY_B
   let cluster: PostgresCluster | undefined;
   const startCluster = async () => (cluster ??= await startPostgresCluster());
   const builds = [{ name: 'this' }, ...(opts.against ? [{ name: 'against', root: opts.against }] : [])];
-  const seededBy = new Map<string, { seeded: SeededDatabase; expiresAt: number }>();
+  const seededBy = new Map<string, { seeded: SeededDatabase; expiresAt: number; tokens?: TokenLoadSeed }>();
   try {
     const results: RunResult[] = [];
-    for (const dialect of new Set(opts.modes.map((m) => m.dialect))) seededBy.set(dialect, await seedGrants(dialect, benchEnv(), opts.grants, startCluster));
+    for (const dialect of new Set(opts.modes.map((m) => m.dialect))) seededBy.set(dialect, await seedGrants(dialect, benchEnv(), opts.grants, startCluster, !!opts.tokenLoad));
     for (let run = 1; run <= opts.runs; run++) {
       for (const mode of opts.modes) {
         // A/B alternate within each run; the order flips every run so neither always goes first.
         const order = run % 2 ? builds : [...builds].reverse();
         for (const build of order) {
-          const { seeded, expiresAt } = seededBy.get(mode.dialect)!;
+          const { seeded, expiresAt, tokens } = seededBy.get(mode.dialect)!;
+          if (opts.tokenLoad) {
+            const r = await runOnceWithTokenLoad(seeded, tokens!, opts.tokenLoad, mode, opts.grants, expiresAt, build, run);
+            results.push(r);
+            log(
+              `run ${run} ${r.mode} [${r.build}] with token load (${r.tokenLoad!.order}): ${r.grants} grants expired in ${r.seconds.toFixed(2)} s (by instance ${r.expiredBy.join(' + ')}), longest event-loop stall ${r.maxStallMs.toFixed(1)} ms, load ${loadavg()[0]!.toFixed(1)}${r.verified ? '' : ' — CHECK FAILED'}\n` +
+                `  refresh grants during the burst: ${windowLine(r.tokenLoad!.burst)}\n  without a burst:                ${windowLine(r.tokenLoad!.quiet)}`,
+            );
+            continue;
+          }
           const profileDir = opts.profile && run === 1 ? mkdtempSync(path.join(tmpdir(), 'interim-expiry-prof-')) : undefined;
           const r = await runOnce(seeded, mode, opts.grants, expiresAt, build, `r${run}_${mode.instances}_${build.name}`, profileDir);
           results.push(r);
@@ -206,10 +251,28 @@ export async function runExpiryBench(opts: ExpiryBenchOptions = DEFAULT_EXPIRY_B
           medianPerSecond: median(rs.map((r) => r.perSecond)),
           medianMaxStallMs: median(rs.map((r) => r.maxStallMs)),
           verified: rs.every((r) => r.verified),
+          ...(opts.tokenLoad
+            ? {
+                burstP99Ms: median(rs.map((r) => r.tokenLoad!.burst.p99Ms)),
+                quietP99Ms: median(rs.map((r) => r.tokenLoad!.quiet.p99Ms)),
+                burstMaxMs: median(rs.map((r) => r.tokenLoad!.burst.maxMs)),
+                quietMaxMs: median(rs.map((r) => r.tokenLoad!.quiet.maxMs)),
+                burstPerSecond: median(rs.map((r) => r.tokenLoad!.burst.perSecond)),
+                quietPerSecond: median(rs.map((r) => r.tokenLoad!.quiet.perSecond)),
+                p99Ratio: median(rs.map((r) => r.tokenLoad!.burst.p99Ms / r.tokenLoad!.quiet.p99Ms)),
+              }
+            : {}),
         });
       }
     }
-    for (const m of summary) log(`median ${m.mode} [${m.build}] of ${m.runs}: ${m.medianSeconds.toFixed(2)} s, ${Math.round(m.medianPerSecond)}/s, longest stall ${m.medianMaxStallMs.toFixed(1)} ms`);
+    for (const m of summary) {
+      log(`median ${m.mode} [${m.build}] of ${m.runs}: ${m.medianSeconds.toFixed(2)} s, ${Math.round(m.medianPerSecond)}/s, longest stall ${m.medianMaxStallMs.toFixed(1)} ms`);
+      if (m.burstP99Ms !== undefined) {
+        log(
+          `  refresh grants p99 ${m.burstP99Ms.toFixed(1)} ms during the burst against ${m.quietP99Ms!.toFixed(1)} ms without (${m.p99Ratio!.toFixed(2)}× run by run), max ${m.burstMaxMs!.toFixed(1)} against ${m.quietMaxMs!.toFixed(1)} ms, ${Math.round(m.burstPerSecond!)}/s against ${Math.round(m.quietPerSecond!)}/s`,
+        );
+      }
+    }
     log(`${availableParallelism()} cores, Node ${process.version}`);
     process.stdout.write(`${JSON.stringify(results)}\n`);
     if (results.some((r) => !r.verified)) process.exitCode = 1;

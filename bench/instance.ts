@@ -10,6 +10,10 @@ import { loadConfig } from '../src/config.ts';
  * - `expire`: builds the app with the clock frozen at BENCH_NOW, tells the parent it is ready,
  *   and on the parent's `go` runs expireDueGrants() once, reporting how many it ended, how
  *   long it took and the event loop's longest stall and p99 gap between turns meanwhile.
+ * - `serve-expire` (expiry --token-load): both at once, as one `interim serve` process with
+ *   the worker inside (INTERIM_PROCESSES=1): listens on the real clock (so sign-ins and codes
+ *   are on time), and on `go` moves its clock to BENCH_NOW and runs expireDueGrants() (what the
+ *   worker's expire-grants task runs) while it keeps serving token requests.
  *
  * Messages go over the IPC channel of child_process.fork.
  */
@@ -23,6 +27,12 @@ async function expire(): Promise<void> {
   now = due;
   process.send!({ ready: true });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  await timedExpiry(app);
+  await app.close();
+}
+
+/** Runs expireDueGrants() once and reports it with the event loop's gaps meanwhile. */
+async function timedExpiry(app: Awaited<ReturnType<typeof buildApp>>): Promise<void> {
   // How long the event loop went without a turn: with the worker inside the server, that is
   // how long HTTP requests (the token endpoint) wait behind expiry. A 1 ms ticker, since
   // monitorEventLoopDelay drops its first sample (a loop blocked from the start reads as idle).
@@ -40,7 +50,19 @@ async function expire(): Promise<void> {
   clearInterval(ticker);
   gaps.sort((a, b) => a - b);
   process.send!({ expired, ms, maxStallMs: gaps[gaps.length - 1]!, p99DelayMs: gaps[Math.floor(gaps.length * 0.99)]! });
-  await app.close();
+}
+
+async function serveExpire(): Promise<void> {
+  const due = Number(process.env.BENCH_NOW);
+  let offset = 0; // the real clock until `go`, then BENCH_NOW onwards (oidc-provider keeps the real one: refresh tokens live 30 days)
+  const app = await buildApp(loadConfig(process.env), { clock: { now: () => Date.now() + offset }, logger: false });
+  const { address } = await app.listen();
+  await app.services.requests.expireDueGrants(); // nothing is due yet: warms up the claim
+  process.send!({ ready: true, address });
+  process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  offset = due - Date.now();
+  await timedExpiry(app);
 }
 
 async function serve(): Promise<void> {
@@ -50,7 +72,8 @@ async function serve(): Promise<void> {
   process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }
 
-(mode === 'expire' ? expire() : mode === 'serve' ? serve() : Promise.reject(new Error(`BENCH_INSTANCE must be expire or serve, not ${mode}`))).catch((error: unknown) => {
+const modes: Record<string, () => Promise<void>> = { expire, serve, 'serve-expire': serveExpire };
+(modes[mode ?? ''] ?? (() => Promise.reject(new Error(`BENCH_INSTANCE must be expire, serve or serve-expire, not ${mode}`))))().catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

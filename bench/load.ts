@@ -1,4 +1,4 @@
-import autocannon, { type Result } from 'autocannon';
+import autocannon, { type Options, type Result } from 'autocannon';
 import { basicAuth, type ClientCredentials } from './code-flow.ts';
 import { cpuSeconds } from './processes.ts';
 
@@ -20,6 +20,26 @@ export interface LoadOptions {
   durationSecs: number;
   /** The server's process id, to measure its CPU time over the run. */
   pid?: number;
+  /** Collects every response (when it ended, on performance.now(), and its latency), to pick out a time window. */
+  samples?: ResponseSample[];
+  /** Ends the run early when it settles (durationSecs stays the upper bound). */
+  until?: Promise<unknown>;
+}
+
+export interface ResponseSample {
+  /** performance.now() of this process when the response was complete. */
+  end: number;
+  ms: number;
+  status: number;
+}
+
+/** autocannon, plus the per-response samples and early stop of LoadOptions. */
+function cannon(options: Options, opts: LoadOptions): Promise<Result> {
+  const tracker = autocannon(options);
+  const samples = opts.samples;
+  if (samples) tracker.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => samples.push({ end: performance.now(), ms, status }));
+  void opts.until?.then(() => tracker.stop());
+  return tracker;
 }
 
 /** Runs `fn` and adds the server's CPU time per successful request to its result. */
@@ -55,7 +75,7 @@ export async function refreshGrantLoad(issuer: string, client: ClientCredentials
   const path = `${url.pathname.replace(/\/$/, '')}/token`;
   const headers = { authorization: basicAuth(client), 'content-type': 'application/x-www-form-urlencoded' };
   let unparsable = 0;
-  const result = await withCpu(opts.pid, async () => reduce(await autocannon({
+  const result = await withCpu(opts.pid, async () => reduce(await cannon({
     url: url.origin,
     connections: opts.connections,
     duration: opts.durationSecs,
@@ -79,7 +99,7 @@ export async function refreshGrantLoad(issuer: string, client: ClientCredentials
         },
       },
     ],
-  })));
+  }, opts)));
   result.failed += unparsable;
   return result;
 }

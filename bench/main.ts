@@ -31,6 +31,10 @@ const USAGE = `usage: npm run bench -- <token|token-path|expiry|expiry-backlog|s
              --grants N (${DEFAULT_EXPIRY_BENCH.grants})  --dialect sqlite|postgres|both (sqlite)
              --instances LIST (1; e.g. 1,2: PostgreSQL only, SQLite always runs 1)  --runs N (1)
              --against DIR (another checkout to alternate with, run for run: before/after)  --profile
+             --token-load: each instance serves refresh grants while it expires the burst (the worker
+             inside the serving process); token p50/p99/max during the burst against the same load
+             without one, in the same run (order flipping), and the longest event-loop stall
+             --connections N (10, split over the instances)  --duration SECS (3: the window without a burst)
   expiry-backlog
            lag from expires_at to the expired event while the worker has a delivery backlog
            to a slow receiver (SQLite, wall clock, the worker on its default schedules)
@@ -59,6 +63,7 @@ const { positionals, values } = parseArgs({
     alg: { type: 'string' },
     instances: { type: 'string' },
     'no-count': { type: 'boolean' },
+    'token-load': { type: 'boolean' },
     baseline: { type: 'string' },
     requests: { type: 'string' },
     requesters: { type: 'string' },
@@ -121,6 +126,7 @@ async function main(): Promise<void> {
       runs: int(values.runs, 1),
       against: values.against,
       profile: values.profile ?? false,
+      ...(values['token-load'] ? { tokenLoad: { connections: int(values.connections, 10), quietSecs: int(values.duration, 3) } } : {}),
     });
   } else if (what === 'submissions') {
     const d = DEFAULT_SUBMISSIONS_BENCH;

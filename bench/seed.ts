@@ -85,6 +85,40 @@ export interface SeedTarget {
   migrate?: (db: Db) => Promise<unknown>;
 }
 
+/**
+ * Confidential first-party applications (client_secret_basic, code + refresh grants, the
+ * redirect URI of bench/code-flow.ts), shaped as the API writes them, and BENCH_RESOURCE
+ * registered as a resource server for them (only registered resource servers get tokens).
+ */
+export async function insertBenchApplications(trx: Db, apps: { client: ClientCredentials; alg: string; name: string }[], now: number): Promise<void> {
+  for (const app of apps) {
+    await trx
+      .insertInto('applications')
+      .values({
+        id: app.client.id,
+        name: app.name,
+        description: '',
+        client_secret_hash: sha256(app.client.secret),
+        token_endpoint_auth_method: 'client_secret_basic',
+        redirect_uris: JSON.stringify([app.client.redirectUri]),
+        post_logout_redirect_uris: '[]',
+        grant_types: JSON.stringify(['authorization_code', 'refresh_token']),
+        id_token_signed_response_alg: app.alg,
+        access_token_ttl_secs: 3600,
+        id_token_ttl_secs: 3600,
+        refresh_token_ttl_secs: 30 * 86400,
+        first_party: 1,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      })
+      .execute();
+  }
+  const resourceServerId = newId(clockAt(now));
+  await trx.insertInto('resource_servers').values({ id: resourceServerId, audience: BENCH_RESOURCE, name: 'Benchmark API', description: '', scopes: '[]', created_at: now, updated_at: now }).execute();
+  await trx.insertInto('resource_server_apps').values(apps.map((app) => ({ resource_server_id: resourceServerId, app_id: app.client.id }))).execute();
+}
+
 /** Seeds `file` (a new SQLite database) and writes the client and user list beside it. */
 export async function seedTokenDatabase(dataDir: string, opts: SeedOptions = DEFAULT_SEED, where: SeedTarget = {}): Promise<SeedState> {
   const started = performance.now();
@@ -144,35 +178,9 @@ export async function seedTokenDatabase(dataDir: string, opts: SeedOptions = DEF
       await insertInBatches(trx, 'users', users);
       await insertInBatches(trx, 'groups', groups);
       await insertInBatches(trx, 'memberships', memberships);
-      for (const app of apps) {
-        await trx
-          .insertInto('applications')
-          .values({
-            id: app.client.id,
-            name: app.name,
-            description: '',
-            client_secret_hash: sha256(app.client.secret),
-            token_endpoint_auth_method: 'client_secret_basic',
-            redirect_uris: JSON.stringify([client.redirectUri]),
-            post_logout_redirect_uris: '[]',
-            grant_types: JSON.stringify(['authorization_code', 'refresh_token']),
-            id_token_signed_response_alg: app.alg,
-            access_token_ttl_secs: 3600,
-            id_token_ttl_secs: 3600,
-            refresh_token_ttl_secs: 30 * 86400,
-            first_party: 1,
-            created_at: now,
-            updated_at: now,
-            deleted_at: null,
-          })
-          .execute();
-      }
+      await insertBenchApplications(trx, apps, now);
       await insertInBatches(trx, 'mappings', mappings);
       await insertInBatches(trx, 'mapping_groups', mappingGroups);
-      // Only registered resource servers get tokens: register the benchmark's API for its client.
-      const resourceServerId = newId(clock);
-      await trx.insertInto('resource_servers').values({ id: resourceServerId, audience: BENCH_RESOURCE, name: 'Benchmark API', description: '', scopes: '[]', created_at: now, updated_at: now }).execute();
-      await trx.insertInto('resource_server_apps').values(apps.map((app) => ({ resource_server_id: resourceServerId, app_id: app.client.id }))).execute();
     });
     // A production database has planner statistics (autovacuum gathers them after bulk changes);
     // without them PostgreSQL plans the claims query from the application's 1,228 mapping links

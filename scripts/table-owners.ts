@@ -36,6 +36,7 @@ export const TABLE_OWNERS: Readonly<Record<string, string | readonly string[]>> 
   template_mappings: 'src/modules/templates',
   access_requests: 'src/modules/requests',
   access_request_comments: 'src/modules/requests',
+  break_glass_grants: 'src/modules/requests',
   outbox_events: 'src/modules/events',
   deliveries: 'src/modules/deliveries',
   delivery_attempts: 'src/modules/deliveries',

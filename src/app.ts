@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import type { Core } from './core.ts';
 import type { Database } from './db/database.ts';
 import { registerAuth } from './http/auth.ts';
+import { createFastPath, type FastPath } from './http/fast-path.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { openApiTransform, openApiTransformObject } from './http/openapi.ts';
 import { registerPortal } from './http/portal.ts';
@@ -31,6 +32,7 @@ import { liveRoutes } from './modules/live/live.routes.ts';
 import { mappingsRoutes } from './modules/mappings/mappings.routes.ts';
 import { notificationsRoutes } from './modules/notifications/notifications.routes.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
+import { breakGlassRoutes } from './modules/requests/break-glass.routes.ts';
 import { resourceServersRoutes } from './modules/resource-servers/resource-servers.routes.ts';
 import { scriptsRoutes } from './modules/scripts/scripts.routes.ts';
 import { templatesRoutes } from './modules/templates/templates.routes.ts';
@@ -41,6 +43,8 @@ import { startWorker, UNBOUNDED, type WorkerHandle, type WorkerTask } from './wo
 
 export interface App {
   http: FastifyInstance;
+  /** The hot OIDC endpoints' path before Fastify (http/fast-path.ts). */
+  fastPath: FastPath;
   core: Core;
   database: Database;
   services: Services;
@@ -76,15 +80,18 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const composition = await compose(config, { clock: options.clock });
   const { database, core, encrypter, services, tasks } = composition;
 
+  // The hot OIDC endpoints are served before Fastify's plumbing, with the same headers and metrics (http/fast-path.ts).
+  const fastPath = createFastPath({ trustProxy: config.trustProxy });
   const http = Fastify({
     logger: options.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'] },
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
+    serverFactory: (handler, opts) => fastPath.serverFactory(handler, opts),
   });
   http.setValidatorCompiler(validatorCompiler);
   http.setSerializerCompiler(serializerCompiler);
   registerProblemHandler(http);
-  registerSecurityHeaders(http);
+  registerSecurityHeaders(http, config.trustProxy);
   await http.register(cookie);
   await http.register(swagger, {
     openapi: {
@@ -109,7 +116,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // The auth plugin reads API tokens and sessions through their modules' repos (http sits below both).
   const callers = { tokens: createApiTokensRepo(core.db), sessions: createSessionsRepo(core.db) };
   registerAuth(http, { callers, clock: core.clock, sessionIdleMs: config.session.idleMs });
-  registerMetrics(http);
+  fastPath.observe = registerMetrics(http).observe;
 
   const { users, auth } = services;
   const api = http.withTypeProvider<ZodTypeProvider>() as HttpApp;
@@ -124,6 +131,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   templatesRoutes(api, { templates: services.templates });
   auditRoutes(api, { audit: services.audit });
   requestsRoutes(api, { requests: services.requests, views: services.views, discussion: services.discussion });
+  breakGlassRoutes(api, { breakGlass: services.breakGlass, views: services.views });
   scriptsRoutes(api, { scripts: services.scripts });
   eventActionsRoutes(api, { actions: services.eventActions });
   deliveriesRoutes(api, { deliveries: services.deliveries });
@@ -133,12 +141,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   http.addHook('preClose', async () => live.close());
   liveRoutes(api, { hub: live, retryMs: 3000 });
   api.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => http.swagger());
-  await mountOidc(http, { core, config, auth, encrypter });
+  await mountOidc(http, { core, config, auth, encrypter, fastPath });
   await registerPortal(http);
 
   let worker: WorkerHandle | undefined;
   return {
     http,
+    fastPath,
     core,
     database,
     services,

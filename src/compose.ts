@@ -27,6 +27,8 @@ import { createDiscussionService } from './modules/requests/discussion.service.t
 import { announceExpiringGrants, escalateOverdueRequests } from './modules/requests/due-notices.ts';
 import { createProvisioning } from './modules/requests/provisioning.ts';
 import { createRequestsService } from './modules/requests/requests.service.ts';
+import { createBreakGlassService } from './modules/requests/break-glass.ts';
+import { lapseOverdueRequests } from './modules/requests/lapse.ts';
 import { createRequestsRepo } from './modules/requests/requests.repo.ts';
 import { createRequestViews } from './modules/requests/requests.views.ts';
 import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
@@ -137,6 +139,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const leaseMs = deliveryLeases(config);
   const provisioning = createProvisioning(core, { runTrigger: scripts.runScript, deadlineMs: config.scripts.timeoutMs + 30_000, queueAllowanceMs: 10 * 60_000 });
   const requests = createRequestsService(core, { submissionsPerMinute: config.requestsPerMinute }, provisioning);
+  const breakGlass = createBreakGlassService(core, { submissionsPerMinute: config.requestsPerMinute });
   const views = createRequestViews(core);
   const discussion = createDiscussionService(core, views);
   const dispatcher = createDispatcher(core, {
@@ -167,6 +170,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     deliveries,
     scripts,
     requests,
+    breakGlass,
     views,
     discussion,
     provisioning,
@@ -197,7 +201,7 @@ export function deliveryLeases(config: Pick<Config, 'outbound' | 'scripts' | 'de
  */
 function workerTasks(
   core: Core,
-  services: Pick<Services, 'requests' | 'provisioning' | 'dispatcher' | 'expiringSoonMs'>,
+  services: Pick<Services, 'requests' | 'provisioning' | 'dispatcher' | 'expiringSoonMs' | 'breakGlass'>,
   config: Pick<Config, 'workerIntervalMs' | 'worker' | 'loginThrottle'>,
 ): WorkerTask[] {
   const fast = { everyMs: config.worker.expiryIntervalMs, budgetMs: 10_000 };
@@ -207,6 +211,8 @@ function workerTasks(
     { name: 'activate-grants', ...fast, run: () => activateDueGrants(core) },
     { name: 'expire-grants', ...fast, run: () => services.requests.expireDueGrants() },
     { name: 'return-stuck-provisioning', ...fast, run: () => services.provisioning.returnStuck() },
+    { name: 'lapse-pending-requests', ...fast, run: () => lapseOverdueRequests(core) },
+    { name: 'alert-overdue-break-glass-reviews', ...slow, run: () => services.breakGlass.alertOverdueReviews() },
     { name: 'escalate-requests', ...slow, run: () => escalateOverdueRequests(core) },
     { name: 'announce-expiring-grants', ...slow, run: () => announceExpiringGrants(core, services.expiringSoonMs) },
     {

@@ -29,6 +29,13 @@ describe('benchmarks at a tiny size', () => {
     ]);
   }, 120_000);
 
+  it('expiry with token load serves every refresh grant during the burst and without one', () => {
+    const [run] = bench(['expiry', '--token-load', '--grants', '20', '--connections', '2', '--duration', '1']) as [{ tokenLoad: { burst: { failed: number }; quiet: { requests: number; failed: number } } }];
+    expect(run).toEqual(expect.objectContaining({ dialect: 'sqlite', grants: 20, expired: 20, verified: true }));
+    expect(run.tokenLoad.quiet.requests).toBeGreaterThan(0);
+    expect(run.tokenLoad.burst.failed + run.tokenLoad.quiet.failed).toBe(0);
+  }, 120_000);
+
   it('submissions are all auto-approved through the HTTP API', () => {
     expect(bench(['submissions', '--duration', '1', '--requesters', '4', '--connections', '2'])).toEqual([expect.objectContaining({ dialect: 'sqlite', instances: 1, failures: 0 })]);
   }, 120_000);

@@ -11,6 +11,9 @@ const REQUESTER = 'u-req';
 const APPROVER = 'u-app';
 const OTHER_APPROVER = 'u-other';
 const NEW_APPROVER = 'u-new';
+const ADMIN = 'u-adm';
+/** Break-glass alerts go to every admin and approver-group member the caller found (the requester among them is left out). */
+const ALERTS = new Set<RequestEventName>(['access_request.break_glass_activated', 'access_request.break_glass_review_overdue']);
 
 const actorOf = (id: string | null): EventPayload['actor'] =>
   id ? { type: 'user', id, email: `${id}@example.test`, name: id } : { type: 'system', id: null, email: null, name: null };
@@ -23,6 +26,7 @@ function input(type: RequestEventName, over: Partial<FanoutInput> & { actor?: st
     template: { trigger: null },
     approverRecipients: type === 'access_request.submitted' || type === 'access_request.escalated' ? [NEW_APPROVER] : undefined,
     actions: [],
+    alertRecipients: ALERTS.has(type) ? [ADMIN, APPROVER, REQUESTER] : undefined,
     ...rest,
   };
 }
@@ -42,6 +46,10 @@ const NOTICES: [RequestEventName, string | null, string[], string[]][] = [
   ['access_request.cancelled', REQUESTER, [`${APPROVER}:approver`, `${OTHER_APPROVER}:approver`], []],
   ['access_request.comment_added', REQUESTER, [`${APPROVER}:approver`, `${OTHER_APPROVER}:approver`], []],
   ['access_request.comment_added', APPROVER, [`${REQUESTER}:requester`, `${OTHER_APPROVER}:approver`], [`${REQUESTER}:requester`]],
+  ['access_request.lapsed', null, [`${REQUESTER}:requester`, `${APPROVER}:approver`, `${OTHER_APPROVER}:approver`], [`${REQUESTER}:requester`]],
+  ['access_request.break_glass_activated', REQUESTER, [`${ADMIN}:approver`, `${APPROVER}:approver`], [`${ADMIN}:approver`, `${APPROVER}:approver`]],
+  ['access_request.break_glass_review_overdue', null, [`${ADMIN}:approver`, `${APPROVER}:approver`], [`${ADMIN}:approver`, `${APPROVER}:approver`]],
+  ['access_request.break_glass_reviewed', APPROVER, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
 ];
 
 describe('planFanout: who hears about an event', () => {
@@ -100,6 +108,23 @@ describe('planFanout: event actions', () => {
     ]);
     expect(watchers(email('addresses'))).toEqual([]);
   });
+
+  it('a break-glass alert also goes to every loud (webhook or Slack) action in scope, once each, whatever its event types; other events do not', () => {
+    const otherHook: MatchingAction = { id: 'act-webhook-2', kind: 'webhook', config: { url: 'https://hooks.example.test/other' } };
+    const script = { id: 'act-script', kind: 'script', config: { script_id: 'scr-1' } } as MatchingAction;
+    const loudActions = [webhook, slack, otherHook, script];
+    for (const type of ALERTS) {
+      const plan = planFanout(input(type, { actions: [webhook], loudActions }));
+      expect(plan.deliveries.filter((d) => d.channel !== 'email')).toEqual([
+        { channel: 'webhook', actionId: 'act-webhook' },
+        { channel: 'slack', actionId: 'act-slack' },
+        { channel: 'webhook', actionId: 'act-webhook-2' },
+      ]);
+    }
+    for (const type of ['access_request.approved', 'access_request.break_glass_reviewed', 'access_request.lapsed'] as const) {
+      expect(planFanout(input(type, { actions: [], loudActions })).deliveries.filter((d) => d.channel !== 'email'), type).toEqual([]);
+    }
+  });
 });
 
 describe('planFanout: the trigger task', () => {
@@ -107,7 +132,7 @@ describe('planFanout: the trigger task', () => {
   const triggerOf = (type: RequestEventName, template: Pick<Template, 'trigger'>) => planFanout(input(type, { template })).deliveries.filter((d) => d.channel === 'trigger');
 
   it.each(REQUEST_EVENT_TYPES)('%s', (type) => {
-    const never = type === 'access_request.comment_added' || type === 'access_request.expiring_soon';
+    const never = type === 'access_request.comment_added' || type === 'access_request.expiring_soon' || type === 'access_request.break_glass_review_overdue';
     expect(triggerOf(type, { trigger: null })).toEqual([]);
     expect(triggerOf(type, trigger('ignore'))).toEqual(never ? [] : [{ channel: 'trigger', scriptId: 'scr-1', maxAttempts: 1 }]);
     expect(triggerOf(type, trigger('retry', 3))).toEqual(never ? [] : [{ channel: 'trigger', scriptId: 'scr-1', maxAttempts: 4 }]);

@@ -54,6 +54,53 @@ describeEachDialect('HTTP surface: API answers', (server) => {
     expect(spoofed.headers.get('strict-transport-security')).toBeNull();
   });
 
+  it('serves the token endpoint, userinfo and introspection on the fast path, with the baseline headers and the request metric', async () => {
+    const s = server();
+    const app = await createApp(s);
+    const basic = `Basic ${Buffer.from(`${app.id}:${app.secret}`).toString('base64')}`;
+    const form = { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' };
+    const metric = async () => {
+      const text = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${s.adminToken}` } })).text();
+      const count = (method: string, status: string) => Number(new RegExp(`interim_http_request_duration_seconds_count\\{method="${method}",route="/oidc/\\*",status="${status}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+      return { post400: count('POST', '400'), post401: count('POST', '401'), get401: count('GET', '401'), post200: count('POST', '200') };
+    };
+    const before = { served: s.app.fastPath.served, metric: await metric() };
+    const answers = [
+      await fetch(`${s.url}/oidc/token`, { method: 'POST', headers: form, body: 'grant_type=refresh_token&refresh_token=x' }),
+      await fetch(`${s.url}/oidc/token?x=1`, { method: 'POST', headers: form, body: 'grant_type=refresh_token&refresh_token=x' }),
+      await fetch(`${s.url}/oidc/me`),
+      await fetch(`${s.url}/oidc/me`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'access_token=x' }),
+      await fetch(`${s.url}/oidc/token/introspection`, { method: 'POST', headers: form, body: 'token=x' }),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([400, 400, 401, 401, 200]);
+    for (const res of answers) {
+      expect(res.headers.get('x-content-type-options'), res.url).toBe('nosniff');
+      expect(res.headers.get('cache-control'), res.url).toBe('no-store');
+      expect(res.headers.get('strict-transport-security'), res.url).toBeNull();
+      await res.body?.cancel();
+    }
+    expect(((await fetch(`${s.url}/oidc/token/introspection`, { method: 'POST', headers: form, body: 'token=x' }).then((r) => r.json())) as { active: boolean }).active).toBe(false);
+    expect(s.app.fastPath.served - before.served).toBe(6);
+    // Everything else still goes through Fastify: other OIDC paths, other methods, a trailing slash.
+    const others = [
+      await fetch(`${s.url}/oidc/.well-known/openid-configuration`),
+      await fetch(`${s.url}/oidc/token`),
+      await fetch(`${s.url}/oidc/token/`, { method: 'POST', headers: form, body: 'grant_type=refresh_token&refresh_token=x' }),
+      await fetch(`${s.url}/oidc/jwks`),
+    ];
+    for (const res of others) {
+      expect(res.headers.get('x-content-type-options'), res.url).toBe('nosniff');
+      await res.body?.cancel();
+    }
+    expect(s.app.fastPath.served - before.served).toBe(6);
+    // The request metric counts the fast path's answers under the mount's route, as Fastify did.
+    const after = await metric();
+    expect(after.post400 - before.metric.post400).toBeGreaterThanOrEqual(2);
+    expect(after.get401 - before.metric.get401).toBe(1);
+    expect(after.post401 - before.metric.post401).toBe(1);
+    expect(after.post200 - before.metric.post200).toBe(2);
+  });
+
   it('answers an unknown method on an API path with 405 and allow, an unknown path with 404', async () => {
     const s = server();
     const put = await s.admin.request('PUT', '/api/v1/users', {});
@@ -103,6 +150,7 @@ describeEachDialect(
       const s = server();
       const app = await createApp(s);
       const basic = `Basic ${Buffer.from(`${app.id}:${app.secret}`).toString('base64')}`;
+      const served = s.app.fastPath.served;
       const answers = await Promise.all([
         fetch(`${s.url}/healthz`, { headers: TLS }),
         fetch(`${s.url}/api/v1/users`, { headers: TLS }), // 401
@@ -112,6 +160,7 @@ describeEachDialect(
         fetch(`${s.url}/oidc/.well-known/openid-configuration`, { headers: TLS }),
         fetch(`${s.url}/oidc/token`, { method: 'POST', headers: { ...TLS, authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=x' }),
         fetch(`${s.url}/oidc/me`, { headers: TLS }),
+        fetch(`${s.url}/oidc/me`, { method: 'POST', headers: TLS }),
         fetch(`${s.url}/oidc/token/introspection`, { method: 'POST', headers: { ...TLS, authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' }),
         fetch(`${s.url}/oidc/session/end`, { headers: TLS }),
         fetch(`${s.url}/oidc/interaction/nope`, { headers: TLS }),
@@ -122,8 +171,16 @@ describeEachDialect(
         expect(res.headers.get('x-content-type-options'), res.url).toBe('nosniff');
         await res.body?.cancel();
       }
+      // The token endpoint, userinfo (GET and POST) and introspection came through the fast path.
+      expect(s.app.fastPath.served - served).toBe(4);
       const plain = await fetch(`${s.url}/oidc/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=refresh_token&refresh_token=x' });
       expect(plain.headers.get('strict-transport-security')).toBeNull();
+      // A proxy chain: the last x-forwarded-proto counts, as Fastify reads it.
+      const chained = await fetch(`${s.url}/oidc/me`, { headers: { 'x-forwarded-proto': 'https, http' } });
+      expect(chained.headers.get('strict-transport-security')).toBeNull();
+      const chainedFastify = await fetch(`${s.url}/healthz`, { headers: { 'x-forwarded-proto': 'http, https' } });
+      expect(chainedFastify.headers.get('strict-transport-security')).toBe('max-age=31536000');
+      expect(s.app.fastPath.served - served).toBe(6);
     });
   },
   { INTERIM_TRUST_PROXY: 'true' },

@@ -19,6 +19,8 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'pending',
+    lapse: 'lapsed',
+    break_glass: 'approved',
     activate: 'request_not_active',
     cancel_scheduled: 'request_not_active',
   },
@@ -37,6 +39,8 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'provisioning',
+    lapse: 'request_not_pending',
+    break_glass: 'request_not_pending',
     activate: 'request_not_active',
     cancel_scheduled: 'request_not_active',
   },
@@ -55,6 +59,8 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     expire: 'expired',
     revoke: 'revoked',
     comment: 'approved',
+    lapse: 'request_not_pending',
+    break_glass: 'request_not_pending',
     activate: 'approved',
     cancel_scheduled: 'cancelled',
   },
@@ -62,6 +68,7 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
   cancelled: terminal(),
   expired: terminal(),
   revoked: terminal(),
+  lapsed: terminal(),
 };
 
 function terminal(): Record<RequestEvent, string> {
@@ -80,6 +87,8 @@ function terminal(): Record<RequestEvent, string> {
     expire: 'request_not_active',
     revoke: 'request_not_active',
     comment: 'request_closed',
+    lapse: 'request_not_pending',
+    break_glass: 'request_not_pending',
     activate: 'request_not_active',
     cancel_scheduled: 'request_not_active',
   };

@@ -16,6 +16,10 @@ const STATUS: Record<RequestEventName, string> = {
   'access_request.revoked': 'revoked',
   'access_request.comment_added': 'pending',
   'access_request.provisioning_reverted': 'cancelled',
+  'access_request.lapsed': 'lapsed',
+  'access_request.break_glass_activated': 'approved',
+  'access_request.break_glass_reviewed': 'approved',
+  'access_request.break_glass_review_overdue': 'approved',
   'access_request.activated': 'approved',
 };
 
@@ -30,6 +34,10 @@ const ACTOR: Record<RequestEventName, EventPayload['actor']> = {
   'access_request.revoked': { type: 'user', id: 'u-adm', email: 'root@example.test', name: 'Root Admin' },
   'access_request.comment_added': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
   'access_request.provisioning_reverted': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
+  'access_request.lapsed': { type: 'system', id: null, email: null, name: null },
+  'access_request.break_glass_activated': { type: 'user', id: 'u-req', email: 'ada@example.test', name: 'Ada Lovelace' },
+  'access_request.break_glass_reviewed': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
+  'access_request.break_glass_review_overdue': { type: 'system', id: null, email: null, name: null },
   'access_request.activated': { type: 'system', id: null, email: null, name: null },
 };
 

@@ -139,6 +139,10 @@ describe('rules across template attributes', () => {
     escalation_group_id: null,
     custom_fields: [],
     trigger: null,
+    pending_ttl_mins: null,
+    break_glass: false,
+    break_glass_max_mins: null,
+    break_glass_review_mins: null,
     max_start_delay_mins: null,
   };
 

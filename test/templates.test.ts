@@ -70,6 +70,10 @@ describeEachDialect('access-request templates API', (server) => {
       warnings: ['approver_groups_without_active_members'],
       max_start_delay_mins: null,
       version: 1,
+      pending_ttl_mins: null,
+      break_glass: false,
+      break_glass_max_mins: null,
+      break_glass_review_mins: null,
       created_at: expect.any(String),
       updated_at: created.body.created_at,
     });
@@ -381,6 +385,9 @@ describeEachDialect('access-request templates API', (server) => {
       approver_groups: [],
       escalation_after_mins: null,
       escalation_group: null,
+      pending_ttl_mins: null,
+      break_glass: false,
+      break_glass_max_mins: null,
       max_start_delay_mins: null,
     });
     expect(forMember[1]).toMatchObject({

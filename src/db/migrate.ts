@@ -8,6 +8,7 @@ import * as authHardening from './migrations/0005_auth_hardening.ts';
 import * as keysResources from './migrations/0006_keys_resources.ts';
 import * as names from './migrations/0007_names.ts';
 import * as tokenPath from './migrations/0008_token_path.ts';
+import * as lapseBreakGlass from './migrations/0009_lapse_break_glass.ts';
 import * as scheduledStart from './migrations/0010_scheduled_start.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0006_keys_resources': keysResources,
   '0007_names': names,
   '0008_token_path': tokenPath,
+  '0009_lapse_break_glass': lapseBreakGlass,
   '0010_scheduled_start': scheduledStart,
 };
 

@@ -2,6 +2,7 @@
  * Table types for Kysely. Instants are epoch milliseconds; booleans are 0/1 integers
  * and JSON is text in both dialects, so rows read the same from SQLite and PostgreSQL.
  */
+import type { ColumnType } from 'kysely';
 export type Flag = 0 | 1;
 
 export interface UsersTable {
@@ -180,6 +181,7 @@ export interface DB {
   event_actions: EventActionsTable;
   resource_servers: ResourceServersTable;
   resource_server_apps: ResourceServerAppsTable;
+  break_glass_grants: BreakGlassGrantsTable;
 }
 
 export interface AccessRequestTemplatesTable {
@@ -201,6 +203,12 @@ export interface AccessRequestTemplatesTable {
   trigger_script_id: string | null;
   trigger_failure_mode: 'ignore' | 'retry' | 'block';
   trigger_max_retries: number;
+  /** Minutes a request may stay pending before it lapses; null: never. */
+  pending_ttl_mins: number | null;
+  /** Requesters may grant themselves access at once (break-glass), reviewed afterwards. */
+  break_glass: ColumnType<Flag, Flag | undefined, Flag>;
+  break_glass_max_mins: number | null;
+  break_glass_review_mins: number | null;
   /** How far ahead (minutes) a request may ask its access to start; null or 0: no scheduled start. */
   max_start_delay_mins: number | null;
   /** Bumped on every change; a request records the version it was made against. */
@@ -221,7 +229,7 @@ export interface TemplateMappingsTable {
   mapping_id: string;
 }
 
-export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked';
+export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked' | 'lapsed';
 
 export interface AccessRequestsTable {
   id: string;
@@ -260,6 +268,23 @@ export interface AccessRequestsTable {
   activated_at: number | null;
   created_at: number;
   updated_at: number;
+}
+
+export type BreakGlassReviewState = 'unreviewed' | 'reviewed' | 'revoked';
+
+/** A break-glass activation and its after-the-fact review (src/modules/requests/break-glass.ts). */
+export interface BreakGlassGrantsTable {
+  request_id: string;
+  requester_id: string;
+  template_id: string;
+  activated_at: number;
+  review_due_at: number;
+  review_state: BreakGlassReviewState;
+  reviewed_by: string | null;
+  reviewed_at: number | null;
+  review_comment: string | null;
+  /** When the review-overdue alert went out (once per grant). */
+  overdue_alerted_at: number | null;
 }
 
 export interface AccessRequestCommentsTable {

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /**
  * The headers every answer carries, whoever renders it: our API and pages, the portal,
@@ -12,9 +13,24 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
  */
 export const HSTS = 'max-age=31536000';
 
-/** Whether the request reached us over TLS. Fastify applies trustProxy to request.protocol. */
-export function viaTls(request: FastifyRequest): boolean {
-  return request.protocol === 'https';
+/**
+ * Whether the request reached us over TLS: the last `x-forwarded-proto` when proxies are
+ * trusted (INTERIM_TRUST_PROXY, Fastify's rule for request.protocol with trustProxy: true),
+ * else the socket. On the raw request, so the fast path (http/fast-path.ts) and the
+ * Fastify hook below decide alike.
+ */
+export function viaTls(raw: IncomingMessage, trustProxy: boolean): boolean {
+  const forwarded = trustProxy ? raw.headers['x-forwarded-proto'] : undefined;
+  if (forwarded) {
+    const value = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
+    return value.slice(value.lastIndexOf(',') + 1).trim() === 'https';
+  }
+  return (raw.socket as { encrypted?: boolean } | null)?.encrypted === true;
+}
+
+/** Puts the baseline headers on the raw response at once (Node merges them into whatever writeHead sends later). */
+export function setBaselineHeaders(raw: IncomingMessage, res: { setHeader(name: string, value: string): unknown }, trustProxy: boolean): void {
+  for (const [name, value] of Object.entries(baselineHeaders(viaTls(raw, trustProxy)))) res.setHeader(name, value);
 }
 
 /** The headers every answer gets. Takes a flag, not a request, so a path outside Fastify can use it too. */
@@ -66,11 +82,11 @@ function isHtml(reply: FastifyReply): boolean {
 }
 
 /** Registers the baseline on every answer (errors, 404s and hijacked replies included). */
-export function registerSecurityHeaders(app: FastifyInstance): void {
+export function registerSecurityHeaders(app: FastifyInstance, trustProxy: boolean): void {
   // On the raw response, at once: hijacked replies (oidc-provider's mount, the live
-  // stream) skip onSend, and Node merges these into whatever writeHead sends later.
+  // stream) skip onSend.
   app.addHook('onRequest', async (request, reply) => {
-    for (const [name, value] of Object.entries(baselineHeaders(viaTls(request)))) reply.raw.setHeader(name, value);
+    setBaselineHeaders(request.raw, reply.raw, trustProxy);
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');

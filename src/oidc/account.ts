@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Account, AccountClaims, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { Db, DialectName } from '../db/database.ts';
@@ -9,6 +10,30 @@ import { prepare } from './prepared.ts';
 import type { PrefetchedResources } from './resources.ts';
 
 type UserRow = { id: string; email: string; name: string; disabled: number; must_change_password: number };
+
+/** One row of the user + claim sources (+ resource server) read: one per claim source, claim columns null when there is none. */
+export type AccountRow = UserRow & { [K in keyof ClaimSourceRow]: ClaimSourceRow[K] | null } & { r_audience?: string | null; r_scopes?: string | null; r_app_id?: string | null };
+
+/**
+ * The rows findAccount would read, read earlier in the same request together with other rows
+ * (PostgreSQL: the refresh grant reads them with its client and refresh token, adapter.ts).
+ * Keyed by the request's context and taken once, for that user, application and audience.
+ */
+export type PrefetchedAccounts = WeakMap<object, { userId: string; appId: string; audience: string | undefined; rows: AccountRow[] }>;
+
+const USER_AND_CLAIM = ['u.id', 'u.email', 'u.name', 'u.disabled', 'u.must_change_password', 'c.claim', 'c.value_json', 'c.group_expires_at', 'c.membership_expires_at', 'c.membership_starts_at'] as const;
+
+/**
+ * The user and their claim sources for one application in one statement (rows as AccountRow),
+ * plus, given an audience, the resource server a token request names (resources.ts asks next).
+ */
+export function accountWithClaimsQuery(db: Db, id: string, appId: string, at: number, audience?: string) {
+  const userWithClaims = db.selectFrom(accountQuery(db, id).as('u')).leftJoin(claimSourcesQuery(db, id, appId, at).as('c'), (join) => join.onTrue());
+  if (audience === undefined) return userWithClaims.select([...USER_AND_CLAIM, sql<null>`null`.as('r_audience'), sql<null>`null`.as('r_scopes'), sql<null>`null`.as('r_app_id')]);
+  return userWithClaims
+    .leftJoin(resourceServerForClientQuery(db, audience, appId).as('r'), (join) => join.onTrue())
+    .select([...USER_AND_CLAIM, 'r.audience as r_audience', 'r.scopes as r_scopes', 'r.app_id as r_app_id']);
+}
 
 /**
  * effectiveClaims, computed at most once per (request, user, application). The token
@@ -71,21 +96,19 @@ const EAGER_ROUTES = new Set(['token', 'userinfo']);
  * SQLite there is no round trip to save, and the joined statement measured slower than the
  * separate ones (SQLite materialises the claims subquery), so it keeps them apart.
  */
-export function createFindAccount(db: Db, dialect: DialectName, claimsCache: ClaimsCache, resources: PrefetchedResources): FindAccount {
+export function createFindAccount(db: Db, dialect: DialectName, claimsCache: ClaimsCache, resources: PrefetchedResources, prefetched: PrefetchedAccounts = new WeakMap()): FindAccount {
   const findUser = prepare<{ id: string }, UserRow>(db, (p) => accountQuery(db, p('id')));
-  // The user and their claim sources for one application in one statement: one row per
-  // source (claim columns null when there is none), none when there is no such user.
-  const userWithClaims = (id: string, appId: string, at: number) =>
-    db.selectFrom(accountQuery(db, id).as('u')).leftJoin(claimSourcesQuery(db, id, appId, at).as('c'), (join) => join.onTrue());
-  const USER_AND_CLAIM = ['u.id', 'u.email', 'u.name', 'u.disabled', 'u.must_change_password', 'c.claim', 'c.value_json', 'c.group_expires_at', 'c.membership_expires_at', 'c.membership_starts_at'] as const;
-  type Row = UserRow & { [K in keyof ClaimSourceRow]: ClaimSourceRow[K] | null } & { r_audience?: string | null; r_scopes?: string | null; r_app_id?: string | null };
-  const findUserWithClaims = prepare<{ id: string; app_id: string; at: number }, Row>(db, (p) => userWithClaims(p('id'), p('app_id'), p('at')).select([...USER_AND_CLAIM]));
-  // The same, plus the resource server a token request names, which the token endpoint asks for next (resources.ts).
-  const findUserWithClaimsAndResource = prepare<{ id: string; app_id: string; at: number; audience: string }, Row>(db, (p) =>
-    userWithClaims(p('id'), p('app_id'), p('at'))
-      .leftJoin(resourceServerForClientQuery(db, p('audience'), p('app_id')).as('r'), (join) => join.onTrue())
-      .select([...USER_AND_CLAIM, 'r.audience as r_audience', 'r.scopes as r_scopes', 'r.app_id as r_app_id']),
+  const findUserWithClaims = prepare<{ id: string; app_id: string; at: number }, AccountRow>(db, (p) => accountWithClaimsQuery(db, p('id'), p('app_id'), p('at')));
+  const findUserWithClaimsAndResource = prepare<{ id: string; app_id: string; at: number; audience: string }, AccountRow>(db, (p) =>
+    accountWithClaimsQuery(db, p('id'), p('app_id'), p('at'), p('audience')),
   );
+  /** The rows read earlier in this request for this user, application and audience, taken once. */
+  const takePrefetched = (ctx: object, userId: string, appId: string, audience: string | undefined) => {
+    const ahead = prefetched.get(ctx);
+    if (!ahead || ahead.userId !== userId || ahead.appId !== appId || ahead.audience !== audience) return undefined;
+    prefetched.delete(ctx);
+    return ahead.rows;
+  };
 
   return async function findAccount(ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {
     const appId = ctx.oidc.client?.clientId;
@@ -99,9 +122,10 @@ export function createFindAccount(db: Db, dialect: DialectName, claimsCache: Cla
       const audience = ctx.oidc.route === 'token' ? ctx.oidc.params?.resource : undefined;
       await claimsCache.loadWith(ctx, sub, appId, async (at) => {
         const rows =
-          typeof audience === 'string'
+          takePrefetched(ctx, sub, appId, typeof audience === 'string' ? audience : undefined) ??
+          (typeof audience === 'string'
             ? (await findUserWithClaimsAndResource({ id: sub, app_id: appId, at, audience })).rows
-            : (await findUserWithClaims({ id: sub, app_id: appId, at })).rows;
+            : (await findUserWithClaims({ id: sub, app_id: appId, at })).rows);
         read = true;
         user = rows[0];
         if (rows[0] && typeof audience === 'string') {

@@ -1,7 +1,10 @@
-import Provider, { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import Provider, { errors, type Adapter, type AdapterPayload, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { Db, DialectName } from '../db/database.ts';
+import { sql } from 'kysely';
 import { liveClientQuery } from '../modules/applications/applications.repo.ts';
+import { CLAIMS_MARGIN_MS } from '../modules/claims/index.ts';
+import { accountWithClaimsQuery, type AccountRow, type PrefetchedAccounts } from './account.ts';
 import { clientMetadataOf } from './clients.ts';
 import { prepare } from './prepared.ts';
 import type { PayloadRow, RefreshRotation } from './rotation.ts';
@@ -17,14 +20,58 @@ import type { PayloadRow, RefreshRotation } from './rotation.ts';
  * The Client model is read from the applications table instead; a soft-deleted
  * application is no client.
  */
-export function createAdapterFactory(db: Db, dialect: DialectName, clock: Clock, rotation: Pick<RefreshRotation, 'deferConsume' | 'deferStore'>): (model: string) => Adapter {
+export function createAdapterFactory(
+  db: Db,
+  dialect: DialectName,
+  clock: Clock,
+  rotation: Pick<RefreshRotation, 'deferConsume' | 'deferStore'>,
+  accounts: PrefetchedAccounts = new WeakMap(),
+): (model: string) => Adapter {
   const queries = payloadQueries(db);
-  const clients = clientAdapter(db);
-  const prefetched = new WeakMap<object, Map<string, Row | undefined>>();
-  // On PostgreSQL a token is read with its Grant in one round trip. On SQLite there is no round trip to
-  // save and the self-join measured slower than two primary-key lookups, so the Grant is read on its own.
-  const withGrant = dialect === 'postgres' ? WITH_GRANT : new Set<string>();
+  const prefetched: Prefetched = { grants: new WeakMap(), tokens: new WeakMap(), accounts, clock };
+  // On PostgreSQL a token is read with its Grant in one round trip, and the client with the token
+  // the request names (tokenLookahead). On SQLite there is no round trip to save and the self-join
+  // measured slower than two primary-key lookups, so each is read on its own.
+  const postgres = dialect === 'postgres';
+  const clients = clientAdapter(db, postgres ? prefetched : undefined);
+  const withGrant = postgres ? WITH_GRANT : new Set<string>();
   return (model) => (model === 'Client' ? clients : new PayloadAdapter(model, queries, clock, prefetched, withGrant, model === 'RefreshToken' ? rotation : undefined));
+}
+
+/**
+ * Rows read ahead within one provider request, keyed by its context (nothing outlives it) and
+ * each handed out once: the Grant of a token read with it (by grant id), and the tokens read
+ * with the client (by model and id; `undefined` = read, and there is none).
+ */
+interface Prefetched {
+  grants: WeakMap<object, Map<string, Row | undefined>>;
+  tokens: WeakMap<object, Map<string, TokenWithGrant | undefined>>;
+  /** The refresh grant's user, claim sources and resource server (account.ts takes them). */
+  accounts: PrefetchedAccounts;
+  clock: Clock;
+}
+
+type TokenWithGrant = Row & { grant_row_id: string | null; grant_payload: string | null; grant_expires_at: number | null; grant_consumed_at: number | null };
+
+const tokenKey = (model: string, id: string) => `${model}\u0000${id}`;
+
+/** Models introspection looks a token up in (oidc-provider's findToken: all three, whatever the hint). */
+const INTROSPECTED = ['AccessToken', 'ClientCredentials', 'RefreshToken'];
+
+/**
+ * The token the current request names and looks up right after authenticating its client:
+ * the refresh grant's refresh_token, introspection's token. Its rows come with the client's.
+ */
+function tokenLookahead(ctx: KoaContextWithOIDC | undefined): { token: string; introspection: boolean; audience?: string } | undefined {
+  const oidc = ctx?.oidc as KoaContextWithOIDC['oidc'] | undefined;
+  const params = oidc?.params as Record<string, unknown> | undefined;
+  if (!oidc || !params) return undefined;
+  if (oidc.route === 'token' && params.grant_type === 'refresh_token' && typeof params.refresh_token === 'string' && params.refresh_token) {
+    // The audience as findAccount reads it (account.ts).
+    return { token: params.refresh_token, introspection: false, audience: typeof params.resource === 'string' ? params.resource : undefined };
+  }
+  if (oidc.route === 'introspection' && typeof params.token === 'string' && params.token) return { token: params.token, introspection: true };
+  return undefined;
 }
 
 /** Models whose lookup by id also reads their Grant (the refresh grant, userinfo and introspection look it up next). */
@@ -54,16 +101,7 @@ function payloadQueries(db: Db) {
       db.selectFrom(table).select(['payload', 'expires_at', 'consumed_at']).where('model', '=', p('model')).where('id', '=', p('id')),
     ),
     /** A token with the Grant it belongs to, in one statement: oidc-provider always looks the grant up next. */
-    findWithGrant: prepare<{ model: string; id: string }, Row & { grant_row_id: string | null; grant_payload: string | null; grant_expires_at: number | null; grant_consumed_at: number | null }>(
-      db,
-      (p) =>
-        db
-          .selectFrom(`${table} as t`)
-          .leftJoin(`${table} as g`, (j) => j.on('g.model', '=', 'Grant').onRef('g.id', '=', 't.grant_id'))
-          .select(['t.payload', 't.expires_at', 't.consumed_at', 'g.id as grant_row_id', 'g.payload as grant_payload', 'g.expires_at as grant_expires_at', 'g.consumed_at as grant_consumed_at'])
-          .where('t.model', '=', p('model'))
-          .where('t.id', '=', p('id')),
-    ),
+    findWithGrant: prepare<{ model: string; id: string }, TokenWithGrant>(db, (p) => tokensWithGrant(db, p('id'), [p('model')]).select(['t.payload', 't.expires_at', 't.consumed_at'])),
     findByUid: prepare<{ model: string; uid: string }, Row>(db, (p) =>
       db.selectFrom(table).select(['payload', 'expires_at', 'consumed_at']).where('uid', '=', p('uid')).where('model', '=', p('model')),
     ),
@@ -86,6 +124,16 @@ interface Row {
   consumed_at: number | null;
 }
 
+/** Rows of `models` with this id, each with its Grant (left-joined): the statement behind findWithGrant and the client lookahead. */
+function tokensWithGrant(db: Db, id: string, models: string[]) {
+  return db
+    .selectFrom('oidc_payloads as t')
+    .leftJoin('oidc_payloads as g', (j) => j.on('g.model', '=', 'Grant').onRef('g.id', '=', 't.grant_id'))
+    .select(['g.id as grant_row_id', 'g.payload as grant_payload', 'g.expires_at as grant_expires_at', 'g.consumed_at as grant_consumed_at'])
+    .where('t.model', 'in', models)
+    .where('t.id', '=', id);
+}
+
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
 class PayloadAdapter implements Adapter {
@@ -97,7 +145,7 @@ class PayloadAdapter implements Adapter {
    * each handed out once: the next Grant.find of that id in the same request takes it
    * instead of a second statement. Keyed by the request's context, so nothing outlives it.
    */
-  private readonly prefetched: WeakMap<object, Map<string, Row | undefined>>;
+  private readonly prefetched: Prefetched;
   private readonly withGrant: ReadonlySet<string>;
   /** RefreshToken only: rotation is written as one atomic step (rotation.ts). */
   private readonly rotation: Pick<RefreshRotation, 'deferConsume' | 'deferStore'> | undefined;
@@ -106,7 +154,7 @@ class PayloadAdapter implements Adapter {
     model: string,
     queries: Queries,
     clock: Clock,
-    prefetched: WeakMap<object, Map<string, Row | undefined>>,
+    prefetched: Prefetched,
     withGrant: ReadonlySet<string>,
     rotation?: Pick<RefreshRotation, 'deferConsume' | 'deferStore'>,
   ) {
@@ -138,20 +186,31 @@ class PayloadAdapter implements Adapter {
   async find(id: string): Promise<AdapterPayload | undefined> {
     const ctx = Provider.ctx;
     if (ctx && this.model === 'Grant') {
-      const rows = this.prefetched.get(ctx);
+      const rows = this.prefetched.grants.get(ctx);
       if (rows?.has(id)) {
         const row = rows.get(id);
         rows.delete(id);
         return this.live(row);
       }
     }
+    // Read with the client this request authenticated (clientAdapter): taken once, as it was then.
+    const ahead = ctx && this.prefetched.tokens.get(ctx);
+    if (ahead && ahead.has(tokenKey(this.model, id))) {
+      const row = ahead.get(tokenKey(this.model, id));
+      ahead.delete(tokenKey(this.model, id));
+      return this.withItsGrant(ctx, row);
+    }
     if (!ctx || !this.withGrant.has(this.model)) return this.live((await this.q.find({ model: this.model, id })).rows[0]);
-    const row = (await this.q.findWithGrant({ model: this.model, id })).rows[0];
+    return this.withItsGrant(ctx, (await this.q.findWithGrant({ model: this.model, id })).rows[0]);
+  }
+
+  /** The token's payload; its Grant, read in the same statement, waits for the Grant.find that follows. */
+  private withItsGrant(ctx: object, row: TokenWithGrant | undefined): AdapterPayload | undefined {
     const payload = this.live(row);
     const grantId = payload && typeof payload.grantId === 'string' ? payload.grantId : undefined;
     if (row && grantId) {
-      let rows = this.prefetched.get(ctx);
-      if (!rows) this.prefetched.set(ctx, (rows = new Map()));
+      let rows = this.prefetched.grants.get(ctx);
+      if (!rows) this.prefetched.grants.set(ctx, (rows = new Map()));
       const grant = row.grant_row_id === grantId && row.grant_payload !== null ? { payload: row.grant_payload, expires_at: row.grant_expires_at, consumed_at: row.grant_consumed_at } : undefined;
       rows.set(grantId, grant);
     }
@@ -194,18 +253,129 @@ class PayloadAdapter implements Adapter {
   }
 }
 
-/** Clients are applications; the provider never writes them (registration is off). */
-function clientAdapter(db: Db): Adapter {
-  const find = prepare<{ id: string }, Parameters<typeof clientMetadataOf>[0]>(db, (p) =>
-    liveClientQuery(db, p('id')),
+type ApplicationRow = Parameters<typeof clientMetadataOf>[0];
+type ClientWithToken = ApplicationRow & { t_model: string | null; t_payload: string | null; t_expires_at: number | null; t_consumed_at: number | null; t_account_id: string | null } & Omit<TokenWithGrant, keyof Row>;
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+/** The refresh grant's read: the client, its refresh token and Grant, and the token's user with their claim sources (and resource server). */
+type ClientWithAccount = ClientWithToken & Nullable<{ u_id: string; u_email: string; u_name: string; u_disabled: number; u_must_change_password: number }> & {
+  c_claim: string | null;
+  c_value_json: string | null;
+  c_group_expires_at: number | null;
+  c_membership_expires_at: number | null;
+  c_membership_starts_at: number | null;
+  r_audience: string | null;
+  r_scopes: string | null;
+  r_app_id: string | null;
+};
+
+/** The ClientWithAccount rows as findAccount's own statement would have returned them (none when there is no such user). */
+function accountRowsOf(rows: ClientWithAccount[]): AccountRow[] {
+  return rows.flatMap((r) =>
+    r.u_id === null
+      ? []
+      : [
+          {
+            id: r.u_id,
+            email: r.u_email!,
+            name: r.u_name!,
+            disabled: r.u_disabled!,
+            must_change_password: r.u_must_change_password!,
+            claim: r.c_claim,
+            value_json: r.c_value_json,
+            group_expires_at: r.c_group_expires_at,
+            membership_expires_at: r.c_membership_expires_at,
+            membership_starts_at: r.c_membership_starts_at,
+            r_audience: r.r_audience,
+            r_scopes: r.r_scopes,
+            r_app_id: r.r_app_id,
+          },
+        ],
   );
+}
+
+/**
+ * Clients are applications; the provider never writes them (registration is off). Nothing
+ * is cached: every request reads its client. With `prefetched` (PostgreSQL, where each
+ * statement is a round trip), a request that names the token it will look up next (the
+ * refresh grant, introspection) reads the client, that token and its Grant in one
+ * statement; the token rows wait in `prefetched.tokens` for this request's lookups.
+ */
+function clientAdapter(db: Db, prefetched?: Prefetched): Adapter {
+  const find = prepare<{ id: string }, ApplicationRow>(db, (p) => liveClientQuery(db, p('id')));
+  const clientAndTokens = (id: string, token: string, models: string[]) =>
+    db
+      .selectFrom(liveClientQuery(db, id).as('a'))
+      .leftJoin(
+        tokensWithGrant(db, token, models)
+          .select(['t.model as t_model', 't.payload as t_payload', 't.expires_at as t_expires_at', 't.consumed_at as t_consumed_at', 't.account_id as t_account_id'])
+          .as('k'),
+        (j) => j.onTrue(),
+      )
+      .selectAll('a')
+      .select(['k.t_model', 'k.t_payload', 'k.t_expires_at', 'k.t_consumed_at', 'k.t_account_id', 'k.grant_row_id', 'k.grant_payload', 'k.grant_expires_at', 'k.grant_consumed_at']);
+  const withIntrospected = prepare<{ id: string; token: string }, ClientWithToken>(db, (p) => clientAndTokens(p('id'), p('token'), INTROSPECTED));
+  // The refresh grant: also the token's user and claim sources for this client (and the resource server it names),
+  // read by the refresh token's account_id, so that the grant needs no statement besides this and the rotation.
+  const withRefreshToken = (audience: boolean) =>
+    prepare<{ id: string; token: string; at: number; audience: string }, ClientWithAccount>(db, (p) => {
+      const accountOfToken = sql<string>`(select account_id from oidc_payloads where model = 'RefreshToken' and id = ${p('token')})` as unknown as string;
+      return clientAndTokens(p('id'), p('token'), ['RefreshToken'])
+        .leftJoin(accountWithClaimsQuery(db, accountOfToken, p('id'), p('at'), audience ? p('audience') : undefined).as('x'), (j) => j.onTrue())
+        .select([
+          'x.id as u_id',
+          'x.email as u_email',
+          'x.name as u_name',
+          'x.disabled as u_disabled',
+          'x.must_change_password as u_must_change_password',
+          'x.claim as c_claim',
+          'x.value_json as c_value_json',
+          'x.group_expires_at as c_group_expires_at',
+          'x.membership_expires_at as c_membership_expires_at',
+          'x.membership_starts_at as c_membership_starts_at',
+          'x.r_audience',
+          'x.r_scopes',
+          'x.r_app_id',
+        ]);
+    });
+  const withRefreshTokenFor = { audience: withRefreshToken(true), none: withRefreshToken(false) };
   const readOnly = async () => {
     throw new Error('clients are managed through the applications API');
   };
   return {
     async find(id: string) {
-      const row = (await find({ id })).rows[0];
-      return row ? (clientMetadataOf(row) as AdapterPayload) : undefined;
+      const ctx = Provider.ctx;
+      // Once per request: a second client lookup (introspecting another client's token) reads the client alone.
+      const ahead = ctx && prefetched && !prefetched.tokens.has(ctx) ? tokenLookahead(ctx) : undefined;
+      if (!ctx || !prefetched || !ahead) {
+        const row = (await find({ id })).rows[0];
+        return row ? (clientMetadataOf(row) as AdapterPayload) : undefined;
+      }
+      const rows: ClientWithToken[] = ahead.introspection
+        ? (await withIntrospected({ id, token: ahead.token })).rows
+        : await (async () => {
+            const read = ahead.audience === undefined ? withRefreshTokenFor.none : withRefreshTokenFor.audience;
+            const at = prefetched.clock.now() + CLAIMS_MARGIN_MS;
+            const result = (await read({ id, token: ahead.token, at, audience: ahead.audience ?? '' })).rows;
+            const userId = result[0]?.t_account_id;
+            if (userId) prefetched.accounts.set(ctx, { userId, appId: id, audience: ahead.audience, rows: accountRowsOf(result) });
+            return result;
+          })();
+      if (!rows[0]) return undefined; // no such client: the request ends here, its token is never looked up
+      const tokens = new Map<string, TokenWithGrant | undefined>((ahead.introspection ? INTROSPECTED : ['RefreshToken']).map((model) => [tokenKey(model, ahead.token), undefined]));
+      for (const r of rows) {
+        if (r.t_model === null || r.t_payload === null) continue;
+        tokens.set(tokenKey(r.t_model, ahead.token), {
+          payload: r.t_payload,
+          expires_at: r.t_expires_at,
+          consumed_at: r.t_consumed_at,
+          grant_row_id: r.grant_row_id,
+          grant_payload: r.grant_payload,
+          grant_expires_at: r.grant_expires_at,
+          grant_consumed_at: r.grant_consumed_at,
+        });
+      }
+      prefetched.tokens.set(ctx, tokens);
+      return clientMetadataOf(rows[0]) as AdapterPayload;
     },
     upsert: readOnly,
     destroy: readOnly,

@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 import type { Config } from '../config.ts';
 import type { Core } from '../core.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
+import type { FastPath } from '../http/fast-path.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
 import type { Encrypter } from '../security/encryption.ts';
 import { AUTHORIZATION_PATH, authorizationByPost } from './authorization-post.ts';
@@ -18,7 +19,23 @@ export interface OidcDeps {
   config: Config;
   auth: AuthService;
   encrypter: Encrypter;
+  /** Serves the hot endpoints (token, userinfo, introspection) before Fastify (http/fast-path.ts). */
+  fastPath?: FastPath;
 }
+
+/**
+ * The endpoints every relying party and resource server calls all the time. They need no
+ * portal caller (oidc-provider authenticates the client or the bearer token), so the fast
+ * path hands them to the provider directly, with the same headers and metrics.
+ */
+const HOT_ROUTES = [
+  ['POST', `${OIDC_PREFIX}/token`],
+  ['GET', `${OIDC_PREFIX}/me`],
+  ['POST', `${OIDC_PREFIX}/me`],
+  ['POST', `${OIDC_PREFIX}/token/introspection`],
+] as const;
+/** The route pattern Fastify reports for these (the catch-all below), so the metric keeps its label. */
+const MOUNT_ROUTE = `${OIDC_PREFIX}/*`;
 
 /**
  * Mounts the OpenID Provider at /oidc. oidc-provider is a Koa application; Fastify
@@ -41,24 +58,43 @@ export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<v
       return provider;
     },
   });
+  /** Points the raw request at the provider's own paths (it is mounted under /oidc). */
+  const unprefix = (req: IncomingMessage, url: string) => {
+    const raw = req as IncomingMessage & { originalUrl?: string };
+    raw.originalUrl = url;
+    raw.url = url.slice(OIDC_PREFIX.length) || '/';
+    return raw;
+  };
   /** Hands the untouched request to the current oidc-provider, as `method url` (a path under /oidc). */
   const toProvider = async (request: FastifyRequest, reply: FastifyReply, url: string, method = request.method) => {
     const { callback } = await holder.current();
     rememberActor(request.raw, request.actor);
-    const raw = request.raw as IncomingMessage & { originalUrl?: string };
-    raw.method = method;
-    raw.originalUrl = url;
-    raw.url = url.slice(OIDC_PREFIX.length) || '/';
+    request.raw.method = method;
+    const raw = unprefix(request.raw, url);
     reply.hijack();
     await callback(raw, reply.raw);
   };
+  for (const [method, path] of deps.fastPath ? HOT_ROUTES : []) {
+    deps.fastPath!.add({
+      method,
+      path,
+      label: MOUNT_ROUTE,
+      handle: async (req, res) => {
+        // A key check that fails (the database is down) is left to the Fastify route, which answers it.
+        const built = await holder.current().catch(() => undefined);
+        if (!built) return false;
+        await built.callback(unprefix(req, req.url ?? path), res);
+        return true;
+      },
+    });
+  }
 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
     const handle = (request: FastifyRequest, reply: FastifyReply) => toProvider(request, reply, request.raw.url ?? OIDC_PREFIX);
     scope.all(OIDC_PREFIX, { schema: { hide: true } }, handle);
-    scope.all(`${OIDC_PREFIX}/*`, { schema: { hide: true } }, handle);
+    scope.all(MOUNT_ROUTE, { schema: { hide: true } }, handle);
   });
   // A POSTed authorization request goes to the provider as the equivalent GET (see authorization-post.ts).
   await app.register(async (scope) => authorizationByPost(scope, (request, reply, query) => toProvider(request, reply, `${AUTHORIZATION_PATH}?${query}`, 'GET')));

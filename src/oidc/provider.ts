@@ -3,7 +3,7 @@ import type { Config } from '../config.ts';
 import type { Core } from '../core.ts';
 import { SESSION_COOKIE } from '../http/auth.ts';
 import { OAUTH_TEMPORARILY_UNAVAILABLE } from '../http/problem.ts';
-import { createClaimsCache, createFindAccount } from './account.ts';
+import { createClaimsCache, createFindAccount, type PrefetchedAccounts } from './account.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { answerOutagesAsUnavailable } from './outage.ts';
 import { createRefreshRotation } from './rotation.ts';
@@ -34,14 +34,16 @@ export function createProvider(deps: ProviderDeps): Provider {
   const algs = [...SIGNING_ALGS];
   const rotation = createRefreshRotation(core.db, core.dialect, core.clock);
   const resourceRows: PrefetchedResources = new WeakMap();
+  // PostgreSQL: the refresh grant's user and claims, read with its client and token (adapter.ts), for findAccount.
+  const accountRows: PrefetchedAccounts = new WeakMap();
   const resourceServerInfo = createResourceServerInfo(core.db, resourceRows);
 
   const policy = interactionPolicy.base();
   policy.get('login')!.checks.add(portalSessionCheck());
 
   const configuration: Configuration = {
-    adapter: createAdapterFactory(core.db, core.dialect, core.clock, rotation),
-    findAccount: createFindAccount(core.db, core.dialect, claimsCache, resourceRows),
+    adapter: createAdapterFactory(core.db, core.dialect, core.clock, rotation, accountRows),
+    findAccount: createFindAccount(core.db, core.dialect, claimsCache, resourceRows, accountRows),
     jwks: { keys: secrets.keys as never[] },
     cookies: {
       keys: secrets.cookieKeys,

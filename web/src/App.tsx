@@ -11,6 +11,7 @@ import { MyRequestsPage } from './pages/MyRequests.tsx';
 import { NotificationsPage } from './pages/Notifications.tsx';
 import { RequestDetailPage } from './pages/RequestDetail.tsx';
 import { RequestFormPage } from './pages/RequestForm.tsx';
+import { BreakGlassQueuePage } from './pages/BreakGlassQueue.tsx';
 import { Link, matchPath, useLocation } from './router.tsx';
 import { SessionProvider, useSession } from './session.tsx';
 
@@ -26,6 +27,7 @@ const ROUTES: Route[] = [
   ['/requests/:id', (p) => <RequestDetailPage key={p.id} id={p.id!} />],
   ['/inbox', () => <InboxPage />],
   ['/decided', () => <DecidedPage />],
+  ['/break-glass', () => <BreakGlassQueuePage />],
   ['/notifications', () => <NotificationsPage />],
   ['/account', () => <AccountPage />],
   ['/tokens', () => <ApiTokensPage />],

@@ -110,3 +110,21 @@ export function decryptActionSecret(encrypter: Pick<Encrypter, 'decrypt'>, actio
 export function actionSecretAt(id: string): SealedAt {
   return { table: 'event_actions', column: 'secret_encrypted', row: id };
 }
+
+/**
+ * For a break-glass alert (issue 12 §5): every live, enabled webhook and Slack action whose
+ * scope covers `templateId` (every template, or that one), whatever event types it lists,
+ * so the alert reaches every channel an admin set up. Oldest first.
+ */
+export async function findLoudActions(executor: Executor, templateId: string): Promise<EventAction[]> {
+  const rows = await executor
+    .selectFrom('event_actions')
+    .selectAll()
+    .where('deleted_at', 'is', null)
+    .where('enabled', '=', 1)
+    .where('kind', 'in', ['webhook', 'slack'])
+    .where((eb) => eb.or([eb('template_id', 'is', null), eb('template_id', '=', templateId)]))
+    .orderBy('id')
+    .execute();
+  return rows.map(fromRow);
+}

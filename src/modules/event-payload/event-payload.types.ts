@@ -14,6 +14,10 @@ export const REQUEST_EVENT_TYPES = [
   'access_request.revoked',
   'access_request.comment_added',
   'access_request.provisioning_reverted',
+  'access_request.lapsed',
+  'access_request.break_glass_activated',
+  'access_request.break_glass_reviewed',
+  'access_request.break_glass_review_overdue',
   'access_request.activated',
 ] as const;
 export type RequestEventName = (typeof REQUEST_EVENT_TYPES)[number];

@@ -24,6 +24,17 @@ export interface FanoutInput {
   approverRecipients?: readonly string[];
   /** The enabled event actions whose rule matches this event and template. */
   actions: readonly MatchingAction[];
+  /**
+   * For a break-glass alert (`break_glass_activated`, `break_glass_review_overdue`): every
+   * active admin and live member of the template's approver groups. They are all told, in
+   * the app and by e-mail, whatever the notification policy says.
+   */
+  alertRecipients?: readonly string[];
+  /**
+   * For a break-glass alert: every enabled webhook and Slack action in the template's scope,
+   * whatever event types it lists, so every channel an admin set up hears about it.
+   */
+  loudActions?: readonly MatchingAction[];
 }
 
 /** Who gets an e-mail: a user (at their current address, if still active) or a literal address. */
@@ -48,7 +59,7 @@ export interface FanoutPlan {
 }
 
 /** Events that never run trigger tasks (DESIGN: events). */
-const NO_TRIGGER: ReadonlySet<RequestEventName> = new Set(['access_request.comment_added', 'access_request.expiring_soon']);
+const NO_TRIGGER: ReadonlySet<RequestEventName> = new Set(['access_request.comment_added', 'access_request.expiring_soon', 'access_request.break_glass_review_overdue']);
 const TO_REQUESTER: ReadonlySet<RequestEventName> = new Set([
   'access_request.approved',
   'access_request.denied',
@@ -56,7 +67,12 @@ const TO_REQUESTER: ReadonlySet<RequestEventName> = new Set([
   'access_request.expired',
   'access_request.expiring_soon',
   'access_request.provisioning_reverted',
+  'access_request.lapsed',
+  'access_request.break_glass_reviewed',
 ]);
+
+/** Break-glass alerts: loud, to every admin and approver, on every channel. */
+const BREAK_GLASS_ALERTS: ReadonlySet<RequestEventName> = new Set(['access_request.break_glass_activated', 'access_request.break_glass_review_overdue']);
 
 /** How many tries a trigger task gets for one event, by failure mode (block runs before approval, see provisioning). */
 export function triggerAttempts(template: Pick<Template, 'trigger'>): number {
@@ -88,6 +104,15 @@ export function planFanout(input: FanoutInput): FanoutPlan {
     case 'access_request.cancelled':
       for (const userId of notified) notices.push({ userId, audience: 'approver', email: false });
       break;
+    case 'access_request.lapsed':
+      // The approvers asked no longer need to decide; the requester hears why (and by e-mail).
+      for (const userId of notified) notices.push({ userId, audience: 'approver', email: false });
+      notices.push({ userId: request.requester_id, audience: 'requester', email: true });
+      break;
+    case 'access_request.break_glass_activated':
+    case 'access_request.break_glass_review_overdue':
+      for (const userId of new Set(input.alertRecipients ?? [])) if (userId !== request.requester_id) notices.push({ userId, audience: 'approver', email: true });
+      break;
     case 'access_request.comment_added': {
       const parties = new Set([request.requester_id, ...notified, ...(request.decided_by ? [request.decided_by] : [])]);
       for (const userId of parties) {
@@ -108,7 +133,8 @@ export function planFanout(input: FanoutInput): FanoutPlan {
     if (email) plan.deliveries.push({ channel: 'email', audience, to: { userId } });
   }
 
-  for (const action of input.actions) {
+  const actions = BREAK_GLASS_ALERTS.has(payload.type) ? withLoudActions(input.actions, input.loudActions ?? []) : input.actions;
+  for (const action of actions) {
     if (action.kind !== 'email') {
       plan.deliveries.push({ channel: action.kind, actionId: action.id });
       continue;
@@ -125,4 +151,10 @@ export function planFanout(input: FanoutInput): FanoutPlan {
     plan.deliveries.push({ channel: 'trigger', scriptId: template.trigger.script_id, maxAttempts: triggerAttempts(template) });
   }
   return plan;
+}
+
+/** The matching actions, then each loud one (webhook or Slack) not among them, in id order. */
+function withLoudActions(matching: readonly MatchingAction[], loud: readonly MatchingAction[]): MatchingAction[] {
+  const ids = new Set(matching.map((a) => a.id));
+  return [...matching, ...loud.filter((a) => (a.kind === 'webhook' || a.kind === 'slack') && !ids.has(a.id))];
 }

@@ -1,4 +1,5 @@
 import type { EventPayload, PersonRef, RequestEventName } from '../event-payload/event-payload.types.ts';
+import { describeLapseGlass, lapseGlassExtras } from './lapse-glass-text.ts';
 
 /**
  * The wording of every lifecycle event, per audience, as plain text. Email, Slack and
@@ -100,6 +101,10 @@ const HEADLINES: Record<RequestEventName, { requester: string; other: string; ap
   'access_request.expiring_soon': { requester: 'Your access expires soon', other: 'Temporary access expiring soon' },
   'access_request.comment_added': { requester: 'New comment on your access request', other: 'New comment on an access request' },
   'access_request.provisioning_reverted': { requester: 'Your approval was undone before it took effect', other: 'Approval undone before it took effect' },
+  'access_request.lapsed': { requester: 'Your access request lapsed', other: 'Access request lapsed' },
+  'access_request.break_glass_activated': { requester: 'You used break-glass access', other: 'BREAK-GLASS access used', approver: 'BREAK-GLASS access used: review it' },
+  'access_request.break_glass_reviewed': { requester: 'Your break-glass access was reviewed', other: 'Break-glass access reviewed' },
+  'access_request.break_glass_review_overdue': { requester: 'Your break-glass access awaits review', other: 'Break-glass review overdue', approver: 'OVERDUE: break-glass access needs your review' },
   'access_request.activated': { requester: 'Your access has started', other: 'Temporary access started' },
 };
 
@@ -126,7 +131,7 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
         : `Nobody decided in time on ${requester}'s request for ${what(payload)}, so it has been escalated${audience === 'approver' ? ' to you' : ''}.`;
       break;
     case 'access_request.approved': {
-      const how = payload.data.auto === true ? 'was approved automatically' : `was approved by ${actor}`;
+      const how = payload.data.break_glass === true ? 'was granted at once through break-glass' : payload.data.auto === true ? 'was approved automatically' : `was approved by ${actor}`;
       const until = expires ? (payload.data.scheduled === true && typeof payload.data.starts_at === 'string' ? ` Access starts at ${formatInstant(payload.data.starts_at)} and lasts until ${expires}.` : ` Access lasts until ${expires}.`) : '';
       summary = mine ? `Your request for ${what(payload)} ${how}.${until}` : `${requester}'s request for ${what(payload)} ${how}.${until}`;
       break;
@@ -160,6 +165,12 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
       summary = mine ? `The approval of your request for ${what(payload)} was undone before it took effect.${why}${next}` : `The approval of ${requester}'s request for ${what(payload)} was undone before it took effect.${why}${next}`;
       break;
     }
+    case 'access_request.lapsed':
+    case 'access_request.break_glass_activated':
+    case 'access_request.break_glass_reviewed':
+    case 'access_request.break_glass_review_overdue':
+      summary = describeLapseGlass(payload, { mine, requester, actor, what: what(payload), target: target(payload), expires });
+      break;
     case 'access_request.activated':
       summary = mine ? `Your access to ${target(payload)} has started${expires ? `; it lasts until ${expires}` : ''}.` : `${requester}'s access to ${target(payload)} has started.`;
       break;
@@ -173,6 +184,7 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
     extras.push({ label: 'Comment', value: r.decision_comment });
   }
   if (payload.type === 'access_request.revoked' && r.revoke_reason) extras.push({ label: 'Reason', value: r.revoke_reason });
+  extras.push(...lapseGlassExtras(payload));
   return { headline, summary, extras, decide };
 }
 

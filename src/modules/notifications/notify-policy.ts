@@ -91,6 +91,8 @@ const REQUESTER_EVENTS: ReadonlySet<RequestEventName> = new Set([
   'access_request.expiring_soon',
   'access_request.comment_added',
   'access_request.provisioning_reverted',
+  'access_request.lapsed',
+  'access_request.break_glass_reviewed',
 ]);
 
 /**

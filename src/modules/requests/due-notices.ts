@@ -61,7 +61,7 @@ export async function announceExpiringGrants(core: RequestsCore, leadMs: number)
         .where('expires_at', '>', now)
         // A grant lasting longer than the lead time, counted from its window's start (scheduled start), once that has opened.
         .where(sql<boolean>`expires_at - coalesce(starts_at, approved_at) > ${leadMs}`)
-        .where('activated_at', 'is not', null)
+        .where((eb) => eb.or([eb('activated_at', 'is not', null), eb('starts_at', 'is', null)]))
         .orderBy('expires_at')
         .limit(BATCH),
       core.dialect,

@@ -10,7 +10,9 @@ import type { RequestStatus } from '../../db/schema.ts';
  *      │                             ├─provisioning_failed / provisioning_timed_out / approver_lost─► pending
  *      │                             └─retire / provisioning_invalidated─► cancelled
  *      ├─deny──► denied
- *      └─cancel / retire─► cancelled
+ *      ├─cancel / retire─► cancelled
+ *      ├─lapse──► lapsed          (nobody decided within the template's pending_ttl_mins)
+ *      └─break_glass──► approved  (the requester's own break-glass activation; reviewed afterwards, see BREAK_GLASS_REVIEW)
  *
  * `escalate` keeps the status (escalation is a flag, not a state) and `comment` changes nothing.
  * Scheduled start (activation.ts): a grant approved for a later start is `approved` from
@@ -37,19 +39,24 @@ export const REQUEST_EVENTS = [
   'expire',
   'revoke',
   'comment',
+  'lapse',
+  'break_glass',
   'activate',
   'cancel_scheduled',
 ] as const;
 export type RequestEvent = (typeof REQUEST_EVENTS)[number];
 
-export const REQUEST_STATUSES: readonly RequestStatus[] = ['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked'];
+export const REQUEST_STATUSES: readonly RequestStatus[] = ['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed'];
 
 /** States in which a request is still waiting for a decision; one per (template, requester). */
 export const OPEN_STATUSES: readonly RequestStatus[] = ['pending', 'provisioning'];
-export const ENDED_STATUSES: readonly RequestStatus[] = ['denied', 'cancelled', 'expired', 'revoked'];
+export const ENDED_STATUSES: readonly RequestStatus[] = ['denied', 'cancelled', 'expired', 'revoked', 'lapsed'];
 
 const TRANSITIONS: Record<RequestStatus, Partial<Record<RequestEvent, RequestStatus>>> = {
-  pending: { approve: 'approved', begin_provisioning: 'provisioning', deny: 'denied', cancel: 'cancelled', retire: 'cancelled', escalate: 'pending', comment: 'pending' },
+  pending: { approve: 'approved', begin_provisioning: 'provisioning', deny: 'denied', cancel: 'cancelled', retire: 'cancelled', escalate: 'pending', comment: 'pending',
+    lapse: 'lapsed',
+    break_glass: 'approved',
+  },
   provisioning: {
     provisioned: 'approved',
     provisioning_failed: 'pending',
@@ -64,6 +71,7 @@ const TRANSITIONS: Record<RequestStatus, Partial<Record<RequestEvent, RequestSta
   cancelled: {},
   expired: {},
   revoked: {},
+  lapsed: {},
 };
 
 export interface TransitionRefused {
@@ -83,6 +91,7 @@ export function isRefused(result: RequestStatus | TransitionRefused): result is 
 }
 
 function refusal(from: RequestStatus, event: RequestEvent): Omit<TransitionRefused, 'refused'> {
+  if (event === 'lapse' || event === 'break_glass') return { code: 'request_not_pending', detail: `the request is ${from}, not pending` };
   if (from === 'provisioning' && ['approve', 'deny', 'cancel', 'escalate', 'begin_provisioning'].includes(event)) {
     return { code: 'request_busy', detail: 'the approval is being provisioned; try again when it finishes' };
   }
@@ -92,4 +101,31 @@ function refusal(from: RequestStatus, event: RequestEvent): Omit<TransitionRefus
   if (['expire', 'revoke', 'activate', 'cancel_scheduled'].includes(event)) return { code: 'request_not_active', detail: `the request is ${from}, not approved` };
   if (event === 'comment') return { code: 'request_closed', detail: `the request is ${from}; its discussion is closed` };
   return { code: 'invalid_transition', detail: `${event} does not apply to a ${from} request` };
+}
+
+/**
+ * A break-glass grant's after-the-fact review, beside the request's status (as `escalated`
+ * is a flag beside it): `unreviewed` until an approver says `reviewed` (with a comment) or
+ * `revoked` (which also ends the grant if it is still live). Either is final. Being overdue
+ * is a flag too (the reminder goes out once), not a state.
+ */
+export const BREAK_GLASS_REVIEW_STATES = ['unreviewed', 'reviewed', 'revoked'] as const;
+export type BreakGlassReviewState = (typeof BREAK_GLASS_REVIEW_STATES)[number];
+export const BREAK_GLASS_REVIEW_OUTCOMES = ['reviewed', 'revoked'] as const;
+export type BreakGlassReviewOutcome = (typeof BREAK_GLASS_REVIEW_OUTCOMES)[number];
+
+const BREAK_GLASS_REVIEW: Record<BreakGlassReviewState, Partial<Record<BreakGlassReviewOutcome, BreakGlassReviewState>>> = {
+  unreviewed: { reviewed: 'reviewed', revoked: 'revoked' },
+  reviewed: {},
+  revoked: {},
+};
+
+export interface ReviewRefused {
+  refused: true;
+  code: 'already_reviewed';
+  detail: string;
+}
+
+export function reviewTransition(from: BreakGlassReviewState, outcome: BreakGlassReviewOutcome): BreakGlassReviewState | ReviewRefused {
+  return BREAK_GLASS_REVIEW[from][outcome] ?? { refused: true, code: 'already_reviewed', detail: `this break-glass grant was already ${from}` };
 }

@@ -8,6 +8,7 @@ import { createInAppNotifications, renderInApp, resolveApproverRecipients } from
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import type { Template } from '../templates/templates.types.ts';
 import { buildEventPayload, peopleOf } from './request-payload.ts';
+import { breakGlassAlertFor } from './break-glass-alerts.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 
 /** The lifecycle events of the one list shared by the audit, the outbox, trigger tasks and event actions. */
@@ -22,6 +23,10 @@ export type RequestEventType =
   | 'revoked'
   | 'comment_added'
   | 'provisioning_reverted'
+  | 'lapsed'
+  | 'break_glass_activated'
+  | 'break_glass_reviewed'
+  | 'break_glass_review_overdue'
   | 'activated';
 
 /**
@@ -131,6 +136,7 @@ export async function recordRequestEvents(core: EventCore, trx: Tx, events: read
       template,
       approverRecipients: stage && (await resolveApproverRecipients(trx, core.dialect, core.clock, template, request, stage)),
       actions: await matchingActions(trx, type, request.template_id, cache),
+      ...(await breakGlassAlertFor(trx, core.clock, type, template).then((alert) => alert && { alertRecipients: alert.recipients, loudActions: alert.loudActions })),
     });
     if (plan.notifiedApproverIds) {
       const notified = JSON.stringify(plan.notifiedApproverIds);

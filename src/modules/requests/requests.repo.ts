@@ -133,7 +133,7 @@ export function createRequestsRepo(db: Executor) {
           .where('status', '=', 'approved')
           .where('expires_at', '<=', at)
           // A scheduled grant is announced (`activated`) before it expires: its expiry waits for the activation task.
-          .where('activated_at', 'is not', null)
+          .where((eb) => eb.or([eb('activated_at', 'is not', null), eb('starts_at', 'is', null)]))
           .orderBy('expires_at')
           .limit(limit),
         dialect,

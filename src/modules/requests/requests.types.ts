@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { instant } from '../../http/schemas.ts';
+import { lapseGlassRequestOut } from './break-glass-out.types.ts';
 
 export const fieldAnswer = z.union([z.string().max(2000), z.boolean()]);
 
@@ -27,7 +28,7 @@ export const requestOut = z.object({
   template_version: z.number().int(),
   app: z.object({ id: z.string(), name: z.string() }),
   requester: personOut,
-  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked']),
+  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed']),
   duration_mins: z.number().int(),
   justification: z.string(),
   fields: z.record(z.string(), fieldAnswer),
@@ -56,6 +57,7 @@ export const requestOut = z.object({
   revoke_reason: z.string().nullable(),
   /** Why the last blocking trigger task did not grant: its error, a timeout, or (end_reason reverted) what changed while it ran. */
   provisioning_error: z.string().nullable(),
+  ...lapseGlassRequestOut,
   created_at: instant,
   updated_at: instant,
 });
@@ -69,6 +71,7 @@ export const requestDetailOut = requestOut.extend({
   comments: z.array(commentOut),
   can_decide: z.boolean(),
   can_revoke: z.boolean(),
+  can_review: z.boolean().describe('an unreviewed break-glass grant the caller may review'),
   /** The requester may withdraw it: pending, or a scheduled grant before its start. */
   can_cancel: z.boolean(),
 });
@@ -76,5 +79,5 @@ export const requestDetailOut = requestOut.extend({
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.uuid().optional(),
-  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked']).optional(),
+  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed']).optional(),
 });

@@ -11,6 +11,7 @@ import type { RequestSnapshot } from './snapshot.ts';
 import { createMembershipsRepo } from '../groups/memberships.repo.ts';
 import { createAuditRepo } from '../audit/audit.repo.ts';
 import { createUsersRepo, peopleQuery } from '../users/users.repo.ts';
+import { canReviewBreakGlass, loadLapseGlassFields, type LapseGlassFields } from './lapse-glass-view.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -34,7 +35,7 @@ async function peopleOf(db: Executor, rows: RequestRow[]): Promise<Map<string, P
   return new Map(users.map((u) => [u.id, u]));
 }
 
-function present(r: RequestRow, people: Map<string, Person>, now: number): RequestOut {
+function present(r: RequestRow, people: Map<string, Person>, now: number, lapseGlass: (r: RequestRow) => LapseGlassFields): RequestOut {
   const person = (id: string | null) => (id === null ? null : (people.get(id) ?? { id, email: '', name: '(deleted user)' }));
   const snapshot = JSON.parse(r.snapshot) as RequestSnapshot;
   return {
@@ -67,6 +68,7 @@ function present(r: RequestRow, people: Map<string, Person>, now: number): Reque
     ended_by: person(r.ended_by),
     revoke_reason: r.revoke_reason,
     provisioning_error: r.provisioning_error,
+    ...lapseGlass(r),
     created_at: iso(r.created_at)!,
     updated_at: iso(r.updated_at)!,
   };
@@ -81,7 +83,8 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
     const items = rows.slice(0, limit);
     const people = await peopleOf(db, items);
     const now = clock.now();
-    return { items: items.map((r) => present(r, people, now)), next_cursor: rows.length > limit ? items[items.length - 1]!.id : null };
+    const lapseGlass = await loadLapseGlassFields(db, items, now);
+    return { items: items.map((r) => present(r, people, now, lapseGlass)), next_cursor: rows.length > limit ? items[items.length - 1]!.id : null };
   }
 
   async function loadVisible(actor: Actor, id: string) {
@@ -95,7 +98,10 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
   }
 
   return {
-    present: async (row: RequestRow) => present(row, await peopleOf(db, [row]), clock.now()),
+    present: async (row: RequestRow) => present(row, await peopleOf(db, [row]), clock.now(), await loadLapseGlassFields(db, [row], clock.now())),
+
+    /** A page of rows fetched with limit + 1 (the break-glass review queue). */
+    presentPage,
 
     listMine: async (actor: Actor, page: ListPage) => presentPage(await repo.listByRequester(actor.userId, page), page.limit),
 
@@ -121,11 +127,12 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
         listComments(db, id),
       ]);
       return {
-        ...present(request, people, now),
+        ...present(request, people, now, await loadLapseGlassFields(db, [request], now)),
         requester_groups: requesterGroups.map((g) => ({ id: g.id, name: g.name, expires_at: iso(g.expires_at) })),
         comments,
         can_decide: request.status === 'pending' && mayDecide(template, request, actor.userId, groups),
         can_revoke: request.status === 'approved' && mayRevoke(template, request, actor, groups),
+        can_review: await canReviewBreakGlass(db, now, template, request, actor, groups),
         can_cancel: request.requester_id === actor.userId && (request.status === 'pending' || isScheduled(request, now)),
       };
     },

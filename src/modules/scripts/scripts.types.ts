@@ -8,7 +8,7 @@ import type { ScriptRow, ScriptRunRow, ScriptSecretRow } from './scripts.repo.ts
 export const MAX_SOURCE_BYTES = 256 * 1024;
 
 /** The short event names a script sees as config.get('trigger_event'). */
-export const SCRIPT_EVENT_TYPES = ['submitted', 'approved', 'denied', 'cancelled', 'escalated', 'expiring_soon', 'expired', 'revoked', 'comment_added', 'provisioning_reverted', 'activated'] as const;
+export const SCRIPT_EVENT_TYPES = ['submitted', 'approved', 'denied', 'cancelled', 'escalated', 'expiring_soon', 'expired', 'revoked', 'comment_added', 'provisioning_reverted', 'lapsed', 'break_glass_activated', 'break_glass_reviewed', 'activated'] as const;
 export type ScriptEventType = (typeof SCRIPT_EVENT_TYPES)[number];
 
 const source = z

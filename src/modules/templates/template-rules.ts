@@ -1,5 +1,6 @@
 import type { FieldError } from '../../http/errors.ts';
 import type { ApprovalMode, TemplateSettings } from './templates.types.ts';
+import { lapseGlassErrors } from './lapse-glass.types.ts';
 
 /**
  * Rules that span attributes. They run on the whole template after a create or a
@@ -18,6 +19,7 @@ export function crossAttributeErrors(t: TemplateSettings): FieldError[] {
   if (t.escalation_group_id !== null && t.escalation_after_mins === null) {
     errors.push({ field: 'escalation_after_mins', message: 'is required when escalation_group_id is set' });
   }
+  errors.push(...lapseGlassErrors(t));
   return errors;
 }
 

@@ -6,6 +6,7 @@ import { createGroupsRepo } from '../groups/groups.repo.ts';
 import { createMembershipsRepo, liveGroupIdsOfQuery } from '../groups/memberships.repo.ts';
 import { createMappingsRepo } from '../mappings/mappings.repo.ts';
 import type { CustomFieldDefinition } from './custom-fields.ts';
+import { lapseGlassFromRow, lapseGlassToRow } from './lapse-glass.types.ts';
 import type { Template } from './templates.types.ts';
 
 export type TemplateRow = Selectable<AccessRequestTemplatesTable>;
@@ -31,6 +32,7 @@ function toRow(t: Template): TemplateRow {
     trigger_script_id: t.trigger?.script_id ?? null,
     trigger_failure_mode: t.trigger?.failure_mode ?? 'ignore',
     trigger_max_retries: t.trigger?.max_retries ?? 0,
+    ...lapseGlassToRow(t),
     max_start_delay_mins: t.max_start_delay_mins,
     version: t.version,
     created_at: t.created_at,
@@ -63,6 +65,7 @@ function fromRow(row: TemplateRow, links: Links): Template {
     custom_fields: JSON.parse(row.custom_fields) as CustomFieldDefinition[],
     trigger:
       row.trigger_script_id === null ? null : { script_id: row.trigger_script_id, failure_mode: row.trigger_failure_mode, max_retries: row.trigger_max_retries },
+    ...lapseGlassFromRow(row),
     max_start_delay_mins: row.max_start_delay_mins,
     version: row.version,
     created_at: row.created_at,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { pageQuery } from '../../http/pagination.ts';
 import { description, instant, name, toIso } from '../../http/schemas.ts';
 import { customFieldOut, customFieldsIn, type CustomFieldDefinition } from './custom-fields.ts';
+import { lapseGlassAttributes, lapseGlassDefaults, lapseGlassOut, requestableLapseGlassOut, toRequestableLapseGlass } from './lapse-glass.types.ts';
 
 export const NOTIFICATION_POLICIES = ['all', 'first_n', 'random_n', 'round_robin'] as const;
 /** `groups`: members of approver_group_ids decide; `open`: any user but the requester. Never implied by an empty list. */
@@ -41,6 +42,10 @@ export interface TemplateSettings {
   escalation_group_id: string | null;
   custom_fields: CustomFieldDefinition[];
   trigger: TemplateTrigger | null;
+  pending_ttl_mins: number | null;
+  break_glass: boolean;
+  break_glass_max_mins: number | null;
+  break_glass_review_mins: number | null;
   /** How far ahead (minutes) a requester may schedule the start; null or 0: access starts at approval. */
   max_start_delay_mins: number | null;
 }
@@ -92,6 +97,7 @@ const attributes = {
   escalation_group_id: z.uuid().nullable(),
   custom_fields: customFieldsIn,
   trigger: triggerIn.nullable(),
+  ...lapseGlassAttributes,
   max_start_delay_mins: z
     .number()
     .int()
@@ -116,6 +122,7 @@ export const createTemplateIn = z.strictObject({
   escalation_group_id: attributes.escalation_group_id.default(null),
   custom_fields: attributes.custom_fields.default([]),
   trigger: attributes.trigger.default(null),
+  ...lapseGlassDefaults,
   max_start_delay_mins: attributes.max_start_delay_mins.default(null),
 });
 export type CreateTemplateIn = z.infer<typeof createTemplateIn>;
@@ -152,6 +159,7 @@ export const templateOut = z.object({
   escalation_group_id: z.uuid().nullable(),
   custom_fields: z.array(customFieldOut),
   trigger: triggerOut.nullable(),
+  ...lapseGlassOut,
   max_start_delay_mins: z.number().int().nullable(),
   version: z.number().int().describe('bumped on every change; a request records the version it was made against'),
   warnings: z
@@ -179,6 +187,7 @@ export const requestableOut = z.object({
   approver_groups: z.array(ref),
   escalation_after_mins: z.number().int().nullable(),
   escalation_group: ref.nullable(),
+  ...requestableLapseGlassOut,
   max_start_delay_mins: z.number().int().nullable().describe('how far ahead the start may be scheduled (starts_at); null or 0: not at all'),
 });
 
@@ -206,6 +215,7 @@ export function toRequestableOut(t: Template, names: { app: Ref; groups: Readonl
     approver_groups: t.approver_group_ids.map(group),
     escalation_after_mins: t.escalation_after_mins,
     escalation_group: t.escalation_group_id === null ? null : group(t.escalation_group_id),
+    ...toRequestableLapseGlass(t),
     max_start_delay_mins: t.max_start_delay_mins,
   };
 }

@@ -30,6 +30,10 @@ type templateModel struct {
 	CustomFields         []templateCustomField `tfsdk:"custom_field"`
 	Trigger              []templateTrigger     `tfsdk:"trigger"`
 	Version              types.Int64           `tfsdk:"version"`
+	PendingTTLMins       types.Int64           `tfsdk:"pending_ttl_mins"`
+	BreakGlass           types.Bool            `tfsdk:"break_glass"`
+	BreakGlassMaxMins    types.Int64           `tfsdk:"break_glass_max_mins"`
+	BreakGlassReviewMins types.Int64           `tfsdk:"break_glass_review_mins"`
 }
 
 // templateCustomField is one `custom_field` block: an input the requester fills in.
@@ -70,6 +74,10 @@ type templateAPI struct {
 	CustomFields         []templateCustomFieldAPI `json:"custom_fields"`
 	Trigger              *templateTriggerAPI      `json:"trigger"`
 	Version              int64                    `json:"version"`
+	PendingTTLMins       *int64                   `json:"pending_ttl_mins"`
+	BreakGlass           bool                     `json:"break_glass"`
+	BreakGlassMaxMins    *int64                   `json:"break_glass_max_mins"`
+	BreakGlassReviewMins *int64                   `json:"break_glass_review_mins"`
 }
 
 type templateCustomFieldAPI struct {
@@ -135,6 +143,7 @@ func (m *templateModel) fromAPI(ctx context.Context, t templateAPI) diag.Diagnos
 		})
 	}
 	m.Version = types.Int64Value(t.Version)
+	m.lapseGlassFromAPI(t)
 	return diags
 }
 
@@ -181,6 +190,7 @@ func (m *templateModel) apiBody(ctx context.Context) (map[string]any, diag.Diagn
 		fields = append(fields, field)
 	}
 	body["custom_fields"] = fields
+	m.lapseGlassToBody(body)
 	if len(m.Trigger) > 0 {
 		tr := m.Trigger[0]
 		body["trigger"] = templateTriggerAPI{ScriptID: tr.ScriptID.ValueString(), FailureMode: tr.FailureMode.ValueString(), MaxRetries: tr.MaxRetries.ValueInt64()}

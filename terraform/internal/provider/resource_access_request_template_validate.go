@@ -37,6 +37,7 @@ func (r *templateResource) ValidateConfig(ctx context.Context, req resource.Vali
 		resp.Diagnostics.Append(config.CustomFields.ElementsAs(ctx, &fields, false)...)
 		validateCustomFields(fields, resp)
 	}
+	validateLapseGlass(ctx, req, resp, config.RequesterGroupIDs)
 }
 
 // templateRulesInput is the part of the configuration the cross-attribute rules read.

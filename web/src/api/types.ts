@@ -69,11 +69,25 @@ export interface Requestable {
   approver_groups: { id: string; name: string }[];
   escalation_after_mins: number | null;
   escalation_group: { id: string; name: string } | null;
+  pending_ttl_mins: number | null;
+  break_glass: boolean;
+  break_glass_max_mins: number | null;
   /** How far ahead (minutes) the start may be scheduled; null or 0: not at all. */
   max_start_delay_mins: number | null;
 }
 
-export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked';
+export type RequestStatus = 'pending' | 'provisioning' | 'approved' | 'denied' | 'cancelled' | 'expired' | 'revoked' | 'lapsed';
+
+/** A break-glass grant's after-the-fact review. */
+export interface BreakGlassReview {
+  review_state: 'unreviewed' | 'reviewed' | 'revoked';
+  activated_at: string;
+  review_due_at: string;
+  review_overdue: boolean;
+  reviewed_by: Person | null;
+  reviewed_at: string | null;
+  review_comment: string | null;
+}
 export type FieldAnswer = string | boolean;
 
 export interface AccessRequest {
@@ -109,6 +123,8 @@ export interface AccessRequest {
   ended_by: Person | null;
   revoke_reason: string | null;
   provisioning_error: string | null;
+  lapses_at: string | null;
+  break_glass: BreakGlassReview | null;
   created_at: string;
   updated_at: string;
 }
@@ -125,6 +141,7 @@ export interface AccessRequestDetail extends AccessRequest {
   comments: Comment[];
   can_decide: boolean;
   can_revoke: boolean;
+  can_review: boolean;
   can_cancel: boolean;
 }
 

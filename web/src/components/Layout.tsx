@@ -84,6 +84,9 @@ export function Shell({ children }: { children: ReactNode }) {
                 <NavLink to="/decided">Decided</NavLink>
               </li>
               <li>
+                <NavLink to="/break-glass">Break-glass</NavLink>
+              </li>
+              <li>
                 <NavLink to="/notifications">
                   Notifications <Count n={unread.data} label="unread" />
                 </NavLink>

@@ -48,6 +48,7 @@ export const STATUS_LABEL: Record<RequestStatus, string> = {
   cancelled: 'Cancelled',
   expired: 'Expired',
   revoked: 'Revoked',
+  lapsed: 'Lapsed',
 };
 
 /** "access_request.comment_added" → "comment added". */

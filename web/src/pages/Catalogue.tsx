@@ -4,6 +4,7 @@ import { PageHeader } from '../components/Layout.tsx';
 import { Empty, QueryView } from '../components/Status.tsx';
 import { formatDuration } from '../lib/format.ts';
 import { Link } from '../router.tsx';
+import { LapseGlassFacts } from '../components/BreakGlass.tsx';
 
 function whoApproves(t: Requestable): string {
   if (t.auto_approve) return 'Approved automatically';
@@ -44,6 +45,7 @@ function TemplateCard({ template }: { template: Requestable }) {
               </dd>
             </div>
           )}
+          <LapseGlassFacts template={template} />
         </dl>
       </div>
       <div className="card-actions">

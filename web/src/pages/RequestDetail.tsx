@@ -8,6 +8,7 @@ import { Countdown, people, RequestFacts, StatusBadge } from '../components/Requ
 import { QueryView } from '../components/Status.tsx';
 import { ScheduledNote } from '../components/StartTimeField.tsx';
 import { Thread } from '../components/Thread.tsx';
+import { BreakGlassSection } from '../components/BreakGlass.tsx';
 import { formatDateTime } from '../lib/format.ts';
 import { useSession } from '../session.tsx';
 
@@ -46,6 +47,8 @@ function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receiv
       return <p>Withdrawn {formatDateTime(request.ended_at ?? request.updated_at)}.</p>;
     case 'expired':
       return <p>The access ended on its own {formatDateTime(request.ended_at ?? request.expires_at)}.</p>;
+    case 'lapsed':
+      return <p>Lapsed {formatDateTime(request.ended_at)}: nobody decided in time.</p>;
     case 'revoked':
       return (
         <p>
@@ -76,6 +79,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
             </blockquote>
           )}
           <RequestFacts request={request} />
+          <BreakGlassSection request={request} />
           {own && (request.status === 'pending' || request.can_cancel) && <CancelButton id={request.id} />}
         </section>
         {request.can_decide && <DecisionPanel request={request} />}

@@ -9,6 +9,7 @@ import { StartTimeField } from '../components/StartTimeField.tsx';
 import { Empty, QueryView } from '../components/Status.tsx';
 import { formatDuration } from '../lib/format.ts';
 import { Link, navigate } from '../router.tsx';
+import { BreakGlassPanel } from '../components/BreakGlass.tsx';
 
 function CustomFieldInput({ field, value, error, onChange }: { field: CustomField; value: FieldAnswer | undefined; error?: string; onChange: (v: FieldAnswer | undefined) => void }) {
   switch (field.type) {
@@ -139,7 +140,9 @@ export function RequestFormPage({ templateId }: { templateId: string }) {
                     : `Approvers in ${template!.approver_groups.map((g) => g.name).join(', ')} are notified and decide.`}
               </p>
               {template!.description && <p className="muted prewrap">{template!.description}</p>}
+              {template!.pending_ttl_mins !== null && !template!.auto_approve && <p className="muted small">A request nobody decides within {formatDuration(template!.pending_ttl_mins)} lapses.</p>}
             </aside>
+            <BreakGlassPanel template={template!} renderField={(field, value, onChange, error) => <CustomFieldInput field={field} value={value} error={error} onChange={onChange} />} />
           </div>
         )}
       </QueryView>

@@ -9,6 +9,7 @@ import { ErrorMessage, Loading } from '../../components/Status.tsx';
 import { navigate, useLocation } from '../../router.tsx';
 import { DeleteButton, GroupChecklist, useAllApplications, useAllScripts } from './common.tsx';
 import { CustomFieldsBuilder, fromDraft, toDraft } from './CustomFieldsBuilder.tsx';
+import { LapseGlassFields, lapseGlassBodyOf, lapseGlassDraftOf } from '../../components/LapseGlassFields.tsx';
 import { ScheduleSection, scheduleBodyOf, scheduleDraftOf } from './TemplateSchedule.tsx';
 import { ApprovalSection, DurationsSection, EscalationSection, GrantSection, NotifySection, TriggerSection, type TemplateDraft } from './TemplateSections.tsx';
 
@@ -35,6 +36,7 @@ function draftOf(t: Template | null): TemplateDraft {
     trigger_script_id: t?.trigger?.script_id ?? '',
     trigger_failure_mode: t?.trigger?.failure_mode ?? 'ignore',
     trigger_max_retries: String(t?.trigger?.max_retries ?? 3),
+    ...lapseGlassDraftOf(t),
     ...scheduleDraftOf(t),
   };
 }
@@ -58,6 +60,7 @@ function bodyOf(d: TemplateDraft): TemplateSettings & Pick<Template, 'approval'>
     escalation_group_id: d.escalate ? d.escalation_group_id || null : null,
     custom_fields: d.custom_fields.map(fromDraft),
     trigger: d.trigger_on ? { script_id: d.trigger_script_id, failure_mode: d.trigger_failure_mode, max_retries: Number(d.trigger_max_retries) } : null,
+    ...lapseGlassBodyOf(d),
     ...scheduleBodyOf(d),
   };
 }
@@ -142,6 +145,9 @@ function Editor({ template, created }: { template: Template | null; created: boo
       <Section title="Notifications and escalation" id="sec-notify">
         <NotifySection d={d} set={set} errorAt={errorAt} />
         <EscalationSection d={d} set={set} groups={groups.data} errorAt={errorAt} />
+      </Section>
+      <Section title="Lapse and break-glass" id="sec-lapse-glass">
+        <LapseGlassFields d={d} set={set} errorAt={errorAt} />
       </Section>
       <Section title="Custom fields" id="sec-fields">
         <CustomFieldsBuilder fields={d.custom_fields} onChange={(f) => set({ custom_fields: f })} errorAt={errorAt} />

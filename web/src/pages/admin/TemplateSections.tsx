@@ -5,13 +5,15 @@ import { formatClaimValue, formatDuration } from '../../lib/format.ts';
 import { Link } from '../../router.tsx';
 import { GroupChecklist } from './common.tsx';
 import type { FieldDraft } from './CustomFieldsBuilder.tsx';
+import type { LapseGlassDraft } from '../../components/LapseGlassFields.tsx';
 
 /** The template while it is edited; numbers stay text until saved so inputs can be empty. */
 export interface TemplateDraft
   extends Pick<
     TemplateSettings,
     'name' | 'description' | 'enabled' | 'app_id' | 'mapping_ids' | 'allowed_durations' | 'approver_group_ids' | 'requester_group_ids' | 'require_justification' | 'auto_approve' | 'notification_policy'
-  > {
+  >,
+    LapseGlassDraft {
   approval: ApprovalMode;
   notification_count: string;
   escalate: boolean;

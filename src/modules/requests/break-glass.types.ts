@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { fieldAnswer } from './requests.types.ts';
+import { BREAK_GLASS_REVIEW_OUTCOMES } from './lifecycle.ts';
+
+export const breakGlassIn = z.strictObject({
+  template_id: z.uuid(),
+  justification: z.string().trim().min(1, 'is required: say why you need access without approval').max(4000),
+  duration_mins: z.number().int().positive().optional().describe("at most the template's break_glass_max_mins, which is the default"),
+  fields: z.record(z.string(), fieldAnswer).default({}),
+});
+export type BreakGlassIn = z.infer<typeof breakGlassIn>;
+
+export const reviewIn = z.strictObject({
+  outcome: z.enum(BREAK_GLASS_REVIEW_OUTCOMES).describe('"reviewed": the use was justified; "revoked": it was not, and a live grant ends now'),
+  comment: z.string().trim().min(1, 'is required: say what you checked').max(4000),
+});
+export type ReviewIn = z.infer<typeof reviewIn>;
+
