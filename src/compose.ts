@@ -21,6 +21,7 @@ import { createMembershipsService, membershipUserHooks } from './modules/groups/
 import { createMappingsService } from './modules/mappings/mappings.service.ts';
 import { createMailer, SMTP_TIMEOUT_MS } from './modules/notifications/email.ts';
 import { createNotificationsService } from './modules/notifications/notifications.service.ts';
+import { activateDueGrants } from './modules/requests/activation.ts';
 import { mappingRetirement, requestUserHooks, templateHooks } from './modules/requests/backing.ts';
 import { createDiscussionService } from './modules/requests/discussion.service.ts';
 import { announceExpiringGrants, escalateOverdueRequests } from './modules/requests/due-notices.ts';
@@ -206,6 +207,8 @@ function workerTasks(
   const fast = { everyMs: config.worker.expiryIntervalMs, budgetMs: 10_000 };
   const slow = { everyMs: config.workerIntervalMs, budgetMs: 10_000 };
   return [
+    // Before expiry: a scheduled grant is announced (`activated`) before it can expire.
+    { name: 'activate-grants', ...fast, run: () => activateDueGrants(core) },
     { name: 'expire-grants', ...fast, run: () => services.requests.expireDueGrants() },
     { name: 'return-stuck-provisioning', ...fast, run: () => services.provisioning.returnStuck() },
     { name: 'lapse-pending-requests', ...fast, run: () => lapseOverdueRequests(core) },

@@ -46,6 +46,7 @@ const NOTICES: [RequestEventName, string | null, string[], string[]][] = [
   ['access_request.expired', null, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
   ['access_request.expiring_soon', null, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
   ['access_request.provisioning_reverted', null, [`${REQUESTER}:requester`], [`${REQUESTER}:requester`]],
+  ['access_request.activated', APPROVER, [], []],
   ['access_request.cancelled', REQUESTER, [`${APPROVER}:approver`, `${OTHER_APPROVER}:approver`], []],
   ['access_request.comment_added', REQUESTER, [`${APPROVER}:approver`, `${OTHER_APPROVER}:approver`], []],
   ['access_request.comment_added', APPROVER, [`${REQUESTER}:requester`, `${OTHER_APPROVER}:approver`], [`${REQUESTER}:requester`]],
@@ -62,6 +63,13 @@ const NOTICES: [RequestEventName, string | null, string[], string[]][] = [
 describe('planFanout: who hears about an event', () => {
   it('the table covers every event type', () => {
     expect(new Set(NOTICES.map(([type]) => type))).toEqual(new Set(REQUEST_EVENT_TYPES));
+  });
+
+  it('a scheduled window opening tells the requester in the app, without e-mail', () => {
+    const base = input('access_request.activated', { actor: null });
+    const plan = planFanout({ ...base, payload: { ...base.payload, data: { scheduled: true } } });
+    expect(plan.inApp).toEqual([{ userId: REQUESTER, audience: 'requester' }]);
+    expect(plan.deliveries.filter((d) => d.channel === 'email')).toEqual([]);
   });
 
   it.each(NOTICES)('%s by %s', (type, actor, inApp, emails) => {

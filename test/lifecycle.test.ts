@@ -23,6 +23,8 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     lapse: 'lapsed',
     break_glass: 'approved',
     extend: 'extended',
+    activate: 'request_not_active',
+    cancel_scheduled: 'request_not_active',
   },
   provisioning: {
     approve: 'request_busy',
@@ -43,6 +45,8 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     lapse: 'request_not_pending',
     break_glass: 'request_not_pending',
     extend: 'request_not_active',
+    activate: 'request_not_active',
+    cancel_scheduled: 'request_not_active',
   },
   approved: {
     approve: 'request_not_pending',
@@ -63,6 +67,8 @@ const EXPECTED: Record<RequestStatus, Record<RequestEvent, RequestStatus | strin
     lapse: 'request_not_pending',
     break_glass: 'request_not_pending',
     extend: 'approved',
+    activate: 'approved',
+    cancel_scheduled: 'cancelled',
   },
   denied: terminal(),
   cancelled: terminal(),
@@ -92,6 +98,8 @@ function terminal(): Record<RequestEvent, string> {
     lapse: 'request_not_pending',
     break_glass: 'request_not_pending',
     extend: 'request_not_active',
+    activate: 'request_not_active',
+    cancel_scheduled: 'request_not_active',
   };
 }
 
@@ -123,11 +131,15 @@ describe('request lifecycle', () => {
   it('reaches approved only from pending or provisioning', () => {
     const into = cases.filter(([, , to]) => to === 'approved').map(([from]) => from);
     expect(new Set(into)).toEqual(new Set(['pending', 'provisioning', 'approved']));
-    // From approved, only `comment` and `extend` (a later expiry) stay there.
-    expect(cases.filter(([from, , to]) => from === 'approved' && to === 'approved').map(([, e]) => e)).toEqual(['comment', 'extend']);
+    // From approved, only `comment`, `extend` (a later expiry) and `activate` (a scheduled grant's window opening) stay there.
+    expect(cases.filter(([from, , to]) => from === 'approved' && to === 'approved').map(([, e]) => e)).toEqual(['comment', 'extend', 'activate']);
   });
 
   it('ends an extension request as extended, only from pending', () => {
     expect(cases.filter(([, , to]) => to === 'extended').map(([from]) => from)).toEqual(['pending']);
+  });
+
+  it('lets a scheduled grant be withdrawn (cancel_scheduled) only from approved, into cancelled', () => {
+    expect(cases.filter(([, event, to]) => event === 'cancel_scheduled' && !String(to).startsWith('request_')).map(([from, , to]) => [from, to])).toEqual([['approved', 'cancelled']]);
   });
 });

@@ -24,6 +24,7 @@ const STATUS: Record<RequestEventName, string> = {
   'access_request.extension_requested': 'pending',
   'access_request.extended': 'approved',
   'access_request.extension_denied': 'denied',
+  'access_request.activated': 'approved',
 };
 
 const ACTOR: Record<RequestEventName, EventPayload['actor']> = {
@@ -45,6 +46,7 @@ const ACTOR: Record<RequestEventName, EventPayload['actor']> = {
   'access_request.extension_requested': { type: 'user', id: 'u-req', email: 'ada@example.test', name: 'Ada Lovelace' },
   'access_request.extended': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
   'access_request.extension_denied': { type: 'user', id: 'u-app', email: 'grace@example.test', name: 'Grace Hopper' },
+  'access_request.activated': { type: 'system', id: null, email: null, name: null },
 };
 
 export function payloadFor(type: RequestEventName, over: { request?: Partial<EventPayload['request']>; data?: Record<string, unknown>; actor?: EventPayload['actor'] } = {}): EventPayload {

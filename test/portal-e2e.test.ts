@@ -160,6 +160,7 @@ describeEachDialect('portal end to end in Chromium', (server, dialect) => {
       'access_request.comment_added',
       'access_request.comment_added',
       'access_request.approved',
+      'access_request.activated',
       'access_request.expired',
     ]);
     await admin.page.locator('.audit-table').getByText('system').first().waitFor();

@@ -114,6 +114,7 @@ describeEachDialect('GET /api/v1/live: server-sent events from the outbox', (ser
       'access_request.submitted',
       'access_request.comment_added',
       'access_request.approved',
+      'access_request.activated',
     ]);
     for (const e of requester.events) expect(Object.keys(e).sort()).toEqual(['request_id', 'type']);
   });

@@ -57,11 +57,13 @@ describeEachDialect('access request end to end with a real relying party', (serv
     expect(timeline.body.map((e: { action: string; actor_type: string; actor_id: string | null }) => [e.action, e.actor_type, e.actor_id])).toEqual([
       ['access_request.submitted', 'user', s.requester.id],
       ['access_request.approved', 'user', s.approver.id],
+      ['access_request.activated', 'user', s.approver.id],
       ['access_request.expired', 'system', null],
     ]);
     expect(timeline.body[0].data).toMatchObject({ justification: 'INC-1234: replica lag in eu-west', fields: { ticket: 'INC-1234' } });
     expect(timeline.body[1].data).toMatchObject({ comment: 'ok for the incident', grants: [{ claim: 'role', value: 'prod-admin' }] });
-    expect(timeline.body[2].data).toMatchObject({ end_reason: 'automatic' });
+    expect(timeline.body[2].data).toMatchObject({ scheduled: false });
+    expect(timeline.body[3].data).toMatchObject({ end_reason: 'automatic' });
     expect((await verifyAuditChain(server().app.core.db)).ok).toBe(true);
   });
 

@@ -60,8 +60,8 @@ describeEachDialect('access requests: the whole life of a request', (server) => 
     // Without SMTP the notification emails dead-letter at once (delivery.dead_lettered); the lifecycle is what counts here.
     const timeline = await s.requester.client.get(`/api/v1/access-requests/${id}/timeline`);
     timeline.body = timeline.body.filter((e: { action: string }) => e.action.startsWith('access_request.'));
-    expect(timeline.body.map((e: { action: string }) => e.action)).toEqual(['access_request.submitted', 'access_request.approved', 'access_request.expired']);
-    expect(timeline.body[2].data).toMatchObject({ end_reason: 'automatic' });
+    expect(timeline.body.map((e: { action: string }) => e.action)).toEqual(['access_request.submitted', 'access_request.approved', 'access_request.activated', 'access_request.expired']);
+    expect(timeline.body[3].data).toMatchObject({ end_reason: 'automatic' });
     expect((await verifyAuditChain(server().app.core.db)).ok).toBe(true);
   });
 
@@ -115,6 +115,7 @@ describeEachDialect('access requests: the whole life of a request', (server) => 
     expect(timeline.body.map((e: { action: string; actor_type: string }) => [e.action, e.actor_type])).toEqual([
       ['access_request.submitted', 'user'],
       ['access_request.approved', 'system'],
+      ['access_request.activated', 'system'],
     ]);
     expect(timeline.body[1].data.auto).toBe(true);
     // Someone outside the requester groups cannot even see the template.

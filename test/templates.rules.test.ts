@@ -147,6 +147,7 @@ describe('rules across template attributes', () => {
     allow_extension: false,
     extension_requires_approval: true,
     max_total_mins: null,
+    max_start_delay_mins: null,
   };
 
   it.each<[string, Partial<TemplateSettings>, string[]]>([

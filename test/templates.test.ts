@@ -72,6 +72,7 @@ describeEachDialect('access-request templates API', (server) => {
       max_total_mins: null,
       // The approver group has nobody in it yet.
       warnings: ['approver_groups_without_active_members'],
+      max_start_delay_mins: null,
       version: 1,
       pending_ttl_mins: null,
       break_glass: false,
@@ -396,6 +397,7 @@ describeEachDialect('access-request templates API', (server) => {
       allow_extension: false,
       extension_requires_approval: true,
       max_total_mins: null,
+      max_start_delay_mins: null,
     });
     expect(forMember[1]).toMatchObject({
       name: 'Restricted',

@@ -58,10 +58,12 @@ describeEachDialect(
       expect(await grantExists(body.id)).toBe(true);
       // The blocking run already happened; `approved` is not queued again.
       await server().app.runWorkerOnce();
-      expect(calls(body.id)).toEqual(['submitted', 'approved', 'approved']);
+      // `activated` follows the approval at once and runs the task too (not blocking).
+      await server().app.runWorkerOnce();
+      expect(calls(body.id)).toEqual(['submitted', 'approved', 'approved', 'activated']);
 
       const runs = await server().admin.get(`/api/v1/script-runs?request_id=${body.id}`);
-      expect(runs.body.items.map((r: { status: string }) => r.status).sort()).toEqual(['failed', 'succeeded', 'succeeded']);
+      expect(runs.body.items.map((r: { status: string }) => r.status).sort()).toEqual(['failed', 'succeeded', 'succeeded', 'succeeded']); // the blocking runs, then `activated`
     });
 
     it('never blocks expiry or revocation: access goes, and the task is retried until it works', async () => {
@@ -94,11 +96,11 @@ describeEachDialect(
       await s.approver.client.post(`/api/v1/access-requests/${body.id}/approve`, {});
       // The submission's and the approval's tasks go through first (a pass may find no sandbox worker free yet on a busy machine).
       const settledTriggers = async () => (await server().admin.get(`/api/v1/deliveries?request_id=${body.id}&channel=trigger&status=succeeded`)).body.items.length;
-      for (let pass = 0; pass < 50 && (await settledTriggers()) < 2; pass++) {
+      for (let pass = 0; pass < 50 && (await settledTriggers()) < 3; pass++) {
         await server().app.runWorkerOnce();
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(await settledTriggers()).toBe(2);
+      expect(await settledTriggers()).toBe(3); // submitted, approved, activated
       receiver.answer(500);
       expect((await s.approver.client.post(`/api/v1/access-requests/${body.id}/revoke`, { reason: 'done' })).status).toBe(200);
       const dead = async () => (await server().admin.get(`/api/v1/deliveries?request_id=${body.id}&channel=trigger&status=dead`)).body.items;

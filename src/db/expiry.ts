@@ -8,3 +8,8 @@ import { sql, type RawBuilder } from 'kysely';
 export function unexpired(column: string, at: number): RawBuilder<boolean> {
   return sql<boolean>`(${sql.ref(column)} is null or ${sql.ref(column)} > ${at})`;
 }
+
+/** The start rule beside it: a row with a `starts_at` (a scheduled grant's membership) counts only from then. */
+export function started(column: string, at: number): RawBuilder<boolean> {
+  return sql<boolean>`(${sql.ref(column)} is null or ${sql.ref(column)} <= ${at})`;
+}

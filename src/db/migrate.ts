@@ -11,6 +11,7 @@ import * as tokenPath from './migrations/0008_token_path.ts';
 import * as lapseBreakGlass from './migrations/0009_lapse_break_glass.ts';
 import * as stages from './migrations/0012_stages.ts';
 import * as extension from './migrations/0011_extension.ts';
+import * as scheduledStart from './migrations/0010_scheduled_start.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -25,6 +26,7 @@ const migrations: Record<string, Migration> = {
   '0009_lapse_break_glass': lapseBreakGlass,
   '0012_stages': stages,
   '0011_extension': extension,
+  '0010_scheduled_start': scheduledStart,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -34,6 +34,8 @@ export interface MembershipsTable {
   group_id: string;
   user_id: string;
   expires_at: number | null;
+  /** When the membership starts counting (a scheduled grant's window); null: at once. */
+  starts_at: number | null;
   created_at: number;
 }
 
@@ -219,6 +221,8 @@ export interface AccessRequestTemplatesTable {
   extension_requires_approval: Generated<Flag>;
   /** The longest a grant may last with its extensions, counted from its start; null when extensions are off. */
   max_total_mins: number | null;
+  /** How far ahead (minutes) a request may ask its access to start; null or 0: no scheduled start. */
+  max_start_delay_mins: number | null;
   /** Bumped on every change; a request records the version it was made against. */
   version: number;
   created_at: number;
@@ -295,6 +299,10 @@ export interface AccessRequestsTable {
   kind: Generated<'request' | 'extension'>;
   /** The grant an extension extends; null for a grant request. */
   parent_id: Generated<string | null>;
+  /** The start the requester asked for (scheduled start); null: access starts at approval. */
+  starts_at: number | null;
+  /** When the grant's window opened and `activated` was recorded; null while a scheduled grant waits. */
+  activated_at: number | null;
   created_at: number;
   updated_at: number;
 }

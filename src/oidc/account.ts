@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Account, AccountClaims, FindAccount, KoaContextWithOIDC } from 'oidc-provider';
 import type { Clock } from '../clock.ts';
 import type { Db, DialectName } from '../db/database.ts';
-import { CLAIMS_MARGIN_MS, mergeClaims, type EffectiveClaims } from '../modules/claims/index.ts';
+import { CLAIMS_MARGIN_MS, mergeWindowedClaims, type EffectiveClaims } from '../modules/claims/index.ts';
 import { claimSourcesQuery, toClaimSources, type ClaimSourceRow } from '../modules/claims/claims.repo.ts';
 import { resourceServerForClientQuery } from '../modules/resource-servers/resource-servers.repo.ts';
 import { accountQuery } from '../modules/users/users.repo.ts';
@@ -21,7 +21,7 @@ export type AccountRow = UserRow & { [K in keyof ClaimSourceRow]: ClaimSourceRow
  */
 export type PrefetchedAccounts = WeakMap<object, { userId: string; appId: string; audience: string | undefined; rows: AccountRow[] }>;
 
-const USER_AND_CLAIM = ['u.id', 'u.email', 'u.name', 'u.disabled', 'u.must_change_password', 'c.claim', 'c.value_json', 'c.group_expires_at', 'c.membership_expires_at'] as const;
+const USER_AND_CLAIM = ['u.id', 'u.email', 'u.name', 'u.disabled', 'u.must_change_password', 'c.claim', 'c.value_json', 'c.group_expires_at', 'c.membership_expires_at', 'c.membership_starts_at'] as const;
 
 /**
  * The user and their claim sources for one application in one statement (rows as AccountRow),
@@ -53,7 +53,7 @@ export function createClaimsCache(db: Db, clock: Clock): ClaimsCache {
   // The one claims query (claims.repo.ts), compiled once: it runs on every token, userinfo and introspection.
   const sourcesQuery = prepare<{ user_id: string; app_id: string; at: number }, ClaimSourceRow>(db, (p) => claimSourcesQuery(db, p('user_id'), p('app_id'), p('at')));
   const effectiveClaims = async (userId: string, appId: string, at: number) =>
-    mergeClaims(toClaimSources((await sourcesQuery({ user_id: userId, app_id: appId, at })).rows));
+    mergeWindowedClaims(toClaimSources((await sourcesQuery({ user_id: userId, app_id: appId, at })).rows), at - CLAIMS_MARGIN_MS);
   const perRequest = new WeakMap<object, Map<string, { promise: Promise<EffectiveClaims>; value?: EffectiveClaims }>>();
   const slot = (ctx: object, userId: string, appId: string, compute: (at: number) => Promise<EffectiveClaims> = (at) => effectiveClaims(userId, appId, at)) => {
     let map = perRequest.get(ctx);
@@ -132,7 +132,8 @@ export function createFindAccount(db: Db, dialect: DialectName, claimsCache: Cla
           const r = rows[0];
           resources.set(ctx, { audience, appId, row: r.r_audience ? { audience: r.r_audience, scopes: r.r_scopes ?? '[]', app_id: r.r_app_id ?? null } : undefined });
         }
-        return mergeClaims(toClaimSources(rows.filter((r): r is typeof r & ClaimSourceRow => r.claim !== null && r.value_json !== null)));
+        // Windows count from the instant itself, not the margin ahead (a start is never early).
+        return mergeWindowedClaims(toClaimSources(rows.filter((r): r is typeof r & ClaimSourceRow => r.claim !== null && r.value_json !== null)), at - CLAIMS_MARGIN_MS);
       });
     }
     if (!read) user = (await findUser({ id: sub })).rows[0];

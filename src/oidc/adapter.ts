@@ -262,6 +262,7 @@ type ClientWithAccount = ClientWithToken & Nullable<{ u_id: string; u_email: str
   c_value_json: string | null;
   c_group_expires_at: number | null;
   c_membership_expires_at: number | null;
+  c_membership_starts_at: number | null;
   r_audience: string | null;
   r_scopes: string | null;
   r_app_id: string | null;
@@ -283,6 +284,7 @@ function accountRowsOf(rows: ClientWithAccount[]): AccountRow[] {
             value_json: r.c_value_json,
             group_expires_at: r.c_group_expires_at,
             membership_expires_at: r.c_membership_expires_at,
+            membership_starts_at: r.c_membership_starts_at,
             r_audience: r.r_audience,
             r_scopes: r.r_scopes,
             r_app_id: r.r_app_id,
@@ -329,6 +331,7 @@ function clientAdapter(db: Db, prefetched?: Prefetched): Adapter {
           'x.value_json as c_value_json',
           'x.group_expires_at as c_group_expires_at',
           'x.membership_expires_at as c_membership_expires_at',
+          'x.membership_starts_at as c_membership_starts_at',
           'x.r_audience',
           'x.r_scopes',
           'x.r_app_id',

@@ -1,5 +1,6 @@
 import type { Executor } from '../../db/database.ts';
-import { mergeClaims, sourceExpiry, type ClaimSource, type EffectiveClaims } from './claims.ts';
+import { sourceExpiry, type ClaimSource, type EffectiveClaims } from './claims.ts';
+import { mergeWindowedClaims } from './windows.ts';
 import { liveMembershipsOfQuery } from '../groups/memberships.repo.ts';
 import { mappingLinksOfAppQuery } from '../mappings/mappings.repo.ts';
 
@@ -15,7 +16,7 @@ export function claimSourcesQuery(db: Executor, userId: string, appId: string, a
   return db
     .selectFrom(mappingLinksOfAppQuery(db, appId).as('m'))
     .innerJoin(liveMembershipsOfQuery(db, userId, at).as('l'), 'l.group_id', 'm.group_id')
-    .select(['m.claim', 'm.value_json', 'l.group_expires_at', 'l.membership_expires_at']);
+    .select(['m.claim', 'm.value_json', 'l.group_expires_at', 'l.membership_expires_at', 'l.membership_starts_at']);
 }
 
 export interface ClaimSourceRow {
@@ -23,6 +24,8 @@ export interface ClaimSourceRow {
   value_json: string;
   group_expires_at: number | null;
   membership_expires_at: number | null;
+  /** A scheduled grant's start: the row is returned before it, and counts only from it (windows.ts). */
+  membership_starts_at: number | null;
 }
 
 export async function loadClaimSources(db: Executor, userId: string, appId: string, at: number): Promise<ClaimSource[]> {
@@ -39,7 +42,7 @@ export function toClaimSources(rows: readonly ClaimSourceRow[]): ClaimSource[] {
     } catch {
       continue; // a malformed row grants nothing rather than failing every token of the app
     }
-    sources.push({ claim: row.claim, value, expiresAt: sourceExpiry(row.group_expires_at, row.membership_expires_at) });
+    sources.push({ claim: row.claim, value, expiresAt: sourceExpiry(row.group_expires_at, row.membership_expires_at), startsAt: row.membership_starts_at });
   }
   return sources;
 }
@@ -50,5 +53,5 @@ export function toClaimSources(rows: readonly ClaimSourceRow[]): ClaimSource[] {
  * among them ends.
  */
 export async function effectiveClaims(db: Executor, userId: string, appId: string, at: number): Promise<EffectiveClaims> {
-  return mergeClaims(await loadClaimSources(db, userId, appId, at));
+  return mergeWindowedClaims(await loadClaimSources(db, userId, appId, at), at);
 }

@@ -13,6 +13,11 @@ export interface EffectiveClaims {
    * values that come from temporary sources alone. Null when every value is permanent.
    */
   expiresAt: number | null;
+  /**
+   * The earliest instant (epoch ms) at which a grant whose window has not opened yet would
+   * change these claims (windows.ts); absent or null when none would.
+   */
+  changesAt?: number | null;
 }
 
 /** One mapping reaching the user through one group: its claim, its value and how long it holds. */
@@ -21,6 +26,8 @@ export interface ClaimSource {
   value: unknown;
   /** Epoch ms at which this source stops counting; null for a permanent source. */
   expiresAt: number | null;
+  /** Epoch ms from which this source counts (a scheduled grant's window); null or absent: already. */
+  startsAt?: number | null;
 }
 
 /**
@@ -111,13 +118,17 @@ export function mergeClaims(sources: readonly ClaimSource[]): EffectiveClaims {
  * temporary grant lives at most `tempTtlSecs` and never past that grant's expiry; a
  * token whose claims are unknown gets the same short cap rather than the long one.
  * Whole seconds, at least one: claims are computed with a second of margin (see
- * CLAIMS_MARGIN_MS), so the floor never reaches past the expiry.
+ * CLAIMS_MARGIN_MS), so the floor never reaches past the expiry. Any token is also
+ * capped at `changesAt`, the start of a scheduled grant's window that would change its
+ * claims (windows.ts), so it never lives into a window it was not issued for.
  */
 export function cappedTokenTtlSecs(opts: { clientTtlSecs: number; tempTtlSecs: number; claims: EffectiveClaims | undefined; now: number }): number {
   const { clientTtlSecs, tempTtlSecs, claims, now } = opts;
   if (!claims) return Math.max(1, Math.min(clientTtlSecs, tempTtlSecs));
-  if (claims.expiresAt === null) return Math.max(1, clientTtlSecs);
-  return Math.max(1, Math.min(clientTtlSecs, tempTtlSecs, Math.floor((claims.expiresAt - now) / 1000)));
+  // Nor past the start of a window it was not issued for (windows.ts): only the lifetime, not the short cap.
+  const untilChange = claims.changesAt != null ? Math.floor((claims.changesAt - now) / 1000) : Infinity;
+  if (claims.expiresAt === null) return Math.max(1, Math.min(clientTtlSecs, untilChange));
+  return Math.max(1, Math.min(clientTtlSecs, tempTtlSecs, Math.floor((claims.expiresAt - now) / 1000), untilChange));
 }
 
 /**

@@ -16,7 +16,7 @@ export interface DeliveryWithAttempts {
 }
 
 /** Once access has been taken away, sending its approval again would provision it again. */
-const ACCESS_ENDED = new Set(['expired', 'revoked']);
+const ACCESS_ENDED = new Set(['expired', 'revoked', 'cancelled']);
 
 async function withAttempts(repo: DeliveriesRepo, deliveries: DeliveryView[]): Promise<DeliveryWithAttempts[]> {
   const attempts = await repo.recentAttempts(
@@ -86,7 +86,7 @@ export function createDeliveriesService(core: Pick<Core, 'db' | 'dialect' | 'clo
           RETRYABLE_STATUSES.includes(delivery.status),
           conflict('delivery_in_progress', `the delivery is ${delivery.status} and will be attempted without a retry`),
         );
-        if (delivery.event_type === 'access_request.approved' && delivery.request_id !== null) {
+        if ((delivery.event_type === 'access_request.approved' || delivery.event_type === 'access_request.activated') && delivery.request_id !== null) {
           const status = await hooks.requestStatus(trx, delivery.request_id);
           assertThat(
             !status || !ACCESS_ENDED.has(status),

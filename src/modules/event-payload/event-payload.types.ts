@@ -22,6 +22,7 @@ export const REQUEST_EVENT_TYPES = [
   'access_request.extension_requested',
   'access_request.extended',
   'access_request.extension_denied',
+  'access_request.activated',
 ] as const;
 export type RequestEventName = (typeof REQUEST_EVENT_TYPES)[number];
 
@@ -51,6 +52,8 @@ export interface EventPayload {
     grants: { mapping_id: string; claim: string; value: string | string[] | boolean }[];
     approved_at: string | null;
     expires_at: string | null;
+    /** When the access starts: the scheduled start, or the approval; the requested start while pending; null when none. */
+    starts_at?: string | null;
     decision_comment: string | null;
     end_reason: 'automatic' | 'manual' | 'reverted' | null;
     revoke_reason: string | null;

@@ -124,6 +124,10 @@ export function planFanout(input: FanoutInput): FanoutPlan {
       }
       break;
     }
+    case 'access_request.activated':
+      // A scheduled window opening is news in the app; one that opens at approval is the approval itself.
+      if (payload.data.scheduled === true) notices.push({ userId: request.requester_id, audience: 'requester', email: false });
+      break;
     default:
       if (TO_REQUESTER.has(payload.type) && payload.actor.id !== request.requester_id) notices.push({ userId: request.requester_id, audience: 'requester', email: true });
   }

@@ -16,6 +16,7 @@ export function scriptConfigFromPayload(payload: EventPayload): Record<string, s
     template_name: r.template_name,
     duration_mins: String(r.duration_mins),
     expires_at: r.expires_at ?? '',
+    starts_at: r.starts_at ?? '',
     justification: r.justification,
   };
   for (const [key, value] of Object.entries(r.fields)) config[`field.${key}`] = String(value);

@@ -1,6 +1,6 @@
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
-import { unexpired } from '../../db/expiry.ts';
+import { started, unexpired } from '../../db/expiry.ts';
 import type { MembershipsTable } from '../../db/schema.ts';
 import { activeUsersQuery, undeletedPeopleQuery } from '../users/users.repo.ts';
 
@@ -69,6 +69,7 @@ export function createMembershipsRepo(db: Executor) {
         ])
         .where('memberships.user_id', '=', userId)
         .where(unexpired('memberships.expires_at', at))
+        .where(started('memberships.starts_at', at))
         .where(unexpired('groups.expires_at', at))
         .orderBy('groups.id')
         .limit(opts.limit + 1);
@@ -88,6 +89,7 @@ export function createMembershipsRepo(db: Executor) {
         .select('groups.id')
         .where('memberships.user_id', '=', userId)
         .where(unexpired('memberships.expires_at', at))
+        .where(started('memberships.starts_at', at))
         .where(unexpired('groups.expires_at', at))
         .execute();
       return new Set(rows.map((r) => r.id));
@@ -139,7 +141,7 @@ export function createMembershipsRepo(db: Executor) {
         .orderBy('groups.name')
         .execute(),
 
-    insert: (row: MembershipRow) => db.insertInto('memberships').values(row).execute(),
+    insert: (row: Insertable<MembershipsTable>) => db.insertInto('memberships').values(row).execute(),
     update: (groupId: string, userId: string, patch: Partial<Pick<MembershipRow, 'expires_at' | 'created_at'>>) =>
       db.updateTable('memberships').set(patch).where('group_id', '=', groupId).where('user_id', '=', userId).execute(),
     remove: (groupId: string, userId: string) =>
@@ -161,17 +163,20 @@ export const liveGroupIdsOfQuery = (db: Executor, userId: string, at: number) =>
     .select('m.group_id')
     .where('m.user_id', '=', userId)
     .where(unexpired('m.expires_at', at))
+    .where(started('m.starts_at', at))
     .where(unexpired('g.expires_at', at));
 
 /**
  * A user's live memberships in live groups at `at` (group_id and both expiries), as a
- * subquery: the claims query joins it.
+ * subquery: the claims query joins it. Memberships whose window has not opened yet (a
+ * scheduled grant's, `starts_at` later than `at`) are included with their start: the
+ * claims decision point counts them only from then, and caps tokens at that start.
  */
 export const liveMembershipsOfQuery = (db: Executor, userId: string, at: number) =>
   db
     .selectFrom('memberships as ms')
     .innerJoin('groups as g', 'g.id', 'ms.group_id')
-    .select(['ms.group_id', 'g.expires_at as group_expires_at', 'ms.expires_at as membership_expires_at'])
+    .select(['ms.group_id', 'g.expires_at as group_expires_at', 'ms.expires_at as membership_expires_at', 'ms.starts_at as membership_starts_at'])
     .where('ms.user_id', '=', userId)
     .where(unexpired('g.expires_at', at))
     .where(unexpired('ms.expires_at', at));

@@ -109,6 +109,7 @@ const HEADLINES: Record<RequestEventName, { requester: string; other: string; ap
   'access_request.extension_requested': { approver: 'Access extension needs your decision', requester: 'Your extension request was submitted', other: 'Access extension requested' },
   'access_request.extended': { requester: 'Your access was extended', other: 'Access extended' },
   'access_request.extension_denied': { requester: 'Your extension request was denied', other: 'Access extension denied' },
+  'access_request.activated': { requester: 'Your access has started', other: 'Temporary access started' },
 };
 
 export function describeEvent(payload: EventPayload, audience: Audience): EventText {
@@ -140,7 +141,7 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
       break;
     case 'access_request.approved': {
       const how = payload.data.break_glass === true ? 'was granted at once through break-glass' : payload.data.auto === true ? 'was approved automatically' : `was approved by ${actor}`;
-      const until = expires ? ` Access lasts until ${expires}.` : '';
+      const until = expires ? (payload.data.scheduled === true && typeof payload.data.starts_at === 'string' ? ` Access starts at ${formatInstant(payload.data.starts_at)} and lasts until ${expires}.` : ` Access lasts until ${expires}.`) : '';
       summary = mine ? `Your request for ${what(payload)} ${how}.${until}` : `${requester}'s request for ${what(payload)} ${how}.${until}`;
       break;
     }
@@ -189,6 +190,9 @@ export function describeEvent(payload: EventPayload, audience: Audience): EventT
     case 'access_request.extended':
     case 'access_request.extension_denied':
       summary = extensionSummary(payload, { mine, requester, actor, target: target(payload) });
+      break;
+    case 'access_request.activated':
+      summary = mine ? `Your access to ${target(payload)} has started${expires ? `; it lasts until ${expires}` : ''}.` : `${requester}'s access to ${target(payload)} has started.`;
       break;
     case 'access_request.comment_added':
       summary = mine ? `${actor} commented on your request for ${target(payload)}.` : `${actor} commented on ${requester}'s request for ${target(payload)}.`;

@@ -11,6 +11,7 @@ import { lockUser } from '../users/users.repo.ts';
 import { createBreakGlassRepo, type BreakGlassRow } from './break-glass.repo.ts';
 import type { BreakGlassIn, ReviewIn } from './break-glass.types.ts';
 import { liveGroupIdsOf, mayView } from './eligibility.ts';
+import { activatedEvent } from './activation.ts';
 import { createGrant } from './grants.ts';
 import { reviewTransition } from './lifecycle.ts';
 import { newEventBatchCache, recordRequestEvent, recordRequestEvents, type RequestsCore } from './request-events.ts';
@@ -148,6 +149,8 @@ export function createBreakGlassService(core: RequestsCore, settings: BreakGlass
               approved_at: now,
               expires_at: expiresAt,
               grant_group_id: groupId,
+              // Its window opens at once (scheduled start never applies to break-glass).
+              activated_at: now,
             };
             await applyTransition(core, trx, pending, patch);
             const review: BreakGlassRow = {
@@ -174,6 +177,7 @@ export function createBreakGlassService(core: RequestsCore, settings: BreakGlass
                 // The alert (to every admin and approver, on every channel), then the grant as any approval records it, flagged.
                 { type: 'break_glass_activated', requestId: id, actor, data: { ...flagged, justification: input.justification, duration_mins: durationMins, fields: input.fields }, request: row },
                 { type: 'approved', requestId: id, actor, data: { ...flagged, auto: false, comment: null, grants: snapshot.mappings }, request: row },
+                activatedEvent(row, actor, now, false),
               ],
               cache,
             );

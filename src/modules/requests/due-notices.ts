@@ -65,7 +65,9 @@ export async function announceExpiringGrants(core: RequestsCore, leadMs: number)
         .where('expiring_notice_at', 'is', null)
         .where('expires_at', '<=', now + leadMs)
         .where('expires_at', '>', now)
-        .where(sql<boolean>`expires_at - approved_at > ${leadMs}`)
+        // A grant lasting longer than the lead time, counted from its window's start (scheduled start), once that has opened.
+        .where(sql<boolean>`expires_at - coalesce(starts_at, approved_at) > ${leadMs}`)
+        .where((eb) => eb.or([eb('activated_at', 'is not', null), eb('starts_at', 'is', null)]))
         .orderBy('expires_at')
         .limit(BATCH),
       core.dialect,

@@ -39,7 +39,8 @@ export const extensionIn = z.strictObject({
 export type ExtensionIn = z.infer<typeof extensionIn>;
 
 /** Where a grant's total time counts from: its start (approval, or activation for a scheduled grant). */
-const grantStartOf = (grant: RequestRow): number => grant.approved_at ?? grant.created_at;
+/** Where a grant's window opened (or, scheduled and not yet started, will open): max_total_mins counts from there. */
+const grantStartOf = (grant: RequestRow): number => grant.activated_at ?? grant.starts_at ?? grant.approved_at ?? grant.created_at;
 
 /** Minutes the template still allows this grant to be extended by (floor), or null without a limit. */
 function remainingMins(template: Pick<Template, 'max_total_mins'>, grant: RequestRow): number | null {
@@ -273,6 +274,8 @@ export async function requestExtension(core: RequestsCore, settings: { submissio
           status: 'pending',
           current_stage: 1,
           stage_escalate_at: null,
+          starts_at: null,
+          activated_at: null,
           duration_mins: input.duration_mins,
           justification: input.justification,
           fields: parent.fields,

@@ -16,7 +16,7 @@ export const grantGroupName = (requestId: string) => `${SYSTEM_GROUP_PREFIX}${re
 export async function createGrant(
   trx: Executor,
   clock: Clock,
-  grant: { requestId: string; requesterId: string; mappingIds: readonly string[]; expiresAt: number },
+  grant: { requestId: string; requesterId: string; mappingIds: readonly string[]; expiresAt: number; startsAt?: number | null },
 ): Promise<string> {
   const now = clock.now();
   const groupId = newId(clock);
@@ -29,7 +29,8 @@ export async function createGrant(
     created_at: now,
     updated_at: now,
   });
-  await createMembershipsRepo(trx).insert({ group_id: groupId, user_id: grant.requesterId, expires_at: grant.expiresAt, created_at: now });
+  // A scheduled grant's membership counts from its start (the claims decision point reads starts_at).
+  await createMembershipsRepo(trx).insert({ group_id: groupId, user_id: grant.requesterId, expires_at: grant.expiresAt, starts_at: grant.startsAt ?? null, created_at: now });
   await createMappingsRepo(trx).linkGrantGroup(grant.mappingIds, groupId);
   return groupId;
 }

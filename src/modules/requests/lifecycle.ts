@@ -21,6 +21,10 @@ import type { RequestStatus } from '../../db/schema.ts';
  * whose parent ends is `retire`d (cancelled).
  *
  * `escalate` keeps the status (escalation is a flag, not a state) and `comment` changes nothing.
+ * Scheduled start (activation.ts): a grant approved for a later start is `approved` from
+ * the approval on ("live" means scheduled or active); `activate` (its window opens, the
+ * `activated` event) keeps the status, and `cancel_scheduled` (approved ──► cancelled) is the
+ * requester withdrawing it, which the service allows only before the window opens.
  * `retire`: something the request stands on (template, requester, application, mapping)
  * was disabled or deleted. `approver_lost` and `provisioning_invalidated`: the re-check
  * that ends a blocking trigger task found the approver no longer eligible (the request
@@ -45,6 +49,8 @@ export const REQUEST_EVENTS = [
   'lapse',
   'break_glass',
   'extend',
+  'activate',
+  'cancel_scheduled',
 ] as const;
 export type RequestEvent = (typeof REQUEST_EVENTS)[number];
 
@@ -77,7 +83,7 @@ const TRANSITIONS: Record<RequestStatus, Partial<Record<RequestEvent, RequestSta
     retire: 'cancelled',
     comment: 'provisioning',
   },
-  approved: { expire: 'expired', revoke: 'revoked', comment: 'approved', extend: 'approved' },
+  approved: { expire: 'expired', revoke: 'revoked', comment: 'approved', extend: 'approved', activate: 'approved', cancel_scheduled: 'cancelled' },
   denied: {},
   cancelled: {},
   expired: {},
@@ -110,7 +116,7 @@ function refusal(from: RequestStatus, event: RequestEvent): Omit<TransitionRefus
   if (['approve', 'advance_stage', 'deny', 'cancel', 'retire', 'escalate', 'begin_provisioning'].includes(event)) {
     return { code: 'request_not_pending', detail: `the request is ${from}, not pending` };
   }
-  if (['expire', 'revoke', 'extend'].includes(event)) return { code: 'request_not_active', detail: `the request is ${from}, not approved` };
+  if (['expire', 'revoke', 'extend', 'activate', 'cancel_scheduled'].includes(event)) return { code: 'request_not_active', detail: `the request is ${from}, not approved` };
   if (event === 'comment') return { code: 'request_closed', detail: `the request is ${from}; its discussion is closed` };
   return { code: 'invalid_transition', detail: `${event} does not apply to a ${from} request` };
 }

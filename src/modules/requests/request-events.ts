@@ -31,7 +31,8 @@ export type RequestEventType =
   | 'stage_approved'
   | 'extension_requested'
   | 'extended'
-  | 'extension_denied';
+  | 'extension_denied'
+  | 'activated';
 
 /**
  * Lookups that stay the same across the events of one batch, such as one expiry chunk

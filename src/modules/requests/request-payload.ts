@@ -53,6 +53,7 @@ export async function buildEventPayload(
       grants: snapshot.mappings,
       approved_at: iso(r.approved_at),
       expires_at: iso(r.expires_at),
+      starts_at: iso(r.starts_at ?? r.approved_at),
       decision_comment: r.decision_comment,
       end_reason: r.end_reason,
       revoke_reason: r.revoke_reason,

@@ -154,7 +154,15 @@ export function createRequestsRepo(db: Executor) {
     /** Approved requests whose time is up, oldest expiry first, claimed for this transaction. */
     claimDueForExpiry: (dialect: DialectName, at: number, limit: number) =>
       claimRows(
-        db.selectFrom('access_requests').selectAll().where('status', '=', 'approved').where('expires_at', '<=', at).orderBy('expires_at').limit(limit),
+        db
+          .selectFrom('access_requests')
+          .selectAll()
+          .where('status', '=', 'approved')
+          .where('expires_at', '<=', at)
+          // A scheduled grant is announced (`activated`) before it expires: its expiry waits for the activation task.
+          .where((eb) => eb.or([eb('activated_at', 'is not', null), eb('starts_at', 'is', null)]))
+          .orderBy('expires_at')
+          .limit(limit),
         dialect,
       ).execute(),
 

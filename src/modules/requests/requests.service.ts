@@ -15,6 +15,7 @@ import type { SubmitRequestIn } from './requests.types.ts';
 import { snapshotStillHolds, takeSnapshot, type RequestSnapshot } from './snapshot.ts';
 import { castApproval } from './stage-decisions.ts';
 import type { Provisioning } from './provisioning.ts';
+import { cancelScheduled, startTimeErrors } from './activation.ts';
 import { applyTransition, cancelPending, endAccess, expireAccess, grantAccess, lostRace, nextStatus } from './transitions.ts';
 import { approveExtension, expireOwnDueGrant, explainOverlap, extensionOutcome, refuseOverlap, requestExtension, retireOrphanExtensions, type ExtensionIn } from './extension.ts';
 
@@ -69,6 +70,7 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
       }
       if (template.require_justification && input.justification.length === 0) errors.push({ field: 'justification', message: 'is required by this template' });
       errors.push(...validateFieldAnswers(template.custom_fields, input.fields, { path: 'fields' }));
+      errors.push(...startTimeErrors(template, input.starts_at, now));
       if (errors.length) throw badRequest('validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
       const snapshot = await takeSnapshot(db, template);
       assertThat(snapshot, conflict('template_unavailable', "this template's application no longer exists"));
@@ -104,6 +106,8 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
         stage_escalate_at: null,
         kind: 'request',
         parent_id: null,
+        starts_at: input.starts_at === undefined ? null : Date.parse(input.starts_at),
+        activated_at: null,
         created_at: now,
         updated_at: now,
       };
@@ -131,7 +135,7 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
                 type: 'submitted',
                 requestId: row.id,
                 actor,
-                data: { template_id: template.id, duration_mins: row.duration_mins, justification: row.justification, fields: input.fields },
+                data: { template_id: template.id, duration_mins: row.duration_mins, justification: row.justification, fields: input.fields, ...(input.starts_at ? { starts_at: new Date(row.starts_at!).toISOString() } : {}) },
                 request: row,
               },
               cache,
@@ -195,7 +199,7 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
       return db.transaction().execute(async (trx) => {
         const { request, template } = await lockForDecision(trx, id);
         await authorize(trx, actor, request, template, () => request.requester_id === actor.userId, 'cancel');
-        const patch = await cancelPending(core, trx, request, actor, null);
+        const patch = request.status === 'approved' ? await cancelScheduled(core, trx, request, actor) : await cancelPending(core, trx, request, actor, null);
         if (!patch) throw lostRace();
         return { ...request, ...patch };
       });

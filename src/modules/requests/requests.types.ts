@@ -10,6 +10,7 @@ export const submitRequestIn = z.strictObject({
   duration_mins: z.number().int().positive(),
   justification: z.string().trim().max(4000).default(''),
   fields: z.record(z.string(), fieldAnswer).default({}),
+  starts_at: instant.optional().describe('when the access should start (scheduled start); at most the template\'s max_start_delay_mins ahead. Left out: at approval'),
 });
 export type SubmitRequestIn = z.infer<typeof submitRequestIn>;
 
@@ -46,6 +47,12 @@ export const requestOut = z.object({
   decision_comment: z.string().nullable(),
   approved_at: instant.nullable(),
   expires_at: instant.nullable(),
+  /** The start the requester asked for (scheduled start); null: at approval. */
+  starts_at: instant.nullable(),
+  /** When the grant's window opened (`activated`); null before. */
+  activated_at: instant.nullable(),
+  /** An approved grant whose window has not opened yet. */
+  scheduled: z.boolean(),
   /** Whole seconds of access left, for an approved request; null otherwise. */
   seconds_left: z.number().int().nullable(),
   ended_at: instant.nullable(),
@@ -80,6 +87,8 @@ export const requestDetailOut = requestOut.extend({
       open_extension_id: z.uuid().nullable(),
     })
     .nullable(),
+  /** The requester may withdraw it: pending, or a scheduled grant before its start. */
+  can_cancel: z.boolean(),
 });
 
 export const listQuery = z.object({

@@ -3,6 +3,7 @@ import type { Executor } from '../../db/database.ts';
 import { assertThat, forbidden, notFound } from '../../http/errors.ts';
 import type { Actor } from '../../http/actor.ts';
 import { liveGroupIdsOf, mayDecide, mayRevoke, mayView } from './eligibility.ts';
+import { isScheduled } from './activation.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import { createRequestsRepo, type ListPage, type RequestRow } from './requests.repo.ts';
 import type { RequestOut } from './requests.types.ts';
@@ -63,6 +64,9 @@ function present(r: RequestRow, people: Map<string, Person>, now: number, lapseG
     decision_comment: r.decision_comment,
     approved_at: iso(r.approved_at),
     expires_at: iso(r.expires_at),
+    starts_at: iso(r.starts_at),
+    activated_at: iso(r.activated_at),
+    scheduled: isScheduled(r, now),
     seconds_left: r.status === 'approved' && r.expires_at !== null ? Math.max(0, Math.floor((r.expires_at - now) / 1000)) : null,
     ended_at: iso(r.ended_at),
     end_reason: r.end_reason,
@@ -142,6 +146,7 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
         can_revoke: request.status === 'approved' && mayRevoke(template, request, actor, groups),
         can_review: await canReviewBreakGlass(db, now, template, request, actor, groups),
         extension: await extensionOptions(db, request, actor, now),
+        can_cancel: request.requester_id === actor.userId && (request.status === 'pending' || isScheduled(request, now)),
       };
     },
 

@@ -4,6 +4,7 @@ import { claimRows } from '../../db/locks.ts';
 import { conflict } from '../../http/errors.ts';
 import type { AuditActor } from '../../http/actor.ts';
 import { createOidcPayloadsRepo } from '../../oidc/payloads.repo.ts';
+import { activatedEvent, grantWindow, hasStarted } from './activation.ts';
 import { createGrant, removeGrant, removeGrants } from './grants.ts';
 import { isRefused, transition, type RequestEvent } from './lifecycle.ts';
 import { recordRequestEvent, recordRequestEvents, type EventBatchCache, type EventCore } from './request-events.ts';
@@ -16,7 +17,6 @@ import type { RequestSnapshot } from './snapshot.ts';
  * caller's transaction and applies the state machine with a conditional update.
  */
 type Patch = Partial<RequestRow> & { status: RequestRow['status'] };
-const MINUTE = 60_000;
 
 export function nextStatus(request: RequestRow, event: RequestEvent): RequestRow['status'] {
   const next = transition(request.status, event);
@@ -50,12 +50,14 @@ export async function grantAccess(
 ) {
   const now = core.clock.now();
   const snapshot = JSON.parse(request.snapshot) as RequestSnapshot;
-  const expiresAt = now + request.duration_mins * MINUTE;
+  // The window: from the scheduled start if it is still ahead, else from now (activation.ts).
+  const { startsAt, expiresAt } = grantWindow(request, now);
   const groupId = await createGrant(trx, core.clock, {
     requestId: request.id,
     requesterId: request.requester_id,
     mappingIds: snapshot.mappings.map((m) => m.mapping_id),
     expiresAt,
+    startsAt,
   });
   const patch = {
     status: nextStatus(request, event),
@@ -67,21 +69,28 @@ export async function grantAccess(
     approved_at: now,
     expires_at: expiresAt,
     grant_group_id: groupId,
+    starts_at: startsAt,
+    activated_at: startsAt === null ? now : null,
   };
   await applyTransition(core, trx, request, patch);
-  await recordRequestEvent(
-    core,
-    trx,
-    {
-      type: 'approved',
-      requestId: request.id,
-      actor: by.actor,
-      data: { auto: by.auto, comment: by.comment, expires_at: new Date(expiresAt).toISOString(), grants: snapshot.mappings },
-      // The row as just written (the update changed only the patch's fields and updated_at).
-      request: { ...request, ...patch, updated_at: now },
+  // The row as just written (the update changed only the patch's fields and updated_at).
+  const written = { ...request, ...patch, updated_at: now };
+  const approved = {
+    type: 'approved' as const,
+    requestId: request.id,
+    actor: by.actor,
+    data: {
+      auto: by.auto,
+      comment: by.comment,
+      expires_at: new Date(expiresAt).toISOString(),
+      starts_at: new Date(startsAt ?? now).toISOString(),
+      scheduled: startsAt !== null,
+      grants: snapshot.mappings,
     },
-    cache,
-  );
+    request: written,
+  };
+  // A window that opens now is announced at once (`activated`); a scheduled one by the worker.
+  await recordRequestEvents(core, trx, startsAt === null ? [approved, activatedEvent(written, by.actor, now, false)] : [approved], cache);
   return patch;
 }
 
@@ -105,7 +114,8 @@ export async function endAccess(core: EventCore, trx: Tx, request: RequestRow, h
   if (!(await tryTransition(core, trx, request, patch))) return null;
   await removeGrant(trx, request.grant_group_id);
   await retireExtensionsOf(core, trx, [request.id]);
-  if (manual) await createOidcPayloadsRepo(trx).deleteAppGrantsOf(request.requester_id, (JSON.parse(request.snapshot) as RequestSnapshot).app.id);
+  // A scheduled grant revoked before its start was never in a token: the user's other tokens stay.
+  if (manual && hasStarted(request, core.clock.now())) await createOidcPayloadsRepo(trx).deleteAppGrantsOf(request.requester_id, (JSON.parse(request.snapshot) as RequestSnapshot).app.id);
   await recordRequestEvent(
     core,
     trx,

@@ -6,7 +6,7 @@ import type { ScriptEventType } from './scripts.types.ts';
  * access is granted. Overrides replace or add keys.
  */
 export function sampleScriptConfig(type: ScriptEventType, now: number, overrides: Record<string, string> = {}): Record<string, string> {
-  const granted = type === 'approved' || type === 'expiring_soon' || type === 'extended' || type === 'expired' || type === 'revoked' || type === 'comment_added';
+  const granted = type === 'approved' || type === 'activated' || type === 'expiring_soon' || type === 'extended' || type === 'expired' || type === 'revoked' || type === 'comment_added';
   return {
     trigger_event: type,
     event_id: '00000000-0000-7000-8000-000000000001',

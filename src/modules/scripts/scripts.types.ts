@@ -26,6 +26,7 @@ export const SCRIPT_EVENT_TYPES = [
   'extended',
   'extension_denied',
   'stage_approved',
+  'activated',
 ] as const;
 export type ScriptEventType = (typeof SCRIPT_EVENT_TYPES)[number];
 

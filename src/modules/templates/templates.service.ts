@@ -12,6 +12,7 @@ import { normalizeCustomFields } from './custom-fields.ts';
 import { approvalErrors, crossAttributeErrors } from './template-rules.ts';
 import { resolveStages, stageGroupRefs, type ResolvedStages } from './template-stages.ts';
 import { extensionDefaults } from './template-extension-rules.ts';
+import { assertScheduleAllowed } from './template-schedule.ts';
 import { assertVersionMatches, type ExpectedVersion } from './template-etag.ts';
 import { createTemplatesRepo, type TemplatesRepo } from './templates.repo.ts';
 import {
@@ -110,6 +111,7 @@ async function assertValid(
   );
   const errors = [...resolved.errors, ...flatRules, ...references];
   assertThat(errors.length === 0, validationFailed(errors));
+  assertScheduleAllowed(s);
 }
 
 /** Admin management of access-request templates, and the list a requester picks from. */

@@ -15,6 +15,8 @@ export type TemplateWarning = (typeof TEMPLATE_WARNINGS)[number];
 export const TRIGGER_FAILURE_MODES = ['ignore', 'retry', 'block'] as const;
 export const MAX_DURATION_MINS = 525_600;
 export const MAX_ESCALATION_AFTER_MINS = 10_080;
+/** How far ahead a scheduled start may be, at most (30 days). */
+export const MAX_START_DELAY_MINS = 43_200;
 const MAX_IDS = 100;
 
 export interface TemplateTrigger {
@@ -51,6 +53,8 @@ export interface TemplateSettings {
   allow_extension: boolean;
   extension_requires_approval: boolean;
   max_total_mins: number | null;
+  /** How far ahead (minutes) a requester may schedule the start; null or 0: access starts at approval. */
+  max_start_delay_mins: number | null;
 }
 
 /** A stored template with its links, JSON columns parsed and flags as booleans. */
@@ -113,6 +117,13 @@ const attributes = {
     .max(MAX_DURATION_MINS)
     .nullable()
     .describe('the longest a grant may last with its extensions, counted from its start; defaults to the largest allowed duration when extensions are allowed'),
+  max_start_delay_mins: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_START_DELAY_MINS, 'must be at most 43200 minutes (30 days)')
+    .nullable()
+    .describe('how far ahead, in minutes, a requester may ask for access to start (starts_at); null or 0: no scheduled start. Not with a block-mode trigger'),
 };
 
 export const createTemplateIn = z.strictObject({
@@ -135,6 +146,7 @@ export const createTemplateIn = z.strictObject({
   allow_extension: attributes.allow_extension.default(false),
   extension_requires_approval: attributes.extension_requires_approval.default(true),
   max_total_mins: attributes.max_total_mins.default(null),
+  max_start_delay_mins: attributes.max_start_delay_mins.default(null),
 });
 export type CreateTemplateIn = z.infer<typeof createTemplateIn>;
 
@@ -175,6 +187,7 @@ export const templateOut = z.object({
   allow_extension: z.boolean(),
   extension_requires_approval: z.boolean(),
   max_total_mins: z.number().int().nullable(),
+  max_start_delay_mins: z.number().int().nullable(),
   version: z.number().int().describe('bumped on every change; a request records the version it was made against'),
   warnings: z
     .array(z.enum(TEMPLATE_WARNINGS))
@@ -217,6 +230,7 @@ export const requestableOut = z.object({
   allow_extension: z.boolean(),
   extension_requires_approval: z.boolean(),
   max_total_mins: z.number().int().nullable(),
+  max_start_delay_mins: z.number().int().nullable().describe('how far ahead the start may be scheduled (starts_at); null or 0: not at all'),
 });
 
 /** Open is stored as an empty approver list; only the API requires saying so. */
@@ -255,6 +269,7 @@ export function toRequestableOut(t: Template, names: { app: Ref; groups: Readonl
     allow_extension: t.allow_extension,
     extension_requires_approval: t.extension_requires_approval,
     max_total_mins: t.max_total_mins,
+    max_start_delay_mins: t.max_start_delay_mins,
   };
 }
 

@@ -188,6 +188,7 @@ func (r *templateResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				Computed:   true,
 				Validators: []validator.String{templateIDValidator(), stringvalidator.AlsoRequires(path.MatchRoot("escalation_after_mins"))},
 			},
+			"max_start_delay_mins": maxStartDelayAttribute(),
 			"version": schema.Int64Attribute{
 				Description: "The template's version: starts at 1 and grows with every change. Requests record the version they were made against; " +
 					"updates send it as If-Match, so a change made outside OpenTofu since the last refresh fails the apply instead of being overwritten.",

@@ -26,6 +26,7 @@ type templateModel struct {
 	NotificationCount    types.Int64           `tfsdk:"notification_count"`
 	EscalationAfterMins  types.Int64           `tfsdk:"escalation_after_mins"`
 	EscalationGroupID    types.String          `tfsdk:"escalation_group_id"`
+	MaxStartDelayMins    types.Int64           `tfsdk:"max_start_delay_mins"`
 	CustomFields         []templateCustomField `tfsdk:"custom_field"`
 	Trigger              []templateTrigger     `tfsdk:"trigger"`
 	Stages               []templateStage       `tfsdk:"stage"`
@@ -74,6 +75,7 @@ type templateAPI struct {
 	NotificationCount    int64                    `json:"notification_count"`
 	EscalationAfterMins  *int64                   `json:"escalation_after_mins"`
 	EscalationGroupID    *string                  `json:"escalation_group_id"`
+	MaxStartDelayMins    *int64                   `json:"max_start_delay_mins"`
 	CustomFields         []templateCustomFieldAPI `json:"custom_fields"`
 	Trigger              *templateTriggerAPI      `json:"trigger"`
 	Stages               []templateStageAPI       `json:"stages"`
@@ -129,6 +131,7 @@ func (m *templateModel) fromAPI(ctx context.Context, t templateAPI) diag.Diagnos
 	m.NotificationCount = types.Int64Value(t.NotificationCount)
 	m.EscalationAfterMins = types.Int64PointerValue(t.EscalationAfterMins)
 	m.EscalationGroupID = types.StringPointerValue(t.EscalationGroupID)
+	m.MaxStartDelayMins = types.Int64PointerValue(t.MaxStartDelayMins)
 	// Never nil: a configuration without blocks holds an empty list, and state must equal it.
 	m.CustomFields = make([]templateCustomField, 0, len(t.CustomFields))
 	for _, f := range t.CustomFields {
@@ -185,6 +188,7 @@ func (m *templateModel) apiBody(ctx context.Context) (map[string]any, diag.Diagn
 		"notification_count":    m.NotificationCount.ValueInt64(),
 		"escalation_after_mins": m.EscalationAfterMins.ValueInt64Pointer(),
 		"escalation_group_id":   m.EscalationGroupID.ValueStringPointer(),
+		"max_start_delay_mins":  m.MaxStartDelayMins.ValueInt64Pointer(),
 		"trigger":               nil,
 	}
 	// Known only when the configuration says it or the approver groups imply it (see approvalPlanModifier).

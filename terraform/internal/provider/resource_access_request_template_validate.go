@@ -31,6 +31,7 @@ func (r *templateResource) ValidateConfig(ctx context.Context, req resource.Vali
 		validateApproval(config, resp)
 	}
 	validateExtension(ctx, req, resp)
+	validateSchedule(ctx, req, resp)
 	if config.AutoApprove.ValueBool() && isKnownEmpty(config.RequesterGroupIDs) {
 		resp.Diagnostics.AddAttributeError(path.Root("auto_approve"), "auto_approve needs requester groups",
 			"auto_approve = true needs at least one group in requester_group_ids, or every user could grant themself access.")

@@ -34,8 +34,10 @@ var (
 	requestEvents    = []string{
 		"access_request.submitted", "access_request.approved", "access_request.denied", "access_request.cancelled",
 		"access_request.escalated", "access_request.expiring_soon", "access_request.expired", "access_request.revoked",
-		"access_request.comment_added", "access_request.provisioning_reverted",
-		"access_request.extension_requested", "access_request.extended", "access_request.extension_denied",
+		"access_request.comment_added", "access_request.provisioning_reverted", "access_request.lapsed",
+		"access_request.break_glass_activated", "access_request.break_glass_reviewed", "access_request.break_glass_review_overdue",
+		"access_request.stage_approved", "access_request.extension_requested", "access_request.extended", "access_request.extension_denied",
+		"access_request.activated",
 	}
 	webhookSecretPattern = regexp.MustCompile(`^whsec_[A-Za-z0-9+/]{32,88}={0,2}$`)
 	// emailPattern (resource_user.go) is a plausibility check; the server's parser has the last word.

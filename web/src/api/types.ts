@@ -73,6 +73,8 @@ export interface Requestable {
   break_glass: boolean;
   break_glass_max_mins: number | null;
   stages: StageInfo[];
+  /** How far ahead (minutes) the start may be scheduled; null or 0: not at all. */
+  max_start_delay_mins: number | null;
 }
 
 /** One approval stage as a requester sees it (template view and request view). */
@@ -124,6 +126,11 @@ export interface AccessRequest {
   decision_comment: string | null;
   approved_at: string | null;
   expires_at: string | null;
+  /** The scheduled start; null: at approval. */
+  starts_at: string | null;
+  activated_at: string | null;
+  /** Approved, waiting for its start. */
+  scheduled: boolean;
   seconds_left: number | null;
   ended_at: string | null;
   end_reason: 'automatic' | 'manual' | 'reverted' | null;
@@ -155,6 +162,7 @@ export interface AccessRequestDetail extends AccessRequest {
   can_review: boolean;
   /** Set on the requester's own active grant when its template allows extending it. */
   extension: { durations: number[]; requires_approval: boolean; max_total_mins: number | null; remaining_mins: number | null; open_extension_id: string | null } | null;
+  can_cancel: boolean;
 }
 
 export interface Notification {

@@ -2,10 +2,11 @@ import { useEffect, useState } from 'react';
 import type { AccessRequest, FieldAnswer, Person, RequestStatus } from '../api/types.ts';
 import { formatClaimValue, formatCountdown, formatDateTime, formatDuration, STATUS_LABEL } from '../lib/format.ts';
 
-export function StatusBadge({ status, escalated }: { status: RequestStatus; escalated?: boolean }) {
+export function StatusBadge({ status, escalated, scheduled }: { status: RequestStatus; escalated?: boolean; scheduled?: boolean }) {
   return (
     <span className="badges">
-      <span className={`badge badge-${status}`}>{STATUS_LABEL[status]}</span>
+      {/* An approved grant waiting for its scheduled start is not active yet. */}
+      <span className={`badge badge-${status}${scheduled ? ' badge-scheduled' : ''}`}>{scheduled ? 'Scheduled' : STATUS_LABEL[status]}</span>
       {escalated && <span className="badge badge-escalated">Escalated</span>}
     </span>
   );

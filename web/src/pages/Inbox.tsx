@@ -79,7 +79,7 @@ export function DecidedPage() {
                 <td>{formatDuration(r.duration_mins)}</td>
                 <td>{formatDateTime(r.decided_at)}</td>
                 <td>
-                  <StatusBadge status={r.status} />
+                  <StatusBadge status={r.status} scheduled={r.scheduled} />
                 </td>
               </tr>
             ))}

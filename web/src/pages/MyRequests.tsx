@@ -4,6 +4,7 @@ import type { AccessRequest, RequestStatus } from '../api/types.ts';
 import { SelectField } from '../components/Field.tsx';
 import { PageHeader } from '../components/Layout.tsx';
 import { CancelButton } from '../components/RequestActions.tsx';
+import { ScheduledNote } from '../components/StartTimeField.tsx';
 import { Countdown, people, StatusBadge } from '../components/RequestBits.tsx';
 import { Empty, PagedView } from '../components/Status.tsx';
 import { formatDateTime, formatDuration, STATUS_LABEL } from '../lib/format.ts';
@@ -19,7 +20,12 @@ function MyRequestRow({ request, receivedAt }: { request: AccessRequest; receive
         <p className="muted small">
           {request.app.name} · {request.kind === 'extension' ? `${formatDuration(request.duration_mins)} more (extension)` : formatDuration(request.duration_mins)} · asked {formatDateTime(request.created_at)}
         </p>
-        {request.status === 'approved' && request.seconds_left !== null && (
+        {request.scheduled && (
+          <p className="small">
+            <ScheduledNote startsAt={request.starts_at} expiresAt={request.expires_at} />
+          </p>
+        )}
+        {request.status === 'approved' && !request.scheduled && request.seconds_left !== null && (
           <p>
             <Countdown secondsLeft={request.seconds_left} receivedAt={receivedAt} expiresAt={request.expires_at} />
           </p>
@@ -29,8 +35,8 @@ function MyRequestRow({ request, receivedAt }: { request: AccessRequest; receive
         {request.decision_comment && <p className="small quote-inline">“{request.decision_comment}”</p>}
       </div>
       <div className="request-row-side">
-        <StatusBadge status={request.status} escalated={request.escalated && request.status === 'pending'} />
-        {request.status === 'pending' && <CancelButton id={request.id} />}
+        <StatusBadge status={request.status} escalated={request.escalated && request.status === 'pending'} scheduled={request.scheduled} />
+        {(request.status === 'pending' || request.scheduled) && <CancelButton id={request.id} />}
       </div>
     </li>
   );

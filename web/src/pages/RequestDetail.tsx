@@ -7,6 +7,7 @@ import { CancelButton, DecisionPanel, RevokePanel } from '../components/RequestA
 import { ExtendGrant, ExtensionOf } from '../components/ExtendGrant.tsx';
 import { Countdown, people, RequestFacts, StatusBadge } from '../components/RequestBits.tsx';
 import { QueryView } from '../components/Status.tsx';
+import { ScheduledNote } from '../components/StartTimeField.tsx';
 import { Thread } from '../components/Thread.tsx';
 import { BreakGlassSection } from '../components/BreakGlass.tsx';
 import { StageProgress } from '../components/StageProgress.tsx';
@@ -27,7 +28,8 @@ function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receiv
       return (
         <p>
           Approved by {request.decided_by?.name ?? 'the system'} {formatDateTime(request.approved_at)}.{' '}
-          {request.seconds_left !== null && <Countdown secondsLeft={request.seconds_left} receivedAt={receivedAt} expiresAt={request.expires_at} />}
+          {request.scheduled && <ScheduledNote startsAt={request.starts_at} expiresAt={request.expires_at} />}
+          {!request.scheduled && request.seconds_left !== null && <Countdown secondsLeft={request.seconds_left} receivedAt={receivedAt} expiresAt={request.expires_at} />}
         </p>
       );
     case 'denied':
@@ -75,7 +77,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
         <section className="panel" aria-labelledby="summary-heading">
           <div className="panel-head">
             <h2 id="summary-heading">Request</h2>
-            <StatusBadge status={request.status} escalated={request.escalated && request.status === 'pending'} />
+            <StatusBadge status={request.status} escalated={request.escalated && request.status === 'pending'} scheduled={request.scheduled} />
           </div>
           <ExtensionOf request={request} />
           <Outcome request={request} receivedAt={receivedAt} />
@@ -88,7 +90,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
           <StageProgress request={request} />
           <RequestFacts request={request} />
           <BreakGlassSection request={request} />
-          {own && request.status === 'pending' && <CancelButton id={request.id} />}
+          {own && (request.status === 'pending' || request.can_cancel) && <CancelButton id={request.id} />}
         </section>
         {request.can_decide && <DecisionPanel request={request} />}
         {request.extension && <ExtendGrant request={request} />}

@@ -5,6 +5,7 @@ import { useRequestable } from '../api/queries.ts';
 import type { AccessRequest, CustomField, FieldAnswer, Requestable } from '../api/types.ts';
 import { Checkbox, fieldErrorsOf, Fieldset, FormError, SelectField, TextArea, TextField } from '../components/Field.tsx';
 import { PageHeader } from '../components/Layout.tsx';
+import { StartTimeField } from '../components/StartTimeField.tsx';
 import { Empty, QueryView } from '../components/Status.tsx';
 import { formatDuration } from '../lib/format.ts';
 import { Link, navigate } from '../router.tsx';
@@ -48,9 +49,10 @@ function RequestFormFor({ template }: { template: Requestable }) {
   const [duration, setDuration] = useState<number>(template.allowed_durations[0] ?? 60);
   const [justification, setJustification] = useState('');
   const [answers, setAnswers] = useState<Record<string, FieldAnswer | undefined>>({});
+  const [startsAt, setStartsAt] = useState<string | undefined>(undefined);
   const submit = useMutation({
     mutationFn: () =>
-      post<AccessRequest>('/access-requests', { template_id: template.id, duration_mins: duration, justification, fields: answersFor(template, answers) }),
+      post<AccessRequest>('/access-requests', { template_id: template.id, duration_mins: duration, justification, fields: answersFor(template, answers), ...(startsAt ? { starts_at: startsAt } : {}) }),
     onSuccess: async (created) => {
       await client.invalidateQueries({ queryKey: ['requests'] });
       navigate(`/requests/${created.id}`);
@@ -73,7 +75,7 @@ function RequestFormFor({ template }: { template: Requestable }) {
           <Link to={`/requests/${existing}`}>Open your pending request</Link> instead.
         </p>
       )}
-      <Fieldset legend="How long do you need it?" error={err('duration_mins')} hint="The time starts when your request is approved.">
+      <Fieldset legend="How long do you need it?" error={err('duration_mins')} hint={startsAt ? 'The time counts from the start you choose.' : 'The time starts when your request is approved.'}>
         <div className="radio-row">
           {template.allowed_durations.map((d) => (
             <label key={d} className="radio-pill">
@@ -83,6 +85,7 @@ function RequestFormFor({ template }: { template: Requestable }) {
           ))}
         </div>
       </Fieldset>
+      {(template.max_start_delay_mins ?? 0) > 0 && <StartTimeField maxDelayMins={template.max_start_delay_mins!} onChange={setStartsAt} error={err('starts_at')} />}
       <TextArea
         label="Justification"
         required={template.require_justification}

@@ -6,6 +6,7 @@ import type { AccessRequest } from '../../api/types.ts';
 import { fieldErrorsOf, FormError, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { Countdown } from '../../components/RequestBits.tsx';
+import { ScheduledNote } from '../../components/StartTimeField.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { Link } from '../../router.tsx';
@@ -64,7 +65,9 @@ export function GrantsPage() {
                   <br />
                   <span className="muted small">{r.app.name}</span>
                 </td>
-                <td>{r.seconds_left !== null && <Countdown secondsLeft={r.seconds_left} receivedAt={list.dataUpdatedAt} expiresAt={r.expires_at} />}</td>
+                <td>
+                  {r.scheduled ? <ScheduledNote startsAt={r.starts_at} expiresAt={r.expires_at} /> : r.seconds_left !== null && <Countdown secondsLeft={r.seconds_left} receivedAt={list.dataUpdatedAt} expiresAt={r.expires_at} />}
+                </td>
                 <td>
                   <Revoke request={r} />
                 </td>

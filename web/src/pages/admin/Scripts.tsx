@@ -34,6 +34,7 @@ const EVENTS = [
   'extension_requested',
   'extended',
   'extension_denied',
+  'activated',
 ];
 
 const unavailable = (error: unknown) => error instanceof ApiError && error.status === 404;

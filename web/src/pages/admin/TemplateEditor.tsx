@@ -12,6 +12,7 @@ import { CustomFieldsBuilder, fromDraft, toDraft } from './CustomFieldsBuilder.t
 import { LapseGlassFields, lapseGlassBodyOf, lapseGlassDraftOf } from '../../components/LapseGlassFields.tsx';
 import { stagesDraftOf, StagesSection, withStages } from './StagesSection.tsx';
 import { ExtensionSection } from './TemplateExtension.tsx';
+import { ScheduleSection, scheduleBodyOf, scheduleDraftOf } from './TemplateSchedule.tsx';
 import { ApprovalSection, DurationsSection, EscalationSection, GrantSection, NotifySection, TriggerSection, type TemplateDraft } from './TemplateSections.tsx';
 
 function draftOf(t: Template | null): TemplateDraft {
@@ -42,6 +43,7 @@ function draftOf(t: Template | null): TemplateDraft {
     allow_extension: t?.allow_extension ?? false,
     extension_requires_approval: t?.extension_requires_approval ?? true,
     max_total_mins: t?.max_total_mins == null ? '' : String(t.max_total_mins),
+    ...scheduleDraftOf(t),
   };
 }
 
@@ -72,6 +74,7 @@ function flatBodyOf(d: TemplateDraft): Omit<TemplateSettings, 'stages'> & { appr
     allow_extension: d.allow_extension,
     extension_requires_approval: d.extension_requires_approval,
     max_total_mins: d.max_total_mins.trim() ? Number(d.max_total_mins) : null,
+    ...scheduleBodyOf(d),
   };
 }
 
@@ -163,6 +166,9 @@ function Editor({ template, created }: { template: Template | null; created: boo
       </Section>
       <Section title="Custom fields" id="sec-fields">
         <CustomFieldsBuilder fields={d.custom_fields} onChange={(f) => set({ custom_fields: f })} errorAt={errorAt} />
+      </Section>
+      <Section title="Scheduled start" id="sec-schedule">
+        <ScheduleSection d={d} set={set} errorAt={errorAt} />
       </Section>
       <Section title="Trigger task" id="sec-trigger">
         <TriggerSection d={d} set={set} scripts={scripts.data ?? []} scriptsMissing={scriptsMissing} errorAt={errorAt} />

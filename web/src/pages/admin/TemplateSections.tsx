@@ -29,6 +29,8 @@ export interface TemplateDraft
   allow_extension: boolean;
   extension_requires_approval: boolean;
   max_total_mins: string;
+  schedule_on: boolean;
+  max_start_delay_mins: string;
 }
 
 export type SetDraft = (patch: Partial<TemplateDraft>) => void;
