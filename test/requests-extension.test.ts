@@ -134,7 +134,7 @@ describeEachDialect('extending an active grant', (server, dialect) => {
     expect(group!.expires_at).toBe(expiresAt + 60 * MIN);
     expect(await membershipExpiry(group!.id, s.requester.id)).toBe(expiresAt + 60 * MIN);
     expect(await db().selectFrom('groups').select('id').where('name', 'like', `__access_req_${asked.body.id}%`).execute()).toHaveLength(0);
-    expect(await actions(id)).toEqual(['access_request.submitted', 'access_request.approved', 'access_request.extended']);
+    expect(await actions(id)).toEqual(['access_request.submitted', 'access_request.approved', 'access_request.activated', 'access_request.extended']);
     expect(await actions(asked.body.id)).toEqual(['access_request.extension_requested']);
     const detail = (await s.requester.client.get(`/api/v1/access-requests/${id}`)).body;
     expect(detail.expires_at).toBe(new Date(expiresAt + 60 * MIN).toISOString());
