@@ -56,30 +56,17 @@ interface Prefetched {
   clock: Clock;
 }
 
-/** The user + claim columns of a combined read, prefixed so they do not collide with the application's. */
-type AccountColumns = { u_id: string | null; u_email: string | null; u_name: string | null; u_disabled: number | null; u_must_change_password: number | null } & {
-  c_claim: string | null;
-  c_value_json: string | null;
-  c_group_expires_at: number | null;
-  c_membership_expires_at: number | null;
-  r_audience: string | null;
-  r_scopes: string | null;
-  r_app_id: string | null;
-};
-const ACCOUNT_COLUMNS = [
-  'x.id as u_id',
-  'x.email as u_email',
-  'x.name as u_name',
-  'x.disabled as u_disabled',
-  'x.must_change_password as u_must_change_password',
-  'x.claim as c_claim',
-  'x.value_json as c_value_json',
-  'x.group_expires_at as c_group_expires_at',
-  'x.membership_expires_at as c_membership_expires_at',
-  'x.r_audience',
-  'x.r_scopes',
-  'x.r_app_id',
-] as const;
+/**
+ * The user + claim source rows of a combined read (account.ts's statement), as one JSON array
+ * (null when there is no such user): as rows they would repeat the client, token and Grant
+ * columns once per claim source, which measured ~25% more database CPU per refresh grant.
+ */
+type AccountColumns = { account_rows: AccountRow[] | null };
+
+/** accountWithClaimsQuery's rows, aggregated into the one `account_rows` column, to left-join on true. */
+function accountRowsJson(db: Db, userId: string, appId: string, at: number, audience?: string) {
+  return db.selectFrom(accountWithClaimsQuery(db, userId, appId, at, audience).as('x0')).select(sql<AccountRow[] | null>`json_agg(x0)`.as('account_rows'));
+}
 
 /**
  * userinfo on PostgreSQL in one statement: the access token with its Grant, its client (by the
@@ -99,9 +86,9 @@ function userinfoRead(db: Db) {
           .as('k'),
       )
       .leftJoin(liveClientQuery(db, clientId).as('a'), (j) => j.onTrue())
-      .leftJoin(accountWithClaimsQuery(db, accountId, clientId, p('at')).as('x'), (j) => j.onTrue())
+      .leftJoin(accountRowsJson(db, accountId, clientId, p('at')).as('x'), (j) => j.onTrue())
       .selectAll('a')
-      .select(['k.t_payload', 'k.t_expires_at', 'k.t_consumed_at', 'k.t_account_id', 'k.grant_row_id', 'k.grant_payload', 'k.grant_expires_at', 'k.grant_consumed_at', ...ACCOUNT_COLUMNS]);
+      .select(['k.t_payload', 'k.t_expires_at', 'k.t_consumed_at', 'k.t_account_id', 'k.grant_row_id', 'k.grant_payload', 'k.grant_expires_at', 'k.grant_consumed_at', 'x.account_rows']);
   });
 }
 
@@ -336,28 +323,9 @@ type ClientWithToken = ApplicationRow & { t_model: string | null; t_payload: str
 /** The refresh grant's read: the client, its refresh token and Grant, and the token's user with their claim sources (and resource server). */
 type ClientWithAccount = ClientWithToken & AccountColumns;
 
-/** The account columns of a combined read as findAccount's own statement would have returned them (none when there is no such user). */
+/** The account rows of a combined read as findAccount's own statement returns them (none when there is no such user). */
 function accountRowsOf(rows: AccountColumns[]): AccountRow[] {
-  return rows.flatMap((r) =>
-    r.u_id === null
-      ? []
-      : [
-          {
-            id: r.u_id,
-            email: r.u_email!,
-            name: r.u_name!,
-            disabled: r.u_disabled!,
-            must_change_password: r.u_must_change_password!,
-            claim: r.c_claim,
-            value_json: r.c_value_json,
-            group_expires_at: r.c_group_expires_at,
-            membership_expires_at: r.c_membership_expires_at,
-            r_audience: r.r_audience,
-            r_scopes: r.r_scopes,
-            r_app_id: r.r_app_id,
-          },
-        ],
-  );
+  return rows[0]?.account_rows ?? [];
 }
 
 /**
@@ -387,8 +355,8 @@ function clientAdapter(db: Db, prefetched?: Prefetched): Adapter {
     prepare<{ id: string; token: string; at: number; audience: string }, ClientWithAccount>(db, (p) => {
       const accountOfToken = sql<string>`(select account_id from oidc_payloads where model = 'RefreshToken' and id = ${p('token')})` as unknown as string;
       return clientAndTokens(p('id'), p('token'), ['RefreshToken'])
-        .leftJoin(accountWithClaimsQuery(db, accountOfToken, p('id'), p('at'), audience ? p('audience') : undefined).as('x'), (j) => j.onTrue())
-        .select([...ACCOUNT_COLUMNS]);
+        .leftJoin(accountRowsJson(db, accountOfToken, p('id'), p('at'), audience ? p('audience') : undefined).as('x'), (j) => j.onTrue())
+        .select(['x.account_rows']);
     });
   const withRefreshTokenFor = { audience: withRefreshToken(true), none: withRefreshToken(false) };
   const readOnly = async () => {
