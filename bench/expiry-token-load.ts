@@ -109,7 +109,8 @@ export async function runWithTokenLoad(copy: BenchDatabase, mode: Mode, expiresA
       instances.push(await startInstance('serve-expire', env, build.root));
     }
     const issuers = ports.map((p) => `http://127.0.0.1:${p}/oidc`);
-    const pool = await inParallel(seed.users.slice(0, Math.max(4 * opts.connections, 40)), 4, async (u) => (await signInWithCodeFlow(issuers[0]!, seed.client, { email: u.email, password: BENCH_PASSWORD }, { resource: BENCH_RESOURCE })).refresh_token);
+    // Each window (warm-up, without, burst) loses at most `connections` tokens in flight when it stops.
+    const pool = await inParallel(seed.users.slice(0, 4 * opts.connections + 4), 4, async (u) => (await signInWithCodeFlow(issuers[0]!, seed.client, { email: u.email, password: BENCH_PASSWORD }, { resource: BENCH_RESOURCE })).refresh_token);
     await loadAcross(issuers, seed.client, pool, opts.connections, 1);
 
     const quiet = async () => {
