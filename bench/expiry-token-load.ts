@@ -13,8 +13,7 @@ import { BENCH_PASSWORD, BENCH_RESOURCE, benchUserRows, insertBenchApplications,
  * `expiry --token-load` (issue 11, target 4: "without stalling the token endpoint, report the
  * longest event-loop stall and token p99 during the burst"). Each instance is one serving
  * process with the expiry inside it, as `interim serve` runs with INTERIM_PROCESSES=1 and the
- * worker on (bench/instance.ts `serve-expire`: on `go` it runs expireDueGrants(), what the
- * worker's expire-grants task runs). Refresh grants (bench/load.ts refreshGrantLoad, rotation,
+ * worker on (bench/instance.ts `serve-expire`: on `go` it runs the worker's expire-grants task once). Refresh grants (bench/load.ts refreshGrantLoad, rotation,
  * a JWT access token and an ID token each) go to every instance, half the connections each
  * with 2, while the burst expires; the same load without a burst runs in the same run on the
  * same copy, before or after the burst (the order flips run by run), so the two are compared
