@@ -13,8 +13,7 @@ import { BENCH_PASSWORD, BENCH_RESOURCE, benchUserRows, insertBenchApplications,
  * `expiry --token-load` (issue 11, target 4: "without stalling the token endpoint, report the
  * longest event-loop stall and token p99 during the burst"). Each instance is one serving
  * process with the expiry inside it, as `interim serve` runs with INTERIM_PROCESSES=1 and the
- * worker on (bench/instance.ts `serve-expire`: on `go` it runs expireDueGrants(), what the
- * worker's expire-grants task runs). Refresh grants (bench/load.ts refreshGrantLoad, rotation,
+ * worker on (bench/instance.ts `serve-expire`: on `go` it runs the worker's expire-grants task once). Refresh grants (bench/load.ts refreshGrantLoad, rotation,
  * a JWT access token and an ID token each) go to every instance, half the connections each
  * with 2, while the burst expires; the same load without a burst runs in the same run on the
  * same copy, before or after the burst (the order flips run by run), so the two are compared
@@ -109,7 +108,8 @@ export async function runWithTokenLoad(copy: BenchDatabase, mode: Mode, expiresA
       instances.push(await startInstance('serve-expire', env, build.root));
     }
     const issuers = ports.map((p) => `http://127.0.0.1:${p}/oidc`);
-    const pool = await inParallel(seed.users.slice(0, Math.max(4 * opts.connections, 40)), 4, async (u) => (await signInWithCodeFlow(issuers[0]!, seed.client, { email: u.email, password: BENCH_PASSWORD }, { resource: BENCH_RESOURCE })).refresh_token);
+    // Each window (warm-up, without, burst) loses at most `connections` tokens in flight when it stops.
+    const pool = await inParallel(seed.users.slice(0, 4 * opts.connections + 4), 4, async (u) => (await signInWithCodeFlow(issuers[0]!, seed.client, { email: u.email, password: BENCH_PASSWORD }, { resource: BENCH_RESOURCE })).refresh_token);
     await loadAcross(issuers, seed.client, pool, opts.connections, 1);
 
     const quiet = async () => {

@@ -1,4 +1,5 @@
 import { buildApp } from '../src/app.ts';
+import { UNBOUNDED } from '../src/worker/worker.ts';
 import { loadConfig } from '../src/config.ts';
 
 /**
@@ -12,8 +13,8 @@ import { loadConfig } from '../src/config.ts';
  *   long it took and the event loop's longest stall and p99 gap between turns meanwhile.
  * - `serve-expire` (expiry --token-load): both at once, as one `interim serve` process with
  *   the worker inside (INTERIM_PROCESSES=1): listens on the real clock (so sign-ins and codes
- *   are on time), and on `go` moves its clock to BENCH_NOW and runs expireDueGrants() (what the
- *   worker's expire-grants task runs) while it keeps serving token requests.
+ *   are on time), and on `go` moves its clock to BENCH_NOW and runs the worker's expire-grants
+ *   task once while it keeps serving token requests.
  *
  * Messages go over the IPC channel of child_process.fork.
  */
@@ -31,8 +32,8 @@ async function expire(): Promise<void> {
   await app.close();
 }
 
-/** Runs expireDueGrants() once and reports it with the event loop's gaps meanwhile. */
-async function timedExpiry(app: Awaited<ReturnType<typeof buildApp>>): Promise<void> {
+/** Runs `expire` (expireDueGrants() or the worker's task) once and reports it with the event loop's gaps meanwhile. */
+async function timedExpiry(app: Awaited<ReturnType<typeof buildApp>>, expire: () => Promise<number> = () => app.services.requests.expireDueGrants()): Promise<void> {
   // How long the event loop went without a turn: with the worker inside the server, that is
   // how long HTTP requests (the token endpoint) wait behind expiry. A 1 ms ticker, since
   // monitorEventLoopDelay drops its first sample (a loop blocked from the start reads as idle).
@@ -44,7 +45,7 @@ async function timedExpiry(app: Awaited<ReturnType<typeof buildApp>>): Promise<v
     last = at;
   }, 1);
   const started = performance.now();
-  const expired = await app.services.requests.expireDueGrants();
+  const expired = await expire();
   const ms = performance.now() - started;
   gaps.push(performance.now() - last);
   clearInterval(ticker);
@@ -62,7 +63,10 @@ async function serveExpire(): Promise<void> {
   process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
   offset = due - Date.now();
-  await timedExpiry(app);
+  // What the worker runs: its expire-grants task, with the task's own settings.
+  const task = app.tasks.find((t) => t.name === 'expire-grants');
+  if (!task) throw new Error('no expire-grants worker task');
+  await timedExpiry(app, () => task.run(UNBOUNDED));
 }
 
 async function serve(): Promise<void> {

@@ -25,7 +25,8 @@ const USAGE = `usage: npm run bench -- <token|token-path|expiry|expiry-backlog|s
              --dialect sqlite|postgres (${DEFAULT_TOKEN_PATH_BENCH.dialect})  --alg EdDSA,RS256  --instances 1|2 (1; 2 adds interleaved
              runs over two instances on one database)  --no-count  --profile  --runs N (${DEFAULT_TOKEN_PATH_BENCH.runs})
              --duration SECS (${DEFAULT_TOKEN_PATH_BENCH.durationSecs})  --connections N  --sign-ins N (${DEFAULT_TOKEN_PATH_BENCH.signIns})  --dir DIR (SQLite: reuse the seed)
-             --baseline DIR (another checkout of Interim, run interleaved as "before")
+             --baseline DIR (another checkout of Interim, run interleaved as "before"; on PostgreSQL on the same
+             database, so only with the same migrations)
   expiry   time expireDueGrants() over N approved grants that all end at one instant, in 1 or
            more instances (processes) sharing the work on one database
              --grants N (${DEFAULT_EXPIRY_BENCH.grants})  --dialect sqlite|postgres|both (sqlite)

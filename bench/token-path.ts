@@ -255,8 +255,9 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
     const users = [...state.users.filter((_, i) => i % stride === 0), ...state.users.filter((_, i) => i % stride !== 0)];
     const clientOf = (alg: Alg) => (alg === 'EdDSA' ? state.client : state.clientRs256!);
 
-    if (opts.baseline && opts.dialect !== 'sqlite') throw new Error('--baseline runs on SQLite only (a copy of the data directory per checkout)');
-    // The baseline gets its own copy of the seeded data, taken before either server migrates it.
+    // The baseline gets its own copy of the seeded data, taken before either server migrates it. On
+    // PostgreSQL both checkouts serve the one seeded database (so their migrations must agree); the copy
+    // only holds the state file, and each keeps its own token pool.
     const baseDir = `${dir.replace(/\/$/, '')}-base`;
     if (opts.baseline && !existsSync(baseDir)) cpSync(dir, baseDir, { recursive: true });
     const interim = await startInterim(dir, { env: deployment.env });

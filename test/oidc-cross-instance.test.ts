@@ -37,11 +37,11 @@ describeEachDialect('changes through one instance reach the token path of anothe
 
   /** The token path of the second instance, as a relying party and a resource server call it. */
   const there = {
-    async refresh(app: AppFixture, refreshToken: string) {
+    async refresh(app: AppFixture, refreshToken: string, resource?: string) {
       const res = await fetch(`${secondUrl}/oidc/token`, {
         method: 'POST',
         headers: { authorization: basic(app), 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, ...(resource ? { resource } : {}) }).toString(),
       });
       const body = (await res.json()) as Record<string, string> & { expires_in?: number };
       return { status: res.status, body, idClaims: body.id_token ? decodeJwt(body.id_token) : undefined };
@@ -170,6 +170,43 @@ describeEachDialect('changes through one instance reach the token path of anothe
     expect(gone.status).toBe(401);
     expect(gone.body.error).toBe('invalid_client');
     expect((await there.userinfo(f.session.accessToken)).status).not.toBe(200);
+  });
+
+  // On PostgreSQL a refresh grant that names a resource reads the client, the token, the user, the
+  // claims and the resource server in one statement: all of it must be as of this request.
+  it('resource servers: a refresh for an API carries the claims of now, and stops at once when the application is unlinked on the other instance', async () => {
+    const s = server();
+    const tag = `${process.pid}-${++counter}`;
+    const email = `cross-api-${tag}@example.test`;
+    const userId = await createUser(s, email);
+    const api = `https://api-cross-${tag}.example.test`;
+    const app = await createApp(s, { resources: [] });
+    const created = await s.admin.post('/api/v1/resource-servers', { audience: api, name: `Cross ${tag}`, app_ids: [app.id] });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const staff = await createGroup(s, `staff-${tag}`);
+    const oncall = await createGroup(s, `oncall-${tag}`);
+    expect((await s.admin.request('PUT', `/api/v1/groups/${staff}/members/${userId}`, {})).status).toBe(201);
+    await createMapping(s, app.id, 'team', 'platform', [staff]);
+    await createMapping(s, app.id, 'roles', ['deployer'], [oncall]);
+    const { tokens } = await codeFlow(await relyingParty(s, app), new Browser(s.url), app, { email, password: PASSWORD, params: { resource: api } });
+    const f = { app, userId, oncall, session: { app, refreshToken: tokens.refresh_token!, accessToken: tokens.access_token } };
+    const first = await there.refresh(f.app, f.session.refreshToken, api);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(decodeJwt(first.body.access_token!)).toMatchObject({ aud: api, sub: f.userId });
+    expect(first.idClaims).toMatchObject({ team: 'platform' });
+    expect(first.idClaims).not.toHaveProperty('roles');
+    f.session.refreshToken = first.body.refresh_token!;
+
+    expect((await s.admin.request('PUT', `/api/v1/groups/${f.oncall}/members/${f.userId}`, {})).status).toBe(201);
+    const added = await there.refresh(f.app, f.session.refreshToken, api);
+    expect(added.status, JSON.stringify(added.body)).toBe(200);
+    expect(added.idClaims).toMatchObject({ team: 'platform', roles: ['deployer'] });
+    f.session.refreshToken = added.body.refresh_token!;
+
+    expect((await s.admin.patch(`/api/v1/resource-servers/${created.body.id}`, { app_ids: [] })).status).toBe(200);
+    const unlinked = await there.refresh(f.app, f.session.refreshToken, api);
+    expect(unlinked.status).toBe(400);
+    expect(unlinked.body.error).toBe('invalid_target');
   });
 
   it('grants: an approval and a revocation on one instance change the next token on the other', async () => {
