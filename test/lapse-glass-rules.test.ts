@@ -54,6 +54,8 @@ describe('lapse and break-glass template rules', () => {
     ['escalation before the lapse', { pending_ttl_mins: 60, escalation_after_mins: 59 }, []],
     ['escalation at the lapse', { pending_ttl_mins: 60, escalation_after_mins: 60 }, ['pending_ttl_mins']],
     ['escalation after the lapse', { pending_ttl_mins: 30, escalation_after_mins: 60 }, ['pending_ttl_mins']],
+    ['a later stage escalating after the lapse', { pending_ttl_mins: 60, stages: [{ escalation_after_mins: 30 }, { escalation_after_mins: 90 }] }, ['pending_ttl_mins']],
+    ['every stage escalating before the lapse', { pending_ttl_mins: 120, stages: [{ escalation_after_mins: 30 }, { escalation_after_mins: 90 }] }, []],
     ['break-glass complete', { break_glass: true, requester_group_ids: ['g'], break_glass_max_mins: 30, break_glass_review_mins: 60 }, []],
     ['break-glass for everyone', { break_glass: true, break_glass_max_mins: 30, break_glass_review_mins: 60 }, ['break_glass']],
     ['break-glass without durations', { break_glass: true, requester_group_ids: ['g'] }, ['break_glass_max_mins', 'break_glass_review_mins']],

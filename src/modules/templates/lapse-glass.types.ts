@@ -17,7 +17,7 @@ export const lapseGlassAttributes = {
     .min(1)
     .max(MAX_PENDING_TTL_MINS, 'must be at most 43200 minutes (30 days)')
     .nullable()
-    .describe('a request nobody decided within this many minutes ends as "lapsed"; null: it waits until decided. Must be later than escalation_after_mins'),
+    .describe('a request nobody decided within this many minutes ends as "lapsed"; null: it waits until decided. Must be later than every escalation (escalation_after_mins, and each stage escalation)'),
   break_glass: z.boolean().describe('requesters may grant themselves access at once (with a justification), reviewed afterwards; needs requester_group_ids'),
   break_glass_max_mins: z
     .number()
@@ -92,11 +92,20 @@ export function lapseGlassFromRow(row: { pending_ttl_mins: number | null; break_
  * once; a blocking task would make it wait for an external system).
  */
 export function lapseGlassErrors(
-  t: LapseGlassSettings & { escalation_after_mins: number | null; requester_group_ids: readonly string[]; trigger: { failure_mode: string } | null },
+  t: LapseGlassSettings & {
+    escalation_after_mins: number | null;
+    stages?: readonly { escalation_after_mins: number | null }[];
+    requester_group_ids: readonly string[];
+    trigger: { failure_mode: string } | null;
+  },
 ): FieldError[] {
   const errors: FieldError[] = [];
-  if (t.pending_ttl_mins !== null && t.escalation_after_mins !== null && t.escalation_after_mins >= t.pending_ttl_mins) {
-    errors.push({ field: 'pending_ttl_mins', message: `must be later than escalation_after_mins (${t.escalation_after_mins}): a request escalates before it lapses` });
+  // Every stage's escalation, not only stage 1's: a later stage escalates counted from when it
+  // opens, so it can only come later still, and the lapse must leave room for each.
+  const escalations = [t.escalation_after_mins, ...(t.stages ?? []).map((s) => s.escalation_after_mins)].filter((m): m is number => m !== null);
+  const latest = escalations.length === 0 ? null : Math.max(...escalations);
+  if (t.pending_ttl_mins !== null && latest !== null && latest >= t.pending_ttl_mins) {
+    errors.push({ field: 'pending_ttl_mins', message: `must be later than every escalation (the latest after ${latest} minutes): a request escalates before it lapses` });
   }
   if (!t.break_glass) return errors;
   if (t.requester_group_ids.length === 0) errors.push({ field: 'break_glass', message: 'needs at least one requester group, or every user could grant themself access' });

@@ -25,7 +25,7 @@ const (
 func addLapseGlassAttributes(s *schema.Schema) {
 	s.Attributes["pending_ttl_mins"] = schema.Int64Attribute{
 		Description: "A request nobody decided within this many minutes (1 to 43200) ends as \"lapsed\"; the requester is told and may ask again. " +
-			"Must be larger than escalation_after_mins when both are set. Leave it out for requests that wait until decided.",
+			"Must be larger than every escalation (escalation_after_mins, and each stage's) when set. Leave it out for requests that wait until decided.",
 		Optional:   true,
 		Validators: []validator.Int64{int64validator.Between(1, maxPendingTTLMins)},
 	}
