@@ -84,7 +84,8 @@ async function seed(dialect: Mode['dialect'], env: Record<string, string>, reque
 async function copyTemplate(app: App, adminToken: string, templateId: string, count: number): Promise<string[]> {
   const headers = { authorization: `Bearer ${adminToken}` };
   const original = (await app.http.inject({ method: 'GET', url: `/api/v1/access-request-templates/${templateId}`, headers })).json() as Record<string, unknown>;
-  const { id: _id, version: _v, warnings: _w, created_at: _c, updated_at: _u, ...settings } = original;
+  // A one-stage template: its flat approver attributes say it all (a body gives those or `stages`, not both).
+  const { id: _id, version: _v, warnings: _w, created_at: _c, updated_at: _u, stages: _s, ...settings } = original;
   const ids: string[] = [];
   for (let i = 1; i <= count; i++) {
     const res = await app.http.inject({ method: 'POST', url: '/api/v1/access-request-templates', headers, payload: { ...settings, name: `${String(settings.name)} ${i}` } });
