@@ -15,7 +15,7 @@ import { activatedEvent } from './activation.ts';
 import { createGrant } from './grants.ts';
 import { reviewTransition } from './lifecycle.ts';
 import { newEventBatchCache, recordRequestEvent, recordRequestEvents, type RequestsCore } from './request-events.ts';
-import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
+import { createRequestsRepo, newRequestRow, type RequestRow } from './requests.repo.ts';
 import { expireOwnDueGrant } from './extension.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { applyTransition, endAccess, lostRace, nextStatus } from './transitions.ts';
@@ -119,26 +119,21 @@ export function createBreakGlassService(core: RequestsCore, settings: BreakGlass
             if (active) throw conflict('access_already_active', 'you already have this access', { existing_request_id: active.id });
 
             // Made as a pending request (the one-open-request rule applies) and granted in the same transaction.
-            await trx
-              .insertInto('access_requests')
-              .values({
-                id,
-                template_id: template.id,
-                template_version: template.version,
-                requester_id: actor.userId,
-                status: 'pending',
-                duration_mins: durationMins,
-                justification: input.justification,
-                fields: JSON.stringify(input.fields),
-                snapshot: JSON.stringify(snapshot),
-                notified_approver_ids: '[]',
-                escalated: 0,
-                created_at: now,
-                updated_at: now,
-              })
-              .execute();
-            const pending = await requests.findById(id);
-            if (!pending) throw new AppError(500, 'internal_error', 'break-glass request vanished');
+            const pending = newRequestRow({
+              id,
+              template_id: template.id,
+              template_version: template.version,
+              requester_id: actor.userId,
+              kind: 'request',
+              parent_id: null,
+              duration_mins: durationMins,
+              justification: input.justification,
+              fields: JSON.stringify(input.fields),
+              snapshot: JSON.stringify(snapshot),
+              starts_at: null,
+              created_at: now,
+            });
+            await requests.insert(pending);
             const expiresAt = now + durationMins * MINUTE;
             const groupId = await createGrant(trx, clock, { requestId: id, requesterId: actor.userId, mappingIds: snapshot.mappings.map((m) => m.mapping_id), expiresAt });
             const patch = {

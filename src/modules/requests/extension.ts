@@ -11,7 +11,7 @@ import { liveGroupIdsOf, mayView } from './eligibility.ts';
 import { createBreakGlassRepo } from './break-glass.repo.ts';
 import { extendGrant } from './grants.ts';
 import { newEventBatchCache, recordRequestEvent, type EventCore, type RequestsCore } from './request-events.ts';
-import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
+import { createRequestsRepo, newRequestRow, type RequestRow } from './requests.repo.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { applyTransition, cancelPending, expireAccess, nextStatus } from './transitions.ts';
 
@@ -262,44 +262,22 @@ export async function requestExtension(core: RequestsCore, settings: { submissio
         const snapshot = await takeSnapshot(trx, template);
         assertThat(snapshot, conflict('template_unavailable', "this template's application no longer exists"));
 
-        // Every column said here, none copied from the grant: an extension starts its own
-        // approval (stages, escalation, lapse) from the beginning.
-        const row: RequestRow = {
+        // Nothing copied from the grant but its fields: an extension starts its own approval
+        // (stages, escalation, lapse) from the beginning.
+        const row = newRequestRow({
           id: newId(clock),
           template_id: parent.template_id,
           template_version: template.version,
           requester_id: parent.requester_id,
           kind: 'extension',
           parent_id: parent.id,
-          status: 'pending',
-          current_stage: 1,
-          stage_escalate_at: null,
-          starts_at: null,
-          activated_at: null,
           duration_mins: input.duration_mins,
           justification: input.justification,
           fields: parent.fields,
           snapshot: JSON.stringify(snapshot),
-          notified_approver_ids: '[]',
-          escalated: 0,
-          escalated_at: null,
-          decided_by: null,
-          decided_at: null,
-          decision_comment: null,
-          provisioning_deadline: null,
-          approved_at: null,
-          expires_at: null,
-          grant_group_id: null,
-          ended_at: null,
-          end_reason: null,
-          ended_by: null,
-          revoke_reason: null,
-          expiring_notice_at: null,
-          provisioning_error: null,
-          provisioning_attempt: null,
+          starts_at: null,
           created_at: now,
-          updated_at: now,
-        };
+        });
         await repo.insert(row);
         const cache = newEventBatchCache();
         cache.templates.set(template.id, template);

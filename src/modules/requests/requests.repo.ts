@@ -8,6 +8,44 @@ import { laterStageDecidable } from './stage-queries.ts';
 export type RequestRow = Selectable<AccessRequestsTable>;
 export type CommentRow = Selectable<AccessRequestCommentsTable>;
 
+/** What a new request is made of; everything else starts empty. */
+export type NewRequest = Pick<
+  RequestRow,
+  'id' | 'template_id' | 'template_version' | 'requester_id' | 'kind' | 'parent_id' | 'duration_mins' | 'justification' | 'fields' | 'snapshot' | 'starts_at' | 'created_at'
+>;
+
+/**
+ * A new pending request row: every column said, none copied from elsewhere, so a request (or an
+ * extension, or a break-glass activation) starts its approval, stages and lapse from the beginning.
+ */
+export function newRequestRow(request: NewRequest): RequestRow {
+  return {
+    ...request,
+    status: 'pending',
+    current_stage: 1,
+    stage_escalate_at: null,
+    activated_at: null,
+    notified_approver_ids: '[]',
+    escalated: 0,
+    escalated_at: null,
+    decided_by: null,
+    decided_at: null,
+    decision_comment: null,
+    provisioning_deadline: null,
+    approved_at: null,
+    expires_at: null,
+    grant_group_id: null,
+    ended_at: null,
+    end_reason: null,
+    ended_by: null,
+    revoke_reason: null,
+    expiring_notice_at: null,
+    provisioning_error: null,
+    provisioning_attempt: null,
+    updated_at: request.created_at,
+  };
+}
+
 export interface ListPage {
   limit: number;
   cursor?: string;

@@ -10,7 +10,7 @@ import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import type { Template } from '../templates/templates.types.ts';
 import { lockUser } from '../users/users.repo.ts';
 import { newEventBatchCache, recordRequestEvent, type RequestsCore } from './request-events.ts';
-import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
+import { createRequestsRepo, newRequestRow, type RequestRow } from './requests.repo.ts';
 import type { SubmitRequestIn } from './requests.types.ts';
 import { snapshotStillHolds, takeSnapshot, type RequestSnapshot } from './snapshot.ts';
 import { castApproval } from './stage-decisions.ts';
@@ -75,42 +75,20 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
       const snapshot = await takeSnapshot(db, template);
       assertThat(snapshot, conflict('template_unavailable', "this template's application no longer exists"));
 
-      const row: RequestRow = {
+      const row = newRequestRow({
         id: newId(clock),
         template_id: template.id,
         template_version: template.version,
         requester_id: actor.userId,
-        status: 'pending',
+        kind: 'request',
+        parent_id: null,
         duration_mins: input.duration_mins,
         justification: input.justification,
         fields: JSON.stringify(input.fields),
         snapshot: JSON.stringify(snapshot),
-        notified_approver_ids: '[]',
-        escalated: 0,
-        escalated_at: null,
-        decided_by: null,
-        decided_at: null,
-        decision_comment: null,
-        provisioning_deadline: null,
-        approved_at: null,
-        expires_at: null,
-        grant_group_id: null,
-        ended_at: null,
-        end_reason: null,
-        ended_by: null,
-        revoke_reason: null,
-        expiring_notice_at: null,
-        provisioning_error: null,
-        provisioning_attempt: null,
-        current_stage: 1,
-        stage_escalate_at: null,
-        kind: 'request',
-        parent_id: null,
         starts_at: input.starts_at === undefined ? null : Date.parse(input.starts_at),
-        activated_at: null,
         created_at: now,
-        updated_at: now,
-      };
+      });
       const blocking = template.auto_approve && provisioning.needsProvisioning(template);
       try {
         await db.transaction().execute((trx) =>
