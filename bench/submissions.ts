@@ -115,6 +115,9 @@ async function load(origins: string[], s: Seeded, connections: number, until: nu
       const origin = origins[lane % origins.length]!;
       while (performance.now() < until) {
         // Every requester in turn, then the next template: a (requester, template) pair once per run.
+        // Once every pair is used, a new submission could only meet the live grant of an earlier
+        // one (409), so the run ends there (its rate is still taken over the time it ran).
+        if (counter.next >= s.tokens.length * bodies.length) return;
         const n = counter.next++;
         const token = s.tokens[n % s.tokens.length]!;
         const body = bodies[Math.floor(n / s.tokens.length) % bodies.length]!;
