@@ -1,0 +1,166 @@
+import type { Flag } from './flag.ts';
+
+/** Users, groups, applications and their claim mappings, API tokens, sign-in state, OIDC storage, settings, the audit chain and resource servers. */
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string | null;
+  is_admin: Flag;
+  disabled: Flag;
+  must_change_password: Flag;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface GroupsTable {
+  id: string;
+  name: string;
+  description: string;
+  is_system: Flag;
+  expires_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MembershipsTable {
+  group_id: string;
+  user_id: string;
+  expires_at: number | null;
+  /** When the membership starts counting (a scheduled grant's window); null: at once. */
+  starts_at: number | null;
+  created_at: number;
+}
+
+export interface ApplicationsTable {
+  id: string;
+  name: string;
+  description: string;
+  client_secret_hash: string | null;
+  token_endpoint_auth_method: string;
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  grant_types: string;
+  id_token_signed_response_alg: string;
+  access_token_ttl_secs: number;
+  id_token_ttl_secs: number;
+  refresh_token_ttl_secs: number;
+  first_party: Flag;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface MappingsTable {
+  id: string;
+  app_id: string;
+  claim: string;
+  value_json: string;
+  description: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MappingGroupsTable {
+  mapping_id: string;
+  group_id: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  expires_at: number | null;
+  last_used_at: number | null;
+  created_at: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+}
+
+export interface LoginThrottleTable {
+  key: string;
+  /** Attempts in this window not (yet) known to have succeeded: reserved before the password is checked. */
+  failures: number;
+  window_start: number;
+  /** window_start of the window whose failures were audited already (one event per key per window). */
+  failure_audited_window: number | null;
+}
+
+export interface OidcPayloadsTable {
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  account_id: string | null;
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  private_jwk_encrypted: string;
+  created_at: number;
+  /** When the key leaves the JWKS (scheduled ahead by rotation); null while it has no successor. */
+  retired_at: number | null;
+  /** When the key starts signing: published first, signing from here (0 for keys made before rotation). */
+  signs_from: number;
+}
+
+export interface SettingsTable {
+  key: string;
+  value: string;
+  updated_at: number;
+}
+
+export interface AuditEventsTable {
+  seq: number;
+  id: string;
+  at: number;
+  actor_type: 'user' | 'system';
+  actor_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  request_id: string | null;
+  data: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+/** An API that clients may ask tokens for with a resource indicator (RFC 8707). */
+export interface ResourceServersTable {
+  id: string;
+  /** The resource indicator, and the `aud` of the tokens issued for it. */
+  audience: string;
+  name: string;
+  description: string;
+  /** JSON array of the scopes the resource server accepts. */
+  scopes: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Which applications may ask tokens for a resource server. */
+export interface ResourceServerAppsTable {
+  resource_server_id: string;
+  app_id: string;
+}
