@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { claimRows, claimRowsOf } from '../../db/locks.ts';
 import { escalatingTemplatesQuery } from '../templates/templates.repo.ts';
 import { recordRequestEvent, type RequestsCore } from './request-events.ts';
-import { escalateLaterStages } from './stage-escalation.ts';
+import { escalateLaterStages, markEscalated } from './stage-escalation.ts';
 import { isExtendable } from './extension.ts';
 
 const BATCH = 200;
@@ -31,21 +31,7 @@ export async function escalateOverdueRequests(core: RequestsCore): Promise<numbe
       core.dialect,
       'r',
     ).execute();
-    let escalated = 0;
-    for (const request of due) {
-      const result = await trx
-        .updateTable('access_requests')
-        .set({ escalated: 1, escalated_at: now, updated_at: now })
-        .where('id', '=', request.id)
-        .where('status', '=', 'pending')
-        .where('escalated', '=', 0)
-        .where('current_stage', '=', 1)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) continue;
-      await recordRequestEvent(core, trx, { type: 'escalated', requestId: request.id, actor: 'system', data: {} });
-      escalated++;
-    }
-    return escalated;
+    return markEscalated(core, trx, due, now);
   });
   return firstStage + (await escalateLaterStages(core));
 }

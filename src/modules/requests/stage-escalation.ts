@@ -1,5 +1,7 @@
+import type { Tx } from '../../db/database.ts';
 import { claimRows } from '../../db/locks.ts';
 import { recordRequestEvent, type RequestsCore } from './request-events.ts';
+import type { RequestRow } from './requests.repo.ts';
 
 const BATCH = 200;
 
@@ -25,26 +27,35 @@ export async function escalateLaterStages(core: RequestsCore): Promise<number> {
         .limit(BATCH),
       core.dialect,
     ).execute();
-    let escalated = 0;
-    for (const request of due) {
-      const result = await trx
-        .updateTable('access_requests')
-        .set({ escalated: 1, escalated_at: now, updated_at: now })
-        .where('id', '=', request.id)
-        .where('status', '=', 'pending')
-        .where('escalated', '=', 0)
-        .where('current_stage', '=', request.current_stage)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) continue;
-      await recordRequestEvent(core, trx, {
-        type: 'escalated',
-        requestId: request.id,
-        actor: 'system',
-        data: { stage: request.current_stage },
-        request: { ...request, escalated: 1, escalated_at: now, updated_at: now },
-      });
-      escalated++;
-    }
-    return escalated;
+    return markEscalated(core, trx, due, now);
   });
+}
+
+/**
+ * Escalates each claimed request with a conditional update on its status, flag and stage
+ * (a decision or another worker that got there first makes it miss) and records
+ * `escalated` (`data.stage` for stages 2..n). Returns how many escalated.
+ */
+export async function markEscalated(core: RequestsCore, trx: Tx, due: readonly RequestRow[], now: number): Promise<number> {
+  let escalated = 0;
+  for (const request of due) {
+    const result = await trx
+      .updateTable('access_requests')
+      .set({ escalated: 1, escalated_at: now, updated_at: now })
+      .where('id', '=', request.id)
+      .where('status', '=', 'pending')
+      .where('escalated', '=', 0)
+      .where('current_stage', '=', request.current_stage)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) continue;
+    await recordRequestEvent(core, trx, {
+      type: 'escalated',
+      requestId: request.id,
+      actor: 'system',
+      data: request.current_stage > 1 ? { stage: request.current_stage } : {},
+      request: { ...request, escalated: 1, escalated_at: now, updated_at: now },
+    });
+    escalated++;
+  }
+  return escalated;
 }
