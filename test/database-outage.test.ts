@@ -286,7 +286,9 @@ if (dialectsUnderTest().includes('postgres')) {
           probes.push({ status: await readyz(), ms: Date.now() - at });
           await sleep(100);
         }
-        expect(probes.every((p) => p.status === 503 && p.ms < 1000), JSON.stringify(probes)).toBe(true);
+        // A probe that finds the pool busy with the load's refused connects waits for a slot,
+        // at most INTERIM_DB_CONNECT_TIMEOUT_MS (1 s); the rest is margin for a loaded machine.
+        expect(probes.every((p) => p.status === 503 && p.ms < 2000), JSON.stringify(probes)).toBe(true);
         // Other paths while it is down: liveness stays up; the provider (userinfo) and our
         // own hooks in front of it (a portal session cookie on /oidc) answer in the OAuth
         // format; the API in problem+json.

@@ -91,8 +91,17 @@ export async function startPostgresCluster(opts: ClusterOptions = {}): Promise<C
   const startArgs = ['-D', data, '-o', options, '-l', path.join(dir, 'log'), '-w', 'start'];
   run('pg_ctl', startArgs);
   // The postmaster's pid is the first line of postmaster.pid; every backend is its child.
+  // No postmaster.pid: the server is not running (stopped, or between a restart's two
+  // halves), so there is nothing to signal. Throwing would hide, from a test's `finally`
+  // that thaws, the error that left it down.
   const serverPids = () => {
-    const postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    let pidFile: string;
+    try {
+      pidFile = readFileSync(path.join(data, 'postmaster.pid'), 'utf8');
+    } catch {
+      return [];
+    }
+    const postmaster = Number(pidFile.split('\n')[0]);
     const children = readdirSync('/proc')
       .filter((entry) => /^\d+$/.test(entry))
       .filter((pid) => {
