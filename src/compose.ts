@@ -13,7 +13,7 @@ import { createAuthService } from './modules/auth/auth.service.ts';
 import { createDeliveriesService } from './modules/deliveries/deliveries.service.ts';
 import { createEventActionsService } from './modules/event-actions/event-actions.service.ts';
 import { onDeadLetter } from './modules/events/dead-letter.ts';
-import { createDispatcher } from './modules/events/dispatcher.ts';
+import { createDispatcher, type Performer } from './modules/events/dispatcher.ts';
 import { createPerformers } from './modules/events/performers.ts';
 import { eventTypesQuery } from './modules/events/outbox.ts';
 import { createGroupsService } from './modules/groups/groups.service.ts';
@@ -33,6 +33,8 @@ import { createRequestsRepo } from './modules/requests/requests.repo.ts';
 import { createRequestViews } from './modules/requests/requests.views.ts';
 import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
 import { createScriptsService } from './modules/scripts/scripts.service.ts';
+import { createSignalRecorder } from './modules/signals/record.ts';
+import type { SignalSink } from './modules/signals/signals.types.ts';
 import { createTemplatesService } from './modules/templates/templates.service.ts';
 import { createTemplatesRepo } from './modules/templates/templates.repo.ts';
 import { createUsersService, type UserHooks } from './modules/users/users.service.ts';
@@ -142,8 +144,16 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const breakGlass = createBreakGlassService(core, { submissionsPerMinute: config.requestsPerMinute });
   const views = createRequestViews(core);
   const discussion = createDiscussionService(core, views);
+  // Signals (issue 13): the sinks that turn them into deliveries, and their channels' performers.
+  const signalSinks: SignalSink[] = [];
+  const recordSignals = createSignalRecorder(core.clock, signalSinks);
+  const notWiredYet: Performer = async (delivery) => ({ ok: false, final: true, error: `no sender for the ${delivery.channel} channel yet` });
   const dispatcher = createDispatcher(core, {
-    performers: createPerformers({ core, encrypter, mailer, fetch: safeFetch, outbound: config.outbound, runScript: scripts.runScript }),
+    performers: {
+      ...createPerformers({ core, encrypter, mailer, fetch: safeFetch, outbound: config.outbound, runScript: scripts.runScript }),
+      backchannel_logout: notWiredYet,
+      ssf: notWiredYet,
+    },
     onDeadLetter: (trx, delivery, payload) => onDeadLetter(core, trx, delivery, payload),
     leaseMs,
     renewEveryMs: Math.floor(Math.min(...Object.values(leaseMs)) / 3),
@@ -175,6 +185,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     discussion,
     provisioning,
     dispatcher,
+    recordSignals,
     expiringSoonMs: config.expiringSoonMs,
     async close() {
       await scripts.close();
@@ -192,7 +203,7 @@ export function deliveryLeases(config: Pick<Config, 'outbound' | 'scripts' | 'de
   const margin = config.delivery.leaseMarginMs;
   const http = config.outbound.timeoutMs + margin;
   const script = config.scripts.timeoutMs + margin;
-  return { webhook: http, slack: http, email: SMTP_TIMEOUT_MS + margin, script, trigger: script };
+  return { webhook: http, slack: http, backchannel_logout: http, ssf: http, email: SMTP_TIMEOUT_MS + margin, script, trigger: script };
 }
 
 /**

@@ -163,9 +163,9 @@ describeEachDialect(
       const lease = 1000;
       const dispatcherFor = () =>
         createDispatcher(server().app.core, {
-          performers: { email: slow, webhook: slow, slack: slow, script: slow, trigger: slow },
+          performers: { email: slow, webhook: slow, slack: slow, script: slow, trigger: slow, backchannel_logout: slow, ssf: slow },
           onDeadLetter: async () => undefined,
-          leaseMs: { email: lease, webhook: lease, slack: lease, script: lease, trigger: lease },
+          leaseMs: { email: lease, webhook: lease, slack: lease, script: lease, trigger: lease, backchannel_logout: lease, ssf: lease },
           renewEveryMs: 20,
           concurrency: 50,
           scriptCapacity: () => 0,
@@ -210,9 +210,9 @@ describeEachDialect(
         return { ok: true };
       };
       const dispatcher = createDispatcher(server().app.core, {
-        performers: { email: performer, webhook: performer, slack: performer, script: performer, trigger: performer },
+        performers: { email: performer, webhook: performer, slack: performer, script: performer, trigger: performer, backchannel_logout: performer, ssf: performer },
         onDeadLetter: async () => undefined,
-        leaseMs: { email: 30_000, webhook: 30_000, slack: 30_000, script: 30_000, trigger: 30_000 },
+        leaseMs: { email: 30_000, webhook: 30_000, slack: 30_000, script: 30_000, trigger: 30_000, backchannel_logout: 30_000, ssf: 30_000 },
         renewEveryMs: 10_000,
         concurrency: 2,
         scriptCapacity: () => 0,
@@ -237,7 +237,7 @@ describeEachDialect(
 
     it('gives each channel a lease of its own time limit plus a margin, all settings', () => {
       const defaults = loadConfig({ INTERIM_MASTER_KEY: randomBytes(32).toString('base64') });
-      expect(deliveryLeases(defaults)).toEqual({ webhook: 25_000, slack: 25_000, email: 30_000, script: 25_000, trigger: 25_000 });
+      expect(deliveryLeases(defaults)).toEqual({ webhook: 25_000, slack: 25_000, backchannel_logout: 25_000, ssf: 25_000, email: 30_000, script: 25_000, trigger: 25_000 });
       expect(defaults.delivery).toEqual({ concurrency: 20, maxAttempts: 12, retryBaseMs: 30_000, retryMaxMs: 3_600_000, leaseMarginMs: 15_000 });
       const tuned = loadConfig({
         INTERIM_MASTER_KEY: randomBytes(32).toString('base64'),
@@ -245,7 +245,7 @@ describeEachDialect(
         INTERIM_SCRIPT_TIMEOUT_MS: '5000',
         INTERIM_DELIVERY_LEASE_MARGIN_MS: '3000',
       });
-      expect(deliveryLeases(tuned)).toMatchObject({ webhook: 5000, script: 8000, trigger: 8000 });
+      expect(deliveryLeases(tuned)).toMatchObject({ webhook: 5000, backchannel_logout: 5000, ssf: 5000, script: 8000, trigger: 8000 });
     });
 
     it('refuses bad worker and delivery settings, naming them', () => {

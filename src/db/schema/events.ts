@@ -12,7 +12,8 @@ export interface OutboxEventsTable {
   occurred_at: number;
 }
 
-export type DeliveryChannel = 'email' | 'slack' | 'webhook' | 'script' | 'trigger';
+/** `backchannel_logout` and `ssf` carry signals (src/modules/signals), the rest request events. */
+export type DeliveryChannel = 'email' | 'slack' | 'webhook' | 'script' | 'trigger' | 'backchannel_logout' | 'ssf';
 
 export type DeliveryStatus = 'pending' | 'running' | 'succeeded' | 'dead';
 

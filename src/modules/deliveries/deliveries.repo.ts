@@ -53,13 +53,13 @@ export function createDeliveriesRepo(db: Executor) {
     db.selectFrom('deliveries as d').innerJoin(eventTypes(db).as('e'), 'e.id', 'd.event_id').selectAll('d').select('e.type as event_type');
 
   /** The deliveries of several events, in the caller's transaction (theirs), with multi-row inserts. */
-  async function enqueueMany(clock: Clock, events: readonly { event: { id: string; request: { id: string } }; deliveries: readonly NewDelivery[] }[]): Promise<void> {
+  async function enqueueMany(clock: Clock, events: readonly { event: { id: string; request: { id: string } | null }; deliveries: readonly NewDelivery[] }[]): Promise<void> {
     const now = clock.now();
     const rows: Insertable<DeliveriesTable>[] = events.flatMap(({ event, deliveries }) =>
       deliveries.map((d) => ({
         id: newId(clock),
         event_id: event.id,
-        request_id: event.request.id,
+        request_id: event.request?.id ?? null,
         channel: d.channel,
         target: d.target,
         action_id: d.actionId ?? null,

@@ -5,7 +5,7 @@ import { instant, toIso, toIsoOrNull } from '../../http/schemas.ts';
 import type { AttemptRow, DeliveryView } from './deliveries.repo.ts';
 
 export const DELIVERY_STATUSES = ['pending', 'running', 'succeeded', 'dead'] as const satisfies readonly DeliveryStatus[];
-export const DELIVERY_CHANNELS = ['email', 'slack', 'webhook', 'script', 'trigger'] as const satisfies readonly DeliveryChannel[];
+export const DELIVERY_CHANNELS = ['email', 'slack', 'webhook', 'script', 'trigger', 'backchannel_logout', 'ssf'] as const satisfies readonly DeliveryChannel[];
 // Fails to compile when the table type gains a channel or status these lists lack.
 const _everyChannel: Exclude<DeliveryChannel, (typeof DELIVERY_CHANNELS)[number]> extends never ? true : never = true;
 const _everyStatus: Exclude<DeliveryStatus, (typeof DELIVERY_STATUSES)[number]> extends never ? true : never = true;

@@ -3,7 +3,7 @@ import type { Tx } from '../../db/database.ts';
 import { SYSTEM } from '../../http/actor.ts';
 import { createInAppNotifications } from '../notifications/index.ts';
 import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
-import type { EventPayload } from '../event-payload/event-payload.types.ts';
+import { isSignalPayload, type OutboxPayload } from '../event-payload/signal-payload.types.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
 
 /** Events that undo access elsewhere: when one gives up, someone must act by hand. */
@@ -16,7 +16,7 @@ const ACTING_CHANNELS = new Set(['webhook', 'script', 'trigger']);
  * trigger task carrying an expiry or revocation gave up, alerts every active admin in the
  * app: access granted in an external system may still be there.
  */
-export async function onDeadLetter(core: Pick<Core, 'audit' | 'clock'>, trx: Tx, delivery: DeliveryRow, payload: EventPayload): Promise<void> {
+export async function onDeadLetter(core: Pick<Core, 'audit' | 'clock'>, trx: Tx, delivery: DeliveryRow, payload: OutboxPayload): Promise<void> {
   const revocationSide = REVOCATION_SIDE.has(payload.type) && ACTING_CHANNELS.has(delivery.channel);
   await core.audit.append(trx, {
     actor: SYSTEM,
@@ -26,7 +26,7 @@ export async function onDeadLetter(core: Pick<Core, 'audit' | 'clock'>, trx: Tx,
     requestId: delivery.request_id,
     data: { event_id: delivery.event_id, event_type: payload.type, channel: delivery.channel, attempts: delivery.attempts, error: delivery.last_error, revocation_side: revocationSide },
   });
-  if (!revocationSide) return;
+  if (!revocationSide || isSignalPayload(payload)) return;
   const admins = await createUsersRepo(trx).activeAdminIds();
   await createInAppNotifications(
     trx,

@@ -3,7 +3,7 @@ import type { Tx } from '../../db/database.ts';
 import type { DeliveryChannel } from '../../db/schema.ts';
 import { newId } from '../../security/ids.ts';
 import { createDeliveriesRepo, type DeliveryRow } from '../deliveries/deliveries.repo.ts';
-import type { EventPayload } from '../event-payload/event-payload.types.ts';
+import type { OutboxPayload } from '../event-payload/signal-payload.types.ts';
 import { keepLeases, type LeaseSettings } from './leases.ts';
 import { retryDelayMs, type RetryBackoff } from './retry.ts';
 
@@ -16,13 +16,13 @@ export interface DeliveryResult {
 }
 
 /** Sends one delivery. Throwing counts as a failed attempt with the error's message. */
-export type Performer = (delivery: DeliveryRow, payload: EventPayload) => Promise<DeliveryResult>;
+export type Performer = (delivery: DeliveryRow, payload: OutboxPayload) => Promise<DeliveryResult>;
 
 /** Leases (leases.ts): a claim not renewed within its channel's lease is taken to be abandoned by a crashed worker. */
 export interface DispatcherDeps extends LeaseSettings {
   performers: Record<DeliveryChannel, Performer>;
   /** Told when a delivery gives up, inside the transaction that marks it dead. */
-  onDeadLetter(trx: Tx, delivery: DeliveryRow, payload: EventPayload): Promise<void>;
+  onDeadLetter(trx: Tx, delivery: DeliveryRow, payload: OutboxPayload): Promise<void>;
   /** Attempts one dispatcher has in flight at once. */
   concurrency: number;
   /** Script runs that would start at once now; script and trigger claims never exceed it. */
@@ -39,10 +39,10 @@ export interface DispatcherDeps extends LeaseSettings {
 }
 
 const MAX_ERROR_LENGTH = 2000;
-type Claimed = { delivery: DeliveryRow; payload: EventPayload };
+type Claimed = { delivery: DeliveryRow; payload: OutboxPayload };
 /** Channels that run in the script sandbox, whose workers are few. */
 const SCRIPT_CHANNELS: readonly DeliveryChannel[] = ['script', 'trigger'];
-const OTHER_CHANNELS: readonly DeliveryChannel[] = ['email', 'slack', 'webhook'];
+const OTHER_CHANNELS: readonly DeliveryChannel[] = ['email', 'slack', 'webhook', 'backchannel_logout', 'ssf'];
 
 /**
  * Delivers the outbox after commit, at least once. Each pass claims due deliveries (on
@@ -81,7 +81,7 @@ export function createDispatcher(core: Pick<Core, 'db' | 'dialect' | 'clock'>, d
         );
       }
       const events = await trx.selectFrom('outbox_events').select(['id', 'payload']).where('id', 'in', [...new Set(due.map((d) => d.event_id))]).execute();
-      const payloads = new Map(events.map((e) => [e.id, JSON.parse(e.payload) as EventPayload]));
+      const payloads = new Map(events.map((e) => [e.id, JSON.parse(e.payload) as OutboxPayload]));
       return due.map((d) => ({
         delivery: { ...d, status: 'running' as const, attempts: d.attempts + 1, max_attempts: allowedAttempts(d) },
         payload: payloads.get(d.event_id)!,
@@ -92,7 +92,7 @@ export function createDispatcher(core: Pick<Core, 'db' | 'dialect' | 'clock'>, d
     return claimed;
   }
 
-  async function attempt(delivery: DeliveryRow, payload: EventPayload): Promise<DeliveryResult & { durationMs: number }> {
+  async function attempt(delivery: DeliveryRow, payload: OutboxPayload): Promise<DeliveryResult & { durationMs: number }> {
     const started = performance.now();
     try {
       const result = await deps.performers[delivery.channel](delivery, payload);
@@ -102,7 +102,7 @@ export function createDispatcher(core: Pick<Core, 'db' | 'dialect' | 'clock'>, d
     }
   }
 
-  async function record(delivery: DeliveryRow, payload: EventPayload, result: DeliveryResult & { durationMs: number }): Promise<void> {
+  async function record(delivery: DeliveryRow, payload: OutboxPayload, result: DeliveryResult & { durationMs: number }): Promise<void> {
     await db.transaction().execute(async (trx) => {
       const now = clock.now();
       const error = result.ok ? null : (result.error ?? 'failed').slice(0, MAX_ERROR_LENGTH);

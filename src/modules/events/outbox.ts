@@ -1,5 +1,6 @@
 import type { Executor } from '../../db/database.ts';
 import type { EventPayload } from '../event-payload/event-payload.types.ts';
+import type { SignalPayload } from '../event-payload/signal-payload.types.ts';
 
 /** Rows per multi-row insert: well below either dialect's bound-parameter limit. */
 const INSERT_ROWS = 1000;
@@ -15,6 +16,25 @@ export async function insertOutboxEvents(db: Executor, payloads: readonly EventP
           type: payload.type,
           request_id: payload.request.id,
           template_id: payload.request.template_id,
+          payload: JSON.stringify(payload),
+          occurred_at: Date.parse(payload.occurred_at),
+        })),
+      )
+      .execute();
+  }
+}
+
+/** Stores signals (about a user, not a request) in the outbox, in the transaction of the change they record. */
+export async function insertSignalEvents(db: Executor, payloads: readonly SignalPayload[]): Promise<void> {
+  for (let i = 0; i < payloads.length; i += INSERT_ROWS) {
+    await db
+      .insertInto('outbox_events')
+      .values(
+        payloads.slice(i, i + INSERT_ROWS).map((payload) => ({
+          id: payload.id,
+          type: payload.type,
+          request_id: null,
+          template_id: null,
           payload: JSON.stringify(payload),
           occurred_at: Date.parse(payload.occurred_at),
         })),

@@ -10,6 +10,7 @@ import type { DeliveryRow } from '../deliveries/deliveries.repo.ts';
 import type { DeliveryResult, Performer } from './dispatcher.ts';
 import type { TriggerRunner } from './events.types.ts';
 import type { EventPayload } from '../event-payload/event-payload.types.ts';
+import { isSignalPayload } from '../event-payload/signal-payload.types.ts';
 import { scriptConfigFromPayload } from './script-config.ts';
 import { webhookHeaders } from '../event-actions/index.ts';
 
@@ -24,8 +25,17 @@ export interface PerformerDeps {
 
 const gone = (what: string): DeliveryResult => ({ ok: false, final: true, error: `${what} no longer exists` });
 
+/** The channels that carry request lifecycle events; the signal channels' performers come from their sinks. */
+export type RequestChannel = Exclude<DeliveryChannel, 'backchannel_logout' | 'ssf'>;
+
+/** A request channel never carries a signal: one queued there is dead-lettered, not sent. */
+const forRequests =
+  (perform: (delivery: DeliveryRow, payload: EventPayload) => Promise<DeliveryResult>): Performer =>
+  (delivery, payload) =>
+    isSignalPayload(payload) ? Promise.resolve({ ok: false, final: true, error: `the ${delivery.channel} channel cannot carry ${payload.type}` }) : perform(delivery, payload);
+
 /** How each channel sends one delivery. Every outbound HTTP call goes through the SSRF-safe fetch. */
-export function createPerformers(deps: PerformerDeps): Record<DeliveryChannel, Performer> {
+export function createPerformers(deps: PerformerDeps): Record<RequestChannel, Performer> {
   const { core } = deps;
 
   async function actionOf<K extends EventAction['kind']>(delivery: DeliveryRow, kind: K): Promise<(EventAction & { kind: K }) | undefined> {
@@ -46,7 +56,7 @@ export function createPerformers(deps: PerformerDeps): Record<DeliveryChannel, P
   }
 
   return {
-    async email(delivery, payload) {
+    email: forRequests(async (delivery, payload) => {
       const separator = delivery.target.indexOf(':');
       const audience = delivery.target.slice(0, separator) as Audience;
       try {
@@ -56,9 +66,9 @@ export function createPerformers(deps: PerformerDeps): Record<DeliveryChannel, P
         throw error;
       }
       return { ok: true };
-    },
+    }),
 
-    async webhook(delivery, payload) {
+    webhook: forRequests(async (delivery, payload) => {
       const action = await actionOf(delivery, 'webhook');
       const secret = action && decryptActionSecret(deps.encrypter, action);
       if (!action || !secret) return gone('the event action');
@@ -67,9 +77,9 @@ export function createPerformers(deps: PerformerDeps): Record<DeliveryChannel, P
       const response = await deps.fetch(action.config.url, { method: 'POST', headers, body }, deps.outbound);
       const ok = response.status >= 200 && response.status < 300;
       return { ok, responseStatus: response.status, error: ok ? undefined : `HTTP ${response.status}: ${response.body.slice(0, 500)}` };
-    },
+    }),
 
-    async slack(delivery, payload) {
+    slack: forRequests(async (delivery, payload) => {
       const action = await actionOf(delivery, 'slack');
       const url = action && decryptActionSecret(deps.encrypter, action);
       if (!action || !url) return gone('the event action');
@@ -77,14 +87,14 @@ export function createPerformers(deps: PerformerDeps): Record<DeliveryChannel, P
         deps.fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body }, deps.outbound),
       );
       return { ok: true };
-    },
+    }),
 
-    async script(delivery, payload) {
+    script: forRequests(async (delivery, payload) => {
       const action = await actionOf(delivery, 'script');
       if (!action) return gone('the event action');
       return runFor(action.config.script_id, payload);
-    },
+    }),
 
-    trigger: (delivery, payload) => runFor(delivery.target.replace(/^trigger:/, ''), payload),
+    trigger: forRequests((delivery, payload) => runFor(delivery.target.replace(/^trigger:/, ''), payload)),
   };
 }

@@ -61,7 +61,10 @@ export function createLiveHub(core: Pick<Core, 'db' | 'clock'>, options: LiveOpt
       if (page.length < PAGE) break;
       after = page[page.length - 1]!.id;
     }
-    return cursor!.accept(events, now).map((e) => ({ type: e.type, request_id: e.request_id }));
+    // Signals (request_id null) are for applications, not for people watching the portal.
+    return cursor!
+      .accept(events, now)
+      .flatMap((e) => (e.request_id === null ? [] : [{ type: e.type, request_id: e.request_id }]));
   }
 
   async function poll(): Promise<void> {

@@ -1,0 +1,61 @@
+import type { Clock } from '../../clock.ts';
+import { effectiveClaims } from '../claims/claims.repo.ts';
+import { createDeliveriesRepo } from '../deliveries/deliveries.repo.ts';
+import type { SignalPayload } from '../event-payload/signal-payload.types.ts';
+import { insertSignalEvents } from '../events/index.ts';
+import { createUsersRepo } from '../users/users.repo.ts';
+import { newId } from '../../security/ids.ts';
+import { signalTypeOf, type AccessSignal, type RecordSignals, type SignalSink } from './signals.types.ts';
+
+/**
+ * The one writer of signals (signals.types.ts). Facts of one call that say the same thing
+ * (same type, user and application) become one outbox row, so a path that touches one
+ * user's access twice in a transaction tells each receiver once. A `claims_changed` row
+ * carries the claims that hold after the change, read in the same transaction.
+ */
+export function createSignalRecorder(clock: Clock, sinks: readonly SignalSink[]): RecordSignals {
+  return async (trx, signals) => {
+    const merged = mergeSignals(signals);
+    if (merged.length === 0) return;
+    const now = clock.now();
+    const people = new Map((await createUsersRepo(trx).peopleOf([...new Set(merged.map((s) => s.userId))])).map((p) => [p.id, p.email]));
+    const payloads: SignalPayload[] = [];
+    for (const signal of merged) {
+      const email = ('email' in signal && signal.email) || people.get(signal.userId);
+      if (email === undefined) throw new Error(`signal ${signal.type} for an unknown user ${signal.userId}`);
+      const claimsChanged = signal.type === 'claims_changed';
+      payloads.push({
+        id: newId(clock),
+        type: signalTypeOf(signal),
+        occurred_at: new Date(now).toISOString(),
+        subject: { user_id: signal.userId, email },
+        reason: signal.reason,
+        initiator: signal.initiator,
+        app_id: claimsChanged ? signal.appId : null,
+        claims: claimsChanged ? { ...(await effectiveClaims(trx, signal.userId, signal.appId, now)).claims } : null,
+        grant_ended: claimsChanged && signal.grantEnded === true,
+        sessions: signal.type === 'sessions_ended' ? signal.sessions : [],
+      });
+    }
+    await insertSignalEvents(trx, payloads);
+    const deliveries = createDeliveriesRepo(trx);
+    for (const payload of payloads) {
+      const rows = (await Promise.all(sinks.map((sink) => sink.deliveriesFor(trx, payload)))).flat();
+      if (rows.length) await deliveries.enqueueMany(clock, [{ event: { id: payload.id, request: null }, deliveries: rows }]);
+    }
+  };
+}
+
+/** One signal per (type, user, application), in first-seen order; sessions and `grantEnded` are merged. */
+export function mergeSignals(signals: readonly AccessSignal[]): AccessSignal[] {
+  const byKey = new Map<string, AccessSignal>();
+  for (const signal of signals) {
+    const key = `${signal.type}|${signal.userId}|${signal.type === 'claims_changed' ? signal.appId : ''}`;
+    const seen = byKey.get(key);
+    if (!seen) byKey.set(key, signal.type === 'sessions_ended' ? { ...signal, sessions: [...signal.sessions] } : { ...signal });
+    else if (seen.type === 'sessions_ended' && signal.type === 'sessions_ended') {
+      for (const s of signal.sessions) if (!seen.sessions.some((t) => t.client_id === s.client_id && t.sid === s.sid)) seen.sessions.push(s);
+    } else if (seen.type === 'claims_changed' && signal.type === 'claims_changed' && signal.grantEnded) seen.grantEnded = true;
+  }
+  return [...byKey.values()];
+}

@@ -1,0 +1,34 @@
+import type { Tx } from '../../db/database.ts';
+import type { NewDelivery } from '../deliveries/deliveries.repo.ts';
+import type { EndedSessionRef, SignalInitiator, SignalPayload, SignalType } from '../event-payload/signal-payload.types.ts';
+
+/** A fact a path that changes or ends access reports, in its own transaction (see signal-payload.types.ts). */
+export type AccessSignal =
+  | { type: 'claims_changed'; userId: string; appId: string; reason: string; initiator: SignalInitiator; grantEnded?: boolean }
+  | { type: 'sessions_ended'; userId: string; reason: string; initiator: SignalInitiator; sessions: EndedSessionRef[]; email?: string }
+  | {
+      type: 'credential_changed' | 'account_disabled' | 'account_enabled' | 'account_purged';
+      userId: string;
+      reason: string;
+      initiator: SignalInitiator;
+      /** Needed when the user row is already gone in this transaction (purge). */
+      email?: string;
+    };
+
+export const signalTypeOf = (signal: AccessSignal): SignalType => `signal.${signal.type}`;
+
+/**
+ * Records signals in the caller's transaction: one outbox row each (identical facts of one
+ * call merged), then each sink's deliveries. Wired once in compose.ts and handed to the
+ * modules whose changes end or alter access, as a hook.
+ */
+export type RecordSignals = (trx: Tx, signals: readonly AccessSignal[]) => Promise<void>;
+
+/**
+ * A consumer of signals: back-channel logout or the SSF transmitter. Given a recorded
+ * signal, in its transaction, it answers the deliveries to queue (its own channel, target
+ * and ordering key); it may read its own tables to find who is interested.
+ */
+export interface SignalSink {
+  deliveriesFor(trx: Tx, payload: SignalPayload): Promise<NewDelivery[]>;
+}
