@@ -198,6 +198,23 @@ describeEachDialect(
       expect(sessions).toHaveLength(1);
     });
 
+    it('one transaction that revokes a grant and then ends the sessions (disable, delete) sends one token per session', async () => {
+      const s = server();
+      const app = await logoutApp();
+      const user = await signedIn(app);
+      await s.app.core.db.transaction().execute(async (trx) => {
+        await createOidcPayloadsRepo(trx).deleteAppGrantsOf(user.id, app.id);
+        await s.app.services.recordSignals(trx, [{ type: 'claims_changed', userId: user.id, appId: app.id, reason: 'Access revoked: the account was disabled', initiator: 'admin', grantEnded: true }]);
+        const sessions = await createOidcPayloadsRepo(trx).deleteAllOf(user.id);
+        expect(sessions).toEqual([{ client_id: app.id, sid: user.sid }]);
+        await s.app.services.recordSignals(trx, [{ type: 'sessions_ended', userId: user.id, reason: 'Sessions ended: the account was disabled', initiator: 'admin', sessions }]);
+      });
+      await expectOneLogout(app, user);
+      const rows = await s.app.core.db.selectFrom('deliveries').select(['ordering_key']).where('channel', '=', 'backchannel_logout').where('target', '=', `application:${app.id};sid=${user.sid}`).execute();
+      // Ordered per application and user.
+      expect(rows).toEqual([{ ordering_key: `backchannel_logout:${app.id}:${user.id}` }]);
+    });
+
     it('a revoked grant without a session, for an application that does not require sid: one token with sub only', async () => {
       const s = server();
       const app = await logoutApp(false);
