@@ -259,6 +259,22 @@ describeEachDialect(
       }
     });
 
+    it('a 400 from the application is final: the delivery is dead-lettered after one attempt, and audited', async () => {
+      const app = await logoutApp();
+      const user = await signedIn(app);
+      receiver.answer(400);
+      try {
+        expect((await server().admin.patch(`/api/v1/users/${user.id}`, { password: NEW_PASSWORD })).status).toBe(200);
+        expect(await deliveredFor(user.id)).toEqual([]);
+      } finally {
+        receiver.answer(200);
+      }
+      const row = await server().app.core.db.selectFrom('deliveries').select(['id', 'status', 'attempts']).where('target', '=', `application:${app.id};sid=${user.sid}`).executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ status: 'dead', attempts: 1 });
+      const audited = await server().app.core.db.selectFrom('audit_events').select('data').where('action', '=', 'delivery.dead_lettered').where('target_id', '=', row.id).executeTakeFirstOrThrow();
+      expect(JSON.parse(audited.data)).toMatchObject({ channel: 'backchannel_logout', event_type: 'signal.sessions_ended' });
+    });
+
     it('concurrent disables of three users: each of their sessions gets its own token', async () => {
       const app = await logoutApp();
       const users = await Promise.all([signedIn(app), signedIn(app), signedIn(app)]);
