@@ -10,15 +10,11 @@ export function createOidcPayloadsRepo(db: Executor) {
      * Ends a user's provider sessions (portal and OIDC share one sign-in); grants and tokens stay.
      * Answers the (client, sid) pairs of the sessions that ended, for back-channel logout.
      */
-    deleteSessionsOf: async (userId: string): Promise<EndedSession[]> => {
-      const ended = await sessionRefsOf(db, userId);
-      await db.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('account_id', '=', userId).execute();
-      return ended;
-    },
+    deleteSessionsOf: (userId: string): Promise<EndedSession[]> => deleteSessions(db, userId),
 
     /** Ends a user's OIDC sessions, grants, codes and tokens in every application (their access ends); answers the sessions' (client, sid) pairs. */
     deleteAllOf: async (userId: string): Promise<EndedSession[]> => {
-      const ended = await sessionRefsOf(db, userId);
+      const ended = await deleteSessions(db, userId);
       await db.deleteFrom('oidc_payloads').where('account_id', '=', userId).execute();
       return ended;
     },
@@ -61,15 +57,27 @@ export interface EndedSession {
   sid: string;
 }
 
-/**
- * The (client, sid) pairs of a user's provider sessions (live at `now`, when given): a Session
- * payload holds `authorizations: { [clientId]: { sid, grantId, … } }`.
- */
-async function sessionRefsOf(db: Executor, userId: string, now?: number): Promise<EndedSession[]> {
-  let q = db.selectFrom('oidc_payloads').select('payload').where('model', '=', 'Session').where('account_id', '=', userId);
-  if (now !== undefined) q = q.where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
+/** The (client, sid) pairs of a user's provider sessions live at `now`. */
+async function sessionRefsOf(db: Executor, userId: string, now: number): Promise<EndedSession[]> {
+  const rows = await db
+    .selectFrom('oidc_payloads')
+    .select('payload')
+    .where('model', '=', 'Session')
+    .where('account_id', '=', userId)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .execute();
+  return sessionRefsIn(rows);
+}
+
+/** Deletes a user's provider sessions and answers their (client, sid) pairs, in one statement (nothing slips in between). */
+async function deleteSessions(db: Executor, userId: string): Promise<EndedSession[]> {
+  return sessionRefsIn(await db.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('account_id', '=', userId).returning('payload').execute());
+}
+
+/** A Session payload holds `authorizations: { [clientId]: { sid, grantId, … } }`. */
+function sessionRefsIn(rows: readonly { payload: string }[]): EndedSession[] {
   const refs: EndedSession[] = [];
-  for (const { payload } of await q.execute()) {
+  for (const { payload } of rows) {
     let authorizations: unknown;
     try {
       authorizations = (JSON.parse(payload) as { authorizations?: unknown }).authorizations;
