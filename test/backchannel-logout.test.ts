@@ -275,6 +275,21 @@ describeEachDialect(
       expect(JSON.parse(audited.data)).toMatchObject({ channel: 'backchannel_logout', event_type: 'signal.sessions_ended' });
     });
 
+    it('a sign-out racing a disable of the same user: the session ends once, one logout token', async () => {
+      const app = await logoutApp();
+      const user = await signedIn(app);
+      const portal = new ApiClient(server().url);
+      expect((await portal.signIn(user.email, PASSWORD)).status).toBe(200);
+      const [signOut, disable] = await Promise.all([portal.delete('/api/v1/session'), server().admin.patch(`/api/v1/users/${user.id}`, { disabled: true })]);
+      expect(disable.status).toBe(200);
+      // The sign-out finds its portal session gone when the disable commits first.
+      expect([204, 401]).toContain(signOut.status);
+      await expectOneLogout(app, user);
+      // Both paths record their signals; the session's pair is in exactly one of them.
+      const ended = (await signalsOf(user.id)).filter((p) => p.type === 'signal.sessions_ended');
+      expect(ended.flatMap((p) => p.sessions)).toEqual([{ client_id: app.id, sid: user.sid }]);
+    });
+
     it('concurrent disables of three users: each of their sessions gets its own token', async () => {
       const app = await logoutApp();
       const users = await Promise.all([signedIn(app), signedIn(app), signedIn(app)]);
