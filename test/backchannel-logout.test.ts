@@ -157,6 +157,14 @@ describeEachDialect(
       expect(await typesOf(user.id)).toEqual(['signal.credential_changed', 'signal.sessions_ended']);
     });
 
+    it('the one-time reset (`interim admin reset-password`, which builds the same services): credential_changed and sessions_ended, one logout token', async () => {
+      const app = await logoutApp();
+      const user = await signedIn(app);
+      await server().app.services.users.resetPasswordToOneTime(user.email);
+      await expectOneLogout(app, user);
+      expect(await typesOf(user.id)).toEqual(['signal.credential_changed', 'signal.sessions_ended']);
+    });
+
     it('delete: account_purged and sessions_ended, one logout token', async () => {
       const app = await logoutApp();
       const user = await signedIn(app);
