@@ -34,7 +34,10 @@ import { createRequestViews } from './modules/requests/requests.views.ts';
 import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
 import { createScriptsService } from './modules/scripts/scripts.service.ts';
 import { createSignalRecorder } from './modules/signals/record.ts';
-import type { SignalSink } from './modules/signals/signals.types.ts';
+import type { RecordSignals, SignalSink } from './modules/signals/signals.types.ts';
+import { createBackchannelLogoutPerformer, createBackchannelLogoutSink, signOutSignal, userSignals } from './modules/backchannel-logout/index.ts';
+import { createLogoutTokenKeys } from './oidc/backchannel-logout.ts';
+import { OIDC_PREFIX } from './oidc/provider.ts';
 import { createTemplatesService } from './modules/templates/templates.service.ts';
 import { createTemplatesRepo } from './modules/templates/templates.repo.ts';
 import { createUsersService, type UserHooks } from './modules/users/users.service.ts';
@@ -99,13 +102,15 @@ export async function openCore(config: Config, clock: Clock): Promise<{ database
  * user's access (auth's sessions and API tokens, src/oidc's sessions, grants and tokens), their grants and open requests when they are disabled or
  * deleted (requests) and, on deletion, their memberships (groups).
  */
-export function userHooks(core: Core): UserHooks {
+export function userHooks(core: Core, recordSignals?: RecordSignals): UserHooks {
   return {
     async endAccess(trx, userId, keepSessionId) {
       const ended = await revokeUserAccess(trx, userId, keepSessionId);
-      await createOidcPayloadsRepo(trx).deleteAllOf(userId);
-      return ended;
+      const sessions = await createOidcPayloadsRepo(trx).deleteAllOf(userId);
+      return { ...ended, sessions };
     },
+    // Issue 13: the signals of each user path, in its transaction (back-channel logout, SSF).
+    accessChanged: async (trx, change) => recordSignals?.(trx, userSignals(change)),
     ...requestUserHooks(core),
     ...membershipUserHooks(),
   };
@@ -113,9 +118,12 @@ export function userHooks(core: Core): UserHooks {
 
 /** Every service, built once, each after what it depends on. Routes and worker tasks get theirs from here. */
 export function createServices(core: Core, config: Config, encrypter: Encrypter) {
-  const users = createUsersService(core, userHooks(core));
+  // recordSignals is built below, once its sinks exist; these hooks call it only later, when a path runs.
+  const users = createUsersService(core, userHooks(core, (trx, signals) => recordSignals(trx, signals)));
   // Signing out of the portal ends the provider sessions: src/oidc's repo (oidc sits above auth).
-  const auth = createAuthService(core, config, { signedOut: (trx, userId) => createOidcPayloadsRepo(trx).deleteSessionsOf(userId) });
+  const auth = createAuthService(core, config, {
+    signedOut: async (trx, userId) => recordSignals(trx, [signOutSignal(userId, await createOidcPayloadsRepo(trx).deleteSessionsOf(userId), 'portal')]),
+  });
   const audit = createAuditService(core);
   // Deleting a group asks the templates module (which sits above groups) which templates use it.
   const groups = createGroupsService(core, { templatesUsingGroup: (trx, groupId) => createTemplatesRepo(trx).listUsingGroup(groupId) });
@@ -123,7 +131,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   // Deleting a mapping or an application first asks the requests module (which sits above both)
   // whether a template still grants it, and ends the requests it backs.
   const retirement = mappingRetirement(core);
-  const applications = createApplicationsService(core, retirement);
+  const applications = createApplicationsService(core, retirement, { allowPrivate: config.outbound.allowPrivate });
   // A mapping writer locks its live application: the applications module's hook (mappings sits below applications).
   const mappings = createMappingsService(core, { ...mappingsHooks(core), ...retirement });
   const resourceServers = createResourceServersService(core);
@@ -146,12 +154,26 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const discussion = createDiscussionService(core, views);
   // Signals (issue 13): the sinks that turn them into deliveries, and their channels' performers.
   const signalSinks: SignalSink[] = [];
+  signalSinks.push(
+    createBackchannelLogoutSink({
+      maxAttempts: config.delivery.maxAttempts,
+      now: () => core.clock.now(),
+      liveSessionsOf: (trx, userId, clientId, now) => createOidcPayloadsRepo(trx).liveSessionsOf(userId, clientId, now),
+    }),
+  );
   const recordSignals = createSignalRecorder(core.clock, signalSinks);
   const notWiredYet: Performer = async (delivery) => ({ ok: false, final: true, error: `no sender for the ${delivery.channel} channel yet` });
   const dispatcher = createDispatcher(core, {
     performers: {
       ...createPerformers({ core, encrypter, mailer, fetch: safeFetch, outbound: config.outbound, runScript: scripts.runScript }),
-      backchannel_logout: notWiredYet,
+      backchannel_logout: createBackchannelLogoutPerformer({
+        db: core.db,
+        clock: core.clock,
+        issuer: `${core.baseUrl}${OIDC_PREFIX}`,
+        signingKey: createLogoutTokenKeys(core, encrypter),
+        fetch: safeFetch,
+        outbound: config.outbound,
+      }),
       ssf: notWiredYet,
     },
     onDeadLetter: (trx, delivery, payload) => onDeadLetter(core, trx, delivery, payload),

@@ -11,11 +11,11 @@ import { createApiTokensService } from './modules/api-tokens/api-tokens.service.
 import { createAuditRepo } from './modules/audit/audit.repo.ts';
 import { verifyAuditChain } from './modules/audit/audit.verify.ts';
 import { startWorker } from './worker/worker.ts';
-import { compose, openCore, userHooks } from './compose.ts';
+import { compose, createServices, openCore } from './compose.ts';
 import type { Core } from './core.ts';
 import { rotateKeysCommand } from './oidc/key-rotation.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
-import { createUsersService } from './modules/users/users.service.ts';
+import { createEncrypter } from './security/encryption.ts';
 import { stopOnSignal } from './signals.ts';
 
 const program = new Command('interim').description('Interim: an OpenID Connect identity provider with self-service temporary access');
@@ -138,7 +138,10 @@ program
   .argument('<email>', 'email of the user, e.g. the first admin whose one-time password was lost')
   .action((email: string) =>
     withCore('interim admin reset-password', async (core) => {
-      const { user, oneTimePassword } = await createUsersService(core, userHooks(core)).resetPasswordToOneTime(email);
+      // With every service, so the reset records its signals (logout tokens, SSF events) as an admin's reset does; the server's worker sends them.
+      const config = loadConfig();
+      const services = createServices(core, config, createEncrypter(config.masterKey));
+      const { user, oneTimePassword } = await services.users.resetPasswordToOneTime(email).finally(() => services.close());
       process.stderr.write(`One-time password for ${user.email} (shown only now; it must be changed at the next sign-in; their sessions and API tokens have ended):\n`);
       if (user.disabled === 1) process.stderr.write(`note: ${user.email} is disabled and cannot sign in until an admin enables them\n`);
       process.stdout.write(`${oneTimePassword}\n`);

@@ -6,13 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { MAPPED_CLAIMS } from '../src/oidc/account.ts';
 import { releaseMappedClaims } from '../src/oidc/claims-release.ts';
 import { useHashedClientSecrets } from '../src/oidc/clients.ts';
+import { leaveBackchannelLogoutToOutbox } from '../src/oidc/backchannel-logout.ts';
 import { generateSigningKey } from '../src/oidc/keys.ts';
 import { assertPatchableInternals, installedOidcProviderVersion, VERIFIED_OIDC_PROVIDER_VERSION } from '../src/oidc/library-contract.ts';
 import { sha256 } from '../src/security/tokens.ts';
 
 /**
  * The contract between Interim and the oidc-provider internals it patches
- * (Claims.prototype.result, Client.prototype.compareClientSecret): the exact version is
+ * (Claims.prototype.result, Client.prototype.compareClientSecret, Client.prototype.backchannelLogout): the exact version is
  * pinned, the patched methods exist, the library still behaves the way that makes the
  * patches necessary, and the patched library behaves as Interim needs.
  */
@@ -70,6 +71,33 @@ describe('oidc-provider: the internals Interim patches', () => {
     expect(() => assertPatchableInternals(withoutResult, '10.0.0')).toThrow(/^oidc-provider 10\.0\.0: Claims\.prototype\.result is missing.*verified against oidc-provider 9\.13\.3/);
     class BareClient {}
     expect(() => assertPatchableInternals({ Claims: provider.Claims, Client: BareClient } as unknown as Provider, '10.0.0')).toThrow(/Client\.prototype\.compareClientSecret is missing/);
+    class ClientWithoutLogout {
+      compareClientSecret() {}
+    }
+    expect(() => assertPatchableInternals({ Claims: provider.Claims, Client: ClientWithoutLogout } as unknown as Provider, '10.0.0')).toThrow(/Client\.prototype\.backchannelLogout is missing/);
+  });
+
+  it('backchannelLogout: the library makes a request of its own; patched, it makes none (the outbox sends the tokens)', async () => {
+    const provider = new Provider('http://127.0.0.1/oidc', {
+      adapter: MemoryAdapter,
+      jwks: { keys: [(await generateSigningKey('EdDSA')) as never] },
+      clients: [
+        {
+          client_id: 'rp',
+          client_secret: 'x',
+          redirect_uris: ['https://rp.example.test/cb'],
+          id_token_signed_response_alg: 'EdDSA',
+          backchannel_logout_uri: 'https://127.0.0.1:9/logout',
+          backchannel_logout_session_required: true,
+        },
+      ],
+      features: { backchannelLogout: { enabled: true }, devInteractions: { enabled: false } },
+    });
+    const client = (await provider.Client.find('rp')) as Client & { backchannelLogout(sub: string, sid: string): Promise<void> };
+    // Its own HTTP client refuses the loopback address: proof that it tried to send.
+    await expect(client.backchannelLogout('user-1', 'sid-1')).rejects.toThrow(/fetch failed/);
+    leaveBackchannelLogoutToOutbox(provider.Client);
+    await expect(client.backchannelLogout('user-1', 'sid-1')).resolves.toBeUndefined();
   });
 
   it('Claims.result: the library drops claim names its static table lacks; the patch releases exactly the mapped ones', async () => {

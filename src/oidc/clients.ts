@@ -45,6 +45,8 @@ export function clientMetadataOf(app: ApplicationRow): ClientMetadata {
     interim_id_token_ttl: app.id_token_ttl_secs,
     interim_refresh_token_ttl: app.refresh_token_ttl_secs,
     interim_first_party: app.first_party === 1,
+    // Back-channel logout: the provider puts `sid` in ID tokens for it; our outbox sends the logout tokens (backchannel-logout.ts).
+    ...(app.backchannel_logout_uri ? { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: app.backchannel_logout_session_required === 1 } : {}),
   };
 }
 

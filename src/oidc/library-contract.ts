@@ -2,16 +2,18 @@ import { createRequire } from 'node:module';
 import type Provider from 'oidc-provider';
 
 /**
- * The oidc-provider release Interim's two run-time patches were written and tested
- * against. package.json pins exactly this version; upgrading means re-reading the two
+ * The oidc-provider release Interim's three run-time patches were written and tested
+ * against. package.json pins exactly this version; upgrading means re-reading the three
  * patched methods in the new release, then moving this constant and the pin together
  * (test/oidc-library-contract.test.ts holds them equal).
  *
- * oidc-provider has no supported hook for either need:
+ * oidc-provider has no supported hook for any of these needs:
  * - releasing claims whose names are data (mappings) in ID tokens and userinfo: its
  *   `claims` table is static configuration (src/oidc/claims-release.ts);
  * - comparing a presented client secret with a stored hash: it compares the stored
- *   `client_secret` with the presented one verbatim (src/oidc/clients.ts).
+ *   `client_secret` with the presented one verbatim (src/oidc/clients.ts);
+ * - leaving logout tokens to the outbox: with back-channel logout on it sends them itself
+ *   (src/oidc/backchannel-logout.ts).
  */
 export const VERIFIED_OIDC_PROVIDER_VERSION = '9.13.3';
 
@@ -23,6 +25,7 @@ export function installedOidcProviderVersion(): string {
 const PATCHED: ReadonlyArray<readonly ['Claims' | 'Client', string]> = [
   ['Claims', 'result'],
   ['Client', 'compareClientSecret'],
+  ['Client', 'backchannelLogout'],
 ];
 
 /**

@@ -7,6 +7,7 @@ import type { Core } from '../core.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { FastPath } from '../http/fast-path.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
+import type { RecordSignals } from '../modules/signals/signals.types.ts';
 import type { Encrypter } from '../security/encryption.ts';
 import { AUTHORIZATION_PATH, authorizationByPost } from './authorization-post.ts';
 import { interactionRoutes } from './interactions.ts';
@@ -21,6 +22,8 @@ export interface OidcDeps {
   encrypter: Encrypter;
   /** Serves the hot endpoints (token, userinfo, introspection) before Fastify (http/fast-path.ts). */
   fastPath?: FastPath;
+  /** Signals of sessions the provider ends (issue 13). */
+  recordSignals?: RecordSignals;
 }
 
 /**
@@ -49,7 +52,7 @@ export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<v
     encrypter: deps.encrypter,
     keyCheckMs: deps.config.keys.checkMs,
     build: (secrets) => {
-      const provider = createProvider({ core: deps.core, config: deps.config, secrets });
+      const provider = createProvider({ core: deps.core, config: deps.config, secrets, recordSignals: deps.recordSignals });
       provider.on('server_error', (_ctx: unknown, error: Error) => {
         // An outage is answered 503 (outage.ts) and logged as one line, not as a bug with its stack.
         if (isDatabaseUnavailable(error)) app.log.warn({ reason: error.message }, 'database unavailable');

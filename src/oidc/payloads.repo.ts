@@ -6,15 +6,22 @@ import type { Executor } from '../db/database.ts';
  */
 export function createOidcPayloadsRepo(db: Executor) {
   return {
-    /** Ends a user's provider sessions (portal and OIDC share one sign-in); grants and tokens stay. */
-    deleteSessionsOf: async (userId: string): Promise<void> => {
-      await db.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('account_id', '=', userId).execute();
+    /**
+     * Ends a user's provider sessions (portal and OIDC share one sign-in); grants and tokens stay.
+     * Answers the (client, sid) pairs of the sessions that ended, for back-channel logout.
+     */
+    deleteSessionsOf: (userId: string): Promise<EndedSession[]> => deleteSessions(db, userId),
+
+    /** Ends a user's OIDC sessions, grants, codes and tokens in every application (their access ends); answers the sessions' (client, sid) pairs. */
+    deleteAllOf: async (userId: string): Promise<EndedSession[]> => {
+      const ended = await deleteSessions(db, userId);
+      await db.deleteFrom('oidc_payloads').where('account_id', '=', userId).execute();
+      return ended;
     },
 
-    /** Ends a user's OIDC sessions, grants, codes and tokens in every application (their access ends). */
-    deleteAllOf: async (userId: string): Promise<void> => {
-      await db.deleteFrom('oidc_payloads').where('account_id', '=', userId).execute();
-    },
+    /** The (client, sid) pairs of a user's live provider sessions in which `clientId` is authorized (nothing ends). */
+    liveSessionsOf: async (userId: string, clientId: string, now: number): Promise<EndedSession[]> =>
+      (await sessionRefsOf(db, userId, now)).filter((s) => s.client_id === clientId),
 
     /**
      * Ends a user's OIDC grants in one application, with every code and token issued under
@@ -43,6 +50,47 @@ export function createOidcPayloadsRepo(db: Executor) {
   };
 }
 export type OidcPayloadsRepo = ReturnType<typeof createOidcPayloadsRepo>;
+
+/** A provider session's authorization of one client: what a logout token names. */
+export interface EndedSession {
+  client_id: string;
+  sid: string;
+}
+
+/** The (client, sid) pairs of a user's provider sessions live at `now`. */
+async function sessionRefsOf(db: Executor, userId: string, now: number): Promise<EndedSession[]> {
+  const rows = await db
+    .selectFrom('oidc_payloads')
+    .select('payload')
+    .where('model', '=', 'Session')
+    .where('account_id', '=', userId)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .execute();
+  return sessionRefsIn(rows);
+}
+
+/** Deletes a user's provider sessions and answers their (client, sid) pairs, in one statement (nothing slips in between). */
+async function deleteSessions(db: Executor, userId: string): Promise<EndedSession[]> {
+  return sessionRefsIn(await db.deleteFrom('oidc_payloads').where('model', '=', 'Session').where('account_id', '=', userId).returning('payload').execute());
+}
+
+/** A Session payload holds `authorizations: { [clientId]: { sid, grantId, … } }`. */
+function sessionRefsIn(rows: readonly { payload: string }[]): EndedSession[] {
+  const refs: EndedSession[] = [];
+  for (const { payload } of rows) {
+    let authorizations: unknown;
+    try {
+      authorizations = (JSON.parse(payload) as { authorizations?: unknown }).authorizations;
+    } catch {
+      continue;
+    }
+    if (!authorizations || typeof authorizations !== 'object') continue;
+    for (const [clientId, auth] of Object.entries(authorizations as Record<string, { sid?: unknown }>)) {
+      if (typeof auth?.sid === 'string') refs.push({ client_id: clientId, sid: auth.sid });
+    }
+  }
+  return refs;
+}
 
 function clientOf(payload: string): string | undefined {
   try {

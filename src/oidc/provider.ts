@@ -17,6 +17,9 @@ import { createResourceServerInfo, type PrefetchedResources } from './resources.
 import { extraTokenClaims, loadExistingGrant, tokenTtls } from './token-policy.ts';
 import { providerPageHeaders } from './page-headers.ts';
 import { askBeforePortalSignOut, logoutSource } from './sign-out.ts';
+import { leaveBackchannelLogoutToOutbox, signalEndedProviderSession } from './backchannel-logout.ts';
+import { signOutSignal } from '../modules/backchannel-logout/index.ts';
+import type { RecordSignals } from '../modules/signals/signals.types.ts';
 import { errorPage, loggedOutPage } from './views.ts';
 
 export const OIDC_PREFIX = '/oidc';
@@ -25,6 +28,8 @@ export interface ProviderDeps {
   core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>;
   config: Pick<Config, 'baseUrl' | 'trustProxy' | 'tempAccessTokenTtlSecs' | 'session'>;
   secrets: OidcSecrets;
+  /** Records the signal of a provider session ended by RP-initiated logout (issue 13); compose.ts's. */
+  recordSignals?: RecordSignals;
 }
 
 /** The OpenID Provider at ${baseUrl}/oidc, wired to our database, keys, users and claims. */
@@ -102,6 +107,8 @@ export function createProvider(deps: ProviderDeps): Provider {
         logoutSource: (ctx) => logoutSource(ctx),
         postLogoutSuccessSource: (ctx) => html(ctx, 200, loggedOutPage(ctx.oidc.client?.clientName)),
       },
+      // For discovery metadata and `sid` in ID tokens; the logout tokens go through our outbox (backchannel-logout.ts).
+      backchannelLogout: { enabled: true },
     },
     renderError: (ctx, out) => html(ctx, (ctx.status ?? 400) >= 400 ? ctx.status : 400, errorPage(String(out.error), out.error_description ? String(out.error_description) : undefined)),
   };
@@ -111,6 +118,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   assertPatchableInternals(provider);
   useHashedClientSecrets(provider.Client);
   releaseMappedClaims(provider);
+  leaveBackchannelLogoutToOutbox(provider.Client);
   // Outermost first: the headers wrap every answer, the outage answer and the sign-out page swapped in below them
   // included; the outage answer covers everything below it, the rotation included.
   provider.use(providerPageHeaders());
@@ -118,6 +126,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.use(askBeforePortalSignOut());
   provider.use(rotation.commitRotation);
   provider.use(endPortalSessionOnLogout(core, SESSION_COOKIE));
+  const { recordSignals } = deps;
+  if (recordSignals) provider.use(signalEndedProviderSession(core, (trx, userId, sessions) => recordSignals(trx, [signOutSignal(userId, sessions, 'oidc')])));
   return provider;
 }
 

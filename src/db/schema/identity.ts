@@ -1,3 +1,4 @@
+import type { Generated } from 'kysely';
 import type { Flag } from './flag.ts';
 
 /** Users, groups, applications and their claim mappings, API tokens, sign-in state, OIDC storage, settings, the audit chain and resource servers. */
@@ -51,6 +52,9 @@ export interface ApplicationsTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /** Back-channel logout (migration 0014): where logout tokens go, or null; whether each must carry `sid`. */
+  backchannel_logout_uri: Generated<string | null>;
+  backchannel_logout_session_required: Generated<Flag>;
 }
 
 export interface MappingsTable {

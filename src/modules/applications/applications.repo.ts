@@ -27,6 +27,9 @@ export interface Application {
   id_token_ttl_secs: number;
   refresh_token_ttl_secs: number;
   first_party: boolean;
+  /** Back-channel logout: where logout tokens go (null: none), and whether each must carry `sid`. */
+  backchannel_logout_uri: string | null;
+  backchannel_logout_session_required: boolean;
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
@@ -41,16 +44,18 @@ function decode(row: ApplicationRow): Application {
     grant_types: JSON.parse(row.grant_types) as GrantType[],
     id_token_signed_response_alg: row.id_token_signed_response_alg as SigningAlg,
     first_party: row.first_party === 1,
+    backchannel_logout_session_required: row.backchannel_logout_session_required === 1,
   };
 }
 
 function encode(app: Partial<Application>): Partial<ApplicationRow> {
-  const { redirect_uris, post_logout_redirect_uris, grant_types, first_party, ...rest } = app;
+  const { redirect_uris, post_logout_redirect_uris, grant_types, first_party, backchannel_logout_session_required, ...rest } = app;
   const row: Partial<ApplicationRow> = { ...rest };
   if (redirect_uris !== undefined) row.redirect_uris = JSON.stringify(redirect_uris);
   if (post_logout_redirect_uris !== undefined) row.post_logout_redirect_uris = JSON.stringify(post_logout_redirect_uris);
   if (grant_types !== undefined) row.grant_types = JSON.stringify(grant_types);
   if (first_party !== undefined) row.first_party = first_party ? 1 : 0;
+  if (backchannel_logout_session_required !== undefined) row.backchannel_logout_session_required = backchannel_logout_session_required ? 1 : 0;
   return row;
 }
 

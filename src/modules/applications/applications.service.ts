@@ -11,6 +11,7 @@ import { createMappingsRepo } from '../mappings/mappings.repo.ts';
 import type { MappingRetirement } from '../mappings/mappings.service.ts';
 import { createApplicationsRepo, type Application } from './applications.repo.ts';
 import { clientShapeProblem, isConfidential } from './applications.rules.ts';
+import { backchannelLogoutUriPolicyError } from './backchannel-logout.rules.ts';
 import { CLIENT_SECRET_PREFIX, type CreateApplicationIn, type ListApplicationsQuery, type UpdateApplicationIn } from './applications.types.ts';
 
 const nameTaken = () => conflict('application_name_taken', 'an application with this name already exists');
@@ -32,7 +33,7 @@ export interface ApplicationWithSecret {
 }
 
 /** Applications are OIDC clients; the application id is the client_id. Admin only. */
-export function createApplicationsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: MappingRetirement) {
+export function createApplicationsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: MappingRetirement, outbound: { allowPrivate: boolean } = { allowPrivate: false }) {
   const { db, clock, audit, dialect } = core;
 
   /** Locks the row and re-reads it inside the transaction (authorize → load → lock → re-check). */
@@ -63,7 +64,7 @@ export function createApplicationsService(core: Pick<Core, 'db' | 'dialect' | 'c
 
     create: async (actor: Actor, input: CreateApplicationIn): Promise<ApplicationWithSecret> => {
       assertThat(actor.isAdmin, forbidden());
-      const problem = clientShapeProblem(input);
+      const problem = clientShapeProblem(input) ?? backchannelLogoutUriPolicyError(input.backchannel_logout_uri, outbound);
       if (problem) throw problem;
       const secret = isConfidential(input.token_endpoint_auth_method) ? newSecret() : undefined;
       const now = clock.now();
@@ -88,7 +89,7 @@ export function createApplicationsService(core: Pick<Core, 'db' | 'dialect' | 'c
         db.transaction().execute(async (trx) => {
           const before = await lockLive(trx, id);
           const merged = { ...before, ...input };
-          const problem = clientShapeProblem(merged);
+          const problem = clientShapeProblem(merged) ?? backchannelLogoutUriPolicyError(input.backchannel_logout_uri, outbound);
           if (problem) throw problem;
           const patch: Partial<Application> = { ...input, updated_at: clock.now() };
           let secret: { secret: string; hash: string } | undefined;
@@ -160,6 +161,8 @@ function publicFields(app: Application) {
     id_token_ttl_secs: app.id_token_ttl_secs,
     refresh_token_ttl_secs: app.refresh_token_ttl_secs,
     first_party: app.first_party,
+    backchannel_logout_uri: app.backchannel_logout_uri,
+    backchannel_logout_session_required: app.backchannel_logout_session_required,
   };
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { pageQuery } from '../../http/pagination.ts';
 import { description, instant, name, searchText } from '../../http/schemas.ts';
 import { redirectUriProblem } from './applications.rules.ts';
+import { backchannelLogoutUri } from './backchannel-logout.types.ts';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
@@ -47,6 +48,7 @@ const settings = {
   id_token_ttl_secs: secs(60, 86_400),
   refresh_token_ttl_secs: secs(300, 31_536_000),
   first_party: z.boolean(),
+  ...backchannelLogoutUri.settings,
 };
 
 export const createApplicationIn = z.strictObject({
@@ -61,6 +63,7 @@ export const createApplicationIn = z.strictObject({
   id_token_ttl_secs: settings.id_token_ttl_secs.default(3600),
   refresh_token_ttl_secs: settings.refresh_token_ttl_secs.default(1_209_600),
   first_party: settings.first_party.default(false),
+  ...backchannelLogoutUri.defaults,
 });
 export type CreateApplicationIn = z.infer<typeof createApplicationIn>;
 
@@ -89,6 +92,7 @@ export const applicationOut = z.object({
   id_token_ttl_secs: z.number().int(),
   refresh_token_ttl_secs: z.number().int(),
   first_party: z.boolean(),
+  ...backchannelLogoutUri.out,
   created_at: instant,
   updated_at: instant,
 });

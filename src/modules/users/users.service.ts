@@ -26,7 +26,7 @@ export interface UserHooks {
    * but `keepSessionId`: on disable, delete, password change and admin removal. Required, so
    * no users service can exist that changes a password and leaves the old sessions alive.
    */
-  endAccess(trx: Tx, userId: string, keepSessionId?: string): Promise<{ apiTokensEnded: number }>;
+  endAccess(trx: Tx, userId: string, keepSessionId?: string): Promise<{ apiTokensEnded: number; sessions?: EndedSessionRef[] }>;
   /**
    * The user is disabled or deleted: their live grants are revoked and their open requests
    * withdrawn (requests owns them). Called before the user row changes and before the audit
@@ -36,6 +36,28 @@ export interface UserHooks {
   userRetired(trx: Tx, userId: string, actor: AuditActor): Promise<void>;
   /** The user is soft-deleted: their memberships go (groups owns them). */
   userDeleted?(trx: Tx, userId: string): Promise<void>;
+  /**
+   * A user's access changed (issue 13): the signals for the applications (back-channel logout,
+   * SSF) are recorded, in the same transaction, before the audit append. Wired in compose.ts.
+   */
+  accessChanged?(trx: Tx, change: UserAccessChange): Promise<void>;
+}
+
+/** A provider session's (client, sid) that ended: what a logout token names. */
+export interface EndedSessionRef {
+  client_id: string;
+  sid: string;
+}
+
+/** How a user's access changed, for the signals (user-signals.ts turns it into them). */
+export interface UserAccessChange {
+  userId: string;
+  email: string;
+  /** Who did it: the user (own password, sign-out) or an administrator. */
+  by: 'user' | 'admin';
+  kinds: ReadonlyArray<'disabled' | 'enabled' | 'deleted' | 'password_changed' | 'password_reset' | 'admin_removed'>;
+  /** Set when every session ended (endAccess ran): the provider sessions that ended with them. */
+  sessions?: EndedSessionRef[];
 }
 
 const lastAdmin = () => conflict('last_admin', 'this would leave no active admin');
@@ -144,6 +166,8 @@ export function createUsersService(core: Pick<Core, 'db' | 'dialect' | 'clock' |
           await repo.update(id, patch);
           // Disabling, demoting and resetting the password each end every session and token.
           const ended = losesAdmin || input.disabled === true || passwordHash ? await hooks.endAccess(trx, id) : undefined;
+          const kinds = updateKinds(before, input, Boolean(passwordHash));
+          if (kinds.length) await hooks.accessChanged?.(trx, { userId: id, email: before.email, by: 'admin', kinds, sessions: ended && (ended.sessions ?? []) });
           await audit.append(trx, {
             actor,
             action: input.disabled === true ? 'user.disabled' : 'user.updated',
@@ -180,7 +204,8 @@ export function createUsersService(core: Pick<Core, 'db' | 'dialect' | 'clock' |
         // Soft delete: audit rows keep pointing at the user. Memberships and tokens go.
         await repo.update(id, { deleted_at: now, updated_at: now, disabled: 1 });
         await hooks.userDeleted?.(trx, id);
-        await hooks.endAccess(trx, id);
+        const { sessions = [] } = await hooks.endAccess(trx, id);
+        await hooks.accessChanged?.(trx, { userId: id, email: user.email, by: 'admin', kinds: ['deleted'], sessions });
         await audit.append(trx, { actor, action: 'user.deleted', targetType: 'user', targetId: id, data: { email: user.email } });
       });
     },
@@ -198,7 +223,8 @@ export function createUsersService(core: Pick<Core, 'db' | 'dialect' | 'clock' |
       assertThat(newPassword !== currentPassword, invalidField('new_password', 'must differ from the current password'));
       const hash = await passwords.hash(newPassword);
       await db.transaction().execute(async (trx) => {
-        const { apiTokensEnded } = await replacePassword(trx, actor.userId, hash, false, actor.sessionId);
+        const { apiTokensEnded, sessions = [] } = await replacePassword(trx, actor.userId, hash, false, actor.sessionId);
+        await hooks.accessChanged?.(trx, { userId: actor.userId, email: user.email, by: 'user', kinds: ['password_changed'], sessions });
         await audit.append(trx, { actor, action: 'user.password_changed', targetType: 'user', targetId: actor.userId, data: { api_tokens_ended: apiTokensEnded } });
       });
     },
@@ -215,7 +241,8 @@ export function createUsersService(core: Pick<Core, 'db' | 'dialect' | 'clock' |
       const oneTimePassword = generatePassword();
       const hash = await passwords.hash(oneTimePassword);
       await db.transaction().execute(async (trx) => {
-        const { apiTokensEnded } = await replacePassword(trx, user.id, hash, true);
+        const { apiTokensEnded, sessions = [] } = await replacePassword(trx, user.id, hash, true);
+        await hooks.accessChanged?.(trx, { userId: user.id, email: user.email, by: 'admin', kinds: ['password_reset'], sessions });
         await audit.append(trx, { actor: SYSTEM, action: 'user.password_reset', targetType: 'user', targetId: user.id, data: { one_time: true, via: 'cli', api_tokens_ended: apiTokensEnded } });
       });
       return { user: { ...user, password_hash: hash, must_change_password: 1 }, oneTimePassword };
@@ -223,6 +250,16 @@ export function createUsersService(core: Pick<Core, 'db' | 'dialect' | 'clock' |
   };
 }
 export type UsersService = ReturnType<typeof createUsersService>;
+
+/** What an admin's update changed about the user's access (transitions only), for the signals. */
+function updateKinds(before: UserRow, input: UpdateUserIn, passwordSet: boolean): UserAccessChange['kinds'] {
+  const kinds: UserAccessChange['kinds'][number][] = [];
+  if (input.disabled === true && before.disabled === 0) kinds.push('disabled');
+  if (input.disabled === false && before.disabled === 1) kinds.push('enabled');
+  if (passwordSet) kinds.push('password_reset');
+  if (input.is_admin === false && before.is_admin === 1) kinds.push('admin_removed');
+  return kinds;
+}
 
 function publicFields(u: UserRow) {
   return { email: u.email, name: u.name, is_admin: u.is_admin === 1, disabled: u.disabled === 1 };

@@ -153,3 +153,21 @@ func idProblem(value string) string {
 }
 
 var idRule = stringRule{description: "must be an Interim id (a UUID)", problem: idProblem}
+
+// backchannelLogoutURIProblem: the shape the server checks first (the server also applies its outbound policy: https, public hosts).
+func backchannelLogoutURIProblem(value string) string {
+	u, err := url.Parse(value)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return "must be an absolute URL"
+	}
+	if strings.Contains(value, "#") {
+		return "must not contain a fragment"
+	}
+	if u.User != nil {
+		return "must not carry a user name or password"
+	}
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return "must use https"
+	}
+	return ""
+}

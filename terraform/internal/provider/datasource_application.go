@@ -39,6 +39,8 @@ type applicationDataModel struct {
 	IDTokenTTLSecs           types.Int64  `tfsdk:"id_token_ttl_secs"`
 	RefreshTokenTTLSecs      types.Int64  `tfsdk:"refresh_token_ttl_secs"`
 	FirstParty               types.Bool   `tfsdk:"first_party"`
+	BackchannelLogoutURI     types.String `tfsdk:"backchannel_logout_uri"`
+	BackchannelLogoutSession types.Bool   `tfsdk:"backchannel_logout_session_required"`
 }
 
 func (d *applicationDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -82,6 +84,11 @@ func (d *applicationDataSource) Schema(_ context.Context, _ datasource.SchemaReq
 			"refresh_token_ttl_secs":       computedInt("Refresh token lifetime in seconds."),
 			"first_party": schema.BoolAttribute{
 				Description: "Whether the application skips the consent page.",
+				Computed:    true,
+			},
+			"backchannel_logout_uri": computedString("Where Interim POSTs back-channel logout tokens for this application (null: none)."),
+			"backchannel_logout_session_required": schema.BoolAttribute{
+				Description: "Whether every logout token carries the `sid` of the session that ended.",
 				Computed:    true,
 			},
 		},
@@ -152,6 +159,8 @@ func (d *applicationDataSource) Read(ctx context.Context, req datasource.ReadReq
 		IDTokenTTLSecs:           types.Int64Value(a.IDTokenTTLSecs),
 		RefreshTokenTTLSecs:      types.Int64Value(a.RefreshTokenTTLSecs),
 		FirstParty:               types.BoolValue(a.FirstParty),
+		BackchannelLogoutURI:     types.StringPointerValue(a.BackchannelLogoutURI),
+		BackchannelLogoutSession: types.BoolValue(a.BackchannelLogoutSession),
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }

@@ -57,6 +57,8 @@ type applicationModel struct {
 	IDTokenTTLSecs           types.Int64  `tfsdk:"id_token_ttl_secs"`
 	RefreshTokenTTLSecs      types.Int64  `tfsdk:"refresh_token_ttl_secs"`
 	FirstParty               types.Bool   `tfsdk:"first_party"`
+	BackchannelLogoutURI     types.String `tfsdk:"backchannel_logout_uri"`
+	BackchannelLogoutSession types.Bool   `tfsdk:"backchannel_logout_session_required"`
 	ClientSecret             types.String `tfsdk:"client_secret"`
 	ClientSecretRotation     types.String `tfsdk:"client_secret_rotation"`
 }
@@ -76,6 +78,8 @@ type applicationAPI struct {
 	IDTokenTTLSecs           int64    `json:"id_token_ttl_secs"`
 	RefreshTokenTTLSecs      int64    `json:"refresh_token_ttl_secs"`
 	FirstParty               bool     `json:"first_party"`
+	BackchannelLogoutURI     *string  `json:"backchannel_logout_uri"`
+	BackchannelLogoutSession bool     `json:"backchannel_logout_session_required"`
 	ClientSecret             *string  `json:"client_secret,omitempty"`
 }
 
@@ -95,6 +99,8 @@ func (m *applicationModel) fromAPI(a applicationAPI) {
 	m.IDTokenTTLSecs = types.Int64Value(a.IDTokenTTLSecs)
 	m.RefreshTokenTTLSecs = types.Int64Value(a.RefreshTokenTTLSecs)
 	m.FirstParty = types.BoolValue(a.FirstParty)
+	m.BackchannelLogoutURI = types.StringPointerValue(a.BackchannelLogoutURI)
+	m.BackchannelLogoutSession = types.BoolValue(a.BackchannelLogoutSession)
 	switch {
 	case a.ClientSecret != nil:
 		m.ClientSecret = types.StringValue(*a.ClientSecret)
@@ -120,6 +126,9 @@ func (m *applicationModel) body(ctx context.Context, diags *diag.Diagnostics) ma
 		"id_token_ttl_secs":            m.IDTokenTTLSecs.ValueInt64(),
 		"refresh_token_ttl_secs":       m.RefreshTokenTTLSecs.ValueInt64(),
 		"first_party":                  m.FirstParty.ValueBool(),
+		// null removes the URI, so a configuration without it leaves the application without one.
+		"backchannel_logout_uri":              m.BackchannelLogoutURI.ValueStringPointer(),
+		"backchannel_logout_session_required": m.BackchannelLogoutSession.ValueBool(),
 	}
 }
 
@@ -210,6 +219,19 @@ func (r *applicationResource) Schema(_ context.Context, _ resource.SchemaRequest
 			"refresh_token_ttl_secs": secs("Refresh token lifetime in seconds, 300 to 31536000. Defaults to 1209600 (14 days).", 1_209_600, 300, 31_536_000),
 			"first_party": schema.BoolAttribute{
 				Description: "A first-party application skips the consent page. Defaults to false.",
+				Optional:    true,
+				Computed:    true,
+				Default:     booldefault.StaticBool(false),
+			},
+			"backchannel_logout_uri": schema.StringAttribute{
+				Description: "OpenID Connect Back-Channel Logout 1.0: where Interim POSTs a logout token (form-encoded `logout_token`, signed like the application's ID tokens) " +
+					"whenever a session of this application ends: sign-out, disable, password change or reset, deletion, removal of admin rights, and revocation of access that gave this application claims. " +
+					"An absolute https URL without a fragment or credentials, to a public host (plain http and private hosts only where the server sets INTERIM_OUTBOUND_ALLOW_PRIVATE). Unset: no logout tokens.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtMost(2000), stringRule{description: "a back-channel logout URI", problem: backchannelLogoutURIProblem}},
+			},
+			"backchannel_logout_session_required": schema.BoolAttribute{
+				Description: "Every logout token carries the `sid` of the session that ended (and ID tokens carry `sid`), for an application that ends one session rather than every session of the user. Defaults to false.",
 				Optional:    true,
 				Computed:    true,
 				Default:     booldefault.StaticBool(false),

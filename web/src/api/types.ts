@@ -223,6 +223,9 @@ export interface Application {
   id_token_ttl_secs: number;
   refresh_token_ttl_secs: number;
   first_party: boolean;
+  /** OpenID Connect Back-Channel Logout: where logout tokens go (null: none); whether each carries `sid`. */
+  backchannel_logout_uri: string | null;
+  backchannel_logout_session_required: boolean;
   created_at: string;
   updated_at: string;
   /** Only in the response that created or rotated it. */

@@ -10,6 +10,10 @@ resource "interim_application" "prod_db" {
   id_token_ttl_secs            = 900
   refresh_token_ttl_secs       = 86400
 
+  # OpenID Connect Back-Channel Logout: a logout token is POSTed here whenever a session ends.
+  backchannel_logout_uri              = "https://db-console.example.com/oidc/backchannel-logout"
+  backchannel_logout_session_required = true
+
   # Any value: changing it rotates the client secret on the next apply.
   client_secret_rotation = "2026-12"
 }

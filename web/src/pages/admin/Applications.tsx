@@ -28,6 +28,8 @@ interface AppDraft {
   id_token_ttl_secs: string;
   refresh_token_ttl_secs: string;
   first_party: boolean;
+  backchannel_logout_uri: string;
+  backchannel_logout_session_required: boolean;
 }
 
 const draftOf = (a?: Application): AppDraft => ({
@@ -42,6 +44,8 @@ const draftOf = (a?: Application): AppDraft => ({
   id_token_ttl_secs: String(a?.id_token_ttl_secs ?? 3600),
   refresh_token_ttl_secs: String(a?.refresh_token_ttl_secs ?? 1209600),
   first_party: a?.first_party ?? false,
+  backchannel_logout_uri: a?.backchannel_logout_uri ?? '',
+  backchannel_logout_session_required: a?.backchannel_logout_session_required ?? false,
 });
 
 const bodyOf = (d: AppDraft) => ({
@@ -56,6 +60,9 @@ const bodyOf = (d: AppDraft) => ({
   id_token_ttl_secs: Number(d.id_token_ttl_secs),
   refresh_token_ttl_secs: Number(d.refresh_token_ttl_secs),
   first_party: d.first_party,
+  // An empty field removes the URI.
+  backchannel_logout_uri: d.backchannel_logout_uri.trim() || null,
+  backchannel_logout_session_required: d.backchannel_logout_session_required,
 });
 
 function AppForm({ initial, submitLabel, busy, error, onSubmit }: { initial?: Application; submitLabel: string; busy: boolean; error: unknown; onSubmit: (body: ReturnType<typeof bodyOf>) => void }) {
@@ -95,6 +102,19 @@ function AppForm({ initial, submitLabel, busy, error, onSubmit }: { initial?: Ap
         <TextField label="Refresh token lifetime (s)" type="number" min={300} value={d.refresh_token_ttl_secs} onChange={(e) => setD({ ...d, refresh_token_ttl_secs: e.target.value })} error={err('refresh_token_ttl_secs')} />
       </div>
       <Checkbox label="First party" hint="Interim's own applications: no consent screen." checked={d.first_party} onChange={(e) => setD({ ...d, first_party: e.target.checked })} />
+      <TextField
+        label="Back-channel logout URI"
+        hint="Interim POSTs a logout token here whenever a session of this application ends (sign-out, disable, password change, deletion, revoked access). https; leave empty for none."
+        value={d.backchannel_logout_uri}
+        onChange={(e) => setD({ ...d, backchannel_logout_uri: e.target.value })}
+        error={err('backchannel_logout_uri')}
+      />
+      <Checkbox
+        label="Logout tokens carry the session id (sid)"
+        hint="For applications that end one session, not every session of the user."
+        checked={d.backchannel_logout_session_required}
+        onChange={(e) => setD({ ...d, backchannel_logout_session_required: e.target.checked })}
+      />
       <div className="form-actions">
         <SubmitButton busy={busy} busyLabel="Saving…">
           {submitLabel}

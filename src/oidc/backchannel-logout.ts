@@ -1,0 +1,56 @@
+import type { Client, KoaContextWithOIDC } from 'oidc-provider';
+import type { Core } from '../core.ts';
+import type { Tx } from '../db/database.ts';
+import type { Encrypter } from '../security/encryption.ts';
+import { keySetAt } from './key-schedule.ts';
+import { readKeys, readKeysVersion, type PrivateJwk, type SigningAlg, type StoredKeys } from './keys.ts';
+import type { EndedSession } from './payloads.repo.ts';
+
+/**
+ * oidc-provider's backchannelLogout feature is on for its discovery metadata
+ * (`backchannel_logout_supported`, `backchannel_logout_session_supported`) and for `sid` in
+ * ID tokens, but it would POST a logout token itself, from the request that ends the session,
+ * unsigned by any outbox: once, unretried, and only for RP-initiated logout. Interim's outbox
+ * sends them instead for every path that ends a session (src/modules/backchannel-logout), so
+ * the provider's own sender does nothing.
+ */
+export function leaveBackchannelLogoutToOutbox(ClientClass: { prototype: Client }): void {
+  const proto = ClientClass.prototype as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> };
+  proto.backchannelLogout = async function sentByTheOutbox() {};
+}
+
+/**
+ * The provider's current private signing key for an algorithm, as its ID tokens use it: the
+ * stored keys (decrypted once per key version) scheduled at this instant, signer first.
+ */
+export function createLogoutTokenKeys(core: Pick<Core, 'db' | 'clock'>, encrypter: Encrypter): (alg: SigningAlg) => Promise<PrivateJwk> {
+  let cached: { version: string; stored: StoredKeys } | undefined;
+  return async (alg) => {
+    const version = await readKeysVersion(core.db);
+    if (cached?.version !== version) cached = { version, stored: await readKeys(core, encrypter) };
+    const now = core.clock.now();
+    const key = keySetAt(cached.stored.keys, cached.stored.cookieKeys, now).secrets.keys.find((k) => k.alg === alg);
+    if (!key) throw new Error(`no ${alg} signing key is in use`);
+    return key;
+  };
+}
+
+/**
+ * The provider's end-session confirmation ended its session (RP-Initiated Logout): records
+ * the `sessions_ended` signal with that session's (client, sid) pairs, read from the session
+ * the request still holds, so the applications get their logout tokens from the outbox.
+ */
+export function signalEndedProviderSession(core: Pick<Core, 'db'>, recordEnded: (trx: Tx, userId: string, sessions: EndedSession[]) => Promise<void>) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    await next();
+    if (ctx.oidc?.route !== 'end_session_confirm' || !ctx.oidc.params?.logout || ctx.status !== 303) return;
+    const session = ctx.oidc.session;
+    const userId = session?.accountId;
+    if (!session || !userId) return;
+    const sessions: EndedSession[] = [];
+    for (const [clientId, authorization] of Object.entries(session.authorizations ?? {})) {
+      if (typeof authorization?.sid === 'string') sessions.push({ client_id: clientId, sid: authorization.sid });
+    }
+    await core.db.transaction().execute((trx) => recordEnded(trx, userId, sessions));
+  };
+}
