@@ -34,6 +34,7 @@ import { createRequestViews } from './modules/requests/requests.views.ts';
 import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
 import { createScriptsService } from './modules/scripts/scripts.service.ts';
 import { createSignalRecorder } from './modules/signals/record.ts';
+import { createClaimsWatch, lateRecorder } from './modules/signals/claims-watch.ts';
 import type { SignalSink } from './modules/signals/signals.types.ts';
 import { createTemplatesService } from './modules/templates/templates.service.ts';
 import { createTemplatesRepo } from './modules/templates/templates.repo.ts';
@@ -113,24 +114,28 @@ export function userHooks(core: Core): UserHooks {
 
 /** Every service, built once, each after what it depends on. Routes and worker tasks get theirs from here. */
 export function createServices(core: Core, config: Config, encrypter: Encrypter) {
+  // claims_changed signals (issue 13): the recorder (built below with its sinks) for the paths that change a user's claims.
+  const claimsSignals = lateRecorder(() => recordSignals);
+  const claimsWatch = createClaimsWatch(core.clock, claimsSignals);
+  const signalCore = { ...core, recordSignals: claimsSignals };
   const users = createUsersService(core, userHooks(core));
   // Signing out of the portal ends the provider sessions: src/oidc's repo (oidc sits above auth).
   const auth = createAuthService(core, config, { signedOut: (trx, userId) => createOidcPayloadsRepo(trx).deleteSessionsOf(userId) });
   const audit = createAuditService(core);
   // Deleting a group asks the templates module (which sits above groups) which templates use it.
-  const groups = createGroupsService(core, { templatesUsingGroup: (trx, groupId) => createTemplatesRepo(trx).listUsingGroup(groupId) });
-  const memberships = createMembershipsService(core);
+  const groups = createGroupsService(core, { templatesUsingGroup: (trx, groupId) => createTemplatesRepo(trx).listUsingGroup(groupId) }, claimsWatch);
+  const memberships = createMembershipsService(core, claimsWatch);
   // Deleting a mapping or an application first asks the requests module (which sits above both)
   // whether a template still grants it, and ends the requests it backs.
-  const retirement = mappingRetirement(core);
-  const applications = createApplicationsService(core, retirement);
+  const retirement = mappingRetirement(signalCore);
+  const applications = createApplicationsService(core, retirement, claimsWatch);
   // A mapping writer locks its live application: the applications module's hook (mappings sits below applications).
-  const mappings = createMappingsService(core, { ...mappingsHooks(core), ...retirement });
+  const mappings = createMappingsService(core, { ...mappingsHooks(core), ...retirement }, claimsWatch);
   const resourceServers = createResourceServersService(core);
   const apiTokens = createApiTokensService(core);
   const apiTokenPolicy = createApiTokenPolicyService(core);
   // Retiring a template ends the requests it backs: the requests module's hook (templates sits below requests).
-  const templates = createTemplatesService(core, templateHooks(core));
+  const templates = createTemplatesService(core, templateHooks(signalCore));
   const notifications = createNotificationsService(core);
   const eventActions = createEventActionsService(core, { encrypter, allowPrivate: config.outbound.allowPrivate });
   // The deliveries module sits below events and requests: the event types and a request's status come through hooks.
@@ -139,9 +144,9 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const scripts = createScriptsService(core, { encrypter, config, templatesUsing: (trx, scriptId) => createTemplatesRepo(trx).listUsingScript(scriptId) });
   const mailer = createMailer(config.smtp);
   const leaseMs = deliveryLeases(config);
-  const provisioning = createProvisioning(core, { runTrigger: scripts.runScript, deadlineMs: config.scripts.timeoutMs + 30_000, queueAllowanceMs: 10 * 60_000 });
-  const requests = createRequestsService(core, { submissionsPerMinute: config.requestsPerMinute }, provisioning);
-  const breakGlass = createBreakGlassService(core, { submissionsPerMinute: config.requestsPerMinute });
+  const provisioning = createProvisioning(signalCore, { runTrigger: scripts.runScript, deadlineMs: config.scripts.timeoutMs + 30_000, queueAllowanceMs: 10 * 60_000 });
+  const requests = createRequestsService(signalCore, { submissionsPerMinute: config.requestsPerMinute }, provisioning);
+  const breakGlass = createBreakGlassService(signalCore, { submissionsPerMinute: config.requestsPerMinute });
   const views = createRequestViews(core);
   const discussion = createDiscussionService(core, views);
   // Signals (issue 13): the sinks that turn them into deliveries, and their channels' performers.
@@ -212,14 +217,14 @@ export function deliveryLeases(config: Pick<Config, 'outbound' | 'scripts' | 'de
  */
 function workerTasks(
   core: Core,
-  services: Pick<Services, 'requests' | 'provisioning' | 'dispatcher' | 'expiringSoonMs' | 'breakGlass'>,
+  services: Pick<Services, 'requests' | 'provisioning' | 'dispatcher' | 'expiringSoonMs' | 'breakGlass' | 'recordSignals'>,
   config: Pick<Config, 'workerIntervalMs' | 'worker' | 'loginThrottle'>,
 ): WorkerTask[] {
   const fast = { everyMs: config.worker.expiryIntervalMs, budgetMs: 10_000 };
   const slow = { everyMs: config.workerIntervalMs, budgetMs: 10_000 };
   return [
     // Before expiry: a scheduled grant is announced (`activated`) before it can expire.
-    { name: 'activate-grants', ...fast, run: () => activateDueGrants(core) },
+    { name: 'activate-grants', ...fast, run: () => activateDueGrants({ ...core, recordSignals: services.recordSignals }) },
     { name: 'expire-grants', ...fast, run: () => services.requests.expireDueGrants() },
     { name: 'return-stuck-provisioning', ...fast, run: () => services.provisioning.returnStuck() },
     { name: 'lapse-pending-requests', ...fast, run: () => lapseOverdueRequests(core) },

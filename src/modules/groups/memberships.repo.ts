@@ -180,3 +180,10 @@ export const liveMembershipsOfQuery = (db: Executor, userId: string, at: number)
     .where('ms.user_id', '=', userId)
     .where(unexpired('g.expires_at', at))
     .where(unexpired('ms.expires_at', at));
+
+/** The users with a membership (live or not) of any of these groups: whose claims a change to the groups may alter (signals/claims-watch.ts). */
+export async function memberIdsOf(db: Executor, groupIds: readonly string[]): Promise<string[]> {
+  if (groupIds.length === 0) return [];
+  const rows = await db.selectFrom('memberships').select('user_id').distinct().where('group_id', 'in', [...groupIds]).orderBy('user_id').execute();
+  return rows.map((r) => r.user_id);
+}

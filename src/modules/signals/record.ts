@@ -5,7 +5,8 @@ import type { SignalPayload } from '../event-payload/signal-payload.types.ts';
 import { insertSignalEvents } from '../events/index.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
 import { newId } from '../../security/ids.ts';
-import { signalTypeOf, type AccessSignal, type RecordSignals, type SignalSink } from './signals.types.ts';
+import type { Tx } from '../../db/database.ts';
+import { signalTypeOf, type AccessSignal, type SignalRecorder, type SignalSink } from './signals.types.ts';
 
 /**
  * The one writer of signals (signals.types.ts). Facts of one call that say the same thing
@@ -13,8 +14,15 @@ import { signalTypeOf, type AccessSignal, type RecordSignals, type SignalSink } 
  * user's access twice in a transaction tells each receiver once. A `claims_changed` row
  * carries the claims that hold after the change, read in the same transaction.
  */
-export function createSignalRecorder(clock: Clock, sinks: readonly SignalSink[]): RecordSignals {
-  return async (trx, signals) => {
+export function createSignalRecorder(clock: Clock, sinks: readonly SignalSink[]): SignalRecorder {
+  // The transactions whose signals wait for their path's last change (SignalRecorder.hold).
+  const held = new WeakMap<Tx, { depth: number; signals: AccessSignal[] }>();
+  const record = async (trx: Tx, signals: readonly AccessSignal[]) => {
+    const waiting = held.get(trx);
+    if (waiting) {
+      waiting.signals.push(...signals);
+      return;
+    }
     const merged = mergeSignals(signals);
     if (merged.length === 0) return;
     const now = clock.now();
@@ -44,6 +52,19 @@ export function createSignalRecorder(clock: Clock, sinks: readonly SignalSink[])
       if (rows.length) await deliveries.enqueueMany(clock, [{ event: { id: payload.id, request: null }, deliveries: rows }]);
     }
   };
+  return Object.assign(record, {
+    hold(trx: Tx) {
+      const waiting = held.get(trx);
+      if (waiting) waiting.depth++;
+      else held.set(trx, { depth: 1, signals: [] });
+    },
+    async flush(trx: Tx) {
+      const waiting = held.get(trx);
+      if (!waiting || --waiting.depth > 0) return;
+      held.delete(trx);
+      await record(trx, waiting.signals);
+    },
+  });
 }
 
 /** One signal per (type, user, application), in first-seen order; sessions and `grantEnded` are merged. */
