@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock.ts';
 import type { Tx } from '../../db/database.ts';
-import { effectiveClaims } from '../claims/claims.repo.ts';
+import { effectiveClaimsOfUsers } from '../claims/claims.repo.ts';
 import type { ClaimsScope, ClaimsWatch } from '../groups/claims-watch.types.ts';
 import { memberIdsOf } from '../groups/memberships.repo.ts';
 import { appIdsFedBy } from '../mappings/mappings.repo.ts';
@@ -28,9 +28,10 @@ export function claimsKey(claims: Readonly<Record<string, unknown>>): string {
  * or a group feeding no application, records nothing.
  */
 export function createClaimsWatch(clock: Clock, recorder: SignalRecorder): ClaimsWatch {
-  const snapshot = async (trx: Tx, pairs: readonly (readonly [string, string])[], at: number) => {
-    const out: string[] = [];
-    for (const [userId, appId] of pairs) out.push(claimsKey((await effectiveClaims(trx, userId, appId, at)).claims));
+  // Per application, the claims of every user in scope: one query per 500 users (claims.repo.ts).
+  const snapshot = async (trx: Tx, users: readonly string[], apps: readonly string[], at: number) => {
+    const out = new Map<string, string>();
+    for (const appId of apps) for (const [userId, claims] of await effectiveClaimsOfUsers(trx, users, appId, at)) out.set(`${userId}|${appId}`, claimsKey(claims.claims));
     return out;
   };
   return {
@@ -38,15 +39,14 @@ export function createClaimsWatch(clock: Clock, recorder: SignalRecorder): Claim
       const at = clock.now();
       const apps = scope.appIds ? [...new Set(scope.appIds)] : await appIdsFedBy(trx, scope.groupIds);
       const users = apps.length === 0 ? [] : scope.userIds ? [...new Set(scope.userIds)] : await memberIdsOf(trx, scope.groupIds);
-      const pairs = users.flatMap((u) => apps.map((a) => [u, a] as const));
-      const was = await snapshot(trx, pairs, at);
+      const was = await snapshot(trx, users, apps, at);
       recorder.hold(trx);
       return {
         async changed(reason, initiator) {
-          const now = await snapshot(trx, pairs, at);
-          const signals: AccessSignal[] = pairs
-            .filter((_, i) => now[i] !== was[i])
-            .map(([userId, appId]) => ({ type: 'claims_changed', userId, appId, reason, initiator }));
+          const now = await snapshot(trx, users, apps, at);
+          const signals: AccessSignal[] = users.flatMap((userId) =>
+            apps.filter((appId) => now.get(`${userId}|${appId}`) !== was.get(`${userId}|${appId}`)).map((appId) => ({ type: 'claims_changed' as const, userId, appId, reason, initiator })),
+          );
           await recorder(trx, signals);
           await recorder.flush(trx);
         },

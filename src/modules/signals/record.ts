@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.ts';
-import { effectiveClaims } from '../claims/claims.repo.ts';
+import { effectiveClaimsOfUsers } from '../claims/claims.repo.ts';
+import type { EffectiveClaims } from '../claims/index.ts';
 import { createDeliveriesRepo } from '../deliveries/deliveries.repo.ts';
 import type { SignalPayload } from '../event-payload/signal-payload.types.ts';
 import { insertSignalEvents } from '../events/index.ts';
@@ -27,6 +28,16 @@ export function createSignalRecorder(clock: Clock, sinks: readonly SignalSink[])
     if (merged.length === 0) return;
     const now = clock.now();
     const people = new Map((await createUsersRepo(trx).peopleOf([...new Set(merged.map((s) => s.userId))])).map((p) => [p.id, p.email]));
+    // The claims that now hold, one query per application (and 500 users), not one per signal.
+    const claimsNow = new Map<string, EffectiveClaims>();
+    const usersOfApp = new Map<string, string[]>();
+    for (const s of merged) {
+      if (s.type !== 'claims_changed') continue;
+      const users = usersOfApp.get(s.appId);
+      if (users) users.push(s.userId);
+      else usersOfApp.set(s.appId, [s.userId]);
+    }
+    for (const [appId, userIds] of usersOfApp) for (const [userId, claims] of await effectiveClaimsOfUsers(trx, userIds, appId, now)) claimsNow.set(`${userId}|${appId}`, claims);
     const payloads: SignalPayload[] = [];
     for (const signal of merged) {
       const email = ('email' in signal && signal.email) || people.get(signal.userId);
@@ -40,7 +51,7 @@ export function createSignalRecorder(clock: Clock, sinks: readonly SignalSink[])
         reason: signal.reason,
         initiator: signal.initiator,
         app_id: claimsChanged ? signal.appId : null,
-        claims: claimsChanged ? { ...(await effectiveClaims(trx, signal.userId, signal.appId, now)).claims } : null,
+        claims: claimsChanged ? { ...claimsNow.get(`${signal.userId}|${signal.appId}`)!.claims } : null,
         grant_ended: claimsChanged && signal.grantEnded === true,
         sessions: signal.type === 'sessions_ended' ? signal.sessions : [],
       });
