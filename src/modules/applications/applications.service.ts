@@ -7,7 +7,7 @@ import { toIso } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
 import { randomSecret, sha256 } from '../../security/tokens.ts';
 import type { Actor } from '../../http/actor.ts';
-import { unwatchedClaims, type ClaimsWatch } from '../groups/claims-watch.types.ts';
+import type { ClaimsWatch } from '../groups/claims-watch.types.ts';
 import { createMappingsRepo, mappingLinksOfAppQuery } from '../mappings/mappings.repo.ts';
 import type { MappingRetirement } from '../mappings/mappings.service.ts';
 import { createApplicationsRepo, type Application } from './applications.repo.ts';
@@ -33,7 +33,7 @@ export interface ApplicationWithSecret {
 }
 
 /** Applications are OIDC clients; the application id is the client_id. Admin only. */
-export function createApplicationsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: MappingRetirement, claims: ClaimsWatch = unwatchedClaims) {
+export function createApplicationsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: MappingRetirement, claims: ClaimsWatch) {
   const { db, clock, audit, dialect } = core;
 
   /** Locks the row and re-reads it inside the transaction (authorize → load → lock → re-check). */

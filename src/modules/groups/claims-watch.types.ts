@@ -26,5 +26,3 @@ export interface ClaimsWatch {
   before(trx: Tx, scope: ClaimsScope): Promise<ClaimsWatched>;
 }
 
-/** No signals (a service built without the hook, as in the one-shot CLI commands). */
-export const unwatchedClaims: ClaimsWatch = { before: async () => ({ changed: async () => undefined }) };

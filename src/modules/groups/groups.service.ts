@@ -5,7 +5,7 @@ import { assertThat, conflict, forbidden, invalidField, notFound } from '../../h
 import { toPage, type PageQuery } from '../../http/pagination.ts';
 import { newId } from '../../security/ids.ts';
 import type { Actor } from '../../http/actor.ts';
-import { unwatchedClaims, type ClaimsWatch } from './claims-watch.types.ts';
+import type { ClaimsWatch } from './claims-watch.types.ts';
 import { createGroupsRepo, type GroupRow } from './groups.repo.ts';
 import { createMembershipsRepo } from './memberships.repo.ts';
 import type { CreateGroupIn, UpdateGroupIn } from './groups.types.ts';
@@ -31,7 +31,7 @@ export interface GroupsHooks {
 }
 
 /** Admin management of ordinary groups. System groups answer "not found" everywhere here. */
-export function createGroupsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: GroupsHooks, claims: ClaimsWatch = unwatchedClaims) {
+export function createGroupsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: GroupsHooks, claims: ClaimsWatch) {
   const { db, dialect, clock, audit } = core;
   const groups = createGroupsRepo(db);
 

@@ -6,7 +6,7 @@ import { parseInstant, toIsoOrNull } from '../../http/schemas.ts';
 import type { Actor } from '../../http/actor.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
 import type { UserHooks } from '../users/users.service.ts';
-import { unwatchedClaims, type ClaimsWatch } from './claims-watch.types.ts';
+import type { ClaimsWatch } from './claims-watch.types.ts';
 import { createGroupsRepo } from './groups.repo.ts';
 import type { PutMemberIn } from './groups.types.ts';
 import { createMembershipsRepo, type MemberRow, type MembershipRow } from './memberships.repo.ts';
@@ -20,7 +20,7 @@ const isLive = (m: Pick<MembershipRow, 'expires_at'>, at: number) => m.expires_a
  * A membership whose expires_at has passed counts as gone everywhere here. A change that
  * alters the member's claims for an application records `claims_changed` through `claims`.
  */
-export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, claims: ClaimsWatch = unwatchedClaims) {
+export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, claims: ClaimsWatch) {
   const { db, dialect, clock, audit } = core;
   const groups = createGroupsRepo(db);
   const memberships = createMembershipsRepo(db);

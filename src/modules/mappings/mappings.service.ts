@@ -6,7 +6,7 @@ import { toPage } from '../../http/pagination.ts';
 import { toIso } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
 import type { Actor, AuditActor } from '../../http/actor.ts';
-import { unwatchedClaims, type ClaimsWatch } from '../groups/claims-watch.types.ts';
+import type { ClaimsWatch } from '../groups/claims-watch.types.ts';
 import { createMappingsRepo, groupIdsLinkedToQuery, type Mapping } from './mappings.repo.ts';
 import type { CreateMappingIn, ListMappingsQuery, UpdateMappingIn } from './mappings.types.ts';
 
@@ -38,7 +38,7 @@ export interface MappingsHooks extends MappingRetirement {
 }
 
 /** Mappings: what an application grants, and through which groups. Admin only. */
-export function createMappingsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: MappingsHooks, claims: ClaimsWatch = unwatchedClaims) {
+export function createMappingsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: MappingsHooks, claims: ClaimsWatch) {
   const { db, clock, audit, dialect } = core;
   const { lockLiveApp, mappingsRetiring } = hooks;
 
