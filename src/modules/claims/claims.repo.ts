@@ -69,9 +69,12 @@ export async function effectiveClaimsOfUsers(db: Executor, userIds: readonly str
   const out = new Map<string, EffectiveClaims>();
   for (let i = 0; i < users.length; i += USERS_PER_QUERY) {
     const chunk = users.slice(i, i + USERS_PER_QUERY);
+    // From the users' memberships to the links (SQLite keeps a CROSS JOIN's order): the other way
+    // round probes every link of the application, one per live grant of it.
     const rows = await db
-      .selectFrom(mappingLinksOfAppQuery(db, appId).as('m'))
-      .innerJoin(liveMembershipsOfUsersQuery(db, chunk, at).as('l'), 'l.group_id', 'm.group_id')
+      .selectFrom(liveMembershipsOfUsersQuery(db, chunk, at).as('l'))
+      .crossJoin(mappingLinksOfAppQuery(db, appId).as('m'))
+      .whereRef('m.group_id', '=', 'l.group_id')
       .select(['l.user_id', 'm.claim', 'm.value_json', 'l.group_expires_at', 'l.membership_expires_at', 'l.membership_starts_at'])
       .execute();
     const byUser = new Map<string, ClaimSourceRow[]>();
