@@ -1,4 +1,5 @@
 import { afterEach, beforeAll, expect, it, vi } from 'vitest';
+import { effectiveClaims, effectiveClaimsOfUsers } from '../src/modules/claims/claims.repo.ts';
 import type { SignalPayload } from '../src/modules/event-payload/signal-payload.types.ts';
 import { createGroup, createPerson, setUpAccess, validRequest, type AccessSetup, type Person } from './helpers/access-fixtures.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
@@ -251,5 +252,20 @@ describeEachDialect('claims_changed signals, path by path', (server) => {
       expect((await server().admin.post('/api/v1/mappings', { app_id: appId, claim: 'role', value: 'x', group_ids: ['not-a-group'] })).status).toBe(400);
     });
     expect(refused).toEqual([]);
+  });
+
+  it('the batched claims read of the signals agrees with the per-user decision point, scheduled and temporary memberships included', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const db = server().app.core.db;
+    const later = await createPerson(server(), 'batched-later');
+    const scheduledTemplate = await s.template({ max_start_delay_mins: 24 * 60 });
+    await grant(scheduledTemplate, later, { starts_at: new Date(Math.ceil((Date.now() + 10 * MIN) / 1000) * 1000).toISOString() });
+    const users = (await db.selectFrom('users').select('id').execute()).map((u) => u.id);
+    for (const at of [Date.now(), Date.now() + 11 * MIN, Date.now() + 2 * 60 * MIN]) {
+      const batched = await effectiveClaimsOfUsers(db, users, s.appId, at);
+      expect([...batched.keys()].sort()).toEqual([...users].sort());
+      for (const id of users) expect(batched.get(id)).toEqual(await effectiveClaims(db, id, s.appId, at));
+    }
+    expect(Object.keys((await effectiveClaimsOfUsers(db, [later.id], s.appId, Date.now() + 11 * MIN)).get(later.id)!.claims)).toEqual(['role']);
   });
 });
