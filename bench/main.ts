@@ -6,12 +6,13 @@ import type { DialectName } from '../src/db/database.ts';
 import { DEFAULT_EXPIRY_BENCH, runExpiryBench } from './expiry.ts';
 import type { Mode } from './fleet.ts';
 import { DEFAULT_EXPIRY_BACKLOG_BENCH, runExpiryBacklogBench } from './expiry-backlog.ts';
+import { DEFAULT_SIGNALS_BENCH, runSignalsBench } from './signals.ts';
 import { seedTokenDatabase } from './seed.ts';
 import { DEFAULT_SUBMISSIONS_BENCH, runSubmissionsBench } from './submissions.ts';
 import { DEFAULT_TOKEN_BENCH, runTokenBench } from './token.ts';
 import { DEFAULT_TOKEN_PATH_BENCH, runTokenPathBench, type Alg } from './token-path.ts';
 
-const USAGE = `usage: npm run bench -- <token|token-path|expiry|expiry-backlog|submissions|seed> [options]
+const USAGE = `usage: npm run bench -- <token|token-path|expiry|expiry-backlog|submissions|signals|seed> [options]
 
   token    refresh-token grants/s and userinfo/s against \`interim serve\` (separate process,
            seeded SQLite) and against bare oidc-provider, medians of several runs
@@ -46,6 +47,11 @@ const USAGE = `usage: npm run bench -- <token|token-path|expiry|expiry-backlog|s
              --dialect sqlite|postgres|both (sqlite)  --instances LIST (1; PostgreSQL only)
              --runs N (${DEFAULT_SUBMISSIONS_BENCH.runs})  --duration SECS (${DEFAULT_SUBMISSIONS_BENCH.durationSecs})  --connections N (${DEFAULT_SUBMISSIONS_BENCH.connections})
              --requesters N (${DEFAULT_SUBMISSIONS_BENCH.requesters})  --against DIR  --profile (CPU profile of each instance, first run)
+  signals  time from the end of access to what applications hear (issue 13): N grants ending at
+           one instant, then M revocations; the first refused refresh grant, the SET of an SSF push
+           stream and the back-channel logout token, at a loopback receiver (the worker on its defaults)
+             --grants N (${DEFAULT_SIGNALS_BENCH.grants})  --revokes N (${DEFAULT_SIGNALS_BENCH.revokes})  --token-users N (${DEFAULT_SIGNALS_BENCH.tokenUsers})
+             --dialect sqlite|postgres|both (sqlite)  --runs N (${DEFAULT_SIGNALS_BENCH.runs})
   seed     only build the token benchmark's database   --dir DIR
 `;
 
@@ -68,6 +74,8 @@ const { positionals, values } = parseArgs({
     baseline: { type: 'string' },
     requests: { type: 'string' },
     requesters: { type: 'string' },
+    revokes: { type: 'string' },
+    'token-users': { type: 'string' },
     delay: { type: 'string' },
     against: { type: 'string' },
     help: { type: 'boolean' },
@@ -150,6 +158,18 @@ async function main(): Promise<void> {
       receiverDelayMs: int(values.delay, d.receiverDelayMs),
       spacingMs: d.spacingMs,
     });
+  } else if (what === 'signals') {
+    const d = DEFAULT_SIGNALS_BENCH;
+    const dialect = values.dialect ?? 'sqlite';
+    if (!['sqlite', 'postgres', 'both'].includes(dialect)) throw new Error('--dialect must be sqlite, postgres or both');
+    const result = await runSignalsBench({
+      grants: int(values.grants, d.grants),
+      revokes: int(values.revokes, d.revokes),
+      tokenUsers: int(values['token-users'], d.tokenUsers),
+      dialects: dialect === 'both' ? ['sqlite', 'postgres'] : [dialect as DialectName],
+      runs: int(values.runs, d.runs),
+    });
+    process.stdout.write(`${JSON.stringify(result)}\n`);
   } else if (what === 'seed') {
     const dir = values.dir ?? mkdtempSync(path.join(tmpdir(), 'interim-bench-'));
     const state = await seedTokenDatabase(dir);

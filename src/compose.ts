@@ -224,8 +224,9 @@ function workerTasks(
   const slow = { everyMs: config.workerIntervalMs, budgetMs: 10_000 };
   return [
     // Before expiry: a scheduled grant is announced (`activated`) before it can expire.
-    { name: 'activate-grants', ...fast, run: () => activateDueGrants({ ...core, recordSignals: services.recordSignals }) },
-    { name: 'expire-grants', ...fast, run: () => services.requests.expireDueGrants() },
+    // Both queue what applications are told (signals), so the delivery task starts at once.
+    { name: 'activate-grants', ...fast, run: () => activateDueGrants({ ...core, recordSignals: services.recordSignals }), wakes: ['deliver-outbox'] },
+    { name: 'expire-grants', ...fast, run: () => services.requests.expireDueGrants(), wakes: ['deliver-outbox'] },
     { name: 'return-stuck-provisioning', ...fast, run: () => services.provisioning.returnStuck() },
     { name: 'lapse-pending-requests', ...fast, run: () => lapseOverdueRequests(core) },
     { name: 'alert-overdue-break-glass-reviews', ...slow, run: () => services.breakGlass.alertOverdueReviews() },

@@ -15,6 +15,12 @@ export interface WorkerTask {
   budgetMs: number;
   /** Does what is due now (in chunks, until nothing is due or the budget is spent); returns how much it did. */
   run(budget: Budget): Promise<number>;
+  /**
+   * Tasks of this process to run at once after a run of this one that did work, instead of
+   * at their next turn: expiry queues the deliveries that tell applications (issue 13), so
+   * the delivery task starts on them without waiting out its pause.
+   */
+  wakes?: readonly string[];
 }
 
 export interface WorkerHandle {
@@ -33,11 +39,12 @@ export function budgetOf(ms: number, stopping: () => boolean = () => false): Bud
   return { spent: () => stopping() || performance.now() >= end };
 }
 
-/** Runs a task once, logging what it did; a failure is logged, never thrown, so the schedule goes on. */
-async function runLogged(task: WorkerTask, budget: Budget, log: Log): Promise<void> {
+/** Runs a task once, logging what it did; a failure is logged, never thrown, so the schedule goes on. Returns how much it did. */
+async function runLogged(task: WorkerTask, budget: Budget, log: Log): Promise<number> {
   const started = performance.now();
+  let done = 0;
   try {
-    const done = await task.run(budget);
+    done = await task.run(budget);
     if (done > 0) log.info({ task: task.name, done }, 'worker task did work');
   } catch (err) {
     log.error({ err, task: task.name }, 'worker task failed');
@@ -45,6 +52,7 @@ async function runLogged(task: WorkerTask, budget: Budget, log: Log): Promise<vo
   const tookMs = performance.now() - started;
   // Work in flight (one slow delivery) may outlast the budget; say so, it delays only this task.
   if (tookMs > 2 * task.budgetMs) log.warn({ task: task.name, tookMs: Math.round(tookMs), budgetMs: task.budgetMs }, 'worker task overran its time budget');
+  return done;
 }
 
 /**
@@ -56,18 +64,36 @@ async function runLogged(task: WorkerTask, budget: Budget, log: Log): Promise<vo
  */
 export function startWorker(tasks: readonly WorkerTask[], opts: { log: Log }): WorkerHandle {
   let stopped = false;
+  const byName = new Map<string, { wake(): void }>();
   const loops = tasks.map((task) => {
-    const loop = { running: undefined as Promise<void> | undefined, timer: undefined as NodeJS.Timeout | undefined };
+    const loop = { running: undefined as Promise<void> | undefined, timer: undefined as NodeJS.Timeout | undefined, woken: false };
+    const start = () => {
+      loop.running = runLogged(task, budgetOf(task.budgetMs, () => stopped), opts.log).then((done) => {
+        loop.running = undefined;
+        if (done > 0) for (const name of task.wakes ?? []) byName.get(name)?.wake();
+        schedule();
+      });
+    };
     const schedule = () => {
       if (stopped) return;
-      loop.timer = setTimeout(() => {
-        loop.running = runLogged(task, budgetOf(task.budgetMs, () => stopped), opts.log).finally(() => {
-          loop.running = undefined;
-          schedule();
-        });
-      }, task.everyMs);
+      // Woken during a run: what woke it may have committed after this run's last claim.
+      const delay = loop.woken ? 0 : task.everyMs;
+      loop.woken = false;
+      loop.timer = setTimeout(start, delay);
       loop.timer.unref();
     };
+    byName.set(task.name, {
+      wake() {
+        if (stopped) return;
+        if (loop.running) {
+          loop.woken = true;
+          return;
+        }
+        clearTimeout(loop.timer);
+        loop.woken = false;
+        start();
+      },
+    });
     schedule();
     return { task, loop };
   });
