@@ -35,6 +35,7 @@ import { createResourceServersService } from './modules/resource-servers/resourc
 import { createScriptsService } from './modules/scripts/scripts.service.ts';
 import { createSignalRecorder } from './modules/signals/record.ts';
 import type { RecordSignals, SignalSink } from './modules/signals/signals.types.ts';
+import { createClaimsWatch, lateRecorder } from './modules/signals/claims-watch.ts';
 import { createBackchannelLogoutPerformer, createBackchannelLogoutSink, signOutSignal, userSignals } from './modules/backchannel-logout/index.ts';
 import { createLogoutTokenKeys } from './oidc/backchannel-logout.ts';
 import { OIDC_PREFIX } from './oidc/provider.ts';
@@ -118,27 +119,31 @@ export function userHooks(core: Core, recordSignals?: RecordSignals): UserHooks 
 
 /** Every service, built once, each after what it depends on. Routes and worker tasks get theirs from here. */
 export function createServices(core: Core, config: Config, encrypter: Encrypter) {
-  // recordSignals is built below, once its sinks exist; these hooks call it only later, when a path runs.
-  const users = createUsersService(core, userHooks(core, (trx, signals) => recordSignals(trx, signals)));
+  // Signals (issue 13): the recorder is built below, once its sinks exist; the paths built
+  // before it call it through this forwarder, only later, when they run.
+  const laterSignals = lateRecorder(() => recordSignals);
+  const claimsWatch = createClaimsWatch(core.clock, laterSignals);
+  const signalCore = { ...core, recordSignals: laterSignals };
+  const users = createUsersService(core, userHooks(core, laterSignals));
   // Signing out of the portal ends the provider sessions: src/oidc's repo (oidc sits above auth).
   const auth = createAuthService(core, config, {
     signedOut: async (trx, userId) => recordSignals(trx, [signOutSignal(userId, await createOidcPayloadsRepo(trx).deleteSessionsOf(userId), 'portal')]),
   });
   const audit = createAuditService(core);
   // Deleting a group asks the templates module (which sits above groups) which templates use it.
-  const groups = createGroupsService(core, { templatesUsingGroup: (trx, groupId) => createTemplatesRepo(trx).listUsingGroup(groupId) });
-  const memberships = createMembershipsService(core);
+  const groups = createGroupsService(core, { templatesUsingGroup: (trx, groupId) => createTemplatesRepo(trx).listUsingGroup(groupId) }, claimsWatch);
+  const memberships = createMembershipsService(core, claimsWatch);
   // Deleting a mapping or an application first asks the requests module (which sits above both)
   // whether a template still grants it, and ends the requests it backs.
-  const retirement = mappingRetirement(core);
-  const applications = createApplicationsService(core, retirement, { allowPrivate: config.outbound.allowPrivate });
+  const retirement = mappingRetirement(signalCore);
+  const applications = createApplicationsService(core, retirement, claimsWatch, { allowPrivate: config.outbound.allowPrivate });
   // A mapping writer locks its live application: the applications module's hook (mappings sits below applications).
-  const mappings = createMappingsService(core, { ...mappingsHooks(core), ...retirement });
+  const mappings = createMappingsService(core, { ...mappingsHooks(core), ...retirement }, claimsWatch);
   const resourceServers = createResourceServersService(core);
   const apiTokens = createApiTokensService(core);
   const apiTokenPolicy = createApiTokenPolicyService(core);
   // Retiring a template ends the requests it backs: the requests module's hook (templates sits below requests).
-  const templates = createTemplatesService(core, templateHooks(core));
+  const templates = createTemplatesService(core, templateHooks(signalCore));
   const notifications = createNotificationsService(core);
   const eventActions = createEventActionsService(core, { encrypter, allowPrivate: config.outbound.allowPrivate });
   // The deliveries module sits below events and requests: the event types and a request's status come through hooks.
@@ -147,9 +152,9 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const scripts = createScriptsService(core, { encrypter, config, templatesUsing: (trx, scriptId) => createTemplatesRepo(trx).listUsingScript(scriptId) });
   const mailer = createMailer(config.smtp);
   const leaseMs = deliveryLeases(config);
-  const provisioning = createProvisioning(core, { runTrigger: scripts.runScript, deadlineMs: config.scripts.timeoutMs + 30_000, queueAllowanceMs: 10 * 60_000 });
-  const requests = createRequestsService(core, { submissionsPerMinute: config.requestsPerMinute }, provisioning);
-  const breakGlass = createBreakGlassService(core, { submissionsPerMinute: config.requestsPerMinute });
+  const provisioning = createProvisioning(signalCore, { runTrigger: scripts.runScript, deadlineMs: config.scripts.timeoutMs + 30_000, queueAllowanceMs: 10 * 60_000 });
+  const requests = createRequestsService(signalCore, { submissionsPerMinute: config.requestsPerMinute }, provisioning);
+  const breakGlass = createBreakGlassService(signalCore, { submissionsPerMinute: config.requestsPerMinute });
   const views = createRequestViews(core);
   const discussion = createDiscussionService(core, views);
   // Signals (issue 13): the sinks that turn them into deliveries, and their channels' performers.
@@ -234,7 +239,7 @@ export function deliveryLeases(config: Pick<Config, 'outbound' | 'scripts' | 'de
  */
 function workerTasks(
   core: Core,
-  services: Pick<Services, 'requests' | 'provisioning' | 'dispatcher' | 'expiringSoonMs' | 'breakGlass'>,
+  services: Pick<Services, 'requests' | 'provisioning' | 'dispatcher' | 'expiringSoonMs' | 'breakGlass' | 'recordSignals'>,
   config: Pick<Config, 'workerIntervalMs' | 'worker' | 'loginThrottle'>,
 ): WorkerTask[] {
   const fast = { everyMs: config.worker.expiryIntervalMs, budgetMs: 10_000 };
@@ -242,7 +247,7 @@ function workerTasks(
   return [
     // Before expiry: a scheduled grant is announced (`activated`) before it can expire.
     // Both queue what applications are told (signals), so the delivery task starts at once.
-    { name: 'activate-grants', ...fast, run: () => activateDueGrants(core), wakes: ['deliver-outbox'] },
+    { name: 'activate-grants', ...fast, run: () => activateDueGrants({ ...core, recordSignals: services.recordSignals }), wakes: ['deliver-outbox'] },
     { name: 'expire-grants', ...fast, run: () => services.requests.expireDueGrants(), wakes: ['deliver-outbox'] },
     { name: 'return-stuck-provisioning', ...fast, run: () => services.provisioning.returnStuck() },
     { name: 'lapse-pending-requests', ...fast, run: () => lapseOverdueRequests(core) },

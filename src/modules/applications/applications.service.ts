@@ -7,7 +7,8 @@ import { toIso } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
 import { randomSecret, sha256 } from '../../security/tokens.ts';
 import type { Actor } from '../../http/actor.ts';
-import { createMappingsRepo } from '../mappings/mappings.repo.ts';
+import type { ClaimsWatch } from '../groups/claims-watch.types.ts';
+import { createMappingsRepo, mappingLinksOfAppQuery } from '../mappings/mappings.repo.ts';
 import type { MappingRetirement } from '../mappings/mappings.service.ts';
 import { createApplicationsRepo, type Application } from './applications.repo.ts';
 import { clientShapeProblem, isConfidential } from './applications.rules.ts';
@@ -33,7 +34,7 @@ export interface ApplicationWithSecret {
 }
 
 /** Applications are OIDC clients; the application id is the client_id. Admin only. */
-export function createApplicationsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: MappingRetirement, outbound: { allowPrivate: boolean } = { allowPrivate: false }) {
+export function createApplicationsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: MappingRetirement, claims: ClaimsWatch, outbound: { allowPrivate: boolean } = { allowPrivate: false }) {
   const { db, clock, audit, dialect } = core;
 
   /** Locks the row and re-reads it inside the transaction (authorize → load → lock → re-check). */
@@ -136,10 +137,14 @@ export function createApplicationsService(core: Pick<Core, 'db' | 'dialect' | 'c
         const app = await lockLive(trx, id);
         const now = clock.now();
         const owned = await createMappingsRepo(trx).idsOfApp(id);
+        // Everyone its mappings reach loses their claims there: told once each, grants it ends included.
+        const fed = [...new Set((await mappingLinksOfAppQuery(trx, id).execute()).map((l) => l.group_id))];
+        const watch = await claims.before(trx, { groupIds: fed, appIds: [id] });
         // Refused while a template grants them; grants still linking them (from since-edited templates) end with them.
         await hooks.mappingsRetiring(trx, owned, 'application', actor);
         await createApplicationsRepo(trx).update(id, { deleted_at: now, updated_at: now });
         const mappingIds = await createMappingsRepo(trx).deleteByApp(id);
+        await watch.changed('the application was deleted', 'admin');
         await audit.append(trx, { actor, action: 'application.deleted', targetType: 'application', targetId: id, data: { name: app.name, mapping_ids: mappingIds } });
       });
     },

@@ -1,7 +1,7 @@
 import type { Executor } from '../../db/database.ts';
 import { sourceExpiry, type ClaimSource, type EffectiveClaims } from './claims.ts';
 import { mergeWindowedClaims } from './windows.ts';
-import { liveMembershipsOfQuery } from '../groups/memberships.repo.ts';
+import { liveMembershipsOfQuery, liveMembershipsOfUsersQuery } from '../groups/memberships.repo.ts';
 import { mappingLinksOfAppQuery } from '../mappings/mappings.repo.ts';
 
 /**
@@ -54,4 +54,36 @@ export function toClaimSources(rows: readonly ClaimSourceRow[]): ClaimSource[] {
  */
 export async function effectiveClaims(db: Executor, userId: string, appId: string, at: number): Promise<EffectiveClaims> {
   return mergeWindowedClaims(await loadClaimSources(db, userId, appId, at), at);
+}
+
+/** Users per query in effectiveClaimsOfUsers: well under either database's bound-parameter limit. */
+const USERS_PER_QUERY = 500;
+
+/**
+ * effectiveClaims for many users of one application at `at`, one query per 500 users
+ * rather than one per user: what a batch of signals (an expiry chunk) or a change to a
+ * large group reads. Every user asked is in the answer (`{}` claims when none).
+ */
+export async function effectiveClaimsOfUsers(db: Executor, userIds: readonly string[], appId: string, at: number): Promise<Map<string, EffectiveClaims>> {
+  const users = [...new Set(userIds)];
+  const out = new Map<string, EffectiveClaims>();
+  for (let i = 0; i < users.length; i += USERS_PER_QUERY) {
+    const chunk = users.slice(i, i + USERS_PER_QUERY);
+    // From the users' memberships to the links (SQLite keeps a CROSS JOIN's order): the other way
+    // round probes every link of the application, one per live grant of it.
+    const rows = await db
+      .selectFrom(liveMembershipsOfUsersQuery(db, chunk, at).as('l'))
+      .crossJoin(mappingLinksOfAppQuery(db, appId).as('m'))
+      .whereRef('m.group_id', '=', 'l.group_id')
+      .select(['l.user_id', 'm.claim', 'm.value_json', 'l.group_expires_at', 'l.membership_expires_at', 'l.membership_starts_at'])
+      .execute();
+    const byUser = new Map<string, ClaimSourceRow[]>();
+    for (const row of rows) {
+      const seen = byUser.get(row.user_id);
+      if (seen) seen.push(row);
+      else byUser.set(row.user_id, [row]);
+    }
+    for (const userId of chunk) out.set(userId, mergeWindowedClaims(toClaimSources(byUser.get(userId) ?? []), at));
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import { assertThat, conflict, forbidden, invalidField, notFound } from '../../h
 import { toPage, type PageQuery } from '../../http/pagination.ts';
 import { newId } from '../../security/ids.ts';
 import type { Actor } from '../../http/actor.ts';
+import type { ClaimsWatch } from './claims-watch.types.ts';
 import { createGroupsRepo, type GroupRow } from './groups.repo.ts';
 import { createMembershipsRepo } from './memberships.repo.ts';
 import type { CreateGroupIn, UpdateGroupIn } from './groups.types.ts';
@@ -30,7 +31,7 @@ export interface GroupsHooks {
 }
 
 /** Admin management of ordinary groups. System groups answer "not found" everywhere here. */
-export function createGroupsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: GroupsHooks) {
+export function createGroupsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: GroupsHooks, claims: ClaimsWatch) {
   const { db, dialect, clock, audit } = core;
   const groups = createGroupsRepo(db);
 
@@ -113,7 +114,10 @@ export function createGroupsService(core: Pick<Core, 'db' | 'dialect' | 'clock' 
           const templates = await hooks.templatesUsingGroup(trx, id);
           assertThat(templates.length === 0, inUse(templates));
           const members = await createMembershipsRepo(trx).countInGroup(id);
+          // Its members lose what it fed: `claims_changed` for each (member, application) that differs.
+          const watch = await claims.before(trx, { groupIds: [id] });
           await repo.remove(id);
+          await watch.changed('a group of the user was deleted', 'admin');
           await audit.append(trx, { actor, action: 'group.deleted', targetType: 'group', targetId: id, data: { ...publicFields(group), memberships_removed: members } });
         });
       } catch (error) {

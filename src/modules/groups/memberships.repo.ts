@@ -180,3 +180,20 @@ export const liveMembershipsOfQuery = (db: Executor, userId: string, at: number)
     .where('ms.user_id', '=', userId)
     .where(unexpired('g.expires_at', at))
     .where(unexpired('ms.expires_at', at));
+
+/** The users with a membership (live or not) of any of these groups: whose claims a change to the groups may alter (signals/claims-watch.ts). */
+export async function memberIdsOf(db: Executor, groupIds: readonly string[]): Promise<string[]> {
+  if (groupIds.length === 0) return [];
+  const rows = await db.selectFrom('memberships').select('user_id').distinct().where('group_id', 'in', [...groupIds]).orderBy('user_id').execute();
+  return rows.map((r) => r.user_id);
+}
+
+/** liveMembershipsOfQuery for several users at once, with the user id: the claims of a batch of signals read in one query per application. */
+export const liveMembershipsOfUsersQuery = (db: Executor, userIds: readonly string[], at: number) =>
+  db
+    .selectFrom('memberships as ms')
+    .innerJoin('groups as g', 'g.id', 'ms.group_id')
+    .select(['ms.user_id', 'ms.group_id', 'g.expires_at as group_expires_at', 'ms.expires_at as membership_expires_at', 'ms.starts_at as membership_starts_at'])
+    .where('ms.user_id', 'in', [...userIds])
+    .where(unexpired('g.expires_at', at))
+    .where(unexpired('ms.expires_at', at));

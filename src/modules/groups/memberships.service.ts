@@ -6,6 +6,7 @@ import { parseInstant, toIsoOrNull } from '../../http/schemas.ts';
 import type { Actor } from '../../http/actor.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
 import type { UserHooks } from '../users/users.service.ts';
+import type { ClaimsWatch } from './claims-watch.types.ts';
 import { createGroupsRepo } from './groups.repo.ts';
 import type { PutMemberIn } from './groups.types.ts';
 import { createMembershipsRepo, type MemberRow, type MembershipRow } from './memberships.repo.ts';
@@ -16,9 +17,10 @@ const isLive = (m: Pick<MembershipRow, 'expires_at'>, at: number) => m.expires_a
 
 /**
  * Memberships of ordinary groups (admin), and a user's own view of what they belong to.
- * A membership whose expires_at has passed counts as gone everywhere here.
+ * A membership whose expires_at has passed counts as gone everywhere here. A change that
+ * alters the member's claims for an application records `claims_changed` through `claims`.
  */
-export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>) {
+export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, claims: ClaimsWatch) {
   const { db, dialect, clock, audit } = core;
   const groups = createGroupsRepo(db);
   const memberships = createMembershipsRepo(db);
@@ -65,7 +67,9 @@ export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'cl
 
         if (existing && isLive(existing, now)) {
           if (existing.expires_at === expiresAt) return { member: member(existing), outcome: 'unchanged' };
+          const watch = await claims.before(trx, { groupIds: [groupId], userIds: [userId] });
           await repo.update(groupId, userId, { expires_at: expiresAt });
+          await watch.changed('a group membership of the user changed', 'admin');
           await audit.append(trx, {
             actor,
             action: 'membership.updated',
@@ -77,8 +81,10 @@ export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'cl
         }
 
         const fresh = { expires_at: expiresAt, created_at: now };
+        const watch = await claims.before(trx, { groupIds: [groupId], userIds: [userId] });
         if (existing) await repo.update(groupId, userId, fresh);
         else await repo.insert({ group_id: groupId, user_id: userId, ...fresh });
+        await watch.changed('the user was added to a group', 'admin');
         await audit.append(trx, {
           actor,
           action: 'membership.added',
@@ -98,7 +104,9 @@ export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'cl
         const repo = createMembershipsRepo(trx);
         const existing = await repo.find(groupId, userId);
         assertThat(existing && isLive(existing, clock.now()), notFound('membership'));
+        const watch = await claims.before(trx, { groupIds: [groupId], userIds: [userId] });
         await repo.remove(groupId, userId);
+        await watch.changed('the user was removed from a group', 'admin');
         await audit.append(trx, {
           actor,
           action: 'membership.removed',

@@ -97,3 +97,17 @@ export const groupIdsLinkedToQuery = (db: Executor, mappingId: string) => db.sel
 /** Each mapping of an application with each group it is linked to (claim, value_json, group_id), as a subquery: the claims query joins it. */
 export const mappingLinksOfAppQuery = (db: Executor, appId: string) =>
   db.selectFrom('mappings as m').innerJoin('mapping_groups as mg', 'mg.mapping_id', 'm.id').select(['m.claim', 'm.value_json', 'mg.group_id']).where('m.app_id', '=', appId);
+
+/** The applications these groups feed through mappings (holder groups → apps): where a change to their members alters claims. */
+export async function appIdsFedBy(db: Executor, groupIds: readonly string[]): Promise<string[]> {
+  if (groupIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('mappings as m')
+    .innerJoin('mapping_groups as mg', 'mg.mapping_id', 'm.id')
+    .select('m.app_id')
+    .distinct()
+    .where('mg.group_id', 'in', [...groupIds])
+    .orderBy('m.app_id')
+    .execute();
+  return rows.map((r) => r.app_id);
+}

@@ -6,7 +6,8 @@ import { toPage } from '../../http/pagination.ts';
 import { toIso } from '../../http/schemas.ts';
 import { newId } from '../../security/ids.ts';
 import type { Actor, AuditActor } from '../../http/actor.ts';
-import { createMappingsRepo, type Mapping } from './mappings.repo.ts';
+import type { ClaimsWatch } from '../groups/claims-watch.types.ts';
+import { createMappingsRepo, groupIdsLinkedToQuery, type Mapping } from './mappings.repo.ts';
 import type { CreateMappingIn, ListMappingsQuery, UpdateMappingIn } from './mappings.types.ts';
 
 /**
@@ -37,7 +38,7 @@ export interface MappingsHooks extends MappingRetirement {
 }
 
 /** Mappings: what an application grants, and through which groups. Admin only. */
-export function createMappingsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: MappingsHooks) {
+export function createMappingsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, hooks: MappingsHooks, claims: ClaimsWatch) {
   const { db, clock, audit, dialect } = core;
   const { lockLiveApp, mappingsRetiring } = hooks;
 
@@ -50,6 +51,9 @@ export function createMappingsService(core: Pick<Core, 'db' | 'dialect' | 'clock
     if (system.length) return invalidField('group_ids', `system groups cannot be mapped: ${system.join(', ')}`);
     return null;
   }
+
+  /** Every group a mapping is linked to, its access grants' included: whose members' claims a change to it alters. */
+  const linkedGroups = async (trx: Tx, id: string) => (await groupIdsLinkedToQuery(trx, id).execute()).map((r) => r.group_id);
 
   /** A group deleted between our check and our insert trips the foreign key; say which field. */
   async function groupsMayVanish<T>(work: () => Promise<T>): Promise<T> {
@@ -83,7 +87,9 @@ export function createMappingsService(core: Pick<Core, 'db' | 'dialect' | 'clock
           assertThat(await lockLiveApp(trx, input.app_id), invalidField('app_id', 'no such application'));
           const problem = await groupsProblem(trx, input.group_ids);
           if (problem) throw problem;
+          const watch = await claims.before(trx, { groupIds: input.group_ids, appIds: [input.app_id] });
           await createMappingsRepo(trx).insert(mapping);
+          await watch.changed('a mapping of the application was created', 'admin');
           await audit.append(trx, { actor, action: 'mapping.created', targetType: 'mapping', targetId: mapping.id, data: auditFields(mapping) });
           return mapping;
         }),
@@ -107,7 +113,9 @@ export function createMappingsService(core: Pick<Core, 'db' | 'dialect' | 'clock
             if (problem) throw problem;
           }
           const patch = { ...input, updated_at: clock.now() };
+          const watch = await claims.before(trx, { groupIds: [...(await linkedGroups(trx, id)), ...(input.group_ids ?? [])], appIds: [before.app_id] });
           await repo.update(id, patch);
+          await watch.changed('a mapping of the application was changed', 'admin');
           const after: Mapping = { ...before, ...patch };
           await audit.append(trx, { actor, action: 'mapping.updated', targetType: 'mapping', targetId: id, data: { before: auditFields(before), after: auditFields(after) } });
           return after;
@@ -124,8 +132,11 @@ export function createMappingsService(core: Pick<Core, 'db' | 'dialect' | 'clock
         assertThat(await lockLiveApp(trx, seen.app_id), notFound('mapping'));
         const before = await repo.findById(id);
         assertThat(before, notFound('mapping'));
+        // Held until the delete: the grants it ends and the members it fed are told once each.
+        const watch = await claims.before(trx, { groupIds: await linkedGroups(trx, id), appIds: [before.app_id] });
         await mappingsRetiring(trx, [id], 'mapping', actor);
         await repo.delete(id);
+        await watch.changed('a mapping of the application was deleted', 'admin');
         await audit.append(trx, { actor, action: 'mapping.deleted', targetType: 'mapping', targetId: id, data: auditFields(before) });
       });
     },

@@ -56,6 +56,8 @@ export async function endRequestsBackedBy(core: EventCore, trx: Tx, backing: Bac
   }
   // Wait for, rather than skip, rows a decision holds: a grant must not slip through.
   const requests = await lockSelected(query.orderBy('r.id'), core.dialect).execute();
+  // One `claims_changed` per (user, application) for all the grants this ends, with the claims after the last.
+  core.recordSignals?.hold(trx);
   let ended = 0;
   for (const request of requests) {
     const reason = REASONS[backing.kind];
@@ -67,6 +69,7 @@ export async function endRequestsBackedBy(core: EventCore, trx: Tx, backing: Bac
           : await cancelPending(core, trx, request, actor, reason, 'retire');
     if (done) ended++;
   }
+  await core.recordSignals?.flush(trx);
   return ended;
 }
 
@@ -93,7 +96,9 @@ export function mappingRetirement(core: EventCore): MappingRetirement {
 export function requestUserHooks(core: EventCore): Pick<UserHooks, 'userRetired'> {
   return {
     async userRetired(trx, userId, actor) {
-      await endRequestsBackedBy(core, trx, { kind: 'user', id: userId }, actor);
+      // No `claims_changed` here: the account's own signals (account_disabled / account_purged) say it.
+      const quiet: EventCore = { audit: core.audit, clock: core.clock, dialect: core.dialect, baseUrl: core.baseUrl };
+      await endRequestsBackedBy(quiet, trx, { kind: 'user', id: userId }, actor);
     },
   };
 }

@@ -7,6 +7,8 @@ import { insertOutboxEvents, planFanout, writeFanouts, type FanoutDeps, type Fan
 import { createInAppNotifications, renderInApp, resolveApproverRecipients } from '../notifications/index.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import type { Template } from '../templates/templates.types.ts';
+import type { SignalRecorder } from '../signals/signals.types.ts';
+import { claimsSignalsOf } from './claims-signals.ts';
 import { buildEventPayload, peopleOf } from './request-payload.ts';
 import { breakGlassAlertFor } from './break-glass-alerts.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
@@ -49,7 +51,10 @@ export const newEventBatchCache = (): EventBatchCache => ({ templates: new Map()
  * round_robin turn's lock) and the public URL (the payload's link). Never the database
  * handle: everything runs in the caller's transaction.
  */
-export type EventCore = Pick<Core, 'audit' | 'clock' | 'dialect' | 'baseUrl'>;
+export type EventCore = Pick<Core, 'audit' | 'clock' | 'dialect' | 'baseUrl'> & {
+  /** The `claims_changed` signals of activation, extension, expiry and revocation (claims-signals.ts); compose.ts passes it, absent means none. */
+  recordSignals?: SignalRecorder;
+};
 
 /** What the requests module's services and tasks read of Core: the event's needs and the database (everything but the password hasher). */
 export type RequestsCore = EventCore & Pick<Core, 'db'>;
@@ -154,4 +159,5 @@ export async function recordRequestEvents(core: EventCore, trx: Tx, events: read
     fanouts.push({ payload, plan });
   }
   await writeFanouts(fanoutDeps(core), trx, fanouts);
+  await core.recordSignals?.(trx, claimsSignalsOf(rows.map(({ event, request }) => ({ ...event, request })), core.clock.now()));
 }

@@ -1,11 +1,13 @@
 import type { Clock } from '../../clock.ts';
-import { effectiveClaims } from '../claims/claims.repo.ts';
+import { effectiveClaimsOfUsers } from '../claims/claims.repo.ts';
+import type { EffectiveClaims } from '../claims/index.ts';
 import { createDeliveriesRepo } from '../deliveries/deliveries.repo.ts';
 import type { SignalPayload } from '../event-payload/signal-payload.types.ts';
 import { insertSignalEvents } from '../events/index.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
 import { newId } from '../../security/ids.ts';
-import { signalTypeOf, type AccessSignal, type RecordSignals, type SignalSink } from './signals.types.ts';
+import type { Tx } from '../../db/database.ts';
+import { signalTypeOf, type AccessSignal, type SignalRecorder, type SignalSink } from './signals.types.ts';
 
 /**
  * The one writer of signals (signals.types.ts). Facts of one call that say the same thing
@@ -13,12 +15,29 @@ import { signalTypeOf, type AccessSignal, type RecordSignals, type SignalSink } 
  * user's access twice in a transaction tells each receiver once. A `claims_changed` row
  * carries the claims that hold after the change, read in the same transaction.
  */
-export function createSignalRecorder(clock: Clock, sinks: readonly SignalSink[]): RecordSignals {
-  return async (trx, signals) => {
+export function createSignalRecorder(clock: Clock, sinks: readonly SignalSink[]): SignalRecorder {
+  // The transactions whose signals wait for their path's last change (SignalRecorder.hold).
+  const held = new WeakMap<Tx, { depth: number; signals: AccessSignal[] }>();
+  const record = async (trx: Tx, signals: readonly AccessSignal[]) => {
+    const waiting = held.get(trx);
+    if (waiting) {
+      waiting.signals.push(...signals);
+      return;
+    }
     const merged = mergeSignals(signals);
     if (merged.length === 0) return;
     const now = clock.now();
     const people = new Map((await createUsersRepo(trx).peopleOf([...new Set(merged.map((s) => s.userId))])).map((p) => [p.id, p.email]));
+    // The claims that now hold, one query per application (and 500 users), not one per signal.
+    const claimsNow = new Map<string, EffectiveClaims>();
+    const usersOfApp = new Map<string, string[]>();
+    for (const s of merged) {
+      if (s.type !== 'claims_changed') continue;
+      const users = usersOfApp.get(s.appId);
+      if (users) users.push(s.userId);
+      else usersOfApp.set(s.appId, [s.userId]);
+    }
+    for (const [appId, userIds] of usersOfApp) for (const [userId, claims] of await effectiveClaimsOfUsers(trx, userIds, appId, now)) claimsNow.set(`${userId}|${appId}`, claims);
     const payloads: SignalPayload[] = [];
     for (const signal of merged) {
       const email = ('email' in signal && signal.email) || people.get(signal.userId);
@@ -32,7 +51,7 @@ export function createSignalRecorder(clock: Clock, sinks: readonly SignalSink[])
         reason: signal.reason,
         initiator: signal.initiator,
         app_id: claimsChanged ? signal.appId : null,
-        claims: claimsChanged ? { ...(await effectiveClaims(trx, signal.userId, signal.appId, now)).claims } : null,
+        claims: claimsChanged ? { ...claimsNow.get(`${signal.userId}|${signal.appId}`)!.claims } : null,
         grant_ended: claimsChanged && signal.grantEnded === true,
         sessions: signal.type === 'sessions_ended' ? signal.sessions : [],
       });
@@ -44,6 +63,19 @@ export function createSignalRecorder(clock: Clock, sinks: readonly SignalSink[])
       if (rows.length) await deliveries.enqueueMany(clock, [{ event: { id: payload.id, request: null }, deliveries: rows }]);
     }
   };
+  return Object.assign(record, {
+    hold(trx: Tx) {
+      const waiting = held.get(trx);
+      if (waiting) waiting.depth++;
+      else held.set(trx, { depth: 1, signals: [] });
+    },
+    async flush(trx: Tx) {
+      const waiting = held.get(trx);
+      if (!waiting || --waiting.depth > 0) return;
+      held.delete(trx);
+      await record(trx, waiting.signals);
+    },
+  });
 }
 
 /** One signal per (type, user, application), in first-seen order; sessions and `grantEnded` are merged. */

@@ -32,3 +32,15 @@ export type RecordSignals = (trx: Tx, signals: readonly AccessSignal[]) => Promi
 export interface SignalSink {
   deliveriesFor(trx: Tx, payload: SignalPayload): Promise<NewDelivery[]>;
 }
+
+/**
+ * The recorder compose.ts builds (sig-claims, additive): RecordSignals, plus a hold for a
+ * path that makes several changes in one transaction (deleting a mapping revokes its grants
+ * and then drops its links). While `trx` is held, its signals wait; the outermost `flush`
+ * records them in one call, merged, so each (user, application) is told once, with the
+ * claims that hold after every change. Holds nest.
+ */
+export type SignalRecorder = RecordSignals & {
+  hold(trx: Tx): void;
+  flush(trx: Tx): Promise<void>;
+};
