@@ -35,6 +35,7 @@ import { requestsRoutes } from './modules/requests/requests.routes.ts';
 import { breakGlassRoutes } from './modules/requests/break-glass.routes.ts';
 import { resourceServersRoutes } from './modules/resource-servers/resource-servers.routes.ts';
 import { scriptsRoutes } from './modules/scripts/scripts.routes.ts';
+import { ssfRoutes } from './modules/ssf/index.ts';
 import { templatesRoutes } from './modules/templates/templates.routes.ts';
 import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/bootstrap.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
@@ -136,6 +137,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   eventActionsRoutes(api, { actions: services.eventActions });
   deliveriesRoutes(api, { deliveries: services.deliveries });
   notificationsRoutes(api, { notifications: services.notifications });
+  ssfRoutes(api, { ssf: services.ssf, baseUrl: config.baseUrl });
   // The live hub serves only HTTP streams and logs through Fastify's logger, so it is built here, once.
   const live = createLiveHub(core, { pollMs: 1000, heartbeatMs: 15_000, sessionIdleMs: config.session.idleMs, maxPerUser: 10 }, http.log);
   http.addHook('preClose', async () => live.close());

@@ -34,6 +34,8 @@ import { createRequestViews } from './modules/requests/requests.views.ts';
 import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
 import { createScriptsService } from './modules/scripts/scripts.service.ts';
 import { createSignalRecorder } from './modules/signals/record.ts';
+import { createSsf } from './modules/ssf/index.ts';
+import { ssfRelatesTo } from './modules/ssf/relates.ts';
 import type { SignalSink } from './modules/signals/signals.types.ts';
 import { createTemplatesService } from './modules/templates/templates.service.ts';
 import { createTemplatesRepo } from './modules/templates/templates.repo.ts';
@@ -145,14 +147,16 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const views = createRequestViews(core);
   const discussion = createDiscussionService(core, views);
   // Signals (issue 13): the sinks that turn them into deliveries, and their channels' performers.
-  const signalSinks: SignalSink[] = [];
+  // The Shared Signals transmitter (src/modules/ssf): its sink, its performer and the stream service.
+  const ssf = createSsf({ core, encrypter, issuer: `${config.baseUrl}/oidc`, maxAttempts: config.delivery.maxAttempts, maxStreamsPerApp: config.ssf?.maxStreamsPerApp ?? 5, fetch: safeFetch, outbound: config.outbound, relatesTo: ssfRelatesTo(core), lockLiveApp: mappingsHooks(core).lockLiveApp });
+  const signalSinks: SignalSink[] = [ssf.sink];
   const recordSignals = createSignalRecorder(core.clock, signalSinks);
   const notWiredYet: Performer = async (delivery) => ({ ok: false, final: true, error: `no sender for the ${delivery.channel} channel yet` });
   const dispatcher = createDispatcher(core, {
     performers: {
       ...createPerformers({ core, encrypter, mailer, fetch: safeFetch, outbound: config.outbound, runScript: scripts.runScript }),
       backchannel_logout: notWiredYet,
-      ssf: notWiredYet,
+      ssf: ssf.performer,
     },
     onDeadLetter: (trx, delivery, payload) => onDeadLetter(core, trx, delivery, payload),
     leaseMs,
@@ -186,6 +190,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     provisioning,
     dispatcher,
     recordSignals,
+    ssf: ssf.service,
     expiringSoonMs: config.expiringSoonMs,
     async close() {
       await scripts.close();
