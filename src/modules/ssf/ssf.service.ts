@@ -250,6 +250,7 @@ export function createSsfService(deps: SsfServiceDeps) {
      * delivery: queued for a poll stream; pushed at once, after the answer, for a push stream.
      */
     verify: async (receiver: Receiver, streamId: string, state: string | undefined): Promise<{ push?: () => Promise<void> }> => {
+      mustManage(receiver);
       const stream = await ownStream(receiver, streamId);
       assertThat(stream.status !== 'disabled', conflict('stream_disabled', 'the stream is disabled'));
       const claims = verificationClaims(stream, issuer, newId(clock), state);
