@@ -66,6 +66,8 @@ describeEachDialect(
       for (const set of sets.slice(3)) expect(caep(set)).toEqual({});
       expect(receiver.attempts.filter((a) => sets.some((x) => x.jti === a.jti)).every((a) => a.authorization === 'Bearer receiver-secret' && a.contentType === 'application/secevent+jwt')).toBe(true);
 
+      // Purged: the user is no stream's subject any more.
+      expect(await s.app.core.db.selectFrom('ssf_subjects').select('stream_id').where('user_id', '=', user.userId).execute()).toEqual([]);
       const deliveries = await s.admin.get('/api/v1/deliveries?channel=ssf&limit=100');
       expect(deliveries.body.items.filter((d: { target: string; status: string }) => d.target === `ssf:${setup.stream}`).map((d: { status: string }) => d.status)).toEqual(Array(6).fill('succeeded'));
     });
@@ -79,6 +81,16 @@ describeEachDialect(
       ]);
       await s.app.runWorkerOnce();
       expect(setup.sets().map((x) => [Object.keys(x.events)[0], x.sub_id])).toEqual([[EVENTS.session, { format: 'email', email: setup.user.email }]]);
+    });
+
+    it('sends nothing for an application that was deleted, whose tokens no longer work', async () => {
+      const s = server();
+      const setup = await pushSetup(s, receiver);
+      expect((await s.admin.delete(`/api/v1/applications/${setup.app.id}`)).status).toBe(204);
+      await record(s, [{ type: 'account_disabled', userId: setup.user.userId, reason: 'disabled', initiator: admin }]);
+      await s.app.runWorkerOnce();
+      expect(setup.sets()).toEqual([]);
+      expect((await setup.api.get('/ssf/streams')).status).toBe(401);
     });
 
     it('retries a 5xx with the same jti, and gives up at once on a 4xx with an RFC 8935 error', async () => {

@@ -76,7 +76,8 @@ export function createSetKeys(core: Pick<Core, 'db' | 'clock'>, encrypter: Encry
     const stored = await readKeys(core, encrypter);
     const now = core.clock.now();
     const { secrets, validUntil } = keySetAt(stored.keys, stored.cookieKeys, now);
-    const rsa = secrets.keys.find((k) => k.alg === 'RS256' && (stored.keys.find((s) => s.jwk.kid === k.kid)?.signsFrom ?? 0) <= now) ?? secrets.keys.find((k) => k.alg === 'RS256');
+    // Within an alg the key that signs now comes first (key-schedule.ts).
+    const rsa = secrets.keys.find((k) => k.alg === 'RS256');
     if (!rsa) throw new Error('no RS256 signing key: the provider keys are incomplete');
     return { version, validUntil, signer: { kid: rsa.kid, key: await importJWK(rsa, 'RS256') }, verify: createLocalJWKSet({ keys: secrets.keys.map(publicOf) }) };
   }

@@ -64,6 +64,8 @@ export function createSsfSink(deps: SsfDeliveryDeps): SignalSink {
       }
       await repo.hold(held);
       await repo.queuePoll(polled);
+      // Told once, then forgotten: a purged user's subject rows go with the last event about them.
+      if (payload.type === 'signal.account_purged') await repo.forgetUser(payload.subject.user_id);
       return out;
     },
   };

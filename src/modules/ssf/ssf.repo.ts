@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { DialectName, Executor, Tx } from '../../db/database.ts';
 import { lockRow } from '../../db/locks.ts';
 import type { SsfStreamsTable } from '../../db/schema.ts';
+import { liveApplicationIdsQuery } from '../applications/applications.repo.ts';
 
 export type StreamRow = Selectable<SsfStreamsTable>;
 
@@ -28,6 +29,10 @@ export function createSsfRepo(db: Executor) {
     addSubject: async (streamId: string, userId: string, now: number) => {
       await db.insertInto('ssf_subjects').values({ stream_id: streamId, user_id: userId, created_at: now }).onConflict((oc) => oc.columns(['stream_id', 'user_id']).doNothing()).execute();
     },
+    /** A purged user is no one's subject any more. */
+    forgetUser: async (userId: string) => {
+      await db.deleteFrom('ssf_subjects').where('user_id', '=', userId).execute();
+    },
     removeSubject: async (streamId: string, userId: string) => {
       await db.deleteFrom('ssf_subjects').where('stream_id', '=', streamId).where('user_id', '=', userId).execute();
     },
@@ -41,6 +46,7 @@ export function createSsfRepo(db: Executor) {
       let q = db
         .selectFrom('ssf_streams as s')
         .innerJoin('ssf_subjects as j', 'j.stream_id', 's.id')
+        .innerJoin(liveApplicationIdsQuery(db).as('a'), 'a.id', 's.app_id')
         .selectAll('s')
         .where('j.user_id', '=', userId)
         .where('s.status', '<>', 'disabled')
@@ -62,6 +68,9 @@ export function createSsfRepo(db: Executor) {
     },
     pollBatch: (streamId: string, limit: number) =>
       db.selectFrom('ssf_poll_queue').select(['jti', 'claims']).where('stream_id', '=', streamId).orderBy('position').limit(limit).execute(),
+    clearPoll: async (streamId: string) => {
+      await db.deleteFrom('ssf_poll_queue').where('stream_id', '=', streamId).execute();
+    },
     acknowledge: async (streamId: string, jtis: readonly string[]) => {
       if (jtis.length) await db.deleteFrom('ssf_poll_queue').where('stream_id', '=', streamId).where('jti', 'in', jtis).execute();
     },

@@ -178,10 +178,15 @@ export function createSsfService(deps: SsfServiceDeps) {
         const before = await ownStream(receiver, input.stream_id, trx);
         const patch: Partial<StreamRow> = { updated_at: clock.now() };
         if (input.delivery || replace) Object.assign(patch, deliveryColumns(before.id, input.delivery));
+        const repo = createSsfRepo(trx);
+        // What waited for the old method cannot go by the new one (held pushes name only the event; queued polls are SETs).
+        if (patch.delivery_method && patch.delivery_method !== before.delivery_method) {
+          await repo.deleteHeld(before.id);
+          await repo.clearPoll(before.id);
+        }
         if (input.events_requested || replace) patch.events_requested = JSON.stringify(input.events_requested ?? EVENTS_SUPPORTED);
         if (input.description !== undefined || replace) patch.description = input.description ?? '';
         if (input.format || replace) patch.format = input.format ?? 'iss_sub';
-        const repo = createSsfRepo(trx);
         await repo.updateStream(before.id, patch);
         return toOut((await repo.findStream(before.id))!);
       });
@@ -216,7 +221,7 @@ export function createSsfService(deps: SsfServiceDeps) {
         if (input.status === 'enabled') await releaseHeld(trx, stream);
         if (input.status === 'disabled') {
           await repo.deleteHeld(stream.id);
-          await repo.acknowledge(stream.id, (await repo.pollBatch(stream.id, 1_000_000)).map((r) => r.jti));
+          await repo.clearPoll(stream.id);
         }
         return { stream_id: stream.id, status: input.status, ...(input.reason ? { reason: input.reason } : {}) };
       });
