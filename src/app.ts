@@ -35,7 +35,7 @@ import { requestsRoutes } from './modules/requests/requests.routes.ts';
 import { breakGlassRoutes } from './modules/requests/break-glass.routes.ts';
 import { resourceServersRoutes } from './modules/resource-servers/resource-servers.routes.ts';
 import { scriptsRoutes } from './modules/scripts/scripts.routes.ts';
-import { ssfRoutes } from './modules/ssf/index.ts';
+import { ssfRoutes, ssfSecurityScheme } from './modules/ssf/index.ts';
 import { templatesRoutes } from './modules/templates/templates.routes.ts';
 import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/bootstrap.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
@@ -102,6 +102,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         securitySchemes: {
           apiToken: { type: 'http', scheme: 'bearer', description: 'An API token (interim token create, or POST /api/v1/api-tokens)' },
           session: { type: 'apiKey', in: 'cookie', name: '__Host-interim_session' },
+          ssfReceiver: ssfSecurityScheme(config.baseUrl),
         },
       },
       security: [{ apiToken: [] }, { session: [] }],

@@ -39,6 +39,14 @@ describeEachDialect(
           default_subjects: 'NONE',
         });
       }
+      // The API reference documents the stream endpoints, with the receiver's OAuth token as their security.
+      const openapi = (await (await fetch(`${s.url}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>; components: { securitySchemes: Record<string, { type: string }> } };
+      expect(openapi.components.securitySchemes.ssfReceiver!.type).toBe('oauth2');
+      for (const [path, method] of [['/ssf/streams', 'post'], ['/ssf/streams', 'get'], ['/ssf/status', 'post'], ['/ssf/subjects/add', 'post'], ['/ssf/verify', 'post'], ['/ssf/poll/{stream_id}', 'post']] as const) {
+        const op = openapi.paths[path]![method]!;
+        expect(JSON.stringify(op.security), `${method} ${path}`).toContain('ssfReceiver');
+        expect(Object.keys(op.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['400', '401', '403']));
+      }
       const discovery = await new ApiClient(s.url).get('/oidc/.well-known/openid-configuration');
       expect(discovery.body.issuer).toBe(issuer);
       const jwks = (await (await fetch(`${s.url}/oidc/jwks`)).json()) as { keys: { alg: string; kty: string; n: string }[] };

@@ -7,7 +7,7 @@ import { createSetKeys } from './ssf-set.ts';
 import { createSsfPerformer, createSsfSink } from './ssf.delivery.ts';
 import { createSsfService, type RelatesTo } from './ssf.service.ts';
 
-export { ssfRoutes, ssfConfiguration, SSF_PREFIX } from './ssf.routes.ts';
+export { ssfRoutes, ssfConfiguration, ssfSecurityScheme, SSF_PREFIX } from './ssf.routes.ts';
 export type { SsfService } from './ssf.service.ts';
 
 export interface SsfDeps {
