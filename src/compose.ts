@@ -147,9 +147,10 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const views = createRequestViews(core);
   const discussion = createDiscussionService(core, views);
   // Signals (issue 13): the sinks that turn them into deliveries, and their channels' performers.
+  const signalSinks: SignalSink[] = [];
   // The Shared Signals transmitter (src/modules/ssf): its sink, its performer and the stream service.
   const ssf = createSsf({ core, encrypter, issuer: `${config.baseUrl}/oidc`, maxAttempts: config.delivery.maxAttempts, maxStreamsPerApp: config.ssf?.maxStreamsPerApp ?? 5, fetch: safeFetch, outbound: config.outbound, relatesTo: ssfRelatesTo(core), lockLiveApp: mappingsHooks(core).lockLiveApp });
-  const signalSinks: SignalSink[] = [ssf.sink];
+  signalSinks.push(ssf.sink);
   const recordSignals = createSignalRecorder(core.clock, signalSinks);
   const notWiredYet: Performer = async (delivery) => ({ ok: false, final: true, error: `no sender for the ${delivery.channel} channel yet` });
   const dispatcher = createDispatcher(core, {
