@@ -130,6 +130,27 @@ describeEachDialect(
       expect(setup.sets().map((x) => (Object.values(x.events)[0]!.reason_admin as { en: string }).en)).toEqual(['step 1', 'step 2', 'step 3', 'step 4', 'step 5']);
     });
 
+    it('pushes to one receiver with bounded concurrency, subjects in parallel', async () => {
+      const s = server();
+      const setup = await pushSetup(s, receiver);
+      const users = [setup.user];
+      for (let i = 0; i < 15; i++) {
+        const user = await subjectOf(s, setup.app.id, `many${i}`);
+        expect((await setup.api.post('/ssf/subjects/add', { stream_id: setup.stream, subject: { format: 'email', email: user.email } })).status).toBe(204);
+        users.push(user);
+      }
+      await record(s, users.map((u) => ({ type: 'account_disabled' as const, userId: u.userId, reason: 'bulk', initiator: admin })));
+      receiver.maxInFlight();
+      const release = receiver.hold();
+      const run = s.app.runWorkerOnce();
+      // The dispatcher claims up to 20 at once; the stream takes 8.
+      await expect.poll(() => receiver.maxInFlight(), { timeout: 5000 }).toBe(8);
+      release();
+      await run;
+      expect(setup.sets()).toHaveLength(16);
+      expect(receiver.maxInFlight()).toBeLessThanOrEqual(8);
+    });
+
     it('holds events while paused without spending attempts, releases them in order on resume, and drops them while disabled', async () => {
       const s = server();
       const setup = await pushSetup(s, receiver);

@@ -40,10 +40,14 @@ export async function startSsfReceiver(server: TestServer) {
   const problems: string[] = [];
   const seen = new Set<string>();
   let answers: number[] = [];
+  const flight = { now: 0, max: 0, held: null as Promise<void> | null };
   const srv = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
+      flight.max = Math.max(flight.max, ++flight.now);
+      if (flight.held) await flight.held;
+      flight.now--;
       const jwt = Buffer.concat(chunks).toString('utf8');
       try {
         const header = decodeProtectedHeader(jwt);
@@ -81,6 +85,21 @@ export async function startSsfReceiver(server: TestServer) {
     /** The statuses the next SETs get (then 202). */
     answer(...statuses: number[]) {
       answers = statuses;
+    },
+    /** Requests at once, at most, since the last call (then reset). */
+    maxInFlight() {
+      const max = flight.max;
+      flight.max = 0;
+      return max;
+    },
+    /** Keeps every answer waiting until the returned release is called. */
+    hold(): () => void {
+      let release!: () => void;
+      flight.held = new Promise<void>((resolve) => (release = resolve));
+      return () => {
+        flight.held = null;
+        release();
+      };
     },
     /** SETs accepted for one stream (aud is the application; the stream's path tells streams apart). */
     of(event: string) {

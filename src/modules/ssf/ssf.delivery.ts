@@ -1,6 +1,7 @@
 import type { Core } from '../../core.ts';
 import type { OutboundPolicy, OutboundRequest, OutboundResponse } from '../../net/safe-fetch.ts';
 import { newId } from '../../security/ids.ts';
+import { createSemaphore } from '../../security/semaphore.ts';
 import type { Encrypter, SealedAt } from '../../security/encryption.ts';
 import type { DeliveryRow, NewDelivery } from '../deliveries/deliveries.repo.ts';
 import { isSignalPayload, type OutboxPayload, type SignalPayload } from '../event-payload/signal-payload.types.ts';
@@ -92,12 +93,21 @@ export async function pushSet(deps: SsfPerformerDeps, stream: StreamRow, claims:
   return { ok: false, final, responseStatus: response.status, error: detail };
 }
 
+/** Pushes one process sends to one stream at once (DESIGN: bounded concurrency per receiver); the dispatcher's own limit bounds the total. */
+export const PUSHES_PER_STREAM = 8;
+
 /**
  * The `ssf` channel's performer: signs the signal's SET for the delivery's stream and
  * pushes it. A stream deleted or disabled since drops it; one paused since holds it again
  * (released on resume), without spending an attempt.
  */
 export function createSsfPerformer(deps: SsfPerformerDeps) {
+  const perStream = new Map<string, ReturnType<typeof createSemaphore>>();
+  const slotOf = (streamId: string) => {
+    let semaphore = perStream.get(streamId);
+    if (!semaphore) perStream.set(streamId, (semaphore = createSemaphore(PUSHES_PER_STREAM)));
+    return semaphore;
+  };
   return async (delivery: DeliveryRow, payload: OutboxPayload): Promise<Result> => {
     if (!isSignalPayload(payload)) return { ok: false, final: true, error: `the ssf channel cannot carry ${payload.type}` };
     const streamId = delivery.target.replace(/^ssf:/, '');
@@ -106,7 +116,7 @@ export function createSsfPerformer(deps: SsfPerformerDeps) {
     if (stream.status === 'disabled') return { ok: false, final: true, error: 'the stream is disabled: the event was dropped' };
     if (stream.status === 'paused' && (await holdAgain(deps, stream.id, payload))) return { ok: true, error: 'held: the stream is paused' };
     if (!eventsDelivered(stream).includes(EVENT_OF_SIGNAL[payload.type])) return { ok: false, final: true, error: 'the stream no longer asks for this event' };
-    return pushSet(deps, stream, setClaimsFor(payload, stream, deps.issuer));
+    return slotOf(stream.id).run(() => pushSet(deps, stream, setClaimsFor(payload, stream, deps.issuer)));
   };
 }
 
