@@ -101,6 +101,10 @@ describeEachDialect(
       expect(racers.find((r) => r.status === 409)!.body.code).toBe('too_many_streams');
 
       expect((await api.delete(`/ssf/streams?stream_id=${id}`)).status).toBe(204);
+      const audit = await s.admin.get(`/api/v1/audit-events?target_id=${id}`);
+      expect(audit.body.items.map((e: { action: string }) => e.action).sort()).toEqual(['ssf_stream.created', 'ssf_stream.deleted', 'ssf_stream.status_changed', 'ssf_stream.updated', 'ssf_stream.updated']);
+      expect(audit.body.items.every((e: { data: { app_id: string } }) => e.data.app_id === app.id)).toBe(true);
+      expect(JSON.stringify(audit.body)).not.toContain('Bearer x');
       expect((await api.get(`/ssf/streams?stream_id=${id}`)).status).toBe(404);
       expect((await api.delete(`/ssf/streams?stream_id=${id}`)).status).toBe(404);
     });

@@ -11,7 +11,7 @@ export { ssfRoutes, ssfConfiguration, ssfSecurityScheme, SSF_PREFIX } from './ss
 export type { SsfService } from './ssf.service.ts';
 
 export interface SsfDeps {
-  core: Pick<Core, 'db' | 'dialect' | 'clock' | 'baseUrl'>;
+  core: Pick<Core, 'db' | 'dialect' | 'clock' | 'baseUrl' | 'audit'>;
   encrypter: Encrypter;
   /** The OpenID Provider's issuer: the SETs' `iss`. */
   issuer: string;

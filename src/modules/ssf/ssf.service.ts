@@ -4,6 +4,7 @@ import { AppError, assertThat, conflict, forbidden, invalidField, notFound, unau
 import type { OutboundPolicy } from '../../net/safe-fetch.ts';
 import { newId } from '../../security/ids.ts';
 import type { Encrypter } from '../../security/encryption.ts';
+import { SYSTEM } from '../../http/actor.ts';
 import { createApplicationsRepo } from '../applications/applications.repo.ts';
 import { createDeliveriesRepo } from '../deliveries/deliveries.repo.ts';
 import { outboundUrlError } from '../event-actions/index.ts';
@@ -31,7 +32,7 @@ import {
 export type RelatesTo = (trx: Tx, userId: string, appId: string) => Promise<boolean>;
 
 export interface SsfServiceDeps extends SsfPerformerDeps {
-  core: Pick<Core, 'db' | 'dialect' | 'clock' | 'baseUrl'>;
+  core: Pick<Core, 'db' | 'dialect' | 'clock' | 'baseUrl' | 'audit'>;
   encrypter: Encrypter;
   keys: SetKeys;
   relatesTo: RelatesTo;
@@ -84,6 +85,14 @@ export function createSsfService(deps: SsfServiceDeps) {
     assertThat(stream && stream.app_id === receiver.appId, streamNotFound());
     return stream;
   }
+
+  /**
+   * Stream changes are audited: the actor is `system` (a receiver is an application, not a
+   * person) and `data.app_id` names the application whose token made the change.
+   */
+  const audited = (trx: Tx, receiver: Receiver, action: string, stream: StreamRow, data: Record<string, unknown> = {}) =>
+    core.audit.append(trx, { actor: SYSTEM, action, targetType: 'ssf_stream', targetId: stream.id, data: { app_id: receiver.appId, ...data } });
+  const auditFields = (s: StreamRow) => ({ delivery_method: s.delivery_method, endpoint_url: s.endpoint_url, events_requested: JSON.parse(s.events_requested) as string[], format: s.format, description: s.description, authorization_header_set: s.authorization_header_encrypted !== null });
 
   const mustManage = (receiver: Receiver) => assertThat(receiver.canManage, forbidden(`this needs an access token with scope ${SCOPE_MANAGE}`));
 
@@ -162,6 +171,7 @@ export function createSsfService(deps: SsfServiceDeps) {
         const count = await repo.countOfApp(receiver.appId);
         assertThat(count < deps.maxStreamsPerApp, conflict('too_many_streams', `an application may have at most ${deps.maxStreamsPerApp} streams`));
         await repo.insertStream(row);
+        await audited(trx, receiver, 'ssf_stream.created', row, auditFields(row));
       });
       return toOut(row);
     },
@@ -188,7 +198,9 @@ export function createSsfService(deps: SsfServiceDeps) {
         if (input.description !== undefined || replace) patch.description = input.description ?? '';
         if (input.format || replace) patch.format = input.format ?? 'iss_sub';
         await repo.updateStream(before.id, patch);
-        return toOut((await repo.findStream(before.id))!);
+        const after = (await repo.findStream(before.id))!;
+        await audited(trx, receiver, 'ssf_stream.updated', after, { before: auditFields(before), after: auditFields(after) });
+        return toOut(after);
       });
     },
 
@@ -196,8 +208,9 @@ export function createSsfService(deps: SsfServiceDeps) {
       mustManage(receiver);
       await db.transaction().execute(async (trx) => {
         await lockStream(trx, dialect, id);
-        await ownStream(receiver, id, trx);
+        const stream = await ownStream(receiver, id, trx);
         await createSsfRepo(trx).deleteStream(id);
+        await audited(trx, receiver, 'ssf_stream.deleted', stream, auditFields(stream));
       });
     },
 
@@ -218,6 +231,7 @@ export function createSsfService(deps: SsfServiceDeps) {
         const stream = await ownStream(receiver, input.stream_id, trx);
         const repo = createSsfRepo(trx);
         await repo.updateStream(stream.id, { status: input.status, status_reason: input.reason ?? null, updated_at: clock.now() });
+        if (input.status !== stream.status) await audited(trx, receiver, 'ssf_stream.status_changed', stream, { from: stream.status, to: input.status, reason: input.reason ?? null });
         if (input.status === 'enabled') await releaseHeld(trx, stream);
         if (input.status === 'disabled') {
           await repo.deleteHeld(stream.id);
