@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { AccessSignal } from '../src/modules/signals/signals.types.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
-import { EVENTS, POLL, pushStream, receiverApp, record, startSsfReceiver, subjectOf, verifySet, type SsfReceiver } from './helpers/ssf.ts';
+import { addSubjectsByInject, EVENTS, POLL, pushStream, pushStreamByInject, receiverApp, record, startSsfReceiver, subjectOf, verifySet, type SsfReceiver } from './helpers/ssf.ts';
 import type { TestServer } from './helpers/server.ts';
 
 const admin = 'admin' as const;
@@ -70,6 +70,19 @@ describeEachDialect(
       expect(await s.app.core.db.selectFrom('ssf_subjects').select('stream_id').where('user_id', '=', user.userId).execute()).toEqual([]);
       const deliveries = await s.admin.get('/api/v1/deliveries?channel=ssf&limit=100');
       expect(deliveries.body.items.filter((d: { target: string; status: string }) => d.target === `ssf:${setup.stream}`).map((d: { status: string }) => d.status)).toEqual(Array(6).fill('succeeded'));
+    });
+
+    it('creates a push stream and adds subjects in process (app.http.inject), as a benchmark does', async () => {
+      const s = server();
+      const created = await s.admin.post('/api/v1/applications', { name: `Inject ${Date.now()}`, redirect_uris: ['http://127.0.0.1:9/cb'], grant_types: ['authorization_code', 'client_credentials'] });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const client = { id: created.body.id as string, secret: created.body.client_secret as string };
+      const { streamId, token } = await pushStreamByInject(s.app, s.adminToken, client, `${receiver.url}/inject`, { events: [EVENTS.disabled], authorizationHeader: 'Bearer receiver-secret' });
+      const users = await Promise.all([1, 2, 3].map((i) => subjectOf(s, client.id, `inject${i}`)));
+      await addSubjectsByInject(s.app, token, streamId, users.map((u) => u.userId));
+      await record(s, users.map((u) => ({ type: 'account_disabled' as const, userId: u.userId, reason: 'bulk', initiator: admin })));
+      await s.app.runWorkerOnce();
+      expect(receiver.accepted.filter((x) => x.aud === client.id).map((x) => x.sub_id.sub).sort()).toEqual(users.map((u) => u.userId).sort());
     });
 
     it('sends only the events a stream asks for, with sub_id in its format', async () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import * as client from 'openid-client';
 import { expect } from 'vitest';
+import type { App } from '../../src/app.ts';
 import type { AccessSignal } from '../../src/modules/signals/signals.types.ts';
 import { ApiClient } from './api-client.ts';
 import { addMember, createApp, createGroup, createMapping, createUser, type AppFixture } from './oidc-fixtures.ts';
@@ -150,4 +151,58 @@ export async function verifySet(server: TestServer, jwt: string, aud: string): P
   expect(protectedHeader.kid).toBeTruthy();
   expect(Object.keys((payload as SetPayload).events)).toHaveLength(1);
   return payload as SetPayload;
+}
+
+/**
+ * For benchmarks and end-to-end tests that drive an App in process (app.http.inject): lets
+ * the application use SSF (the built-in resource server), takes its ssf.manage token with
+ * client_secret_basic, and creates a push stream to `endpoint`. Returns the stream id and
+ * the token (for addSubjectsByInject).
+ */
+export async function pushStreamByInject(
+  app: App,
+  adminToken: string,
+  client: { id: string; secret: string },
+  endpoint: string,
+  opts: { events?: string[]; format?: 'iss_sub' | 'email'; authorizationHeader?: string } = {},
+): Promise<{ streamId: string; token: string }> {
+  const admin = { authorization: `Bearer ${adminToken}` };
+  const url = `/api/v1/resource-servers/${SSF_RESOURCE_SERVER_ID}`;
+  const current = await app.http.inject({ method: 'GET', url, headers: admin });
+  if (current.statusCode !== 200) throw new Error(`GET ${url} → ${current.statusCode}: ${current.body}`);
+  const appIds = (current.json() as { app_ids: string[] }).app_ids;
+  const patched = await app.http.inject({ method: 'PATCH', url, headers: admin, payload: { app_ids: [...new Set([...appIds, client.id])] } });
+  if (patched.statusCode !== 200) throw new Error(`PATCH ${url} → ${patched.statusCode}: ${patched.body}`);
+  const basic = Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString('base64');
+  const granted = await app.http.inject({
+    method: 'POST',
+    url: '/oidc/token',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ grant_type: 'client_credentials', resource: SSF_RESOURCE, scope: 'ssf.manage' }).toString(),
+  });
+  if (granted.statusCode !== 200) throw new Error(`token → ${granted.statusCode}: ${granted.body}`);
+  const token = (granted.json() as { access_token: string }).access_token;
+  const delivery = { method: PUSH, endpoint_url: endpoint, ...(opts.authorizationHeader ? { authorization_header: opts.authorizationHeader } : {}) };
+  const created = await app.http.inject({
+    method: 'POST',
+    url: '/ssf/streams',
+    headers: { authorization: `Bearer ${token}` },
+    payload: { delivery, ...(opts.events ? { events_requested: opts.events } : {}), ...(opts.format ? { format: opts.format } : {}) },
+  });
+  if (created.statusCode !== 201) throw new Error(`POST /ssf/streams → ${created.statusCode}: ${created.body}`);
+  return { streamId: (created.json() as { stream_id: string }).stream_id, token };
+}
+
+/** Adds users (by id, as iss_sub) to a stream, `width` calls at a time; each must already have a grant, consent or mapping for the application. */
+export async function addSubjectsByInject(app: App, token: string, streamId: string, userIds: readonly string[], width = 8): Promise<void> {
+  const iss = `${app.core.baseUrl}/oidc`;
+  let next = 0;
+  const worker = async () => {
+    while (next < userIds.length) {
+      const sub = userIds[next++]!;
+      const res = await app.http.inject({ method: 'POST', url: '/ssf/subjects/add', headers: { authorization: `Bearer ${token}` }, payload: { stream_id: streamId, subject: { format: 'iss_sub', iss, sub } } });
+      if (res.statusCode !== 204) throw new Error(`POST /ssf/subjects/add → ${res.statusCode}: ${res.body}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, userIds.length) }, worker));
 }
