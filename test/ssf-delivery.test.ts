@@ -186,6 +186,22 @@ describeEachDialect(
       expect(setup.sets()).toHaveLength(3);
     });
 
+    it('holds again an event queued before the pause, and releases it before those recorded during the pause', async () => {
+      const s = server();
+      const setup = await pushSetup(s, receiver);
+      const { api, stream, user } = setup;
+      const reasons = () => setup.sets().map((x) => (Object.values(x.events)[0]!.reason_admin as { en: string }).en);
+      await record(s, [{ type: 'claims_changed', userId: user.userId, appId: setup.app.id, reason: 'before the pause', initiator: admin }]);
+      expect((await api.post('/ssf/status', { stream_id: stream, status: 'paused' })).status).toBe(200);
+      await record(s, [{ type: 'claims_changed', userId: user.userId, appId: setup.app.id, reason: 'during the pause', initiator: admin }]);
+      await s.app.runWorkerOnce();
+      expect(reasons()).toEqual([]);
+      expect((await s.app.core.db.selectFrom('ssf_held').select('id').where('stream_id', '=', stream).execute()).length).toBe(2);
+      expect((await api.post('/ssf/status', { stream_id: stream, status: 'enabled' })).status).toBe(200);
+      await s.app.runWorkerOnce();
+      expect(reasons()).toEqual(['before the pause', 'during the pause']);
+    });
+
     it(`releases every event recorded while a resume runs concurrently, exactly once [${dialect}]`, async () => {
       const s = server();
       const setup = await pushSetup(s, receiver);

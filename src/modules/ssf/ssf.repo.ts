@@ -58,7 +58,8 @@ export function createSsfRepo(db: Executor) {
     hold: async (rows: { id: string; stream_id: string; event_id: string; user_id: string }[]) => {
       if (rows.length) await db.insertInto('ssf_held').values(rows).execute();
     },
-    heldOf: (streamId: string) => db.selectFrom('ssf_held').selectAll().where('stream_id', '=', streamId).orderBy('id').execute(),
+    /** In the order the events were recorded (outbox ids are time-ordered), not the order they were held: one queued before the pause and held again by the performer goes first. */
+    heldOf: (streamId: string) => db.selectFrom('ssf_held').selectAll().where('stream_id', '=', streamId).orderBy('event_id').orderBy('id').execute(),
     deleteHeld: async (streamId: string) => {
       await db.deleteFrom('ssf_held').where('stream_id', '=', streamId).execute();
     },
