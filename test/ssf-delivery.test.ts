@@ -258,6 +258,16 @@ describeEachDialect(
       const [jwt] = Object.values(verification.body.sets as Record<string, string>);
       expect((await verifySet(s, jwt!, r.app.id)).events[EVENTS.verification]).toEqual({ state: 'poll-state' });
 
+      // Without returnImmediately an empty poll waits for the next event (long poll).
+      await api.post(pollPath, { ack: Object.keys(verification.body.sets), returnImmediately: true });
+      const waiting = api.post(pollPath, { returnImmediately: false });
+      await pause(300);
+      await record(s, [{ type: 'credential_changed', userId: user.userId, reason: 'long poll', initiator: 'user' }]);
+      const woken = await waiting;
+      const [wokenJwt] = Object.values(woken.body.sets as Record<string, string>);
+      expect((await verifySet(s, wokenJwt!, r.app.id)).events).toHaveProperty(EVENTS.credential);
+      await api.post(pollPath, { ack: Object.keys(woken.body.sets), maxEvents: 0 });
+
       // Paused: nothing is served (held), then all of it on resume.
       await api.post(pollPath, { ack: Object.keys(verification.body.sets), returnImmediately: true });
       expect((await api.post('/ssf/status', { stream_id: stream, status: 'paused' })).status).toBe(200);
