@@ -35,6 +35,7 @@ import { requestsRoutes } from './modules/requests/requests.routes.ts';
 import { breakGlassRoutes } from './modules/requests/break-glass.routes.ts';
 import { resourceServersRoutes } from './modules/resource-servers/resource-servers.routes.ts';
 import { scriptsRoutes } from './modules/scripts/scripts.routes.ts';
+import { ssfRoutes, ssfSecurityScheme } from './modules/ssf/index.ts';
 import { templatesRoutes } from './modules/templates/templates.routes.ts';
 import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/bootstrap.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
@@ -101,6 +102,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         securitySchemes: {
           apiToken: { type: 'http', scheme: 'bearer', description: 'An API token (interim token create, or POST /api/v1/api-tokens)' },
           session: { type: 'apiKey', in: 'cookie', name: '__Host-interim_session' },
+          ssfReceiver: ssfSecurityScheme(config.baseUrl),
         },
       },
       security: [{ apiToken: [] }, { session: [] }],
@@ -136,6 +138,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   eventActionsRoutes(api, { actions: services.eventActions });
   deliveriesRoutes(api, { deliveries: services.deliveries });
   notificationsRoutes(api, { notifications: services.notifications });
+  ssfRoutes(api, { ssf: services.ssf, baseUrl: config.baseUrl });
   // The live hub serves only HTTP streams and logs through Fastify's logger, so it is built here, once.
   const live = createLiveHub(core, { pollMs: 1000, heartbeatMs: 15_000, sessionIdleMs: config.session.idleMs, maxPerUser: 10 }, http.log);
   http.addHook('preClose', async () => live.close());

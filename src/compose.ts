@@ -13,7 +13,7 @@ import { createAuthService } from './modules/auth/auth.service.ts';
 import { createDeliveriesService } from './modules/deliveries/deliveries.service.ts';
 import { createEventActionsService } from './modules/event-actions/event-actions.service.ts';
 import { onDeadLetter } from './modules/events/dead-letter.ts';
-import { createDispatcher, type Performer } from './modules/events/dispatcher.ts';
+import { createDispatcher } from './modules/events/dispatcher.ts';
 import { createPerformers } from './modules/events/performers.ts';
 import { eventTypesQuery } from './modules/events/outbox.ts';
 import { createGroupsService } from './modules/groups/groups.service.ts';
@@ -39,6 +39,8 @@ import { createClaimsWatch, lateRecorder } from './modules/signals/claims-watch.
 import { createBackchannelLogoutPerformer, createBackchannelLogoutSink, signOutSignal, userSignals } from './modules/backchannel-logout/index.ts';
 import { createLogoutTokenKeys } from './oidc/backchannel-logout.ts';
 import { OIDC_PREFIX } from './oidc/provider.ts';
+import { createSsf } from './modules/ssf/index.ts';
+import { ssfRelatesTo } from './modules/ssf/relates.ts';
 import { createTemplatesService } from './modules/templates/templates.service.ts';
 import { createTemplatesRepo } from './modules/templates/templates.repo.ts';
 import { createUsersService, type UserHooks } from './modules/users/users.service.ts';
@@ -166,8 +168,10 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
       liveSessionsOf: (trx, userId, clientId, now) => createOidcPayloadsRepo(trx).liveSessionsOf(userId, clientId, now),
     }),
   );
+  // The Shared Signals transmitter (src/modules/ssf): its sink, its performer and the stream service.
+  const ssf = createSsf({ core, encrypter, issuer: `${config.baseUrl}/oidc`, maxAttempts: config.delivery.maxAttempts, maxStreamsPerApp: config.ssf?.maxStreamsPerApp ?? 5, fetch: safeFetch, outbound: config.outbound, relatesTo: ssfRelatesTo(core), lockLiveApp: mappingsHooks(core).lockLiveApp });
+  signalSinks.push(ssf.sink);
   const recordSignals = createSignalRecorder(core.clock, signalSinks);
-  const notWiredYet: Performer = async (delivery) => ({ ok: false, final: true, error: `no sender for the ${delivery.channel} channel yet` });
   const dispatcher = createDispatcher(core, {
     performers: {
       ...createPerformers({ core, encrypter, mailer, fetch: safeFetch, outbound: config.outbound, runScript: scripts.runScript }),
@@ -179,7 +183,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
         fetch: safeFetch,
         outbound: config.outbound,
       }),
-      ssf: notWiredYet,
+      ssf: ssf.performer,
     },
     onDeadLetter: (trx, delivery, payload) => onDeadLetter(core, trx, delivery, payload),
     leaseMs,
@@ -213,6 +217,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     provisioning,
     dispatcher,
     recordSignals,
+    ssf: ssf.service,
     expiringSoonMs: config.expiringSoonMs,
     async close() {
       await scripts.close();

@@ -58,6 +58,7 @@ const envSchema = z.object({
   INTERIM_SESSION_IDLE_MINS: z.coerce.number().int().min(1).default(60 * 12),
   INTERIM_SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).default(24 * 7),
   INTERIM_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  INTERIM_SSF_MAX_STREAMS_PER_APP: z.coerce.number().int().min(1).max(1000).default(5),
   INTERIM_EXPIRING_SOON_MINS: z.coerce.number().int().min(1).max(10080).default(15),
   INTERIM_OUTBOUND_ALLOW_PRIVATE: booleanFlag.default(false),
   INTERIM_OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
@@ -126,6 +127,8 @@ export interface Config {
   passwords: PasswordHashingSettings;
   /** Key rotation: how long a new key is published before it signs, and how often each process checks for new keys. */
   keys: { publishDelayMs: number; checkMs: number };
+  /** The Shared Signals transmitter: streams one application (receiver) may have. */
+  ssf?: { maxStreamsPerApp: number };
 }
 
 export class ConfigError extends Error {}
@@ -179,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginThrottle: { maxFailures: e.INTERIM_LOGIN_MAX_FAILURES, ipMaxFailures: e.INTERIM_LOGIN_IP_MAX_FAILURES, windowMs: e.INTERIM_LOGIN_WINDOW_MINS * 60_000 },
     passwords: { scryptN: e.INTERIM_PASSWORD_SCRYPT_N, concurrency: e.INTERIM_PASSWORD_HASH_CONCURRENCY ?? DEFAULT_PASSWORD_HASHING.concurrency },
     keys: { publishDelayMs: e.INTERIM_KEY_PUBLISH_DELAY_MINS * 60_000, checkMs: e.INTERIM_KEY_CHECK_SECS * 1000 },
+    ssf: { maxStreamsPerApp: e.INTERIM_SSF_MAX_STREAMS_PER_APP },
   };
 }
 

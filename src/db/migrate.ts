@@ -12,6 +12,7 @@ import * as lapseBreakGlass from './migrations/0009_lapse_break_glass.ts';
 import * as stages from './migrations/0012_stages.ts';
 import * as extension from './migrations/0011_extension.ts';
 import * as scheduledStart from './migrations/0010_scheduled_start.ts';
+import * as ssf from './migrations/0013_ssf.ts';
 import * as backchannelLogout from './migrations/0014_backchannel_logout.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0012_stages': stages,
   '0011_extension': extension,
   '0010_scheduled_start': scheduledStart,
+  '0013_ssf': ssf,
   '0014_backchannel_logout': backchannelLogout,
 };
 

@@ -5,12 +5,14 @@
  */
 import type { AccessRequestCommentsTable, AccessRequestsTable, AccessRequestTemplatesTable, AccessRequestVotesTable, BreakGlassGrantsTable, TemplateGroupsTable, TemplateMappingsTable, TemplateStageGroupsTable, TemplateStagesTable } from './schema/access-requests.ts';
 import type { DeliveriesTable, DeliveryAttemptsTable, EventActionsTable, NotificationsTable, OutboxEventsTable, RoundRobinPositionsTable, ScriptRunsTable, ScriptSecretGrantsTable, ScriptSecretsTable, ScriptsTable } from './schema/events.ts';
+import type { SsfHeldTable, SsfPollQueueTable, SsfStreamsTable, SsfSubjectsTable } from './schema/ssf.ts';
 import type { ApiTokensTable, ApplicationsTable, AuditEventsTable, AuditHeadTable, GroupsTable, LoginThrottleTable, MappingGroupsTable, MappingsTable, MembershipsTable, OidcPayloadsTable, ResourceServerAppsTable, ResourceServersTable, SessionsTable, SettingsTable, SigningKeysTable, UsersTable } from './schema/identity.ts';
 
 export type * from './schema/access-requests.ts';
 export type * from './schema/events.ts';
 export type * from './schema/flag.ts';
 export type * from './schema/identity.ts';
+export type * from './schema/ssf.ts';
 
 export interface DB {
   users: UsersTable;
@@ -48,4 +50,8 @@ export interface DB {
   resource_servers: ResourceServersTable;
   resource_server_apps: ResourceServerAppsTable;
   break_glass_grants: BreakGlassGrantsTable;
+  ssf_streams: SsfStreamsTable;
+  ssf_subjects: SsfSubjectsTable;
+  ssf_held: SsfHeldTable;
+  ssf_poll_queue: SsfPollQueueTable;
 }

@@ -110,7 +110,8 @@ export function openApiTransform(input: TransformInput): ReturnType<typeof jsonS
   const route = (input as unknown as { route: RouteLike }).route;
   const methods = Array.isArray(route.method) ? route.method : [route.method];
   const method = methods.find((m) => m !== 'HEAD') ?? 'GET';
-  const isPublic = route.config?.public === true || !input.url.startsWith('/api/');
+  // The SSF endpoints (/ssf/…) take a receiver's OAuth access token instead of an API token: not public either.
+  const isPublic = route.config?.public === true || !(input.url.startsWith('/api/') || input.url.startsWith('/ssf/'));
 
   const response = { ...((schema.response as Record<string, unknown> | undefined) ?? {}) };
   if (!Object.keys(response).some((s) => s.startsWith('2'))) {

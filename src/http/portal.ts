@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 export const PORTAL_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 /** Paths that belong to the API, OIDC and operations: the portal never answers them. */
-const RESERVED_PREFIXES = ['/api', '/oidc', '/healthz', '/readyz', '/metrics', '/.well-known'];
+const RESERVED_PREFIXES = ['/api', '/oidc', '/healthz', '/readyz', '/metrics', '/.well-known', '/ssf'];
 
 /**
  * Is this a route of the single-page app (/, /requests/…, /admin/…) that should get

@@ -39,6 +39,12 @@ export function createOidcPayloadsRepo(db: Executor) {
       await db.deleteFrom('oidc_payloads').where('model', '=', 'Grant').where('id', 'in', ids).execute();
     },
 
+    /** Whether the user has a provider grant (consent) for this application (the SSF transmitter's subject check). */
+    hasGrantFor: async (userId: string, appId: string): Promise<boolean> => {
+      const grants = await db.selectFrom('oidc_payloads').select('payload').where('account_id', '=', userId).where('model', '=', 'Grant').execute();
+      return grants.some((g) => clientOf(g.payload) === appId);
+    },
+
     /** Deletes up to `chunk` expired rows (the provider no longer accepts them); returns how many went. */
     purgeExpired: async (now: number, chunk: number): Promise<number> => {
       const result = await db

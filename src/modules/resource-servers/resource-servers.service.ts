@@ -8,7 +8,7 @@ import { newId } from '../../security/ids.ts';
 import type { Actor } from '../../http/actor.ts';
 import { createApplicationsRepo } from '../applications/applications.repo.ts';
 import { createResourceServersRepo, type ResourceServer } from './resource-servers.repo.ts';
-import type { CreateResourceServerIn, UpdateResourceServerIn } from './resource-servers.types.ts';
+import { BUILT_IN_RESOURCE_SERVER_IDS, type CreateResourceServerIn, type UpdateResourceServerIn } from './resource-servers.types.ts';
 
 /**
  * The registry of resource servers: the APIs clients may ask access tokens for with a
@@ -30,6 +30,7 @@ export function createResourceServersService(core: Pick<Core, 'db' | 'dialect' |
     return server;
   }
 
+  const builtIn = (what: string) => conflict('built_in', `a built-in resource server: ${what}`);
   const audienceTaken = (error: unknown) => (isUniqueViolation(error) ? conflict('audience_taken', 'another resource server has this audience') : error);
 
   return {
@@ -66,6 +67,7 @@ export function createResourceServersService(core: Pick<Core, 'db' | 'dialect' |
       try {
         await db.transaction().execute(async (trx) => {
           const before = await lockExisting(trx, id);
+          assertThat(!BUILT_IN_RESOURCE_SERVER_IDS.has(id) || (input.audience === undefined && input.scopes === undefined), builtIn('its audience and scopes cannot change; only its name, description and app_ids'));
           if (input.app_ids) await assertAppsLive(trx, input.app_ids);
           const repo = createResourceServersRepo(trx);
           await repo.update(id, { ...input, updated_at: clock.now() });
@@ -83,6 +85,7 @@ export function createResourceServersService(core: Pick<Core, 'db' | 'dialect' |
       assertThat(actor.isAdmin, forbidden());
       await db.transaction().execute(async (trx) => {
         const before = await lockExisting(trx, id);
+        assertThat(!BUILT_IN_RESOURCE_SERVER_IDS.has(id), builtIn('it cannot be deleted'));
         await createResourceServersRepo(trx).delete(id);
         await audit.append(trx, { actor, action: 'resource_server.deleted', targetType: 'resource_server', targetId: id, data: auditFields(before) });
       });

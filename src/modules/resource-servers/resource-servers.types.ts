@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { description, name } from '../../http/schemas.ts';
 
+/** Built-in entries (DESIGN "Signals"): created by migrations, never deleted, audience and scopes fixed. SSF stream management: migration 0013. */
+export const SSF_RESOURCE_SERVER = { id: '01930000-0000-7000-8000-00000000055f', audience: 'urn:interim:ssf' } as const;
+export const BUILT_IN_RESOURCE_SERVER_IDS: ReadonlySet<string> = new Set([SSF_RESOURCE_SERVER.id]);
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
