@@ -7,6 +7,7 @@ import type { DialectName } from '../src/db/database.ts';
 import type { Actor } from '../src/http/actor.ts';
 import { createPasswordHasher, DEFAULT_PASSWORD_HASHING } from '../src/security/passwords.ts';
 import { startPostgresCluster, type PostgresCluster } from '../test/helpers/postgres-cluster.ts';
+import { addSubjectsByInject, pushStreamByInject } from '../test/helpers/ssf.ts';
 import { inParallel, signInWithCodeFlow, type ClientCredentials } from './code-flow.ts';
 import { benchEnv, seedDatabase, startInstance, type SeededDatabase } from './fleet.ts';
 import { BENCH_PASSWORD, benchUserRows, insertInBatches } from './seed.ts';
@@ -95,7 +96,7 @@ async function seed(app: App, adminToken: string, receiver: string, opts: Signal
     backchannel_logout_uri: `${receiver}/logout`,
   });
   const client: ClientCredentials = { id: String(created.id), secret: String(created.client_secret), redirectUri };
-  await createPushStream(app, client, `${receiver}/ssf`);
+  const stream = await pushStreamByInject(app, adminToken, client, `${receiver}/ssf`);
   const requesters = String((await call('POST', '/api/v1/groups', { name: 'signals-bench-requesters' })).id);
   const holders = String((await call('POST', '/api/v1/groups', { name: 'signals-bench-baseline' })).id);
   const mapping = String((await call('POST', '/api/v1/mappings', { app_id: client.id, claim: 'roles', value: ['admin'], group_ids: [holders] })).id);
@@ -129,20 +130,14 @@ async function seed(app: App, adminToken: string, receiver: string, opts: Signal
   const width = app.core.dialect === 'sqlite' ? 1 : 8;
   await inParallel(expiring, width, (u) => submit(u.id, 60));
   const requestIds = await inParallel(revoking, width, (u) => submit(u.id, 120));
+  // A stream follows the users the receiver adds, once they have access to its application.
+  await addSubjectsByInject(app, stream.token, stream.streamId, [...expiring, ...revoking].map((u) => u.id));
   return {
     client,
     expiring: expiring.map((u) => ({ id: u.id, email: u.email })),
     revoking: revoking.map((u, i) => ({ id: u.id, email: u.email, requestId: requestIds[i]! })),
     expiresAt: now + 60 * 60_000,
   };
-}
-
-/** An SSF push stream for the application, created with its own client-credentials token. */
-async function createPushStream(app: App, client: ClientCredentials, endpoint: string): Promise<void> {
-  void app;
-  void client;
-  void endpoint;
-  throw new Error('createPushStream: to be written against the SSF API');
 }
 
 export interface Latencies {
@@ -212,7 +207,8 @@ async function runOnce(seeded: SeededDatabase, s: Seed, receiver: Awaited<Return
         }),
       );
       const expiringIds = new Set(s.expiring.map((u) => u.id));
-      const setsFor = (ids: Set<string>) => receiver.arrivals.filter((a) => a.kind === 'set' && ids.has(a.sub));
+      // Only what arrives after the instant counts (nothing the seeding queued, should there be any).
+      const setsFor = (ids: Set<string>) => receiver.arrivals.filter((a) => a.kind === 'set' && ids.has(a.sub) && a.at >= endsAt);
       await until(() => new Set(setsFor(expiringIds).map((a) => a.sub)).size >= expiringIds.size);
       const firstSet = new Map<string, number>();
       for (const a of setsFor(expiringIds)) if (!firstSet.has(a.sub)) firstSet.set(a.sub, a.at - endsAt);
