@@ -120,7 +120,7 @@ export interface Instance {
 }
 
 /** Starts bench/instance.ts (of `root`, this checkout by default) in `mode`, and waits for it to be ready. */
-export async function startInstance(mode: 'serve' | 'expire' | 'serve-expire' | 'serve-shifted', env: Record<string, string>, root = ROOT, nodeFlags: string[] = []): Promise<Instance & { ready: { address?: string } }> {
+export async function startInstance(mode: 'serve' | 'expire' | 'serve-expire', env: Record<string, string>, root = ROOT, nodeFlags: string[] = []): Promise<Instance & { ready: { address?: string } }> {
   const child = fork(path.join(root, 'bench/instance.ts'), [], {
     cwd: root,
     env: { ...process.env, ...env, BENCH_INSTANCE: mode },

@@ -69,23 +69,6 @@ async function serveExpire(): Promise<void> {
   await timedExpiry(app, () => task.run(UNBOUNDED));
 }
 
-/**
- * `serve-shifted` (bench/signals.ts): `interim serve` with the worker on its default
- * schedule, on the real clock until the parent sends `{ offsetMs }`, then on the real clock
- * plus that offset, so grants seeded an hour earlier end at a real instant the parent chose.
- */
-async function serveShifted(): Promise<void> {
-  let offset = 0;
-  const app = await buildApp(loadConfig(process.env), { clock: { now: () => Date.now() + offset }, logger: false });
-  const { address } = await app.listen();
-  process.send!({ ready: true, address });
-  process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
-  process.on('message', (m: { offsetMs?: number }) => {
-    if (typeof m.offsetMs === 'number') offset = m.offsetMs;
-    process.send!({ shifted: true });
-  });
-}
-
 async function serve(): Promise<void> {
   const app = await buildApp(loadConfig(process.env), { logger: false });
   const { address } = await app.listen();
@@ -93,8 +76,8 @@ async function serve(): Promise<void> {
   process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }
 
-const modes: Record<string, () => Promise<void>> = { expire, serve, 'serve-expire': serveExpire, 'serve-shifted': serveShifted };
-(modes[mode ?? ''] ?? (() => Promise.reject(new Error(`BENCH_INSTANCE must be expire, serve, serve-expire or serve-shifted, not ${mode}`))))().catch((error: unknown) => {
+const modes: Record<string, () => Promise<void>> = { expire, serve, 'serve-expire': serveExpire };
+(modes[mode ?? ''] ?? (() => Promise.reject(new Error(`BENCH_INSTANCE must be expire, serve or serve-expire, not ${mode}`))))().catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

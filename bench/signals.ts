@@ -16,17 +16,19 @@ import { BENCH_PASSWORD, benchUserRows, insertInBatches } from './seed.ts';
  * Issue 13, section 3: how long after access ends an application hears of it. N grants end
  * at one instant (the worker's expiry, default settings); then M grants are revoked through
  * the API. A loopback receiver takes the Security Event Tokens of an SSF push stream and the
- * back-channel logout tokens; a few users keep refreshing their tokens. Measured, from the
- * expiry instant or the revoke call's answer: (a) the first refused refresh grant, (b) the
+ * back-channel logout tokens; a few users keep calling userinfo with an access token issued
+ * while their grant was live. Measured, from the expiry instant or the revoke call's answer:
+ * (a) the first refused token request (userinfo: 401 once the token's claims stop holding), (b) the
  * SET received, (c) the logout token received (revocation only: an expiry ends no session
  * and no provider grant, docs/signals.md). The server runs in its own process
- * (bench/instance.ts `serve-shifted`), on the real clock shifted so the seeded grants end a
- * moment after `go`.
+ * (bench/instance.ts `serve`, the worker on), on the real clock: the grants are seeded on a
+ * clock set an hour back less a lead, so they end that lead after seeding began, once the
+ * server is up and its users are signed in.
  */
 export interface SignalsBenchOptions {
   grants: number;
   revokes: number;
-  /** Users among the expiring ones who keep refreshing, for (a). */
+  /** Users among the expiring ones who keep calling userinfo with an access token of the grant, for (a). */
   tokenUsers: number;
   dialects: DialectName[];
   runs: number;
@@ -35,7 +37,8 @@ export interface SignalsBenchOptions {
 export const DEFAULT_SIGNALS_BENCH: SignalsBenchOptions = { grants: 1000, revokes: 100, tokenUsers: 20, dialects: ['sqlite'], runs: 1 };
 
 const SCRYPT_N = 1024; // sign-ins only
-const LEAD_MS = 1500; // from `go` to the expiry instant
+/** From seeding to the grants' end: room to seed, start the server and sign users in. */
+const leadMs = (opts: SignalsBenchOptions, dialect: DialectName) => 8_000 + (opts.grants + opts.revokes) * (dialect === 'sqlite' ? 15 : 40) + (opts.tokenUsers + opts.revokes) * 60;
 const WAIT_MS = 120_000;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -167,40 +170,33 @@ async function until(done: () => boolean): Promise<void> {
   while (!done() && Date.now() - start < WAIT_MS) await new Promise((r) => setTimeout(r, 20));
 }
 
-async function refreshStatus(issuer: string, client: ClientCredentials, token: string): Promise<{ status: number; token?: string }> {
-  const res = await fetch(`${issuer}/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: token }).toString(),
-  });
-  const body = (await res.json()) as { refresh_token?: string };
-  return { status: res.status, token: body.refresh_token };
+/** userinfo with an access token issued while the grant was live: 200 until its claims stop holding. */
+async function userinfoStatus(issuer: string, accessToken: string): Promise<number> {
+  const res = await fetch(`${issuer}/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+  await res.arrayBuffer();
+  return res.status;
 }
 
 async function runOnce(seeded: SeededDatabase, s: Seed, receiver: Awaited<ReturnType<typeof startReceiver>>, opts: SignalsBenchOptions, run: number): Promise<SignalsRun> {
   const copy = await seeded.copy(`signals${run}`);
   receiver.arrivals.length = 0;
   try {
-    const instance = await startInstance('serve-shifted', { ...copy.env, INTERIM_RUN_WORKER: 'true' });
+    const instance = await startInstance('serve', { ...copy.env, INTERIM_RUN_WORKER: 'true' });
     try {
       const issuer = `${instance.ready.address}/oidc`;
-      const signIn = (u: { email: string }) => signInWithCodeFlow(issuer, s.client, { email: u.email, password: BENCH_PASSWORD }).then((t) => t.refresh_token!);
+      const signIn = (u: { email: string }) => signInWithCodeFlow(issuer, s.client, { email: u.email, password: BENCH_PASSWORD }).then((t) => t.access_token);
       const tokenUsers = s.expiring.slice(0, opts.tokenUsers);
-      const refreshTokens = await inParallel(tokenUsers, 4, signIn);
+      const accessTokens = await inParallel(tokenUsers, 4, signIn);
       const revokeTokens = await inParallel(s.revoking, 4, signIn);
-      log(`${seeded.dialect} run ${run}: ${tokenUsers.length + s.revoking.length} users signed in`);
-
-      // Expiry: the instance's clock reaches the grants' end LEAD_MS from now.
-      const endsAt = Date.now() + LEAD_MS;
-      instance.send({ offsetMs: s.expiresAt - endsAt });
-      await instance.next();
+      const endsAt = s.expiresAt;
+      if (Date.now() > endsAt - 2500) throw new Error(`seeding, starting and signing in took past the grants' end (${Date.now() - endsAt} ms late): raise the lead in bench/signals.ts`);
+      log(`${seeded.dialect} run ${run}: ${tokenUsers.length + s.revoking.length} users signed in; the grants end in ${((endsAt - Date.now()) / 1000).toFixed(1)} s`);
+      // From 2 s before: tokens stop counting a grant CLAIMS_MARGIN_MS (1 s) before it ends.
+      await new Promise((resolve) => setTimeout(resolve, endsAt - 2000 - Date.now()));
       const refusedAfterExpiry = await Promise.all(
-        refreshTokens.map(async (first) => {
-          let token = first;
+        accessTokens.map(async (token) => {
           for (;;) {
-            const r = await refreshStatus(issuer, s.client, token);
-            if (r.status !== 200) return Date.now() - endsAt;
-            token = r.token!;
+            if ((await userinfoStatus(issuer, token)) !== 200) return Date.now() - endsAt;
             if (Date.now() - endsAt > WAIT_MS) return Number.NaN;
             await new Promise((resolve) => setTimeout(resolve, 20));
           }
@@ -226,8 +222,7 @@ async function runOnce(seeded: SeededDatabase, s: Seed, receiver: Awaited<Return
         const at = Date.now();
         if (!res.ok) throw new Error(`revoke ${u.requestId} → ${res.status}: ${await res.text()}`);
         answered.set(u.id, at);
-        const r = await refreshStatus(issuer, s.client, revokeTokens[i]!);
-        if (r.status !== 200) refusedAfterRevoke.push(Date.now() - at);
+        if ((await userinfoStatus(issuer, revokeTokens[i]!)) !== 200) refusedAfterRevoke.push(Date.now() - at);
       });
       const revokingIds = new Set(s.revoking.map((u) => u.id));
       const logoutsFor = () => receiver.arrivals.filter((a) => a.kind === 'logout' && revokingIds.has(a.sub));
@@ -263,34 +258,36 @@ export async function runSignalsBench(opts: SignalsBenchOptions): Promise<{ core
   const runs: SignalsRun[] = [];
   try {
     for (const dialect of opts.dialects) {
-      const env = benchEnv({ INTERIM_OUTBOUND_ALLOW_PRIVATE: 'true' });
-      const now = Date.now();
-      let s: Seed | undefined;
-      const started = performance.now();
-      const seeded = await seedDatabase(
-        dialect,
-        env,
-        async () => (cluster ??= await startPostgresCluster()),
-        async (app) => {
-          s = await seed(app, env.INTERIM_BOOTSTRAP_TOKEN!, receiver.url, opts, now);
-        },
-        { now: () => now },
-      );
-      log(`${dialect}: seeded ${opts.grants} + ${opts.revokes} grants in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      try {
-        for (let run = 1; run <= opts.runs; run++) {
+      // Each run seeds its own database: its grants end once, at a real instant.
+      for (let run = 1; run <= opts.runs; run++) {
+        const env = benchEnv({ INTERIM_OUTBOUND_ALLOW_PRIVATE: 'true' });
+        // Seeded an hour back less the lead: the 60-minute grants end `lead` from now, in real time.
+        const now = Date.now() - 60 * 60_000 + leadMs(opts, dialect);
+        let s: Seed | undefined;
+        const started = performance.now();
+        const seeded = await seedDatabase(
+          dialect,
+          env,
+          async () => (cluster ??= await startPostgresCluster()),
+          async (app) => {
+            s = await seed(app, env.INTERIM_BOOTSTRAP_TOKEN!, receiver.url, opts, now);
+          },
+          { now: () => now },
+        );
+        log(`${dialect} run ${run}: seeded ${opts.grants} + ${opts.revokes} grants in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        try {
           const r = await runOnce(seeded, s!, receiver, opts, run);
           runs.push(r);
-          log(`${dialect} run ${run}, ${opts.grants} grants ending at once:`);
-          log(line('(a) first refused refresh grant', r.expiry.refused));
+          log(`${dialect} run ${run}, ${opts.grants} grants ending at once, from the instant:`);
+          log(line('(a) first refused userinfo call', r.expiry.refused));
           log(line('(b) SET received', r.expiry.set));
           log(`${dialect} run ${run}, ${opts.revokes} revocations, from each answer:`);
-          log(line('(a) refresh grant refused', r.revoke.refused));
+          log(line('(a) userinfo refused', r.revoke.refused));
           log(line('(b) SET received', r.revoke.set));
           log(line('(c) logout token received', r.revoke.logout));
+        } finally {
+          await seeded.drop();
         }
-      } finally {
-        await seeded.drop();
       }
     }
   } finally {

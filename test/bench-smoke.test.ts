@@ -36,6 +36,16 @@ describe('benchmarks at a tiny size', () => {
     expect(run.tokenLoad.burst.failed + run.tokenLoad.quiet.failed).toBe(0);
   }, 120_000);
 
+  it('signals: every expiring and revoked grant reaches the receiver as a SET, every revocation as a logout token', () => {
+    type L = { count: number; missing: number };
+    const { runs } = bench(['signals', '--grants', '10', '--revokes', '3', '--token-users', '2']) as { runs: { expiry: { refused: L; set: L }; revoke: { refused: L; set: L; logout: L } }[] };
+    expect(runs).toHaveLength(1);
+    const [run] = runs;
+    for (const l of [run!.expiry.refused, run!.expiry.set, run!.revoke.refused, run!.revoke.set, run!.revoke.logout]) expect(l.missing).toBe(0);
+    expect(run!.expiry.set.count).toBe(10);
+    expect(run!.revoke.logout.count).toBe(3);
+  }, 120_000);
+
   it('submissions are all auto-approved through the HTTP API', () => {
     expect(bench(['submissions', '--duration', '1', '--requesters', '20', '--connections', '2'])).toEqual([expect.objectContaining({ dialect: 'sqlite', instances: 1, failures: 0 })]);
   }, 120_000);
