@@ -2,20 +2,15 @@ import { isIP } from 'node:net';
 import { invalidField, type AppError } from '../../http/errors.ts';
 import { isPublicAddress } from '../../net/address-policy.ts';
 import { hostOfUrl } from '../../net/host-names.ts';
+import { parseRegisteredUri } from './applications.rules.ts';
 
 /**
  * Why a `backchannel_logout_uri` is malformed, or null (the schema's check, before any policy):
  * an absolute http(s) URL without credentials or fragment (Back-Channel Logout 1.0 §2.2).
  */
 export function backchannelLogoutUriShapeProblem(value: string): string | null {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be an absolute URL';
-  }
-  if (value.includes('#')) return 'must not contain a fragment';
-  if (url.username || url.password) return 'must not carry a user name or password';
+  const url = parseRegisteredUri(value);
+  if (typeof url === 'string') return url;
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must use https';
   return null;
 }
