@@ -146,6 +146,7 @@ async function seed(app: App, adminToken: string, receiver: string, opts: Signal
 export interface Latencies {
   count: number;
   missing: number;
+  minMs: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -154,7 +155,7 @@ export interface Latencies {
 function latencies(ms: number[], expected: number): Latencies {
   const sorted = [...ms].sort((a, b) => a - b);
   const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : Number.NaN);
-  return { count: sorted.length, missing: expected - sorted.length, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.at(-1) ?? Number.NaN };
+  return { count: sorted.length, missing: expected - sorted.length, minMs: sorted[0] ?? Number.NaN, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted.at(-1) ?? Number.NaN };
 }
 
 export interface SignalsRun {
@@ -250,7 +251,7 @@ async function runOnce(seeded: SeededDatabase, s: Seed, receiver: Awaited<Return
   }
 }
 
-const line = (what: string, l: Latencies) => `  ${what.padEnd(34)} p50 ${l.p50Ms.toFixed(0)} ms, p99 ${l.p99Ms.toFixed(0)} ms, max ${l.maxMs.toFixed(0)} ms (${l.count}${l.missing ? `, ${l.missing} MISSING` : ''})`;
+const line = (what: string, l: Latencies) => `  ${what.padEnd(34)} min ${l.minMs.toFixed(0)} ms, p50 ${l.p50Ms.toFixed(0)} ms, p99 ${l.p99Ms.toFixed(0)} ms, max ${l.maxMs.toFixed(0)} ms (${l.count}${l.missing ? `, ${l.missing} MISSING` : ''})`;
 
 export async function runSignalsBench(opts: SignalsBenchOptions): Promise<{ cores: number; options: SignalsBenchOptions; runs: SignalsRun[] }> {
   const receiver = await startReceiver();
