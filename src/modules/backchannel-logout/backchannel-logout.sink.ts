@@ -54,7 +54,12 @@ export function createBackchannelLogoutSink(deps: BackchannelLogoutSinkDeps): Si
     });
   };
   return {
-    deliveriesFor: async (trx, payload) => once(trx, payload.subject.user_id, await deliveriesOf(trx, payload)),
+    async deliveriesFor(trx, payloads) {
+      // Most signals send no logout token and read nothing (an expiry's claims changes).
+      const out: NewDelivery[][] = [];
+      for (const payload of payloads) out.push(once(trx, payload.subject.user_id, await deliveriesOf(trx, payload)));
+      return out;
+    },
   };
 
   async function deliveriesOf(trx: Tx, payload: SignalPayload): Promise<NewDelivery[]> {

@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.ts';
 import { effectiveClaimsOfUsers } from '../claims/claims.repo.ts';
 import type { EffectiveClaims } from '../claims/index.ts';
-import { createDeliveriesRepo } from '../deliveries/deliveries.repo.ts';
+import { createDeliveriesRepo, type NewDelivery } from '../deliveries/deliveries.repo.ts';
 import type { SignalPayload } from '../event-payload/signal-payload.types.ts';
 import { insertSignalEvents } from '../events/index.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
@@ -57,11 +57,11 @@ export function createSignalRecorder(clock: Clock, sinks: readonly SignalSink[])
       });
     }
     await insertSignalEvents(trx, payloads);
-    const deliveries = createDeliveriesRepo(trx);
-    for (const payload of payloads) {
-      const rows = (await Promise.all(sinks.map((sink) => sink.deliveriesFor(trx, payload)))).flat();
-      if (rows.length) await deliveries.enqueueMany(clock, [{ event: { id: payload.id, request: null }, deliveries: rows }]);
-    }
+    // Each sink once for them all, then one multi-row insert of every delivery.
+    const bySink: NewDelivery[][][] = [];
+    for (const sink of sinks) bySink.push(await sink.deliveriesFor(trx, payloads));
+    const events = payloads.map((payload, i) => ({ event: { id: payload.id, request: null }, deliveries: bySink.flatMap((lists) => lists[i] ?? []) }));
+    await createDeliveriesRepo(trx).enqueueMany(clock, events.filter((e) => e.deliveries.length > 0));
   };
   return Object.assign(record, {
     hold(trx: Tx) {

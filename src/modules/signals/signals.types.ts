@@ -25,12 +25,13 @@ export const signalTypeOf = (signal: AccessSignal): SignalType => `signal.${sign
 export type RecordSignals = (trx: Tx, signals: readonly AccessSignal[]) => Promise<void>;
 
 /**
- * A consumer of signals: back-channel logout or the SSF transmitter. Given a recorded
- * signal, in its transaction, it answers the deliveries to queue (its own channel, target
- * and ordering key); it may read its own tables to find who is interested.
+ * A consumer of signals: back-channel logout or the SSF transmitter. Given the signals one
+ * call recorded (an expiry chunk's are many), in their transaction, it answers the
+ * deliveries to queue for each, in their order (its own channel, target and ordering key);
+ * it may read its own tables to find who is interested, once for them all.
  */
 export interface SignalSink {
-  deliveriesFor(trx: Tx, payload: SignalPayload): Promise<NewDelivery[]>;
+  deliveriesFor(trx: Tx, payloads: readonly SignalPayload[]): Promise<NewDelivery[][]>;
 }
 
 /**

@@ -35,8 +35,8 @@ export interface SsfDeliveryDeps {
 }
 
 /**
- * The SSF sink (signals.types.ts): for one recorded signal, in its transaction, the
- * streams that hear of it — not disabled, asking for the event, and having added the user
+ * The SSF sink (signals.types.ts): for the signals of one call, in their transaction, with
+ * one look-up of the streams that follow their users, the streams that hear of each — not disabled, asking for the event, and having added the user
  * as a subject (only users with a grant, consent or mapping for the application are kept,
  * at add time); a claims change only for the application it concerns. Enabled push
  * streams get a delivery on channel `ssf`, ordered per (stream, subject); paused push
@@ -44,29 +44,42 @@ export interface SsfDeliveryDeps {
  */
 export function createSsfSink(deps: SsfDeliveryDeps): SignalSink {
   return {
-    async deliveriesFor(trx, payload) {
+    async deliveriesFor(trx, payloads) {
       const repo = createSsfRepo(trx);
-      const streams = await repo.streamsOfSubject(deps.core.dialect, payload.subject.user_id, payload.app_id);
-      const event = EVENT_OF_SIGNAL[payload.type];
-      const out: NewDelivery[] = [];
+      const following = new Map<string, StreamRow[]>();
+      for (const row of await repo.streamsOfSubjects(deps.core.dialect, [...new Set(payloads.map((p) => p.subject.user_id))])) {
+        const streams = following.get(row.subject_user_id) ?? [];
+        following.set(row.subject_user_id, [...streams, row]);
+      }
       const held: { id: string; stream_id: string; event_id: string; user_id: string }[] = [];
       const polled: { jti: string; position: string; stream_id: string; claims: string; created_at: number }[] = [];
+      const purged = new Set<string>();
       const now = deps.core.clock.now();
-      for (const stream of streams) {
-        if (!eventsDelivered(stream).includes(event)) continue;
-        if (stream.delivery_method === 'poll') {
-          const claims = setClaimsFor(payload, stream, deps.issuer);
-          polled.push({ jti: claims.jti, position: newId(deps.core.clock), stream_id: stream.id, claims: JSON.stringify(claims), created_at: now });
-        } else if (stream.status === 'paused') {
-          held.push({ id: newId(deps.core.clock), stream_id: stream.id, event_id: payload.id, user_id: payload.subject.user_id });
-        } else {
-          out.push({ channel: 'ssf', target: targetOf(stream.id), orderingKey: orderingKeyOf(stream.id, payload.subject.user_id), maxAttempts: deps.maxAttempts });
+      const out = payloads.map((payload) => {
+        const userId = payload.subject.user_id;
+        // Told once, then forgotten: nothing recorded after a user's purge reaches a stream.
+        if (purged.has(userId)) return [];
+        if (payload.type === 'signal.account_purged') purged.add(userId);
+        const event = EVENT_OF_SIGNAL[payload.type];
+        const mine: NewDelivery[] = [];
+        for (const stream of following.get(userId) ?? []) {
+          if (payload.app_id !== null && stream.app_id !== payload.app_id) continue;
+          if (!eventsDelivered(stream).includes(event)) continue;
+          if (stream.delivery_method === 'poll') {
+            const claims = setClaimsFor(payload, stream, deps.issuer);
+            polled.push({ jti: claims.jti, position: newId(deps.core.clock), stream_id: stream.id, claims: JSON.stringify(claims), created_at: now });
+          } else if (stream.status === 'paused') {
+            held.push({ id: newId(deps.core.clock), stream_id: stream.id, event_id: payload.id, user_id: userId });
+          } else {
+            mine.push({ channel: 'ssf', target: targetOf(stream.id), orderingKey: orderingKeyOf(stream.id, userId), maxAttempts: deps.maxAttempts });
+          }
         }
-      }
+        return mine;
+      });
       await repo.hold(held);
       await repo.queuePoll(polled);
-      // Told once, then forgotten: a purged user's subject rows go with the last event about them.
-      if (payload.type === 'signal.account_purged') await repo.forgetUser(payload.subject.user_id);
+      // A purged user's subject rows go with the last event about them.
+      for (const userId of purged) await repo.forgetUser(userId);
       return out;
     },
   };

@@ -7,6 +7,9 @@ import { liveApplicationIdsQuery } from '../applications/applications.repo.ts';
 export type StreamRow = Selectable<SsfStreamsTable>;
 
 /** The transmitter's tables (ssf_streams, ssf_subjects, ssf_held, ssf_poll_queue): this module owns them. */
+/** Users per look-up of the streams that follow them: bound parameters stay well below either dialect's limit. */
+const SUBJECTS_PER_QUERY = 500;
+
 export function createSsfRepo(db: Executor) {
   return {
     insertStream: async (row: StreamRow) => {
@@ -38,21 +41,26 @@ export function createSsfRepo(db: Executor) {
     },
 
     /**
-     * The streams not disabled that asked about this user (optionally: of one application).
+     * The streams not disabled that asked about these users, each row with the user it
+     * follows (SUBJECTS_PER_QUERY users a query).
      * On PostgreSQL their rows are share-locked, so a resume (which locks the stream to
      * release what was held) either sees what this transaction holds or is seen as enabled.
      */
-    streamsOfSubject: (dialect: DialectName, userId: string, appId: string | null): Promise<StreamRow[]> => {
-      let q = db
-        .selectFrom('ssf_streams as s')
-        .innerJoin('ssf_subjects as j', 'j.stream_id', 's.id')
-        .innerJoin(liveApplicationIdsQuery(db).as('a'), 'a.id', 's.app_id')
-        .selectAll('s')
-        .where('j.user_id', '=', userId)
-        .where('s.status', '<>', 'disabled')
-        .orderBy('s.id');
-      if (appId !== null) q = q.where('s.app_id', '=', appId);
-      return dialect === 'postgres' ? q.forShare('s').execute() : q.execute();
+    streamsOfSubjects: async (dialect: DialectName, userIds: readonly string[]): Promise<(StreamRow & { subject_user_id: string })[]> => {
+      const rows: (StreamRow & { subject_user_id: string })[] = [];
+      for (let i = 0; i < userIds.length; i += SUBJECTS_PER_QUERY) {
+        const q = db
+          .selectFrom('ssf_streams as s')
+          .innerJoin('ssf_subjects as j', 'j.stream_id', 's.id')
+          .innerJoin(liveApplicationIdsQuery(db).as('a'), 'a.id', 's.app_id')
+          .selectAll('s')
+          .select('j.user_id as subject_user_id')
+          .where('j.user_id', 'in', userIds.slice(i, i + SUBJECTS_PER_QUERY))
+          .where('s.status', '<>', 'disabled')
+          .orderBy('s.id');
+        rows.push(...(await (dialect === 'postgres' ? q.forShare('s').execute() : q.execute())));
+      }
+      return rows;
     },
 
     hold: async (rows: { id: string; stream_id: string; event_id: string; user_id: string }[]) => {
