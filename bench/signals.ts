@@ -49,7 +49,7 @@ interface Arrival {
 }
 
 /** The loopback receiver: records when each SET (by subject) and logout token (by sub) arrives. */
-async function startReceiver(): Promise<{ url: string; arrivals: Arrival[]; server: Server }> {
+export async function startReceiver(): Promise<{ url: string; arrivals: Arrival[]; server: Server }> {
   const arrivals: Arrival[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -84,7 +84,7 @@ interface Seed {
 }
 
 /** Through the admin API and submit() in process, on a frozen clock: the application, its stream, the grants. */
-async function seed(app: App, adminToken: string, receiver: string, opts: SignalsBenchOptions, now: number): Promise<Seed> {
+export async function seed(app: App, adminToken: string, receiver: string, opts: SignalsBenchOptions, now: number): Promise<Seed> {
   const call = async (method: 'POST' | 'GET', url: string, payload?: object, token = adminToken) => {
     const res = await app.http.inject({ method, url, payload, headers: { authorization: `Bearer ${token}` } });
     if (res.statusCode >= 300) throw new Error(`${method} ${url} → ${res.statusCode}: ${res.body}`);

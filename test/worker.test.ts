@@ -4,6 +4,10 @@ import { ConfigError, loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import type { DeliveryChannel } from '../src/db/schema.ts';
 import { createDispatcher, type Performer } from '../src/modules/events/dispatcher.ts';
+import { createDeliveriesRepo } from '../src/modules/deliveries/deliveries.repo.ts';
+import type { SignalPayload } from '../src/modules/event-payload/signal-payload.types.ts';
+import { insertSignalEvents } from '../src/modules/events/outbox.ts';
+import { newId } from '../src/security/ids.ts';
 import { escalateOverdueRequests } from '../src/modules/requests/due-notices.ts';
 import { deliveryLeases } from '../src/compose.ts';
 import { purgeExpiredState } from '../src/worker/purge.ts';
@@ -233,6 +237,56 @@ describeEachDialect(
       }
       expect(await run).toBeGreaterThanOrEqual(ids.length);
       expect((await webhooks()).every((d) => d.status === 'succeeded')).toBe(true);
+    });
+
+    it('claims what tells applications that access ended before notices queued earlier', async () => {
+      const templateId = await s.template();
+      const action = await server().admin.post('/api/v1/event-actions', {
+        name: 'queued first',
+        event_types: ['access_request.submitted'],
+        template_id: templateId,
+        kind: 'webhook',
+        config: { url: `${stall.url}/unused` },
+      });
+      expect(action.status).toBe(201);
+      const requestId = (await s.outsider.client.post('/api/v1/access-requests', validRequest(templateId))).body.id as string;
+      const { core } = server().app;
+      const signal: SignalPayload = {
+        id: newId(core.clock),
+        type: 'signal.sessions_ended',
+        occurred_at: new Date(core.clock.now()).toISOString(),
+        subject: { user_id: s.outsider.id, email: s.outsider.email },
+        reason: 'Signed out',
+        initiator: 'user',
+        app_id: null,
+        claims: null,
+        grant_ended: false,
+        sessions: [],
+      };
+      await core.db.transaction().execute(async (trx) => {
+        await insertSignalEvents(trx, [signal]);
+        await createDeliveriesRepo(trx).enqueueMany(core.clock, [{ event: { id: signal.id, request: null }, deliveries: [{ channel: 'ssf', target: 'ssf:queued-last', orderingKey: 'ssf:queued-last', maxAttempts: 3 }] }]);
+      });
+      const attempted: string[] = [];
+      const performer: Performer = async (delivery) => {
+        attempted.push(delivery.channel);
+        return { ok: true };
+      };
+      const dispatcher = createDispatcher(core, {
+        performers: { email: performer, webhook: performer, slack: performer, script: performer, trigger: performer, backchannel_logout: performer, ssf: performer },
+        onDeadLetter: async () => undefined,
+        leaseMs: deliveryLeases(server().config),
+        renewEveryMs: 10_000,
+        concurrency: 1,
+        scriptCapacity: () => 0,
+        scriptWorkers: 1,
+        maxAttempts: 3,
+        backoff: { baseMs: 1000, capMs: 1000 },
+      });
+      expect(await dispatcher.deliverDue()).toBe(1);
+      expect(attempted).toEqual(['ssf']);
+      await dispatcher.deliverWhileDue({ spent: () => false });
+      expect((await deliveriesOf([requestId], 'webhook')).map((d) => d.status)).toEqual(['succeeded']);
     });
 
     it('gives each channel a lease of its own time limit plus a margin, all settings', () => {

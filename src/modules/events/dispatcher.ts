@@ -42,7 +42,9 @@ const MAX_ERROR_LENGTH = 2000;
 type Claimed = { delivery: DeliveryRow; payload: OutboxPayload };
 /** Channels that run in the script sandbox, whose workers are few. */
 const SCRIPT_CHANNELS: readonly DeliveryChannel[] = ['script', 'trigger'];
-const OTHER_CHANNELS: readonly DeliveryChannel[] = ['email', 'slack', 'webhook', 'backchannel_logout', 'ssf'];
+/** Channels that tell applications that access ended (signals): claimed before the rest, so a burst of notices never delays them. */
+const SIGNAL_CHANNELS: readonly DeliveryChannel[] = ['backchannel_logout', 'ssf'];
+const OTHER_CHANNELS: readonly DeliveryChannel[] = ['email', 'slack', 'webhook'];
 
 /**
  * Delivers the outbox after commit, at least once. Each pass claims due deliveries (on
@@ -69,7 +71,8 @@ export function createDispatcher(core: Pick<Core, 'db' | 'dialect' | 'clock'>, d
     const claimed = await db.transaction().execute(async (trx): Promise<Claimed[]> => {
       const now = clock.now();
       const deliveries = createDeliveriesRepo(trx);
-      const others = await deliveries.claimDue(dialect, now, OTHER_CHANNELS, room);
+      const signals = await deliveries.claimDue(dialect, now, SIGNAL_CHANNELS, room);
+      const others = [...signals, ...(room > signals.length ? await deliveries.claimDue(dialect, now, OTHER_CHANNELS, room - signals.length) : [])];
       const scriptRoom = Math.min(room - others.length, deps.scriptCapacity(), deps.scriptWorkers - scriptsInFlight);
       const scripts = scriptRoom > 0 ? await deliveries.claimDue(dialect, now, SCRIPT_CHANNELS, scriptRoom) : [];
       const due = [...others, ...scripts];
