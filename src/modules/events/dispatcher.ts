@@ -183,10 +183,13 @@ export function createDispatcher(core: Pick<Core, 'db' | 'dialect' | 'clock'>, d
               running.add(sending);
             }
           }
-          if (running.size === 0) return total;
           // An attempt that ended while claiming freed a slot (and may have made the next
-          // delivery of its ordering key due): claim again rather than wait for another.
-          if (ended === endedBefore) await Promise.race(running);
+          // delivery of its ordering key due): claim again rather than wait for another, or
+          // stop. Stopping only when nothing ended since the claim began: the last attempt in
+          // flight may have ended during it, and its successor is due now.
+          if (ended !== endedBefore) continue;
+          if (running.size === 0) return total;
+          await Promise.race(running);
         }
       } finally {
         await Promise.allSettled(running);
