@@ -253,7 +253,8 @@ function workerTasks(
     // Before expiry: a scheduled grant is announced (`activated`) before it can expire.
     // Both queue what applications are told (signals), so the delivery task starts at once.
     { name: 'activate-grants', ...fast, run: () => activateDueGrants({ ...core, recordSignals: services.recordSignals }), wakes: ['deliver-outbox'] },
-    { name: 'expire-grants', ...fast, run: () => services.requests.expireDueGrants(), wakes: ['deliver-outbox'] },
+    // Also as soon as the next grant ends, when that comes before its next turn.
+    { name: 'expire-grants', ...fast, run: () => services.requests.expireDueGrants(), wakes: ['deliver-outbox'], dueInMs: () => services.requests.msUntilNextExpiry() },
     { name: 'return-stuck-provisioning', ...fast, run: () => services.provisioning.returnStuck() },
     { name: 'lapse-pending-requests', ...fast, run: () => lapseOverdueRequests(core) },
     { name: 'alert-overdue-break-glass-reviews', ...slow, run: () => services.breakGlass.alertOverdueReviews() },

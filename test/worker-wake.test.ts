@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startWorker, type WorkerTask } from '../src/worker/worker.ts';
+import { MIN_PAUSE_MS, startWorker, type WorkerTask } from '../src/worker/worker.ts';
 
 const quiet = { error: () => undefined, info: () => undefined, warn: () => undefined };
 const waitFor = async (done: () => boolean) => {
@@ -48,6 +48,28 @@ describe('worker tasks that wake others', () => {
       release();
       await waitFor(() => consumerRuns.length >= 2);
       expect(consumerRuns).toHaveLength(2);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('starts the next run when the task says its work is due, if that is before its turn, never sooner than the minimum pause', async () => {
+    const runs: number[] = [];
+    let dueIn: number | null = 100;
+    const task: WorkerTask = { name: 'expire', everyMs: 600, budgetMs: 1000, run: async () => (runs.push(performance.now()), 0), dueInMs: async () => dueIn };
+    const worker = startWorker([task], { log: quiet });
+    const gapAfter = async (at: number) => {
+      await waitFor(() => runs.length >= at + 2);
+      return runs[at + 1]! - runs[at]!;
+    };
+    try {
+      expect(await gapAfter(0)).toBeLessThan(400); // due in 100 ms: not the 600 ms turn
+      dueIn = null; // nothing known: the turn
+      expect(await gapAfter(runs.length)).toBeGreaterThanOrEqual(500);
+      dueIn = -5_000; // overdue work that stays due: the floor, not a tight loop
+      const gap = await gapAfter(runs.length);
+      expect(gap).toBeGreaterThanOrEqual(MIN_PAUSE_MS - 5);
+      expect(gap).toBeLessThan(400);
     } finally {
       await worker.stop();
     }

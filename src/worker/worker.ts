@@ -21,7 +21,17 @@ export interface WorkerTask {
    * the delivery task starts on them without waiting out its pause.
    */
   wakes?: readonly string[];
+  /**
+   * How long until its next work is due, when the task can tell (null: nothing known). The
+   * next run starts then when that is sooner than `everyMs`: a grant ends at its instant,
+   * not up to a pause later. Never sooner than MIN_PAUSE_MS, so work that stays due (a row
+   * another transaction holds) is not retried in a tight loop.
+   */
+  dueInMs?(): Promise<number | null>;
 }
+
+/** The shortest pause a task's `dueInMs` can ask for. */
+export const MIN_PAUSE_MS = 100;
 
 export interface WorkerHandle {
   /** Stops scheduling and waits for the runs in progress. */
@@ -55,6 +65,18 @@ async function runLogged(task: WorkerTask, budget: Budget, log: Log): Promise<nu
   return done;
 }
 
+/** `everyMs`, or less when the task knows its next work is due sooner (never below MIN_PAUSE_MS). */
+async function pauseAfterRun(task: WorkerTask, log: Log): Promise<number> {
+  if (!task.dueInMs) return task.everyMs;
+  try {
+    const due = await task.dueInMs();
+    return due === null ? task.everyMs : Math.min(task.everyMs, Math.max(MIN_PAUSE_MS, due));
+  } catch (err) {
+    log.warn({ err, task: task.name }, 'worker task could not tell when its next work is due');
+    return task.everyMs;
+  }
+}
+
 /**
  * Runs each task on its own schedule, independently: one loop per task, so a slow task
  * (deliveries to a receiver that never answers) never delays another (expiry). A task
@@ -68,16 +90,17 @@ export function startWorker(tasks: readonly WorkerTask[], opts: { log: Log }): W
   const loops = tasks.map((task) => {
     const loop = { running: undefined as Promise<void> | undefined, timer: undefined as NodeJS.Timeout | undefined, woken: false };
     const start = () => {
-      loop.running = runLogged(task, budgetOf(task.budgetMs, () => stopped), opts.log).then((done) => {
-        loop.running = undefined;
+      loop.running = runLogged(task, budgetOf(task.budgetMs, () => stopped), opts.log).then(async (done) => {
         if (done > 0) for (const name of task.wakes ?? []) byName.get(name)?.wake();
-        schedule();
+        const pause = await pauseAfterRun(task, opts.log);
+        loop.running = undefined;
+        schedule(pause);
       });
     };
-    const schedule = () => {
+    const schedule = (pause: number) => {
       if (stopped) return;
       // Woken during a run: what woke it may have committed after this run's last claim.
-      const delay = loop.woken ? 0 : task.everyMs;
+      const delay = loop.woken ? 0 : pause;
       loop.woken = false;
       loop.timer = setTimeout(start, delay);
       loop.timer.unref();
@@ -94,7 +117,7 @@ export function startWorker(tasks: readonly WorkerTask[], opts: { log: Log }): W
         start();
       },
     });
-    schedule();
+    schedule(task.everyMs);
     return { task, loop };
   });
   return {

@@ -190,6 +190,12 @@ export function createRequestsRepo(db: Executor) {
     },
 
     /** Approved requests whose time is up, oldest expiry first, claimed for this transaction. */
+    /** When the next approved grant ends (the status index answers it), or null when none is live. */
+    nextExpiry: async (): Promise<number | null> => {
+      const row = await db.selectFrom('access_requests').select((eb) => eb.fn.min('expires_at').as('at')).where('status', '=', 'approved').executeTakeFirst();
+      return row?.at === null || row?.at === undefined ? null : Number(row.at);
+    },
+
     claimDueForExpiry: (dialect: DialectName, at: number, limit: number) =>
       claimRows(
         db

@@ -199,6 +199,12 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
      * (each claims its chunk with SKIP LOCKED). Idempotent: a grant revoked or expired
      * meanwhile is skipped by the conditional update. Returns how many expired.
      */
+    /** How long until the next grant ends (the injected clock's ms), or null when none is live: the expiry task wakes then. */
+    async msUntilNextExpiry(): Promise<number | null> {
+      const at = await createRequestsRepo(db).nextExpiry();
+      return at === null ? null : at - clock.now();
+    },
+
     async expireDueGrants(chunk = EXPIRY_CHUNK): Promise<number> {
       let total = 0;
       for (;;) {
