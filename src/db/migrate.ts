@@ -14,6 +14,7 @@ import * as extension from './migrations/0011_extension.ts';
 import * as scheduledStart from './migrations/0010_scheduled_start.ts';
 import * as ssf from './migrations/0013_ssf.ts';
 import * as backchannelLogout from './migrations/0014_backchannel_logout.ts';
+import * as deliveryClaim from './migrations/0015_delivery_claim.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0010_scheduled_start': scheduledStart,
   '0013_ssf': ssf,
   '0014_backchannel_logout': backchannelLogout,
+  '0015_delivery_claim': deliveryClaim,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -139,34 +139,40 @@ export function createDeliveriesRepo(db: Executor) {
      * with a lease run out), oldest first, none while an earlier one of its ordering key is
      * unfinished. On PostgreSQL the rows are locked, skipping those another worker holds.
      */
-    claimDue: (dialect: DialectName, now: number, channels: readonly DeliveryChannel[], limit: number): Promise<DeliveryRow[]> =>
-      claimRows(
-        db
-          .selectFrom('deliveries as d')
-          .selectAll('d')
-          .where('d.channel', 'in', channels)
-          .where((eb) =>
-            eb.or([
-              eb.and([eb('d.status', '=', 'pending'), eb('d.next_attempt_at', '<=', now)]),
-              eb.and([eb('d.status', '=', 'running'), eb('d.lease_until', '<=', now)]),
-            ]),
-          )
-          .where((eb) =>
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom('deliveries as e')
-                  .select('e.id')
-                  .whereRef('e.ordering_key', '=', 'd.ordering_key')
-                  .whereRef('e.id', '<', 'd.id')
-                  .where('e.status', 'in', ['pending', 'running']),
+    /**
+     * The oldest due deliveries of these channels, locked (SKIP LOCKED on PostgreSQL): first
+     * those whose lease ran out (a crashed worker's), then pending ones due now, none while
+     * an earlier one of its ordering key is unfinished. Two queries, one per status, so each
+     * walks the (status, id) index and stops after `limit` rows.
+     */
+    claimDue: async (dialect: DialectName, now: number, channels: readonly DeliveryChannel[], limit: number): Promise<DeliveryRow[]> => {
+      const oldest = (status: 'pending' | 'running', n: number) =>
+        claimRows(
+          db
+            .selectFrom('deliveries as d')
+            .selectAll('d')
+            .where('d.status', '=', status)
+            .where(status === 'pending' ? 'd.next_attempt_at' : 'd.lease_until', '<=', now)
+            .where('d.channel', 'in', channels)
+            .where((eb) =>
+              eb.not(
+                eb.exists(
+                  eb
+                    .selectFrom('deliveries as e')
+                    .select('e.id')
+                    .whereRef('e.ordering_key', '=', 'd.ordering_key')
+                    .whereRef('e.id', '<', 'd.id')
+                    .where('e.status', 'in', ['pending', 'running']),
+                ),
               ),
-            ),
-          )
-          .orderBy('d.id')
-          .limit(limit),
-        dialect,
-      ).execute(),
+            )
+            .orderBy('d.id')
+            .limit(n),
+          dialect,
+        ).execute();
+      const abandoned = await oldest('running', limit);
+      return abandoned.length < limit ? [...abandoned, ...(await oldest('pending', limit - abandoned.length))] : abandoned;
+    },
 
     /**
      * Marks claimed deliveries running under a lease and counts the attempt. `maxAttempts`
