@@ -34,7 +34,7 @@ import { createRequestViews } from './modules/requests/requests.views.ts';
 import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
 import { createScriptsService } from './modules/scripts/scripts.service.ts';
 import { createSignalRecorder } from './modules/signals/record.ts';
-import type { RecordSignals, SignalSink } from './modules/signals/signals.types.ts';
+import type { RecordSignals } from './modules/signals/signals.types.ts';
 import { createClaimsWatch, lateRecorder } from './modules/signals/claims-watch.ts';
 import { createBackchannelLogoutPerformer, createBackchannelLogoutSink, signOutSignal, userSignals } from './modules/backchannel-logout/index.ts';
 import { createLogoutTokenKeys } from './oidc/backchannel-logout.ts';
@@ -159,26 +159,23 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const breakGlass = createBreakGlassService(signalCore, { submissionsPerMinute: config.requestsPerMinute });
   const views = createRequestViews(core);
   const discussion = createDiscussionService(core, views);
-  // Signals (issue 13): the sinks that turn them into deliveries, and their channels' performers.
-  const signalSinks: SignalSink[] = [];
-  signalSinks.push(
-    createBackchannelLogoutSink({
-      maxAttempts: config.delivery.maxAttempts,
-      now: () => core.clock.now(),
-      liveSessionsOf: (trx, userId, clientId, now) => createOidcPayloadsRepo(trx).liveSessionsOf(userId, clientId, now),
-    }),
-  );
-  // The Shared Signals transmitter (src/modules/ssf): its sink, its performer and the stream service.
-  const ssf = createSsf({ core, encrypter, issuer: `${config.baseUrl}/oidc`, maxAttempts: config.delivery.maxAttempts, maxStreamsPerApp: config.ssf?.maxStreamsPerApp ?? 5, fetch: safeFetch, outbound: config.outbound, relatesTo: ssfRelatesTo(core), lockLiveApp: mappingsHooks(core).lockLiveApp });
-  signalSinks.push(ssf.sink);
-  const recordSignals = createSignalRecorder(core.clock, signalSinks);
+  // Signals (issue 13): the sinks that turn them into deliveries (back-channel logout, and the
+  // Shared Signals transmitter with its stream service), and their channels' performers.
+  const issuer = `${core.baseUrl}${OIDC_PREFIX}`;
+  const backchannelLogoutSink = createBackchannelLogoutSink({
+    maxAttempts: config.delivery.maxAttempts,
+    now: () => core.clock.now(),
+    liveSessionsOf: (trx, userId, clientId, now) => createOidcPayloadsRepo(trx).liveSessionsOf(userId, clientId, now),
+  });
+  const ssf = createSsf({ core, encrypter, issuer, maxAttempts: config.delivery.maxAttempts, maxStreamsPerApp: config.ssf?.maxStreamsPerApp ?? 5, fetch: safeFetch, outbound: config.outbound, relatesTo: ssfRelatesTo(core), lockLiveApp: mappingsHooks(core).lockLiveApp });
+  const recordSignals = createSignalRecorder(core.clock, [backchannelLogoutSink, ssf.sink]);
   const dispatcher = createDispatcher(core, {
     performers: {
       ...createPerformers({ core, encrypter, mailer, fetch: safeFetch, outbound: config.outbound, runScript: scripts.runScript }),
       backchannel_logout: createBackchannelLogoutPerformer({
         db: core.db,
         clock: core.clock,
-        issuer: `${core.baseUrl}${OIDC_PREFIX}`,
+        issuer,
         signingKey: createLogoutTokenKeys(core, encrypter),
         fetch: safeFetch,
         outbound: config.outbound,

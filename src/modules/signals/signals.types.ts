@@ -35,7 +35,7 @@ export interface SignalSink {
 }
 
 /**
- * The recorder compose.ts builds (sig-claims, additive): RecordSignals, plus a hold for a
+ * The recorder compose.ts builds: RecordSignals, plus a hold for a
  * path that makes several changes in one transaction (deleting a mapping revokes its grants
  * and then drops its links). While `trx` is held, its signals wait; the outermost `flush`
  * records them in one call, merged, so each (user, application) is told once, with the
