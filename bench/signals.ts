@@ -38,7 +38,7 @@ export const DEFAULT_SIGNALS_BENCH: SignalsBenchOptions = { grants: 1000, revoke
 
 const SCRYPT_N = 1024; // sign-ins only
 /** From seeding to the grants' end: room to seed, start the server and sign users in. */
-const leadMs = (opts: SignalsBenchOptions, dialect: DialectName) => 8_000 + (opts.grants + opts.revokes) * (dialect === 'sqlite' ? 15 : 40) + (opts.tokenUsers + opts.revokes) * 60;
+const leadMs = (opts: SignalsBenchOptions, dialect: DialectName) => 8_000 + (opts.grants + opts.revokes) * (dialect === 'sqlite' ? 15 : 40) + (opts.tokenUsers + opts.revokes) * 150;
 const WAIT_MS = 120_000;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 

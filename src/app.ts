@@ -148,6 +148,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await registerPortal(http);
 
   let worker: WorkerHandle | undefined;
+  // A change answered may have queued deliveries (a revocation's SET and logout tokens): the
+  // delivery task of this process starts on them now, after the commit, not at its next turn.
+  http.addHook('onResponse', async (request, reply) => {
+    if (worker && request.method !== 'GET' && reply.statusCode < 400) worker.wake('deliver-outbox');
+  });
   return {
     http,
     fastPath,

@@ -34,6 +34,8 @@ export interface WorkerTask {
 export const MIN_PAUSE_MS = 100;
 
 export interface WorkerHandle {
+  /** Runs the named task now (or straight after its run in progress), instead of at its next turn. */
+  wake(name: string): void;
   /** Stops scheduling and waits for the runs in progress. */
   stop(): Promise<void>;
 }
@@ -121,6 +123,7 @@ export function startWorker(tasks: readonly WorkerTask[], opts: { log: Log }): W
     return { task, loop };
   });
   return {
+    wake: (name) => byName.get(name)?.wake(),
     async stop() {
       stopped = true;
       for (const { loop } of loops) clearTimeout(loop.timer);
