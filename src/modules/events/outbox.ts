@@ -7,34 +7,24 @@ const INSERT_ROWS = 1000;
 
 /** Stores events' payloads in the outbox, in the transaction of the change they record: multi-row inserts, in the order given. */
 export async function insertOutboxEvents(db: Executor, payloads: readonly EventPayload[]): Promise<void> {
-  for (let i = 0; i < payloads.length; i += INSERT_ROWS) {
-    await db
-      .insertInto('outbox_events')
-      .values(
-        payloads.slice(i, i + INSERT_ROWS).map((payload) => ({
-          id: payload.id,
-          type: payload.type,
-          request_id: payload.request.id,
-          template_id: payload.request.template_id,
-          payload: JSON.stringify(payload),
-          occurred_at: Date.parse(payload.occurred_at),
-        })),
-      )
-      .execute();
-  }
+  await insertRows(db, payloads.map((p) => ({ payload: p, requestId: p.request.id, templateId: p.request.template_id })));
 }
 
 /** Stores signals (about a user, not a request) in the outbox, in the transaction of the change they record. */
 export async function insertSignalEvents(db: Executor, payloads: readonly SignalPayload[]): Promise<void> {
-  for (let i = 0; i < payloads.length; i += INSERT_ROWS) {
+  await insertRows(db, payloads.map((p) => ({ payload: p, requestId: null, templateId: null })));
+}
+
+async function insertRows(db: Executor, rows: readonly { payload: EventPayload | SignalPayload; requestId: string | null; templateId: string | null }[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_ROWS) {
     await db
       .insertInto('outbox_events')
       .values(
-        payloads.slice(i, i + INSERT_ROWS).map((payload) => ({
+        rows.slice(i, i + INSERT_ROWS).map(({ payload, requestId, templateId }) => ({
           id: payload.id,
           type: payload.type,
-          request_id: null,
-          template_id: null,
+          request_id: requestId,
+          template_id: templateId,
           payload: JSON.stringify(payload),
           occurred_at: Date.parse(payload.occurred_at),
         })),

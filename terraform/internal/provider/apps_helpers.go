@@ -82,17 +82,27 @@ func (r stringRule) ValidateString(_ context.Context, req validator.StringReques
 // loopbackHosts may use plain http in a redirect URI (RFC 8252 §7.3), as the server allows.
 var loopbackHosts = map[string]bool{"localhost": true, "127.0.0.1": true, "[::1]": true}
 
-// redirectURIProblem mirrors the server's rule for (post-logout) redirect URIs.
-func redirectURIProblem(value string) string {
+// parseRegisteredURI mirrors the server's rule for every URI an application registers:
+// absolute, without a fragment or credentials. The URL, or why not.
+func parseRegisteredURI(value string) (*url.URL, string) {
 	u, err := url.Parse(value)
 	if err != nil || !u.IsAbs() || u.Host == "" {
-		return "must be an absolute URL"
+		return nil, "must be an absolute URL"
 	}
 	if strings.Contains(value, "#") {
-		return "must not contain a fragment"
+		return nil, "must not contain a fragment"
 	}
 	if u.User != nil {
-		return "must not contain credentials"
+		return nil, "must not contain credentials"
+	}
+	return u, ""
+}
+
+// redirectURIProblem mirrors the server's rule for (post-logout) redirect URIs.
+func redirectURIProblem(value string) string {
+	u, problem := parseRegisteredURI(value)
+	if problem != "" {
+		return problem
 	}
 	switch u.Scheme {
 	case "https":
@@ -156,15 +166,9 @@ var idRule = stringRule{description: "must be an Interim id (a UUID)", problem: 
 
 // backchannelLogoutURIProblem: the shape the server checks first (the server also applies its outbound policy: https, public hosts).
 func backchannelLogoutURIProblem(value string) string {
-	u, err := url.Parse(value)
-	if err != nil || !u.IsAbs() || u.Host == "" {
-		return "must be an absolute URL"
-	}
-	if strings.Contains(value, "#") {
-		return "must not contain a fragment"
-	}
-	if u.User != nil {
-		return "must not carry a user name or password"
+	u, problem := parseRegisteredURI(value)
+	if problem != "" {
+		return problem
 	}
 	if u.Scheme != "https" && u.Scheme != "http" {
 		return "must use https"
