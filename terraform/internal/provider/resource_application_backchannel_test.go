@@ -61,7 +61,7 @@ data "interim_application" "bcl" {
 			{
 				// Credentials in the URI fail at plan too, and the application keeps its URI.
 				Config:      config(`backchannel_logout_uri = "https://user:pw@bcl-console.example.com/logout"`),
-				ExpectError: regexp.MustCompile(`(?s)backchannel_logout_uri.*user name\s+or\s+password`),
+				ExpectError: regexp.MustCompile(`(?s)backchannel_logout_uri.*must not contain\s+credentials`),
 			},
 			{
 				// Removing the attribute removes the URI in place; the sid requirement returns to its default.
