@@ -2,7 +2,7 @@ import type { Executor } from '../../db/database.ts';
 import { createApplicationsRepo } from '../applications/applications.repo.ts';
 import { createMappingsRepo } from '../mappings/mappings.repo.ts';
 import { snapshotStages } from './stage-snapshot.ts';
-import type { Template } from '../templates/templates.types.ts';
+import type { NamedStage, Template } from '../templates/templates.types.ts';
 
 type TemplateStage = Template['stages'][number];
 
@@ -19,14 +19,8 @@ export interface RequestSnapshot {
   stages?: SnapshotStage[];
 }
 
-export interface SnapshotStage {
-  position: number;
-  open: boolean;
-  approver_groups: { id: string; name: string }[];
-  quorum: number;
-  escalation_after_mins: number | null;
-  escalation_group: { id: string; name: string } | null;
-}
+/** A stage as frozen into the request: the template's, with its groups named then. */
+export type SnapshotStage = NamedStage;
 
 export async function takeSnapshot(
   db: Executor,

@@ -1,6 +1,6 @@
 import type { Executor } from '../../db/database.ts';
 import { createGroupsRepo } from '../groups/groups.repo.ts';
-import type { Template } from '../templates/templates.types.ts';
+import { namedStage, type Template } from '../templates/templates.types.ts';
 
 type TemplateStage = Template['stages'][number];
 import type { SnapshotStage } from './snapshot.ts';
@@ -10,12 +10,5 @@ export async function snapshotStages(db: Executor, stages: readonly TemplateStag
   const ids = [...new Set(stages.flatMap((s) => [...s.approver_group_ids, ...(s.escalation_group_id ? [s.escalation_group_id] : [])]))];
   const names = new Map((await createGroupsRepo(db).findAnyByIds(ids)).map((g) => [g.id, g.name]));
   const ref = (id: string) => ({ id, name: names.get(id) ?? '' });
-  return stages.map((s, i) => ({
-    position: i + 1,
-    open: s.approval === 'open',
-    approver_groups: s.approver_group_ids.map(ref),
-    quorum: s.quorum,
-    escalation_after_mins: s.escalation_after_mins,
-    escalation_group: s.escalation_group_id === null ? null : ref(s.escalation_group_id),
-  }));
+  return stages.map((s, i) => namedStage(s, i, ref));
 }

@@ -1,28 +1,17 @@
 import { z } from 'zod';
 import { instant } from '../../http/schemas.ts';
+import { namedStageOut } from '../templates/templates.types.ts';
 import type { RequestRow } from './requests.repo.ts';
 import type { RequestSnapshot } from './snapshot.ts';
 import type { VoteRow } from './votes.repo.ts';
 
 const personOut = z.object({ id: z.string(), email: z.string(), name: z.string() });
-const ref = z.object({ id: z.string(), name: z.string() });
 
 /** The stage fields of a request as the API shows them (issue 12 §1): where it is and who approved. */
 export const stageProgressOut = {
   current_stage: z.number().int().describe('the approval stage the request waits in (1-based); for a decided request, the stage it was decided in'),
   stage_count: z.number().int().describe('how many approval stages the request goes through'),
-  stages: z
-    .array(
-      z.object({
-        position: z.number().int(),
-        open: z.boolean(),
-        approver_groups: z.array(ref),
-        quorum: z.number().int(),
-        escalation_after_mins: z.number().int().nullable(),
-        escalation_group: ref.nullable(),
-      }),
-    )
-    .describe('the stages as they were when the request was made (empty for requests made before stages existed)'),
+  stages: z.array(namedStageOut).describe('the stages as they were when the request was made (empty for requests made before stages existed)'),
   approvals: z.array(z.object({ stage: z.number().int(), approver: personOut, comment: z.string().nullable(), at: instant })).describe('every approval that counts, by stage then time'),
 };
 

@@ -197,6 +197,29 @@ export const templateOut = z.object({
 });
 
 const ref = z.object({ id: z.uuid(), name: z.string() });
+
+/** One approval stage with its groups named, as a requester sees it (the catalogue, and a request's stages). */
+export const namedStageOut = z.object({
+  position: z.number().int(),
+  open: z.boolean(),
+  approver_groups: z.array(ref),
+  quorum: z.number().int(),
+  escalation_after_mins: z.number().int().nullable(),
+  escalation_group: ref.nullable(),
+});
+export type NamedStage = z.infer<typeof namedStageOut>;
+
+/** Stage `i` of a template (0-based) with its groups named by `group`. */
+export function namedStage(s: TemplateStage, i: number, group: (id: string) => { id: string; name: string }): NamedStage {
+  return {
+    position: i + 1,
+    open: s.approval === 'open',
+    approver_groups: s.approver_group_ids.map(group),
+    quorum: s.quorum,
+    escalation_after_mins: s.escalation_after_mins,
+    escalation_group: s.escalation_group_id === null ? null : group(s.escalation_group_id),
+  };
+}
 export type Ref = z.infer<typeof ref>;
 
 /** What a requester needs to fill in the form, and to know who will decide. */
@@ -215,18 +238,7 @@ export const requestableOut = z.object({
   escalation_after_mins: z.number().int().nullable(),
   escalation_group: ref.nullable(),
   ...requestableLapseGlassOut,
-  stages: z
-    .array(
-      z.object({
-        position: z.number().int(),
-        open: z.boolean(),
-        approver_groups: z.array(ref),
-        quorum: z.number().int(),
-        escalation_after_mins: z.number().int().nullable(),
-        escalation_group: ref.nullable(),
-      }),
-    )
-    .describe('who approves each stage, how many approvals it needs and where it escalates; the flat fields above are stage 1'),
+  stages: z.array(namedStageOut).describe('who approves each stage, how many approvals it needs and where it escalates; the flat fields above are stage 1'),
   allow_extension: z.boolean(),
   extension_requires_approval: z.boolean(),
   max_total_mins: z.number().int().nullable(),
@@ -258,14 +270,7 @@ export function toRequestableOut(t: Template, names: { app: Ref; groups: Readonl
     escalation_after_mins: t.escalation_after_mins,
     escalation_group: t.escalation_group_id === null ? null : group(t.escalation_group_id),
     ...toRequestableLapseGlass(t),
-    stages: t.stages.map((s, i) => ({
-      position: i + 1,
-      open: s.approval === 'open',
-      approver_groups: s.approver_group_ids.map(group),
-      quorum: s.quorum,
-      escalation_after_mins: s.escalation_after_mins,
-      escalation_group: s.escalation_group_id === null ? null : group(s.escalation_group_id),
-    })),
+    stages: t.stages.map((s, i) => namedStage(s, i, group)),
     allow_extension: t.allow_extension,
     extension_requires_approval: t.extension_requires_approval,
     max_total_mins: t.max_total_mins,
