@@ -37,7 +37,7 @@ import { createSignalRecorder } from './modules/signals/record.ts';
 import type { RecordSignals } from './modules/signals/signals.types.ts';
 import { createClaimsWatch, lateRecorder } from './modules/signals/claims-watch.ts';
 import { createBackchannelLogoutPerformer, createBackchannelLogoutSink, signOutSignal, userSignals } from './modules/backchannel-logout/index.ts';
-import { createLogoutTokenKeys } from './oidc/backchannel-logout.ts';
+import { createProviderKeys } from './oidc/provider-keys.ts';
 import { OIDC_PREFIX } from './oidc/provider.ts';
 import { createSsf } from './modules/ssf/index.ts';
 import { ssfRelatesTo } from './modules/ssf/relates.ts';
@@ -162,12 +162,13 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   // Signals (issue 13): the sinks that turn them into deliveries (back-channel logout, and the
   // Shared Signals transmitter with its stream service), and their channels' performers.
   const issuer = `${core.baseUrl}${OIDC_PREFIX}`;
+  const providerKeys = createProviderKeys(core, encrypter);
   const backchannelLogoutSink = createBackchannelLogoutSink({
     maxAttempts: config.delivery.maxAttempts,
     now: () => core.clock.now(),
     liveSessionsOf: (trx, userId, clientId, now) => createOidcPayloadsRepo(trx).liveSessionsOf(userId, clientId, now),
   });
-  const ssf = createSsf({ core, encrypter, issuer, maxAttempts: config.delivery.maxAttempts, maxStreamsPerApp: config.ssf?.maxStreamsPerApp ?? 5, fetch: safeFetch, outbound: config.outbound, relatesTo: ssfRelatesTo(core), lockLiveApp: mappingsHooks(core).lockLiveApp });
+  const ssf = createSsf({ core, encrypter, providerKeys, issuer, maxAttempts: config.delivery.maxAttempts, maxStreamsPerApp: config.ssf?.maxStreamsPerApp ?? 5, fetch: safeFetch, outbound: config.outbound, relatesTo: ssfRelatesTo(core), lockLiveApp: mappingsHooks(core).lockLiveApp });
   const recordSignals = createSignalRecorder(core.clock, [backchannelLogoutSink, ssf.sink]);
   const dispatcher = createDispatcher(core, {
     performers: {
@@ -176,7 +177,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
         db: core.db,
         clock: core.clock,
         issuer,
-        signingKey: createLogoutTokenKeys(core, encrypter),
+        signer: (alg) => providerKeys.signer(alg),
         fetch: safeFetch,
         outbound: config.outbound,
       }),

@@ -1,9 +1,6 @@
 import type { Client, KoaContextWithOIDC } from 'oidc-provider';
 import type { Core } from '../core.ts';
 import type { Tx } from '../db/database.ts';
-import type { Encrypter } from '../security/encryption.ts';
-import { keySetAt } from './key-schedule.ts';
-import { readKeys, readKeysVersion, type PrivateJwk, type SigningAlg, type StoredKeys } from './keys.ts';
 import type { EndedSession } from './payloads.repo.ts';
 
 /**
@@ -17,22 +14,6 @@ import type { EndedSession } from './payloads.repo.ts';
 export function leaveBackchannelLogoutToOutbox(ClientClass: { prototype: Client }): void {
   const proto = ClientClass.prototype as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> };
   proto.backchannelLogout = async function sentByTheOutbox() {};
-}
-
-/**
- * The provider's current private signing key for an algorithm, as its ID tokens use it: the
- * stored keys (decrypted once per key version) scheduled at this instant, signer first.
- */
-export function createLogoutTokenKeys(core: Pick<Core, 'db' | 'clock'>, encrypter: Encrypter): (alg: SigningAlg) => Promise<PrivateJwk> {
-  let cached: { version: string; stored: StoredKeys } | undefined;
-  return async (alg) => {
-    const version = await readKeysVersion(core.db);
-    if (cached?.version !== version) cached = { version, stored: await readKeys(core, encrypter) };
-    const now = core.clock.now();
-    const key = keySetAt(cached.stored.keys, cached.stored.cookieKeys, now).secrets.keys.find((k) => k.alg === alg);
-    if (!key) throw new Error(`no ${alg} signing key is in use`);
-    return key;
-  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { importJWK, SignJWT, type JWK } from 'jose';
+import { SignJWT } from 'jose';
 import type { Clock } from '../../clock.ts';
 import type { Executor } from '../../db/database.ts';
 import type { OutboundPolicy, OutboundRequest, OutboundResponse } from '../../net/safe-fetch.ts';
@@ -18,8 +18,8 @@ export interface BackchannelLogoutPerformerDeps {
   clock: Clock;
   /** The provider's issuer (`${baseUrl}/oidc`). */
   issuer: string;
-  /** The provider's current private signing key for `alg` (src/oidc/backchannel-logout.ts). */
-  signingKey(alg: SigningAlg): Promise<JWK & { kid: string }>;
+  /** The provider's key that signs now for `alg`, imported (src/oidc/provider-keys.ts). */
+  signer(alg: SigningAlg): Promise<{ kid: string; key: CryptoKey | Uint8Array }>;
   fetch: (url: string, request: OutboundRequest, policy: OutboundPolicy) => Promise<OutboundResponse>;
   outbound: OutboundPolicy;
 }
@@ -51,17 +51,17 @@ export function createBackchannelLogoutPerformer(deps: BackchannelLogoutPerforme
     const client = (await backchannelLogoutClientsOf(deps.db, [target.appId])).get(target.appId);
     if (!client) return final('the application no longer exists or no longer has a backchannel_logout_uri');
     if (client.sessionRequired && target.sid === null) return final('the application requires sid and no session of it is known');
-    const key = await deps.signingKey(client.alg);
+    const signer = await deps.signer(client.alg);
     const now = Math.floor(deps.clock.now() / 1000);
     const token = await new SignJWT({ events: { [BACKCHANNEL_LOGOUT_EVENT]: {} }, ...(target.sid === null ? {} : { sid: target.sid }) })
-      .setProtectedHeader({ alg: client.alg, kid: key.kid, typ: 'logout+jwt' })
+      .setProtectedHeader({ alg: client.alg, kid: signer.kid, typ: 'logout+jwt' })
       .setIssuer(deps.issuer)
       .setAudience(client.id)
       .setSubject(payload.subject.user_id)
       .setIssuedAt(now)
       .setExpirationTime(now + LOGOUT_TOKEN_TTL_SECS)
       .setJti(delivery.id)
-      .sign(await importJWK(key, client.alg));
+      .sign(signer.key);
     const body = new URLSearchParams({ logout_token: token }).toString();
     const headers = { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'Interim-Backchannel-Logout/1' };
     const response = await deps.fetch(client.uri, { method: 'POST', headers, body }, deps.outbound);

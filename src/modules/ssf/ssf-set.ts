@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { importJWK, jwtVerify, createLocalJWKSet, SignJWT, type JWK, type JWTPayload } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 import type { Core } from '../../core.ts';
-import { keySetAt } from '../../oidc/key-schedule.ts';
-import { readKeys, readKeysVersion, type PrivateJwk } from '../../oidc/keys.ts';
-import type { Encrypter } from '../../security/encryption.ts';
+import type { ProviderKeys } from '../../oidc/provider-keys.ts';
 import type { SignalPayload } from '../event-payload/signal-payload.types.ts';
 import type { StreamRow } from './ssf.repo.ts';
 import { EVENT_OF_SIGNAL, EVENT_TYPES, VERIFICATION_EVENT } from './ssf.types.ts';
@@ -48,60 +46,21 @@ export function verificationClaims(stream: Pick<StreamRow, 'id' | 'app_id'>, iss
   return { iss: issuer, aud: stream.app_id, jti, sub_id: { format: 'opaque', id: stream.id }, events: { [VERIFICATION_EVENT]: state === undefined ? {} : { state } } };
 }
 
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'] as const;
-const publicOf = (jwk: PrivateJwk): JWK => {
-  const out: Record<string, unknown> = { ...jwk };
-  for (const m of PRIVATE_MEMBERS) delete out[m];
-  return out as JWK;
-};
-
-interface KeyState {
-  version: string;
-  validUntil: number;
-  signer: { kid: string; key: CryptoKey | Uint8Array };
-  verify: ReturnType<typeof createLocalJWKSet>;
-}
-
 /**
  * Signs SETs with the provider's current RS256 key (CAEP Interoperability Profile: RS256,
  * 2048-bit keys; src/oidc/keys.ts makes them) and verifies the receivers' access tokens
- * against the provider's published keys. The keys come from the database and are
- * re-read when their version changes or the schedule moves on (rotation).
+ * against the provider's published keys (src/oidc/provider-keys.ts).
  */
-export function createSetKeys(core: Pick<Core, 'db' | 'clock'>, encrypter: Encrypter) {
-  let state: KeyState | undefined;
-  let loading: Promise<KeyState> | undefined;
-
-  async function load(version: string): Promise<KeyState> {
-    const stored = await readKeys(core, encrypter);
-    const now = core.clock.now();
-    const { secrets, validUntil } = keySetAt(stored.keys, stored.cookieKeys, now);
-    // Within an alg the key that signs now comes first (key-schedule.ts).
-    const rsa = secrets.keys.find((k) => k.alg === 'RS256');
-    if (!rsa) throw new Error('no RS256 signing key: the provider keys are incomplete');
-    return { version, validUntil, signer: { kid: rsa.kid, key: await importJWK(rsa, 'RS256') }, verify: createLocalJWKSet({ keys: secrets.keys.map(publicOf) }) };
-  }
-
-  async function current(): Promise<KeyState> {
-    const version = await readKeysVersion(core.db);
-    if (state && state.version === version && core.clock.now() < state.validUntil) return state;
-    loading ??= load(version).finally(() => (loading = undefined));
-    state = await loading;
-    return state;
-  }
-
+export function createSetKeys(core: Pick<Core, 'clock'>, keys: ProviderKeys) {
   return {
     /** The compact SET: header typ `secevent+jwt`, alg RS256, kid; `iat` now. */
     sign: async (claims: SetClaims): Promise<string> => {
-      const { signer } = await current();
+      const signer = await keys.signer('RS256');
       return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'secevent+jwt', kid: signer.kid }).setIssuedAt(seconds(core.clock.now())).sign(signer.key);
     },
     /** A receiver's access token: signed by the provider, for `audience`, unexpired at the injected clock; its claims. */
-    verifyAccessToken: async (token: string, issuer: string, audience: string): Promise<JWTPayload> => {
-      const { verify } = await current();
-      const { payload } = await jwtVerify(token, verify, { issuer, audience, currentDate: new Date(core.clock.now()), clockTolerance: 5 });
-      return payload;
-    },
+    verifyAccessToken: (token: string, issuer: string, audience: string): Promise<JWTPayload> =>
+      keys.verify(token, { issuer, audience, currentDate: new Date(core.clock.now()), clockTolerance: 5 }),
   };
 }
 export type SetKeys = ReturnType<typeof createSetKeys>;
