@@ -123,7 +123,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const { users, auth } = services;
   const api = http.withTypeProvider<ZodTypeProvider>() as HttpApp;
   healthRoutes(api, { db: core.db });
-  authRoutes(api, { auth, users, sessionAbsoluteMs: config.session.absoluteMs });
+  authRoutes(api, { auth, users, sessionAbsoluteMs: config.session.absoluteMs, clock: core.clock });
   usersRoutes(api, { users });
   groupsRoutes(api, { groups: services.groups, memberships: services.memberships });
   applicationsRoutes(api, { applications: services.applications });

@@ -46,10 +46,10 @@ export async function liveConnected(page: Page): Promise<void> {
 export const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 
 /**
- * Saves a screenshot for the docs, only when SAVE_SCREENSHOTS=1, so ordinary test runs
- * leave the working tree alone.
+ * Saves a screenshot for the docs, only when SAVE_SCREENSHOTS=1 (`npm run screenshots`),
+ * so ordinary test runs leave the working tree alone. `dark` also saves `<name>-dark.png`.
  */
-export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean; dark?: boolean } = {}): Promise<void> {
   if (process.env.SAVE_SCREENSHOTS !== '1') return;
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.evaluate(() => {
@@ -60,6 +60,12 @@ export async function screenshot(page: Page, name: string, opts: { fullPage?: bo
   // A whole page is shot as one tall viewport, so sticky bars stay where they belong.
   if (opts.fullPage) await page.setViewportSize({ width: viewport.width, height: await page.evaluate(() => document.documentElement.scrollHeight) });
   await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, animations: 'disabled' });
+  if (opts.dark) {
+    // The portal follows the system setting: the same page, as a dark-mode system shows it.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: `${SCREENSHOTS}${name}-dark.png`, animations: 'disabled' });
+    await page.emulateMedia({ colorScheme: 'light' });
+  }
   if (opts.fullPage) await page.setViewportSize(viewport);
 }
 

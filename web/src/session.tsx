@@ -3,6 +3,7 @@ import { createContext, useContext, useEffect, type ReactNode } from 'react';
 import { del, onUnauthenticated, setCsrfToken } from './api/client.ts';
 import { keys } from './api/queries.ts';
 import type { Session, User } from './api/types.ts';
+import { setServerTime } from './lib/time.ts';
 
 interface SessionValue {
   user: User;
@@ -22,6 +23,7 @@ export function SessionProvider({ session, children }: { session: Session; child
   const client = useQueryClient();
   // The CSRF token rides along with every unsafe request of this session.
   setCsrfToken(session.csrf_token);
+  setServerTime(session.server_time);
 
   useEffect(
     () =>
@@ -51,6 +53,7 @@ export function useAcceptSession() {
   const client = useQueryClient();
   return (session: Session) => {
     setCsrfToken(session.csrf_token);
+  setServerTime(session.server_time);
     client.setQueryData(keys.session, session);
   };
 }

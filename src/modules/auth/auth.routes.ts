@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Clock } from '../../clock.ts';
+import { instant, toIso } from '../../http/schemas.ts';
 import { requireActor, SESSION_COOKIE, setSessionCookie } from '../../http/auth.ts';
 import type { HttpApp } from '../../http/types.ts';
 import type { UsersService } from '../users/users.service.ts';
@@ -6,9 +8,10 @@ import { toUserOut } from '../users/users.service.ts';
 import { changePasswordIn, userOut } from '../users/users.types.ts';
 import type { AuthService } from './auth.service.ts';
 
-const sessionOut = z.object({ user: userOut, csrf_token: z.string() });
+// server_time lets the portal show "3 min ago" by the server's clock, not a skewed laptop's.
+const sessionOut = z.object({ user: userOut, csrf_token: z.string(), server_time: instant });
 
-export function authRoutes(app: HttpApp, deps: { auth: AuthService; users: UsersService; sessionAbsoluteMs: number }): void {
+export function authRoutes(app: HttpApp, deps: { auth: AuthService; users: UsersService; sessionAbsoluteMs: number; clock: Clock }): void {
   app.post(
     '/api/v1/session',
     {
@@ -23,7 +26,7 @@ export function authRoutes(app: HttpApp, deps: { auth: AuthService; users: Users
     async (request, reply) => {
       const signedIn = await deps.auth.signIn(request.body.email, request.body.password, request.ip);
       setSessionCookie(reply, signedIn.sessionToken, deps.sessionAbsoluteMs);
-      return { user: toUserOut(signedIn.user), csrf_token: signedIn.csrfToken };
+      return { user: toUserOut(signedIn.user), csrf_token: signedIn.csrfToken, server_time: toIso(deps.clock.now()) };
     },
   );
 
@@ -34,7 +37,7 @@ export function authRoutes(app: HttpApp, deps: { auth: AuthService; users: Users
       const actor = requireActor(request, { allowPendingPasswordChange: true });
       const user = await deps.users.get(actor, actor.userId);
       const csrf = actor.sessionId ? await deps.auth.csrfTokenOf(actor.sessionId) : undefined;
-      return { user: toUserOut(user), csrf_token: csrf ?? '' };
+      return { user: toUserOut(user), csrf_token: csrf ?? '', server_time: toIso(deps.clock.now()) };
     },
   );
 

@@ -44,6 +44,8 @@ export interface ApiTokenPolicy {
 export interface Session {
   user: User;
   csrf_token: string;
+  /** The server's clock when it answered: the portal's "now" (lib/time.ts). */
+  server_time: string;
 }
 
 export interface Person {

@@ -3,9 +3,10 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError, post } from '../api/client.ts';
 import { keys } from '../api/queries.ts';
 import type { AccessRequest, AccessRequestDetail, CustomField, FieldAnswer, Requestable } from '../api/types.ts';
-import { formatDateTime, formatDuration } from '../lib/format.ts';
+import { formatDuration } from '../lib/format.ts';
 import { Link, navigate } from '../router.tsx';
 import { fieldErrorsOf, FormError, TextArea } from './Field.tsx';
+import { Time } from './Time.tsx';
 
 /**
  * Break-glass (issue 12 §5) in the portal: the self-grant on the request form, the review
@@ -100,8 +101,8 @@ export function BreakGlassSection({ request }: { request: AccessRequestDetail })
   const review = request.break_glass;
   return (
     <>
-      {request.status === 'pending' && request.lapses_at && <p className="muted small lapse-note">Lapses {formatDateTime(request.lapses_at)} if nobody decides.</p>}
-      {request.status === 'lapsed' && <p className="lapse-note">Nobody decided in time, so this request lapsed {formatDateTime(request.ended_at)}. You may ask again.</p>}
+      {request.status === 'pending' && request.lapses_at && <p className="muted small lapse-note">Lapses <Time iso={request.lapses_at} /> if nobody decides.</p>}
+      {request.status === 'lapsed' && <p className="lapse-note">Nobody decided in time, so this request lapsed <Time iso={request.ended_at} />. You may ask again.</p>}
       {review && (
         <section className="panel panel-danger" aria-labelledby="bg-review-heading">
           <div className="panel-head">
@@ -113,10 +114,16 @@ export function BreakGlassSection({ request }: { request: AccessRequestDetail })
             </span>
           </div>
           <p>
-            Granted by {request.requester.name} to themselves {formatDateTime(review.activated_at)}, without approval.{' '}
-            {review.review_state === 'unreviewed'
-              ? `An approver must review it by ${formatDateTime(review.review_due_at)}.`
-              : `${review.review_state === 'revoked' ? 'Revoked' : 'Reviewed'} by ${review.reviewed_by?.name ?? 'an approver'} ${formatDateTime(review.reviewed_at)}.`}
+            Granted by {request.requester.name} to themselves <Time iso={review.activated_at} />, without approval.{' '}
+            {review.review_state === 'unreviewed' ? (
+              <>
+                An approver must review it by <Time iso={review.review_due_at} />.
+              </>
+            ) : (
+              <>
+                {review.review_state === 'revoked' ? 'Revoked' : 'Reviewed'} by {review.reviewed_by?.name ?? 'an approver'} <Time iso={review.reviewed_at} />.
+              </>
+            )}
           </p>
           {review.review_comment && <blockquote className="quote">{review.review_comment}</blockquote>}
           {request.can_review && <ReviewForm request={request} />}

@@ -1,5 +1,6 @@
 import type { AccessRequest, StageInfo } from '../api/types.ts';
-import { formatDateTime, formatDuration } from '../lib/format.ts';
+import { formatDuration } from '../lib/format.ts';
+import { Time } from './Time.tsx';
 
 function whoDecides(stage: StageInfo): string {
   const who = stage.open ? 'anyone but the requester' : stage.approver_groups.map((g) => g.name).join(', ');
@@ -47,7 +48,7 @@ export function StageProgress({ request }: { request: AccessRequest }) {
                 <ul className="plain-list small">
                   {approvals.map((a) => (
                     <li key={a.approver.id}>
-                      Approved by {a.approver.name || a.approver.email} {formatDateTime(a.at)}
+                      Approved by {a.approver.name || a.approver.email} <Time iso={a.at} />
                       {a.comment ? `: “${a.comment}”` : ''}
                     </li>
                   ))}

@@ -1,6 +1,7 @@
 import { useState } from 'react';
-import { formatDateTime, formatDuration } from '../lib/format.ts';
+import { formatDuration } from '../lib/format.ts';
 import { Fieldset } from './Field.tsx';
+import { Time } from './Time.tsx';
 
 /** "2026-05-01T09:30" in the browser's time zone, as <input type="datetime-local"> wants it. */
 function toLocalInput(ms: number): string {
@@ -79,8 +80,8 @@ export function StartTimeField({ maxDelayMins, onChange, error }: { maxDelayMins
 export function ScheduledNote({ startsAt, expiresAt }: { startsAt: string | null; expiresAt: string | null }) {
   return (
     <span className="scheduled-note" data-testid="scheduled-note">
-      Starts {formatDateTime(startsAt)}
-      {expiresAt && <>, ends {formatDateTime(expiresAt)}</>}. Nothing is granted before the start.
+      Starts <Time iso={startsAt} />
+      {expiresAt && <>, ends <Time iso={expiresAt} /></>}. Nothing is granted before the start.
     </span>
   );
 }

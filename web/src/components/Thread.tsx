@@ -3,8 +3,8 @@ import { useState, type FormEvent } from 'react';
 import { post } from '../api/client.ts';
 import { keys } from '../api/queries.ts';
 import type { Comment } from '../api/types.ts';
-import { formatDateTime } from '../lib/format.ts';
 import { fieldErrorsOf, FormError, TextArea } from './Field.tsx';
+import { Time } from './Time.tsx';
 
 /** The discussion on a request. Writable while the request is open or active. */
 export function Thread({ requestId, comments, open }: { requestId: string; comments: Comment[]; open: boolean }) {
@@ -31,7 +31,7 @@ export function Thread({ requestId, comments, open }: { requestId: string; comme
           {comments.map((c) => (
             <li key={c.id} className="comment">
               <p className="comment-meta">
-                <strong>{c.author.name || c.author.email}</strong> <time dateTime={c.created_at}>{formatDateTime(c.created_at)}</time>
+                <strong>{c.author.name || c.author.email}</strong> <Time iso={c.created_at} />
               </p>
               <p className="prewrap">{c.body}</p>
             </li>

@@ -28,12 +28,7 @@ export function formatCountdown(totalSeconds: number): string {
   return `${seconds}s`;
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
-export function formatDateTime(iso: string | null | undefined): string {
-  if (!iso) return '—';
-  return dateTime.format(new Date(iso));
-}
 
 export function formatClaimValue(value: ClaimValue): string {
   if (Array.isArray(value)) return value.join(', ');

@@ -7,9 +7,9 @@ import { Checkbox, fieldErrorsOf, FormError, onSubmitSend, SelectField, SubmitBu
 import { PageHeader } from '../components/Layout.tsx';
 import { Empty, PagedView, QueryView } from '../components/Status.tsx';
 import { DataTable } from '../components/Table.tsx';
-import { formatDateTime } from '../lib/format.ts';
 import { useSession } from '../session.tsx';
 import { SecretOnce } from './admin/common.tsx';
+import { Time } from '../components/Time.tsx';
 
 const TOKENS_KEY = ['api-tokens'] as const;
 const POLICY_KEY = ['api-tokens', 'policy'] as const;
@@ -173,9 +173,9 @@ export function ApiTokensPage() {
               <tr key={t.id}>
                 <td>{t.name}</td>
                 {everyone && <td>{t.user_email}</td>}
-                <td>{formatDateTime(t.created_at)}</td>
-                <td>{t.expires_at ? formatDateTime(t.expires_at) : 'Never'}</td>
-                <td>{t.last_used_at ? formatDateTime(t.last_used_at) : 'Not yet'}</td>
+                <td><Time iso={t.created_at} /></td>
+                <td><Time iso={t.expires_at} fallback="Never" /></td>
+                <td><Time iso={t.last_used_at} fallback="Not yet" /></td>
                 <td>
                   <RevokeButton token={t} />
                 </td>

@@ -4,8 +4,8 @@ import { PageHeader } from '../components/Layout.tsx';
 import { StatusBadge } from '../components/RequestBits.tsx';
 import { Empty, PagedView } from '../components/Status.tsx';
 import { DataTable } from '../components/Table.tsx';
-import { formatDateTime } from '../lib/format.ts';
 import { Link } from '../router.tsx';
+import { Time } from '../components/Time.tsx';
 
 /** Break-glass grants nobody has reviewed yet: every one for an admin, those of your templates for an approver. */
 export function BreakGlassQueuePage() {
@@ -24,7 +24,7 @@ export function BreakGlassQueuePage() {
                 <td>{r.requester.name}</td>
                 <td className="prewrap clamp">{r.justification}</td>
                 <td>
-                  {formatDateTime(r.break_glass?.review_due_at ?? null)}
+                  <Time iso={r.break_glass?.review_due_at ?? null} />
                   {r.break_glass?.review_overdue && <span className="badge badge-escalated"> Overdue</span>}
                 </td>
                 <td>

@@ -4,8 +4,9 @@ import { PageHeader } from '../components/Layout.tsx';
 import { answerText, humanKey, StatusBadge } from '../components/RequestBits.tsx';
 import { Empty, PagedView } from '../components/Status.tsx';
 import { DataTable } from '../components/Table.tsx';
-import { formatDateTime, formatDuration } from '../lib/format.ts';
+import { formatDuration } from '../lib/format.ts';
 import { Link } from '../router.tsx';
+import { Time } from '../components/Time.tsx';
 
 function InboxItem({ request }: { request: AccessRequest }) {
   const answers = Object.entries(request.fields);
@@ -13,7 +14,7 @@ function InboxItem({ request }: { request: AccessRequest }) {
     <li className={`card inbox-item${request.escalated ? ' is-escalated' : ''}`} data-request-id={request.id}>
       <div className="request-row-main">
         <p className="eyebrow">
-          {request.requester.name} · {formatDateTime(request.created_at)}
+          {request.requester.name} · <Time iso={request.created_at} />
         </p>
         <h2 className="h3">
           <Link to={`/requests/${request.id}`}>{request.template_name}</Link>
@@ -77,7 +78,7 @@ export function DecidedPage() {
                 </td>
                 <td>{r.requester.name}</td>
                 <td>{formatDuration(r.duration_mins)}</td>
-                <td>{formatDateTime(r.decided_at)}</td>
+                <td><Time iso={r.decided_at} /></td>
                 <td>
                   <StatusBadge status={r.status} scheduled={r.scheduled} />
                 </td>

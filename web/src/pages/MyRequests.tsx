@@ -7,8 +7,9 @@ import { CancelButton } from '../components/RequestActions.tsx';
 import { ScheduledNote } from '../components/StartTimeField.tsx';
 import { Countdown, people, StatusBadge } from '../components/RequestBits.tsx';
 import { Empty, PagedView } from '../components/Status.tsx';
-import { formatDateTime, formatDuration, STATUS_LABEL } from '../lib/format.ts';
+import { formatDuration, STATUS_LABEL } from '../lib/format.ts';
 import { Link } from '../router.tsx';
+import { Time } from '../components/Time.tsx';
 
 function MyRequestRow({ request, receivedAt }: { request: AccessRequest; receivedAt: number }) {
   return (
@@ -18,7 +19,7 @@ function MyRequestRow({ request, receivedAt }: { request: AccessRequest; receive
           <Link to={`/requests/${request.id}`}>{request.template_name}</Link>
         </h2>
         <p className="muted small">
-          {request.app.name} · {request.kind === 'extension' ? `${formatDuration(request.duration_mins)} more (extension)` : formatDuration(request.duration_mins)} · asked {formatDateTime(request.created_at)}
+          {request.app.name} · {request.kind === 'extension' ? `${formatDuration(request.duration_mins)} more (extension)` : formatDuration(request.duration_mins)} · asked <Time iso={request.created_at} />
         </p>
         {request.scheduled && (
           <p className="small">
@@ -31,7 +32,7 @@ function MyRequestRow({ request, receivedAt }: { request: AccessRequest; receive
           </p>
         )}
         {(request.status === 'pending' || request.status === 'provisioning') && <p className="small">Notified: {people(request.notified_approvers)}</p>}
-        {request.ended_at && (request.status === 'expired' || request.status === 'revoked') && <p className="small muted">Ended {formatDateTime(request.ended_at)}</p>}
+        {request.ended_at && (request.status === 'expired' || request.status === 'revoked') && <p className="small muted">Ended <Time iso={request.ended_at} /></p>}
         {request.decision_comment && <p className="small quote-inline">“{request.decision_comment}”</p>}
       </div>
       <div className="request-row-side">

@@ -4,8 +4,8 @@ import { keys, usePagedList } from '../api/queries.ts';
 import type { Notification, NotificationPage } from '../api/types.ts';
 import { PageHeader } from '../components/Layout.tsx';
 import { Empty, PagedView } from '../components/Status.tsx';
-import { formatDateTime } from '../lib/format.ts';
 import { Link } from '../router.tsx';
+import { Time } from '../components/Time.tsx';
 
 function useMarkRead() {
   const client = useQueryClient();
@@ -23,7 +23,7 @@ function NotificationItem({ n }: { n: Notification }) {
         <p className="eyebrow">
           {!n.read && <span className="unread-dot" aria-hidden="true" />}
           {n.read ? '' : <span className="visually-hidden">Unread: </span>}
-          <time dateTime={n.created_at}>{formatDateTime(n.created_at)}</time>
+          <Time iso={n.created_at} />
         </p>
         <h2 className="h3">
           {n.request_id ? (

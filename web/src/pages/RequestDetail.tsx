@@ -11,8 +11,8 @@ import { ScheduledNote } from '../components/StartTimeField.tsx';
 import { Thread } from '../components/Thread.tsx';
 import { BreakGlassSection } from '../components/BreakGlass.tsx';
 import { StageProgress } from '../components/StageProgress.tsx';
-import { formatDateTime } from '../lib/format.ts';
 import { useSession } from '../session.tsx';
+import { Time } from '../components/Time.tsx';
 
 function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receivedAt: number }) {
   switch (request.status) {
@@ -21,13 +21,18 @@ function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receiv
       return (
         <p>
           Waiting for a decision. Notified: {people(request.notified_approvers)}.
-          {request.escalated && ` Escalated ${formatDateTime(request.escalated_at)}.`}
+          {request.escalated && (
+            <>
+              {' '}
+              Escalated <Time iso={request.escalated_at} />.
+            </>
+          )}
         </p>
       );
     case 'approved':
       return (
         <p>
-          Approved by {request.decided_by?.name ?? 'the system'} {formatDateTime(request.approved_at)}.{' '}
+          Approved by {request.decided_by?.name ?? 'the system'} <Time iso={request.approved_at} />.{' '}
           {request.scheduled && <ScheduledNote startsAt={request.starts_at} expiresAt={request.expires_at} />}
           {!request.scheduled && request.seconds_left !== null && <Countdown secondsLeft={request.seconds_left} receivedAt={receivedAt} expiresAt={request.expires_at} />}
         </p>
@@ -35,32 +40,32 @@ function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receiv
     case 'denied':
       return (
         <p>
-          Denied by {request.decided_by?.name ?? 'an approver'} {formatDateTime(request.decided_at)}.
+          Denied by {request.decided_by?.name ?? 'an approver'} <Time iso={request.decided_at} />.
         </p>
       );
     case 'cancelled':
       if (request.end_reason === 'reverted') {
         return (
           <p>
-            Ended {formatDateTime(request.ended_at ?? request.updated_at)} before its approval took effect{request.provisioning_error ? `: ${request.provisioning_error}.` : '.'}
+            Ended <Time iso={request.ended_at ?? request.updated_at} /> before its approval took effect{request.provisioning_error ? `: ${request.provisioning_error}.` : '.'}
           </p>
         );
       }
-      return <p>Withdrawn {formatDateTime(request.ended_at ?? request.updated_at)}.</p>;
+      return <p>Withdrawn <Time iso={request.ended_at ?? request.updated_at} />.</p>;
     case 'expired':
-      return <p>The access ended on its own {formatDateTime(request.ended_at ?? request.expires_at)}.</p>;
+      return <p>The access ended on its own <Time iso={request.ended_at ?? request.expires_at} />.</p>;
     case 'lapsed':
-      return <p>Lapsed {formatDateTime(request.ended_at)}: nobody decided in time.</p>;
+      return <p>Lapsed <Time iso={request.ended_at} />: nobody decided in time.</p>;
     case 'extended':
       return (
         <p>
-          Approved by {request.decided_by?.name ?? 'the system'} {formatDateTime(request.decided_at)}: the grant now lasts until {formatDateTime(request.expires_at)}.
+          Approved by {request.decided_by?.name ?? 'the system'} <Time iso={request.decided_at} />: the grant now lasts until <Time iso={request.expires_at} />.
         </p>
       );
     case 'revoked':
       return (
         <p>
-          Revoked by {request.ended_by?.name ?? 'an administrator'} {formatDateTime(request.ended_at)}
+          Revoked by {request.ended_by?.name ?? 'an administrator'} <Time iso={request.ended_at} />
           {request.revoke_reason ? `: “${request.revoke_reason}”` : '.'}
         </p>
       );
@@ -113,7 +118,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
               {request.requester_groups.map((g) => (
                 <li key={g.id}>
                   {g.name}
-                  {g.expires_at && <span className="muted small"> until {formatDateTime(g.expires_at)}</span>}
+                  {g.expires_at && <span className="muted small"> until <Time iso={g.expires_at} /></span>}
                 </li>
               ))}
             </ul>
@@ -130,7 +135,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
               ))}
             </ul>
           )}
-          <p className="muted small">Submitted {formatDateTime(request.created_at)}.</p>
+          <p className="muted small">Submitted <Time iso={request.created_at} />.</p>
         </section>
       </aside>
     </div>

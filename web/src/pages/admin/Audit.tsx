@@ -6,9 +6,9 @@ import { SelectField, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
-import { formatDateTime } from '../../lib/format.ts';
 import { Link } from '../../router.tsx';
 import { useAllUsers } from './common.tsx';
+import { Time } from '../../components/Time.tsx';
 
 interface Filters {
   action: string;
@@ -79,7 +79,7 @@ function EventRow({ e, actorName }: { e: AuditEvent; actorName: (id: string | nu
   return (
     <tr>
       <td className="nowrap">
-        <time dateTime={e.at}>{formatDateTime(e.at)}</time>
+        <Time iso={e.at} absolute />
         <br />
         <span className="muted small">#{e.seq}</span>
       </td>

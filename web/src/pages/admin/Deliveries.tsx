@@ -7,8 +7,9 @@ import { SelectField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
-import { eventLabel, formatDateTime } from '../../lib/format.ts';
+import { eventLabel } from '../../lib/format.ts';
 import { Link } from '../../router.tsx';
+import { Time } from '../../components/Time.tsx';
 
 function RetryButton({ delivery }: { delivery: Delivery }) {
   const client = useQueryClient();
@@ -44,7 +45,7 @@ export function DeliveryTable({ path, query = {} }: { path: string; query?: Reco
               <td>
                 {eventLabel(x.event_type)}
                 <br />
-                <span className="muted small">{formatDateTime(x.created_at)}</span>
+                <span className="muted small"><Time iso={x.created_at} /></span>
                 {x.request_id && (
                   <>
                     <br />
@@ -70,7 +71,7 @@ export function DeliveryTable({ path, query = {} }: { path: string; query?: Reco
                     <ul>
                       {x.recent_attempts.map((a) => (
                         <li key={a.at}>
-                          {formatDateTime(a.at)}: {a.ok ? 'ok' : 'failed'}
+                          <Time iso={a.at} />: {a.ok ? 'ok' : 'failed'}
                           {a.response_status !== null && ` (${a.response_status})`} {a.duration_ms} ms{a.error ? ` — ${a.error}` : ''}
                         </li>
                       ))}

@@ -7,9 +7,9 @@ import { fieldErrorsOf, FormError, onSubmitSend, SubmitButton, TextArea, TextFie
 import { PageHeader } from '../../components/Layout.tsx';
 import { Empty, PagedView, QueryView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
-import { formatDateTime } from '../../lib/format.ts';
 import { Link, navigate } from '../../router.tsx';
 import { DeleteButton, useAllUsers, useDeleteAndReturn } from './common.tsx';
+import { Time } from '../../components/Time.tsx';
 
 function CreateGroup() {
   const client = useQueryClient();
@@ -123,7 +123,7 @@ function Members({ groupId }: { groupId: string }) {
                   <Link to={`/admin/users/${x.user_id}`}>{x.name}</Link>
                 </td>
                 <td>{x.email}</td>
-                <td>{x.expires_at ? formatDateTime(x.expires_at) : 'permanent'}</td>
+                <td><Time iso={x.expires_at} fallback="permanent" /></td>
                 <td>
                   <button type="button" className="btn btn-small" disabled={remove.isPending} onClick={() => remove.mutate(x.user_id)}>
                     Remove<span className="visually-hidden"> {x.email}</span>

@@ -6,10 +6,10 @@ import type { Page, Script, ScriptRun } from '../../api/types.ts';
 import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { Empty, ErrorMessage, QueryView } from '../../components/Status.tsx';
-import { formatDateTime } from '../../lib/format.ts';
 import { Link, navigate } from '../../router.tsx';
 import { DeleteButton, lines, useAllScripts, useDeleteAndReturn } from './common.tsx';
 import { ScriptSecretsPanel, useScriptSecrets } from './ScriptSecrets.tsx';
+import { Time } from '../../components/Time.tsx';
 
 const SAMPLE = `// Runs in a sandbox on each event of the templates that use it.
 // config.get('trigger_event'), config.get('requester_email'), config.get('field.ticket') …
@@ -143,7 +143,7 @@ function Runs({ scriptId }: { scriptId: string }) {
           <ul className="plain-list">
             {r.items.map((x) => (
               <li key={x.id}>
-                <span className={`badge badge-run-${x.status}`}>{x.status.replace('_', ' ')}</span> {x.trigger_event} · {formatDateTime(x.started_at)} · {x.duration_ms} ms
+                <span className={`badge badge-run-${x.status}`}>{x.status.replace('_', ' ')}</span> {x.trigger_event} · <Time iso={x.started_at} /> · {x.duration_ms} ms
                 {x.error && <span className="muted small"> — {x.error}</span>}
               </li>
             ))}

@@ -7,9 +7,10 @@ import { Checkbox, fieldErrorsOf, FormError, onSubmitSend, SubmitButton, TextFie
 import { PageHeader } from '../../components/Layout.tsx';
 import { Empty, PagedView, QueryView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
-import { formatDateTime } from '../../lib/format.ts';
 import { Link } from '../../router.tsx';
 import { DeleteButton, useDeleteAndReturn } from './common.tsx';
+import { Time } from '../../components/Time.tsx';
+import { formatAbsolute } from '../../lib/time.ts';
 
 function CreateUser() {
   const client = useQueryClient();
@@ -142,7 +143,7 @@ export function UserDetailPage({ id }: { id: string }) {
   const groups = useQuery({ queryKey: keys.admin('users', id, 'groups'), queryFn: () => get<Page<UserGroup>>(`/users/${id}/groups`, { limit: 200 }) });
   return (
     <>
-      <PageHeader title={user.data?.name ?? 'User'} lead={user.data ? `${user.data.email} · since ${formatDateTime(user.data.created_at)}` : undefined} />
+      <PageHeader title={user.data?.name ?? 'User'} lead={user.data ? `${user.data.email} · since ${formatAbsolute(user.data.created_at)}` : undefined} />
       <QueryView query={user} loading="Loading the user…">
         {(u) => <EditUser key={u.updated_at} user={u} />}
       </QueryView>
@@ -155,7 +156,7 @@ export function UserDetailPage({ id }: { id: string }) {
                 <li key={m.group_id}>
                   {m.system ? m.name : <Link to={`/admin/groups/${m.group_id}`}>{m.name}</Link>}
                   {m.system && <span className="badge badge-approved">temporary grant</span>}
-                  {m.expires_at && <span className="muted small"> until {formatDateTime(m.expires_at)}</span>}
+                  {m.expires_at && <span className="muted small"> until <Time iso={m.expires_at} /></span>}
                 </li>
               ))}
             </ul>
