@@ -192,6 +192,19 @@ export function createRequestsRepo(db: Executor) {
         dialect,
       ).execute(),
 
+    /** A requester's waiting requests and live or scheduled grants on some templates (the catalogue's state). */
+    listOpenOrLive: (requesterId: string, templateIds: readonly string[]) =>
+      templateIds.length === 0
+        ? Promise.resolve([])
+        : db
+            .selectFrom('access_requests')
+            .selectAll()
+            .where('requester_id', '=', requesterId)
+            .where('template_id', 'in', [...templateIds])
+            .where('status', 'in', ['pending', 'provisioning', 'approved'])
+            .orderBy('id')
+            .execute(),
+
     insertComment: (row: CommentRow) => db.insertInto('access_request_comments').values(row).execute(),
 
     /** Approved requests made from a template, or granting a mapping: revoked when that goes away. */
