@@ -31,6 +31,9 @@ interface Filters {
 
 const STATUSES = Object.keys(STATUS_LABEL) as RequestStatus[];
 const SORTS: Sort[] = ['submitted', 'updated', 'ends'];
+const PAGE_SIZE = 25;
+/** "Active" on a badge; a filter on approved also finds scheduled grants and says so plainly. */
+const filterLabel = (s: RequestStatus) => (s === 'approved' ? 'Approved' : STATUS_LABEL[s]);
 
 function filtersFrom(search: URLSearchParams): Filters {
   const sort = search.get('sort') as Sort | null;
@@ -117,7 +120,7 @@ function FilterForm({ initial }: { initial: Filters }) {
           {STATUSES.map((s) => (
             <li key={s}>
               <label>
-                <input type="checkbox" checked={f.status.includes(s)} onChange={(e) => toggleStatus(s, e.target.checked)} /> {STATUS_LABEL[s]}
+                <input type="checkbox" checked={f.status.includes(s)} onChange={(e) => toggleStatus(s, e.target.checked)} /> {filterLabel(s)}
               </label>
             </li>
           ))}
@@ -188,7 +191,7 @@ export function RequestsPage() {
   const { search } = useLocation();
   const filters = filtersFrom(search);
   const query = queryOf(filters);
-  const list = usePagedList<AccessRequest>(keys.requests('admin-all'), '/access-requests/all', query);
+  const list = usePagedList<AccessRequest>(keys.requests('admin-all'), '/access-requests/all', query, PAGE_SIZE);
   return (
     <>
       <PageHeader
