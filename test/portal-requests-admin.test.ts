@@ -192,6 +192,21 @@ describeEachDialect(
       await context.close();
     });
 
+    it('searches the active grants by part of a name, template or reason', async () => {
+      const { context, page } = await newPerson(browser, server());
+      await signIn(page, s.admin.email, PASSWORD, '/admin/grants');
+      const grants = page.getByRole('table', { name: 'Active grants' }).locator('tbody tr');
+      await expect.poll(() => grants.count()).toBe(2);
+      await byLabel(page, 'Search grants').fill('QUARTERLY');
+      await expect.poll(() => grants.count()).toBe(1);
+      expect(await grants.first().textContent()).toContain(s.outsider.email);
+      await byLabel(page, 'Search grants').fill('read-only');
+      await expect.poll(() => grants.allTextContents()).toEqual([expect.stringContaining(s.requester.email)]);
+      await byLabel(page, 'Search grants').fill('');
+      await expect.poll(() => grants.count()).toBe(2);
+      await context.close();
+    });
+
     it('works on a phone and by keyboard: every filter is reached with Tab, with visible focus, and sorting answers Enter', async () => {
       const admin = await createPerson(server(), 'phone-admin', { isAdmin: true });
       const { context, page } = await newPerson(browser, server(), PHONE);

@@ -219,28 +219,28 @@ export type RequestsRepo = ReturnType<typeof createRequestsRepo>;
  * groups include one of the user's groups, or escalated to one of them. Never the user's own.
  */
 function decidableQuery(db: Executor, userId: string, liveGroupIds: string[]) {
-      const groups = liveGroupIds.length ? liveGroupIds : ['-'];
-      return db
-        .selectFrom('access_requests as r')
-        .innerJoin(templateEscalationGroupsQuery(db).as('t'), 't.id', 'r.template_id')
-        .selectAll('r')
-        .where('r.status', '=', 'pending')
-        .where('r.requester_id', '!=', userId)
-        .where((eb) =>
+  const groups = liveGroupIds.length ? liveGroupIds : ['-'];
+  return db
+    .selectFrom('access_requests as r')
+    .innerJoin(templateEscalationGroupsQuery(db).as('t'), 't.id', 'r.template_id')
+    .selectAll('r')
+    .where('r.status', '=', 'pending')
+    .where('r.requester_id', '!=', userId)
+    .where((eb) =>
+      eb.or([
+        eb.and([
+          eb('r.current_stage', '=', 1),
           eb.or([
-            eb.and([
-              eb('r.current_stage', '=', 1),
-              eb.or([
-                eb.not(eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')))),
-                eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')).where('group_id', 'in', groups)),
-                eb.and([eb('r.escalated', '=', 1), eb('t.escalation_group_id', 'in', groups)]),
-              ]),
-            ]),
-            // Stages 2..n: the stage the request waits in decides (issue 12 §1).
-            eb.and([eb('r.current_stage', '>', 1), laterStageDecidable(db, eb, groups)]),
+            eb.not(eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')))),
+            eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')).where('group_id', 'in', groups)),
+            eb.and([eb('r.escalated', '=', 1), eb('t.escalation_group_id', 'in', groups)]),
           ]),
-        )
-        // One person counts once per request: an approver who approved has nothing left to decide.
-        .where((eb) => eb.not(eb.exists(eb.selectFrom('access_request_votes as v').select('v.request_id').whereRef('v.request_id', '=', 'r.id').where('v.approver_id', '=', userId))));
+        ]),
+        // Stages 2..n: the stage the request waits in decides (issue 12 §1).
+        eb.and([eb('r.current_stage', '>', 1), laterStageDecidable(db, eb, groups)]),
+      ]),
+    )
+    // One person counts once per request: an approver who approved has nothing left to decide.
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('access_request_votes as v').select('v.request_id').whereRef('v.request_id', '=', 'r.id').where('v.approver_id', '=', userId))));
 }
 
