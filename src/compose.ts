@@ -23,6 +23,7 @@ import { createMailer, SMTP_TIMEOUT_MS } from './modules/notifications/email.ts'
 import { createNotificationsService } from './modules/notifications/notifications.service.ts';
 import { activateDueGrants } from './modules/requests/activation.ts';
 import { mappingRetirement, requestUserHooks, templateHooks } from './modules/requests/backing.ts';
+import { requesterStateHooks } from './modules/requests/requester-state.ts';
 import { createDiscussionService } from './modules/requests/discussion.service.ts';
 import { announceExpiringGrants, escalateOverdueRequests } from './modules/requests/due-notices.ts';
 import { createProvisioning } from './modules/requests/provisioning.ts';
@@ -145,7 +146,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const apiTokens = createApiTokensService(core);
   const apiTokenPolicy = createApiTokenPolicyService(core);
   // Retiring a template ends the requests it backs: the requests module's hook (templates sits below requests).
-  const templates = createTemplatesService(core, templateHooks(signalCore));
+  const templates = createTemplatesService(core, { ...templateHooks(signalCore), ...requesterStateHooks(core) });
   const notifications = createNotificationsService(core);
   const eventActions = createEventActionsService(core, { encrypter, allowPrivate: config.outbound.allowPrivate });
   // The deliveries module sits below events and requests: the event types and a request's status come through hooks.

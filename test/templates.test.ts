@@ -398,6 +398,7 @@ describeEachDialect('access-request templates API', (server) => {
       extension_requires_approval: true,
       max_total_mins: null,
       max_start_delay_mins: null,
+      mine: null,
     });
     expect(forMember[1]).toMatchObject({
       name: 'Restricted',

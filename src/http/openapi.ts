@@ -55,6 +55,7 @@ const UNSCHEMED_SUCCESS: Record<string, Record<string, unknown>> = {
   'GET /api/v1/audit-events/export': {
     200: { description: 'The matching audit events, as CSV or NDJSON', content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } } },
   },
+  'GET /api/v1/access-requests/export': { 200: { description: 'The matching requests, as CSV', content: { 'text/csv': { schema: { type: 'string' } } } } },
   'GET /api/v1/live': { 200: { description: 'Server-sent events', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
 };
 

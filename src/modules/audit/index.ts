@@ -2,3 +2,4 @@
 // API shows it, and the canonical JSON the chain hashes (templates hash their versions with it).
 export { toAuditOut } from './audit.export.ts';
 export { canonicalJson } from './canonical-json.ts';
+export { csvCell } from './audit.export.ts';

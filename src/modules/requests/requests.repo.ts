@@ -133,14 +133,6 @@ export function createRequestsRepo(db: Executor) {
       return q.execute();
     },
 
-    /** Newest first, every requester (admin view). */
-    listAll: (page: ListPage) => {
-      let q = db.selectFrom('access_requests').selectAll().orderBy('id', 'desc').limit(page.limit + 1);
-      if (page.cursor) q = q.where('id', '<', page.cursor);
-      if (page.status) q = q.where('status', '=', page.status);
-      return q.execute();
-    },
-
     listDecidedBy: (userId: string, page: ListPage) => {
       let q = db
         .selectFrom('access_requests')
@@ -160,34 +152,24 @@ export function createRequestsRepo(db: Executor) {
      * one of them. Never the user's own.
      */
     listDecidable: (userId: string, liveGroupIds: string[], page: { limit: number; cursor?: string }) => {
-      const groups = liveGroupIds.length ? liveGroupIds : ['-'];
-      let q = db
-        .selectFrom('access_requests as r')
-        .innerJoin(templateEscalationGroupsQuery(db).as('t'), 't.id', 'r.template_id')
-        .selectAll('r')
-        .where('r.status', '=', 'pending')
-        .where('r.requester_id', '!=', userId)
-        .where((eb) =>
-          eb.or([
-            eb.and([
-              eb('r.current_stage', '=', 1),
-              eb.or([
-                eb.not(eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')))),
-                eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')).where('group_id', 'in', groups)),
-                eb.and([eb('r.escalated', '=', 1), eb('t.escalation_group_id', 'in', groups)]),
-              ]),
-            ]),
-            // Stages 2..n: the stage the request waits in decides (issue 12 §1).
-            eb.and([eb('r.current_stage', '>', 1), laterStageDecidable(db, eb, groups)]),
-          ]),
-        )
-        // One person counts once per request: an approver who approved has nothing left to decide.
-        .where((eb) => eb.not(eb.exists(eb.selectFrom('access_request_votes as v').select('v.request_id').whereRef('v.request_id', '=', 'r.id').where('v.approver_id', '=', userId))))
-        .orderBy('r.id', 'asc')
-        .limit(page.limit + 1);
+      let q = decidableQuery(db, userId, liveGroupIds).orderBy('r.id', 'asc').limit(page.limit + 1);
       if (page.cursor) q = q.where('r.id', '>', page.cursor);
       return q.execute();
     },
+
+    /** Others' pending requests the user cannot decide: what an admin's inbox does not show (issue 14 §1). */
+    countPendingNotDecidable: async (userId: string, liveGroupIds: string[]) =>
+      Number(
+        (
+          await db
+            .selectFrom('access_requests')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('status', '=', 'pending')
+            .where('requester_id', '!=', userId)
+            .where('id', 'not in', decidableQuery(db, userId, liveGroupIds).clearSelect().select('r.id'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      ),
 
     /** Approved requests whose time is up, oldest expiry first, claimed for this transaction. */
     /** When the next approved grant ends (the status index answers it), or null when none is live. */
@@ -210,6 +192,19 @@ export function createRequestsRepo(db: Executor) {
         dialect,
       ).execute(),
 
+    /** A requester's waiting requests and live or scheduled grants on some templates (the catalogue's state). */
+    listOpenOrLive: (requesterId: string, templateIds: readonly string[]) =>
+      templateIds.length === 0
+        ? Promise.resolve([])
+        : db
+            .selectFrom('access_requests')
+            .selectAll()
+            .where('requester_id', '=', requesterId)
+            .where('template_id', 'in', [...templateIds])
+            .where('status', 'in', ['pending', 'provisioning', 'approved'])
+            .orderBy('id')
+            .execute(),
+
     insertComment: (row: CommentRow) => db.insertInto('access_request_comments').values(row).execute(),
 
     /** Approved requests made from a template, or granting a mapping: revoked when that goes away. */
@@ -218,3 +213,34 @@ export function createRequestsRepo(db: Executor) {
   };
 }
 export type RequestsRepo = ReturnType<typeof createRequestsRepo>;
+
+/**
+ * Pending requests a user may decide: on an open template, on a template whose approver
+ * groups include one of the user's groups, or escalated to one of them. Never the user's own.
+ */
+function decidableQuery(db: Executor, userId: string, liveGroupIds: string[]) {
+  const groups = liveGroupIds.length ? liveGroupIds : ['-'];
+  return db
+    .selectFrom('access_requests as r')
+    .innerJoin(templateEscalationGroupsQuery(db).as('t'), 't.id', 'r.template_id')
+    .selectAll('r')
+    .where('r.status', '=', 'pending')
+    .where('r.requester_id', '!=', userId)
+    .where((eb) =>
+      eb.or([
+        eb.and([
+          eb('r.current_stage', '=', 1),
+          eb.or([
+            eb.not(eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')))),
+            eb.exists(approverGroupLinksQuery(db).where('template_id', '=', eb.ref('r.template_id')).where('group_id', 'in', groups)),
+            eb.and([eb('r.escalated', '=', 1), eb('t.escalation_group_id', 'in', groups)]),
+          ]),
+        ]),
+        // Stages 2..n: the stage the request waits in decides (issue 12 §1).
+        eb.and([eb('r.current_stage', '>', 1), laterStageDecidable(db, eb, groups)]),
+      ]),
+    )
+    // One person counts once per request: an approver who approved has nothing left to decide.
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('access_request_votes as v').select('v.request_id').whereRef('v.request_id', '=', 'r.id').where('v.approver_id', '=', userId))));
+}
+

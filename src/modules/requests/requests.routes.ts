@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { requireActor } from '../../http/auth.ts';
 import { pageOf } from '../../http/pagination.ts';
@@ -6,7 +7,7 @@ import type { HttpApp } from '../../http/types.ts';
 import { toAuditOut } from '../audit/index.ts';
 import type { DiscussionService } from './discussion.service.ts';
 import type { RequestsService } from './requests.service.ts';
-import { commentIn, commentOut, decisionIn, listQuery, requestDetailOut, requestOut, revokeIn, submitRequestIn } from './requests.types.ts';
+import { adminFilterQuery, adminListQuery, commentIn, commentOut, decisionIn, listQuery, requestDetailOut, requestOut, revokeIn, submitRequestIn } from './requests.types.ts';
 import type { RequestViews } from './requests.views.ts';
 import { extensionIn } from './extension.ts';
 
@@ -52,8 +53,36 @@ export function requestsRoutes(app: HttpApp, deps: { requests: RequestsService; 
 
   app.get(
     `${base}/all`,
-    { schema: { tags, summary: 'Every request, newest first; ?status=approved lists active grants (admin)', querystring: listQuery, response: { 200: pageOf(requestOut) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Every request, filtered by status, requester, template, approver, submission time and text, sorted by submission, last change or end (admin)',
+        querystring: adminListQuery,
+        response: { 200: pageOf(requestOut) },
+      },
+    },
     async (request) => deps.views.listAll(requireActor(request), request.query),
+  );
+
+  app.get(
+    `${base}/export`,
+    { schema: { tags, summary: 'The admin list’s filtered set as CSV, in its sort order, with names and emails beside the ids (admin)', querystring: adminFilterQuery } },
+    async (request, reply) => {
+      const lines = deps.views.exportAll(requireActor(request), request.query);
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="interim-requests.csv"').send(Readable.from(lines));
+    },
+  );
+
+  app.get(
+    `${base}/all/pending-elsewhere`,
+    {
+      schema: {
+        tags,
+        summary: 'How many of others’ pending requests you cannot decide: what your inbox leaves out (admin)',
+        response: { 200: z.object({ count: z.number().int() }) },
+      },
+    },
+    async (request) => deps.views.pendingElsewhere(requireActor(request)),
   );
 
   app.get(

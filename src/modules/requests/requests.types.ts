@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { instant } from '../../http/schemas.ts';
+import { instant, searchText } from '../../http/schemas.ts';
 import { lapseGlassRequestOut } from './break-glass-out.types.ts';
 import { stageProgressOut } from './stage-views.ts';
 
@@ -96,3 +96,40 @@ export const listQuery = z.object({
   cursor: z.uuid().optional(),
   status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed', 'extended']).optional(),
 });
+
+const REQUEST_STATUSES = ['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed', 'extended'] as const;
+
+/** The admin list's filters (GET /access-requests/all and its CSV export). */
+const adminFilterFields = z.object({
+  status: z
+    .string()
+    .transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))])
+    .pipe(z.array(z.enum(REQUEST_STATUSES)).min(1))
+    .optional()
+    .describe(`one status or several, comma-separated: ${REQUEST_STATUSES.join(', ')}`),
+  requester_id: z.uuid().optional().describe('requests of this user'),
+  template_id: z.uuid().optional().describe('requests made from this template'),
+  approver_id: z.uuid().optional().describe('requests this user approved, denied or voted on'),
+  submitted_from: instant.optional().describe('submitted at or after this instant'),
+  submitted_to: instant.optional().describe('submitted at or before this instant'),
+  q: searchText.optional().describe('part of the justification, the requester’s email or name, the template or application name; any case, taken as text'),
+  sort: z.enum(['submitted', 'updated', 'ends']).default('submitted').describe('submitted: created_at; updated: the last change; ends: expires_at (requests without an end last)'),
+  order: z.enum(['asc', 'desc']).default('desc'),
+});
+
+/** A date range that ends before it starts is a mistake worth saying, not an empty list. */
+const rangeInOrder = <T extends { submitted_from?: string; submitted_to?: string }>(schema: z.ZodType<T>) =>
+  schema.refine((q) => !q.submitted_from || !q.submitted_to || Date.parse(q.submitted_from) <= Date.parse(q.submitted_to), {
+    path: ['submitted_from'],
+    message: 'must not be after submitted_to',
+  });
+
+export const adminFilterQuery = rangeInOrder(adminFilterFields);
+
+export const adminListQuery = rangeInOrder(
+  adminFilterFields.extend({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(500).optional().describe('next_cursor of the previous page, made with the same sort and order'),
+  }),
+);
+export type AdminFilterQuery = z.infer<typeof adminFilterFields>;

@@ -6,7 +6,9 @@ import { liveGroupIdsOf, mayDecide, mayRevoke, mayView } from './eligibility.ts'
 import { isScheduled } from './activation.ts';
 import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import { createRequestsRepo, type ListPage, type RequestRow } from './requests.repo.ts';
-import type { RequestOut } from './requests.types.ts';
+import type { AdminFilterQuery, RequestOut } from './requests.types.ts';
+import { decodeCursor, encodeCursor, listForAdmin, sortValueOf, type AdminFilter } from './admin-list.ts';
+import { requestsCsv } from './requests-csv.ts';
 import type { RequestSnapshot } from './snapshot.ts';
 import { extensionOptions } from './extension.ts';
 import { createMembershipsRepo } from '../groups/memberships.repo.ts';
@@ -80,9 +82,25 @@ function present(r: RequestRow, people: Map<string, Person>, now: number, lapseG
   };
 }
 
+type AdminListQuery = AdminFilterQuery & { limit: number; cursor?: string };
+
+function toAdminFilter(q: AdminFilterQuery): AdminFilter {
+  return {
+    statuses: q.status,
+    requesterId: q.requester_id,
+    templateId: q.template_id,
+    approverId: q.approver_id,
+    submittedFrom: q.submitted_from ? Date.parse(q.submitted_from) : undefined,
+    submittedTo: q.submitted_to ? Date.parse(q.submitted_to) : undefined,
+    q: q.q,
+    sort: q.sort,
+    order: q.order,
+  };
+}
+
 /** Read side of access requests: lists, the detail view approvers decide from, and the timeline. */
-export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
-  const { db, clock } = core;
+export function createRequestViews(core: Pick<Core, 'db' | 'clock' | 'dialect'>) {
+  const { db, clock, dialect } = core;
   const repo = createRequestsRepo(db);
 
   async function presentPage(rows: RequestRow[], limit: number) {
@@ -123,9 +141,28 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
 
     listDecided: async (actor: Actor, page: ListPage) => presentPage(await repo.listDecidedBy(actor.userId, page), page.limit),
 
-    listAll: async (actor: Actor, page: ListPage) => {
+    /** The admin list: every request, filtered and sorted; the cursor carries the sort it belongs to. */
+    listAll: async (actor: Actor, query: AdminListQuery) => {
       assertThat(actor.isAdmin, forbidden());
-      return presentPage(await repo.listAll(page), page.limit);
+      const filter = toAdminFilter(query);
+      const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, filter.sort, filter.order);
+      const rows = await listForAdmin(db, dialect, filter, { limit: query.limit, cursor });
+      const page = await presentPage(rows, query.limit);
+      const last = rows.length > query.limit ? rows[query.limit - 1]! : null;
+      return { items: page.items, next_cursor: last && encodeCursor({ sort: filter.sort, order: filter.order, value: sortValueOf(last, filter.sort, filter.order), id: last.id }) };
+    },
+
+    /** The same filtered set as CSV lines (header first), fetched a batch at a time. */
+    exportAll: (actor: Actor, query: AdminFilterQuery) => {
+      assertThat(actor.isAdmin, forbidden());
+      return requestsCsv(db, dialect, toAdminFilter(query));
+    },
+
+    /** How many pending requests the admin cannot decide (others' requests outside their inbox). */
+    pendingElsewhere: async (actor: Actor) => {
+      assertThat(actor.isAdmin, forbidden());
+      const groups = await liveGroupIdsOf(db, actor.userId, clock.now());
+      return { count: await repo.countPendingNotDecidable(actor.userId, [...groups]) };
     },
 
     /** The request with what an approver needs beside it: the requester's groups and the thread. */

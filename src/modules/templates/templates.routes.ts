@@ -46,7 +46,7 @@ export function templatesRoutes(app: HttpApp, deps: { templates: TemplatesServic
     },
     async (request) => {
       const page = await templates.listRequestable(requireActor(request), request.query);
-      return { items: page.items.map((r) => toRequestableOut(r.template, { app: r.app, groups: r.groupNames })), next_cursor: page.next_cursor };
+      return { items: page.items.map((r) => toRequestableOut(r.template, { app: r.app, groups: r.groupNames }, r.mine)), next_cursor: page.next_cursor };
     },
   );
 

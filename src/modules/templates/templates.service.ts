@@ -21,6 +21,7 @@ import {
   settingsOf,
   type ApprovalMode,
   type CreateTemplateIn,
+  type MyTemplateState,
   type Ref,
   type Template,
   type TemplateSettings,
@@ -36,12 +37,15 @@ import {
  */
 export interface TemplateHooks {
   templateRetired?(trx: Tx, template: Template, reason: 'deleted' | 'disabled', actor: Actor): Promise<void>;
+  /** The user's pending request or live/scheduled access per template (the requests module knows; templates sits below it). */
+  requesterStates?(userId: string, templateIds: readonly string[]): Promise<ReadonlyMap<string, MyTemplateState>>;
 }
 
 export interface RequestableTemplate {
   template: Template;
   app: Ref;
   groupNames: ReadonlyMap<string, string>;
+  mine: MyTemplateState | null;
 }
 
 const byId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -210,14 +214,15 @@ export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'cloc
     listRequestable: async (actor: Actor, query: PageQuery): Promise<Page<RequestableTemplate>> => {
       const page = toPage(await templates.listRequestable(actor.userId, clock.now(), query), query.limit);
       const groupIds = page.items.flatMap((t) => t.stages.flatMap((s) => [...s.approver_group_ids, ...(s.escalation_group_id ? [s.escalation_group_id] : [])]));
-      const [apps, groups] = await Promise.all([
+      const [apps, groups, mine] = await Promise.all([
         templates.applicationNames([...new Set(page.items.map((t) => t.app_id))]),
         templates.findGroups([...new Set(groupIds)]),
+        hooks.requesterStates?.(actor.userId, page.items.map((t) => t.id)) ?? new Map<string, MyTemplateState>(),
       ]);
       const appNames = new Map(apps.map((a) => [a.id, a.name]));
       const groupNames = new Map(groups.map((g) => [g.id, g.name]));
       return {
-        items: page.items.map((template) => ({ template, app: { id: template.app_id, name: appNames.get(template.app_id) ?? '' }, groupNames })),
+        items: page.items.map((template) => ({ template, app: { id: template.app_id, name: appNames.get(template.app_id) ?? '' }, groupNames, mine: mine.get(template.id) ?? null })),
         next_cursor: page.next_cursor,
       };
     },

@@ -222,6 +222,29 @@ export function namedStage(s: TemplateStage, i: number, group: (id: string) => {
 }
 export type Ref = z.infer<typeof ref>;
 
+/**
+ * The caller's own standing on a template (issue 14 §1): a request waiting for a decision, or
+ * access that is live or scheduled. The requests module answers it through TemplateHooks.
+ */
+export interface MyTemplateState {
+  state: 'pending' | 'active' | 'scheduled';
+  request_id: string;
+  starts_at: number | null;
+  expires_at: number | null;
+  seconds_left: number | null;
+}
+
+const myStateOut = z
+  .object({
+    state: z.enum(['pending', 'active', 'scheduled']),
+    request_id: z.uuid(),
+    starts_at: instant.nullable(),
+    expires_at: instant.nullable(),
+    seconds_left: z.number().int().nullable().describe('whole seconds of access left (active or scheduled)'),
+  })
+  .nullable()
+  .describe('your pending request, or your active or scheduled access, from this template; null when you have neither (a new request would be accepted)');
+
 /** What a requester needs to fill in the form, and to know who will decide. */
 export const requestableOut = z.object({
   id: z.uuid(),
@@ -243,6 +266,7 @@ export const requestableOut = z.object({
   extension_requires_approval: z.boolean(),
   max_total_mins: z.number().int().nullable(),
   max_start_delay_mins: z.number().int().nullable().describe('how far ahead the start may be scheduled (starts_at); null or 0: not at all'),
+  mine: myStateOut,
 });
 
 /** Open is stored as an empty approver list; only the API requires saying so. */
@@ -253,7 +277,9 @@ export function toTemplateOut(t: Template, warnings: readonly TemplateWarning[])
   return { ...rest, ...approvalOut(t.stages), warnings: [...warnings], created_at: toIso(created_at), updated_at: toIso(updated_at) };
 }
 
-export function toRequestableOut(t: Template, names: { app: Ref; groups: ReadonlyMap<string, string> }): z.infer<typeof requestableOut> {
+const isoOrNull = (ms: number | null) => (ms === null ? null : toIso(ms));
+
+export function toRequestableOut(t: Template, names: { app: Ref; groups: ReadonlyMap<string, string> }, mine: MyTemplateState | null = null): z.infer<typeof requestableOut> {
   const group = (id: string): Ref => ({ id, name: names.groups.get(id) ?? '' });
   return {
     id: t.id,
@@ -275,6 +301,7 @@ export function toRequestableOut(t: Template, names: { app: Ref; groups: Readonl
     extension_requires_approval: t.extension_requires_approval,
     max_total_mins: t.max_total_mins,
     max_start_delay_mins: t.max_start_delay_mins,
+    mine: mine && { ...mine, starts_at: isoOrNull(mine.starts_at), expires_at: isoOrNull(mine.expires_at) },
   };
 }
 

@@ -77,6 +77,16 @@ export interface Requestable {
   stages: StageInfo[];
   /** How far ahead (minutes) the start may be scheduled; null or 0: not at all. */
   max_start_delay_mins: number | null;
+  /** The caller's pending request, or active or scheduled access, from this template (issue 14 §1). */
+  mine: MyTemplateState | null;
+}
+
+export interface MyTemplateState {
+  state: 'pending' | 'active' | 'scheduled';
+  request_id: string;
+  starts_at: string | null;
+  expires_at: string | null;
+  seconds_left: number | null;
 }
 
 /** One approval stage as a requester sees it (template view and request view). */

@@ -6,6 +6,7 @@ import { formatDuration } from '../lib/format.ts';
 import { Link } from '../router.tsx';
 import { LapseGlassFacts } from '../components/BreakGlass.tsx';
 import { StagePlan } from '../components/StageProgress.tsx';
+import { MyAccessNotice } from '../components/MyAccessNotice.tsx';
 
 function whoApproves(t: Requestable): string {
   if (t.auto_approve) return 'Approved automatically';
@@ -59,9 +60,13 @@ function TemplateCard({ template }: { template: Requestable }) {
         </dl>
       </div>
       <div className="card-actions">
-        <Link to={`/request/${template.id}`} className="btn btn-primary">
-          Request access<span className="visually-hidden">: {template.name}</span>
-        </Link>
+        {template.mine ? (
+          <MyAccessNotice mine={template.mine} templateName={template.name} />
+        ) : (
+          <Link to={`/request/${template.id}`} className="btn btn-primary">
+            Request access<span className="visually-hidden">: {template.name}</span>
+          </Link>
+        )}
       </div>
     </li>
   );

@@ -1,4 +1,7 @@
+import { useQuery } from '@tanstack/react-query';
+import { get } from '../api/client.ts';
 import { keys, usePagedList } from '../api/queries.ts';
+import { useSession } from '../session.tsx';
 import type { AccessRequest } from '../api/types.ts';
 import { PageHeader } from '../components/Layout.tsx';
 import { answerText, humanKey, StatusBadge } from '../components/RequestBits.tsx';
@@ -43,12 +46,30 @@ function InboxItem({ request }: { request: AccessRequest }) {
   );
 }
 
+/** For an admin: how many pending requests wait for other approvers, with a link to them (issue 14 §1). */
+function PendingElsewhere() {
+  const { user } = useSession();
+  const count = useQuery({
+    queryKey: keys.requests('pending-elsewhere'),
+    queryFn: async () => (await get<{ count: number }>('/access-requests/all/pending-elsewhere')).count,
+    enabled: user.is_admin,
+  });
+  if (!user.is_admin || !count.data) return null;
+  return (
+    <p className="notice" data-testid="pending-elsewhere">
+      {count.data === 1 ? '1 pending request waits' : `${count.data} pending requests wait`} for other approvers.{' '}
+      <Link to="/admin/requests?status=pending">See all pending requests</Link>
+    </p>
+  );
+}
+
 /** Pending requests the signed-in user may decide, oldest first, escalated ones marked. */
 export function InboxPage() {
   const list = usePagedList<AccessRequest>(keys.requests('inbox'), '/access-requests/inbox');
   return (
     <>
       <PageHeader title="Inbox" lead="Requests waiting for your decision, oldest first. New ones appear here as they arrive." actions={<Link to="/decided">Decided by you</Link>} />
+      <PendingElsewhere />
       <PagedView query={list} loading="Loading your inbox…" empty={<Empty title="Nothing waiting for you">When someone asks for access you may approve, it shows up here.</Empty>}>
         {(waiting) => (
           <ul className="stack" aria-label="Requests waiting for you">

@@ -12,6 +12,7 @@ import { Link, navigate } from '../router.tsx';
 import { BreakGlassPanel } from '../components/BreakGlass.tsx';
 import { StagePlan } from '../components/StageProgress.tsx';
 import { ActiveGrantPointer } from '../components/ExtendGrant.tsx';
+import { MyAccessNotice } from '../components/MyAccessNotice.tsx';
 
 function CustomFieldInput({ field, value, error, onChange }: { field: CustomField; value: FieldAnswer | undefined; error?: string; onChange: (v: FieldAnswer | undefined) => void }) {
   switch (field.type) {
@@ -68,6 +69,7 @@ function RequestFormFor({ template }: { template: Requestable }) {
 
   return (
     <form onSubmit={onSubmit} noValidate className="panel form" aria-label={`Request ${template.name}`}>
+      {template.mine && <MyAccessNotice mine={template.mine} templateName={template.name} />}
       <FormError error={submit.error} />
       <ActiveGrantPointer error={submit.error} />
       {existing && (

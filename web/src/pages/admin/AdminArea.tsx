@@ -7,12 +7,14 @@ import { DeliveriesPage } from './Deliveries.tsx';
 import { EventActionDetailPage, EventActionsPage } from './EventActions.tsx';
 import { GrantsPage } from './Grants.tsx';
 import { GroupDetailPage, GroupsPage } from './Groups.tsx';
+import { RequestsPage } from './Requests.tsx';
 import { ScriptDetailPage, ScriptsPage } from './Scripts.tsx';
 import { TemplateEditorPage } from './TemplateEditor.tsx';
 import { TemplatesPage } from './Templates.tsx';
 import { UserDetailPage, UsersPage } from './Users.tsx';
 
 const SECTIONS: [path: string, label: string][] = [
+  ['/admin/requests', 'Requests'],
   ['/admin/users', 'Users'],
   ['/admin/groups', 'Groups'],
   ['/admin/applications', 'Applications'],
@@ -38,6 +40,7 @@ const ROUTES: Route[] = [
   ['/admin/templates/new', () => <TemplateEditorPage key="new" id={null} />],
   ['/admin/templates/:id', (p) => <TemplateEditorPage key={p.id} id={p.id!} />],
   ['/admin/grants', () => <GrantsPage />],
+  ['/admin/requests', () => <RequestsPage />],
   ['/admin/scripts', () => <ScriptsPage />],
   ['/admin/scripts/:id', (p) => <ScriptDetailPage key={p.id} id={p.id!} />],
   ['/admin/event-actions', () => <EventActionsPage />],

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useDeferredValue, useState, type FormEvent } from 'react';
 import { post } from '../../api/client.ts';
 import { keys, usePagedList } from '../../api/queries.ts';
 import type { AccessRequest } from '../../api/types.ts';
@@ -46,10 +46,15 @@ function Revoke({ request }: { request: AccessRequest }) {
 
 /** Every active grant, with time left and revoke. */
 export function GrantsPage() {
-  const list = usePagedList<AccessRequest>(keys.requests('all', 'approved'), '/access-requests/all', { status: 'approved' });
+  const [search, setSearch] = useState('');
+  const q = useDeferredValue(search.trim());
+  const list = usePagedList<AccessRequest>(keys.requests('all', 'approved'), '/access-requests/all', { status: 'approved', q: q || undefined });
   return (
     <>
       <PageHeader title="Active grants" lead="Temporary access that is live now. Each ends on its own; revoke ends it at once." />
+      <div className="search-bar">
+        <TextField label="Search grants" type="search" placeholder="Person, template, application or reason" value={search} onChange={(e) => setSearch(e.target.value)} maxLength={200} />
+      </div>
       <PagedView query={list} loading="Loading active grants…" empty={<Empty title="No active grants" />}>
         {(grants) => (
           <DataTable caption="Active grants" columns={['Who', 'What', 'Time left']} actions>
