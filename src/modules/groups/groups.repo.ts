@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { GroupsTable } from '../../db/schema.ts';
 import { matchesIgnoringCase } from '../../db/search.ts';
+import { neverDeleted } from '../../db/names.ts';
 
 export type GroupRow = Selectable<GroupsTable>;
 
@@ -46,3 +47,6 @@ export type GroupsRepo = ReturnType<typeof createGroupsRepo>;
 
 /** The ids of the ordinary (not system) groups, as a subquery: mapping group lists leave grant groups out with it. */
 export const ordinaryGroupIdsQuery = (db: Executor) => db.selectFrom('groups').select('id').where('is_system', '=', 0);
+
+/** Every group's id and name (system groups included): the audit log's names. */
+export const groupNamesQuery = (db: Executor) => db.selectFrom('groups').select(['id', 'name', neverDeleted()]);

@@ -2,7 +2,8 @@ import type { Selectable } from 'kysely';
 import type { DialectName, Executor } from '../../db/database.ts';
 import { claimRows } from '../../db/locks.ts';
 import type { AccessRequestCommentsTable, AccessRequestsTable, RequestStatus } from '../../db/schema.ts';
-import { approverGroupLinksQuery, templateEscalationGroupsQuery } from '../templates/templates.repo.ts';
+import { neverDeleted } from '../../db/names.ts';
+import { approverGroupLinksQuery, templateEscalationGroupsQuery, templateNamesQuery } from '../templates/templates.repo.ts';
 import { laterStageDecidable } from './stage-queries.ts';
 
 export type RequestRow = Selectable<AccessRequestsTable>;
@@ -218,3 +219,10 @@ export function createRequestsRepo(db: Executor) {
   };
 }
 export type RequestsRepo = ReturnType<typeof createRequestsRepo>;
+
+/** Every request's id, named by its template (a request has no name of its own): the audit log's names. */
+export const requestNamesQuery = (db: Executor) =>
+  db
+    .selectFrom('access_requests')
+    .select((eb) => ['id', eb.selectFrom(templateNamesQuery(db).as('t')).select('t.name').whereRef('t.id', '=', 'access_requests.template_id').as('name'), neverDeleted()])
+    .$narrowType<{ name: string }>();

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
+import { matchesIgnoringCase } from '../../db/search.ts';
 import type { AccessRequestTemplatesTable } from '../../db/schema.ts';
 import { createApplicationsRepo, liveApplicationIdsQuery } from '../applications/applications.repo.ts';
 import { createGroupsRepo } from '../groups/groups.repo.ts';
@@ -186,9 +187,11 @@ export function createTemplatesRepo(db: Executor) {
     findAnyById: async (id: string) =>
       (await withLinks(await db.selectFrom('access_request_templates').selectAll().where('id', '=', id).execute()))[0],
 
-    list: async (opts: { limit: number; cursor?: string; enabled?: boolean; appId?: string }) => {
+    list: async (opts: { limit: number; cursor?: string; enabled?: boolean; appId?: string; text?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
+      const text = opts.text;
+      if (text) q = q.where((eb) => eb.or([matchesIgnoringCase('name', text, 'contains'), matchesIgnoringCase('description', text, 'contains')]));
       if (opts.enabled !== undefined) q = q.where('enabled', '=', opts.enabled ? 1 : 0);
       if (opts.appId) q = q.where('app_id', '=', opts.appId);
       return withLinks(await q.execute());
@@ -312,3 +315,6 @@ export function liveTemplatesGranting(db: Executor, mappingIds: readonly string[
     .orderBy('t.name')
     .execute();
 }
+
+/** Every template's id and name, deleted ones included: the audit log's names, and a request's. */
+export const templateNamesQuery = (db: Executor) => db.selectFrom('access_request_templates').select(['id', 'name', 'deleted_at']);
