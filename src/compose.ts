@@ -15,7 +15,7 @@ import { applicationNamesQuery } from './modules/applications/applications.repo.
 import { eventActionNamesQuery } from './modules/event-actions/event-actions.repo.ts';
 import { groupNamesQuery } from './modules/groups/groups.repo.ts';
 import { mappingNamesQuery } from './modules/mappings/mappings.repo.ts';
-import { requestNamesQuery } from './modules/requests/requests.repo.ts';
+import { grantNamesOf, requestNamesQuery } from './modules/requests/requests.repo.ts';
 import { resourceServerNamesQuery } from './modules/resource-servers/resource-servers.repo.ts';
 import { scriptNamesQuery, scriptSecretNamesQuery } from './modules/scripts/scripts.repo.ts';
 import { templateNamesQuery } from './modules/templates/templates.repo.ts';
@@ -162,7 +162,8 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const audit = createAuditService(core, auditDirectory);
   // Deleting a group asks the templates module (which sits above groups) which templates use it.
   const groups = createGroupsService(core, { templatesUsingGroup: (trx, groupId) => createTemplatesRepo(trx).listUsingGroup(groupId) }, claimsWatch);
-  const memberships = createMembershipsService(core, claimsWatch);
+  // A grant group is named by the request behind it: the requests module answers (it sits above groups).
+  const memberships = createMembershipsService(core, claimsWatch, (requestIds) => grantNamesOf(core.db, requestIds));
   // Deleting a mapping or an application first asks the requests module (which sits above both)
   // whether a template still grants it, and ends the requests it backs.
   const retirement = mappingRetirement(signalCore);

@@ -20,10 +20,12 @@ export function createGroupsRepo(db: Executor) {
         .orderBy('name')
         .limit(limit)
         .execute(),
-    list: (opts: { limit: number; cursor?: string; name?: string }) => {
+    list: (opts: { limit: number; cursor?: string; name?: string; q?: string }) => {
       let q = visible().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
       if (opts.name) q = q.where(matchesIgnoringCase('name', opts.name, 'contains'));
+      const text = opts.q;
+      if (text) q = q.where((eb) => eb.or([matchesIgnoringCase('name', text, 'contains'), matchesIgnoringCase('description', text, 'contains')]));
       return q.execute();
     },
     /** The named groups that exist, system groups and expired ones included, with their name and system flag. */

@@ -3,7 +3,8 @@ import type { DialectName, Executor } from '../../db/database.ts';
 import { claimRows } from '../../db/locks.ts';
 import type { AccessRequestCommentsTable, AccessRequestsTable, RequestStatus } from '../../db/schema.ts';
 import { neverDeleted } from '../../db/names.ts';
-import { approverGroupLinksQuery, templateEscalationGroupsQuery, templateNamesQuery } from '../templates/templates.repo.ts';
+import type { GrantNames } from '../groups/groups.types.ts';
+import { approverGroupLinksQuery, templateAppNamesQuery, templateEscalationGroupsQuery, templateNamesQuery } from '../templates/templates.repo.ts';
 import { laterStageDecidable } from './stage-queries.ts';
 
 export type RequestRow = Selectable<AccessRequestsTable>;
@@ -226,3 +227,14 @@ export const requestNamesQuery = (db: Executor) =>
     .selectFrom('access_requests')
     .select((eb) => ['id', eb.selectFrom(templateNamesQuery(db).as('t')).select('t.name').whereRef('t.id', '=', 'access_requests.template_id').as('name'), neverDeleted()])
     .$narrowType<{ name: string }>();
+
+/** The requests behind grant groups, named by their template and application (deleted ones too). */
+export const grantNamesOf = async (db: Executor, requestIds: readonly string[]): Promise<GrantNames[]> =>
+  requestIds.length
+    ? db
+        .selectFrom('access_requests as r')
+        .innerJoin(templateAppNamesQuery(db).as('t'), 't.template_id', 'r.template_id')
+        .select(['r.id as request_id', 't.template_id', 't.template_name', 't.application_id', 't.application_name'])
+        .where('r.id', 'in', [...requestIds])
+        .execute()
+    : [];

@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import { matchesIgnoringCase } from '../../db/search.ts';
 import type { AccessRequestTemplatesTable } from '../../db/schema.ts';
-import { createApplicationsRepo, liveApplicationIdsQuery } from '../applications/applications.repo.ts';
+import { applicationNamesQuery, createApplicationsRepo, liveApplicationIdsQuery } from '../applications/applications.repo.ts';
 import { createGroupsRepo } from '../groups/groups.repo.ts';
 import { createMembershipsRepo, liveGroupIdsOfQuery } from '../groups/memberships.repo.ts';
 import { createMappingsRepo } from '../mappings/mappings.repo.ts';
@@ -318,3 +318,10 @@ export function liveTemplatesGranting(db: Executor, mappingIds: readonly string[
 
 /** Every template's id and name, deleted ones included: the audit log's names, and a request's. */
 export const templateNamesQuery = (db: Executor) => db.selectFrom('access_request_templates').select(['id', 'name', 'deleted_at']);
+
+/** Every template's id and name with its application's id and name, deleted ones included: what a grant is called. */
+export const templateAppNamesQuery = (db: Executor) =>
+  db
+    .selectFrom('access_request_templates as t')
+    .innerJoin(applicationNamesQuery(db).as('a'), 'a.id', 't.app_id')
+    .select(['t.id as template_id', 't.name as template_name', 'a.id as application_id', 'a.name as application_name']);

@@ -5,6 +5,7 @@ import { keys, usePagedList } from '../../api/queries.ts';
 import type { Delivery } from '../../api/types.ts';
 import { SelectField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
+import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { eventLabel } from '../../lib/format.ts';
@@ -37,7 +38,15 @@ function RetryButton({ delivery }: { delivery: Delivery }) {
 export function DeliveryTable({ path, query = {} }: { path: string; query?: Record<string, string | undefined> }) {
   const list = usePagedList<Delivery>(keys.admin('deliveries', path), path, query, 30);
   return (
-    <PagedView query={list} loading="Loading deliveries…" empty={<Empty title="No deliveries" />}>
+    <PagedView
+      query={list}
+      loading="Loading deliveries…"
+      empty={
+        <SearchEmpty q={query.q ?? ''}>
+          <Empty title="No deliveries" />
+        </SearchEmpty>
+      }
+    >
       {(deliveries) => (
         <DataTable caption="Deliveries" columns={['Event', 'Channel and target', 'Status', 'Attempts', 'Last error']} actions>
           {deliveries.map((x) => (
@@ -94,9 +103,11 @@ export function DeliveryTable({ path, query = {} }: { path: string; query?: Reco
 export function DeliveriesPage() {
   const [status, setStatus] = useState('');
   const [channel, setChannel] = useState('');
+  const q = useSearchQuery();
   return (
     <>
       <PageHeader title="Deliveries" lead="Every notification, webhook, script and trigger task sent for an event, with its attempts." />
+      <SearchBox label="Search deliveries by channel, target or event" placeholder="e.g. webhook, an address or approved" />
       <div className="filters">
         <SelectField label="Status" value={status} onChange={(e) => setStatus(e.target.value)}>
           <option value="">Any</option>
@@ -111,7 +122,7 @@ export function DeliveriesPage() {
           ))}
         </SelectField>
       </div>
-      <DeliveryTable path="/deliveries" query={{ status: status || undefined, channel: channel || undefined }} />
+      <DeliveryTable path="/deliveries" query={{ q: q || undefined, status: status || undefined, channel: channel || undefined }} />
     </>
   );
 }

@@ -9,6 +9,7 @@ import { Empty, PagedView, QueryView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { Link } from '../../router.tsx';
 import { DeleteButton, useDeleteAndReturn } from './common.tsx';
+import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Time } from '../../components/Time.tsx';
 import { formatAbsolute } from '../../lib/time.ts';
 
@@ -51,16 +52,14 @@ function CreateUser() {
 }
 
 export function UsersPage() {
-  const [search, setSearch] = useState('');
-  const list = usePagedList<User>(keys.admin('users', 'list'), '/users', { q: search || undefined });
+  const q = useSearchQuery();
+  const list = usePagedList<User>(keys.admin('users', 'list'), '/users', { q: q || undefined });
   return (
     <>
       <PageHeader title="Users" lead="People who sign in to Interim and to the applications behind it." />
       <CreateUser />
-      <div className="filters">
-        <TextField label="Find by email or name" type="search" value={search} onChange={(e) => setSearch(e.target.value.trim())} />
-      </div>
-      <PagedView query={list} loading="Loading users…" empty={<Empty title="No users match" />}>
+      <SearchBox label="Search users by email or name" placeholder="part of an email or name" />
+      <PagedView query={list} loading="Loading users…" empty={<SearchEmpty q={q}><Empty title="No users yet" /></SearchEmpty>}>
         {(users) => (
           <DataTable caption="Users" columns={['Name', 'Email', 'Role', 'State']}>
             {users.map((u) => (
