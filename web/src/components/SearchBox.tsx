@@ -94,7 +94,7 @@ export function SearchEmpty({ q, param = 'q', children }: { q: string; param?: s
   return (
     <Empty title={`No match for “${q}”`}>
       <button type="button" className="btn btn-small" onClick={() => setParam(param, '')}>
-        Clear the search
+        Show all
       </button>
     </Empty>
   );
