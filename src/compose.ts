@@ -12,6 +12,7 @@ import { createAuditService } from './modules/audit/audit.service.ts';
 import type { AuditDirectory } from './modules/audit/audit.types.ts';
 import { apiTokenNamesQuery } from './modules/api-tokens/api-tokens.repo.ts';
 import { applicationNamesQuery } from './modules/applications/applications.repo.ts';
+import { deliveryNamesQuery } from './modules/deliveries/deliveries.repo.ts';
 import { eventActionNamesQuery } from './modules/event-actions/event-actions.repo.ts';
 import { groupNamesQuery } from './modules/groups/groups.repo.ts';
 import { mappingNamesQuery } from './modules/mappings/mappings.repo.ts';
@@ -144,6 +145,7 @@ const auditDirectory: AuditDirectory = {
     event_action: eventActionNamesQuery,
     resource_server: resourceServerNamesQuery,
     api_token: apiTokenNamesQuery,
+    delivery: deliveryNamesQuery,
   },
 };
 

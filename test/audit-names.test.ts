@@ -38,6 +38,8 @@ describeEachDialect('audit names and user grants by name', (server) => {
     expect(submitted.status).toBe(201);
     requestId = submitted.body.id;
     expect((await s.approver.client.post(`/api/v1/access-requests/${requestId}/approve`, {})).status).toBe(200);
+    // The worker sends the notices (this server has no mail relay: they dead-letter, an audited event).
+    await server().app.runWorkerOnce();
 
     // An admin who makes a group and is then deleted: the log keeps naming them.
     const created = await admin.post('/api/v1/users', { email: tempAdmin.email, name: tempAdmin.name, password: PASSWORD, is_admin: true, must_change_password: false });
@@ -80,6 +82,11 @@ describeEachDialect('audit names and user grants by name', (server) => {
     const appCreated = all.find((e) => e.action === 'application.created' && e.target_id === s.appId)!;
     expect(appCreated.target).toMatchObject({ type: 'application', id: s.appId, deleted: false });
     expect(appCreated.target!.name).toMatch(/^prod-db-/);
+
+    // A delivery is named by its channel and target.
+    const deadLetters = all.filter((e) => e.action === 'delivery.dead_lettered');
+    expect(deadLetters.length).toBeGreaterThan(0);
+    for (const e of deadLetters) expect(e.target!.name).toMatch(/^email: (approver|escalation|requester|admin)[a-z_]*:.+@example\.test$/);
 
     // The system has no actor object.
     for (const e of all.filter((x) => x.actor_type === 'system')) expect(e.actor).toBeNull();

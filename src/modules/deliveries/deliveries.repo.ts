@@ -1,8 +1,9 @@
-import type { Insertable, Selectable, SelectQueryBuilder } from 'kysely';
+import { sql, type Insertable, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import type { DialectName, Executor } from '../../db/database.ts';
 import { claimRows } from '../../db/locks.ts';
 import { matchesIgnoringCase } from '../../db/search.ts';
+import { neverDeleted } from '../../db/names.ts';
 import { newId } from '../../security/ids.ts';
 import type { DB, DeliveriesTable, DeliveryAttemptsTable, DeliveryChannel, DeliveryStatus } from '../../db/schema.ts';
 
@@ -224,3 +225,7 @@ export function createDeliveriesRepo(db: Executor) {
   };
 }
 export type DeliveriesRepo = ReturnType<typeof createDeliveriesRepo>;
+
+/** Every delivery's id, named by its channel and target ("email: approver:ada@…"): the audit log's names. */
+export const deliveryNamesQuery = (db: Executor) =>
+  db.selectFrom('deliveries').select(['id', sql<string>`${sql.ref('channel')} || ': ' || ${sql.ref('target')}`.as('name'), neverDeleted()]);
