@@ -1,5 +1,5 @@
 import { requireActor } from '../../http/auth.ts';
-import { pageOf, pageQuery } from '../../http/pagination.ts';
+import { pageOf } from '../../http/pagination.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
 import { toResourceServerOut, type ResourceServersService } from './resource-servers.service.ts';
