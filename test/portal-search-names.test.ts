@@ -37,13 +37,13 @@ describeEachDialect('portal in Chromium: search and names', (server, dialect) =>
     browser = await launchBrowser();
     s = await setUpAccess(server());
     await humanize(server(), s);
+    expect((await server().admin.post('/api/v1/event-actions', { name: 'CMDB sync', event_types: ['access_request.approved', 'access_request.revoked'], kind: 'webhook', config: { url: 'https://hooks.example.test/cmdb' } })).status).toBe(201);
     const submitted = await s.requester.client.post('/api/v1/access-requests', validRequest(s.templateId));
     expect(submitted.status).toBe(201);
     requestId = submitted.body.id;
     expect((await s.approver.client.post(`/api/v1/access-requests/${requestId}/approve`, {})).status).toBe(200);
     scriptName = `Provision LDAP ${dialect}`;
     expect((await server().admin.post('/api/v1/scripts', { name: scriptName, source: 'export default async () => ({ ok: true })' })).status).toBe(201);
-    expect((await server().admin.post('/api/v1/event-actions', { name: 'CMDB sync', event_types: ['access_request.revoked'], kind: 'webhook', config: { url: 'https://hooks.example.test/cmdb' } })).status).toBe(201);
     await server().app.runWorkerOnce();
   });
   afterAll(async () => {
@@ -100,6 +100,14 @@ describeEachDialect('portal in Chromium: search and names', (server, dialect) =>
     await page.waitForURL((url) => url.searchParams.get('q') === s.approver.email.toUpperCase());
     await expect.poll(() => deliveries.getByText(`:${s.secondApprover.email}`).count()).toBe(0);
     await deliveries.getByText(`:${s.approver.email}`).first().waitFor();
+
+    // An event action's delivery names the action, linked, not `action:<id>`.
+    await searchOf(page, 'Search deliveries by channel, target or event').fill('webhook');
+    await page.waitForURL((url) => url.searchParams.get('q') === 'webhook');
+    const toAction = deliveries.getByRole('link', { name: 'CMDB sync' }).first();
+    await toAction.waitFor();
+    expect(await toAction.getAttribute('href')).toMatch(/^\/admin\/event-actions\/[0-9a-f-]{36}$/);
+    expect(await deliveries.textContent()).not.toMatch(/action:[0-9a-f]{8}/);
 
     // The audit log: by an actor's name.
     await page.goto('/admin/audit');

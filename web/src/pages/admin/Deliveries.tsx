@@ -1,8 +1,8 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { post } from '../../api/client.ts';
-import { keys, usePagedList } from '../../api/queries.ts';
-import type { Delivery } from '../../api/types.ts';
+import { fetchAll, keys, usePagedList } from '../../api/queries.ts';
+import type { Delivery, EventAction, Script } from '../../api/types.ts';
 import { SelectField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
@@ -11,6 +11,7 @@ import { DataTable } from '../../components/Table.tsx';
 import { eventLabel } from '../../lib/format.ts';
 import { Link } from '../../router.tsx';
 import { Time } from '../../components/Time.tsx';
+import { useAllScripts } from './common.tsx';
 
 function RetryButton({ delivery }: { delivery: Delivery }) {
   const client = useQueryClient();
@@ -34,9 +35,37 @@ function RetryButton({ delivery }: { delivery: Delivery }) {
   );
 }
 
+const useAllEventActions = () => useQuery({ queryKey: keys.admin('event-actions', 'all'), queryFn: () => fetchAll<EventAction>('/event-actions') });
+
+/**
+ * Where a delivery goes, by name: an event action's or a trigger script's target is its id
+ * (`action:<id>`, `trigger:<id>`), shown as the action or script it names, linked.
+ */
+function DeliveryTarget({ delivery, actions, scripts }: { delivery: Delivery; actions?: EventAction[]; scripts?: Script[] }) {
+  const [kind, id] = delivery.target.split(/:(.*)/s) as [string, string | undefined];
+  if ((kind === 'action' && !actions) || (kind === 'trigger' && !scripts)) return <code className="small">{delivery.target}</code>;
+  if (kind === 'action' && id) {
+    const action = actions?.find((a) => a.id === id);
+    return action ? <Link to={`/admin/event-actions/${id}`}>{action.name}</Link> : <span className="muted small">a deleted event action</span>;
+  }
+  if (kind === 'trigger' && id) {
+    const script = scripts?.find((s) => s.id === id);
+    return script ? (
+      <>
+        trigger task <Link to={`/admin/scripts/${id}`}>{script.name}</Link>
+      </>
+    ) : (
+      <span className="muted small">a deleted script</span>
+    );
+  }
+  return <code className="small">{delivery.target}</code>;
+}
+
 /** Deliveries with their latest attempts; a dead or finished one can be sent again. */
 export function DeliveryTable({ path, query = {} }: { path: string; query?: Record<string, string | undefined> }) {
   const list = usePagedList<Delivery>(keys.admin('deliveries', path), path, query, 30);
+  const actions = useAllEventActions();
+  const scripts = useAllScripts();
   return (
     <PagedView
       query={list}
@@ -67,7 +96,7 @@ export function DeliveryTable({ path, query = {} }: { path: string; query?: Reco
               <td>
                 {x.channel}
                 <br />
-                <code className="small">{x.target}</code>
+                <DeliveryTarget delivery={x} actions={actions.data} scripts={scripts.data} />
               </td>
               <td>
                 <span className={`badge badge-delivery-${x.status}`}>{x.status}</span>
