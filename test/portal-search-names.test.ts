@@ -42,6 +42,11 @@ describeEachDialect('portal in Chromium: search and names', (server, dialect) =>
     expect(submitted.status).toBe(201);
     requestId = submitted.body.id;
     expect((await s.approver.client.post(`/api/v1/access-requests/${requestId}/approve`, {})).status).toBe(200);
+    // A second of each kind, which each search must leave out.
+    expect((await server().admin.post('/api/v1/applications', { name: 'Billing portal', redirect_uris: ['http://127.0.0.1:9/cb'], first_party: true })).status).toBe(201);
+    await s.template({ name: 'Staging shell', description: 'A shell on the staging hosts.' });
+    expect((await server().admin.post('/api/v1/scripts', { name: 'Notify pager', source: 'export default async () => ({ ok: true })' })).status).toBe(201);
+    expect((await server().admin.post('/api/v1/event-actions', { name: 'Audit feed', event_types: ['access_request.submitted'], kind: 'webhook', config: { url: 'https://hooks.example.test/feed' } })).status).toBe(201);
     scriptName = `Provision LDAP ${dialect}`;
     expect((await server().admin.post('/api/v1/scripts', { name: scriptName, source: 'export default async () => ({ ok: true })' })).status).toBe(201);
     await server().app.runWorkerOnce();
@@ -76,13 +81,15 @@ describeEachDialect('portal in Chromium: search and names', (server, dialect) =>
     // Every other list: one match shown, another row gone.
     const lists: [path: string, label: string, text: string, shown: string, hidden: string][] = [
       ['/admin/groups', 'Search groups by name or description', 'on-CALL', 'On-call leads', 'db-admins'],
-      ['/admin/applications', 'Search applications by name or client id', 'postgres (', 'Postgres (production)', 'Billing'],
-      ['/admin/templates', 'Search templates by name or description', 'PRODUCTION CLUSTER', 'Production database', 'prod-access'],
-      ['/admin/scripts', 'Search scripts by name', 'ldap', scriptName, 'nothing-else'],
-      ['/admin/event-actions', 'Search event actions by name or event', 'revoked', 'CMDB sync', 'nothing-else'],
+      ['/admin/applications', 'Search applications by name or client id', 'postgres (', 'Postgres (production)', 'Billing portal'],
+      ['/admin/templates', 'Search templates by name or description', 'PRODUCTION CLUSTER', 'Production database', 'Staging shell'],
+      ['/admin/scripts', 'Search scripts by name', 'ldap', scriptName, 'Notify pager'],
+      ['/admin/event-actions', 'Search event actions by name or event', 'revoked', 'CMDB sync', 'Audit feed'],
     ];
     for (const [path, label, text, shown, hidden] of lists) {
       await page.goto(path);
+      // Before the search, both are listed.
+      await page.getByRole('link', { name: new RegExp(`^${hidden}`) }).first().waitFor();
       await searchOf(page, label).fill(text);
       await page.waitForURL((url) => url.pathname === path && url.searchParams.get('q') === text);
       await page.getByRole('link', { name: shown, exact: true }).waitFor();
