@@ -9,6 +9,18 @@ import { createApiTokensService } from './modules/api-tokens/api-tokens.service.
 import { createApplicationsService } from './modules/applications/applications.service.ts';
 import { mappingsHooks } from './modules/applications/mappings-hooks.ts';
 import { createAuditService } from './modules/audit/audit.service.ts';
+import type { AuditDirectory } from './modules/audit/audit.types.ts';
+import { apiTokenNamesQuery } from './modules/api-tokens/api-tokens.repo.ts';
+import { applicationNamesQuery } from './modules/applications/applications.repo.ts';
+import { deliveryNamesQuery } from './modules/deliveries/deliveries.repo.ts';
+import { eventActionNamesQuery } from './modules/event-actions/event-actions.repo.ts';
+import { groupNamesQuery } from './modules/groups/groups.repo.ts';
+import { mappingNamesQuery } from './modules/mappings/mappings.repo.ts';
+import { grantNamesOf, requestNamesQuery } from './modules/requests/requests.repo.ts';
+import { resourceServerNamesQuery } from './modules/resource-servers/resource-servers.repo.ts';
+import { scriptNamesQuery, scriptSecretNamesQuery } from './modules/scripts/scripts.repo.ts';
+import { templateNamesQuery } from './modules/templates/templates.repo.ts';
+import { peopleWithDeletionQuery } from './modules/users/users.repo.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { createDeliveriesService } from './modules/deliveries/deliveries.service.ts';
 import { createEventActionsService } from './modules/event-actions/event-actions.service.ts';
@@ -120,6 +132,24 @@ export function userHooks(core: Core, recordSignals?: RecordSignals): UserHooks 
   };
 }
 
+/** How the audit log names people and things (audit sits below every owner): each owner's name query. */
+const auditDirectory: AuditDirectory = {
+  people: peopleWithDeletionQuery,
+  names: {
+    group: groupNamesQuery,
+    application: applicationNamesQuery,
+    template: templateNamesQuery,
+    access_request: requestNamesQuery,
+    mapping: mappingNamesQuery,
+    script: scriptNamesQuery,
+    script_secret: scriptSecretNamesQuery,
+    event_action: eventActionNamesQuery,
+    resource_server: resourceServerNamesQuery,
+    api_token: apiTokenNamesQuery,
+    delivery: deliveryNamesQuery,
+  },
+};
+
 /** Every service, built once, each after what it depends on. Routes and worker tasks get theirs from here. */
 export function createServices(core: Core, config: Config, encrypter: Encrypter) {
   // Signals (issue 13): the recorder is built below, once its sinks exist; the paths built
@@ -132,10 +162,11 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const auth = createAuthService(core, config, {
     signedOut: async (trx, userId) => recordSignals(trx, [signOutSignal(userId, await createOidcPayloadsRepo(trx).deleteSessionsOf(userId), 'portal')]),
   });
-  const audit = createAuditService(core);
+  const audit = createAuditService(core, auditDirectory);
   // Deleting a group asks the templates module (which sits above groups) which templates use it.
   const groups = createGroupsService(core, { templatesUsingGroup: (trx, groupId) => createTemplatesRepo(trx).listUsingGroup(groupId) }, claimsWatch);
-  const memberships = createMembershipsService(core, claimsWatch);
+  // A grant group is named by the request behind it: the requests module answers (it sits above groups).
+  const memberships = createMembershipsService(core, claimsWatch, (requestIds) => grantNamesOf(core.db, requestIds));
   // Deleting a mapping or an application first asks the requests module (which sits above both)
   // whether a template still grants it, and ends the requests it backs.
   const retirement = mappingRetirement(signalCore);

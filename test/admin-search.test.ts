@@ -3,6 +3,7 @@ import { newId } from '../src/security/ids.ts';
 import { systemClock } from '../src/clock.ts';
 import { ApiClient } from './helpers/api-client.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
+import { setUpAccess, validRequest } from './helpers/access-fixtures.ts';
 
 /** The admin search boxes: users by part of email or name, groups by part of name, audit by action prefix; any case; input is text, not a pattern. */
 describeEachDialect('admin search', (server) => {
@@ -77,6 +78,11 @@ describeEachDialect('admin search', (server) => {
     expect(await groupsOf('name=%25')).toEqual(['50% of prod']);
     expect(await groupsOf('name=__access_req_')).toEqual([]);
     expect(await groupsOf('name=STAGING')).toEqual(['staging']);
+    // q looks in the name and the description.
+    expect((await admin.post('/api/v1/groups', { name: 'oncall', description: 'Wakes up for PAGES' })).status).toBe(201);
+    expect(await groupsOf('q=pages')).toEqual(['oncall']);
+    expect(await groupsOf('q=STAG')).toEqual(['staging']);
+    expect(await groupsOf('q=__access')).toEqual([]);
   });
 
   it('filters the audit trail by the start of the action, in any case, in the list and the export', async () => {
@@ -98,8 +104,82 @@ describeEachDialect('admin search', (server) => {
     const ndjson = await admin.get('/api/v1/audit-events/export?format=ndjson&action=GROUP.');
     expect(ndjson.status).toBe(200);
     const lines = String(ndjson.body).trim().split('\n').map((l) => JSON.parse(l) as { action: string });
-    expect(lines.length).toBe(4);
+    expect(lines.length).toBe(5);
     expect(lines.every((e) => e.action === 'group.created')).toBe(true);
+  });
+
+  it('finds applications, templates, scripts, event actions, resource servers and deliveries by part of their text, in any case', async () => {
+    const { admin, app } = server();
+    const namesOf = async (path: string, field = 'name') => {
+      const res = await admin.get(path);
+      expect(res.status, path).toBe(200);
+      return res.body.items.map((x: Record<string, string>) => x[field]).sort();
+    };
+    const created = async (path: string, body: Record<string, unknown>) => {
+      const res = await admin.post(path, body);
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body as { id: string; name: string };
+    };
+
+    const billing = await created('/api/v1/applications', { name: 'Billing_Portal', redirect_uris: ['http://127.0.0.1:9/cb'], first_party: true });
+    await created('/api/v1/applications', { name: '100% Wiki', redirect_uris: ['http://127.0.0.1:9/cb'], first_party: true });
+    expect(await namesOf('/api/v1/applications?q=billing')).toEqual(['Billing_Portal']);
+    expect(await namesOf('/api/v1/applications?q=G_P')).toEqual(['Billing_Portal']);
+    expect(await namesOf('/api/v1/applications?q=%25')).toEqual(['100% Wiki']);
+    // The client id is the application's id: part of it finds it too.
+    expect(await namesOf(`/api/v1/applications?q=${billing.id.slice(-12).toUpperCase()}`)).toEqual(['Billing_Portal']);
+
+    const holders = await created('/api/v1/groups', { name: 'billing holders' });
+    const mapping = await created('/api/v1/mappings', { app_id: billing.id, claim: 'role', value: 'billing-admin', group_ids: [holders.id] });
+    const template = (name: string, description: string) =>
+      created('/api/v1/access-request-templates', { name, description, app_id: billing.id, mapping_ids: [mapping.id], allowed_durations: [60], approver_group_ids: [holders.id] });
+    await template('Invoices read', 'See the ledger');
+    await template('Refunds', 'Issue REFUNDS up to 500 EUR');
+    expect(await namesOf('/api/v1/access-request-templates?q=INVOICE')).toEqual(['Invoices read']);
+    expect(await namesOf('/api/v1/access-request-templates?q=ledger')).toEqual(['Invoices read']);
+    expect(await namesOf('/api/v1/access-request-templates?q=refunds%20up')).toEqual(['Refunds']);
+    expect(await namesOf('/api/v1/access-request-templates?q=_')).toEqual([]);
+
+    await created('/api/v1/scripts', { name: 'Provision LDAP', source: 'export default async () => ({ ok: true })' });
+    await created('/api/v1/scripts', { name: 'notify_pager', source: 'export default async () => ({ ok: true })' });
+    expect(await namesOf('/api/v1/scripts?q=ldap')).toEqual(['Provision LDAP']);
+    expect(await namesOf('/api/v1/scripts?q=y_p')).toEqual(['notify_pager']);
+
+    await created('/api/v1/event-actions', { name: 'CMDB sync', event_types: ['access_request.approved', 'access_request.revoked'], kind: 'webhook', config: { url: 'https://hooks.example.test/cmdb' } });
+    const feed = await created('/api/v1/event-actions', { name: 'Audit feed', event_types: ['access_request.submitted'], kind: 'webhook', config: { url: 'https://hooks.example.test/feed' } });
+    expect(await namesOf('/api/v1/event-actions?q=cmdb')).toEqual(['CMDB sync']);
+    expect(await namesOf('/api/v1/event-actions?q=REVOKED')).toEqual(['CMDB sync']);
+    expect(await namesOf('/api/v1/event-actions?q=submitted')).toEqual(['Audit feed']);
+    expect(await namesOf('/api/v1/event-actions?q=access_request')).toEqual(['Audit feed', 'CMDB sync']);
+
+    await created('/api/v1/resource-servers', { audience: 'https://api.payments.test', name: 'Payments API', app_ids: [] });
+    expect(await namesOf('/api/v1/resource-servers?q=PAYMENTS')).toEqual(['Payments API']);
+    expect(await namesOf('/api/v1/resource-servers?q=api.payments.t')).toEqual(['Payments API']);
+    expect(await namesOf('/api/v1/resource-servers?q=nothing')).toEqual([]);
+
+    // Deliveries: by channel, target or event type.
+    const s = await setUpAccess(server());
+    const submitted = await s.requester.client.post('/api/v1/access-requests', validRequest(s.templateId));
+    expect(submitted.status).toBe(201);
+    await app.runWorkerOnce();
+    const deliveries = async (query: string) => {
+      const res = await admin.get(`/api/v1/deliveries?${query}&limit=200`);
+      expect(res.status, query).toBe(200);
+      return res.body.items as { channel: string; target: string; event_type: string }[];
+    };
+    // An e-mail's target holds the address; an action's, the action.
+    const toApprover = await deliveries(`q=${encodeURIComponent(s.approver.email.toUpperCase())}`);
+    expect(toApprover.length).toBeGreaterThan(0);
+    expect(toApprover.every((d) => d.channel === 'email' && d.target.endsWith(s.approver.email))).toBe(true);
+    const webhooks = await deliveries('q=WEBHOOK');
+    expect(webhooks.length).toBeGreaterThan(0);
+    expect(webhooks.every((d) => d.channel === 'webhook')).toBe(true);
+    expect(webhooks.map((d) => d.target)).toContain(`action:${feed.id}`);
+    expect((await deliveries(`q=${feed.id.slice(-10)}`)).map((d) => d.target)).toEqual([`action:${feed.id}`]);
+    const ofSubmission = await deliveries('q=submitted');
+    expect(ofSubmission.length).toBeGreaterThan(0);
+    expect(ofSubmission.every((d) => d.event_type === 'access_request.submitted')).toBe(true);
+    expect(await deliveries('q=no-such-target')).toEqual([]);
   });
 
   it('refuses bad search input with a 400 naming the parameter', async () => {
@@ -111,6 +191,13 @@ describeEachDialect('admin search', (server) => {
       [`/api/v1/users?email=${long}`, 'querystring.email'],
       [`/api/v1/groups?name=${long}`, 'querystring.name'],
       [`/api/v1/audit-events?action=${long}`, 'querystring.action'],
+      ...['/api/v1/groups', '/api/v1/applications', '/api/v1/access-request-templates', '/api/v1/scripts', '/api/v1/event-actions', '/api/v1/deliveries', '/api/v1/resource-servers', '/api/v1/audit-events'].flatMap(
+        (list) => [
+          [`${list}?q=${long}`, 'querystring.q'],
+          [`${list}?q=`, 'querystring.q'],
+          [`${list}?q=%20`, 'querystring.q'],
+        ],
+      ),
     ]) {
       const res = await admin.get(path!);
       expect(res.status, path).toBe(400);
@@ -123,7 +210,20 @@ describeEachDialect('admin search', (server) => {
     const anonymous = new ApiClient(server().url);
     const member = new ApiClient(server().url);
     expect((await member.signIn('bob.marley@example.test', password)).status).toBe(200);
-    for (const path of ['/api/v1/users?q=bob', '/api/v1/groups?name=prod', '/api/v1/audit-events?action=user.']) {
+    for (const path of [
+      '/api/v1/users?q=bob',
+      '/api/v1/groups?name=prod',
+      '/api/v1/groups?q=prod',
+      '/api/v1/audit-events?action=user.',
+      '/api/v1/audit-events?q=bob',
+      '/api/v1/audit-events/export?format=csv&q=bob',
+      '/api/v1/applications?q=billing',
+      '/api/v1/access-request-templates?q=refunds',
+      '/api/v1/scripts?q=ldap',
+      '/api/v1/event-actions?q=cmdb',
+      '/api/v1/deliveries?q=webhook',
+      '/api/v1/resource-servers?q=payments',
+    ]) {
       expect((await anonymous.get(path)).status, path).toBe(401);
       expect((await member.get(path)).status, path).toBe(403);
     }

@@ -48,7 +48,7 @@ describeEachDialect('audit trail', (server) => {
     await admin.patch(`/api/v1/users/${lines.at(-1).target_id}`, { name: '=cmd|calc' });
     const csv = await admin.get('/api/v1/audit-events/export?format=csv&action=user.updated');
     expect(csv.headers.get('content-type')).toContain('text/csv');
-    expect((csv.body as string).split('\r\n')[0]).toBe('seq,id,at,actor_type,actor_id,action,target_type,target_id,request_id,data,prev_hash,hash');
+    expect((csv.body as string).split('\r\n')[0]).toBe('seq,id,at,actor_type,actor_id,action,target_type,target_id,request_id,data,prev_hash,hash,actor_email,actor_name,target_name');
     expect(csvCell('=1+2')).toBe(`"'=1+2"`);
     expect(csvCell('-5')).toBe(`"'-5"`);
     expect(csvCell('plain')).toBe('plain');

@@ -214,9 +214,10 @@ describeEachDialect('group memberships API', (server) => {
     await db.insertInto('memberships').values({ group_id: endedGrant.id, user_id: alice.id, expires_at: null, created_at: now }).execute();
 
     const expected = [
-      { group_id: team.id, name: 'groups-team', description: 'about groups-team', system: false, expires_at: null },
-      { group_id: contractors.id, name: 'groups-contractors', description: 'about groups-contractors', system: false, expires_at: memberUntil },
-      { group_id: grant.id, name: grant.name, description: 'temporary grant', system: true, expires_at: new Date(now + HOUR).toISOString() },
+      { group_id: team.id, name: 'groups-team', description: 'about groups-team', system: false, expires_at: null, grant: null },
+      { group_id: contractors.id, name: 'groups-contractors', description: 'about groups-contractors', system: false, expires_at: memberUntil, grant: null },
+      // A grant group whose request does not exist names no grant.
+      { group_id: grant.id, name: grant.name, description: 'temporary grant', system: true, expires_at: new Date(now + HOUR).toISOString(), grant: null },
     ].sort((a, b) => a.group_id.localeCompare(b.group_id));
 
     const asAlice = await signedIn('groups-alice@example.test');

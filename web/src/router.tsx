@@ -14,11 +14,12 @@ function subscribe(listener: () => void) {
   return () => listeners.delete(listener);
 }
 
-export function navigate(to: string, opts: { replace?: boolean } = {}): void {
+/** `keepScroll`: the same page with other parameters (a search box), so the view stays where it is. */
+export function navigate(to: string, opts: { replace?: boolean; keepScroll?: boolean } = {}): void {
   if (to === window.location.pathname + window.location.search) return;
   if (opts.replace) window.history.replaceState(null, '', to);
   else window.history.pushState(null, '', to);
-  window.scrollTo(0, 0);
+  if (!opts.keepScroll) window.scrollTo(0, 0);
   notify();
 }
 

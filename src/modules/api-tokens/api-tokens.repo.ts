@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { ApiTokensTable } from '../../db/schema.ts';
 import { unexpired } from '../../db/expiry.ts';
+import { neverDeleted } from '../../db/names.ts';
 import { activeUsersQuery, peopleQuery } from '../users/users.repo.ts';
 
 export type ApiTokenRow = Selectable<ApiTokensTable>;
@@ -52,3 +53,6 @@ export function createApiTokensRepo(db: Executor) {
   };
 }
 export type ApiTokensRepo = ReturnType<typeof createApiTokensRepo>;
+
+/** Every API token's id and name: the audit log's names. */
+export const apiTokenNamesQuery = (db: Executor) => db.selectFrom('api_tokens').select(['id', 'name', neverDeleted()]);

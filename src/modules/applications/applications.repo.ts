@@ -74,10 +74,13 @@ export function createApplicationsRepo(db: Executor) {
     /** Id and name of each of `ids`, deleted applications included (templates keep naming them). */
     namesOf: (ids: readonly string[]) =>
       ids.length ? db.selectFrom('applications').select(['id', 'name']).where('id', 'in', [...ids]).execute() : Promise.resolve([]),
-    list: async (opts: { limit: number; cursor?: string; name?: string }) => {
+    list: async (opts: { limit: number; cursor?: string; name?: string; q?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
       if (opts.name) q = q.where(matchesIgnoringCase('name', opts.name, 'contains'));
+      const text = opts.q;
+      // The client id is the application's id.
+      if (text) q = q.where((eb) => eb.or([matchesIgnoringCase('name', text, 'contains'), matchesIgnoringCase('id', text, 'contains')]));
       return (await q.execute()).map(decode);
     },
     /** The longest access and ID token lifetimes (seconds) among live applications: how long old signing keys must stay. */
@@ -99,3 +102,6 @@ export const liveApplicationIdsQuery = (db: Executor) => db.selectFrom('applicat
 
 /** A live application's row, as the OIDC provider reads its client; `id` may be a prepared statement's slot. */
 export const liveClientQuery = (db: Executor, id: string) => db.selectFrom('applications').selectAll().where('id', '=', id).where('deleted_at', 'is', null);
+
+/** Every application's id and name, deleted ones included: the audit log's names. */
+export const applicationNamesQuery = (db: Executor) => db.selectFrom('applications').select(['id', 'name', 'deleted_at']);

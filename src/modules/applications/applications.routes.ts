@@ -12,7 +12,7 @@ export function applicationsRoutes(app: HttpApp, deps: { applications: Applicati
 
   app.get(
     '/api/v1/applications',
-    { schema: { tags, summary: 'List applications, optionally by part of their name (admin)', querystring: listApplicationsQuery, response: { 200: pageOf(applicationOut) } } },
+    { schema: { tags, summary: 'List applications, optionally by part of their name or client id (admin)', querystring: listApplicationsQuery, response: { 200: pageOf(applicationOut) } } },
     async (request) => {
       const page = await applications.list(requireActor(request), request.query);
       return { items: page.items.map(toApplicationOut), next_cursor: page.next_cursor };

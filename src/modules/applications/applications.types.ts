@@ -74,7 +74,10 @@ export type UpdateApplicationIn = z.infer<typeof updateApplicationIn>;
  * `name` finds applications by part of their name, in any case, as the groups list does.
  * A client that needs one exact name (the Terraform data source) filters the answer.
  */
-export const listApplicationsQuery = pageQuery.extend({ name: searchText.optional().describe('part of the application name, any case') });
+export const listApplicationsQuery = pageQuery.extend({
+  q: searchText.optional().describe('part of the name or the client id, any case'),
+  name: searchText.optional().describe('part of the application name, any case'),
+});
 export type ListApplicationsQuery = z.infer<typeof listApplicationsQuery>;
 
 export const applicationOut = z.object({

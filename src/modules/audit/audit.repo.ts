@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { AuditEventsTable } from '../../db/schema.ts';
 import { matchesIgnoringCase } from '../../db/search.ts';
+import type { AuditDirectory } from './audit.types.ts';
 
 export type AuditRow = Selectable<AuditEventsTable>;
 
@@ -11,13 +12,36 @@ export interface AuditFilter {
   /** The start of the action, any case: `access_request.` finds every request event. */
   action?: string;
   targetId?: string;
+  /** Part of the action, of the actor's email or name, or of the target's name, any case (needs the directory). */
+  text?: string;
   from?: number;
   to?: number;
 }
 
-export function createAuditRepo(db: Executor) {
+/** `directory` names people and things for the text search; without it, `text` is not searched. */
+export function createAuditRepo(db: Executor, directory?: AuditDirectory) {
   function filtered(f: AuditFilter) {
     let q = db.selectFrom('audit_events').selectAll();
+    const text = f.text;
+    if (text && directory) {
+      // Subqueries of the owners' name queries: the page stays one statement.
+      const people = db
+        .selectFrom(directory.people(db).as('p'))
+        .select('p.id')
+        .where((w) => w.or([matchesIgnoringCase('p.email', text, 'contains'), matchesIgnoringCase('p.name', text, 'contains')]));
+      const named = Object.entries(directory.names).map(([type, query]) => ({
+        type,
+        ids: db.selectFrom(query(db).as('n')).select('n.id').where(matchesIgnoringCase('n.name', text, 'contains')),
+      }));
+      q = q.where((eb) =>
+        eb.or([
+          matchesIgnoringCase('action', text, 'contains'),
+          eb('actor_id', 'in', people),
+          eb.and([eb('target_type', '=', 'user'), eb('target_id', 'in', people)]),
+          ...named.map(({ type, ids }) => eb.and([eb('target_type', '=', type), eb('target_id', 'in', ids)])),
+        ]),
+      );
+    }
     if (f.requestId) q = q.where('request_id', '=', f.requestId);
     if (f.actorId) q = q.where('actor_id', '=', f.actorId);
     if (f.action) q = q.where(matchesIgnoringCase('action', f.action, 'starts'));

@@ -1,7 +1,9 @@
-import type { Insertable, Selectable, SelectQueryBuilder } from 'kysely';
+import { sql, type Insertable, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Clock } from '../../clock.ts';
 import type { DialectName, Executor } from '../../db/database.ts';
 import { claimRows } from '../../db/locks.ts';
+import { matchesIgnoringCase } from '../../db/search.ts';
+import { neverDeleted } from '../../db/names.ts';
 import { newId } from '../../security/ids.ts';
 import type { DB, DeliveriesTable, DeliveryAttemptsTable, DeliveryChannel, DeliveryStatus } from '../../db/schema.ts';
 
@@ -16,6 +18,8 @@ export interface DeliveryFilter {
   event_id?: string;
   status?: DeliveryStatus;
   channel?: DeliveryChannel;
+  /** Part of the channel, the target or the event type, any case. */
+  q?: string;
 }
 
 /** Statuses a delivery may be sent again from: it is no longer on its way. */
@@ -91,6 +95,8 @@ export function createDeliveriesRepo(db: Executor) {
       if (opts.event_id) q = q.where('d.event_id', '=', opts.event_id);
       if (opts.status) q = q.where('d.status', '=', opts.status);
       if (opts.channel) q = q.where('d.channel', '=', opts.channel);
+      const text = opts.q;
+      if (text) q = q.where((eb) => eb.or([matchesIgnoringCase('d.channel', text, 'contains'), matchesIgnoringCase('d.target', text, 'contains'), matchesIgnoringCase('e.type', text, 'contains')]));
       return q.execute();
     },
 
@@ -219,3 +225,7 @@ export function createDeliveriesRepo(db: Executor) {
   };
 }
 export type DeliveriesRepo = ReturnType<typeof createDeliveriesRepo>;
+
+/** Every delivery's id, named by its channel and target ("email: approver:ada@…"): the audit log's names. */
+export const deliveryNamesQuery = (db: Executor) =>
+  db.selectFrom('deliveries').select(['id', sql<string>`${sql.ref('channel')} || ': ' || ${sql.ref('target')}`.as('name'), neverDeleted()]);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { DeliveryChannel, DeliveryStatus } from '../../db/schema.ts';
 import { pageQuery } from '../../http/pagination.ts';
-import { instant, toIso, toIsoOrNull } from '../../http/schemas.ts';
+import { instant, searchText, toIso, toIsoOrNull } from '../../http/schemas.ts';
 import type { AttemptRow, DeliveryView } from './deliveries.repo.ts';
 
 export const DELIVERY_STATUSES = ['pending', 'running', 'succeeded', 'dead'] as const satisfies readonly DeliveryStatus[];
@@ -14,6 +14,7 @@ const _everyStatus: Exclude<DeliveryStatus, (typeof DELIVERY_STATUSES)[number]> 
 export const RECENT_ATTEMPTS = 20;
 
 export const listDeliveriesQuery = pageQuery.extend({
+  q: searchText.optional().describe('part of the channel, the target or the event type, any case'),
   action_id: z.uuid().optional().describe('deliveries of one event action'),
   request_id: z.uuid().optional().describe('deliveries about one access request'),
   event_id: z.uuid().optional().describe('deliveries of one event'),

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
+import { matchesIgnoringCase } from '../../db/search.ts';
 import type { EventActionsTable } from '../../db/schema.ts';
 import type { Encrypter, SealedAt } from '../../security/encryption.ts';
 import type { RequestEventName } from '../event-payload/event-payload.types.ts';
@@ -49,9 +50,12 @@ export function createEventActionsRepo(db: Executor) {
       return row && fromRow(row);
     },
 
-    list: async (opts: { limit: number; cursor?: string; kind?: ActionKind; template_id?: string; enabled?: boolean }) => {
+    list: async (opts: { limit: number; cursor?: string; kind?: ActionKind; template_id?: string; enabled?: boolean; q?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
+      const text = opts.q;
+      // event_types is a JSON list of names: a part of a name is a part of that text.
+      if (text) q = q.where((eb) => eb.or([matchesIgnoringCase('name', text, 'contains'), matchesIgnoringCase('event_types', text, 'contains')]));
       if (opts.kind) q = q.where('kind', '=', opts.kind);
       if (opts.template_id) q = q.where('template_id', '=', opts.template_id);
       if (opts.enabled !== undefined) q = q.where('enabled', '=', opts.enabled ? 1 : 0);
@@ -128,3 +132,6 @@ export async function findLoudActions(executor: Executor, templateId: string): P
     .execute();
   return rows.map(fromRow);
 }
+
+/** Every event action's id and name, deleted ones included: the audit log's names. */
+export const eventActionNamesQuery = (db: Executor) => db.selectFrom('event_actions').select(['id', 'name', 'deleted_at']);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '../../http/pagination.ts';
-import { email, instant, name, toIso } from '../../http/schemas.ts';
+import { email, instant, name, searchText, toIso } from '../../http/schemas.ts';
 import { REQUEST_EVENT_TYPES, type RequestEventName } from '../event-payload/event-payload.types.ts';
 import { isWebhookSecret } from './webhook-signature.ts';
 
@@ -124,6 +124,7 @@ export const rotateSecretIn = z.strictObject({
 export const rotateSecretBody = rotateSecretIn.nullish();
 
 export const listEventActionsQuery = pageQuery.extend({
+  q: searchText.optional().describe('part of the name or of an event type it fires on, any case'),
   kind: z.enum(ACTION_KINDS).optional(),
   template_id: z.uuid().optional(),
   enabled: z

@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import type { GroupsTable } from '../../db/schema.ts';
 import { matchesIgnoringCase } from '../../db/search.ts';
+import { neverDeleted } from '../../db/names.ts';
 
 export type GroupRow = Selectable<GroupsTable>;
 
@@ -19,10 +20,12 @@ export function createGroupsRepo(db: Executor) {
         .orderBy('name')
         .limit(limit)
         .execute(),
-    list: (opts: { limit: number; cursor?: string; name?: string }) => {
+    list: (opts: { limit: number; cursor?: string; name?: string; q?: string }) => {
       let q = visible().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
       if (opts.name) q = q.where(matchesIgnoringCase('name', opts.name, 'contains'));
+      const text = opts.q;
+      if (text) q = q.where((eb) => eb.or([matchesIgnoringCase('name', text, 'contains'), matchesIgnoringCase('description', text, 'contains')]));
       return q.execute();
     },
     /** The named groups that exist, system groups and expired ones included, with their name and system flag. */
@@ -46,3 +49,6 @@ export type GroupsRepo = ReturnType<typeof createGroupsRepo>;
 
 /** The ids of the ordinary (not system) groups, as a subquery: mapping group lists leave grant groups out with it. */
 export const ordinaryGroupIdsQuery = (db: Executor) => db.selectFrom('groups').select('id').where('is_system', '=', 0);
+
+/** Every group's id and name (system groups included): the audit log's names. */
+export const groupNamesQuery = (db: Executor) => db.selectFrom('groups').select(['id', 'name', neverDeleted()]);

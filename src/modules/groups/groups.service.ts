@@ -36,7 +36,7 @@ export function createGroupsService(core: Pick<Core, 'db' | 'dialect' | 'clock' 
   const groups = createGroupsRepo(db);
 
   return {
-    list: async (actor: Actor, page: PageQuery & { name?: string }) => {
+    list: async (actor: Actor, page: PageQuery & { name?: string; q?: string }) => {
       assertThat(actor.isAdmin, forbidden());
       return toPage(await groups.list(page), page.limit);
     },

@@ -13,7 +13,10 @@ export const groupOut = z.object({
 });
 export type GroupOut = z.infer<typeof groupOut>;
 
-export const listGroupsQuery = pageQuery.extend({ name: searchText.optional().describe('part of the group name, any case') });
+export const listGroupsQuery = pageQuery.extend({
+  q: searchText.optional().describe('part of the name or the description, any case'),
+  name: searchText.optional().describe('part of the group name, any case'),
+});
 
 export const createGroupIn = z.strictObject({
   name,
@@ -47,12 +50,33 @@ export const memberOut = z.object({
   created_at: instant,
 });
 
+/** What a temporary grant's group stands for: the request that made it, named by its template and application. */
+export interface GrantNames {
+  request_id: string;
+  template_id: string;
+  template_name: string;
+  application_id: string;
+  application_name: string;
+}
+
+/** The requests module (above groups) names the requests behind grant groups. */
+export type NameGrants = (requestIds: readonly string[]) => Promise<GrantNames[]>;
+
+const grantOut = z.object({
+  request_id: z.uuid().describe('the approved request this grant came from'),
+  template_id: z.uuid(),
+  template_name: z.string(),
+  application_id: z.uuid(),
+  application_name: z.string(),
+});
+
 export const userGroupOut = z.object({
   group_id: z.uuid(),
   name: z.string(),
   description: z.string(),
   system: z.boolean().describe('a temporary access grant made by an approved request'),
   expires_at: instant.nullable().describe('when this access ends: the earlier of the membership and group expiry, or null for never'),
+  grant: grantOut.nullable().describe('for a temporary grant: the request it came from and what it grants, by name; null for an ordinary group'),
 });
 
 export function toGroupOut(g: GroupRow): GroupOut {
@@ -63,7 +87,7 @@ export function toMemberOut(m: MemberRow) {
   return { user_id: m.user_id, email: m.email, name: m.name, expires_at: toIsoOrNull(m.expires_at), created_at: toIso(m.created_at) };
 }
 
-export function toUserGroupOut(g: UserGroupRow) {
+export function toUserGroupOut(g: UserGroupRow & { grant: GrantNames | null }) {
   const ends = [g.membership_expires_at, g.group_expires_at].filter((t): t is number => t !== null);
   return {
     group_id: g.group_id,
@@ -71,5 +95,6 @@ export function toUserGroupOut(g: UserGroupRow) {
     description: g.description,
     system: g.is_system === 1,
     expires_at: ends.length ? toIso(Math.min(...ends)) : null,
+    grant: g.grant,
   };
 }

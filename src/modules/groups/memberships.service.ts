@@ -8,7 +8,8 @@ import { createUsersRepo } from '../users/users.repo.ts';
 import type { UserHooks } from '../users/users.service.ts';
 import type { ClaimsWatch } from './claims-watch.types.ts';
 import { createGroupsRepo } from './groups.repo.ts';
-import type { PutMemberIn } from './groups.types.ts';
+import type { NameGrants, PutMemberIn } from './groups.types.ts';
+import { SYSTEM_GROUP_PREFIX } from './system-groups.ts';
 import { createMembershipsRepo, type MemberRow, type MembershipRow } from './memberships.repo.ts';
 
 export type PutMemberResult = { member: MemberRow; outcome: 'added' | 'updated' | 'unchanged' };
@@ -20,7 +21,7 @@ const isLive = (m: Pick<MembershipRow, 'expires_at'>, at: number) => m.expires_a
  * A membership whose expires_at has passed counts as gone everywhere here. A change that
  * alters the member's claims for an application records `claims_changed` through `claims`.
  */
-export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, claims: ClaimsWatch) {
+export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, claims: ClaimsWatch, nameGrants: NameGrants = async () => []) {
   const { db, dialect, clock, audit } = core;
   const groups = createGroupsRepo(db);
   const memberships = createMembershipsRepo(db);
@@ -125,8 +126,15 @@ export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'cl
       assertThat(actor.isAdmin || actor.userId === userId, notFound('user'));
       assertThat(await users.findById(userId), notFound('user'));
       const rows = await memberships.listGroupsOfUser(userId, clock.now(), page);
+      // A grant group is named after its request: name the request instead (one lookup a page).
+      const requestIdOf = (r: (typeof rows)[number]) => (r.is_system === 1 && r.name.startsWith(SYSTEM_GROUP_PREFIX) ? r.name.slice(SYSTEM_GROUP_PREFIX.length) : null);
+      const requestIds = rows.map(requestIdOf).filter((id): id is string => id !== null);
+      const grants = new Map((requestIds.length ? await nameGrants(requestIds) : []).map((g) => [g.request_id, g]));
       return toPage(
-        rows.map((r) => ({ ...r, id: r.group_id })),
+        rows.map((r) => {
+          const requestId = requestIdOf(r);
+          return { ...r, id: r.group_id, grant: (requestId && grants.get(requestId)) || null };
+        }),
         page.limit,
       );
     },

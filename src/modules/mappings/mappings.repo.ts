@@ -1,4 +1,5 @@
 import type { Executor } from '../../db/database.ts';
+import { neverDeleted } from '../../db/names.ts';
 import { createGroupsRepo, ordinaryGroupIdsQuery } from '../groups/groups.repo.ts';
 import type { MappingValue } from './mappings.types.ts';
 
@@ -111,3 +112,6 @@ export async function appIdsFedBy(db: Executor, groupIds: readonly string[]): Pr
     .execute();
   return rows.map((r) => r.app_id);
 }
+
+/** Every mapping's id, named by its claim: the audit log's names. */
+export const mappingNamesQuery = (db: Executor) => db.selectFrom('mappings').select(['id', 'claim as name', neverDeleted()]);

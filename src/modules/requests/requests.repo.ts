@@ -2,7 +2,9 @@ import type { Selectable } from 'kysely';
 import type { DialectName, Executor } from '../../db/database.ts';
 import { claimRows } from '../../db/locks.ts';
 import type { AccessRequestCommentsTable, AccessRequestsTable, RequestStatus } from '../../db/schema.ts';
-import { approverGroupLinksQuery, templateEscalationGroupsQuery } from '../templates/templates.repo.ts';
+import { neverDeleted } from '../../db/names.ts';
+import type { GrantNames } from '../groups/groups.types.ts';
+import { approverGroupLinksQuery, templateAppNamesQuery, templateEscalationGroupsQuery, templateNamesQuery } from '../templates/templates.repo.ts';
 import { laterStageDecidable } from './stage-queries.ts';
 
 export type RequestRow = Selectable<AccessRequestsTable>;
@@ -244,3 +246,20 @@ function decidableQuery(db: Executor, userId: string, liveGroupIds: string[]) {
     .where((eb) => eb.not(eb.exists(eb.selectFrom('access_request_votes as v').select('v.request_id').whereRef('v.request_id', '=', 'r.id').where('v.approver_id', '=', userId))));
 }
 
+/** Every request's id, named by its template (a request has no name of its own): the audit log's names. */
+export const requestNamesQuery = (db: Executor) =>
+  db
+    .selectFrom('access_requests')
+    .select((eb) => ['id', eb.selectFrom(templateNamesQuery(db).as('t')).select('t.name').whereRef('t.id', '=', 'access_requests.template_id').as('name'), neverDeleted()])
+    .$narrowType<{ name: string }>();
+
+/** The requests behind grant groups, named by their template and application (deleted ones too). */
+export const grantNamesOf = async (db: Executor, requestIds: readonly string[]): Promise<GrantNames[]> =>
+  requestIds.length
+    ? db
+        .selectFrom('access_requests as r')
+        .innerJoin(templateAppNamesQuery(db).as('t'), 't.template_id', 'r.template_id')
+        .select(['r.id as request_id', 't.template_id', 't.template_name', 't.application_id', 't.application_name'])
+        .where('r.id', 'in', [...requestIds])
+        .execute()
+    : [];

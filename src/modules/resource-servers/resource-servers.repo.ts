@@ -1,4 +1,6 @@
 import type { Executor } from '../../db/database.ts';
+import { matchesIgnoringCase } from '../../db/search.ts';
+import { neverDeleted } from '../../db/names.ts';
 import { liveApplicationIdsQuery } from '../applications/applications.repo.ts';
 
 export interface ResourceServer {
@@ -35,9 +37,11 @@ export function createResourceServersRepo(db: Executor) {
   const columns = ['id', 'audience', 'name', 'description', 'scopes', 'created_at', 'updated_at'] as const;
 
   return {
-    list: async (opts: { limit: number; cursor?: string }) => {
+    list: async (opts: { limit: number; cursor?: string; q?: string }) => {
       let q = db.selectFrom('resource_servers').select(columns).orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
+      const text = opts.q;
+      if (text) q = q.where((eb) => eb.or([matchesIgnoringCase('name', text, 'contains'), matchesIgnoringCase('audience', text, 'contains')]));
       return withApps(await q.execute());
     },
 
@@ -84,3 +88,6 @@ export function resourceServerForClientQuery(db: Executor, audience: string, app
     .where('r.audience', '=', audience);
 }
 export { parseList as parseScopes };
+
+/** Every resource server's id and name: the audit log's names. */
+export const resourceServerNamesQuery = (db: Executor) => db.selectFrom('resource_servers').select(['id', 'name', neverDeleted()]);

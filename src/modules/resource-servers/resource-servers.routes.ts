@@ -1,9 +1,9 @@
 import { requireActor } from '../../http/auth.ts';
-import { pageOf, pageQuery } from '../../http/pagination.ts';
+import { pageOf } from '../../http/pagination.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
 import { toResourceServerOut, type ResourceServersService } from './resource-servers.service.ts';
-import { createResourceServerIn, resourceServerOut, updateResourceServerIn } from './resource-servers.types.ts';
+import { createResourceServerIn, listResourceServersQuery, resourceServerOut, updateResourceServerIn } from './resource-servers.types.ts';
 
 /** /api/v1/resource-servers: the APIs clients may ask tokens for (RFC 8707), admin only. */
 export function resourceServersRoutes(app: HttpApp, deps: { servers: ResourceServersService }): void {
@@ -12,7 +12,7 @@ export function resourceServersRoutes(app: HttpApp, deps: { servers: ResourceSer
 
   app.get(
     '/api/v1/resource-servers',
-    { schema: { tags, summary: 'List resource servers (admin)', querystring: pageQuery, response: { 200: pageOf(resourceServerOut) } } },
+    { schema: { tags, summary: 'List resource servers, optionally by part of their name or audience (admin)', querystring: listResourceServersQuery, response: { 200: pageOf(resourceServerOut) } } },
     async (request) => {
       const page = await servers.list(requireActor(request), request.query);
       return { items: page.items.map(toResourceServerOut), next_cursor: page.next_cursor };

@@ -34,7 +34,7 @@ export function createResourceServersService(core: Pick<Core, 'db' | 'dialect' |
   const audienceTaken = (error: unknown) => (isUniqueViolation(error) ? conflict('audience_taken', 'another resource server has this audience') : error);
 
   return {
-    list: async (actor: Actor, page: PageQuery) => {
+    list: async (actor: Actor, page: PageQuery & { q?: string }) => {
       assertThat(actor.isAdmin, forbidden());
       return toPage(await createResourceServersRepo(db).list(page), page.limit);
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { description, name } from '../../http/schemas.ts';
+import { pageQuery } from '../../http/pagination.ts';
+import { description, name, searchText } from '../../http/schemas.ts';
 
 /** Built-in entries (DESIGN "Signals"): created by migrations, never deleted, audience and scopes fixed. SSF stream management: migration 0013. */
 export const SSF_RESOURCE_SERVER = { id: '01930000-0000-7000-8000-00000000055f', audience: 'urn:interim:ssf' } as const;
@@ -72,3 +73,5 @@ export const resourceServerOut = z.object({
   created_at: z.string(),
   updated_at: z.string(),
 });
+
+export const listResourceServersQuery = pageQuery.extend({ q: searchText.optional().describe('part of the name or the audience, any case') });

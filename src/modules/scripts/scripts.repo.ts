@@ -2,6 +2,8 @@ import type { SealedAt } from '../../security/encryption.ts';
 import type { Selectable } from 'kysely';
 import type { DialectName, Executor, Tx } from '../../db/database.ts';
 import { lockRow } from '../../db/locks.ts';
+import { matchesIgnoringCase } from '../../db/search.ts';
+import { neverDeleted } from '../../db/names.ts';
 import type { ScriptRunsTable, ScriptSecretsTable, ScriptsTable } from '../../db/schema.ts';
 
 export type ScriptRow = Selectable<ScriptsTable>;
@@ -15,9 +17,10 @@ export function createScriptsRepo(db: Executor) {
     findLive: (id: string) => live().where('id', '=', id).executeTakeFirst(),
     /** Whether the script exists and is not deleted. */
     isLive: async (id: string): Promise<boolean> => Boolean(await db.selectFrom('scripts').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()),
-    list: (opts: { limit: number; cursor?: string }) => {
+    list: (opts: { limit: number; cursor?: string; q?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
+      if (opts.q) q = q.where(matchesIgnoringCase('name', opts.q, 'contains'));
       return q.execute();
     },
     insert: (row: ScriptRow) => db.insertInto('scripts').values(row).execute(),
@@ -115,3 +118,9 @@ export async function lockLiveScript(trx: Tx, dialect: DialectName, id: string):
   await lockRow(trx, dialect, 'scripts', 'id', id);
   return createScriptsRepo(trx).isLive(id);
 }
+
+/** Every script's id and name, deleted ones included: the audit log's names. */
+export const scriptNamesQuery = (db: Executor) => db.selectFrom('scripts').select(['id', 'name', 'deleted_at']);
+
+/** Every script secret's id and name: the audit log's names. */
+export const scriptSecretNamesQuery = (db: Executor) => db.selectFrom('script_secrets').select(['id', 'name', neverDeleted()]);

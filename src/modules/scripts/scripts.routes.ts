@@ -7,6 +7,7 @@ import {
   createScriptIn,
   createSecretIn,
   listRunsQuery,
+  listScriptsQuery,
   runOut,
   scriptOut,
   secretOut,
@@ -22,7 +23,7 @@ export function scriptsRoutes(app: HttpApp, deps: { scripts: ScriptsService }): 
 
   app.get(
     '/api/v1/scripts',
-    { schema: { tags, summary: 'List scripts (admin)', querystring: pageQuery, response: { 200: pageOf(scriptOut) } } },
+    { schema: { tags, summary: 'List scripts, optionally by part of their name (admin)', querystring: listScriptsQuery, response: { 200: pageOf(scriptOut) } } },
     async (request) => scripts.list(requireActor(request), request.query),
   );
 

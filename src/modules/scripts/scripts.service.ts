@@ -102,7 +102,7 @@ export function createScriptsService(core: Pick<Core, 'db' | 'dialect' | 'clock'
   return {
     secrets: createScriptSecretsService(core, { encrypter: deps.encrypter }),
 
-    list: async (actor: Actor, page: PageQuery) => {
+    list: async (actor: Actor, page: PageQuery & { q?: string }) => {
       assertThat(actor.isAdmin, forbidden());
       const result = toPage(await scripts.list(page), page.limit);
       return { items: await present(result.items), next_cursor: result.next_cursor };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '../../http/pagination.ts';
-import { description, instant, name, toIso } from '../../http/schemas.ts';
+import { description, instant, name, searchText, toIso } from '../../http/schemas.ts';
 import { normalizeHostName } from '../../net/host-names.ts';
 import type { ScriptLog } from '../../sandbox/pool.ts';
 import type { ScriptRow, ScriptRunRow, ScriptSecretRow } from './scripts.repo.ts';
@@ -110,6 +110,7 @@ export const runOut = z.object({
   started_at: instant,
 });
 
+export const listScriptsQuery = pageQuery.extend({ q: searchText.optional().describe('part of the script name, any case') });
 export const listRunsQuery = pageQuery.extend({ request_id: z.uuid().optional().describe('runs for one access request') });
 
 const configKey = z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z0-9_]+)?$/, 'must be a config key such as requester_email or field.ticket');

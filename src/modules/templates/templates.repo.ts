@@ -1,7 +1,8 @@
 import type { Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
+import { matchesIgnoringCase } from '../../db/search.ts';
 import type { AccessRequestTemplatesTable } from '../../db/schema.ts';
-import { createApplicationsRepo, liveApplicationIdsQuery } from '../applications/applications.repo.ts';
+import { applicationNamesQuery, createApplicationsRepo, liveApplicationIdsQuery } from '../applications/applications.repo.ts';
 import { createGroupsRepo } from '../groups/groups.repo.ts';
 import { createMembershipsRepo, liveGroupIdsOfQuery } from '../groups/memberships.repo.ts';
 import { createMappingsRepo } from '../mappings/mappings.repo.ts';
@@ -186,9 +187,11 @@ export function createTemplatesRepo(db: Executor) {
     findAnyById: async (id: string) =>
       (await withLinks(await db.selectFrom('access_request_templates').selectAll().where('id', '=', id).execute()))[0],
 
-    list: async (opts: { limit: number; cursor?: string; enabled?: boolean; appId?: string }) => {
+    list: async (opts: { limit: number; cursor?: string; enabled?: boolean; appId?: string; text?: string }) => {
       let q = live().orderBy('id').limit(opts.limit + 1);
       if (opts.cursor) q = q.where('id', '>', opts.cursor);
+      const text = opts.text;
+      if (text) q = q.where((eb) => eb.or([matchesIgnoringCase('name', text, 'contains'), matchesIgnoringCase('description', text, 'contains')]));
       if (opts.enabled !== undefined) q = q.where('enabled', '=', opts.enabled ? 1 : 0);
       if (opts.appId) q = q.where('app_id', '=', opts.appId);
       return withLinks(await q.execute());
@@ -312,3 +315,13 @@ export function liveTemplatesGranting(db: Executor, mappingIds: readonly string[
     .orderBy('t.name')
     .execute();
 }
+
+/** Every template's id and name, deleted ones included: the audit log's names, and a request's. */
+export const templateNamesQuery = (db: Executor) => db.selectFrom('access_request_templates').select(['id', 'name', 'deleted_at']);
+
+/** Every template's id and name with its application's id and name, deleted ones included: what a grant is called. */
+export const templateAppNamesQuery = (db: Executor) =>
+  db
+    .selectFrom('access_request_templates as t')
+    .innerJoin(applicationNamesQuery(db).as('a'), 'a.id', 't.app_id')
+    .select(['t.id as template_id', 't.name as template_name', 'a.id as application_id', 'a.name as application_name']);

@@ -27,7 +27,7 @@ export function templatesRoutes(app: HttpApp, deps: { templates: TemplatesServic
 
   app.get(
     BASE,
-    { schema: { tags, summary: 'List templates (admin)', querystring: listTemplatesQuery, response: { 200: pageOf(templateOut) } } },
+    { schema: { tags, summary: 'List templates, optionally by part of their name or description (admin)', querystring: listTemplatesQuery, response: { 200: pageOf(templateOut) } } },
     async (request) => {
       const page = await templates.list(requireActor(request), request.query);
       return { items: await present(page.items), next_cursor: page.next_cursor };

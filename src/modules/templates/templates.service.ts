@@ -124,9 +124,9 @@ export function createTemplatesService(core: Pick<Core, 'db' | 'dialect' | 'cloc
   const templates = createTemplatesRepo(db);
 
   return {
-    list: async (actor: Actor, query: PageQuery & { enabled?: boolean; app_id?: string }): Promise<Page<Template>> => {
+    list: async (actor: Actor, query: PageQuery & { enabled?: boolean; app_id?: string; q?: string }): Promise<Page<Template>> => {
       assertThat(actor.isAdmin, forbidden());
-      return toPage(await templates.list({ limit: query.limit, cursor: query.cursor, enabled: query.enabled, appId: query.app_id }), query.limit);
+      return toPage(await templates.list({ limit: query.limit, cursor: query.cursor, enabled: query.enabled, appId: query.app_id, text: query.q }), query.limit);
     },
 
     get: async (actor: Actor, id: string): Promise<Template> => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '../../http/pagination.ts';
-import { description, instant, name, toIso } from '../../http/schemas.ts';
+import { description, instant, name, searchText, toIso } from '../../http/schemas.ts';
 import { customFieldOut, customFieldsIn, type CustomFieldDefinition } from './custom-fields.ts';
 import { lapseGlassAttributes, lapseGlassDefaults, lapseGlassOut, requestableLapseGlassOut, toRequestableLapseGlass } from './lapse-glass.types.ts';
 import { approvalOut, stageOut, stagesIn, type TemplateStage } from './template-stages.ts';
@@ -154,6 +154,7 @@ export const updateTemplateIn = z.strictObject(attributes).partial();
 export type UpdateTemplateIn = z.infer<typeof updateTemplateIn>;
 
 export const listTemplatesQuery = pageQuery.extend({
+  q: searchText.optional().describe('part of the name or the description, any case'),
   enabled: z
     .enum(['true', 'false'])
     .transform((v) => v === 'true')

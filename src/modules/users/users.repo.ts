@@ -83,3 +83,6 @@ export const activeUsersQuery = (db: Executor) =>
 /** An undeleted user with what the OIDC provider's findAccount checks; `id` may be a prepared statement's slot. */
 export const accountQuery = (db: Executor, id: string) =>
   db.selectFrom('users').select(['id', 'email', 'name', 'disabled', 'must_change_password']).where('id', '=', id).where('deleted_at', 'is', null);
+
+/** Every user, deleted ones included, with when they were deleted: who did what in the audit log. */
+export const peopleWithDeletionQuery = (db: Executor) => db.selectFrom('users').select(['id', 'email', 'name', 'deleted_at']);

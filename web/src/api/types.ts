@@ -215,6 +215,8 @@ export interface UserGroup {
   description: string;
   system: boolean;
   expires_at: string | null;
+  /** For a temporary grant: the request it came from and what it grants, by name. */
+  grant: { request_id: string; template_id: string; template_name: string; application_id: string; application_name: string } | null;
 }
 
 export type GrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
@@ -350,6 +352,12 @@ export interface AuditEvent {
   data: Record<string, unknown>;
   prev_hash: string;
   hash: string;
+}
+
+/** An audit event as the audit list shows it: its actor and target named (a thing gone is named by its id with "(deleted)"). */
+export interface NamedAuditEvent extends AuditEvent {
+  actor: { id: string; email: string; name: string; deleted: boolean } | null;
+  target: { type: string; id: string; name: string; deleted: boolean } | null;
 }
 
 /** One message of GET /api/v1/live. */

@@ -5,6 +5,7 @@ import { keys, usePagedList } from '../../api/queries.ts';
 import type { Application, AuthMethod, GrantType, SigningAlg } from '../../api/types.ts';
 import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
+import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Empty, PagedView, QueryView } from '../../components/Status.tsx';
 import { Link, navigate } from '../../router.tsx';
 import { DeleteButton, lines, SecretOnce, useDeleteAndReturn } from './common.tsx';
@@ -126,7 +127,8 @@ function AppForm({ initial, submitLabel, busy, error, onSubmit }: { initial?: Ap
 
 export function ApplicationsPage() {
   const client = useQueryClient();
-  const list = usePagedList<Application>(keys.admin('applications', 'list'), '/applications');
+  const q = useSearchQuery();
+  const list = usePagedList<Application>(keys.admin('applications', 'list'), '/applications', { q: q || undefined });
   const [secret, setSecret] = useState<{ id: string; value: string } | null>(null);
   const create = useMutation({
     mutationFn: (body: ReturnType<typeof bodyOf>) => post<Application>('/applications', body),
@@ -152,7 +154,8 @@ export function ApplicationsPage() {
         <summary>Add an application</summary>
         <AppForm key={create.data?.id ?? 'new'} submitLabel="Add application" busy={create.isPending} error={create.error} onSubmit={(b) => create.mutate(b)} />
       </details>
-      <PagedView query={list} loading="Loading applications…" empty={<Empty title="No applications yet" />}>
+      <SearchBox label="Search applications by name or client id" placeholder="part of a name or client id" />
+      <PagedView query={list} loading="Loading applications…" empty={<SearchEmpty q={q}><Empty title="No applications yet" /></SearchEmpty>}>
         {(apps) => (
           <ul className="stack compact">
             {apps.map((a) => (

@@ -1,14 +1,16 @@
 import { useState, type FormEvent } from 'react';
 import { withQuery } from '../../api/client.ts';
 import { keys, usePagedList } from '../../api/queries.ts';
-import type { AuditEvent } from '../../api/types.ts';
+import type { NamedAuditEvent } from '../../api/types.ts';
 import { SelectField, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { Link } from '../../router.tsx';
 import { useAllUsers } from './common.tsx';
+import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Time } from '../../components/Time.tsx';
+import { targetHref, TARGET_LABELS } from './audit-links.ts';
 
 interface Filters {
   action: string;
@@ -75,7 +77,46 @@ function FilterForm({ initial, onApply }: { initial: Filters; onApply: (f: Filte
   );
 }
 
-function EventRow({ e, actorName }: { e: AuditEvent; actorName: (id: string | null) => string }) {
+function Actor({ e }: { e: NamedAuditEvent }) {
+  if (e.actor_type === 'system' || !e.actor) return <em>system</em>;
+  const { actor } = e;
+  return (
+    <>
+      {actor.deleted ? actor.name : <Link to={`/admin/users/${actor.id}`}>{actor.name}</Link>}
+      {actor.email && (
+        <>
+          <br />
+          <span className="muted small">{actor.email}</span>
+        </>
+      )}
+      {actor.deleted && <span className="badge badge-cancelled">deleted</span>}
+    </>
+  );
+}
+
+function Target({ e }: { e: NamedAuditEvent }) {
+  const { target } = e;
+  if (!target) return <span className="muted">{TARGET_LABELS[e.target_type] ?? e.target_type}</span>;
+  const href = target.deleted ? null : targetHref(target);
+  return (
+    <>
+      <span className="muted small">{TARGET_LABELS[target.type] ?? target.type}</span>
+      <br />
+      {href ? <Link to={href}>{target.name}</Link> : target.name}
+      {target.deleted && <span className="badge badge-cancelled">deleted</span>}
+      {e.request_id && target.type !== 'access_request' && (
+        <>
+          <br />
+          <Link to={`/requests/${e.request_id}`} className="small">
+            its request
+          </Link>
+        </>
+      )}
+    </>
+  );
+}
+
+function EventRow({ e }: { e: NamedAuditEvent }) {
   return (
     <tr>
       <td className="nowrap">
@@ -83,18 +124,14 @@ function EventRow({ e, actorName }: { e: AuditEvent; actorName: (id: string | nu
         <br />
         <span className="muted small">#{e.seq}</span>
       </td>
-      <td>{e.actor_type === 'system' ? <em>system</em> : actorName(e.actor_id)}</td>
+      <td>
+        <Actor e={e} />
+      </td>
       <td>
         <code>{e.action}</code>
       </td>
       <td className="small">
-        {e.target_type}
-        {e.request_id && (
-          <>
-            <br />
-            <Link to={`/requests/${e.request_id}`}>request</Link>
-          </>
-        )}
+        <Target e={e} />
       </td>
       <td>
         <details>
@@ -109,10 +146,9 @@ function EventRow({ e, actorName }: { e: AuditEvent; actorName: (id: string | nu
 /** The audit log, newest first, with filters and export links for the same filters. */
 export function AuditPage() {
   const [filters, setFilters] = useState<Filters>(() => ({ ...EMPTY, request_id: new URLSearchParams(window.location.search).get('request_id') ?? '' }));
-  const query = queryOf(filters);
-  const list = usePagedList<AuditEvent>(keys.admin('audit'), '/audit-events', query, 100);
-  const users = useAllUsers();
-  const actorName = (id: string | null) => users.data?.find((u) => u.id === id)?.email ?? id ?? '—';
+  const q = useSearchQuery();
+  const query = { ...queryOf(filters), q: q || undefined };
+  const list = usePagedList<NamedAuditEvent>(keys.admin('audit'), '/audit-events', query, 100);
   return (
     <>
       <PageHeader
@@ -130,12 +166,21 @@ export function AuditPage() {
           </span>
         }
       />
+      <SearchBox label="Search the audit log" placeholder="an actor's email or name, a target's name, or an action" />
       <FilterForm initial={filters} onApply={setFilters} />
-      <PagedView query={list} loading="Loading the audit log…" empty={<Empty title="No events match these filters" />}>
+      <PagedView
+        query={list}
+        loading="Loading the audit log…"
+        empty={
+          <SearchEmpty q={q}>
+            <Empty title="No events match these filters" />
+          </SearchEmpty>
+        }
+      >
         {(events) => (
           <DataTable caption="Audit events" className="audit-table" columns={['When', 'Actor', 'Action', 'Target', 'Details']}>
             {events.map((e) => (
-              <EventRow key={e.seq} e={e} actorName={actorName} />
+              <EventRow key={e.seq} e={e} />
             ))}
           </DataTable>
         )}

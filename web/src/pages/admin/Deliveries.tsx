@@ -1,15 +1,17 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { post } from '../../api/client.ts';
-import { keys, usePagedList } from '../../api/queries.ts';
-import type { Delivery } from '../../api/types.ts';
+import { fetchAll, keys, usePagedList } from '../../api/queries.ts';
+import type { Delivery, EventAction, Script } from '../../api/types.ts';
 import { SelectField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
+import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { eventLabel } from '../../lib/format.ts';
 import { Link } from '../../router.tsx';
 import { Time } from '../../components/Time.tsx';
+import { useAllScripts } from './common.tsx';
 
 function RetryButton({ delivery }: { delivery: Delivery }) {
   const client = useQueryClient();
@@ -33,11 +35,47 @@ function RetryButton({ delivery }: { delivery: Delivery }) {
   );
 }
 
+const useAllEventActions = () => useQuery({ queryKey: keys.admin('event-actions', 'all'), queryFn: () => fetchAll<EventAction>('/event-actions') });
+
+/**
+ * Where a delivery goes, by name: an event action's or a trigger script's target is its id
+ * (`action:<id>`, `trigger:<id>`), shown as the action or script it names, linked.
+ */
+function DeliveryTarget({ delivery, actions, scripts }: { delivery: Delivery; actions?: EventAction[]; scripts?: Script[] }) {
+  const [kind, id] = delivery.target.split(/:(.*)/s) as [string, string | undefined];
+  if ((kind === 'action' && !actions) || (kind === 'trigger' && !scripts)) return <code className="small">{delivery.target}</code>;
+  if (kind === 'action' && id) {
+    const action = actions?.find((a) => a.id === id);
+    return action ? <Link to={`/admin/event-actions/${id}`}>{action.name}</Link> : <span className="muted small">a deleted event action</span>;
+  }
+  if (kind === 'trigger' && id) {
+    const script = scripts?.find((s) => s.id === id);
+    return script ? (
+      <>
+        trigger task <Link to={`/admin/scripts/${id}`}>{script.name}</Link>
+      </>
+    ) : (
+      <span className="muted small">a deleted script</span>
+    );
+  }
+  return <code className="small">{delivery.target}</code>;
+}
+
 /** Deliveries with their latest attempts; a dead or finished one can be sent again. */
 export function DeliveryTable({ path, query = {} }: { path: string; query?: Record<string, string | undefined> }) {
   const list = usePagedList<Delivery>(keys.admin('deliveries', path), path, query, 30);
+  const actions = useAllEventActions();
+  const scripts = useAllScripts();
   return (
-    <PagedView query={list} loading="Loading deliveries…" empty={<Empty title="No deliveries" />}>
+    <PagedView
+      query={list}
+      loading="Loading deliveries…"
+      empty={
+        <SearchEmpty q={query.q ?? ''}>
+          <Empty title="No deliveries" />
+        </SearchEmpty>
+      }
+    >
       {(deliveries) => (
         <DataTable caption="Deliveries" columns={['Event', 'Channel and target', 'Status', 'Attempts', 'Last error']} actions>
           {deliveries.map((x) => (
@@ -58,7 +96,7 @@ export function DeliveryTable({ path, query = {} }: { path: string; query?: Reco
               <td>
                 {x.channel}
                 <br />
-                <code className="small">{x.target}</code>
+                <DeliveryTarget delivery={x} actions={actions.data} scripts={scripts.data} />
               </td>
               <td>
                 <span className={`badge badge-delivery-${x.status}`}>{x.status}</span>
@@ -94,9 +132,11 @@ export function DeliveryTable({ path, query = {} }: { path: string; query?: Reco
 export function DeliveriesPage() {
   const [status, setStatus] = useState('');
   const [channel, setChannel] = useState('');
+  const q = useSearchQuery();
   return (
     <>
       <PageHeader title="Deliveries" lead="Every notification, webhook, script and trigger task sent for an event, with its attempts." />
+      <SearchBox label="Search deliveries by channel, target or event" placeholder="e.g. webhook, an address or approved" />
       <div className="filters">
         <SelectField label="Status" value={status} onChange={(e) => setStatus(e.target.value)}>
           <option value="">Any</option>
@@ -111,7 +151,7 @@ export function DeliveriesPage() {
           ))}
         </SelectField>
       </div>
-      <DeliveryTable path="/deliveries" query={{ status: status || undefined, channel: channel || undefined }} />
+      <DeliveryTable path="/deliveries" query={{ q: q || undefined, status: status || undefined, channel: channel || undefined }} />
     </>
   );
 }

@@ -5,6 +5,7 @@ import { fetchAll, keys } from '../../api/queries.ts';
 import type { EventAction, Template } from '../../api/types.ts';
 import { Checkbox, FormError } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
+import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Empty, QueryView } from '../../components/Status.tsx';
 import { eventLabel } from '../../lib/format.ts';
 import { Link, navigate } from '../../router.tsx';
@@ -29,7 +30,8 @@ function describe(a: EventAction): string {
 
 export function EventActionsPage() {
   const client = useQueryClient();
-  const actions = useQuery({ queryKey: keys.admin('event-actions'), queryFn: () => fetchAll<EventAction>('/event-actions') });
+  const q = useSearchQuery();
+  const actions = useQuery({ queryKey: keys.admin('event-actions', 'list', q), queryFn: () => fetchAll<EventAction>('/event-actions', q ? { q } : {}) });
   const templates = useTemplates();
   const [secret, setSecret] = useState<{ id: string; value: string } | null>(null);
   const create = useMutation({
@@ -48,7 +50,17 @@ export function EventActionsPage() {
         <summary>Add an event action</summary>
         <EventActionForm templates={templates.data ?? []} busy={create.isPending} error={create.error} submitLabel="Add action" onSubmit={(b) => create.mutate(b)} />
       </details>
-      <QueryView query={actions} loading="Loading event actions…" isEmpty={(a) => a.length === 0} empty={<Empty title="No event actions yet" />}>
+      <SearchBox label="Search event actions by name or event" placeholder="part of a name or an event such as approved" />
+      <QueryView
+        query={actions}
+        loading="Loading event actions…"
+        isEmpty={(a) => a.length === 0}
+        empty={
+          <SearchEmpty q={q}>
+            <Empty title="No event actions yet" />
+          </SearchEmpty>
+        }
+      >
         {(list) => (
           <ul className="stack compact">
             {list.map((a) => (

@@ -5,6 +5,7 @@ import { keys, usePagedList } from '../../api/queries.ts';
 import type { Group, Member, Page } from '../../api/types.ts';
 import { fieldErrorsOf, FormError, onSubmitSend, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
+import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Empty, PagedView, QueryView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { Link, navigate } from '../../router.tsx';
@@ -39,16 +40,14 @@ function CreateGroup() {
 }
 
 export function GroupsPage() {
-  const [name, setName] = useState('');
-  const list = usePagedList<Group>(keys.admin('groups', 'list'), '/groups', { name: name || undefined });
+  const q = useSearchQuery();
+  const list = usePagedList<Group>(keys.admin('groups', 'list'), '/groups', { q: q || undefined });
   return (
     <>
       <PageHeader title="Groups" lead="Groups hold people. Mappings turn groups into claims; templates name groups as approvers and requesters." />
       <CreateGroup />
-      <div className="filters">
-        <TextField label="Find by name" type="search" placeholder="part of the name" value={name} onChange={(e) => setName(e.target.value.trim())} />
-      </div>
-      <PagedView query={list} loading="Loading groups…" empty={<Empty title="No groups" />}>
+      <SearchBox label="Search groups by name or description" placeholder="part of a name or description" />
+      <PagedView query={list} loading="Loading groups…" empty={<SearchEmpty q={q}><Empty title="No groups yet" /></SearchEmpty>}>
         {(groups) => (
           <ul className="stack compact">
             {groups.map((g) => (

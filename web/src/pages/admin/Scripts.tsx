@@ -1,13 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiError, get, patch, post } from '../../api/client.ts';
-import { keys } from '../../api/queries.ts';
+import { fetchAll, keys } from '../../api/queries.ts';
 import type { Page, Script, ScriptRun } from '../../api/types.ts';
 import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
+import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Empty, ErrorMessage, QueryView } from '../../components/Status.tsx';
 import { Link, navigate } from '../../router.tsx';
-import { DeleteButton, lines, useAllScripts, useDeleteAndReturn } from './common.tsx';
+import { DeleteButton, lines, useDeleteAndReturn } from './common.tsx';
 import { ScriptSecretsPanel, useScriptSecrets } from './ScriptSecrets.tsx';
 import { Time } from '../../components/Time.tsx';
 
@@ -41,7 +42,8 @@ const unavailable = (error: unknown) => error instanceof ApiError && error.statu
 
 export function ScriptsPage() {
   const client = useQueryClient();
-  const scripts = useAllScripts();
+  const q = useSearchQuery();
+  const scripts = useQuery({ queryKey: keys.admin('scripts', 'list', q), queryFn: () => fetchAll<Script>('/scripts', q ? { q } : {}), retry: false });
   const [name, setName] = useState('');
   const create = useMutation({
     mutationFn: () => post<Script>('/scripts', { name, source: SAMPLE }),
@@ -66,7 +68,17 @@ export function ScriptsPage() {
         <TextField label="New script name" value={name} onChange={(e) => setName(e.target.value)} error={fieldErrorsOf(create.error)('name')} />
         <SubmitButton busy={create.isPending}>Create script</SubmitButton>
       </form>
-      <QueryView query={scripts} loading="Loading scripts…" isEmpty={(s) => s.length === 0} empty={<Empty title="No scripts yet" />}>
+      <SearchBox label="Search scripts by name" placeholder="part of a name" />
+      <QueryView
+        query={scripts}
+        loading="Loading scripts…"
+        isEmpty={(s) => s.length === 0}
+        empty={
+          <SearchEmpty q={q}>
+            <Empty title="No scripts yet" />
+          </SearchEmpty>
+        }
+      >
         {(s) => (
           <ul className="stack compact">
             {s.map((x) => (

@@ -1,6 +1,7 @@
 import { keys, usePagedList } from '../../api/queries.ts';
 import type { Template } from '../../api/types.ts';
 import { PageHeader } from '../../components/Layout.tsx';
+import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { formatDuration } from '../../lib/format.ts';
@@ -8,7 +9,8 @@ import { Link } from '../../router.tsx';
 import { useAllApplications } from './common.tsx';
 
 export function TemplatesPage() {
-  const list = usePagedList<Template>(keys.admin('templates', 'list'), '/access-request-templates');
+  const q = useSearchQuery();
+  const list = usePagedList<Template>(keys.admin('templates', 'list'), '/access-request-templates', { q: q || undefined });
   const apps = useAllApplications();
   const appName = (id: string) => apps.data?.find((a) => a.id === id)?.name ?? '…';
   return (
@@ -22,7 +24,16 @@ export function TemplatesPage() {
           </Link>
         }
       />
-      <PagedView query={list} loading="Loading templates…" empty={<Empty title="No templates yet">Create one so people can request access.</Empty>}>
+      <SearchBox label="Search templates by name or description" placeholder="part of a name or description" />
+      <PagedView
+        query={list}
+        loading="Loading templates…"
+        empty={
+          <SearchEmpty q={q}>
+            <Empty title="No templates yet">Create one so people can request access.</Empty>
+          </SearchEmpty>
+        }
+      >
         {(templates) => (
           <DataTable caption="Templates" columns={['Name', 'Application', 'Durations', 'Approval', 'State']}>
             {templates.map((t) => (

@@ -9,6 +9,7 @@ import { Empty, PagedView, QueryView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { Link } from '../../router.tsx';
 import { DeleteButton, useDeleteAndReturn } from './common.tsx';
+import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Time } from '../../components/Time.tsx';
 import { formatAbsolute } from '../../lib/time.ts';
 
@@ -51,16 +52,14 @@ function CreateUser() {
 }
 
 export function UsersPage() {
-  const [search, setSearch] = useState('');
-  const list = usePagedList<User>(keys.admin('users', 'list'), '/users', { q: search || undefined });
+  const q = useSearchQuery();
+  const list = usePagedList<User>(keys.admin('users', 'list'), '/users', { q: q || undefined });
   return (
     <>
       <PageHeader title="Users" lead="People who sign in to Interim and to the applications behind it." />
       <CreateUser />
-      <div className="filters">
-        <TextField label="Find by email or name" type="search" value={search} onChange={(e) => setSearch(e.target.value.trim())} />
-      </div>
-      <PagedView query={list} loading="Loading users…" empty={<Empty title="No users match" />}>
+      <SearchBox label="Search users by email or name" placeholder="part of an email or name" />
+      <PagedView query={list} loading="Loading users…" empty={<SearchEmpty q={q}><Empty title="No users yet" /></SearchEmpty>}>
         {(users) => (
           <DataTable caption="Users" columns={['Name', 'Email', 'Role', 'State']}>
             {users.map((u) => (
@@ -147,21 +146,68 @@ export function UserDetailPage({ id }: { id: string }) {
       <QueryView query={user} loading="Loading the user…">
         {(u) => <EditUser key={u.updated_at} user={u} />}
       </QueryView>
-      <section className="panel">
-        <h2>Groups</h2>
-        <QueryView query={groups} loading="Loading groups…" isEmpty={(g) => g.items.length === 0} empty={<p className="muted">Not in any group.</p>}>
-          {(g) => (
-            <ul className="plain-list">
-              {g.items.map((m) => (
-                <li key={m.group_id}>
-                  {m.system ? m.name : <Link to={`/admin/groups/${m.group_id}`}>{m.name}</Link>}
-                  {m.system && <span className="badge badge-approved">temporary grant</span>}
-                  {m.expires_at && <span className="muted small"> until <Time iso={m.expires_at} /></span>}
-                </li>
-              ))}
-            </ul>
-          )}
-        </QueryView>
+      <QueryView query={groups} loading="Loading groups…">
+        {(g) => <UserAccess memberships={g.items} />}
+      </QueryView>
+    </>
+  );
+}
+
+/** A user's groups, and apart from them their temporary grants, each named by its template and application and linked to its request. */
+function UserAccess({ memberships }: { memberships: UserGroup[] }) {
+  const groups = memberships.filter((m) => !m.system);
+  const grants = memberships.filter((m) => m.system);
+  return (
+    <>
+      <section className="panel" aria-labelledby="user-groups">
+        <h2 id="user-groups">Groups</h2>
+        {groups.length === 0 ? (
+          <p className="muted">Not in any group.</p>
+        ) : (
+          <ul className="plain-list">
+            {groups.map((m) => (
+              <li key={m.group_id}>
+                <Link to={`/admin/groups/${m.group_id}`}>{m.name}</Link>
+                {m.expires_at && (
+                  <span className="muted small">
+                    {' '}
+                    until <Time iso={m.expires_at} />
+                  </span>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <section className="panel" aria-labelledby="user-grants">
+        <h2 id="user-grants">Temporary access</h2>
+        {grants.length === 0 ? (
+          <p className="muted">No temporary access now.</p>
+        ) : (
+          <ul className="plain-list">
+            {grants.map((m) => (
+              <li key={m.group_id}>
+                {m.grant ? (
+                  <>
+                    <Link to={`/requests/${m.grant.request_id}`}>{m.grant.template_name}</Link>
+                    <span className="muted small">
+                      {' '}
+                      on <Link to={`/admin/applications/${m.grant.application_id}`}>{m.grant.application_name}</Link>
+                    </span>
+                  </>
+                ) : (
+                  <span className="muted">A grant whose request is gone</span>
+                )}
+                {m.expires_at && (
+                  <span className="muted small">
+                    {' '}
+                    until <Time iso={m.expires_at} />
+                  </span>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
       </section>
     </>
   );
