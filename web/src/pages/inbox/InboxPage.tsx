@@ -132,6 +132,38 @@ export function InboxPage() {
     return () => document.removeEventListener('keydown', onKey);
   });
 
+  const rowsView = (
+    <>
+      <BulkBar
+        eligible={eligible.length}
+        selected={chosen.length}
+        onSelectAll={(all) => setSelected(all ? new Set(eligible.map((r) => r.id)) : new Set())}
+        onAsk={(d) => {
+          setBulkError(null);
+          setAsked((n) => n + 1);
+          setAsking(d);
+        }}
+      />
+      <ul className="stack" aria-label="Requests waiting for you">
+        {rows.map((r) => (
+          <InboxRow
+            key={r.id}
+            request={r}
+            state={{ current: r.id === currentId, selected: selected.has(r.id), busy: busy.has(r.id), commentOpen: commentOpen.has(r.id), comment: comments[r.id] ?? '', outcome: outcomes[r.id] }}
+            on={{
+              onFocusRow: () => setCurrentId(r.id),
+              onSelect: (on) => setSelected((s) => toggle(s, r.id, on)),
+              onDecide: (d) => void decide(r, d),
+              onToggleComment: () => setCommentOpen((s) => toggle(s, r.id, !s.has(r.id))),
+              onComment: (text) => setComments((c) => ({ ...c, [r.id]: text })),
+              onLeaveComment: () => rowElement(r.id)?.focus(),
+            }}
+          />
+        ))}
+      </ul>
+    </>
+  );
+
   return (
     <>
       <PageHeader
@@ -149,38 +181,9 @@ export function InboxPage() {
       <p className="visually-hidden" aria-live="polite" data-announcer="inbox">
         {announcement}
       </p>
-      <PagedView query={list} loading="Loading your inbox…" empty={<Empty title="Nothing waiting for you">When someone asks for access you may approve, it shows up here.</Empty>}>
-        {() => (
-          <>
-            <BulkBar
-              eligible={eligible.length}
-              selected={chosen.length}
-              onSelectAll={(all) => setSelected(all ? new Set(eligible.map((r) => r.id)) : new Set())}
-              onAsk={(d) => {
-                setBulkError(null);
-                setAsked((n) => n + 1);
-                setAsking(d);
-              }}
-            />
-            <ul className="stack" aria-label="Requests waiting for you">
-              {rows.map((r) => (
-                <InboxRow
-                  key={r.id}
-                  request={r}
-                  state={{ current: r.id === currentId, selected: selected.has(r.id), busy: busy.has(r.id), commentOpen: commentOpen.has(r.id), comment: comments[r.id] ?? '', outcome: outcomes[r.id] }}
-                  on={{
-                    onFocusRow: () => setCurrentId(r.id),
-                    onSelect: (on) => setSelected((s) => toggle(s, r.id, on)),
-                    onDecide: (d) => void decide(r, d),
-                    onToggleComment: () => setCommentOpen((s) => toggle(s, r.id, !s.has(r.id))),
-                    onComment: (text) => setComments((c) => ({ ...c, [r.id]: text })),
-                    onLeaveComment: () => rowElement(r.id)?.focus(),
-                  }}
-                />
-              ))}
-            </ul>
-          </>
-        )}
+      {/* Rows decided here stay even when the refreshed inbox is empty. */}
+      <PagedView query={list} loading="Loading your inbox…" empty={rows.length > 0 ? rowsView : <Empty title="Nothing waiting for you">When someone asks for access you may approve, it shows up here.</Empty>}>
+        {() => rowsView}
       </PagedView>
       <BulkConfirm key={asked} decision={asking} requests={chosen} busy={bulkBusy} error={bulkError} onConfirm={(comment) => asking && void decideInBulk(asking, comment)} onClose={() => setAsking(null)} />
       <ShortcutsHelp open={help} onClose={() => setHelp(false)} />

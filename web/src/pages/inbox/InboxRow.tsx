@@ -92,7 +92,8 @@ export function InboxRow({ request: r, state, on }: { request: InboxItem; state:
         )}
         <Link to={`/requests/${r.id}`} className="btn btn-ghost btn-small">
           {open ? 'Review' : 'Open'}
-          <span className="visually-hidden"> {name}</span>
+          {/* Named by the requester only: the heading link already carries the template's name. */}
+          <span className="visually-hidden"> the request of {r.requester.name || r.requester.email}</span>
         </Link>
       </div>
     </li>
