@@ -261,6 +261,19 @@ describeEachDialect('approver speed in Chromium', (server, dialect) => {
     await context.close();
   });
 
+  it('the template editor turns bulk decisions on with one labelled checkbox', { timeout: 60_000 }, async () => {
+    const id = await s.template({ name: 'Analytics warehouse', escalation_after_mins: null, escalation_group_id: null, custom_fields: [] });
+    const { context, page } = await newPerson(browser, server());
+    await signIn(page, s.admin.email, PASSWORD, `/admin/templates/${id}`);
+    const box = page.getByRole('checkbox', { name: 'Let approvers decide several requests at once' });
+    expect(await box.isChecked()).toBe(false);
+    await box.check();
+    await page.getByRole('button', { name: 'Save template' }).click();
+    await page.getByText(/^Saved as version/).waitFor();
+    expect((await server().admin.get(`/api/v1/access-request-templates/${id}`)).body.allow_bulk_decisions).toBe(true);
+    await context.close();
+  });
+
   it('dark mode follows the system setting, and the main colour pairs keep WCAG AA contrast in both', { timeout: 60_000 }, async () => {
     const { context, page } = await newPerson(browser, server());
     await signIn(page, s.approver.email, PASSWORD, '/inbox');
