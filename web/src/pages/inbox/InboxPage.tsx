@@ -113,7 +113,10 @@ export function InboxPage() {
       }
       const current = rows[index];
       if (!current) return setAnnouncement('Choose a request first: j or the down arrow goes to the first one.');
-      if (action === 'approve' || action === 'deny') return void decide(current, action);
+      if (action === 'approve' || action === 'deny') {
+        if (outcomes[current.id] || current.status !== 'pending') return setAnnouncement('This request is already decided.');
+        return void decide(current, action);
+      }
       if (action === 'comment') {
         if (outcomes[current.id] || current.status !== 'pending') return setAnnouncement('This request is already decided.');
         setCommentOpen((s) => toggle(s, current.id, true));
