@@ -7,6 +7,9 @@ import { describeEachDialect } from './helpers/each-dialect.ts';
 
 await ensurePortalBuilt();
 
+/** Waiting for the portal to catch up: generous, since the machine running the tests may be busy. */
+const POLL = { timeout: 10_000 };
+
 /** WCAG relative luminance of an sRGB colour given as #rrggbb or rgb(r, g, b). */
 function luminance(colour: string): number {
   const short = /^#([0-9a-f])([0-9a-f])([0-9a-f])$/i.exec(colour.trim());
@@ -104,7 +107,7 @@ describeEachDialect('approver speed in Chromium', (server, dialect) => {
     await adaRow.getByLabel('Comment').fill('Fine for the data fix');
     await adaRow.getByRole('button', { name: /^Approve/ }).click();
     await adaRow.getByText('Approved by you.').waitFor();
-    await expect.poll(() => announcer(page).textContent()).toContain("Ada Lovelace's request for Production database: Approved by you.");
+    await expect.poll(() => announcer(page).textContent(), POLL).toContain("Ada Lovelace's request for Production database: Approved by you.");
     expect(await row(adaId)).toMatchObject({ status: 'approved', decision_comment: 'Fine for the data fix', decided_by: s.approver.id });
 
     const katherineRow = inboxRow(page, 'Katherine Johnson', 'Production database');
@@ -112,7 +115,7 @@ describeEachDialect('approver speed in Chromium', (server, dialect) => {
     await katherineRow.getByText('Denied by you.').waitFor();
     expect(await row(katherineId)).toMatchObject({ status: 'denied', decision_comment: null });
     // Both rows stay where they were (the refreshed inbox no longer lists them), without their buttons.
-    await expect.poll(() => page.getByRole('list', { name: 'Requests waiting for you' }).getByRole('listitem').filter({ has: page.locator('.inbox-outcome') }).count()).toBe(2);
+    await expect.poll(() => page.getByRole('list', { name: 'Requests waiting for you' }).getByRole('listitem').filter({ has: page.locator('.inbox-outcome') }).count(), POLL).toBe(2);
     expect(await adaRow.getByRole('button', { name: /^Approve/ }).count()).toBe(0);
     await context.close();
   });
@@ -120,7 +123,9 @@ describeEachDialect('approver speed in Chromium', (server, dialect) => {
   it('bulk approves the selected requests of a template that allows it, after a confirm step listing them', { timeout: 60_000 }, async () => {
     await clearInbox();
     const people = await Promise.all(['Dorothy Vaughan', 'Mary Jackson', 'Edsger Dijkstra'].map(named));
-    const ids = await Promise.all(people.map((p) => ask(p, bulkTemplate)));
+    // One after another: the inbox lists the oldest first.
+    const ids: string[] = [];
+    for (const p of people) ids.push(await ask(p, bulkTemplate));
     const barbara = await named('Barbara Liskov');
     const plainId = await ask(barbara, prodTemplate);
     const { context, page } = await newPerson(browser, server());
@@ -146,7 +151,7 @@ describeEachDialect('approver speed in Chromium', (server, dialect) => {
     await shot(page, 'inbox-bulk');
     await dialog.getByRole('button', { name: 'Approve 2 requests', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
-    await expect.poll(() => announcer(page).textContent()).toBe('2 approved.');
+    await expect.poll(() => announcer(page).textContent(), POLL).toBe('2 approved.');
     await inboxRow(page, 'Mary Jackson', 'Staging database').getByText('Approved by you.').waitFor();
     for (const id of ids.slice(0, 2)) expect(await row(id)).toMatchObject({ status: 'approved', decision_comment: 'Batch for the migration', decided_by: s.approver.id });
     expect((await row(ids[2]!)).status).toBe('pending');
@@ -202,7 +207,7 @@ describeEachDialect('approver speed in Chromium', (server, dialect) => {
     // c opens the comment; letters typed there are text, not shortcuts; Esc returns to the row.
     await page.keyboard.press('c');
     const comment = rows.nth(0).getByLabel('Comment');
-    await expect.poll(() => comment.evaluate((el) => el === document.activeElement)).toBe(true);
+    await expect.poll(() => comment.evaluate((el) => el === document.activeElement), POLL).toBe(true);
     await page.keyboard.type('a quick check, and ok');
     expect(await comment.inputValue()).toBe('a quick check, and ok');
     expect((await row(first)).status).toBe('pending');
@@ -254,8 +259,8 @@ describeEachDialect('approver speed in Chromium', (server, dialect) => {
     await shot(page, 'grants-bulk-revoke');
     await dialog.getByRole('button', { name: 'Revoke 2 grants', exact: true }).click();
     await dialog.waitFor({ state: 'hidden' });
-    await expect.poll(() => page.locator('[data-announcer="grants"]').textContent()).toContain('2 revoked.');
-    await expect.poll(() => page.getByRole('checkbox', { name: 'Select the grant of Hedy Lamarr for Staging database' }).count()).toBe(0);
+    await expect.poll(() => page.locator('[data-announcer="grants"]').textContent(), POLL).toContain('2 revoked.');
+    await expect.poll(() => page.getByRole('checkbox', { name: 'Select the grant of Hedy Lamarr for Staging database' }).count(), POLL).toBe(0);
     for (const id of ids.slice(0, 2)) expect(await row(id)).toMatchObject({ status: 'revoked', revoke_reason: 'Migration finished', ended_by: s.admin.id });
     expect((await row(ids[2]!)).status).toBe('approved');
     await context.close();
