@@ -95,7 +95,7 @@ describeEachDialect('portal end to end in Chromium', (server, dialect) => {
     const item = ap.locator(`[data-request-id="${requestId}"]`);
     await item.waitFor({ timeout: 10_000 });
     await item.getByText('INC-1234: replica lag').waitFor();
-    await shot(ap, 'inbox');
+    // The inbox screenshot is taken by portal-approver-speed.test.ts (decisions in place, bulk).
     // …with everything to decide on: answers, duration, the requester's groups and the thread.
     await item.getByRole('link', { name: 'Production database' }).click();
     await ap.getByRole('heading', { name: 'Your decision' }).waitFor();

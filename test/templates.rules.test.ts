@@ -148,6 +148,7 @@ describe('rules across template attributes', () => {
     extension_requires_approval: true,
     max_total_mins: null,
     max_start_delay_mins: null,
+    allow_bulk_decisions: false,
   };
 
   it.each<[string, Partial<TemplateSettings>, string[]]>([

@@ -73,6 +73,7 @@ describeEachDialect('access-request templates API', (server) => {
       // The approver group has nobody in it yet.
       warnings: ['approver_groups_without_active_members'],
       max_start_delay_mins: null,
+      allow_bulk_decisions: false,
       version: 1,
       pending_ttl_mins: null,
       break_glass: false,

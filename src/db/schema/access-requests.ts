@@ -37,6 +37,8 @@ export interface AccessRequestTemplatesTable {
   max_total_mins: number | null;
   /** How far ahead (minutes) a request may ask its access to start; null or 0: no scheduled start. */
   max_start_delay_mins: number | null;
+  /** Approvers may decide several pending requests of this template at once. */
+  allow_bulk_decisions: Generated<Flag>;
   /** Bumped on every change; a request records the version it was made against. */
   version: number;
   created_at: number;

@@ -8,8 +8,10 @@ import { toAuditOut } from '../audit/index.ts';
 import type { DiscussionService } from './discussion.service.ts';
 import type { RequestsService } from './requests.service.ts';
 import { adminFilterQuery, adminListQuery, commentIn, commentOut, decisionIn, listQuery, requestDetailOut, requestOut, revokeIn, submitRequestIn } from './requests.types.ts';
+import { commentIn, commentOut, decisionIn, inboxItemOut, listQuery, requestDetailOut, requestOut, revokeIn, submitRequestIn } from './requests.types.ts';
 import type { RequestViews } from './requests.views.ts';
 import { extensionIn } from './extension.ts';
+import { bulkRoutes } from './bulk.routes.ts';
 
 const timelineOut = z.array(
   z.object({ seq: z.number(), id: z.string(), at: instant, actor_type: z.string(), actor_id: z.string().nullable(), action: z.string(), data: z.record(z.string(), z.unknown()) }),
@@ -41,7 +43,7 @@ export function requestsRoutes(app: HttpApp, deps: { requests: RequestsService; 
 
   app.get(
     `${base}/inbox`,
-    { schema: { tags, summary: 'Pending requests you may decide, oldest first (escalated ones included)', querystring: listQuery.omit({ status: true }), response: { 200: pageOf(requestOut) } } },
+    { schema: { tags, summary: 'Pending requests you may decide, oldest first (escalated ones included)', querystring: listQuery.omit({ status: true }), response: { 200: pageOf(inboxItemOut) } } },
     async (request) => deps.views.listInbox(requireActor(request), request.query),
   );
 
@@ -100,6 +102,7 @@ export function requestsRoutes(app: HttpApp, deps: { requests: RequestsService; 
   decision('deny', 'Deny a pending request, with an optional comment', decisionIn, (a, id, b) => deps.requests.deny(a, id, b.comment));
   decision('cancel', 'Withdraw your own pending request', decisionIn, (a, id) => deps.requests.cancel(a, id));
   decision('revoke', 'End an approved grant early, with a reason (admin, approver-group member, or the requester)', revokeIn, (a, id, b) => deps.requests.revoke(a, id, b.reason!));
+  bulkRoutes(app, base, deps.requests);
 
   app.post(
     `${base}/:id/extensions`,

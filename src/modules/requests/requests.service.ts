@@ -24,6 +24,11 @@ export interface RequestSettings {
   submissionsPerMinute: number;
 }
 
+/** How a decision was asked for: `bulk` when it is one item of a bulk call. */
+export interface DecisionVia {
+  bulk?: boolean;
+}
+
 const MINUTE = 60_000;
 /** Grants per expiry transaction: small enough that one chunk holds the event loop (and SQLite's write lock) only briefly, and that instances share a burst. */
 const EXPIRY_CHUNK = 200;
@@ -43,6 +48,11 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
   /** Nobody decides their own request: said as such, so the requester knows why (not a bare 403). */
   function refuseOwnRequest(actor: Actor, request: RequestRow, what: string): void {
     if (request.requester_id === actor.userId) throw new AppError(403, 'own_request', `this is your own request; someone else must ${what} it`);
+  }
+
+  /** A decision made as part of a bulk call (requests/bulk.ts) needs a template that allows it, checked on the locked row like every other rule. */
+  function refuseUnlessBulkAllowed(template: Template, via: DecisionVia): void {
+    if (via.bulk && !template.allow_bulk_decisions) throw new AppError(403, 'bulk_not_allowed', "this request's template does not allow bulk decisions; decide it on its own");
   }
 
   /** Refuses with 404 when the actor may not even see the request, else 403. */
@@ -136,13 +146,14 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
     /** Asks for more time on the caller's active grant (requests/extension.ts). */
     extend: (actor: Actor, id: string, input: ExtensionIn): Promise<RequestRow> => requestExtension(core, settings, actor, id, input),
 
-    async approve(actor: Actor, id: string, comment?: string): Promise<RequestRow> {
+    async approve(actor: Actor, id: string, comment?: string, via: DecisionVia = {}): Promise<RequestRow> {
       const by = { actor, auto: false, comment: comment ?? null };
       let overlap: { templateId: string; requesterId: string } | null = null;
       const decided = await db.transaction().execute(async (trx) => {
         const { request, template } = await lockForDecision(trx, id);
         refuseOwnRequest(actor, request, 'approve');
         await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'approve');
+        refuseUnlessBulkAllowed(template, via);
         nextStatus(request, 'approve');
         // The vote, the stage's count and a stage advance; only the last stage's quorum goes on to grant.
         const step = await castApproval(core, trx, request, template, actor, comment ?? null);
@@ -160,11 +171,12 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
       return provisioning.finish(decided.request, decided.template, by, true);
     },
 
-    async deny(actor: Actor, id: string, comment?: string): Promise<RequestRow> {
+    async deny(actor: Actor, id: string, comment?: string, via: DecisionVia = {}): Promise<RequestRow> {
       return db.transaction().execute(async (trx) => {
         const { request, template } = await lockForDecision(trx, id);
         refuseOwnRequest(actor, request, 'deny');
         await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'deny');
+        refuseUnlessBulkAllowed(template, via);
         const now = clock.now();
         const patch = { status: nextStatus(request, 'deny'), decided_by: actor.userId, decided_at: now, decision_comment: comment ?? null, ended_at: now, end_reason: 'manual' as const, ended_by: actor.userId };
         await applyTransition(core, trx, request, patch);

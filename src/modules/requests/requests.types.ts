@@ -68,6 +68,11 @@ export const requestOut = z.object({
 });
 export type RequestOut = z.infer<typeof requestOut>;
 
+/** An inbox row: the request, and whether its template lets approvers decide it in bulk. */
+export const inboxItemOut = requestOut.extend({
+  allow_bulk_decisions: z.boolean().describe('the template allows deciding this request in a bulk call (POST /api/v1/access-requests/bulk-decisions)'),
+});
+
 export const commentOut = z.object({ id: z.uuid(), author: personOut, body: z.string(), created_at: instant });
 
 /** What an approver sees beside the request itself. */

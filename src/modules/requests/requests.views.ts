@@ -4,7 +4,7 @@ import { assertThat, forbidden, notFound } from '../../http/errors.ts';
 import type { Actor } from '../../http/actor.ts';
 import { liveGroupIdsOf, mayDecide, mayRevoke, mayView } from './eligibility.ts';
 import { isScheduled } from './activation.ts';
-import { loadTemplateForRequest } from '../templates/templates.repo.ts';
+import { loadTemplateForRequest, templatesAllowingBulkDecisions } from '../templates/templates.repo.ts';
 import { createRequestsRepo, type ListPage, type RequestRow } from './requests.repo.ts';
 import type { AdminFilterQuery, RequestOut } from './requests.types.ts';
 import { decodeCursor, encodeCursor, listForAdmin, sortValueOf, type AdminFilter } from './admin-list.ts';
@@ -136,7 +136,10 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock' | 'dialect'>)
 
     listInbox: async (actor: Actor, page: ListPage) => {
       const groups = await liveGroupIdsOf(db, actor.userId, clock.now());
-      return presentPage(await repo.listDecidable(actor.userId, [...groups], page), page.limit);
+      const presented = await presentPage(await repo.listDecidable(actor.userId, [...groups], page), page.limit);
+      // The inbox offers multi-select only where the template allows it (the bulk call checks again).
+      const bulk = await templatesAllowingBulkDecisions(db, presented.items.map((r) => r.template_id));
+      return { ...presented, items: presented.items.map((r) => ({ ...r, allow_bulk_decisions: bulk.has(r.template_id) })) };
     },
 
     listDecided: async (actor: Actor, page: ListPage) => presentPage(await repo.listDecidedBy(actor.userId, page), page.limit),

@@ -40,6 +40,7 @@ function toRow(t: Template): TemplateRow {
     extension_requires_approval: t.extension_requires_approval ? 1 : 0,
     max_total_mins: t.max_total_mins,
     max_start_delay_mins: t.max_start_delay_mins,
+    allow_bulk_decisions: t.allow_bulk_decisions ? 1 : 0,
     version: t.version,
     created_at: t.created_at,
     updated_at: t.updated_at,
@@ -90,6 +91,7 @@ function fromRow(row: TemplateRow, links: Links): Template {
     extension_requires_approval: row.extension_requires_approval === 1,
     max_total_mins: row.max_total_mins,
     max_start_delay_mins: row.max_start_delay_mins,
+    allow_bulk_decisions: row.allow_bulk_decisions === 1,
     version: row.version,
     created_at: row.created_at,
     updated_at: row.updated_at,
@@ -295,6 +297,13 @@ export const stageApproverLinksQuery = (db: Executor) => db.selectFrom('template
 
 /** Stages 2..n of every template: (template_id, position, escalation_group_id, escalation_after_mins). */
 export const laterStagesQuery = (db: Executor) => db.selectFrom('template_stages').select(['template_id', 'position', 'escalation_group_id', 'escalation_after_mins']);
+
+/** Of these templates, the ids of those (deleted ones included) whose requests may be decided in bulk. */
+export async function templatesAllowingBulkDecisions(db: Executor, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.selectFrom('access_request_templates').select('id').where('id', 'in', [...new Set(ids)]).where('allow_bulk_decisions', '=', 1).execute();
+  return new Set(rows.map((r) => r.id));
+}
 
 /** The ids of the templates (deleted ones included) made for an application. */
 export const templateIdsOfAppQuery = (db: Executor, appId: string) => db.selectFrom('access_request_templates').select('id').where('app_id', '=', appId);

@@ -55,6 +55,8 @@ export interface TemplateSettings {
   max_total_mins: number | null;
   /** How far ahead (minutes) a requester may schedule the start; null or 0: access starts at approval. */
   max_start_delay_mins: number | null;
+  /** Approvers may decide several of its pending requests at once (issue 14 §4); each still goes through every single-decision check. */
+  allow_bulk_decisions: boolean;
 }
 
 /** A stored template with its links, JSON columns parsed and flags as booleans. */
@@ -124,6 +126,9 @@ const attributes = {
     .max(MAX_START_DELAY_MINS, 'must be at most 43200 minutes (30 days)')
     .nullable()
     .describe('how far ahead, in minutes, a requester may ask for access to start (starts_at); null or 0: no scheduled start. Not with a block-mode trigger'),
+  allow_bulk_decisions: z
+    .boolean()
+    .describe('approvers may approve or deny several pending requests of this template at once (POST /api/v1/access-requests/bulk-decisions); each request still passes every check of a single decision'),
 };
 
 export const createTemplateIn = z.strictObject({
@@ -147,6 +152,7 @@ export const createTemplateIn = z.strictObject({
   extension_requires_approval: attributes.extension_requires_approval.default(true),
   max_total_mins: attributes.max_total_mins.default(null),
   max_start_delay_mins: attributes.max_start_delay_mins.default(null),
+  allow_bulk_decisions: attributes.allow_bulk_decisions.default(false),
 });
 export type CreateTemplateIn = z.infer<typeof createTemplateIn>;
 
@@ -189,6 +195,7 @@ export const templateOut = z.object({
   extension_requires_approval: z.boolean(),
   max_total_mins: z.number().int().nullable(),
   max_start_delay_mins: z.number().int().nullable(),
+  allow_bulk_decisions: z.boolean(),
   version: z.number().int().describe('bumped on every change; a request records the version it was made against'),
   warnings: z
     .array(z.enum(TEMPLATE_WARNINGS))

@@ -189,6 +189,13 @@ func (r *templateResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				Validators: []validator.String{templateIDValidator(), stringvalidator.AlsoRequires(path.MatchRoot("escalation_after_mins"))},
 			},
 			"max_start_delay_mins": maxStartDelayAttribute(),
+			"allow_bulk_decisions": schema.BoolAttribute{
+				Description: "Whether approvers may approve or deny several pending requests of this template at once (the portal's inbox multi-select, " +
+					"POST /api/v1/access-requests/bulk-decisions). Each request still passes every check of a single decision. Defaults to false.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+			},
 			"version": schema.Int64Attribute{
 				Description: "The template's version: starts at 1 and grows with every change. Requests record the version they were made against; " +
 					"updates send it as If-Match, so a change made outside OpenTofu since the last refresh fails the apply instead of being overwritten.",

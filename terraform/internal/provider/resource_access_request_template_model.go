@@ -27,6 +27,7 @@ type templateModel struct {
 	EscalationAfterMins  types.Int64           `tfsdk:"escalation_after_mins"`
 	EscalationGroupID    types.String          `tfsdk:"escalation_group_id"`
 	MaxStartDelayMins    types.Int64           `tfsdk:"max_start_delay_mins"`
+	AllowBulkDecisions   types.Bool            `tfsdk:"allow_bulk_decisions"`
 	CustomFields         []templateCustomField `tfsdk:"custom_field"`
 	Trigger              []templateTrigger     `tfsdk:"trigger"`
 	Stages               []templateStage       `tfsdk:"stage"`
@@ -76,6 +77,7 @@ type templateAPI struct {
 	EscalationAfterMins  *int64                   `json:"escalation_after_mins"`
 	EscalationGroupID    *string                  `json:"escalation_group_id"`
 	MaxStartDelayMins    *int64                   `json:"max_start_delay_mins"`
+	AllowBulkDecisions   bool                     `json:"allow_bulk_decisions"`
 	CustomFields         []templateCustomFieldAPI `json:"custom_fields"`
 	Trigger              *templateTriggerAPI      `json:"trigger"`
 	Stages               []templateStageAPI       `json:"stages"`
@@ -132,6 +134,7 @@ func (m *templateModel) fromAPI(ctx context.Context, t templateAPI) diag.Diagnos
 	m.EscalationAfterMins = types.Int64PointerValue(t.EscalationAfterMins)
 	m.EscalationGroupID = types.StringPointerValue(t.EscalationGroupID)
 	m.MaxStartDelayMins = types.Int64PointerValue(t.MaxStartDelayMins)
+	m.AllowBulkDecisions = types.BoolValue(t.AllowBulkDecisions)
 	// Never nil: a configuration without blocks holds an empty list, and state must equal it.
 	m.CustomFields = make([]templateCustomField, 0, len(t.CustomFields))
 	for _, f := range t.CustomFields {
@@ -189,6 +192,7 @@ func (m *templateModel) apiBody(ctx context.Context) (map[string]any, diag.Diagn
 		"escalation_after_mins": m.EscalationAfterMins.ValueInt64Pointer(),
 		"escalation_group_id":   m.EscalationGroupID.ValueStringPointer(),
 		"max_start_delay_mins":  m.MaxStartDelayMins.ValueInt64Pointer(),
+		"allow_bulk_decisions":  m.AllowBulkDecisions.ValueBool(),
 		"trigger":               nil,
 	}
 	// Known only when the configuration says it or the approver groups imply it (see approvalPlanModifier).

@@ -67,6 +67,7 @@ func TestAccAccessRequestTemplate_lifecycle(t *testing.T) {
 	updated := replaceOnce(t, created, "allowed_durations = [30, 120]", "allowed_durations = [120, 30, 480]")
 	updated = replaceOnce(t, updated, `    options = ["refund", "plan change", "invoice correction"]`, `    options = ["refund", "invoice correction"]`)
 	updated = replaceOnce(t, updated, `notification_policy   = "first_n"`, `notification_policy   = "round_robin"`)
+	updated = replaceOnce(t, updated, `allow_bulk_decisions = false`, `allow_bulk_decisions = true`)
 	const address = "interim_access_request_template.billing_admin"
 	var id string
 
@@ -92,6 +93,7 @@ func TestAccAccessRequestTemplate_lifecycle(t *testing.T) {
 					resource.TestCheckResourceAttr(address, "custom_field.1.required", "false"),
 					resource.TestCheckResourceAttr(address, "trigger.0.failure_mode", "retry"),
 					resource.TestCheckResourceAttr(address, "trigger.0.max_retries", "5"),
+					resource.TestCheckResourceAttr(address, "allow_bulk_decisions", "false"),
 					resource.TestCheckResourceAttrPair(address, "trigger.0.script_id", "interim_script.billing_audit", "id"),
 					resource.TestCheckResourceAttrPair(address, "escalation_group_id", "interim_group.finance_managers", "id"),
 					checkTemplateInAPI(&id, func(t templateAPI) error {
@@ -113,9 +115,13 @@ func TestAccAccessRequestTemplate_lifecycle(t *testing.T) {
 					resource.TestCheckResourceAttr(address, "allowed_durations.#", "3"),
 					resource.TestCheckResourceAttr(address, "notification_policy", "round_robin"),
 					resource.TestCheckResourceAttr(address, "custom_field.1.options.#", "2"),
+					resource.TestCheckResourceAttr(address, "allow_bulk_decisions", "true"),
 					checkTemplateInAPI(&id, func(t templateAPI) error {
 						if fmt.Sprint(t.AllowedDurations) != "[30 120 480]" || t.Version != 2 {
 							return fmt.Errorf("expected durations [30 120 480] at version 2, got %v at %d", t.AllowedDurations, t.Version)
+						}
+						if !t.AllowBulkDecisions {
+							return fmt.Errorf("allow_bulk_decisions not stored as configured")
 						}
 						return nil
 					}),
@@ -177,7 +183,7 @@ func TestAccAccessRequestTemplate_drift(t *testing.T) {
 			{
 				// An admin edits the template in the portal: the next plan shows it and puts it back.
 				PreConfig: func() {
-					patchThroughAPI(t, templatesAPIPrefix+id, map[string]any{"description": "Edited in the portal.", "allowed_durations": []int{15}, "custom_fields": []map[string]any{{"key": "ticket", "label": "Ticket", "type": "text"}}})
+					patchThroughAPI(t, templatesAPIPrefix+id, map[string]any{"description": "Edited in the portal.", "allowed_durations": []int{15}, "custom_fields": []map[string]any{{"key": "ticket", "label": "Ticket", "type": "text"}}, "allow_bulk_decisions": true})
 				},
 				Config: config,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -187,8 +193,9 @@ func TestAccAccessRequestTemplate_drift(t *testing.T) {
 					resource.TestCheckResourceAttr(address, "description", "Managed by OpenTofu."),
 					resource.TestCheckResourceAttr(address, "custom_field.#", "0"),
 					resource.TestCheckResourceAttr(address, "version", "3"),
+					resource.TestCheckResourceAttr(address, "allow_bulk_decisions", "false"),
 					checkTemplateInAPI(&id, func(t templateAPI) error {
-						if t.Description != "Managed by OpenTofu." || fmt.Sprint(t.AllowedDurations) != "[60 240]" || len(t.CustomFields) != 0 {
+						if t.Description != "Managed by OpenTofu." || fmt.Sprint(t.AllowedDurations) != "[60 240]" || len(t.CustomFields) != 0 || t.AllowBulkDecisions {
 							return fmt.Errorf("the portal's edit was not undone: %+v", t)
 						}
 						return nil

@@ -365,3 +365,17 @@ export interface LiveEvent {
   type: string;
   request_id: string | null;
 }
+
+/* approver speed (issue 14 §4) */
+/** An inbox row: the request, and whether its template allows bulk decisions. */
+export interface InboxItem extends AccessRequest {
+  allow_bulk_decisions: boolean;
+}
+
+/** One item of POST /access-requests/bulk-decisions or /bulk-revoke. */
+export interface BulkItemResult {
+  request_id: string;
+  outcome: 'approved' | 'denied' | 'revoked' | 'refused';
+  status?: RequestStatus;
+  error?: { code: string; detail: string };
+}

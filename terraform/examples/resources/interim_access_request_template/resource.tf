@@ -51,6 +51,9 @@ resource "interim_access_request_template" "billing_admin" {
   notification_policy   = "first_n"
   notification_count    = 1
 
+  # Approvers may not decide these requests in bulk from their inbox: each is looked at on its own.
+  allow_bulk_decisions = false
+
   # What the requester fills in, in this order.
   custom_field {
     key      = "ticket"

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useDeferredValue, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { post } from '../../api/client.ts';
 import { keys, usePagedList } from '../../api/queries.ts';
 import type { AccessRequest } from '../../api/types.ts';
@@ -10,6 +10,9 @@ import { ScheduledNote } from '../../components/StartTimeField.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { Link } from '../../router.tsx';
+import { flatPages } from '../../components/Status.tsx';
+import { BulkRevokeBar } from './GrantsBulkRevoke.tsx';
+import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 
 function Revoke({ request }: { request: AccessRequest }) {
   const client = useQueryClient();
@@ -46,39 +49,64 @@ function Revoke({ request }: { request: AccessRequest }) {
 
 /** Every active grant, with time left and revoke. */
 export function GrantsPage() {
-  const [search, setSearch] = useState('');
-  const q = useDeferredValue(search.trim());
-  const list = usePagedList<AccessRequest>(keys.requests('all', 'approved'), '/access-requests/all', { status: 'approved', q: q || undefined });
+  const q = useSearchQuery();
+  const list = usePagedList<AccessRequest>(keys.requests('all', 'approved', q), '/access-requests/all', { status: 'approved', q: q || undefined });
+  const client = useQueryClient();
+  // Bulk revoke: the ids chosen, kept to the grants still listed (a revoked or expired one drops out).
+  const [picked, setPicked] = useState<ReadonlySet<string>>(new Set());
+  const shown = list.data ? flatPages(list.data) : [];
+  const selected = shown.filter((r) => picked.has(r.id));
+  const pick = (id: string, on: boolean) =>
+    setPicked((s) => {
+      const next = new Set(s);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
   return (
     <>
       <PageHeader title="Active grants" lead="Temporary access that is live now. Each ends on its own; revoke ends it at once." />
-      <div className="search-bar">
-        <TextField label="Search grants" type="search" placeholder="Person, template, application or reason" value={search} onChange={(e) => setSearch(e.target.value)} maxLength={200} />
-      </div>
-      <PagedView query={list} loading="Loading active grants…" empty={<Empty title="No active grants" />}>
+      <SearchBox label="Search grants" placeholder="Person, template, application or reason" />
+      {list.data && (
+        <BulkRevokeBar
+          selected={selected}
+          total={shown.length}
+          onSelectAll={(all) => setPicked(all ? new Set(shown.map((r) => r.id)) : new Set())}
+          onDone={(revoked) => {
+            setPicked((s) => new Set([...s].filter((id) => !revoked.includes(id))));
+            void client.invalidateQueries({ queryKey: ['requests'] });
+          }}
+        />
+      )}
+      <PagedView query={list} loading="Loading active grants…" empty={<SearchEmpty q={q}><Empty title="No active grants" /></SearchEmpty>}>
         {(grants) => (
-          <DataTable caption="Active grants" columns={['Who', 'What', 'Time left']} actions>
-            {grants.map((r) => (
-              <tr key={r.id}>
-                <td>
-                  {r.requester.name}
-                  <br />
-                  <span className="muted small">{r.requester.email}</span>
-                </td>
-                <td>
-                  <Link to={`/requests/${r.id}`}>{r.template_name}</Link>
-                  <br />
-                  <span className="muted small">{r.app.name}</span>
-                </td>
-                <td>
-                  {r.scheduled ? <ScheduledNote startsAt={r.starts_at} expiresAt={r.expires_at} /> : r.seconds_left !== null && <Countdown secondsLeft={r.seconds_left} receivedAt={list.dataUpdatedAt} expiresAt={r.expires_at} />}
-                </td>
-                <td>
-                  <Revoke request={r} />
-                </td>
-              </tr>
-            ))}
-          </DataTable>
+          <>
+            <DataTable caption="Active grants" columns={['Select', 'Who', 'What', 'Time left']} actions>
+              {grants.map((r) => (
+                <tr key={r.id} className={picked.has(r.id) ? 'is-selected' : undefined}>
+                  <td>
+                    <input type="checkbox" aria-label={`Select the grant of ${r.requester.name || r.requester.email} for ${r.template_name}`} checked={picked.has(r.id)} onChange={(e) => pick(r.id, e.target.checked)} />
+                  </td>
+                  <td>
+                    {r.requester.name}
+                    <br />
+                    <span className="muted small">{r.requester.email}</span>
+                  </td>
+                  <td>
+                    <Link to={`/requests/${r.id}`}>{r.template_name}</Link>
+                    <br />
+                    <span className="muted small">{r.app.name}</span>
+                  </td>
+                  <td>
+                    {r.scheduled ? <ScheduledNote startsAt={r.starts_at} expiresAt={r.expires_at} /> : r.seconds_left !== null && <Countdown secondsLeft={r.seconds_left} receivedAt={list.dataUpdatedAt} expiresAt={r.expires_at} />}
+                  </td>
+                  <td>
+                    <Revoke request={r} />
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
+          </>
         )}
       </PagedView>
     </>

@@ -13,6 +13,7 @@ import { LapseGlassFields, lapseGlassBodyOf, lapseGlassDraftOf } from '../../com
 import { stagesDraftOf, StagesSection, withStages } from './StagesSection.tsx';
 import { ExtensionSection } from './TemplateExtension.tsx';
 import { ScheduleSection, scheduleBodyOf, scheduleDraftOf } from './TemplateSchedule.tsx';
+import { BulkDecisionsField, bulkBodyOf, bulkDraftOf } from './TemplateBulkDecisions.tsx';
 import { ApprovalSection, DurationsSection, EscalationSection, GrantSection, NotifySection, TriggerSection, type TemplateDraft } from './TemplateSections.tsx';
 
 function draftOf(t: Template | null): TemplateDraft {
@@ -44,6 +45,7 @@ function draftOf(t: Template | null): TemplateDraft {
     extension_requires_approval: t?.extension_requires_approval ?? true,
     max_total_mins: t?.max_total_mins == null ? '' : String(t.max_total_mins),
     ...scheduleDraftOf(t),
+    ...bulkDraftOf(t),
   };
 }
 
@@ -75,6 +77,7 @@ function flatBodyOf(d: TemplateDraft): Omit<TemplateSettings, 'stages'> & { appr
     extension_requires_approval: d.extension_requires_approval,
     max_total_mins: d.max_total_mins.trim() ? Number(d.max_total_mins) : null,
     ...scheduleBodyOf(d),
+    ...bulkBodyOf(d),
   };
 }
 
@@ -156,6 +159,7 @@ function Editor({ template, created }: { template: Template | null; created: boo
         <GroupChecklist label="Requester groups (none: every user may request)" groups={groups.data} selected={d.requester_group_ids} onChange={(ids) => set({ requester_group_ids: ids })} error={errorAt('requester_group_ids')} />
         <Checkbox label="Require a justification" checked={d.require_justification} onChange={(e) => set({ require_justification: e.target.checked })} />
         <Checkbox label="Approve automatically" hint="Needs requester groups: only their members get access without a decision." checked={d.auto_approve} onChange={(e) => set({ auto_approve: e.target.checked })} error={errorAt('auto_approve')} />
+        <BulkDecisionsField d={d} set={set} errorAt={errorAt} />
       </Section>
       <Section title="Notifications and escalation" id="sec-notify">
         <NotifySection d={d} set={set} errorAt={errorAt} />

@@ -31,6 +31,7 @@ export interface TemplateDraft
   max_total_mins: string;
   schedule_on: boolean;
   max_start_delay_mins: string;
+  allow_bulk_decisions: boolean;
 }
 
 export type SetDraft = (patch: Partial<TemplateDraft>) => void;
