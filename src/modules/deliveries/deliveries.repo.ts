@@ -219,3 +219,12 @@ export function createDeliveriesRepo(db: Executor) {
   };
 }
 export type DeliveriesRepo = ReturnType<typeof createDeliveriesRepo>;
+
+/**
+ * The e-mail and Slack deliveries of some requests' events (a request's timeline: who was told,
+ * and how), queued in event order; whether they were sent yet does not change who was told.
+ */
+export function noticeDeliveriesOfRequests(db: Executor, requestIds: readonly string[]): Promise<{ event_id: string; channel: DeliveryChannel; target: string }[]> {
+  if (requestIds.length === 0) return Promise.resolve([]);
+  return db.selectFrom('deliveries').select(['event_id', 'channel', 'target']).where('request_id', 'in', [...requestIds]).where('channel', 'in', ['email', 'slack']).orderBy('id').execute();
+}

@@ -56,3 +56,12 @@ export function createNotificationsRepo(db: Executor) {
   };
 }
 export type NotificationsRepo = ReturnType<typeof createNotificationsRepo>;
+
+/**
+ * Who was told in the app about some requests' events (a request's timeline, shown to those who
+ * may see the request): the event and the user, never the text. The one read across users.
+ */
+export function inAppNoticesOfRequests(db: Executor, requestIds: readonly string[]): Promise<{ event_id: string; user_id: string }[]> {
+  if (requestIds.length === 0) return Promise.resolve([]);
+  return db.selectFrom('notifications').select(['event_id', 'user_id']).where('request_id', 'in', [...requestIds]).orderBy('id').execute();
+}
