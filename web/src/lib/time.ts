@@ -45,9 +45,10 @@ export function isTimeZone(zone: string): boolean {
 }
 
 /** "4 Dec 2026, 14:05 CET": what the hover shows, and what lists show past a week. */
-export function formatAbsolute(iso: string, zone = currentTimeZone()): string {
+export function formatAbsolute(iso: string, zone = currentTimeZone(), locale?: string): string {
   // dateStyle/timeStyle cannot be combined with timeZoneName, hence the separate parts.
-  return new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: zone, timeZoneName: 'short' }).format(new Date(iso));
+  // `locale`: the browser's when absent; tests pin one.
+  return new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: zone, timeZoneName: 'short' }).format(new Date(iso));
 }
 
 const MIN = 60_000;
@@ -58,20 +59,22 @@ const DAY = 24 * HOUR;
  * "just now", "in 12 min", "3 h ago", "in 2 days"; past a week the absolute date.
  * Hours under three keep their minutes ("2 h 5 min ago"), where the difference matters.
  */
-export function formatRelative(iso: string, now = serverNow(), zone = currentTimeZone()): string {
+export function formatRelative(iso: string, now = serverNow(), zone = currentTimeZone(), locale?: string): string {
   const delta = Date.parse(iso) - now;
   const abs = Math.abs(delta);
   if (abs < 45_000) return 'just now';
   let words: string;
-  if (abs < HOUR) words = `${Math.max(1, Math.round(abs / MIN))} min`;
-  else if (abs < 3 * HOUR) {
-    const h = Math.floor(abs / HOUR);
-    const m = Math.round((abs - h * HOUR) / MIN);
+  // Whole minutes first, so 59 min 40 s reads "1 h", never "60 min", and 2 h 59 min 40 s "3 h", never "2 h 60 min".
+  const mins = Math.round(abs / MIN);
+  if (mins < 60) words = `${Math.max(1, mins)} min`;
+  else if (mins < 3 * 60) {
+    const h = Math.floor(mins / 60);
+    const m = mins % 60;
     words = m ? `${h} h ${m} min` : `${h} h`;
   } else if (abs < DAY) words = `${Math.round(abs / HOUR)} h`;
   else if (abs < 7 * DAY) {
     const d = Math.round(abs / DAY);
     words = `${d} day${d === 1 ? '' : 's'}`;
-  } else return formatAbsolute(iso, zone);
+  } else return formatAbsolute(iso, zone, locale);
   return delta > 0 ? `in ${words}` : `${words} ago`;
 }
