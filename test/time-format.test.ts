@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { browserTimeZone, currentTimeZone, formatAbsolute, formatRelative, isTimeZone, onTimeZoneChange, setPreferredTimeZone } from '../web/src/lib/time.ts';
+import { browserTimeZone, currentTimeZone, formatAbsolute, formatRelative, fromZonedInput, isTimeZone, onTimeZoneChange, setPreferredTimeZone, toZonedInput } from '../web/src/lib/time.ts';
 
 // The portal's time words (web/src/lib/time.ts) are pure functions of the instant, "now", the
 // zone and the locale: run here under node, with the locale pinned so the text is exact.
@@ -103,5 +103,35 @@ describe('the preferred zone', () => {
   it('isTimeZone accepts IANA names and refuses the rest', () => {
     for (const zone of ['UTC', 'Europe/Paris', 'America/Argentina/Buenos_Aires']) expect(isTimeZone(zone)).toBe(true);
     for (const zone of ['', 'Mars/Olympus_Mons', 'Europe/Pariss', 'not a zone']) expect(isTimeZone(zone)).toBe(false);
+  });
+});
+
+describe('the start-time field in the user’s zone', () => {
+  it.each([
+    ['2026-05-01T09:30', 'Europe/Paris', '2026-05-01T07:30:00.000Z'],
+    ['2026-12-04T15:05', 'Europe/Paris', '2026-12-04T14:05:00.000Z'],
+    ['2026-12-04T15:05', 'Asia/Kolkata', '2026-12-04T09:35:00.000Z'],
+    ['2026-12-04T15:05', 'UTC', '2026-12-04T15:05:00.000Z'],
+    ['2026-12-04T15:05:30', 'UTC', '2026-12-04T15:05:30.000Z'],
+    ['2026-12-04T09:05', 'America/New_York', '2026-12-04T14:05:00.000Z'],
+    ['2027-01-01T00:30', 'Pacific/Auckland', '2026-12-31T11:30:00.000Z'],
+    // Skipped by the clocks going forward: moves on by the gap.
+    ['2026-03-29T02:30', 'Europe/Paris', '2026-03-29T01:30:00.000Z'],
+    // Repeated by the clocks going back: the second occurrence.
+    ['2026-10-25T02:30', 'Europe/Paris', '2026-10-25T01:30:00.000Z'],
+  ])('%s in %s is %s', (local, zone, iso) => {
+    expect(new Date(fromZonedInput(local, zone)).toISOString()).toBe(iso);
+  });
+
+  it('round-trips every quarter hour of a year with both changes, and refuses what is not a time', () => {
+    for (const zone of ['Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe']) {
+      for (let ms = Date.parse('2026-01-01T00:00:00Z'); ms < Date.parse('2027-01-01T00:00:00Z'); ms += 15 * 60_000 * 7) {
+        const local = toZonedInput(ms, zone);
+        const back = fromZonedInput(local, zone);
+        // Every instant shows as a wall time that names it again, but in an overlap (where it may name the other occurrence).
+        if (back !== ms) expect(toZonedInput(back, zone)).toBe(local);
+      }
+    }
+    for (const bad of ['', 'bad', '2026-05-01', '2026-05-01 09:30', '2026-05-01T9:30']) expect(fromZonedInput(bad, 'UTC')).toBeNaN();
   });
 });

@@ -26,11 +26,11 @@ export function Countdown({ secondsLeft, receivedAt, expiresAt }: { secondsLeft:
   }, []);
   const left = Math.max(0, secondsLeft - Math.max(0, now - receivedAt) / 1000);
   return (
-    <span className="countdown" title={expiresAt ? `Ends ${formatAbsolute(expiresAt)}` : undefined}>
-      <span className="countdown-clock" role="timer" aria-live="off" data-testid="countdown">
+    <span className="countdown">
+      <span className="countdown-clock" role="timer" aria-live="off" data-testid="countdown" title={expiresAt ? `Ends ${formatAbsolute(expiresAt)}` : undefined}>
         {left > 0 ? formatCountdown(left) : 'ending…'}
       </span>{' '}
-      <span className="muted small">left{expiresAt && <>, until <Time iso={expiresAt} absolute /></>}</span>
+      <span className="muted small">left{expiresAt && <>, ends <Time iso={expiresAt} /></>}</span>
     </span>
   );
 }

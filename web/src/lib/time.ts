@@ -78,3 +78,35 @@ export function formatRelative(iso: string, now = serverNow(), zone = currentTim
   } else return formatAbsolute(iso, zone, locale);
   return delta > 0 ? `in ${words}` : `${words} ago`;
 }
+
+/** The wall-clock fields of `ms` in `zone`, read back as if they were UTC: the zone's offset is the difference. */
+const wallClocks = new Map<string, Intl.DateTimeFormat>();
+function wallClockAsUtc(ms: number, zone: string): number {
+  let format = wallClocks.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    wallClocks.set(zone, format);
+  }
+  const parts = format.formatToParts(new Date(ms));
+  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  return Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'));
+}
+
+/** "2026-05-01T09:30" for `ms` in `zone`: what <input type="datetime-local"> shows, in the user's zone rather than the browser's. */
+export function toZonedInput(ms: number, zone = currentTimeZone()): string {
+  return new Date(wallClockAsUtc(ms, zone)).toISOString().slice(0, 16);
+}
+
+/**
+ * The instant a wall-clock time ("2026-05-01T09:30") names in `zone`, in ms; NaN when it is not
+ * one. A time the clocks skip (going forward) moves on by the gap ("02:30" → 03:30); a time they
+ * repeat (going back) is its second occurrence.
+ */
+export function fromZonedInput(local: string, zone = currentTimeZone()): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(local);
+  if (!m) return NaN;
+  const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0));
+  // Two passes: the offset at the first guess may differ from the offset at the answer (a DST change between them).
+  const first = wall - (wallClockAsUtc(wall, zone) - wall);
+  return wall - (wallClockAsUtc(first, zone) - first);
+}

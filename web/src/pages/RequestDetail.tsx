@@ -13,6 +13,8 @@ import { BreakGlassSection } from '../components/BreakGlass.tsx';
 import { StageProgress } from '../components/StageProgress.tsx';
 import { useSession } from '../session.tsx';
 import { Time } from '../components/Time.tsx';
+import { RequestTimeline } from '../components/RequestTimeline.tsx';
+import { RequesterAccessPanel } from '../components/RequesterAccess.tsx';
 
 function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receivedAt: number }) {
   switch (request.status) {
@@ -101,6 +103,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
         {request.extension && <ExtendGrant request={request} />}
         {request.can_revoke && <RevokePanel request={request} own={own} />}
         <Thread requestId={request.id} comments={request.comments} open={open} />
+        <RequestTimeline request={request} />
       </div>
       <aside className="detail-side" aria-label="People">
         <section className="panel">
@@ -124,6 +127,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
             </ul>
           )}
         </section>
+        {request.can_see_requester_access && <RequesterAccessPanel request={request} />}
         <section className="panel">
           <h2>Approvers notified</h2>
           {request.notified_approvers.length === 0 ? (
