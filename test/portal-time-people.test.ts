@@ -147,21 +147,21 @@ describeEachDialect('portal: time and people in Chromium', (server, dialect) => 
   it('an ended request shows who decided, its whole timeline and its discussion', { timeout: 90_000 }, async () => {
     const { page, context } = await newPerson(browser, server());
     await signIn(page, s.requester.email, PASSWORD, `/requests/${endedId}`);
-    await page.getByText('Revoked by Margaret Hamilton').first().waitFor();
+    await page.getByText('Revoked by Margaret Hamilton').waitFor();
     const steps = await page.getByRole('list', { name: 'Timeline' }).getByRole('listitem').allTextContents();
     const expected = [
-      /^Submitted by Ada Lovelace, for 1 hour/,
+      /^Ada Lovelace submitted the request, for 1 hour/,
       /^Notified (Grace Hopper|Alan Turing) \(in the app and by e-mail\), (Grace Hopper|Alan Turing) \(in the app and by e-mail\)/,
-      /^Escalated: nobody had decided in time/,
+      /^Escalated: no decision in time/,
       /^Notified Katherine Johnson/,
-      /^Approved by Katherine Johnson.*Go ahead, the lead is in a meeting/,
+      /^Katherine Johnson approved it.*Go ahead, the lead is in a meeting/,
       /^Notified Ada Lovelace/,
       /^Access started, until/,
       /^Ada Lovelace asked for 1 hour more.*Still rebuilding the replica/,
       /^Notified/,
-      /^Extended by 1 hour, approved by Grace Hopper; now until.*One more hour/,
+      /^Grace Hopper extended it by 1 hour; now until.*One more hour/,
       /^Notified Ada Lovelace/,
-      /^Revoked by Margaret Hamilton.*Reason: Incident closed/,
+      /^Margaret Hamilton revoked the access.*Reason: Incident closed/,
       /^Notified Ada Lovelace/,
     ];
     expect(steps).toHaveLength(expected.length);

@@ -20,15 +20,15 @@ function whatHappened(e: TimelineEntry): ReactNode {
   const more = e.duration_mins !== null ? formatDuration(e.duration_mins) : '';
   switch (e.kind) {
     case 'submitted':
-      return `Submitted by ${who}${more ? `, for ${more}` : ''}`;
+      return `${who} submitted the request${more ? `, for ${more}` : ''}`;
     case 'notified':
       return `Notified ${e.recipients.map(recipientText).join(', ')}`;
     case 'escalated':
-      return `Escalated${e.stage ? ` in stage ${e.stage}` : ''}: nobody had decided in time`;
+      return `Escalated${e.stage ? ` in stage ${e.stage}` : ''}: no decision in time`;
     case 'stage_approved':
-      return `Stage ${e.stage ?? ''} approved by ${who}`;
+      return `${who} approved stage ${e.stage ?? ''}`;
     case 'approved':
-      return e.auto ? 'Approved automatically' : `Approved by ${who}`;
+      return e.auto ? 'Approved automatically, by the template’s rules' : `${who} approved it`;
     case 'activated':
       return (
         <>
@@ -36,28 +36,28 @@ function whatHappened(e: TimelineEntry): ReactNode {
         </>
       );
     case 'denied':
-      return `Denied by ${who}`;
+      return `${who} denied it`;
     case 'extension_requested':
       return `${who} asked for ${more || 'more time'} more`;
     case 'extension_denied':
-      return `Extension denied by ${who}`;
+      return `${who} refused the extension`;
     case 'extended':
       return (
         <>
-          {e.auto ? `Extended by ${more} automatically` : `Extended by ${more}, approved by ${who}`}
+          {e.auto ? `Extended automatically by ${more}` : `${who} extended it by ${more}`}
           {e.expires_at && <>; now until <Time iso={e.expires_at} /></>}
         </>
       );
     case 'expiring_soon':
       return 'Reminded: the access ends soon';
     case 'expired':
-      return 'The access ended on its own';
+      return 'Time up: the access ended';
     case 'revoked':
-      return `Revoked by ${who}`;
+      return `${who} revoked the access`;
     case 'cancelled':
-      return `Withdrawn by ${who}`;
+      return `${who} withdrew it`;
     case 'lapsed':
-      return 'Lapsed: nobody decided in time';
+      return 'Lapsed without a decision';
     case 'provisioning_started':
       return 'Provisioning started';
     case 'provisioning_failed':
