@@ -159,6 +159,17 @@ describe('buildTimeline', () => {
     expect(timeline[1]!.at).toBe('2026-12-04T10:50:00.000Z');
   });
 
+  it('a step’s notices carry the step’s time, so the timeline stays in time order when the outbox stamped its event later', () => {
+    const a = [audit('approved', 0, 'ann'), audit('activated', 0, 'ann')];
+    const late = { ...event('e', 'approved', 0), at: T0 + 20 };
+    const timeline = buildTimeline(facts(a, [late], [{ event_id: 'e', channel: 'in_app', user_id: 'req' }]));
+    expect(timeline.map((e) => [e.kind, e.at])).toEqual([
+      ['approved', '2026-12-04T10:00:00.000Z'],
+      ['notified', '2026-12-04T10:00:00.000Z'],
+      ['activated', '2026-12-04T10:00:00.000Z'],
+    ]);
+  });
+
   it('matches repeated events of one type in order, and names a deleted user', () => {
     const a = [audit('submitted', 0, 'req'), audit('stage_approved', 1, 'ann', { stage: 1 }), audit('stage_approved', 2, 'gone', { stage: 2 })];
     const outbox = [event('s2', 'stage_approved', 2), event('s1', 'stage_approved', 1), event('s0', 'submitted', 0)];

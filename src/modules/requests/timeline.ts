@@ -147,10 +147,11 @@ function recipientsOf(eventId: string, facts: TimelineFacts): Recipient[] {
   return [...told.values()].sort((a, b) => rank(a) - rank(b));
 }
 
-function notifiedEntry(event: OutboxFact, recipients: Recipient[]): TimelineEntry {
+/** `at`: the step's own time when the notices are placed after it (the outbox stamps its event a few ms later, which would put them out of order). */
+function notifiedEntry(event: OutboxFact, recipients: Recipient[], at: number): TimelineEntry {
   return {
     kind: 'notified',
-    at: new Date(event.at).toISOString(),
+    at: new Date(at).toISOString(),
     actor: null,
     comment: null,
     reason: null,
@@ -189,7 +190,7 @@ export function buildTimeline(facts: TimelineFacts): TimelineEntry[] {
     if (entry) entries.push({ entry, at: fact.at });
     const recipients = event ? recipientsOf(event.id, facts) : [];
     // A step left out of the story (a comment) keeps its notices out too: the discussion shows it.
-    if (event && entry && recipients.length) entries.push({ entry: notifiedEntry(event, recipients), at: fact.at });
+    if (event && entry && recipients.length) entries.push({ entry: notifiedEntry(event, recipients, fact.at), at: fact.at });
   }
   for (const event of outbox) {
     if (placed.has(event.id)) continue;
@@ -198,7 +199,7 @@ export function buildTimeline(facts: TimelineFacts): TimelineEntry[] {
     // After every step of its time or before; stable for equal times.
     const at = event.at;
     const index = entries.findIndex((e) => e.at > at);
-    const item = { entry: notifiedEntry(event, recipients), at };
+    const item = { entry: notifiedEntry(event, recipients, at), at };
     if (index === -1) entries.push(item);
     else entries.splice(index, 0, item);
   }

@@ -30,11 +30,7 @@ function whatHappened(e: TimelineEntry): ReactNode {
     case 'approved':
       return e.auto ? 'Approved automatically, by the template’s rules' : `${who} approved it`;
     case 'activated':
-      return (
-        <>
-          Access started{e.expires_at && <>, until <Time iso={e.expires_at} /></>}
-        </>
-      );
+      return 'Access started';
     case 'denied':
       return `${who} denied it`;
     case 'extension_requested':
@@ -45,7 +41,8 @@ function whatHappened(e: TimelineEntry): ReactNode {
       return (
         <>
           {e.auto ? `Extended automatically by ${more}` : `${who} extended it by ${more}`}
-          {e.expires_at && <>; now until <Time iso={e.expires_at} /></>}
+          {/* The new end as a date: "until in 32 min" would read badly, and the exact minute is the point. */}
+          {e.expires_at && <>, to <Time iso={e.expires_at} absolute /></>}
         </>
       );
     case 'expiring_soon':
