@@ -149,6 +149,8 @@ describeEachDialect('portal: time and people in Chromium', (server, dialect) => 
     const { page, context } = await newPerson(browser, server());
     await signIn(page, s.requester.email, PASSWORD, `/requests/${endedId}`);
     await page.getByText('Revoked by Margaret Hamilton').waitFor();
+    // Who approved the ended grant, and when, before how it ended.
+    expect(await page.getByRole('region', { name: 'Request' }).getByText('Approved by Katherine Johnson').count()).toBe(1);
     const steps = await page.getByRole('list', { name: 'Timeline' }).getByRole('listitem').allTextContents();
     const expected = [
       /^Ada Lovelace submitted the request, for 1 hour/,
