@@ -123,7 +123,7 @@ describeEachDialect('portal: time and people in Chromium', (server, dialect) => 
     await page.goto(`/requests/${endedId}`);
     await expect.poll(() => page.getByRole('list', { name: 'Timeline' }).locator('time').first().getAttribute('title')).toMatch(/GMT\+9$/);
     // Relative words in the text (or, where the exact minute is the point, the absolute time), and the absolute time in the title, for every time on the page.
-    const titles = await page.locator('main time').evaluateAll((els) => els.map((el) => [el.textContent ?? '', el.getAttribute('title') ?? '']));
+    const titles = await page.locator('main time').evaluateAll((els) => els.map((el) => [el.textContent ?? '', el.getAttribute('title') ?? ''] as const));
     expect(titles.length).toBeGreaterThan(5);
     for (const [text, title] of titles) {
       expect(title).toMatch(/GMT\+9$/);
