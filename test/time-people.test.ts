@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, expect, it, vi } from 'vitest';
-import { createGroup, createPerson, setUpAccess, validRequest, type AccessSetup, type Person } from './helpers/access-fixtures.ts';
+import { createGroup, createPerson, PASSWORD, setUpAccess, validRequest, type AccessSetup, type Person } from './helpers/access-fixtures.ts';
 import { ApiClient } from './helpers/api-client.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 
@@ -67,6 +67,13 @@ describeEachDialect('time and people', (server) => {
     expect((await server().admin.get(`/api/v1/users/${other.id}`)).body.time_zone).toBeNull();
 
     expect((await new ApiClient(server().url).patch('/api/v1/me', { time_zone: 'UTC' })).status).toBe(401);
+    // Someone who must first replace an admin-set password may not change settings yet (403), as for every other call.
+    const pending = await server().admin.post('/api/v1/users', { email: `pending-${Date.now()}@example.test`, name: 'pending', password: PASSWORD });
+    const pendingClient = new ApiClient(server().url);
+    expect((await pendingClient.signIn(pending.body.email, PASSWORD)).status).toBe(200);
+    const refused = await pendingClient.patch('/api/v1/me', { time_zone: 'UTC' });
+    expect(refused.status, JSON.stringify(refused.body)).toBe(403);
+    expect((await server().admin.get(`/api/v1/users/${pending.body.id}`)).body.time_zone).toBeNull();
 
     const reset = await me.client.patch('/api/v1/me', { time_zone: null });
     expect(reset.body.time_zone).toBeNull();
@@ -137,6 +144,12 @@ describeEachDialect('time and people', (server) => {
     // The comment is in the discussion, not the timeline; the discussion stays on the ended request.
     expect(timeline.some((e) => e.cause === 'comment_added')).toBe(false);
     expect(comments.map((c) => c.body)).toEqual(['thanks, done soon']);
+
+    // The extension request tells its own part, its approval (recorded on the grant) included.
+    expect(storyOf((await detail(extension.body.id)).timeline)).toEqual([
+      ['extension_requested', s.requester.id],
+      ['extended', s.approver.id],
+    ]);
 
     // The same story for every viewer; those who may not see the request get 404, as for the detail.
     expect((await detail(id, s.approver)).timeline).toEqual(timeline);

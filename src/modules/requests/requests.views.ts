@@ -150,7 +150,7 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock'>) {
         peopleOf(db, [request], votes),
         createMembershipsRepo(db).liveOrdinaryGroupsOf(request.requester_id, now),
         listComments(db, id),
-        loadTimeline(db, id),
+        loadTimeline(db, request),
       ]);
       return {
         ...present(request, people, now, await loadLapseGlassFields(db, [request], now), votes),

@@ -4,7 +4,7 @@ import { noticeDeliveriesOfRequests } from '../deliveries/deliveries.repo.ts';
 import { outboxEventsOfRequests } from '../events/index.ts';
 import { inAppNoticesOfRequests } from '../notifications/notifications.repo.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
-import { createRequestsRepo } from './requests.repo.ts';
+import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import { buildTimeline, type NoticeFact, type Person, type TimelineEntry } from './timeline.ts';
 
 /** An e-mail delivery's target is `<audience>:<address>` (events/fanout.ts). */
@@ -16,14 +16,21 @@ const addressOf = (target: string) => target.slice(target.indexOf(':') + 1);
  * extension requests) and hands them to the pure buildTimeline. The caller has checked that
  * the actor may see the request.
  */
-export async function loadTimeline(db: Executor, requestId: string): Promise<TimelineEntry[]> {
+export async function loadTimeline(db: Executor, request: Pick<RequestRow, 'id' | 'parent_id'>): Promise<TimelineEntry[]> {
+  const requestId = request.id;
   const ids = [requestId, ...(await createRequestsRepo(db).extensionIdsOf(requestId))];
-  const [auditRows, outbox, inApp, deliveries] = await Promise.all([
+  const [own, outbox, inApp, deliveries, parentRows] = await Promise.all([
     createAuditRepo(db).ofRequests(ids),
     outboxEventsOfRequests(db, ids),
     inAppNoticesOfRequests(db, ids),
     noticeDeliveriesOfRequests(db, ids),
+    request.parent_id ? createAuditRepo(db).ofRequests([request.parent_id]) : Promise.resolve([]),
   ]);
+  // An extension request's approval is recorded on its grant (`extended`, naming the extension): it belongs in this story too.
+  const grantedHere = parentRows
+    .filter((r) => r.action === 'access_request.extended' && (JSON.parse(r.data) as { extension_id?: unknown }).extension_id === requestId)
+    .map((r) => ({ ...r, request_id: requestId }));
+  const auditRows = [...own, ...grantedHere];
   const notices: NoticeFact[] = [
     ...inApp.map((n) => ({ event_id: n.event_id, channel: 'in_app' as const, user_id: n.user_id })),
     ...deliveries.map((d) => (d.channel === 'email' ? { event_id: d.event_id, channel: 'email' as const, address: addressOf(d.target) } : { event_id: d.event_id, channel: 'slack' as const })),
