@@ -2,7 +2,7 @@ import type { Executor } from '../../db/database.ts';
 import { createAuditRepo } from '../audit/audit.repo.ts';
 import { noticeDeliveriesOfRequests } from '../deliveries/deliveries.repo.ts';
 import { outboxEventsOfRequests } from '../events/index.ts';
-import { inAppNoticesOfRequests } from '../notifications/notifications.repo.ts';
+import { inAppNoticesOfEvents } from '../notifications/notifications.repo.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import { buildTimeline, type NoticeFact, type Person, type TimelineEntry } from './timeline.ts';
@@ -19,13 +19,13 @@ const addressOf = (target: string) => target.slice(target.indexOf(':') + 1);
 export async function loadTimeline(db: Executor, request: Pick<RequestRow, 'id' | 'parent_id'>): Promise<TimelineEntry[]> {
   const requestId = request.id;
   const ids = [requestId, ...(await createRequestsRepo(db).extensionIdsOf(requestId))];
-  const [own, outbox, inApp, deliveries, parentRows] = await Promise.all([
+  const [own, outbox, deliveries, parentRows] = await Promise.all([
     createAuditRepo(db).ofRequests(ids),
     outboxEventsOfRequests(db, ids),
-    inAppNoticesOfRequests(db, ids),
     noticeDeliveriesOfRequests(db, ids),
     request.parent_id ? createAuditRepo(db).ofRequests([request.parent_id]) : Promise.resolve([]),
   ]);
+  const inApp = await inAppNoticesOfEvents(db, outbox.map((e) => e.id));
   // An extension request's approval is recorded on its grant (`extended`, naming the extension): it belongs in this story too.
   const grantedHere = parentRows
     .filter((r) => r.action === 'access_request.extended' && (JSON.parse(r.data) as { extension_id?: unknown }).extension_id === requestId)
