@@ -224,4 +224,28 @@ describeEachDialect('portal: time and people in Chromium', (server, dialect) => 
     await outsider.context.close();
     await context.close();
   });
+  it('the start-time field reads the wall-clock time in the user’s zone, and previews the start', { timeout: 90_000 }, async () => {
+    const templateId = await s.template({ name: 'Maintenance window', custom_fields: [], max_start_delay_mins: 1440 });
+    expect((await s.requester.client.patch('/api/v1/me', { time_zone: 'Asia/Tokyo' })).status).toBe(200);
+    const { page, context } = await newPerson(browser, server());
+    try {
+      await signIn(page, s.requester.email, PASSWORD, `/request/${templateId}`);
+      await page.getByRole('radio', { name: 'At a later time' }).check();
+      await page.getByText('Start at (Asia/Tokyo time)').waitFor();
+      // Two hours from the server's now, typed as Tokyo's wall clock (UTC+9, no daylight saving).
+      const startsAt = Math.ceil((Date.now() + 2 * 60 * MIN) / MIN) * MIN;
+      await page.getByLabel('Start at').fill(new Date(startsAt + 9 * 60 * MIN).toISOString().slice(0, 16));
+      const preview = page.getByTestId('start-preview');
+      expect(await preview.textContent()).toMatch(/^Starts in (1 h 5\d min|2 h( [1-3] min)?)$/);
+      expect(await preview.locator('time').getAttribute('title')).toMatch(/GMT\+9$/);
+      await page.getByLabel('Justification').fill('Maintenance on the replica');
+      await page.getByRole('button', { name: 'Submit request' }).click();
+      await page.waitForURL(/\/requests\/[0-9a-f-]{36}$/);
+      const id = page.url().split('/').pop()!;
+      expect((await s.requester.client.get(`/api/v1/access-requests/${id}`)).body.starts_at).toBe(new Date(startsAt).toISOString());
+    } finally {
+      await s.requester.client.patch('/api/v1/me', { time_zone: null });
+      await context.close();
+    }
+  });
 });
