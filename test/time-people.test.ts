@@ -75,6 +75,9 @@ describeEachDialect('time and people', (server) => {
     expect(refused.status, JSON.stringify(refused.body)).toBe(403);
     expect((await server().admin.get(`/api/v1/users/${pending.body.id}`)).body.time_zone).toBeNull();
 
+    // Stored as Intl spells it, so the portal's list finds it.
+    expect((await me.client.patch('/api/v1/me', { time_zone: 'europe/paris' })).body.time_zone).toBe('Europe/Paris');
+
     const reset = await me.client.patch('/api/v1/me', { time_zone: null });
     expect(reset.body.time_zone).toBeNull();
     expect((await me.client.patch('/api/v1/me', {})).body.time_zone).toBeNull();

@@ -50,11 +50,12 @@ export const updateUserIn = z.strictObject({
 });
 export type UpdateUserIn = z.infer<typeof updateUserIn>;
 
-/** An IANA time zone name this server's Intl knows ("Europe/Paris", "UTC"). */
+/** An IANA time zone name this server's Intl knows ("Europe/Paris", "UTC"), stored as Intl spells it ("asia/tokyo" → "Asia/Tokyo"), so the portal's list finds it. */
 export const timeZone = z
   .string()
   .max(100)
-  .refine(isTimeZone, 'must be an IANA time zone name, such as Europe/Paris');
+  .refine(isTimeZone, 'must be an IANA time zone name, such as Europe/Paris')
+  .transform((zone) => new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone);
 
 /** What a signed-in user changes about themself (PATCH /api/v1/me): only their own settings. */
 export const updateMeIn = z.strictObject({
