@@ -3,7 +3,7 @@ import { createContext, useContext, useEffect, type ReactNode } from 'react';
 import { del, onUnauthenticated, setCsrfToken } from './api/client.ts';
 import { keys } from './api/queries.ts';
 import type { Session, User } from './api/types.ts';
-import { setServerTime } from './lib/time.ts';
+import { setPreferredTimeZone, setServerTime } from './lib/time.ts';
 
 interface SessionValue {
   user: User;
@@ -24,6 +24,8 @@ export function SessionProvider({ session, children }: { session: Session; child
   // The CSRF token rides along with every unsafe request of this session.
   setCsrfToken(session.csrf_token);
   setServerTime(session.server_time);
+  // The user's zone for every <Time>; null (or a zone this browser lacks) keeps the browser's.
+  setPreferredTimeZone(session.user.time_zone);
 
   useEffect(
     () =>
@@ -53,7 +55,8 @@ export function useAcceptSession() {
   const client = useQueryClient();
   return (session: Session) => {
     setCsrfToken(session.csrf_token);
-  setServerTime(session.server_time);
+    setServerTime(session.server_time);
+    setPreferredTimeZone(session.user.time_zone);
     client.setQueryData(keys.session, session);
   };
 }

@@ -11,6 +11,8 @@ export interface UsersTable {
   is_admin: Flag;
   disabled: Flag;
   must_change_password: Flag;
+  /** IANA zone the portal shows this user's times in; null: the browser's (migration 0016). */
+  time_zone: string | null;
   created_at: number;
   updated_at: number;
   deleted_at: number | null;

@@ -62,6 +62,9 @@ export function createAuditRepo(db: Executor, directory?: AuditDirectory) {
       filtered(f).where('seq', '>', afterSeq).orderBy('seq', 'asc').limit(size).execute(),
     /** Every event of one access request, oldest first: its timeline. */
     ofRequest: (requestId: string) => db.selectFrom('audit_events').selectAll().where('request_id', '=', requestId).orderBy('seq', 'asc').execute(),
+    /** Every event of several requests (a grant and its extension requests), oldest first. */
+    ofRequests: (requestIds: readonly string[]) =>
+      requestIds.length ? db.selectFrom('audit_events').selectAll().where('request_id', 'in', [...requestIds]).orderBy('seq', 'asc').execute() : Promise.resolve([]),
     head: () => db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirstOrThrow(),
   };
 }

@@ -5,7 +5,7 @@ import { requireActor, SESSION_COOKIE, setSessionCookie } from '../../http/auth.
 import type { HttpApp } from '../../http/types.ts';
 import type { UsersService } from '../users/users.service.ts';
 import { toUserOut } from '../users/users.service.ts';
-import { changePasswordIn, userOut } from '../users/users.types.ts';
+import { changePasswordIn, updateMeIn, userOut } from '../users/users.types.ts';
 import type { AuthService } from './auth.service.ts';
 
 // server_time lets the portal show "3 min ago" by the server's clock, not a skewed laptop's.
@@ -50,6 +50,19 @@ export function authRoutes(app: HttpApp, deps: { auth: AuthService; users: Users
       reply.clearCookie(SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'lax' });
       return reply.status(204).send();
     },
+  );
+
+  app.patch(
+    '/api/v1/me',
+    {
+      schema: {
+        tags: ['session'],
+        summary: "Change your own settings: time_zone, the IANA zone the portal shows times in (null: the browser's). Only ever your own account",
+        body: updateMeIn,
+        response: { 200: userOut },
+      },
+    },
+    async (request) => toUserOut(await deps.users.updateMe(requireActor(request), request.body)),
   );
 
   app.post(

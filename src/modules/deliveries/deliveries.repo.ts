@@ -229,3 +229,11 @@ export type DeliveriesRepo = ReturnType<typeof createDeliveriesRepo>;
 /** Every delivery's id, named by its channel and target ("email: approver:ada@…"): the audit log's names. */
 export const deliveryNamesQuery = (db: Executor) =>
   db.selectFrom('deliveries').select(['id', sql<string>`${sql.ref('channel')} || ': ' || ${sql.ref('target')}`.as('name'), neverDeleted()]);
+/**
+ * The e-mail and Slack deliveries of some requests' events (a request's timeline: who was told,
+ * and how), queued in event order; whether they were sent yet does not change who was told.
+ */
+export function noticeDeliveriesOfRequests(db: Executor, requestIds: readonly string[]): Promise<{ event_id: string; channel: DeliveryChannel; target: string }[]> {
+  if (requestIds.length === 0) return Promise.resolve([]);
+  return db.selectFrom('deliveries').select(['event_id', 'channel', 'target']).where('request_id', 'in', [...requestIds]).where('channel', 'in', ['email', 'slack']).orderBy('id').execute();
+}

@@ -38,5 +38,12 @@ export function outboxPageAfter(db: Executor, afterId: string, limit: number) {
   return db.selectFrom('outbox_events').select(['id', 'type', 'request_id']).where('id', '>', afterId).orderBy('id').limit(limit).execute();
 }
 
+/** The events of some requests (a request's timeline): id, type, request and time, oldest first. */
+export async function outboxEventsOfRequests(db: Executor, requestIds: readonly string[]): Promise<{ id: string; type: string; request_id: string; at: number }[]> {
+  if (requestIds.length === 0) return [];
+  const rows = await db.selectFrom('outbox_events').select(['id', 'type', 'request_id', 'occurred_at']).where('request_id', 'in', [...requestIds]).orderBy('occurred_at').orderBy('id').execute();
+  return rows.map((r) => ({ id: r.id, type: r.type, request_id: r.request_id!, at: Number(r.occurred_at) }));
+}
+
 /** Each event's id and type, as a subquery: the delivery pages join it (DeliveriesHooks, wired in compose.ts). */
 export const eventTypesQuery = (db: Executor) => db.selectFrom('outbox_events').select(['id', 'type']);

@@ -56,3 +56,17 @@ export function createNotificationsRepo(db: Executor) {
   };
 }
 export type NotificationsRepo = ReturnType<typeof createNotificationsRepo>;
+
+/**
+ * Who was told in the app about some events (a request's timeline, shown to those who may see
+ * the request): the event and the user, never the text. The one read across users; by event id,
+ * which the (event, user) index serves.
+ */
+export async function inAppNoticesOfEvents(db: Executor, eventIds: readonly string[]): Promise<{ event_id: string; user_id: string }[]> {
+  const rows: { event_id: string; user_id: string }[] = [];
+  // In slices well below either dialect's bound-parameter limit.
+  for (let i = 0; i < eventIds.length; i += 500) {
+    rows.push(...(await db.selectFrom('notifications').select(['event_id', 'user_id']).where('event_id', 'in', eventIds.slice(i, i + 500)).orderBy('id').execute()));
+  }
+  return rows;
+}

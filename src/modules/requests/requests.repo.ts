@@ -135,6 +135,22 @@ export function createRequestsRepo(db: Executor) {
       return q.execute();
     },
 
+    /** The extension requests of a grant (its timeline tells them), oldest first. */
+    extensionIdsOf: async (parentId: string): Promise<string[]> =>
+      (await db.selectFrom('access_requests').select('id').where('parent_id', '=', parentId).orderBy('id').execute()).map((r) => r.id),
+
+    /** A user's approved grants, active or scheduled, soonest end first (what an approver sees beside a request). */
+    liveGrantsOf: (requesterId: string) =>
+      db.selectFrom('access_requests').selectAll().where('requester_id', '=', requesterId).where('status', '=', 'approved').orderBy('expires_at').orderBy('id').execute(),
+
+    /** Newest first, every requester (admin view). */
+    listAll: (page: ListPage) => {
+      let q = db.selectFrom('access_requests').selectAll().orderBy('id', 'desc').limit(page.limit + 1);
+      if (page.cursor) q = q.where('id', '<', page.cursor);
+      if (page.status) q = q.where('status', '=', page.status);
+      return q.execute();
+    },
+
     listDecidedBy: (userId: string, page: ListPage) => {
       let q = db
         .selectFrom('access_requests')

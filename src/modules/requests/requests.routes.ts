@@ -11,6 +11,7 @@ import { adminFilterQuery, adminListQuery, commentIn, commentOut, decisionIn, in
 import type { RequestViews } from './requests.views.ts';
 import { extensionIn } from './extension.ts';
 import { bulkRoutes } from './bulk.routes.ts';
+import { requesterAccessOut } from './requester-access.ts';
 
 const timelineOut = z.array(
   z.object({ seq: z.number(), id: z.string(), at: instant, actor_type: z.string(), actor_id: z.string().nullable(), action: z.string(), data: z.record(z.string(), z.unknown()) }),
@@ -128,6 +129,20 @@ export function requestsRoutes(app: HttpApp, deps: { requests: RequestsService; 
       const comment = await deps.discussion.addComment(requireActor(request), request.params.id, request.body.body);
       return reply.status(201).send({ id: comment.id });
     },
+  );
+
+  app.get(
+    `${base}/:id/requester-access`,
+    {
+      schema: {
+        tags,
+        summary:
+          'What the requester already holds for the request’s application: active and scheduled grants (any template), permanent memberships that feed its claims, and a count of their grants elsewhere. Admins and those who decide or revoke the request; 403 for the requester and other viewers, 404 for those who may not see the request',
+        params: idParam,
+        response: { 200: requesterAccessOut },
+      },
+    },
+    async (request) => deps.views.requesterAccess(requireActor(request), request.params.id),
   );
 
   app.get(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { instant, searchText } from '../../http/schemas.ts';
 import { lapseGlassRequestOut } from './break-glass-out.types.ts';
 import { stageProgressOut } from './stage-views.ts';
+import { timelineEntryOut } from './timeline.ts';
 
 export const fieldAnswer = z.union([z.string().max(2000), z.boolean()]);
 
@@ -79,6 +80,10 @@ export const commentOut = z.object({ id: z.uuid(), author: personOut, body: z.st
 export const requestDetailOut = requestOut.extend({
   requester_groups: z.array(z.object({ id: z.string(), name: z.string(), expires_at: instant.nullable() })),
   comments: z.array(commentOut),
+  /** The request's whole story, oldest first (requests/timeline.ts): each step, who did it, why, and who was notified how. */
+  timeline: z.array(timelineEntryOut),
+  /** The caller may read GET /{id}/requester-access (an admin, or someone who decides or revokes this template's requests, not the requester). */
+  can_see_requester_access: z.boolean(),
   can_decide: z.boolean(),
   can_revoke: z.boolean(),
   can_review: z.boolean().describe('an unreviewed break-glass grant the caller may review'),

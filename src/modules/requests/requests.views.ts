@@ -17,6 +17,19 @@ import { createUsersRepo, peopleQuery } from '../users/users.repo.ts';
 import { canReviewBreakGlass, loadLapseGlassFields, type LapseGlassFields } from './lapse-glass-view.ts';
 import { stageProgress } from './stage-views.ts';
 import { createVotesRepo, type VoteRow } from './votes.repo.ts';
+import { loadTimeline } from './timeline.load.ts';
+import { loadRequesterAccess } from './requester-access.ts';
+import type { Template } from '../templates/templates.types.ts';
+
+/**
+ * May the actor see what the requester already holds (issue 14 §3)? Admins, and those who
+ * decide or revoke the template's requests (any stage, escalation included); never the
+ * requester through this door (they see their own grants on their own pages).
+ */
+function maySeeRequesterAccess(template: Template, request: RequestRow, actor: Actor, groups: ReadonlySet<string>): boolean {
+  if (actor.isAdmin) return true;
+  return request.requester_id !== actor.userId && (mayDecide(template, request, actor.userId, groups) || mayRevoke(template, request, actor, groups));
+}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -173,15 +186,18 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock' | 'dialect'>)
       const { request, template, groups } = await loadVisible(actor, id);
       const now = clock.now();
       const votes = await createVotesRepo(db).ofRequests([id]);
-      const [people, requesterGroups, comments] = await Promise.all([
+      const [people, requesterGroups, comments, timeline] = await Promise.all([
         peopleOf(db, [request], votes),
         createMembershipsRepo(db).liveOrdinaryGroupsOf(request.requester_id, now),
         listComments(db, id),
+        loadTimeline(db, request),
       ]);
       return {
         ...present(request, people, now, await loadLapseGlassFields(db, [request], now), votes),
         requester_groups: requesterGroups.map((g) => ({ id: g.id, name: g.name, expires_at: iso(g.expires_at) })),
         comments,
+        timeline,
+        can_see_requester_access: maySeeRequesterAccess(template, request, actor, groups),
         can_decide: request.status === 'pending' && mayDecide(template, request, actor.userId, groups) && !votes.some((v) => v.approver_id === actor.userId),
         can_revoke: request.status === 'approved' && mayRevoke(template, request, actor, groups),
         can_review: await canReviewBreakGlass(db, now, template, request, actor, groups),
@@ -196,6 +212,13 @@ export function createRequestViews(core: Pick<Core, 'db' | 'clock' | 'dialect'>)
     listComments: async (actor: Actor, id: string) => {
       await loadVisible(actor, id);
       return listComments(db, id);
+    },
+
+    /** What the requester already holds for the request's application: 404 unless visible, 403 unless the actor decides (or is an admin). */
+    async requesterAccess(actor: Actor, id: string) {
+      const { request, template, groups } = await loadVisible(actor, id);
+      assertThat(maySeeRequesterAccess(template, request, actor, groups), forbidden('only those who decide this request, and admins, see what the requester holds'));
+      return loadRequesterAccess(db, request, clock.now());
     },
 
     /** Every audit event of the request, oldest first. */

@@ -41,6 +41,7 @@ export async function bootstrapFirstAdmin(core: Pick<Core, 'db' | 'clock' | 'aud
         is_admin: 1,
         disabled: 0,
         must_change_password: oneTimePassword ? 1 : 0,
+        time_zone: null,
         created_at: now,
         updated_at: now,
         deleted_at: null,

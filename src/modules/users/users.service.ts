@@ -7,7 +7,7 @@ import { newId } from '../../security/ids.ts';
 import { generatePassword } from '../../security/passwords.ts';
 import { SYSTEM, type Actor, type AuditActor } from '../../http/actor.ts';
 import { createUsersRepo, type UserRow } from './users.repo.ts';
-import type { CreateUserIn, UpdateUserIn } from './users.types.ts';
+import type { CreateUserIn, UpdateMeIn, UpdateUserIn } from './users.types.ts';
 
 export interface OneTimePasswordReset {
   user: UserRow;
@@ -113,6 +113,7 @@ export function createUsersService(core: Pick<Core, 'db' | 'dialect' | 'clock' |
         disabled: 0,
         // A password an admin chose is known to the admin: the user replaces it at first sign-in.
         must_change_password: input.password && input.must_change_password !== false ? 1 : 0,
+        time_zone: null,
         created_at: now,
         updated_at: now,
         deleted_at: null,
@@ -211,6 +212,23 @@ export function createUsersService(core: Pick<Core, 'db' | 'dialect' | 'clock' |
     },
 
     /**
+     * A user changes their own settings (the time zone the portal shows times in). Only
+     * ever the caller's own row: there is no id to name someone else. Audited.
+     */
+    updateMe: async (actor: Actor, input: UpdateMeIn) =>
+      db.transaction().execute(async (trx) => {
+        const repo = createUsersRepo(trx);
+        await lockRow(trx, dialect, 'users', 'id', actor.userId);
+        const before = await repo.findById(actor.userId);
+        assertThat(before, unauthenticated());
+        if (input.time_zone === undefined || input.time_zone === before.time_zone) return before;
+        const patch: Partial<UserRow> = { time_zone: input.time_zone, updated_at: clock.now() };
+        await repo.update(actor.userId, patch);
+        await audit.append(trx, { actor, action: 'user.settings_changed', targetType: 'user', targetId: actor.userId, data: { time_zone: { before: before.time_zone, after: input.time_zone } } });
+        return { ...before, ...patch };
+      }),
+
+    /**
      * A user changes their own password. Every other session, every API token and every
      * OIDC grant of theirs ends; the session they changed it from stays.
      */
@@ -273,6 +291,7 @@ export function toUserOut(u: UserRow) {
     is_admin: u.is_admin === 1,
     disabled: u.disabled === 1,
     must_change_password: u.must_change_password === 1,
+    time_zone: u.time_zone,
     created_at: new Date(u.created_at).toISOString(),
     updated_at: new Date(u.updated_at).toISOString(),
   };

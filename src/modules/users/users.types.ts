@@ -2,6 +2,17 @@ import { z } from 'zod';
 import { email, instant, name } from '../../http/schemas.ts';
 import { MIN_PASSWORD_LENGTH } from '../../security/passwords.ts';
 
+/** Whether Intl knows `zone` as a time zone (names are case-insensitive to Intl, e.g. "utc"). */
+export function isTimeZone(zone: string): boolean {
+  if (zone.trim() === '' || zone !== zone.trim()) return false;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const password = z.string().min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`).max(1024);
 
 export const userOut = z.object({
@@ -11,6 +22,8 @@ export const userOut = z.object({
   is_admin: z.boolean(),
   disabled: z.boolean(),
   must_change_password: z.boolean(),
+  /** The zone the portal shows this user's times in (IANA name); null: the browser's. */
+  time_zone: z.string().nullable(),
   created_at: instant,
   updated_at: instant,
 });
@@ -36,6 +49,20 @@ export const updateUserIn = z.strictObject({
   must_change_password: z.boolean().optional(),
 });
 export type UpdateUserIn = z.infer<typeof updateUserIn>;
+
+/** An IANA time zone name this server's Intl knows ("Europe/Paris", "UTC"), stored as Intl spells it ("asia/tokyo" → "Asia/Tokyo"), so the portal's list finds it. */
+export const timeZone = z
+  .string()
+  .max(100)
+  .refine(isTimeZone, 'must be an IANA time zone name, such as Europe/Paris')
+  .transform((zone) => new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone);
+
+/** What a signed-in user changes about themself (PATCH /api/v1/me): only their own settings. */
+export const updateMeIn = z.strictObject({
+  /** null: follow the browser's zone. */
+  time_zone: timeZone.nullable().optional(),
+});
+export type UpdateMeIn = z.infer<typeof updateMeIn>;
 
 export const changePasswordIn = z.strictObject({
   current_password: z.string().max(1024),

@@ -16,6 +16,8 @@ export interface User {
   is_admin: boolean;
   disabled: boolean;
   must_change_password: boolean;
+  /** The zone the portal shows times in (IANA name); null: the browser's. */
+  time_zone: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -175,6 +177,41 @@ export interface AccessRequestDetail extends AccessRequest {
   /** Set on the requester's own active grant when its template allows extending it. */
   extension: { durations: number[]; requires_approval: boolean; max_total_mins: number | null; remaining_mins: number | null; open_extension_id: string | null } | null;
   can_cancel: boolean;
+  /** The request's whole story, oldest first (time and people, issue 14 §3). */
+  timeline: TimelineEntry[];
+  /** The caller may read what the requester already holds (GET /access-requests/{id}/requester-access). */
+  can_see_requester_access: boolean;
+}
+
+/* time and people (issue 14 §3) */
+export interface TimelineRecipient {
+  person: Person | null;
+  address: string | null;
+  channels: ('in_app' | 'email' | 'slack')[];
+}
+
+/** One step of a request's story (src/modules/requests/timeline.ts). */
+export interface TimelineEntry {
+  kind: string;
+  at: string;
+  actor: Person | null;
+  comment: string | null;
+  reason: string | null;
+  stage: number | null;
+  duration_mins: number | null;
+  expires_at: string | null;
+  auto: boolean;
+  extension_id: string | null;
+  cause: string | null;
+  recipients: TimelineRecipient[];
+}
+
+/** What a request's requester already holds for its application (src/modules/requests/requester-access.ts). */
+export interface RequesterAccess {
+  app: { id: string; name: string };
+  grants: { request_id: string; template_id: string; template_name: string; scheduled: boolean; starts_at: string | null; expires_at: string | null; seconds_left: number | null; grants: { claim: string; value: ClaimValue }[] }[];
+  standing: { group: { id: string; name: string }; claims: { claim: string; value: ClaimValue }[] }[];
+  other_active_grants: number;
 }
 
 export interface Notification {

@@ -1,7 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { AccessRequest, FieldAnswer, Person, RequestStatus } from '../api/types.ts';
 import { formatClaimValue, formatCountdown, formatDuration, STATUS_LABEL } from '../lib/format.ts';
-import { formatAbsolute } from '../lib/time.ts';
 import { Time } from './Time.tsx';
 
 export function StatusBadge({ status, escalated, scheduled }: { status: RequestStatus; escalated?: boolean; scheduled?: boolean }) {
@@ -26,10 +25,11 @@ export function Countdown({ secondsLeft, receivedAt, expiresAt }: { secondsLeft:
   }, []);
   const left = Math.max(0, secondsLeft - Math.max(0, now - receivedAt) / 1000);
   return (
-    <span className="countdown" title={expiresAt ? `Ends ${formatAbsolute(expiresAt)}` : undefined}>
+    <span className="countdown">
       <span className="countdown-clock" role="timer" aria-live="off" data-testid="countdown">
         {left > 0 ? formatCountdown(left) : 'ending…'}
       </span>{' '}
+      {/* The clock already says how long; the end's exact minute is the point here, so it shows inline (its zone on hover, as every time). */}
       <span className="muted small">left{expiresAt && <>, until <Time iso={expiresAt} absolute /></>}</span>
     </span>
   );

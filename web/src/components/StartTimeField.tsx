@@ -1,14 +1,8 @@
-import { useState } from 'react';
+import { useState, useSyncExternalStore } from 'react';
 import { formatDuration } from '../lib/format.ts';
+import { currentTimeZone, fromZonedInput, onTimeZoneChange, serverNow, toZonedInput } from '../lib/time.ts';
 import { Fieldset } from './Field.tsx';
 import { Time } from './Time.tsx';
-
-/** "2026-05-01T09:30" in the browser's time zone, as <input type="datetime-local"> wants it. */
-function toLocalInput(ms: number): string {
-  const d = new Date(ms);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
 
 /**
  * When the access should start (scheduled start): at approval, or at a chosen time no
@@ -18,10 +12,13 @@ function toLocalInput(ms: number): string {
 export function StartTimeField({ maxDelayMins, onChange, error }: { maxDelayMins: number; onChange: (startsAt: string | undefined) => void; error?: string }) {
   const [later, setLater] = useState(false);
   const [local, setLocal] = useState('');
-  // The bounds of the picker, as of when the form opened (the server checks again at submission).
-  const [now] = useState(() => Date.now());
+  // The picker's wall-clock time is in the user's zone (their setting, else the browser's), as every time the portal shows.
+  const zone = useSyncExternalStore(onTimeZoneChange, currentTimeZone);
+  // The bounds of the picker, by the server's clock as of when the form opened (the server checks again at submission).
+  const [now] = useState(serverNow);
+  const chosen = later && local ? fromZonedInput(local, zone) : NaN;
   const report = (isLater: boolean, value: string) => {
-    const ms = value ? new Date(value).getTime() : NaN;
+    const ms = value ? fromZonedInput(value, zone) : NaN;
     onChange(isLater && !Number.isNaN(ms) ? new Date(ms).toISOString() : undefined);
   };
   return (
@@ -58,18 +55,23 @@ export function StartTimeField({ maxDelayMins, onChange, error }: { maxDelayMins
       </div>
       {later && (
         <label className="field">
-          <span>Start at (your local time)</span>
+          <span>Start at ({zone.replaceAll('_', ' ')} time)</span>
           <input
             type="datetime-local"
             aria-label="Start at"
             value={local}
-            min={toLocalInput(now)}
-            max={toLocalInput(now + maxDelayMins * 60_000)}
+            min={toZonedInput(now, zone)}
+            max={toZonedInput(now + maxDelayMins * 60_000, zone)}
             onChange={(e) => {
               setLocal(e.target.value);
               report(true, e.target.value);
             }}
           />
+          {!Number.isNaN(chosen) && (
+            <span className="hint" data-testid="start-preview">
+              Starts <Time iso={new Date(chosen).toISOString()} />
+            </span>
+          )}
         </label>
       )}
     </Fieldset>

@@ -4,6 +4,7 @@ import { post } from '../api/client.ts';
 import { keys } from '../api/queries.ts';
 import { fieldErrorsOf, FormError, TextField } from '../components/Field.tsx';
 import { PageHeader } from '../components/Layout.tsx';
+import { TimeZoneSetting } from '../components/TimeZoneSetting.tsx';
 
 /**
  * Changing one's password. `forced` is the first sign-in with a password an admin set
@@ -93,7 +94,11 @@ export function ForcedPasswordChangePage({ onSignOut }: { onSignOut: () => void 
 export function AccountPage() {
   return (
     <>
-      <PageHeader title="Your account" lead="Change your password. Doing so signs you out everywhere else and ends your API tokens." />
+      <PageHeader title="Your account" lead="Your time zone, and your password. Changing the password signs you out everywhere else and ends your API tokens." />
+      <section className="panel" aria-labelledby="time-zone-heading">
+        <h2 id="time-zone-heading">Time zone</h2>
+        <TimeZoneSetting />
+      </section>
       <section className="panel">
         <h2>Change password</h2>
         <ChangePasswordForm />

@@ -13,6 +13,18 @@ import { BreakGlassSection } from '../components/BreakGlass.tsx';
 import { StageProgress } from '../components/StageProgress.tsx';
 import { useSession } from '../session.tsx';
 import { Time } from '../components/Time.tsx';
+import { RequestTimeline } from '../components/RequestTimeline.tsx';
+import { RequesterAccessPanel } from '../components/RequesterAccess.tsx';
+
+/** On an ended grant: who approved it and when, before how it ended (the decision comment below is theirs). */
+function ApprovedEarlier({ request }: { request: AccessRequestDetail }) {
+  if (!request.approved_at) return null;
+  return (
+    <>
+      Approved by {request.decided_by?.name ?? 'the system'} <Time iso={request.approved_at} />.{' '}
+    </>
+  );
+}
 
 function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receivedAt: number }) {
   switch (request.status) {
@@ -53,7 +65,12 @@ function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receiv
       }
       return <p>Withdrawn <Time iso={request.ended_at ?? request.updated_at} />.</p>;
     case 'expired':
-      return <p>The access ended on its own <Time iso={request.ended_at ?? request.expires_at} />.</p>;
+      return (
+        <p>
+          <ApprovedEarlier request={request} />
+          The access ended on its own <Time iso={request.ended_at ?? request.expires_at} />.
+        </p>
+      );
     case 'lapsed':
       return <p>Lapsed <Time iso={request.ended_at} />: nobody decided in time.</p>;
     case 'extended':
@@ -65,6 +82,7 @@ function Outcome({ request, receivedAt }: { request: AccessRequestDetail; receiv
     case 'revoked':
       return (
         <p>
+          <ApprovedEarlier request={request} />
           Revoked by {request.ended_by?.name ?? 'an administrator'} <Time iso={request.ended_at} />
           {request.revoke_reason ? `: “${request.revoke_reason}”` : '.'}
         </p>
@@ -101,6 +119,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
         {request.extension && <ExtendGrant request={request} />}
         {request.can_revoke && <RevokePanel request={request} own={own} />}
         <Thread requestId={request.id} comments={request.comments} open={open} />
+        <RequestTimeline request={request} />
       </div>
       <aside className="detail-side" aria-label="People">
         <section className="panel">
@@ -124,6 +143,7 @@ function Detail({ request, receivedAt }: { request: AccessRequestDetail; receive
             </ul>
           )}
         </section>
+        {request.can_see_requester_access && <RequesterAccessPanel request={request} />}
         <section className="panel">
           <h2>Approvers notified</h2>
           {request.notified_approvers.length === 0 ? (

@@ -11,6 +11,7 @@ import { useAllUsers } from './common.tsx';
 import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Time } from '../../components/Time.tsx';
 import { targetHref, TARGET_LABELS } from './audit-links.ts';
+import { fromZonedInput } from '../../lib/time.ts';
 
 interface Filters {
   action: string;
@@ -25,7 +26,8 @@ const EMPTY: Filters = { action: '', actor_id: '', request_id: '', target_id: ''
 
 /** The filters as API query parameters: blanks dropped, local date-times as instants. */
 function queryOf(f: Filters): Record<string, string | undefined> {
-  const instant = (v: string) => (v ? new Date(v).toISOString() : undefined);
+  // In the user's zone, as the portal shows times (lib/time.ts).
+  const instant = (v: string) => (v && !Number.isNaN(fromZonedInput(v)) ? new Date(fromZonedInput(v)).toISOString() : undefined);
   return {
     action: f.action.trim() || undefined,
     actor_id: f.actor_id || undefined,

@@ -11,6 +11,7 @@ import { DataTable } from '../../components/Table.tsx';
 import { Link, navigate } from '../../router.tsx';
 import { DeleteButton, useAllUsers, useDeleteAndReturn } from './common.tsx';
 import { Time } from '../../components/Time.tsx';
+import { fromZonedInput } from '../../lib/time.ts';
 
 function CreateGroup() {
   const client = useQueryClient();
@@ -70,7 +71,7 @@ function AddMember({ groupId }: { groupId: string }) {
   const [until, setUntil] = useState('');
   const [unknown, setUnknown] = useState(false);
   const add = useMutation({
-    mutationFn: (userId: string) => put(`/groups/${groupId}/members/${userId}`, until ? { expires_at: new Date(until).toISOString() } : {}),
+    mutationFn: (userId: string) => put(`/groups/${groupId}/members/${userId}`, until ? { expires_at: new Date(fromZonedInput(until)).toISOString() } : {}),
     onSuccess: async () => {
       setEmail('');
       setUntil('');
