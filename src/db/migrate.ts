@@ -15,8 +15,8 @@ import * as scheduledStart from './migrations/0010_scheduled_start.ts';
 import * as ssf from './migrations/0013_ssf.ts';
 import * as backchannelLogout from './migrations/0014_backchannel_logout.ts';
 import * as deliveryClaim from './migrations/0015_delivery_claim.ts';
-import * as bulkDecisions from './migrations/0017_bulk_decisions.ts';
 import * as userTimeZone from './migrations/0016_user_time_zone.ts';
+import * as bulkDecisions from './migrations/0017_bulk_decisions.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -35,8 +35,8 @@ const migrations: Record<string, Migration> = {
   '0013_ssf': ssf,
   '0014_backchannel_logout': backchannelLogout,
   '0015_delivery_claim': deliveryClaim,
-  '0017_bulk_decisions': bulkDecisions,
   '0016_user_time_zone': userTimeZone,
+  '0017_bulk_decisions': bulkDecisions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -143,14 +143,6 @@ export function createRequestsRepo(db: Executor) {
     liveGrantsOf: (requesterId: string) =>
       db.selectFrom('access_requests').selectAll().where('requester_id', '=', requesterId).where('status', '=', 'approved').orderBy('expires_at').orderBy('id').execute(),
 
-    /** Newest first, every requester (admin view). */
-    listAll: (page: ListPage) => {
-      let q = db.selectFrom('access_requests').selectAll().orderBy('id', 'desc').limit(page.limit + 1);
-      if (page.cursor) q = q.where('id', '<', page.cursor);
-      if (page.status) q = q.where('status', '=', page.status);
-      return q.execute();
-    },
-
     listDecidedBy: (userId: string, page: ListPage) => {
       let q = db
         .selectFrom('access_requests')
