@@ -108,5 +108,10 @@ describe('plain field messages', () => {
     expect(plain(z.string().regex(/^\d+$/, 'must be a next_cursor from an earlier page'), 'x', 'query.cursor')).toBe('must be a next_cursor from an earlier page');
     expect(plain(z.string().refine(() => false, 'must not repeat'), 'x', 'x')).toBe('must not repeat');
     expect(plainMessage({ code: 'custom', message: 'Invalid host' }, 'x')).toBe('Invalid host');
+    expect(plain(z.number().max(10, 'must be at most 10 minutes'), 11, 'x')).toBe('must be at most 10 minutes');
+    // ...except when they only ask for one: then every form says it the same way.
+    expect(plain(z.array(z.number()).min(1, 'must offer at least one duration'), [], 'allowed_durations')).toBe('Choose at least one duration');
+    expect(plain(z.array(z.uuid()).min(1, 'must list at least one mapping'), [], 'mapping_ids')).toBe('Choose at least one mapping');
+    expect(plain(z.number().positive('must be positive'), 0, 'x')).toBe('must be positive');
   });
 });
