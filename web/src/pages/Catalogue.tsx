@@ -6,6 +6,7 @@ import { formatDuration } from '../lib/format.ts';
 import { Link } from '../router.tsx';
 import { LapseGlassFacts } from '../components/BreakGlass.tsx';
 import { StagePlan } from '../components/StageProgress.tsx';
+import { SetupChecklist } from './SetupChecklist.tsx';
 
 function whoApproves(t: Requestable): string {
   if (t.auto_approve) return 'Approved automatically';
@@ -73,6 +74,7 @@ export function CataloguePage() {
   return (
     <>
       <PageHeader title="Request access" lead="Pick what you need. Access is temporary: it ends on its own when the time you chose is up." />
+      <SetupChecklist />
       <QueryView
         query={templates}
         loading="Loading what you can request…"
