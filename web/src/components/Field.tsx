@@ -119,7 +119,6 @@ export function Form({ onSubmit: send, children, ...form }: { onSubmit: (event: 
       entries,
       attempt,
     }),
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- publish only reads the registry ref
     [local, entries, attempt],
   );
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
