@@ -113,5 +113,7 @@ describe('plain field messages', () => {
     expect(plain(z.array(z.number()).min(1, 'must offer at least one duration'), [], 'allowed_durations')).toBe('Choose at least one duration');
     expect(plain(z.array(z.uuid()).min(1, 'must list at least one mapping'), [], 'mapping_ids')).toBe('Choose at least one mapping');
     expect(plain(z.number().positive('must be positive'), 0, 'x')).toBe('must be positive');
+    expect(plain(z.number().int().min(1, 'must be at least 1'), 0, 'quorum')).toBe('must be at least 1');
+    expect(plain(z.string().trim().min(1, 'is required: say what you checked'), ' ', 'comment')).toBe('is required: say what you checked');
   });
 });

@@ -133,10 +133,10 @@ describeEachDialect('portal in Chromium: forms that help and the first run', (se
     expect(posts).toBe(0);
     expect(await describedError(page, 'Email')).toBe('Enter an email address');
     expect(await describedError(page, 'Name')).toBe('Enter a name');
-    expect(await summary(page).getByRole('link').allTextContents()).toEqual(['Email: Enter an email address', 'Name: Enter a name']);
+    expect(await summary(page).getByRole('link').allTextContents()).toEqual(['Email', 'Name']);
     await shot(page, 'form-errors');
     // The summary's links lead to the fields.
-    await summary(page).getByRole('link', { name: 'Name: Enter a name' }).click();
+    await summary(page).getByRole('link', { name: 'Name' }).click();
     expect(await byLabel(page, 'Name').evaluate((el) => el === document.activeElement)).toBe(true);
 
     // Each error goes as soon as its field changes, before anything is sent again.
@@ -175,7 +175,7 @@ describeEachDialect('portal in Chromium: forms that help and the first run', (se
     await page.getByRole('button', { name: 'Create template' }).click();
     const mappings = page.getByRole('group', { name: 'Mappings granted' });
     await mappings.getByText('Choose at least one mapping').waitFor();
-    await summary(page).getByRole('link', { name: /Mappings granted: Choose at least one mapping/ }).waitFor();
+    await summary(page).getByRole('link', { name: 'Mappings granted' }).waitFor();
     await mappings.getByRole('checkbox', { name: 'role = prod-admin' }).check();
     expect(await mappings.getByText('Choose at least one mapping').count()).toBe(0);
     await context.close();
@@ -306,7 +306,7 @@ describeEachDialect('portal in Chromium: forms that help and the first run', (se
     await summary(page).getByText('Please correct the field marked below.').waitFor();
     await page.waitForFunction(() => document.activeElement?.classList.contains('form-error-summary'));
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Name: Enter a name');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Name');
     await page.keyboard.press('Enter');
     expect(await byLabel(page, 'Name').evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.type('phone-group');

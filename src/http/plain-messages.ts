@@ -200,9 +200,9 @@ const listOf = (values: readonly unknown[]) => values.map((v) => (typeof v === '
 /** The plain sentence for one zod issue on one field ("name", "query.limit", "stages.0.name"). */
 export function plainMessage(facts: IssueFacts, field: string): string {
   if (facts.code === 'custom') return facts.message;
-  // Our own words for a field are kept, except for "at least one" (.min(1, 'must list at least
-  // one mapping')): a missing value is asked for in the same words on every form.
-  const asksForOne = facts.code === 'too_small' && Number(facts.minimum ?? 0) <= 1 && facts.inclusive !== false;
+  // Our own words for a field are kept, except for a list's "at least one" (.min(1, 'must list
+  // at least one mapping')): an empty choice is asked for in the same words on every form.
+  const asksForOne = facts.code === 'too_small' && (facts.origin === 'array' || facts.origin === 'set') && Number(facts.minimum ?? 0) <= 1;
   if (!ZOD_DEFAULT.test(facts.message) && !asksForOne) return facts.message;
   switch (facts.code) {
     case 'invalid_type':

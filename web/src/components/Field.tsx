@@ -39,8 +39,9 @@ function useClearedOnChange(error: string | undefined): [shown: string | undefin
 interface FieldEntry {
   id: string;
   label: string;
-  /** The error the field shows now. */
+  /** The error the field shows now, and the id of the element showing it. */
   shown: string | undefined;
+  errorId: string;
   /** The API's error given to the field, shown or cleared: the summary lists the others. */
   given: string | undefined;
   /** The message when it is empty on sending, or undefined when it may be empty. */
@@ -71,16 +72,28 @@ function requiredWords(field: string | undefined, label: string, verb: 'Enter' |
 }
 
 /** Tells the form about a field (its label, its error, whether it must be filled in). */
-function useFormEntry(id: string, labelRef: RefObject<HTMLElement | null>, shown: string | undefined, given: string | undefined, required: { field?: string; verb: 'Enter' | 'Pick' } | null) {
+function useFormEntry(
+  id: string,
+  errorId: string,
+  labelRef: RefObject<HTMLElement | null>,
+  shown: string | undefined,
+  given: string | undefined,
+  required: { field?: string; verb: 'Enter' | 'Pick' } | null,
+) {
   const scope = useContext(FormContext);
+  // The form's scope changes with every error; the field leaves it only when it unmounts.
+  const scopeRef = useRef(scope);
+  useEffect(() => {
+    scopeRef.current = scope;
+  });
   const requiredField = required?.field;
   const requiredVerb = required?.verb;
   useEffect(() => {
     if (!scope) return;
     const label = textOf(labelRef.current);
-    scope.report({ id, label, shown, given, requiredMessage: requiredVerb ? requiredWords(requiredField, label, requiredVerb) : undefined });
+    scope.report({ id, errorId, label, shown, given, requiredMessage: requiredVerb ? requiredWords(requiredField, label, requiredVerb) : undefined });
   });
-  useEffect(() => () => scope?.forget(id), [scope, id]);
+  useEffect(() => () => scopeRef.current?.forget(id), [id]);
 }
 
 /**
@@ -142,7 +155,7 @@ export function Form({ onSubmit: send, children, ...form }: { onSubmit: (event: 
   );
 }
 
-const sameEntry = (a: FieldEntry, b: FieldEntry) => a.id === b.id && a.label === b.label && a.shown === b.shown && a.given === b.given && a.requiredMessage === b.requiredMessage;
+const sameEntry = (a: FieldEntry, b: FieldEntry) => a.id === b.id && a.errorId === b.errorId && a.label === b.label && a.shown === b.shown && a.given === b.given && a.requiredMessage === b.requiredMessage;
 
 /**
  * Every error of a form, the fields' as links to them. It takes the focus when a sending
@@ -160,13 +173,13 @@ function ErrorSummary({ showing, unplaced, error, attempt }: { showing: FieldEnt
           <li key={e.id}>
             <a
               href={`#${e.id}`}
+              aria-describedby={e.label ? e.errorId : undefined}
               onClick={(event) => {
                 event.preventDefault();
                 document.getElementById(e.id)?.focus();
               }}
             >
-              {e.label ? `${e.label}: ` : ''}
-              {e.shown}
+              {e.label || e.shown}
             </a>
           </li>
         ))}
@@ -239,7 +252,7 @@ function Frame({ label, hint, error, required, field, verb, children }: FramePro
   const scope = useContext(FormContext);
   const [apiError, changed] = useClearedOnChange(error);
   const shown = scope?.localError(id) ?? apiError;
-  useFormEntry(id, labelRef, shown, error, required ? { field, verb } : null);
+  useFormEntry(id, `${id}-error`, labelRef, shown, error, required ? { field, verb } : null);
   const hintId = hint ? `${id}-hint` : undefined;
   const errorId = shown ? `${id}-error` : undefined;
   const describedBy = [hintId, errorId].filter(Boolean).join(' ') || undefined;
@@ -304,7 +317,7 @@ export function Checkbox({ label, hint, error, ...input }: Common & InputHTMLAtt
   const id = useId();
   const labelRef = useRef<HTMLLabelElement>(null);
   const [shown, changed] = useClearedOnChange(error);
-  useFormEntry(id, labelRef, shown, error, null);
+  useFormEntry(id, `${id}-error`, labelRef, shown, error, null);
   const describedBy = [hint ? `${id}-hint` : '', shown ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
   return (
     <div className={`field field-check${shown ? ' field-invalid' : ''}`} onChange={changed}>
@@ -331,7 +344,7 @@ export function Fieldset({ legend, hint, error, children }: { legend: ReactNode;
   const id = useId();
   const legendRef = useRef<HTMLLegendElement>(null);
   const [shown, changed] = useClearedOnChange(error);
-  useFormEntry(`${id}-group`, legendRef, shown, error, null);
+  useFormEntry(`${id}-group`, `${id}-error`, legendRef, shown, error, null);
   return (
     <fieldset id={`${id}-group`} tabIndex={-1} className={`fieldset${shown ? ' field-invalid' : ''}`} aria-describedby={shown ? `${id}-error` : hint ? `${id}-hint` : undefined} onChange={changed}>
       <legend ref={legendRef}>{legend}</legend>
@@ -351,8 +364,8 @@ export function Fieldset({ legend, hint, error, children }: { legend: ReactNode;
 }
 
 /** For groups of controls outside this file (GroupChecklist): the error until a control changes, reported to the form. */
-export function useGroupError(id: string, legendRef: RefObject<HTMLElement | null>, error: string | undefined): [shown: string | undefined, changed: () => void] {
+export function useGroupError(id: string, errorId: string, legendRef: RefObject<HTMLElement | null>, error: string | undefined): [shown: string | undefined, changed: () => void] {
   const [shown, changed] = useClearedOnChange(error);
-  useFormEntry(id, legendRef, shown, error, null);
+  useFormEntry(id, errorId, legendRef, shown, error, null);
   return [shown, changed];
 }

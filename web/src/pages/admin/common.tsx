@@ -62,7 +62,7 @@ export function GroupChecklist({
   const [filter, setFilter] = useState('');
   const id = useId();
   const legendRef = useRef<HTMLLegendElement>(null);
-  const [shown, changed] = useGroupError(`${id}-group`, legendRef, error);
+  const [shown, changed] = useGroupError(`${id}-group`, `${id}-error`, legendRef, error);
   const shownGroups = groups.filter((g) => g.name.toLowerCase().includes(filter.toLowerCase()));
   const toggle = (groupId: string, on: boolean) => onChange(on ? [...selected, groupId] : selected.filter((x) => x !== groupId));
   return (
