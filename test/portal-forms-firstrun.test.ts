@@ -205,16 +205,16 @@ describeEachDialect('portal in Chromium: forms that help and the first run', (se
     await approvers.getByRole('checkbox', { name: staffed.name }).check();
     expect(await nobodyWarning.count()).toBe(0);
     await emptyWarning.waitFor();
-    await page.getByText('Up to 2 people are notified of a new request.').waitFor();
+    await page.getByText('Notified of a new request: up to 2 people.').waitFor();
     await page.getByRole('radio', { name: 'N approvers at random' }).check();
-    await page.getByText('Up to 1 of 2 people at random are notified of a new request.').waitFor();
+    await page.getByText('Notified of a new request: up to 1 of 2 people, at random.').waitFor();
     await approvers.getByRole('checkbox', { name: empty.name }).uncheck();
     expect(await emptyWarning.count()).toBe(0);
 
     // An open template notifies its escalation group: an empty one means nobody.
     await who.getByRole('radio', { name: 'Anyone who may see the request may approve (open)' }).check();
     expect(await approvers.count()).toBe(0);
-    await page.getByText('The active administrators are notified of a new request.').waitFor();
+    await page.getByText('Notified of a new request: the active administrators.').waitFor();
     await page.getByLabel('Escalate a request nobody decides in time').check();
     await page.getByLabel('To group').selectOption(empty.id);
     expect(await nobodyWarning.textContent()).toContain('escalation group, and it has no active member');

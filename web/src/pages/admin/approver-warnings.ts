@@ -15,7 +15,7 @@ export interface ApproverWarnings {
   emptyGroups: Group[];
   /** Why nobody would be notified of a new request, or null when someone would. */
   nobodyNotified: string | null;
-  /** Who is notified, in words ("up to 2 of 5 people"), when it can be told. */
+  /** Who is notified, in words ("up to 2 of 5 people, at random"), when it can be told. */
   reach: string | null;
 }
 
@@ -54,10 +54,10 @@ export function approverWarnings(choice: ApproverChoice, groups: readonly Group[
     const n = Math.max(1, Number(choice.notification_count) || 1);
     reach =
       choice.notification_policy === 'all'
-        ? `Up to ${people(pool)} are notified of a new request.`
+        ? `Notified of a new request: up to ${people(pool)}.`
         : choice.notification_policy === 'round_robin'
-          ? `One of up to ${people(pool)} is notified of each new request, taking turns.`
-          : `Up to ${Math.min(n, pool)} of ${people(pool)} ${choice.notification_policy === 'first_n' ? 'in a stable order' : 'at random'} are notified of a new request.`;
-  } else if (choice.approval === 'open' && !(choice.escalate && choice.escalation_group_id)) reach = 'The active administrators are notified of a new request.';
+          ? `Notified of a new request: one of up to ${people(pool)}, taking turns.`
+          : `Notified of a new request: up to ${Math.min(n, pool)} of ${people(pool)}, ${choice.notification_policy === 'first_n' ? 'in a stable order' : 'at random'}.`;
+  } else if (choice.approval === 'open' && !(choice.escalate && choice.escalation_group_id)) reach = 'Notified of a new request: the active administrators.';
   return { emptyGroups, nobodyNotified, reach };
 }
