@@ -281,6 +281,8 @@ describeEachDialect('portal in Chromium: forms that help and the first run', (se
     // The discovery document really is where the page says.
     expect((await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()).issuer).toBe(issuer);
 
+    await shot(page, 'application-setup');
+
     for (const [button, value] of [
       ['Copy client id', app.client_id],
       ['Copy issuer', issuer],
@@ -292,7 +294,6 @@ describeEachDialect('portal in Chromium: forms that help and the first run', (se
     }
     // Holder groups, explained where mappings are made.
     await page.getByText('their members always have the claim, for as long as they are members').waitFor();
-    await shot(page, 'application-setup', { fullPage: true });
     await context.close();
   });
 

@@ -78,10 +78,13 @@ export function GroupChecklist({
           {shownGroups.map((g) => (
             <li key={g.id}>
               <label>
-                <input type="checkbox" checked={selected.includes(g.id)} onChange={(e) => toggle(g.id, e.target.checked)} /> {g.name}
-                {counts && g.member_count !== undefined && (
-                  <span className={`member-count${g.member_count === 0 ? ' member-count-none' : ''}`}> ({memberCountText(g.member_count)})</span>
-                )}
+                <input type="checkbox" checked={selected.includes(g.id)} onChange={(e) => toggle(g.id, e.target.checked)} />{' '}
+                <span className="checklist-name">
+                  {g.name}
+                  {counts && g.member_count !== undefined && (
+                    <span className={`member-count${g.member_count === 0 ? ' member-count-none' : ''}`}> ({memberCountText(g.member_count)})</span>
+                  )}
+                </span>
               </label>
             </li>
           ))}
