@@ -27,12 +27,20 @@ export function fieldErrorsUnderOf(error: unknown): (prefix: string) => string |
 
 /**
  * A field's error until its field is changed: then it is gone at once, before the next try.
- * A new attempt clears the mutation's error first, so the same message can come back.
+ * Every sending of the form shows it again if it still holds (a mutation's error is cleared
+ * while it runs anyway). Only inside a <Form>: elsewhere an error stays until its owner drops it.
  */
 function useClearedOnChange(error: string | undefined): [shown: string | undefined, changed: () => void] {
-  const [cleared, setCleared] = useState<string | undefined>(undefined);
-  if (error === undefined && cleared !== undefined) setCleared(undefined);
-  return [error !== undefined && error !== cleared ? error : undefined, () => setCleared(error)];
+  const scope = useContext(FormContext);
+  const submits = scope?.submits ?? 0;
+  const [cleared, setCleared] = useState<{ error?: string; submits: number }>({ submits });
+  let current = cleared;
+  if ((error === undefined && cleared.error !== undefined) || cleared.submits !== submits) {
+    current = { submits };
+    setCleared(current);
+  }
+  const shown = error !== undefined && error !== current.error ? error : undefined;
+  return [shown, () => scope && setCleared({ error, submits })];
 }
 
 /** What a field tells its form: for the summary at the top and the check before sending. */
@@ -55,8 +63,8 @@ interface FormScope {
   localError(id: string): string | undefined;
   clearLocal(id: string): void;
   entries: FieldEntry[];
-  /** Sendings stopped by the check in the browser: each moves the focus to the summary. */
-  attempt: number;
+  /** How often the form was sent (or stopped by the check in the browser): errors show again, the summary takes the focus. */
+  submits: number;
 }
 
 const FormContext = createContext<FormScope | null>(null);
@@ -106,7 +114,7 @@ export function Form({ onSubmit: send, children, ...form }: { onSubmit: (event: 
   const registry = useRef(new Map<string, FieldEntry>());
   const [entries, setEntries] = useState<FieldEntry[]>([]);
   const [local, setLocal] = useState<Record<string, string>>({});
-  const [attempt, setAttempt] = useState(0);
+  const [submits, setSubmits] = useState(0);
   const publish = () => {
     const list = [...registry.current.values()];
     // Page order, whatever order the fields mounted in.
@@ -130,9 +138,9 @@ export function Form({ onSubmit: send, children, ...form }: { onSubmit: (event: 
       localError: (id) => local[id],
       clearLocal: (id) => setLocal((l) => (id in l ? Object.fromEntries(Object.entries(l).filter(([k]) => k !== id)) : l)),
       entries,
-      attempt,
+      submits,
     }),
-    [local, entries, attempt],
+    [local, entries, submits],
   );
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -142,9 +150,9 @@ export function Form({ onSubmit: send, children, ...form }: { onSubmit: (event: 
       if (entry.requiredMessage && control && !control.disabled && control.value.trim() === '') missing[entry.id] = entry.requiredMessage;
     }
     setLocal(missing);
-    if (Object.keys(missing).length === 0) return send(event);
-    // The summary names every missing field and takes the focus (FormError).
-    setAttempt((n) => n + 1);
+    setSubmits((n) => n + 1);
+    // Stopped here, the summary names every missing field and takes the focus (FormError).
+    if (Object.keys(missing).length === 0) send(event);
   };
   return (
     <FormContext.Provider value={scope}>
@@ -161,9 +169,9 @@ const sameEntry = (a: FieldEntry, b: FieldEntry) => a.id === b.id && a.errorId =
  * Every error of a form, the fields' as links to them. It takes the focus when a sending
  * fails (a screen reader reads it; Tab reaches its links), not while fields are fixed.
  */
-function ErrorSummary({ showing, unplaced, error, attempt }: { showing: FieldEntry[]; unplaced: { field: string; message: string }[]; error: unknown; attempt: number }) {
+function ErrorSummary({ showing, unplaced, error, submits }: { showing: FieldEntry[]; unplaced: { field: string; message: string }[]; error: unknown; submits: number }) {
   const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => ref.current?.focus(), [error, attempt]);
+  useEffect(() => ref.current?.focus(), [error, submits]);
   const count = showing.length + unplaced.length;
   return (
     <div className="form-error form-error-summary" role="alert" tabIndex={-1} ref={ref}>
@@ -204,7 +212,7 @@ export function FormError({ error, plain = false }: { error: unknown; plain?: bo
   const showing = scope?.entries.filter((e) => e.shown) ?? [];
   const apiErrors = error instanceof ApiError ? error.errors : [];
   const unplaced = scope ? apiErrors.filter((e) => !scope.entries.some((x) => x.given?.includes(e.message))) : [];
-  if (scope && (showing.length > 0 || unplaced.length > 0)) return <ErrorSummary showing={showing} unplaced={unplaced} error={error} attempt={scope.attempt} />;
+  if (scope && (showing.length > 0 || unplaced.length > 0)) return <ErrorSummary showing={showing} unplaced={unplaced} error={error} submits={scope.submits} />;
   // Inside a form whose every error was fixed, or for a problem without fields: the detail.
   if (!error || (scope && apiErrors.length > 0)) return null;
   const fieldCount = apiErrors.length;
