@@ -52,7 +52,13 @@ describe('the template editor’s approver warnings', () => {
 
 describe('the relying-party snippets', () => {
   const endpoints = endpointsOf('https://id.example.test/oidc');
-  const app = { client_id: 'cid', redirect_uris: ['https://app.example.test/cb'], post_logout_redirect_uris: [], grant_types: ['authorization_code', 'refresh_token'] as const, token_endpoint_auth_method: 'client_secret_basic' as const };
+  const app: Parameters<typeof envSnippet>[0] & Parameters<typeof openidClientSnippet>[0] = {
+    client_id: 'cid',
+    redirect_uris: ['https://app.example.test/cb'],
+    post_logout_redirect_uris: [],
+    grant_types: ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_method: 'client_secret_basic',
+  };
 
   it('names the issuer, discovery URL, client and redirect URI, with a placeholder for the secret', () => {
     expect(endpoints.discoveryUrl).toBe('https://id.example.test/oidc/.well-known/openid-configuration');
@@ -65,7 +71,7 @@ describe('the relying-party snippets', () => {
   });
 
   it('authenticates the client as it is registered, and picks the flow from its grant types', () => {
-    const code = (over: object) => openidClientSnippet({ ...app, ...over } as Parameters<typeof openidClientSnippet>[0]);
+    const code = (over: Partial<typeof app>) => openidClientSnippet({ ...app, ...over });
     expect(code({})).toContain('client.ClientSecretBasic(process.env.OIDC_CLIENT_SECRET)');
     expect(code({})).toContain("scope: 'openid email profile offline_access'");
     expect(code({ token_endpoint_auth_method: 'client_secret_post' })).toContain('client.ClientSecretPost(process.env.OIDC_CLIENT_SECRET)');

@@ -171,9 +171,6 @@ describeEachDialect('portal end to end in Chromium', (server, dialect) => {
     await shot(admin.page, 'audit-log');
     expect((await verifyAuditChain(server().app.core.db)).ok).toBe(true);
 
-    // The template editor, for the docs.
-    await admin.page.goto(`/admin/templates/${s.templateId}`);
-    await admin.page.getByRole('heading', { name: 'Custom fields' }).waitFor();
     // The template editor's screenshot is taken by portal-forms-firstrun.test.ts (with its approver choice).
 
     if (shots) {
