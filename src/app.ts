@@ -30,6 +30,7 @@ import { healthRoutes } from './modules/health/health.routes.ts';
 import { createLiveHub } from './modules/live/live.hub.ts';
 import { liveRoutes } from './modules/live/live.routes.ts';
 import { mappingsRoutes } from './modules/mappings/mappings.routes.ts';
+import { setupRoutes } from './modules/setup/setup.routes.ts';
 import { notificationsRoutes } from './modules/notifications/notifications.routes.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
 import { breakGlassRoutes } from './modules/requests/break-glass.routes.ts';
@@ -128,6 +129,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   groupsRoutes(api, { groups: services.groups, memberships: services.memberships });
   applicationsRoutes(api, { applications: services.applications });
   mappingsRoutes(api, { mappings: services.mappings });
+  setupRoutes(api, { setup: services.setup });
   resourceServersRoutes(api, { servers: services.resourceServers });
   apiTokensRoutes(api, { tokens: services.apiTokens, policy: services.apiTokenPolicy });
   templatesRoutes(api, { templates: services.templates });

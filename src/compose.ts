@@ -31,6 +31,7 @@ import { eventTypesQuery } from './modules/events/outbox.ts';
 import { createGroupsService } from './modules/groups/groups.service.ts';
 import { createMembershipsService, membershipUserHooks } from './modules/groups/memberships.service.ts';
 import { createMappingsService } from './modules/mappings/mappings.service.ts';
+import { createSetupService } from './modules/setup/setup.service.ts';
 import { createMailer, SMTP_TIMEOUT_MS } from './modules/notifications/email.ts';
 import { createNotificationsService } from './modules/notifications/notifications.service.ts';
 import { activateDueGrants } from './modules/requests/activation.ts';
@@ -227,6 +228,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   return {
     users,
     auth,
+    setup: createSetupService(core),
     audit,
     groups,
     memberships,

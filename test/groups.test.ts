@@ -118,7 +118,7 @@ describeEachDialect('groups API', (server) => {
 
     const byName = await admin.get('/api/v1/groups?name=platform');
     expect(byName.status).toBe(200);
-    expect(byName.body).toEqual({ items: [described.body], next_cursor: null });
+    expect(byName.body).toEqual({ items: [{ ...described.body, member_count: 0 }], next_cursor: null });
     expect((await admin.get('/api/v1/groups?name=engineering')).body.items).toEqual([]);
 
     expect((await admin.delete(`/api/v1/groups/${group.id}`)).status).toBe(204);

@@ -71,7 +71,7 @@ describeEachDialect('portal in Chromium: administration', (server) => {
     await signIn(page, s.admin.email, PASSWORD, `/admin/templates/${templateId}`);
     await page.getByText('No active user is in these approver groups').waitFor();
 
-    await page.getByRole('radio', { name: 'Anyone but the requester (open)' }).check();
+    await page.getByRole('radio', { name: 'Anyone who may see the request may approve (open)' }).check();
     expect(await page.getByRole('group', { name: /^Approver groups/ }).count()).toBe(0);
     await page.getByRole('button', { name: 'Save template' }).click();
     await page.getByText('Saved as version 2.').waitFor();

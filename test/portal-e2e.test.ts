@@ -171,10 +171,7 @@ describeEachDialect('portal end to end in Chromium', (server, dialect) => {
     // The audit-log screenshot, with names and links, is taken by portal-search-names.test.ts.
     expect((await verifyAuditChain(server().app.core.db)).ok).toBe(true);
 
-    // The template editor, for the docs.
-    await admin.page.goto(`/admin/templates/${s.templateId}`);
-    await admin.page.getByRole('heading', { name: 'Custom fields' }).waitFor();
-    await shot(admin.page, 'template-editor', { fullPage: true });
+    // The template editor's screenshot is taken by portal-forms-firstrun.test.ts (with its approver choice).
 
     if (shots) {
       const phone = await newPerson(browser, server(), PHONE);

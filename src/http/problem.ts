@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError, type FieldError } from './errors.ts';
+import { plainMessage, type IssueFacts } from './plain-messages.ts';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -61,10 +62,11 @@ export function registerProblemHandler(app: FastifyInstance): void {
       if (error.status === 429 && typeof error.extra.retry_after === 'number') reply.header('retry-after', String(error.extra.retry_after));
     } else if (hasZodFastifySchemaValidationErrors(error)) {
       const where = error.validationContext ?? 'body';
-      const errors: FieldError[] = error.validation.map((v) => ({
-        field: fieldName(v.instancePath.split('/').filter(Boolean), where),
-        message: v.message ?? 'invalid',
-      }));
+      const errors: FieldError[] = error.validation.map((v) => {
+        const field = fieldName(v.instancePath.split('/').filter(Boolean), where);
+        const facts = { ...v.params, code: v.keyword, message: v.message ?? '' } as IssueFacts;
+        return { field, message: plainMessage(facts, field) };
+      });
       body = problem(400, 'validation_failed', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
     } else if (isResponseSerializationError(error)) {
       request.log.error({ err: error }, 'response did not match its schema');

@@ -62,6 +62,8 @@ function encode(app: Partial<Application>): Partial<ApplicationRow> {
 export function createApplicationsRepo(db: Executor) {
   const live = () => db.selectFrom('applications').selectAll().where('deleted_at', 'is', null);
   return {
+    /** Whether any application is live (the first-run checklist). */
+    anyLive: async (): Promise<boolean> => (await db.selectFrom('applications').select('id').where('deleted_at', 'is', null).limit(1).executeTakeFirst()) !== undefined,
     findLive: async (id: string) => {
       const row = await live().where('id', '=', id).executeTakeFirst();
       return row && decode(row);

@@ -11,6 +11,8 @@ export type GroupRow = Selectable<GroupsTable>;
 export function createGroupsRepo(db: Executor) {
   const visible = () => db.selectFrom('groups').selectAll().where('is_system', '=', 0);
   return {
+    /** Whether any ordinary group exists (the first-run checklist). */
+    anyVisible: async (): Promise<boolean> => (await visible().select('id').limit(1).executeTakeFirst()) !== undefined,
     findVisibleById: (id: string) => visible().where('id', '=', id).executeTakeFirst(),
     /** Names are unique and compared exactly (case included), as the unique index does. */
     /** The visible groups whose name is exactly `name` ignoring case (names are unique only with case), at most `limit`. */

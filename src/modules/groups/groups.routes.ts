@@ -7,6 +7,7 @@ import {
   createGroupIn,
   groupNameParams,
   groupOut,
+  groupWithCountOut,
   listGroupsQuery,
   memberOut,
   memberParams,
@@ -26,10 +27,12 @@ export function groupsRoutes(app: HttpApp, deps: { groups: GroupsService; member
 
   app.get(
     '/api/v1/groups',
-    { schema: { tags, summary: 'List groups (admin)', querystring: listGroupsQuery, response: { 200: pageOf(groupOut) } } },
+    { schema: { tags, summary: 'List groups (admin), each with its active member count', querystring: listGroupsQuery, response: { 200: pageOf(groupWithCountOut) } } },
     async (request) => {
-      const page = await groups.list(requireActor(request), request.query);
-      return { items: page.items.map(toGroupOut), next_cursor: page.next_cursor };
+      const actor = requireActor(request);
+      const page = await groups.list(actor, request.query);
+      const counts = await memberships.activeMemberCounts(actor, page.items.map((g) => g.id));
+      return { items: page.items.map((g) => ({ ...toGroupOut(g), member_count: counts.get(g.id) ?? 0 })), next_cursor: page.next_cursor };
     },
   );
 

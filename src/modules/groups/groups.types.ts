@@ -12,6 +12,8 @@ export const groupOut = z.object({
   updated_at: instant,
 });
 export type GroupOut = z.infer<typeof groupOut>;
+/** A group as listed and read: with how many active users are live members (who could approve or be notified). */
+export const groupWithCountOut = groupOut.extend({ member_count: z.number().int().describe('live members who are active users') });
 
 export const listGroupsQuery = pageQuery.extend({
   q: searchText.optional().describe('part of the name or the description, any case'),

@@ -112,6 +112,25 @@ export function createMembershipsRepo(db: Executor) {
         .orderBy('memberships.user_id')
         .execute(),
 
+    /**
+     * How many live members who are active users each of these groups has: the people the
+     * notifications would ask (activeMembersOf). Groups without any are left out.
+     */
+    countActiveMembers: async (groupIds: readonly string[], at: number): Promise<Map<string, number>> => {
+      if (groupIds.length === 0) return new Map();
+      const rows = await db
+        .selectFrom('memberships as m')
+        .innerJoin('groups as g', 'g.id', 'm.group_id')
+        .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 'm.user_id')
+        .select(['m.group_id', (eb) => eb.fn.countAll().as('n')])
+        .where('m.group_id', 'in', [...groupIds])
+        .where(unexpired('m.expires_at', at))
+        .where(unexpired('g.expires_at', at))
+        .groupBy('m.group_id')
+        .execute();
+      return new Map(rows.map((r) => [r.group_id, Number(r.n)]));
+    },
+
     /** Of these groups, those with at least one live member who is an active user (the expiry rule of the claims). */
     groupsWithActiveMembers: async (groupIds: readonly string[], at: number): Promise<string[]> => {
       if (groupIds.length === 0) return [];

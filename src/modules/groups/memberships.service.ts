@@ -28,6 +28,12 @@ export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'cl
   const users = createUsersRepo(db);
 
   return {
+    /** The active member count of each group (0 for none), for the admin lists and the template editor's approver warnings. */
+    activeMemberCounts: async (actor: Actor, groupIds: readonly string[]): Promise<Map<string, number>> => {
+      assertThat(actor.isAdmin, forbidden());
+      return memberships.countActiveMembers(groupIds, clock.now());
+    },
+
     listMembers: async (actor: Actor, groupId: string, page: PageQuery) => {
       assertThat(actor.isAdmin, forbidden());
       assertThat(await groups.findVisibleById(groupId), notFound('group'));

@@ -49,6 +49,8 @@ export function createMappingsRepo(db: Executor) {
   }
 
   return {
+    /** Whether any mapping exists; they go with their application (the first-run checklist). */
+    anyExists: async (): Promise<boolean> => (await db.selectFrom('mappings').select('id').limit(1).executeTakeFirst()) !== undefined,
     /** Links the mappings to an access grant's system group (requests/grants.ts): the grant gives them while it lasts. */
     linkGrantGroup: async (mappingIds: readonly string[], groupId: string): Promise<void> => {
       if (mappingIds.length) await db.insertInto('mapping_groups').values(mappingIds.map((mapping_id) => ({ mapping_id, group_id: groupId }))).execute();

@@ -162,6 +162,9 @@ export function createTemplatesRepo(db: Executor) {
     /** Of these groups, those with at least one live member who is an active user (the expiry rule of the claims). */
     groupsWithActiveMembers: (groupIds: readonly string[], at: number) => createMembershipsRepo(db).groupsWithActiveMembers(groupIds, at),
 
+    /** Whether any template is live (the first-run checklist). */
+    anyLive: async (): Promise<boolean> =>
+      (await db.selectFrom('access_request_templates').select('id').where('deleted_at', 'is', null).limit(1).executeTakeFirst()) !== undefined,
     /** Whether the template exists and is not deleted, without reading its links. */
     isLive: async (id: string): Promise<boolean> =>
       Boolean(await db.selectFrom('access_request_templates').select('id').where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst()),

@@ -34,6 +34,8 @@ export function createUsersRepo(db: Executor) {
       return new Map(rows.map((r) => [r.id, r.email]));
     },
     count: async () => Number((await db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n),
+    /** Users not deleted, disabled ones included: whether anyone but the first admin was invited (the first-run checklist). */
+    countUndeleted: async () => Number((await db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).where('deleted_at', 'is', null).executeTakeFirstOrThrow()).n),
     /** Active admins' ids, in a stable order: who is alerted, or notified for an open template. */
     activeAdminIds: async () =>
       (await db.selectFrom('users').select('id').where('is_admin', '=', 1).where('disabled', '=', 0).where('deleted_at', 'is', null).orderBy('id').execute()).map((r) => r.id),

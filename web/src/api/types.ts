@@ -236,6 +236,8 @@ export interface Group {
   description: string;
   created_at: string;
   updated_at: string;
+  /** Live members who are active users; on list items only. */
+  member_count?: number;
 }
 
 export interface Member {

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { del, get, patch, post } from '../api/client.ts';
 import { usePagedList } from '../api/queries.ts';
 import type { ApiToken, ApiTokenPolicy, CreatedApiToken } from '../api/types.ts';
-import { Checkbox, fieldErrorsOf, FormError, onSubmitSend, SelectField, SubmitButton, TextField } from '../components/Field.tsx';
+import { Checkbox, fieldErrorsOf, Form, FormError, onSubmitSend, SelectField, SubmitButton, TextField } from '../components/Field.tsx';
 import { PageHeader } from '../components/Layout.tsx';
 import { Empty, PagedView, QueryView } from '../components/Status.tsx';
 import { DataTable } from '../components/Table.tsx';
@@ -46,7 +46,7 @@ function CreateToken({ limit }: { limit: number | null }) {
     <section className="panel">
       <h2>New token</h2>
       {created && <SecretOnce label={`Token “${created.name}”`} value={created.token} onDismiss={() => setCreated(null)} />}
-      <form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="form-grid">
+      <Form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="form-grid">
         <FormError error={create.error} />
         <TextField label="Name" hint="What uses it, e.g. “terraform on my laptop”." value={name} onChange={(e) => setName(e.target.value)} error={err('name')} required />
         <SelectField
@@ -67,7 +67,7 @@ function CreateToken({ limit }: { limit: number | null }) {
             Create token
           </SubmitButton>
         </div>
-      </form>
+      </Form>
     </section>
   );
 }
@@ -114,7 +114,7 @@ function PolicySettings({ policy }: { policy: ApiTokenPolicy }) {
   return (
     <details className="panel disclosure">
       <summary>Lifetime limits (administrators)</summary>
-      <form
+      <Form
         onSubmit={onSubmitSend(() => {
           setSaved(false);
           save.mutate();
@@ -135,7 +135,7 @@ function PolicySettings({ policy }: { policy: ApiTokenPolicy }) {
             Save limits
           </SubmitButton>
         </div>
-      </form>
+      </Form>
     </details>
   );
 }

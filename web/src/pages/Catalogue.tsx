@@ -7,6 +7,7 @@ import { Link } from '../router.tsx';
 import { LapseGlassFacts } from '../components/BreakGlass.tsx';
 import { StagePlan } from '../components/StageProgress.tsx';
 import { MyAccessNotice } from '../components/MyAccessNotice.tsx';
+import { SetupChecklist } from './SetupChecklist.tsx';
 
 function whoApproves(t: Requestable): string {
   if (t.auto_approve) return 'Approved automatically';
@@ -78,6 +79,7 @@ export function CataloguePage() {
   return (
     <>
       <PageHeader title="Request access" lead="Pick what you need. Access is temporary: it ends on its own when the time you chose is up." />
+      <SetupChecklist />
       <QueryView
         query={templates}
         loading="Loading what you can request…"

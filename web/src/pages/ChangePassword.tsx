@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { post } from '../api/client.ts';
 import { keys } from '../api/queries.ts';
-import { fieldErrorsOf, FormError, TextField } from '../components/Field.tsx';
+import { fieldErrorsOf, Form, FormError, TextField } from '../components/Field.tsx';
 import { PageHeader } from '../components/Layout.tsx';
 import { TimeZoneSetting } from '../components/TimeZoneSetting.tsx';
 
@@ -37,7 +37,7 @@ export function ChangePasswordForm({ forced, onSignOut }: { forced?: boolean; on
   };
 
   return (
-    <form onSubmit={submit} noValidate className="narrow-form">
+    <Form onSubmit={submit} noValidate className="narrow-form">
       {forced && <p className="notice">Your password was set by an administrator. Choose your own before you continue.</p>}
       {done && (
         <p className="notice notice-success" role="status">
@@ -75,7 +75,7 @@ export function ChangePasswordForm({ forced, onSignOut }: { forced?: boolean; on
           </button>
         )}
       </div>
-    </form>
+    </Form>
   );
 }
 

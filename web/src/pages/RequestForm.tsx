@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, post } from '../api/client.ts';
 import { useRequestable } from '../api/queries.ts';
 import type { AccessRequest, CustomField, FieldAnswer, Requestable } from '../api/types.ts';
-import { Checkbox, fieldErrorsOf, Fieldset, FormError, SelectField, TextArea, TextField } from '../components/Field.tsx';
+import { Checkbox, fieldErrorsOf, Fieldset, Form, FormError, SelectField, TextArea, TextField } from '../components/Field.tsx';
 import { PageHeader } from '../components/Layout.tsx';
 import { StartTimeField } from '../components/StartTimeField.tsx';
 import { Empty, QueryView } from '../components/Status.tsx';
@@ -68,7 +68,7 @@ function RequestFormFor({ template }: { template: Requestable }) {
   };
 
   return (
-    <form onSubmit={onSubmit} noValidate className="panel form" aria-label={`Request ${template.name}`}>
+    <Form onSubmit={onSubmit} noValidate className="panel form" aria-label={`Request ${template.name}`}>
       {template.mine && <MyAccessNotice mine={template.mine} templateName={template.name} />}
       <FormError error={submit.error} />
       <ActiveGrantPointer error={submit.error} />
@@ -108,7 +108,7 @@ function RequestFormFor({ template }: { template: Requestable }) {
           Cancel
         </Link>
       </div>
-    </form>
+    </Form>
   );
 }
 

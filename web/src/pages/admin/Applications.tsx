@@ -3,13 +3,14 @@ import { useState } from 'react';
 import { get, patch, post } from '../../api/client.ts';
 import { keys, usePagedList } from '../../api/queries.ts';
 import type { Application, AuthMethod, GrantType, SigningAlg } from '../../api/types.ts';
-import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
+import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, Form, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Empty, PagedView, QueryView } from '../../components/Status.tsx';
 import { Link, navigate } from '../../router.tsx';
-import { DeleteButton, lines, SecretOnce, useDeleteAndReturn } from './common.tsx';
+import { DeleteButton, lines, SecretOnce, useAddFormOpened, useDeleteAndReturn } from './common.tsx';
 import { Mappings } from './Mappings.tsx';
+import { RelyingPartySetup } from './RelyingPartySetup.tsx';
 
 const GRANT_TYPES: [GrantType, string][] = [
   ['authorization_code', 'Authorization code (sign-in)'],
@@ -71,7 +72,7 @@ function AppForm({ initial, submitLabel, busy, error, onSubmit }: { initial?: Ap
   const err = fieldErrorsOf(error);
   const under = fieldErrorsUnderOf(error);
   return (
-    <form onSubmit={onSubmitSend(() => onSubmit(bodyOf(d)))} noValidate className="form-grid">
+    <Form onSubmit={onSubmitSend(() => onSubmit(bodyOf(d)))} noValidate className="form-grid">
       <FormError error={error} />
       <TextField label="Name" value={d.name} onChange={(e) => setD({ ...d, name: e.target.value })} error={err('name')} required />
       <TextArea label="Description" rows={2} value={d.description} onChange={(e) => setD({ ...d, description: e.target.value })} error={err('description')} />
@@ -121,7 +122,7 @@ function AppForm({ initial, submitLabel, busy, error, onSubmit }: { initial?: Ap
           {submitLabel}
         </SubmitButton>
       </div>
-    </form>
+    </Form>
   );
 }
 
@@ -129,6 +130,7 @@ export function ApplicationsPage() {
   const client = useQueryClient();
   const q = useSearchQuery();
   const list = usePagedList<Application>(keys.admin('applications', 'list'), '/applications', { q: q || undefined });
+  const opened = useAddFormOpened('application');
   const [secret, setSecret] = useState<{ id: string; value: string } | null>(null);
   const create = useMutation({
     mutationFn: (body: ReturnType<typeof bodyOf>) => post<Application>('/applications', body),
@@ -150,7 +152,7 @@ export function ApplicationsPage() {
           }}
         />
       )}
-      <details className="panel disclosure">
+      <details className="panel disclosure" open={opened}>
         <summary>Add an application</summary>
         <AppForm key={create.data?.id ?? 'new'} submitLabel="Add application" busy={create.isPending} error={create.error} onSubmit={(b) => create.mutate(b)} />
       </details>
@@ -222,6 +224,7 @@ export function ApplicationDetailPage({ id }: { id: string }) {
       <QueryView query={app} loading="Loading the application…">
         {(a) => (
           <>
+            <RelyingPartySetup app={a} />
             <Mappings appId={a.id} />
             <ApplicationSettings app={a} />
           </>

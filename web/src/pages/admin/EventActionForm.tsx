@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { EVENT_TYPES, type EventAction, type EventActionKind, type EventType, type Template } from '../../api/types.ts';
-import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
+import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, Form, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { eventLabel } from '../../lib/format.ts';
 import { lines, useAllScripts } from './common.tsx';
 
@@ -66,7 +66,7 @@ export function EventActionForm({ initial, templates, busy, error, submitLabel, 
     onSubmit({ name: d.name, event_types: d.event_types, template_id: d.template_id || null, kind: d.kind, ...(config ? { config } : {}) });
   });
   return (
-    <form onSubmit={submit} noValidate className="form-grid">
+    <Form onSubmit={submit} noValidate className="form-grid">
       <FormError error={error} />
       <TextField label="Name" value={d.name} onChange={(e) => setD({ ...d, name: e.target.value })} error={err('name')} required />
       <SelectField label="Kind" value={d.kind} disabled={!!initial} onChange={(e) => setD({ ...d, kind: e.target.value as EventActionKind })} hint={initial ? 'The kind cannot change.' : undefined}>
@@ -92,7 +92,7 @@ export function EventActionForm({ initial, templates, busy, error, submitLabel, 
       </SelectField>
       {d.kind === 'webhook' && (
         <>
-          <TextField label="URL" type="url" placeholder="https://…" value={d.url} onChange={(e) => setD({ ...d, url: e.target.value })} error={err('config.url') ?? under('config')} required />
+          <TextField label="URL" name="url" type="url" placeholder="https://…" value={d.url} onChange={(e) => setD({ ...d, url: e.target.value })} error={err('config.url') ?? under('config')} required />
           {!initial && <TextField label="Signing secret (optional)" hint="A whsec_ secret of your own; one is generated and shown once if left empty." value={d.signing_secret} onChange={(e) => setD({ ...d, signing_secret: e.target.value })} error={err('config.signing_secret')} />}
         </>
       )}
@@ -124,6 +124,6 @@ export function EventActionForm({ initial, templates, busy, error, submitLabel, 
           {submitLabel}
         </SubmitButton>
       </div>
-    </form>
+    </Form>
   );
 }

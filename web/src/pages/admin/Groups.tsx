@@ -3,13 +3,13 @@ import { useState, type FormEvent } from 'react';
 import { del, get, patch, post, put } from '../../api/client.ts';
 import { keys, usePagedList } from '../../api/queries.ts';
 import type { Group, Member, Page } from '../../api/types.ts';
-import { fieldErrorsOf, FormError, onSubmitSend, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
+import { fieldErrorsOf, Form, FormError, onSubmitSend, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Empty, PagedView, QueryView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { Link, navigate } from '../../router.tsx';
-import { DeleteButton, useAllUsers, useDeleteAndReturn } from './common.tsx';
+import { DeleteButton, useAddFormOpened, useAllUsers, useDeleteAndReturn } from './common.tsx';
 import { Time } from '../../components/Time.tsx';
 import { fromZonedInput } from '../../lib/time.ts';
 
@@ -25,17 +25,18 @@ function CreateGroup() {
     },
   });
   const err = fieldErrorsOf(create.error);
+  const opened = useAddFormOpened('group');
   return (
-    <details className="panel disclosure">
+    <details className="panel disclosure" open={opened}>
       <summary>Add a group</summary>
-      <form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="form-grid">
+      <Form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="form-grid">
         <FormError error={create.error} />
         <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={err('name')} required />
         <TextArea label="Description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} error={err('description')} />
         <div className="form-actions">
           <SubmitButton busy={create.isPending}>Add group</SubmitButton>
         </div>
-      </form>
+      </Form>
     </details>
   );
 }
@@ -85,7 +86,7 @@ function AddMember({ groupId }: { groupId: string }) {
     if (user) add.mutate(user.id);
   };
   return (
-    <form onSubmit={submit} noValidate className="inline-form" aria-label="Add a member">
+    <Form onSubmit={submit} noValidate className="inline-form" aria-label="Add a member">
       <FormError error={add.error && !fieldErrorsOf(add.error)('expires_at') ? add.error : null} />
       <TextField label="Email of the person" type="email" list="member-choices" value={email} onChange={(e) => setEmail(e.target.value)} error={unknown ? 'No user has this email.' : undefined} />
       <datalist id="member-choices">
@@ -99,7 +100,7 @@ function AddMember({ groupId }: { groupId: string }) {
       <SubmitButton className="btn" busy={add.isPending} disabled={!email}>
         Add member
       </SubmitButton>
-    </form>
+    </Form>
   );
 }
 
@@ -149,7 +150,7 @@ function EditGroup({ group }: { group: Group }) {
   const remove = useDeleteAndReturn(`/groups/${group.id}`, 'groups', '/admin/groups');
   const err = fieldErrorsOf(save.error);
   return (
-    <form onSubmit={onSubmitSend(() => save.mutate())} noValidate className="panel form-grid">
+    <Form onSubmit={onSubmitSend(() => save.mutate())} noValidate className="panel form-grid">
       <FormError error={save.error ?? remove.error} />
       <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={err('name')} />
       <TextArea label="Description" rows={2} value={description} onChange={(e) => setDescription(e.target.value)} error={err('description')} />
@@ -159,7 +160,7 @@ function EditGroup({ group }: { group: Group }) {
         </SubmitButton>
         <DeleteButton what={`the group ${group.name}`} busy={remove.isPending} onDelete={() => remove.mutate()} />
       </div>
-    </form>
+    </Form>
   );
 }
 

@@ -3,10 +3,10 @@ import { useState } from 'react';
 import { del, patch, post } from '../../api/client.ts';
 import { fetchAll, keys, useAllGroups } from '../../api/queries.ts';
 import type { ClaimValue, Group, Mapping } from '../../api/types.ts';
-import { fieldErrorsOf, fieldErrorsUnderOf, FormError, onSubmitSend, SelectField, SubmitButton, TextField } from '../../components/Field.tsx';
+import { fieldErrorsOf, fieldErrorsUnderOf, Form, FormError, onSubmitSend, SelectField, SubmitButton, TextField } from '../../components/Field.tsx';
 import { QueryView } from '../../components/Status.tsx';
 import { formatClaimValue } from '../../lib/format.ts';
-import { GroupChecklist } from './common.tsx';
+import { GroupChecklist, useAddFormOpened } from './common.tsx';
 
 type ValueKind = 'string' | 'list' | 'boolean';
 
@@ -36,13 +36,14 @@ function MappingForm({ appId, groups }: { appId: string; groups: Group[] }) {
     },
   });
   const err = fieldErrorsOf(create.error);
+  const opened = useAddFormOpened('mapping');
   return (
-    <details className="disclosure nested">
+    <details className="disclosure nested" open={opened}>
       <summary>Add a mapping</summary>
-      <form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="form-grid">
+      <Form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="form-grid">
         <FormError error={create.error} />
         <div className="row-3">
-          <TextField label="Claim" value={claim} onChange={(e) => setClaim(e.target.value)} error={err('claim')} required hint="e.g. role" />
+          <TextField label="Claim" name="claim" value={claim} onChange={(e) => setClaim(e.target.value)} error={err('claim')} required hint="e.g. role" />
           <SelectField label="Value type" value={kind} onChange={(e) => setKind(e.target.value as ValueKind)}>
             <option value="string">Text</option>
             <option value="list">List (comma separated)</option>
@@ -61,7 +62,7 @@ function MappingForm({ appId, groups }: { appId: string; groups: Group[] }) {
         <div className="form-actions">
           <SubmitButton busy={create.isPending}>Add mapping</SubmitButton>
         </div>
-      </form>
+      </Form>
     </details>
   );
 }
@@ -117,7 +118,20 @@ export function Mappings({ appId }: { appId: string }) {
   return (
     <section className="panel">
       <h2>Mappings</h2>
-      <p className="muted small">Members of the groups receive the claim in their tokens for this application.</p>
+      <div className="hint-block">
+        <p className="small">
+          A mapping puts a claim, such as <code>role = admin</code>, into this application&rsquo;s tokens. Who gets it:
+        </p>
+        <ul className="small">
+          <li>
+            <strong>Holder groups</strong>: their members always have the claim, for as long as they are members. Use them for access people keep.
+          </li>
+          <li>
+            <strong>Templates</strong>: a template that grants the mapping gives the claim to a requester whose request is approved, only for the time approved; it
+            ends on its own. Leave the holder groups empty to give the claim only this way.
+          </li>
+        </ul>
+      </div>
       <QueryView query={mappings} loading="Loading mappings…" isEmpty={(m) => m.length === 0} empty={<p className="muted">No mappings yet.</p>}>
         {(m) => (
           <ul className="mapping-list">

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { del, post } from '../../api/client.ts';
 import { fetchAll, keys } from '../../api/queries.ts';
-import { fieldErrorsOf, FormError, onSubmitSend, SubmitButton, TextField } from '../../components/Field.tsx';
+import { fieldErrorsOf, Form, FormError, onSubmitSend, SubmitButton, TextField } from '../../components/Field.tsx';
 import { QueryView } from '../../components/Status.tsx';
 
 export interface ScriptSecret {
@@ -54,14 +54,14 @@ export function ScriptSecretsPanel() {
           </ul>
         )}
       </QueryView>
-      <form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="inline-form" aria-label="New secret">
+      <Form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="inline-form" aria-label="New secret">
         <FormError error={create.error ?? remove.error} />
         <TextField label="Name" value={name} onChange={(e) => setName(e.target.value)} error={err('name')} />
         <TextField label="Value" type="password" autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} error={err('value')} />
         <SubmitButton className="btn" busy={create.isPending}>
           Add secret
         </SubmitButton>
-      </form>
+      </Form>
     </section>
   );
 }

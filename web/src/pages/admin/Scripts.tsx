@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { ApiError, get, patch, post } from '../../api/client.ts';
 import { fetchAll, keys } from '../../api/queries.ts';
 import type { Page, Script, ScriptRun } from '../../api/types.ts';
-import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
+import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, Form, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Empty, ErrorMessage, QueryView } from '../../components/Status.tsx';
@@ -63,11 +63,11 @@ export function ScriptsPage() {
   return (
     <>
       <PageHeader title="Scripts" lead="Sandboxed JavaScript that templates run as trigger tasks and event actions run on events." />
-      <form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="panel inline-form" aria-label="New script">
+      <Form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="panel inline-form" aria-label="New script">
         <FormError error={create.error} />
         <TextField label="New script name" value={name} onChange={(e) => setName(e.target.value)} error={fieldErrorsOf(create.error)('name')} />
         <SubmitButton busy={create.isPending}>Create script</SubmitButton>
-      </form>
+      </Form>
       <SearchBox label="Search scripts by name" placeholder="part of a name" />
       <QueryView
         query={scripts}
@@ -114,7 +114,7 @@ function TestRun({ scriptId }: { scriptId: string }) {
     <section className="panel">
       <h2>Test run</h2>
       <p className="muted small">Runs the saved script now against a sample event. Save your changes first.</p>
-      <form onSubmit={onSubmitSend(() => run.mutate())} noValidate className="form-grid">
+      <Form onSubmit={onSubmitSend(() => run.mutate())} noValidate className="form-grid">
         <SelectField label="Sample event" value={type} onChange={(e) => setType(e.target.value)}>
           {EVENTS.map((x) => (
             <option key={x} value={x}>
@@ -126,7 +126,7 @@ function TestRun({ scriptId }: { scriptId: string }) {
         <SubmitButton busy={run.isPending} busyLabel="Running…">
           Run test
         </SubmitButton>
-      </form>
+      </Form>
       {run.isError && (unavailable(run.error) ? <p className="notice">Test runs are not available on this server.</p> : <ErrorMessage error={run.error} title="The test run could not start" />)}
       {run.data && <RunResult run={run.data} />}
     </section>
@@ -177,7 +177,7 @@ function ScriptForm({ script }: { script: Script }) {
   const remove = useDeleteAndReturn(`/scripts/${script.id}`, 'scripts', '/admin/scripts');
   const err = fieldErrorsOf(save.error);
   return (
-    <form onSubmit={onSubmitSend(() => save.mutate())} noValidate className="panel form-grid">
+    <Form onSubmit={onSubmitSend(() => save.mutate())} noValidate className="panel form-grid">
       <FormError error={save.error ?? remove.error} />
       {save.isSuccess && (
         <p className="notice notice-success" role="status">
@@ -206,7 +206,7 @@ function ScriptForm({ script }: { script: Script }) {
         </SubmitButton>
         <DeleteButton what={`the script ${script.name}`} busy={remove.isPending} onDelete={() => remove.mutate()} />
       </div>
-    </form>
+    </Form>
   );
 }
 

@@ -75,7 +75,7 @@ export function StagesSection({ d, set, groups, errorAt }: { d: StagesDraft; set
               <Fieldset legend={`Stage ${i + 1}`} error={errorAt(`stages.${i}.approver_group_ids`)}>
                 <Checkbox label="Open: anyone but the requester approves" checked={s.open} onChange={(e) => update(i, { open: e.target.checked })} />
                 {!s.open && (
-                  <GroupChecklist label={`Stage ${i + 1} approver groups`} groups={groups} selected={s.approver_group_ids} onChange={(ids) => update(i, { approver_group_ids: ids })} />
+                  <GroupChecklist label={`Stage ${i + 1} approver groups`} groups={groups} selected={s.approver_group_ids} onChange={(ids) => update(i, { approver_group_ids: ids })} counts />
                 )}
                 <TextField label={`Stage ${i + 1} approvals needed`} type="number" min={1} max={50} value={s.quorum} onChange={(e) => update(i, { quorum: e.target.value })} error={errorAt(`stages.${i}.quorum`)} />
                 <Checkbox label={`Escalate stage ${i + 1} when nobody decides in time`} checked={s.escalate} onChange={(e) => update(i, { escalate: e.target.checked })} />

@@ -3,7 +3,7 @@ import { useState, type ReactNode } from 'react';
 import { ApiError, del, get, patch, post } from '../../api/client.ts';
 import { fetchAll, keys, useAllGroups } from '../../api/queries.ts';
 import type { ApprovalMode, Mapping, Template, TemplateSettings } from '../../api/types.ts';
-import { Checkbox, FormError, onSubmitSend, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
+import { Checkbox, Form, FormError, onSubmitSend, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { ErrorMessage, Loading } from '../../components/Status.tsx';
 import { navigate, useLocation } from '../../router.tsx';
@@ -136,7 +136,7 @@ function Editor({ template, created }: { template: Template | null; created: boo
   });
 
   return (
-    <form onSubmit={submit} noValidate className="template-editor">
+    <Form onSubmit={submit} noValidate className="template-editor">
       <FormError error={save.error} />
       {(saved || created) && (
         <p className="notice notice-success" role="status">
@@ -162,7 +162,7 @@ function Editor({ template, created }: { template: Template | null; created: boo
         <BulkDecisionsField d={d} set={set} errorAt={errorAt} />
       </Section>
       <Section title="Notifications and escalation" id="sec-notify">
-        <NotifySection d={d} set={set} errorAt={errorAt} />
+        <NotifySection d={d} set={set} groups={groups.data} errorAt={errorAt} />
         {!d.multi && <EscalationSection d={d} set={set} groups={groups.data} errorAt={errorAt} />}
       </Section>
       <Section title="Lapse and break-glass" id="sec-lapse-glass">
@@ -182,9 +182,9 @@ function Editor({ template, created }: { template: Template | null; created: boo
           {template ? 'Save template' : 'Create template'}
         </SubmitButton>
         {template && <DeleteButton what={`the template ${template.name}; the grants it backs are revoked`} busy={remove.isPending} onDelete={() => remove.mutate()} />}
-        <FormError error={remove.error} />
+        <FormError error={remove.error} plain />
       </div>
-    </form>
+    </Form>
   );
 }
 

@@ -3,7 +3,8 @@ import type { Application, ApprovalMode, FailureMode, Group, Mapping, Notificati
 import { Checkbox, Fieldset, SelectField, TextField } from '../../components/Field.tsx';
 import { formatClaimValue, formatDuration } from '../../lib/format.ts';
 import { Link } from '../../router.tsx';
-import { GroupChecklist } from './common.tsx';
+import { approverWarnings } from './approver-warnings.ts';
+import { GroupChecklist, memberCountText } from './common.tsx';
 import type { FieldDraft } from './CustomFieldsBuilder.tsx';
 import type { LapseGlassDraft } from '../../components/LapseGlassFields.tsx';
 import type { StagesDraft } from './StagesSection.tsx';
@@ -41,7 +42,7 @@ export function GrantSection({ d, set, apps, mappings, errorAt }: { d: TemplateD
   const own = mappings.filter((m) => m.app_id === d.app_id);
   return (
     <>
-      <SelectField label="Application" value={d.app_id} onChange={(e) => set({ app_id: e.target.value, mapping_ids: [] })} error={errorAt('app_id')} required>
+      <SelectField label="Application" name="app_id" value={d.app_id} onChange={(e) => set({ app_id: e.target.value, mapping_ids: [] })} error={errorAt('app_id')} required>
         <option value="">Choose an application…</option>
         {apps.map((a) => (
           <option key={a.id} value={a.id}>
@@ -115,18 +116,20 @@ export function DurationsSection({ d, set, errorAt }: { d: TemplateDraft; set: S
 }
 
 const APPROVALS: [ApprovalMode, string][] = [
-  ['groups', 'Members of the approver groups'],
-  ['open', 'Anyone but the requester (open)'],
+  ['open', 'Anyone who may see the request may approve (open)'],
+  ['groups', 'Members of these groups'],
 ];
 
 /**
- * Who decides: chosen explicitly, since an open template lets any user approve. A saved
- * template whose approver groups have no active member says so: nobody could approve it.
+ * Who decides: chosen explicitly, since an open template lets any user approve. Each group
+ * shows its active members; a chosen group without any gets a warning (nobody in it could
+ * approve), as does a saved template the server found unstaffed.
  */
 export function ApprovalSection({ d, set, groups, unstaffed, errorAt }: { d: TemplateDraft; set: SetDraft; groups: Group[]; unstaffed: boolean; errorAt: ErrorAt }) {
+  const { emptyGroups } = approverWarnings(d, groups);
   return (
-    <>
-      <Fieldset legend="Who approves" error={d.approval === 'open' ? errorAt('approver_group_ids') : undefined}>
+    <div className="approver-choice">
+      <Fieldset legend="Who approves" hint="The requester never approves their own request." error={d.approval === 'open' ? errorAt('approver_group_ids') ?? errorAt('approval') : errorAt('approval')}>
         {APPROVALS.map(([value, label]) => (
           <label key={value} className="radio">
             <input type="radio" name="approval" value={value} checked={d.approval === value} onChange={() => set({ approval: value })} /> {label}
@@ -135,15 +138,22 @@ export function ApprovalSection({ d, set, groups, unstaffed, errorAt }: { d: Tem
       </Fieldset>
       {d.approval === 'groups' && (
         <>
-          <GroupChecklist label="Approver groups" groups={groups} selected={d.approver_group_ids} onChange={(ids) => set({ approver_group_ids: ids })} error={errorAt('approver_group_ids')} />
-          {unstaffed && (
+          <GroupChecklist label="Approver groups" groups={groups} selected={d.approver_group_ids} onChange={(ids) => set({ approver_group_ids: ids })} error={errorAt('approver_group_ids')} counts />
+          {emptyGroups.length > 0 ? (
             <p className="notice notice-warning" role="status">
-              No active user is in these approver groups, so nobody can approve a request until someone is added (or it escalates).
+              No active user is in these approver groups: {emptyGroups.map((g) => g.name).join(', ')}. Nobody in {emptyGroups.length === 1 ? 'it' : 'them'} can approve until someone is
+              added.
             </p>
+          ) : (
+            unstaffed && (
+              <p className="notice notice-warning" role="status">
+                No active user is in these approver groups, so nobody can approve a request until someone is added (or it escalates).
+              </p>
+            )
           )}
         </>
       )}
-    </>
+    </div>
   );
 }
 
@@ -154,7 +164,9 @@ const POLICIES: [NotificationPolicy, string][] = [
   ['round_robin', 'One approver at a time, taking turns'],
 ];
 
-export function NotifySection({ d, set, errorAt }: { d: TemplateDraft; set: SetDraft; errorAt: ErrorAt }) {
+/** The notification policy, with who it would reach and a warning when that is nobody (one-stage templates). */
+export function NotifySection({ d, set, groups, errorAt }: { d: TemplateDraft; set: SetDraft; groups: Group[]; errorAt: ErrorAt }) {
+  const { nobodyNotified, reach } = approverWarnings(d, groups);
   return (
     <>
       <Fieldset legend="Who is notified of a new request" error={errorAt('notification_policy')}>
@@ -167,6 +179,12 @@ export function NotifySection({ d, set, errorAt }: { d: TemplateDraft; set: SetD
       {(d.notification_policy === 'first_n' || d.notification_policy === 'random_n') && (
         <TextField label="N: how many approvers" type="number" min={1} max={100} value={d.notification_count} onChange={(e) => set({ notification_count: e.target.value })} error={errorAt('notification_count')} />
       )}
+      {!d.multi && nobodyNotified && (
+        <p className="notice notice-warning" role="status">
+          Nobody would be notified of a new request: {nobodyNotified}. Requests would wait unseen until someone looks.
+        </p>
+      )}
+      {!d.multi && !nobodyNotified && reach && <p className="muted small">{reach}</p>}
     </>
   );
 }
@@ -183,6 +201,7 @@ export function EscalationSection({ d, set, groups, errorAt }: { d: TemplateDraf
             {groups.map((g) => (
               <option key={g.id} value={g.id}>
                 {g.name}
+                {g.member_count !== undefined ? ` (${memberCountText(g.member_count)})` : ''}
               </option>
             ))}
           </SelectField>

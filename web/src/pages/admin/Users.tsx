@@ -3,12 +3,12 @@ import { useState } from 'react';
 import { get, patch, post } from '../../api/client.ts';
 import { keys, usePagedList } from '../../api/queries.ts';
 import type { Page, User, UserGroup } from '../../api/types.ts';
-import { Checkbox, fieldErrorsOf, FormError, onSubmitSend, SubmitButton, TextField } from '../../components/Field.tsx';
+import { Checkbox, fieldErrorsOf, Form, FormError, onSubmitSend, SubmitButton, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { Empty, PagedView, QueryView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { Link } from '../../router.tsx';
-import { DeleteButton, useDeleteAndReturn } from './common.tsx';
+import { DeleteButton, useAddFormOpened, useDeleteAndReturn } from './common.tsx';
 import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Time } from '../../components/Time.tsx';
 import { formatAbsolute } from '../../lib/time.ts';
@@ -24,12 +24,13 @@ function CreateUser() {
     },
   });
   const err = fieldErrorsOf(create.error);
+  const opened = useAddFormOpened('user');
   return (
-    <details className="panel disclosure">
+    <details className="panel disclosure" open={opened}>
       <summary>Add a user</summary>
-      <form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="form-grid">
+      <Form onSubmit={onSubmitSend(() => create.mutate())} noValidate className="form-grid">
         <FormError error={create.error} />
-        <TextField label="Email" type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} error={err('email')} required />
+        <TextField label="Email" name="email" type="email" value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} error={err('email')} required />
         <TextField label="Name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} error={err('name')} required />
         <TextField
           label="Initial password"
@@ -46,7 +47,7 @@ function CreateUser() {
             Add user
           </SubmitButton>
         </div>
-      </form>
+      </Form>
     </details>
   );
 }
@@ -106,7 +107,7 @@ function EditUser({ user }: { user: User }) {
     save.mutate();
   });
   return (
-    <form onSubmit={submit} noValidate className="panel form-grid">
+    <Form onSubmit={submit} noValidate className="panel form-grid">
       <h2>Profile and access</h2>
       <FormError error={save.error ?? remove.error} />
       {saved && (
@@ -133,7 +134,7 @@ function EditUser({ user }: { user: User }) {
         </SubmitButton>
         <DeleteButton what={`the user ${user.email}`} busy={remove.isPending} onDelete={() => remove.mutate()} />
       </div>
-    </form>
+    </Form>
   );
 }
 

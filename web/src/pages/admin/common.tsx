@@ -1,9 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import { del } from '../../api/client.ts';
 import { fetchAll, keys } from '../../api/queries.ts';
 import type { Application, Group, Script, User } from '../../api/types.ts';
-import { navigate } from '../../router.tsx';
+import { useGroupError } from '../../components/Field.tsx';
+import { navigate, useLocation } from '../../router.tsx';
 
 export const useAllUsers = () => useQuery({ queryKey: keys.admin('users', 'all'), queryFn: () => fetchAll<User>('/users') });
 export const useAllApplications = () => useQuery({ queryKey: keys.admin('applications', 'all'), queryFn: () => fetchAll<Application>('/applications') });
@@ -39,14 +40,34 @@ export function SecretOnce({ label, value, onDismiss }: { label: string; value: 
   );
 }
 
-/** A checklist of groups (approvers, requesters, mapping holders). */
-export function GroupChecklist({ groups, selected, onChange, label, error }: { groups: Group[]; selected: string[]; onChange: (ids: string[]) => void; label: string; error?: string }) {
+/**
+ * A checklist of groups (approvers, requesters, mapping holders). With `counts`, each group
+ * says how many active members it has (who could approve or be notified).
+ */
+export function GroupChecklist({
+  groups,
+  selected,
+  onChange,
+  label,
+  error,
+  counts,
+}: {
+  groups: Group[];
+  selected: string[];
+  onChange: (ids: string[]) => void;
+  label: string;
+  error?: string;
+  counts?: boolean;
+}) {
   const [filter, setFilter] = useState('');
-  const shown = groups.filter((g) => g.name.toLowerCase().includes(filter.toLowerCase()));
-  const toggle = (id: string, on: boolean) => onChange(on ? [...selected, id] : selected.filter((x) => x !== id));
+  const id = useId();
+  const legendRef = useRef<HTMLLegendElement>(null);
+  const [shown, changed] = useGroupError(`${id}-group`, `${id}-error`, legendRef, error);
+  const shownGroups = groups.filter((g) => g.name.toLowerCase().includes(filter.toLowerCase()));
+  const toggle = (groupId: string, on: boolean) => onChange(on ? [...selected, groupId] : selected.filter((x) => x !== groupId));
   return (
-    <fieldset className={`fieldset checklist${error ? ' field-invalid' : ''}`}>
-      <legend>{label}</legend>
+    <fieldset id={`${id}-group`} tabIndex={-1} className={`fieldset checklist${shown ? ' field-invalid' : ''}`} onChange={changed} aria-describedby={shown ? `${id}-error` : undefined}>
+      <legend ref={legendRef}>{label}</legend>
       {groups.length > 8 && (
         <input type="search" className="checklist-filter" placeholder="Filter groups" aria-label={`Filter ${label.toLowerCase()}`} value={filter} onChange={(e) => setFilter(e.target.value)} />
       )}
@@ -54,19 +75,31 @@ export function GroupChecklist({ groups, selected, onChange, label, error }: { g
         <p className="muted small">No groups yet.</p>
       ) : (
         <ul>
-          {shown.map((g) => (
+          {shownGroups.map((g) => (
             <li key={g.id}>
               <label>
-                <input type="checkbox" checked={selected.includes(g.id)} onChange={(e) => toggle(g.id, e.target.checked)} /> {g.name}
+                <input type="checkbox" checked={selected.includes(g.id)} onChange={(e) => toggle(g.id, e.target.checked)} />{' '}
+                <span className="checklist-name">
+                  {g.name}
+                  {counts && g.member_count !== undefined && (
+                    <span className={`member-count${g.member_count === 0 ? ' member-count-none' : ''}`}> ({memberCountText(g.member_count)})</span>
+                  )}
+                </span>
               </label>
             </li>
           ))}
         </ul>
       )}
-      {error && <p className="field-error">{error}</p>}
+      {shown && (
+        <p className="field-error" id={`${id}-error`}>
+          {shown}
+        </p>
+      )}
     </fieldset>
   );
 }
+
+export const memberCountText = (n: number) => (n === 0 ? 'no active members' : n === 1 ? '1 active member' : `${n} active members`);
 
 /** Deletes the record at `path`; then the admin lists of `what` are stale, and the page goes back to `listPath`. */
 export function useDeleteAndReturn(path: string, what: string, listPath: string) {
@@ -102,3 +135,6 @@ export const lines = (text: string) =>
     .split('\n')
     .map((s) => s.trim())
     .filter(Boolean);
+
+/** Whether a link asked for this page's "Add …" form open (`?new=group`): the first-run checklist's links do. */
+export const useAddFormOpened = (what: string) => useLocation().search.get('new') === what || undefined;
