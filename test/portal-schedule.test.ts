@@ -84,7 +84,7 @@ describeEachDialect('portal in Chromium: scheduled start', (server) => {
     await signIn(admin.page, s.admin.email, PASSWORD, `/admin/templates/${blocking}`);
     await admin.page.getByLabel('Let requesters schedule a later start').check();
     await admin.page.getByRole('button', { name: 'Save template' }).click();
-    await admin.page.getByText('cannot be set with a block-mode trigger').waitFor();
+    await admin.page.locator('.field-error', { hasText: 'cannot be set with a block-mode trigger' }).waitFor();
     expect((await server().admin.get(`/api/v1/access-request-templates/${blocking}`)).body.max_start_delay_mins).toBeNull();
     await admin.context.close();
   });

@@ -165,6 +165,12 @@ export function Form({ onSubmit: send, children, ...form }: { onSubmit: (event: 
 
 const sameEntry = (a: FieldEntry, b: FieldEntry) => a.id === b.id && a.errorId === b.errorId && a.label === b.label && a.shown === b.shown && a.given === b.given && a.requiredMessage === b.requiredMessage;
 
+/** An API field path no control of the form shows, in words: "max_start_delay_mins" → "Max start delay mins". */
+const fieldWords = (path: string) => {
+  const words = path.replace(/^(body|querystring)\./, '').replace(/[._]/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};
+
 /**
  * Every error of a form, the fields' as links to them. It takes the focus when a sending
  * fails (a screen reader reads it; Tab reaches its links), not while fields are fixed.
@@ -193,7 +199,7 @@ function ErrorSummary({ showing, unplaced, error, submits }: { showing: FieldEnt
         ))}
         {unplaced.map((e) => (
           <li key={`${e.field}:${e.message}`}>
-            {e.field}: {e.message}
+            {fieldWords(e.field)}: {e.message}
           </li>
         ))}
       </ul>
