@@ -44,7 +44,7 @@ const requestIdFrom = (page: Page) => /\/requests\/([0-9a-f-]{36})$/.exec(new UR
 describeEachDialect('portal end to end in Chromium', (server, dialect) => {
   // One set of screenshots is enough: take them in the first dialect only.
   const shots = dialect === dialectsUnderTest()[0];
-  const shot = (page: Page, name: string, opts?: { fullPage?: boolean }) => (shots ? screenshot(page, name, opts) : undefined);
+  const shot = (page: Page, name: string, opts?: { fullPage?: boolean }) => (shots ? screenshot(page, name, { dark: true, ...opts }) : undefined);
   let browser: Browser;
   beforeAll(async () => {
     browser = await launchBrowser();
