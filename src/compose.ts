@@ -9,6 +9,7 @@ import { createApiTokensService } from './modules/api-tokens/api-tokens.service.
 import { createApplicationsService } from './modules/applications/applications.service.ts';
 import { mappingsHooks } from './modules/applications/mappings-hooks.ts';
 import { createAuditService } from './modules/audit/audit.service.ts';
+import { createInsightsService } from './modules/insights/insights.service.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { createDeliveriesService } from './modules/deliveries/deliveries.service.ts';
 import { createEventActionsService } from './modules/event-actions/event-actions.service.ts';
@@ -132,6 +133,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     signedOut: async (trx, userId) => recordSignals(trx, [signOutSignal(userId, await createOidcPayloadsRepo(trx).deleteSessionsOf(userId), 'portal')]),
   });
   const audit = createAuditService(core);
+  const insights = createInsightsService(core);
   // Deleting a group asks the templates module (which sits above groups) which templates use it.
   const groups = createGroupsService(core, { templatesUsingGroup: (trx, groupId) => createTemplatesRepo(trx).listUsingGroup(groupId) }, claimsWatch);
   const memberships = createMembershipsService(core, claimsWatch);
@@ -196,6 +198,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     users,
     auth,
     audit,
+    insights,
     groups,
     memberships,
     applications,

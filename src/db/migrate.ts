@@ -15,6 +15,7 @@ import * as scheduledStart from './migrations/0010_scheduled_start.ts';
 import * as ssf from './migrations/0013_ssf.ts';
 import * as backchannelLogout from './migrations/0014_backchannel_logout.ts';
 import * as deliveryClaim from './migrations/0015_delivery_claim.ts';
+import * as grantUsage from './migrations/0018_grant_usage.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0013_ssf': ssf,
   '0014_backchannel_logout': backchannelLogout,
   '0015_delivery_claim': deliveryClaim,
+  '0018_grant_usage': grantUsage,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -10,13 +10,16 @@ import { mappingLinksOfAppQuery } from '../mappings/mappings.repo.ts';
  * links of the application, the groups module's live memberships of the user), which both
  * databases flatten into one join, every join on an index: mappings by app_id,
  * mapping_groups by its primary key, groups by id and memberships by (group_id, user_id).
- * It never walks the groups table.
+ * It never walks the groups table. A grant's usage row rides along (a left join on its
+ * primary key), so the token path knows without another read whether the token it issues
+ * must record a use (usage.ts).
  */
 export function claimSourcesQuery(db: Executor, userId: string, appId: string, at: number) {
   return db
     .selectFrom(mappingLinksOfAppQuery(db, appId).as('m'))
     .innerJoin(liveMembershipsOfQuery(db, userId, at).as('l'), 'l.group_id', 'm.group_id')
-    .select(['m.claim', 'm.value_json', 'l.group_expires_at', 'l.membership_expires_at', 'l.membership_starts_at']);
+    .leftJoin('grant_usage as gu', 'gu.group_id', 'l.group_id')
+    .select(['m.claim', 'm.value_json', 'l.group_expires_at', 'l.membership_expires_at', 'l.membership_starts_at', 'gu.group_id as usage_group_id', 'gu.last_used_at as usage_last_used_at']);
 }
 
 export interface ClaimSourceRow {
@@ -26,6 +29,12 @@ export interface ClaimSourceRow {
   membership_expires_at: number | null;
   /** A scheduled grant's start: the row is returned before it, and counts only from it (windows.ts). */
   membership_starts_at: number | null;
+}
+
+/** A claimSourcesQuery row: a source and, when it is a grant, its usage (usage.ts). */
+export interface ClaimSourceUsageRow extends ClaimSourceRow {
+  usage_group_id: string | null;
+  usage_last_used_at: number | null;
 }
 
 export async function loadClaimSources(db: Executor, userId: string, appId: string, at: number): Promise<ClaimSource[]> {
