@@ -21,8 +21,8 @@ const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 export function resolveRange(query: InsightsQuery, now: number): { from: number; to: number } {
   const to = query.to ? Date.parse(query.to) : now;
   const from = query.from ? Date.parse(query.from) : to - DEFAULT_RANGE_DAYS * DAY;
-  if (from >= to) throw invalidField(query.to ? 'to' : 'from', 'must be after from');
-  if (to - from > MAX_RANGE_DAYS * DAY) throw invalidField('from', `the range may span at most ${MAX_RANGE_DAYS} days`);
+  if (from >= to) throw invalidField(query.to ? 'querystring.to' : 'querystring.from', 'must be after from');
+  if (to - from > MAX_RANGE_DAYS * DAY) throw invalidField('querystring.from', `the range may span at most ${MAX_RANGE_DAYS} days`);
   return { from, to };
 }
 
@@ -59,9 +59,8 @@ export function createInsightsService(core: { db: Db; clock: Clock }) {
 
       const grants = facts.map(grantFigures).filter((g): g is GrantFigures => g !== null);
       const approvers = approverFigures(facts, votes);
-      const people = new Map(
-        (await createUsersRepo(db).peopleOf([...new Set([...grants.map((g) => g.requester_id), ...approvers.map((a) => a.approver_id)])])).map((p) => [p.id, p]),
-      );
+      const personIds = [...new Set([...grants.map((g) => g.requester_id), ...approvers.map((a) => a.approver_id)])];
+      const people = new Map((personIds.length ? await createUsersRepo(db).peopleOf(personIds) : []).map((p) => [p.id, p]));
       const templateName = new Map(templates.map((t) => [t.id, t.name]));
       const groupName = new Map(members.map((m) => [m.group_id, m.group_name]));
       const memberEmail = new Map(members.map((m) => [m.user_id, m.email]));
