@@ -33,7 +33,7 @@ export function BarChart({ title, bars, format, markLabel }: { title: string; ba
               </text>
               <rect x={LABEL_W} y={y + 5} width={Math.max(0, x(b.value ?? 0) - LABEL_W)} height={ROW - 10} rx={3} className="chart-bar" />
               {b.mark != null && <line x1={x(b.mark)} x2={x(b.mark)} y1={y + 2} y2={y + ROW - 2} className="chart-mark" />}
-              <text x={WIDTH - VALUE_W + 6} y={y + ROW / 2} className="chart-value" dominantBaseline="middle">
+              <text x={WIDTH - VALUE_W + 12} y={y + ROW / 2} className="chart-value" dominantBaseline="middle">
                 {b.value === null ? '—' : format(b.value)}
               </text>
             </g>

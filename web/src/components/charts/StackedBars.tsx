@@ -38,7 +38,7 @@ export function StackedBars({ title, stacks, firstLabel, secondLabel }: { title:
                   <rect x={LABEL_W + plot * share} y={y + 5} width={plot * (1 - share)} height={ROW - 10} className="chart-rest" />
                 </>
               )}
-              <text x={WIDTH - VALUE_W + 6} y={y + ROW / 2} className="chart-value" dominantBaseline="middle">
+              <text x={WIDTH - VALUE_W + 12} y={y + ROW / 2} className="chart-value" dominantBaseline="middle">
                 {total === 0 ? '—' : `${Math.round(share * 100)}%`}
               </text>
             </g>
