@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { openDatabase } from '../src/db/database.ts';
 import { startPostgresCluster } from '../test/helpers/postgres-cluster.ts';
-import { claimSourcesQuery } from '../src/modules/claims/claims.repo.ts';
+import { claimSourcesWithUsageQuery } from '../src/modules/claims/claims.repo.ts';
 import { createGrantUsageRepo } from '../src/modules/claims/usage.repo.ts';
 import { liveMembershipsOfQuery } from '../src/modules/groups/memberships.repo.ts';
 import { mappingLinksOfAppQuery } from '../src/modules/mappings/mappings.repo.ts';
@@ -50,7 +50,7 @@ try {
       .innerJoin(liveMembershipsOfQuery(db, p('user_id'), p('at')).as('l'), 'l.group_id', 'm.group_id')
       .select(['m.claim', 'm.value_json', 'l.group_expires_at', 'l.membership_expires_at', 'l.membership_starts_at']),
   );
-  const after = prepare<{ user_id: string; app_id: string; at: number }, unknown>(db, (p) => claimSourcesQuery(db, p('user_id'), p('app_id'), p('at')));
+  const after = prepare<{ user_id: string; app_id: string; at: number }, unknown>(db, (p) => claimSourcesWithUsageQuery(db, p('user_id'), p('app_id'), p('at')));
   const grants = (await sql<{ group_id: string }>`select group_id from grant_usage`.execute(db)).rows.map((r) => r.group_id);
   const usage = createGrantUsageRepo(db);
   let clock = now;

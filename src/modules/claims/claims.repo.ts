@@ -11,16 +11,25 @@ import { mappingLinksOfAppQuery } from '../mappings/mappings.repo.ts';
  * links of the application, the groups module's live memberships of the user), which both
  * databases flatten into one join, every join on an index: mappings by app_id,
  * mapping_groups by its primary key, groups by id and memberships by (group_id, user_id).
- * It never walks the groups table. A grant's last use rides along (a scalar subquery on
- * grant_usage's primary key: on PostgreSQL it cost a fifth of what a left join cost to plan),
- * so the token path knows without another read whether the token it issues must record a
- * use (usage.ts).
+ * It never walks the groups table.
  */
 export function claimSourcesQuery(db: Executor, userId: string, appId: string, at: number) {
   return db
     .selectFrom(mappingLinksOfAppQuery(db, appId).as('m'))
     .innerJoin(liveMembershipsOfQuery(db, userId, at).as('l'), 'l.group_id', 'm.group_id')
-    .select(['m.claim', 'm.value_json', 'l.group_id', 'l.group_expires_at', 'l.membership_expires_at', 'l.membership_starts_at'])
+    .select(['m.claim', 'm.value_json', 'l.group_expires_at', 'l.membership_expires_at', 'l.membership_starts_at']);
+}
+
+/**
+ * claimSourcesQuery as the token endpoint runs it: each source also says its group and, when
+ * the group is a grant's, the grant's last use (a scalar subquery on grant_usage's primary key;
+ * on PostgreSQL it cost a fifth of what a left join cost to plan), so the token path knows
+ * without another read whether the token it issues must record a use (usage.ts). userinfo
+ * and introspection record nothing, so they run claimSourcesQuery.
+ */
+export function claimSourcesWithUsageQuery(db: Executor, userId: string, appId: string, at: number) {
+  return claimSourcesQuery(db, userId, appId, at)
+    .select('l.group_id')
     .select((eb) =>
       eb
         .selectFrom('grant_usage as gu')
@@ -39,7 +48,7 @@ export interface ClaimSourceRow {
   membership_starts_at: number | null;
 }
 
-/** A claimSourcesQuery row: a source, its group and, when the group is a grant's, its last use (usage.ts). */
+/** A claimSourcesWithUsageQuery row: a source, its group and, when the group is a grant's, its last use (usage.ts). */
 export interface ClaimSourceUsageRow extends ClaimSourceRow {
   group_id: string;
   /** Null: not a grant's group; 0: a grant never used; else when it was last used (epoch ms). */

@@ -10,9 +10,10 @@
 export const USAGE_STALE_MS = 60_000;
 
 export interface UsageSource {
-  group_id: string;
-  /** Null: the group is not a grant's (it has no usage row); 0: a grant never used; else its last use. */
-  usage_last_used_at: number | null;
+  /** Absent when the read did not ask for usage (userinfo, introspection). */
+  group_id?: string | null;
+  /** Null or absent: the group is not a grant's (it has no usage row); 0: a grant never used; else its last use. */
+  usage_last_used_at?: number | null;
   /** A scheduled grant's start: a token before it does not carry the grant, so it is no use. */
   membership_starts_at: number | null;
 }
@@ -27,7 +28,7 @@ export const isStale = (lastUsedAt: number | null, now: number): boolean => last
 export function staleGrants(sources: readonly UsageSource[], now: number): string[] {
   const out = new Set<string>();
   for (const source of sources) {
-    if (source.usage_last_used_at === null) continue;
+    if (source.usage_last_used_at == null || source.group_id == null) continue;
     if (source.membership_starts_at !== null && source.membership_starts_at > now) continue;
     if (isStale(source.usage_last_used_at === 0 ? null : source.usage_last_used_at, now)) out.add(source.group_id);
   }
