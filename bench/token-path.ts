@@ -78,6 +78,28 @@ interface Deployment {
   close(): Promise<void>;
 }
 
+/**
+ * Issue 14 (usage facts): the seed's temporary memberships stand for grants, so on a checkout
+ * that records usage (a `grant_usage` table, migrated when the server started) each temporary
+ * group gets its usage row, and every token takes the usage path: the row read with the claims
+ * and, at most once a minute per grant, the conditional write. A checkout without the table
+ * (the baseline before issue 14) is left alone.
+ */
+async function registerTemporaryGroupsAsGrants(file: string): Promise<void> {
+  const { openDatabase } = await import('../src/db/database.ts');
+  const { sql } = await import('kysely');
+  const database = openDatabase({ kind: 'sqlite', file });
+  try {
+    const { rows } = await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = 'grant_usage'`.execute(database.db);
+    if (!rows[0]?.n) return;
+    await sql`insert or ignore into grant_usage (group_id, request_id) select distinct group_id, 'bench-' || group_id from memberships where expires_at is not null`.execute(database.db);
+    const count = await sql<{ n: number }>`select count(*) as n from grant_usage`.execute(database.db);
+    log(`usage facts: ${count.rows[0]?.n} temporary groups registered as grants`);
+  } finally {
+    await database.close();
+  }
+}
+
 const SCRYPT_N = 1024; // sign-ins only; the token path never hashes a password
 
 async function deploy(opts: TokenPathOptions, dataDir: string): Promise<{ deployment: Deployment; state: SeedState }> {
@@ -262,6 +284,7 @@ export async function runTokenPathBench(opts: TokenPathOptions = DEFAULT_TOKEN_P
     if (opts.baseline && !existsSync(baseDir)) cpSync(dir, baseDir, { recursive: true });
     const interim = await startInterim(dir, { env: deployment.env });
     cleanup.push(() => interim.stop());
+    if (opts.dialect === 'sqlite') await registerTemporaryGroupsAsGrants(path.join(dir, 'interim.db'));
     const base = opts.baseline ? await startInterim(baseDir, { env: deployment.env, root: opts.baseline }) : undefined;
     if (base) cleanup.push(() => base.stop());
     const names: TargetName[] = base ? ['interim', 'base', 'bare'] : ['interim', 'bare'];

@@ -56,6 +56,7 @@ export const TABLE_OWNERS: Readonly<Record<string, string | readonly string[]>> 
   event_actions: 'src/modules/event-actions',
   resource_servers: 'src/modules/resource-servers',
   resource_server_apps: 'src/modules/resource-servers',
+  grant_usage: 'src/modules/claims',
 };
 
 const QUERY = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|innerJoin|leftJoin|rightJoin|fullJoin|with|mergeInto)\(\s*'([a-z_]+)(?: as [a-z_]+)?'/g;

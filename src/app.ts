@@ -21,6 +21,7 @@ import { bootstrapHooks } from './modules/api-tokens/bootstrap-token.ts';
 import { apiTokensRoutes } from './modules/api-tokens/api-tokens.routes.ts';
 import { applicationsRoutes } from './modules/applications/applications.routes.ts';
 import { auditRoutes } from './modules/audit/audit.routes.ts';
+import { insightsRoutes } from './modules/insights/insights.routes.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
 import { createSessionsRepo } from './modules/auth/sessions.repo.ts';
 import { deliveriesRoutes } from './modules/deliveries/deliveries.routes.ts';
@@ -134,6 +135,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   apiTokensRoutes(api, { tokens: services.apiTokens, policy: services.apiTokenPolicy });
   templatesRoutes(api, { templates: services.templates });
   auditRoutes(api, { audit: services.audit });
+  insightsRoutes(api, { insights: services.insights });
   requestsRoutes(api, { requests: services.requests, views: services.views, discussion: services.discussion });
   breakGlassRoutes(api, { breakGlass: services.breakGlass, views: services.views });
   scriptsRoutes(api, { scripts: services.scripts });

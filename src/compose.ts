@@ -21,6 +21,7 @@ import { resourceServerNamesQuery } from './modules/resource-servers/resource-se
 import { scriptNamesQuery, scriptSecretNamesQuery } from './modules/scripts/scripts.repo.ts';
 import { templateNamesQuery } from './modules/templates/templates.repo.ts';
 import { peopleWithDeletionQuery } from './modules/users/users.repo.ts';
+import { createInsightsService } from './modules/insights/insights.service.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { createDeliveriesService } from './modules/deliveries/deliveries.service.ts';
 import { createEventActionsService } from './modules/event-actions/event-actions.service.ts';
@@ -164,6 +165,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     signedOut: async (trx, userId) => recordSignals(trx, [signOutSignal(userId, await createOidcPayloadsRepo(trx).deleteSessionsOf(userId), 'portal')]),
   });
   const audit = createAuditService(core, auditDirectory);
+  const insights = createInsightsService(core);
   // Deleting a group asks the templates module (which sits above groups) which templates use it.
   const groups = createGroupsService(core, { templatesUsingGroup: (trx, groupId) => createTemplatesRepo(trx).listUsingGroup(groupId) }, claimsWatch);
   // A grant group is named by the request behind it: the requests module answers (it sits above groups).
@@ -230,6 +232,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     auth,
     setup: createSetupService(core),
     audit,
+    insights,
     groups,
     memberships,
     applications,

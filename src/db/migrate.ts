@@ -17,6 +17,7 @@ import * as backchannelLogout from './migrations/0014_backchannel_logout.ts';
 import * as deliveryClaim from './migrations/0015_delivery_claim.ts';
 import * as userTimeZone from './migrations/0016_user_time_zone.ts';
 import * as bulkDecisions from './migrations/0017_bulk_decisions.ts';
+import * as grantUsage from './migrations/0018_grant_usage.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '0015_delivery_claim': deliveryClaim,
   '0016_user_time_zone': userTimeZone,
   '0017_bulk_decisions': bulkDecisions,
+  '0018_grant_usage': grantUsage,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -6,7 +6,7 @@
 import type { AccessRequestCommentsTable, AccessRequestsTable, AccessRequestTemplatesTable, AccessRequestVotesTable, BreakGlassGrantsTable, TemplateGroupsTable, TemplateMappingsTable, TemplateStageGroupsTable, TemplateStagesTable } from './schema/access-requests.ts';
 import type { DeliveriesTable, DeliveryAttemptsTable, EventActionsTable, NotificationsTable, OutboxEventsTable, RoundRobinPositionsTable, ScriptRunsTable, ScriptSecretGrantsTable, ScriptSecretsTable, ScriptsTable } from './schema/events.ts';
 import type { SsfHeldTable, SsfPollQueueTable, SsfStreamsTable, SsfSubjectsTable } from './schema/ssf.ts';
-import type { ApiTokensTable, ApplicationsTable, AuditEventsTable, AuditHeadTable, GroupsTable, LoginThrottleTable, MappingGroupsTable, MappingsTable, MembershipsTable, OidcPayloadsTable, ResourceServerAppsTable, ResourceServersTable, SessionsTable, SettingsTable, SigningKeysTable, UsersTable } from './schema/identity.ts';
+import type { ApiTokensTable, ApplicationsTable, AuditEventsTable, AuditHeadTable, GrantUsageTable, GroupsTable, LoginThrottleTable, MappingGroupsTable, MappingsTable, MembershipsTable, OidcPayloadsTable, ResourceServerAppsTable, ResourceServersTable, SessionsTable, SettingsTable, SigningKeysTable, UsersTable } from './schema/identity.ts';
 
 export type * from './schema/access-requests.ts';
 export type * from './schema/events.ts';
@@ -54,4 +54,5 @@ export interface DB {
   ssf_subjects: SsfSubjectsTable;
   ssf_held: SsfHeldTable;
   ssf_poll_queue: SsfPollQueueTable;
+  grant_usage: GrantUsageTable;
 }

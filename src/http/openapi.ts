@@ -56,6 +56,12 @@ const UNSCHEMED_SUCCESS: Record<string, Record<string, unknown>> = {
     200: { description: 'The matching audit events, as CSV or NDJSON', content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } } },
   },
   'GET /api/v1/access-requests/export': { 200: { description: 'The matching requests, as CSV', content: { 'text/csv': { schema: { type: 'string' } } } } },
+  ...Object.fromEntries(
+    ['templates', 'grants', 'approvers', 'standing'].map((section) => [
+      `GET /api/v1/insights/${section}.csv`,
+      { 200: { description: `The insights' ${section} figures as CSV`, content: { 'text/csv': { schema: { type: 'string' } } } } },
+    ]),
+  ),
   'GET /api/v1/live': { 200: { description: 'Server-sent events', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
 };
 

@@ -64,8 +64,8 @@ interface Prefetched {
 type AccountColumns = { account_rows: AccountRow[] | null };
 
 /** accountWithClaimsQuery's rows, aggregated into the one `account_rows` column, to left-join on true. */
-function accountRowsJson(db: Db, userId: string, appId: string, at: number, audience?: string) {
-  return db.selectFrom(accountWithClaimsQuery(db, userId, appId, at, audience).as('x0')).select(sql<AccountRow[] | null>`json_agg(x0)`.as('account_rows'));
+function accountRowsJson(db: Db, userId: string, appId: string, at: number, audience?: string, usage = false) {
+  return db.selectFrom(accountWithClaimsQuery(db, userId, appId, at, audience, usage).as('x0')).select(sql<AccountRow[] | null>`json_agg(x0)`.as('account_rows'));
 }
 
 /**
@@ -355,7 +355,8 @@ function clientAdapter(db: Db, prefetched?: Prefetched): Adapter {
     prepare<{ id: string; token: string; at: number; audience: string }, ClientWithAccount>(db, (p) => {
       const accountOfToken = sql<string>`(select account_id from oidc_payloads where model = 'RefreshToken' and id = ${p('token')})` as unknown as string;
       return clientAndTokens(p('id'), p('token'), ['RefreshToken'])
-        .leftJoin(accountRowsJson(db, accountOfToken, p('id'), p('at'), audience ? p('audience') : undefined).as('x'), (j) => j.onTrue())
+        // A refresh grant issues a token: its read carries the grants' usage (account.ts).
+        .leftJoin(accountRowsJson(db, accountOfToken, p('id'), p('at'), audience ? p('audience') : undefined, true).as('x'), (j) => j.onTrue())
         .select(['x.account_rows']);
     });
   const withRefreshTokenFor = { audience: withRefreshToken(true), none: withRefreshToken(false) };

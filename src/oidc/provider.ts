@@ -48,7 +48,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(core.db, core.dialect, core.clock, rotation, accountRows),
-    findAccount: createFindAccount(core.db, core.dialect, claimsCache, resourceRows, accountRows),
+    findAccount: createFindAccount(core.db, core.dialect, core.clock, claimsCache, resourceRows, accountRows),
     jwks: { keys: secrets.keys as never[] },
     cookies: {
       keys: secrets.cookieKeys,

@@ -37,6 +37,18 @@ export interface MembershipsTable {
   created_at: number;
 }
 
+/**
+ * Usage facts of one grant (issue 14 §6): the first and the last token issued for its
+ * application to its requester after activation. Keyed by the grant's group; written by the
+ * token path only when `last_used_at` is at least 60 s stale (src/modules/claims/usage.ts).
+ */
+export interface GrantUsageTable {
+  group_id: string;
+  request_id: string;
+  first_used_at: number | null;
+  last_used_at: number | null;
+}
+
 export interface ApplicationsTable {
   id: string;
   name: string;

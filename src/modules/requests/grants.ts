@@ -3,6 +3,7 @@ import { createGroupsRepo } from '../groups/groups.repo.ts';
 import { createMembershipsRepo } from '../groups/memberships.repo.ts';
 import { SYSTEM_GROUP_PREFIX } from '../groups/index.ts';
 import { createMappingsRepo } from '../mappings/mappings.repo.ts';
+import { createGrantUsageRepo } from '../claims/usage.repo.ts';
 import { newId } from '../../security/ids.ts';
 import type { Clock } from '../../clock.ts';
 
@@ -32,6 +33,8 @@ export async function createGrant(
   // A scheduled grant's membership counts from its start (the claims decision point reads starts_at).
   await createMembershipsRepo(trx).insert({ group_id: groupId, user_id: grant.requesterId, expires_at: grant.expiresAt, starts_at: grant.startsAt ?? null, created_at: now });
   await createMappingsRepo(trx).linkGrantGroup(grant.mappingIds, groupId);
+  // Its usage row (insights): the token path only updates it, so it knows the group is a grant.
+  await createGrantUsageRepo(trx).register(groupId, grant.requestId);
   return groupId;
 }
 

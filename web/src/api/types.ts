@@ -418,3 +418,57 @@ export interface BulkItemResult {
   status?: RequestStatus;
   error?: { code: string; detail: string };
 }
+
+/* Insights (issue 14 §6): GET /api/v1/insights */
+export interface InsightsSummary {
+  requests: number;
+  approved: number;
+  denied: number;
+  approval_rate: number | null;
+  decision_median_secs: number | null;
+  decision_p90_secs: number | null;
+  escalations: number;
+  lapsed: number;
+  grants: number;
+  never_used: number;
+  first_use_median_secs: number | null;
+  used_secs: number;
+  unused_secs: number;
+}
+
+export interface Insights {
+  from: string;
+  to: string;
+  template_id: string | null;
+  rubber_stamp_secs: number;
+  usage_precision_secs: number;
+  overall: InsightsSummary;
+  templates: Array<InsightsSummary & { template_id: string; template_name: string }>;
+  grants: Array<{
+    request_id: string;
+    template_id: string;
+    template_name: string;
+    requester_id: string;
+    requester_email: string | null;
+    activated_at: string;
+    ends_at: string | null;
+    first_used_at: string | null;
+    last_used_at: string | null;
+    time_to_first_use_secs: number | null;
+    granted_secs: number | null;
+    used_secs: number;
+    used_share: number | null;
+  }>;
+  approvers: Array<{
+    approver_id: string;
+    email: string | null;
+    name: string | null;
+    decisions: number;
+    approvals: number;
+    denials: number;
+    median_decide_secs: number | null;
+    approvals_without_comment: number;
+    rubber_stamps: number;
+  }>;
+  standing: Array<{ template_id: string; template_name: string; claim: string; value: string; group_id: string; group_name: string; user_id: string; user_email: string }>;
+}

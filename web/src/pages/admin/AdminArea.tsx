@@ -8,6 +8,7 @@ import { EventActionDetailPage, EventActionsPage } from './EventActions.tsx';
 import { GrantsPage } from './Grants.tsx';
 import { GroupDetailPage, GroupsPage } from './Groups.tsx';
 import { RequestsPage } from './Requests.tsx';
+import { InsightsPage } from './Insights.tsx';
 import { ScriptDetailPage, ScriptsPage } from './Scripts.tsx';
 import { TemplateEditorPage } from './TemplateEditor.tsx';
 import { TemplatesPage } from './Templates.tsx';
@@ -24,6 +25,7 @@ const SECTIONS: [path: string, label: string][] = [
   ['/admin/event-actions', 'Event actions'],
   ['/admin/deliveries', 'Deliveries'],
   ['/admin/audit', 'Audit log'],
+  ['/admin/insights', 'Insights'],
 ];
 
 type Route = [pattern: string, render: (p: Record<string, string>) => ReactNode];
@@ -47,6 +49,7 @@ const ROUTES: Route[] = [
   ['/admin/event-actions/:id', (p) => <EventActionDetailPage key={p.id} id={p.id!} />],
   ['/admin/deliveries', () => <DeliveriesPage />],
   ['/admin/audit', () => <AuditPage />],
+  ['/admin/insights', () => <InsightsPage />],
 ];
 
 /** Administration: a section menu beside the page. Rendered for admins only (see AdminOnly). */
