@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { browserTimeZone, currentTimeZone, formatAbsolute, formatRelative, fromZonedInput, isTimeZone, onTimeZoneChange, setPreferredTimeZone, toZonedInput } from '../web/src/lib/time.ts';
+import { rangeQuery } from '../web/src/pages/admin/insights-format.ts';
 
 // The portal's time words (web/src/lib/time.ts) are pure functions of the instant, "now", the
 // zone and the locale: run here under node, with the locale pinned so the text is exact.
@@ -133,5 +134,16 @@ describe('the start-time field in the user’s zone', () => {
       }
     }
     for (const bad of ['', 'bad', '2026-05-01', '2026-05-01 09:30', '2026-05-01T9:30']) expect(fromZonedInput(bad, 'UTC')).toBeNaN();
+  });
+});
+
+describe('the insights date range in the user’s zone', () => {
+  it('reads From and To as whole days of that zone, To inclusive', () => {
+    expect(rangeQuery({ from: '2031-03-01', to: '2031-03-31', template_id: '' }, 'Europe/Paris')).toEqual({ from: '2031-02-28T23:00:00.000Z', to: '2031-03-31T22:00:00.000Z', template_id: undefined });
+    expect(rangeQuery({ from: '2031-06-01', to: '2031-06-01', template_id: 't' }, 'UTC')).toEqual({ from: '2031-06-01T00:00:00.000Z', to: '2031-06-02T00:00:00.000Z', template_id: 't' });
+  });
+
+  it('leaves a blank or malformed day to the API’s default', () => {
+    expect(rangeQuery({ from: '', to: 'soon', template_id: '' }, 'UTC')).toEqual({ from: undefined, to: undefined, template_id: undefined });
   });
 });

@@ -1,4 +1,5 @@
 /** Formatting and URL ↔ API mapping of the Insights page (pure, so the page stays about layout). */
+import { currentTimeZone, fromZonedInput } from '../../lib/time.ts';
 
 /** 10 → "10 s", 600 → "10 min", 1530 → "25.5 min", 5400 → "1.5 h", 172800 → "2 d"; null → "—". */
 export function formatSecs(secs: number | null): string {
@@ -15,14 +16,16 @@ export const formatPercent = (share: number | null): string => (share === null ?
 
 /**
  * The URL's filters as the API's query: `from` is the start of its day, `to` the end of its
- * day (the next day's start), both in the browser's time zone; blanks use the API's default
- * (the last 30 days).
+ * day (the next day's start), both in the user's time zone (their setting, else the
+ * browser's), as every other time in the portal; blanks use the API's default (the last 30 days).
  */
-export function rangeQuery(f: { from: string; to: string; template_id: string }): Record<string, string | undefined> {
+export function rangeQuery(f: { from: string; to: string; template_id: string }, zone = currentTimeZone()): Record<string, string | undefined> {
   const dayStart = (date: string, plusDays = 0) => {
     const [y, m, d] = date.split('-').map(Number);
     if (!y || !m || !d) return undefined;
-    return new Date(y, m - 1, d + plusDays).toISOString();
+    const day = new Date(Date.UTC(y, m - 1, d + plusDays)).toISOString().slice(0, 10);
+    const at = fromZonedInput(`${day}T00:00`, zone);
+    return Number.isNaN(at) ? undefined : new Date(at).toISOString();
   };
   return { from: f.from ? dayStart(f.from) : undefined, to: f.to ? dayStart(f.to, 1) : undefined, template_id: f.template_id || undefined };
 }
