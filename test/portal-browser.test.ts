@@ -1,24 +1,13 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PASSWORD, setUpAccess } from './helpers/access-fixtures.ts';
-import { byLabel, ensurePortalBuilt, launchBrowser, newPerson, PHONE, signIn } from './helpers/browser.ts';
+import { byLabel, describedError, ensurePortalBuilt, launchBrowser, newPerson, PHONE, signIn } from './helpers/browser.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 
 await ensurePortalBuilt();
 
 const invalid = (page: Page, label: string) => byLabel(page, label).getAttribute('aria-invalid');
 
-/** The field's error text, found through the control's aria-describedby (what a screen reader reads). */
-async function describedError(page: Page, label: string): Promise<string> {
-  return byLabel(page, label).evaluate((el) =>
-    (el.getAttribute('aria-describedby') ?? '')
-      .split(' ')
-      .map((id) => document.getElementById(id))
-      .filter((n) => n?.classList.contains('field-error'))
-      .map((n) => n!.textContent)
-      .join(' '),
-  );
-}
 
 describeEachDialect('portal in Chromium: forms, roles, sign-in and layout', (server) => {
   let browser: Browser;

@@ -1,24 +1,13 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PASSWORD, setUpAccess } from './helpers/access-fixtures.ts';
-import { byLabel, ensurePortalBuilt, launchBrowser, newPerson, PHONE, screenshot, signIn } from './helpers/browser.ts';
+import { byLabel, describedError, ensurePortalBuilt, launchBrowser, newPerson, PHONE, screenshot, signIn } from './helpers/browser.ts';
 import { dialectsUnderTest } from './helpers/dialects.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from './helpers/server.ts';
 
 await ensurePortalBuilt();
 
-/** The field's error text, found through the control's aria-describedby (what a screen reader reads). */
-async function describedError(page: Page, label: string): Promise<string> {
-  return byLabel(page, label).evaluate((el) =>
-    (el.getAttribute('aria-describedby') ?? '')
-      .split(' ')
-      .map((id) => document.getElementById(id))
-      .filter((n) => n?.classList.contains('field-error'))
-      .map((n) => n!.textContent)
-      .join(' '),
-  );
-}
 
 const invalid = (page: Page, label: string) => byLabel(page, label).getAttribute('aria-invalid');
 const summary = (page: Page) => page.locator('.form-error-summary');

@@ -106,3 +106,15 @@ export function byLabel(page: Page, label: string) {
   const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return page.getByLabel(new RegExp(`^${escaped}( \\*)?$`));
 }
+
+/** The field's error text, found through the control's aria-describedby (what a screen reader reads). */
+export async function describedError(page: Page, label: string): Promise<string> {
+  return byLabel(page, label).evaluate((el) =>
+    (el.getAttribute('aria-describedby') ?? '')
+      .split(' ')
+      .map((id) => document.getElementById(id))
+      .filter((n) => n?.classList.contains('field-error'))
+      .map((n) => n!.textContent)
+      .join(' '),
+  );
+}

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { AccessRequest, FieldAnswer, Person, RequestStatus } from '../api/types.ts';
+import { Link } from '../router.tsx';
 import { formatClaimValue, formatCountdown, formatDuration, STATUS_LABEL } from '../lib/format.ts';
 import { Time } from './Time.tsx';
 
@@ -77,5 +78,27 @@ export function RequestFacts({ request }: { request: AccessRequest }) {
         </dd>
       </div>
     </dl>
+  );
+}
+
+/** A table cell's two lines for a person: the name, and the email under it. */
+export function PersonLines({ person }: { person: Person }) {
+  return (
+    <>
+      {person.name}
+      <br />
+      <span className="muted small">{person.email}</span>
+    </>
+  );
+}
+
+/** A table cell's two lines for a request: its template, linked to the request, and the application under it. */
+export function RequestLines({ request }: { request: AccessRequest }) {
+  return (
+    <>
+      <Link to={`/requests/${request.id}`}>{request.template_name}</Link>
+      <br />
+      <span className="muted small">{request.app.name}</span>
+    </>
   );
 }

@@ -5,11 +5,10 @@ import { keys, usePagedList } from '../../api/queries.ts';
 import type { AccessRequest } from '../../api/types.ts';
 import { fieldErrorsOf, FormError, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
-import { Countdown } from '../../components/RequestBits.tsx';
+import { Countdown, PersonLines, RequestLines } from '../../components/RequestBits.tsx';
 import { ScheduledNote } from '../../components/StartTimeField.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
-import { Link } from '../../router.tsx';
 import { flatPages } from '../../components/Status.tsx';
 import { BulkRevokeBar } from './GrantsBulkRevoke.tsx';
 import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
@@ -88,14 +87,10 @@ export function GrantsPage() {
                     <input type="checkbox" aria-label={`Select the grant of ${r.requester.name || r.requester.email} for ${r.template_name}`} checked={picked.has(r.id)} onChange={(e) => pick(r.id, e.target.checked)} />
                   </td>
                   <td>
-                    {r.requester.name}
-                    <br />
-                    <span className="muted small">{r.requester.email}</span>
+                    <PersonLines person={r.requester} />
                   </td>
                   <td>
-                    <Link to={`/requests/${r.id}`}>{r.template_name}</Link>
-                    <br />
-                    <span className="muted small">{r.app.name}</span>
+                    <RequestLines request={r} />
                   </td>
                   <td>
                     {r.scheduled ? <ScheduledNote startsAt={r.starts_at} expiresAt={r.expires_at} /> : r.seconds_left !== null && <Countdown secondsLeft={r.seconds_left} receivedAt={list.dataUpdatedAt} expiresAt={r.expires_at} />}

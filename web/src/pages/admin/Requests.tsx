@@ -5,11 +5,11 @@ import { fetchAll, keys, usePagedList } from '../../api/queries.ts';
 import type { AccessRequest, RequestStatus, Template } from '../../api/types.ts';
 import { SelectField, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
-import { StatusBadge } from '../../components/RequestBits.tsx';
+import { PersonLines, RequestLines, StatusBadge } from '../../components/RequestBits.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';
 import { Time } from '../../components/Time.tsx';
 import { STATUS_LABEL } from '../../lib/format.ts';
-import { Link, navigate, useLocation } from '../../router.tsx';
+import { navigate, useLocation } from '../../router.tsx';
 import { useAllUsers } from './common.tsx';
 
 type Sort = 'submitted' | 'updated' | 'ends';
@@ -160,14 +160,10 @@ function RequestRow({ r }: { r: AccessRequest }) {
   return (
     <tr>
       <td>
-        <Link to={`/requests/${r.id}`}>{r.template_name}</Link>
-        <br />
-        <span className="muted small">{r.app.name}</span>
+        <RequestLines request={r} />
       </td>
       <td>
-        {r.requester.name}
-        <br />
-        <span className="muted small">{r.requester.email}</span>
+        <PersonLines person={r.requester} />
       </td>
       <td>
         <StatusBadge status={r.status} escalated={r.escalated} scheduled={r.scheduled} />
