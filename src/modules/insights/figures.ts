@@ -4,26 +4,17 @@
  * is tested on its own (test/insights-figures.test.ts) and end to end on a scripted
  * history (test/insights.test.ts). Durations are in seconds, shares in 0..1.
  */
+import type { RequestHistoryRow } from '../requests/history.repo.ts';
 
 /** An approval given this soon after the request became decidable is flagged as a rubber stamp. */
 export const RUBBER_STAMP_SECS = 30;
 
-/** One grant request (kind `request`; extension requests are not counted) and its grant's usage. */
-export interface RequestFact {
-  id: string;
-  template_id: string;
-  requester_id: string;
-  status: string;
-  created_at: number;
-  /** The stage a request waits in, or was decided in. */
-  current_stage: number;
-  decided_at: number | null;
-  decided_by: string | null;
-  approved_at: number | null;
+/**
+ * One grant request (kind `request`; extension requests are not counted) and its grant's usage:
+ * the requests module's history row, its 0/1 flags as booleans.
+ */
+export interface RequestFact extends Omit<RequestHistoryRow, 'escalated' | 'break_glass'> {
   escalated: boolean;
-  activated_at: number | null;
-  expires_at: number | null;
-  ended_at: number | null;
   /** Granted by the requester to themselves (break-glass): no one decided it. */
   break_glass: boolean;
   first_used_at: number | null;

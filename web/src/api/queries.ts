@@ -1,6 +1,7 @@
 import { useInfiniteQuery, useQuery, type QueryClient } from '@tanstack/react-query';
 import { ApiError, get } from './client.ts';
-import type { Group, NotificationPage, Page, Requestable, Session } from './types.ts';
+import type { NotificationPage, Page, Requestable, Session } from './types.ts';
+import type { Group } from './admin-types.ts';
 
 /**
  * Query keys. Live events invalidate by prefix: ['requests'] covers every request list,

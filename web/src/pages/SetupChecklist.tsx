@@ -2,7 +2,8 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get } from '../api/client.ts';
 import { keys } from '../api/queries.ts';
-import type { Application, Page } from '../api/types.ts';
+import type { Page } from '../api/types.ts';
+import type { Application } from '../api/admin-types.ts';
 import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
 

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get, patch, post } from '../../api/client.ts';
 import { keys, usePagedList } from '../../api/queries.ts';
-import type { Application, AuthMethod, GrantType, SigningAlg } from '../../api/types.ts';
+import type { Application, AuthMethod, GrantType, SigningAlg } from '../../api/admin-types.ts';
 import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, Form, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { withQuery } from '../../api/client.ts';
 import { keys, usePagedList } from '../../api/queries.ts';
-import type { NamedAuditEvent } from '../../api/types.ts';
+import type { NamedAuditEvent } from '../../api/admin-types.ts';
 import { SelectField, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { post } from '../../api/client.ts';
 import { fetchAll, keys, usePagedList } from '../../api/queries.ts';
-import type { Delivery, EventAction, Script } from '../../api/types.ts';
+import type { Delivery, EventAction, Script } from '../../api/admin-types.ts';
 import { SelectField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';

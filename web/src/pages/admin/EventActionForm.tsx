@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { EVENT_TYPES, type EventAction, type EventActionKind, type EventType, type Template } from '../../api/types.ts';
+import { EVENT_TYPES, type EventAction, type EventActionKind, type EventType, type Template } from '../../api/admin-types.ts';
 import { Checkbox, fieldErrorsOf, fieldErrorsUnderOf, Fieldset, Form, FormError, onSubmitSend, SelectField, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { eventLabel } from '../../lib/format.ts';
 import { lines, useAllScripts } from './common.tsx';

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get, patch, post } from '../../api/client.ts';
 import { fetchAll, keys } from '../../api/queries.ts';
-import type { EventAction, Template } from '../../api/types.ts';
+import type { EventAction, Template } from '../../api/admin-types.ts';
 import { Checkbox, FormError } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';

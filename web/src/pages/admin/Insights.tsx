@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { get, withQuery } from '../../api/client.ts';
 import { fetchAll, keys } from '../../api/queries.ts';
-import type { Insights, InsightsSummary, Template } from '../../api/types.ts';
+import type { Insights, InsightsSummary, Template } from '../../api/admin-types.ts';
 import { BarChart } from '../../components/charts/BarChart.tsx';
 import { StackedBars } from '../../components/charts/StackedBars.tsx';
 import { SelectField, TextField } from '../../components/Field.tsx';

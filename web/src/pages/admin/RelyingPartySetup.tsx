@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { Application } from '../../api/types.ts';
+import type { Application } from '../../api/admin-types.ts';
 import { endpointsOf, envSnippet, openidClientSnippet } from './rp-snippets.ts';
 
 /** The issuer as Interim announces it in its discovery document (the portal's origin + /oidc if that cannot be read). */

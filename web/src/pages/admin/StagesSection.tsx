@@ -1,4 +1,4 @@
-import type { Group, Template } from '../../api/types.ts';
+import type { Group, Template } from '../../api/admin-types.ts';
 import { Checkbox, Fieldset, SelectField, TextField } from '../../components/Field.tsx';
 import { GroupChecklist } from './common.tsx';
 

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { ApiError, del, get, patch, post } from '../../api/client.ts';
 import { fetchAll, keys, useAllGroups } from '../../api/queries.ts';
-import type { ApprovalMode, Mapping, Template, TemplateSettings } from '../../api/types.ts';
+import type { ApprovalMode, Mapping, Template, TemplateSettings } from '../../api/admin-types.ts';
 import { Checkbox, Form, FormError, onSubmitSend, SubmitButton, TextArea, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { ErrorMessage, Loading } from '../../components/Status.tsx';

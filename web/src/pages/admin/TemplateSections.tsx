@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { Application, ApprovalMode, FailureMode, Group, Mapping, NotificationPolicy, Script, TemplateSettings } from '../../api/types.ts';
+import type { Application, ApprovalMode, FailureMode, Group, Mapping, NotificationPolicy, Script, TemplateSettings } from '../../api/admin-types.ts';
 import { Checkbox, Fieldset, SelectField, TextField } from '../../components/Field.tsx';
 import { formatClaimValue, formatDuration } from '../../lib/format.ts';
 import { Link } from '../../router.tsx';

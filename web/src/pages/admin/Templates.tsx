@@ -1,5 +1,5 @@
 import { keys, usePagedList } from '../../api/queries.ts';
-import type { Template } from '../../api/types.ts';
+import type { Template } from '../../api/admin-types.ts';
 import { PageHeader } from '../../components/Layout.tsx';
 import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';

@@ -1,4 +1,4 @@
-import type { Group, NotificationPolicy } from '../../api/types.ts';
+import type { Group, NotificationPolicy } from '../../api/admin-types.ts';
 
 /** What the editor knows of who would approve and be notified (the one-stage fields). */
 export interface ApproverChoice {

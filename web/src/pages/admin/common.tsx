@@ -2,7 +2,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useRef, useState } from 'react';
 import { del } from '../../api/client.ts';
 import { fetchAll, keys } from '../../api/queries.ts';
-import type { Application, Group, Script, User } from '../../api/types.ts';
+import type { User } from '../../api/types.ts';
+import type { Application, Group, Script } from '../../api/admin-types.ts';
 import { useGroupError } from '../../components/Field.tsx';
 import { navigate, useLocation } from '../../router.tsx';
 

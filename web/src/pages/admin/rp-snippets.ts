@@ -1,4 +1,4 @@
-import type { Application } from '../../api/types.ts';
+import type { Application } from '../../api/admin-types.ts';
 
 /** Where a relying party finds Interim: the issuer and its discovery document. */
 export interface Endpoints {
