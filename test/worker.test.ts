@@ -239,6 +239,82 @@ describeEachDialect(
       expect((await webhooks()).every((d) => d.status === 'succeeded')).toBe(true);
     });
 
+    it('fails a run whose outcome cannot be recorded only after the other attempts settle, with nothing left unheard', async () => {
+      const templateId = await s.template();
+      const action = await server().admin.post('/api/v1/event-actions', {
+        name: 'record fails',
+        event_types: ['access_request.submitted'],
+        template_id: templateId,
+        kind: 'webhook',
+        config: { url: `${stall.url}/unused` },
+      });
+      expect(action.status).toBe(201);
+      const ids = await Promise.all(
+        [s.requester, s.outsider].map(async (p) => (await p.client.post('/api/v1/access-requests', validRequest(templateId))).body.id as string),
+      );
+      const [failingId, slowId] = (await deliveriesOf(ids, 'webhook')).map((d) => d.id);
+      // The database "goes away" for the first attempt's record: the first thing it reads, the clock, throws once.
+      const { core } = server().app;
+      let armed = false;
+      let thrown = false;
+      const clock = {
+        ...core.clock,
+        now: () => {
+          if (armed) {
+            armed = false;
+            thrown = true;
+            throw new Error('database went away');
+          }
+          return core.clock.now();
+        },
+      };
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let slowStarted!: () => void;
+      const slowInFlight = new Promise<void>((resolve) => (slowStarted = resolve));
+      const settled: string[] = [];
+      const performer: Performer = async (delivery) => {
+        if (delivery.id === failingId) {
+          await slowInFlight;
+          armed = true;
+        }
+        if (delivery.id === slowId) {
+          slowStarted();
+          await gate;
+          settled.push(delivery.id);
+        }
+        return { ok: true };
+      };
+      const unheard: unknown[] = [];
+      const listen = (reason: unknown) => unheard.push(reason);
+      process.on('unhandledRejection', listen);
+      try {
+        const dispatcher = createDispatcher({ ...core, clock }, {
+          performers: { email: performer, webhook: performer, slack: performer, script: performer, trigger: performer, backchannel_logout: performer, ssf: performer },
+          onDeadLetter: async () => undefined,
+          leaseMs: deliveryLeases(server().config),
+          renewEveryMs: 10_000,
+          // Room for everything due at once (the requests' notices too), so both webhooks are in flight together.
+          concurrency: 50,
+          scriptCapacity: () => 0,
+          scriptWorkers: 1,
+          maxAttempts: 3,
+          backoff: { baseMs: 1000, capMs: 1000 },
+        });
+        const run = dispatcher.deliverWhileDue({ spent: () => false });
+        const outcome = run.then(() => 'resolved', (error: Error) => error.message);
+        await eventually('the first outcome to fail to be recorded', () => thrown);
+        release();
+        expect(await outcome).toBe('database went away');
+        expect(settled).toEqual([slowId]);
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(unheard).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', listen);
+        release();
+      }
+    });
+
     it('claims what tells applications that access ended before notices queued earlier', async () => {
       const templateId = await s.template();
       const action = await server().admin.post('/api/v1/event-actions', {

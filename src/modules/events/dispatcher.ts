@@ -168,18 +168,28 @@ export function createDispatcher(core: Pick<Core, 'db' | 'dialect' | 'clock'>, d
       const stop = keepLeases(core, deps, inFlight);
       let total = 0;
       let ended = 0;
+      // An attempt whose outcome could not be recorded (the database went away) fails the
+      // run once the others are settled. Caught where it is made: an attempt may fail while
+      // this loop awaits a claim, with nothing yet listening to it, and an unheard rejection
+      // ends the process. Its lease lapses and another pass retries it.
+      const failures: unknown[] = [];
       try {
         for (;;) {
+          if (failures.length > 0) throw failures[0];
           const endedBefore = ended;
           const room = deps.concurrency - running.size;
           if (room > 0 && !budget.spent()) {
             const batch = await claim(room);
             total += batch.length;
             for (const claimed of batch) {
-              const sending: Promise<void> = send(claimed, inFlight).finally(() => {
-                running.delete(sending);
-                ended++;
-              });
+              const sending: Promise<void> = send(claimed, inFlight)
+                .catch((error: unknown) => {
+                  failures.push(error);
+                })
+                .finally(() => {
+                  running.delete(sending);
+                  ended++;
+                });
               running.add(sending);
             }
           }
@@ -188,7 +198,10 @@ export function createDispatcher(core: Pick<Core, 'db' | 'dialect' | 'clock'>, d
           // stop. Stopping only when nothing ended since the claim began: the last attempt in
           // flight may have ended during it, and its successor is due now.
           if (ended !== endedBefore) continue;
-          if (running.size === 0) return total;
+          if (running.size === 0) {
+            if (failures.length > 0) throw failures[0];
+            return total;
+          }
           await Promise.race(running);
         }
       } finally {
