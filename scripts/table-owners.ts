@@ -57,6 +57,8 @@ export const TABLE_OWNERS: Readonly<Record<string, string | readonly string[]>> 
   resource_servers: 'src/modules/resource-servers',
   resource_server_apps: 'src/modules/resource-servers',
   grant_usage: 'src/modules/claims',
+  mfa_factors: 'src/modules/mfa',
+  mfa_recovery_codes: 'src/modules/mfa',
 };
 
 const QUERY = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|innerJoin|leftJoin|rightJoin|fullJoin|with|mergeInto)\(\s*'([a-z_]+)(?: as [a-z_]+)?'/g;

@@ -33,6 +33,7 @@ import { createGroupsService } from './modules/groups/groups.service.ts';
 import { createMembershipsService, membershipUserHooks } from './modules/groups/memberships.service.ts';
 import { createMappingsService } from './modules/mappings/mappings.service.ts';
 import { createSetupService } from './modules/setup/setup.service.ts';
+import { createSecondFactors, relyingPartyOf } from './modules/mfa/index.ts';
 import { createMailer, SMTP_TIMEOUT_MS } from './modules/notifications/email.ts';
 import { createNotificationsService } from './modules/notifications/notifications.service.ts';
 import { activateDueGrants } from './modules/requests/activation.ts';
@@ -160,6 +161,8 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const claimsWatch = createClaimsWatch(core.clock, laterSignals);
   const signalCore = { ...core, recordSignals: laterSignals };
   const users = createUsersService(core, userHooks(core, laterSignals));
+  // Issue 15: one way to check a second factor, for sign-in, OIDC, step-up and device confirmation.
+  const secondFactors = createSecondFactors({ clock: core.clock, encrypter, relyingParty: relyingPartyOf(config.baseUrl) });
   // Signing out of the portal ends the provider sessions: src/oidc's repo (oidc sits above auth).
   const auth = createAuthService(core, config, {
     signedOut: async (trx, userId) => recordSignals(trx, [signOutSignal(userId, await createOidcPayloadsRepo(trx).deleteSessionsOf(userId), 'portal')]),
@@ -230,6 +233,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   return {
     users,
     auth,
+    secondFactors,
     setup: createSetupService(core),
     audit,
     insights,

@@ -18,6 +18,7 @@ import * as deliveryClaim from './migrations/0015_delivery_claim.ts';
 import * as userTimeZone from './migrations/0016_user_time_zone.ts';
 import * as bulkDecisions from './migrations/0017_bulk_decisions.ts';
 import * as grantUsage from './migrations/0018_grant_usage.ts';
+import * as mfaFactors from './migrations/0019_mfa_factors.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   '0016_user_time_zone': userTimeZone,
   '0017_bulk_decisions': bulkDecisions,
   '0018_grant_usage': grantUsage,
+  '0019_mfa_factors': mfaFactors,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
