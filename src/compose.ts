@@ -195,8 +195,10 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const mailer = createMailer(config.smtp);
   const leaseMs = deliveryLeases(config);
   const provisioning = createProvisioning(signalCore, { runTrigger: scripts.runScript, deadlineMs: config.scripts.timeoutMs + 30_000, queueAllowanceMs: 10 * 60_000 });
-  const requests = createRequestsService(signalCore, { submissionsPerMinute: config.requestsPerMinute }, provisioning);
-  const breakGlass = createBreakGlassService(signalCore, { submissionsPerMinute: config.requestsPerMinute });
+  // Step-up for decisions (issue 15): the step-up module's guard and the mfa module's factors, by shape (requests sits beside both).
+  const decisionAssurance = { guard: stepUp.guard, hasFactor: secondFactors.hasFactor };
+  const requests = createRequestsService(signalCore, { submissionsPerMinute: config.requestsPerMinute }, provisioning, decisionAssurance);
+  const breakGlass = createBreakGlassService(signalCore, { submissionsPerMinute: config.requestsPerMinute }, decisionAssurance);
   const views = createRequestViews(core);
   const discussion = createDiscussionService(core, views);
   // Signals (issue 13): the sinks that turn them into deliveries (back-channel logout, and the

@@ -5,6 +5,7 @@ import { openDatabase } from '../src/db/database.ts';
 import { createBreakGlassService } from '../src/modules/requests/break-glass.ts';
 import { createGroup, createPerson, PASSWORD, setUpAccess, type AccessSetup, type Person } from './helpers/access-fixtures.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
+import { assuranceOf } from './helpers/factors.ts';
 import { Browser } from './helpers/oidc-browser.ts';
 import { codeFlow, relyingParty } from './helpers/oidc-rp.ts';
 
@@ -182,7 +183,7 @@ describeEachDialect('break-glass access', (server, dialect) => {
       const second = openDatabase(server().config.database);
       try {
         const core2 = createCore(second, server().app.core.clock, server().url, server().app.core.passwords);
-        const service2 = createBreakGlassService(core2, { submissionsPerMinute: 100 });
+        const service2 = createBreakGlassService(core2, { submissionsPerMinute: 100 }, assuranceOf(server()));
         const actor = { userId: another.id, isAdmin: false, via: 'session' as const, mustChangePassword: false };
         const outcomes = await Promise.allSettled([
           service2.activate(actor, { template_id: templateId, justification: 'x', fields: {} }),
@@ -293,7 +294,7 @@ describeEachDialect('break-glass access', (server, dialect) => {
     await server().app.services.requests.expireDueGrants();
     const second = dialect === 'postgres' ? openDatabase(server().config.database) : server().app.database;
     try {
-      const other = createBreakGlassService(createCore(second, server().app.core.clock, server().url, server().app.core.passwords), { submissionsPerMinute: 10 });
+      const other = createBreakGlassService(createCore(second, server().app.core.clock, server().url, server().app.core.passwords), { submissionsPerMinute: 10 }, assuranceOf(server()));
       const results = await Promise.all([server().app.services.breakGlass.alertOverdueReviews(1), other.alertOverdueReviews(1), server().app.services.breakGlass.alertOverdueReviews()]);
       // Others' grants in this suite may be overdue too; this one is alerted exactly once.
       expect(results.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);

@@ -149,6 +149,7 @@ describe('rules across template attributes', () => {
     max_total_mins: null,
     max_start_delay_mins: null,
     allow_bulk_decisions: false,
+    step_up_minutes: null,
   };
 
   it.each<[string, Partial<TemplateSettings>, string[]]>([

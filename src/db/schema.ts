@@ -5,11 +5,13 @@
  */
 import type { AccessRequestCommentsTable, AccessRequestsTable, AccessRequestTemplatesTable, AccessRequestVotesTable, BreakGlassGrantsTable, TemplateGroupsTable, TemplateMappingsTable, TemplateStageGroupsTable, TemplateStagesTable } from './schema/access-requests.ts';
 import type { DeliveriesTable, DeliveryAttemptsTable, EventActionsTable, NotificationsTable, OutboxEventsTable, RoundRobinPositionsTable, ScriptRunsTable, ScriptSecretGrantsTable, ScriptSecretsTable, ScriptsTable } from './schema/events.ts';
+import type { DecisionLinksTable } from './schema/decision-links.ts';
 import type { MfaFactorsTable, MfaRecoveryCodesTable, StepUpProofsTable } from './schema/mfa.ts';
 import type { SsfHeldTable, SsfPollQueueTable, SsfStreamsTable, SsfSubjectsTable } from './schema/ssf.ts';
 import type { ApiTokensTable, ApplicationsTable, AuditEventsTable, AuditHeadTable, GrantUsageTable, GroupsTable, LoginThrottleTable, MappingGroupsTable, MappingsTable, MembershipsTable, OidcPayloadsTable, ResourceServerAppsTable, ResourceServersTable, SessionsTable, SettingsTable, SigningKeysTable, UsersTable } from './schema/identity.ts';
 
 export type * from './schema/access-requests.ts';
+export type * from './schema/decision-links.ts';
 export type * from './schema/events.ts';
 export type * from './schema/flag.ts';
 export type * from './schema/identity.ts';
@@ -60,4 +62,5 @@ export interface DB {
   mfa_factors: MfaFactorsTable;
   mfa_recovery_codes: MfaRecoveryCodesTable;
   step_up_proofs: StepUpProofsTable;
+  decision_links: DecisionLinksTable;
 }

@@ -17,3 +17,6 @@ export async function enrolTotp(server: TestServer, userId: string, name = 'Phon
     code: (stepOffset = 0) => totp.generate({ timestamp: server.app.core.clock.now() + stepOffset * 30_000 }),
   };
 }
+
+/** What compose.ts gives the requests services for step-up (requests/decision-step-up.ts), for tests that build a second service instance. */
+export const assuranceOf = (server: TestServer) => ({ guard: server.app.services.stepUp.guard, hasFactor: server.app.services.secondFactors.hasFactor });

@@ -39,6 +39,8 @@ export interface AccessRequestTemplatesTable {
   max_start_delay_mins: number | null;
   /** Approvers may decide several pending requests of this template at once. */
   allow_bulk_decisions: Generated<Flag>;
+  /** Approvers (and break-glass users) confirm each decision with a second factor checked within this many minutes; null: off. */
+  step_up_minutes: number | null;
   /** Bumped on every change; a request records the version it was made against. */
   version: number;
   created_at: number;

@@ -24,7 +24,7 @@ export function breakGlassRoutes(app: HttpApp, deps: { breakGlass: BreakGlassSer
       },
     },
     async (request, reply) => {
-      const row = await deps.breakGlass.activate(requireActor(request), request.body);
+      const row = await deps.breakGlass.activate(requireActor(request), request.body, request.body.step_up);
       return reply.status(201).send(await deps.views.present(row));
     },
   );

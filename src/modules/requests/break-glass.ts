@@ -9,6 +9,7 @@ import { loadTemplateForRequest } from '../templates/templates.repo.ts';
 import type { Template } from '../templates/templates.types.ts';
 import { lockUser } from '../users/users.repo.ts';
 import { createBreakGlassRepo, type BreakGlassRow } from './break-glass.repo.ts';
+import { BREAK_GLASS_STEP_UP_MINUTES, requireStepUp, withStepUp, type DecisionAssurance } from './decision-step-up.ts';
 import type { BreakGlassIn, ReviewIn } from './break-glass.types.ts';
 import { liveGroupIdsOf, mayView } from './eligibility.ts';
 import { activatedEvent } from './activation.ts';
@@ -24,15 +25,17 @@ const MINUTE = 60_000;
 const OVERDUE_CHUNK = 200;
 
 /**
- * Where assurance plugs in. DESIGN: break-glass needs step-up when the user has a second
- * factor. Factors do not exist yet, so the default proves nothing and allows; once they do,
- * this checks (and consumes) a step-up proof bound to (user, template, 'break_glass', nonce),
- * inside the activation's transaction, and throws 401 `step_up_required` without one.
+ * Break-glass step-up (DESIGN "Assurance"): needed whenever the user has a second factor, and
+ * whenever the template asks for step-up (a user without a factor is then told to add one);
+ * within the template's minutes, or BREAK_GLASS_STEP_UP_MINUTES when it sets none. Bound to
+ * (user, 'break_glass', template), spent inside the activation's transaction.
  */
-export interface BreakGlassAssurance {
-  requireStepUp(trx: Tx, actor: Actor, binding: { template_id: string; decision: 'break_glass' }): Promise<void>;
+async function breakGlassStepUp(assurance: DecisionAssurance, trx: Tx, actor: Actor, template: Template, proofId: string | undefined): Promise<Actor> {
+  const needed = template.step_up_minutes !== null || proofId !== undefined || (await assurance.hasFactor(trx, actor.userId));
+  if (!needed) return actor;
+  const use = await requireStepUp(assurance, trx, actor.userId, { action: 'break_glass', target: template.id, stage: null }, proofId, template.step_up_minutes ?? BREAK_GLASS_STEP_UP_MINUTES);
+  return withStepUp(actor, use);
 }
-export const NO_FACTORS_YET: BreakGlassAssurance = { requireStepUp: async () => undefined };
 
 /**
  * Who reviews a break-glass grant: never the requester; a live member of the template's
@@ -65,7 +68,7 @@ export interface BreakGlassSettings {
  * approver is alerted on every channel; an approver reviews it afterwards (`reviewed` or
  * `revoked`) within break_glass_review_mins, and is reminded once when that passes.
  */
-export function createBreakGlassService(core: RequestsCore, settings: BreakGlassSettings, assurance: BreakGlassAssurance = NO_FACTORS_YET) {
+export function createBreakGlassService(core: RequestsCore, settings: BreakGlassSettings, assurance: DecisionAssurance) {
   const { db, clock, dialect } = core;
 
   const mayReview = (trx: Tx, template: Template, request: RequestRow, actor: Actor, groups: ReadonlySet<string>) =>
@@ -74,7 +77,8 @@ export function createBreakGlassService(core: RequestsCore, settings: BreakGlass
   return {
     mayReview,
 
-    async activate(actor: Actor, input: BreakGlassIn): Promise<RequestRow> {
+    async activate(caller: Actor, input: BreakGlassIn, stepUp?: string): Promise<RequestRow> {
+      let actor = caller;
       const now = clock.now();
       const template = await loadTemplateForRequest(db, input.template_id);
       assertThat(template, notFound('template'));
@@ -102,7 +106,7 @@ export function createBreakGlassService(core: RequestsCore, settings: BreakGlass
             // Serialised per user (the user's row on PostgreSQL, the database lock on SQLite):
             // two activations at once see each other, so one break-glass grant at a time holds.
             await lockUser(trx, dialect, actor.userId);
-            await assurance.requireStepUp(trx, actor, { template_id: template.id, decision: 'break_glass' });
+            actor = await breakGlassStepUp(assurance, trx, caller, template, stepUp);
             const requests = createRequestsRepo(trx);
             if ((await requests.countSubmittedSince(actor.userId, now - MINUTE)) >= settings.submissionsPerMinute) throw tooManyRequests(60);
             await expireOwnDueGrant(core, trx, template.id, actor.userId);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fieldAnswer } from './requests.types.ts';
+import { fieldAnswer, stepUpField } from './requests.types.ts';
 import { BREAK_GLASS_REVIEW_OUTCOMES } from './lifecycle.ts';
 
 export const breakGlassIn = z.strictObject({
@@ -7,6 +7,7 @@ export const breakGlassIn = z.strictObject({
   justification: z.string().trim().min(1, 'is required: say why you need access without approval').max(4000),
   duration_mins: z.number().int().positive().optional().describe("at most the template's break_glass_max_mins, which is the default"),
   fields: z.record(z.string(), fieldAnswer).default({}),
+  step_up: stepUpField.describe("the id of a verified step-up proof for action break_glass on this template; needed when you have a second factor or the template asks for step-up"),
 });
 export type BreakGlassIn = z.infer<typeof breakGlassIn>;
 

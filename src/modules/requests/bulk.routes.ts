@@ -12,13 +12,17 @@ export function bulkRoutes(app: HttpApp, base: string, requests: RequestsService
     {
       schema: {
         tags,
-        summary: `Approve or deny up to ${MAX_BULK_ITEMS} pending requests at once, each exactly as a single decision would (eligibility, stages and quorum, never your own); a request whose template does not allow bulk decisions is refused (bulk_not_allowed). Answers per request, in order`,
+        summary: `Approve or deny up to ${MAX_BULK_ITEMS} pending requests at once, each exactly as a single decision would (eligibility, stages and quorum, never your own); a request whose template does not allow bulk decisions is refused (bulk_not_allowed). Answers per request, in order. When a listed template asks for step-up, one proof (action bulk_decision, target the list hash) covers the list; without it the whole call is refused (403 step_up_required)`,
         body: bulkDecisionIn,
         response: { 200: bulkDecisionOut },
       },
     },
-    async (request) =>
-      runBulkDecision(requests, requireActor(request), decisionPlan(request.body), (error) => request.log.error({ err: error }, 'bulk decision item failed unexpectedly')),
+    async (request) => {
+      const actor = requireActor(request);
+      const plan = decisionPlan(request.body);
+      const stepUp = await requests.spendBulkStepUp(actor, 'bulk_decision', plan.requestIds, request.body.step_up);
+      return runBulkDecision(requests, actor, plan, stepUp, (error) => request.log.error({ err: error }, 'bulk decision item failed unexpectedly'));
+    },
   );
 
   app.post(
@@ -31,6 +35,11 @@ export function bulkRoutes(app: HttpApp, base: string, requests: RequestsService
         response: { 200: bulkRevokeOut },
       },
     },
-    async (request) => runBulkRevoke(requests, requireActor(request), revokePlan(request.body), (error) => request.log.error({ err: error }, 'bulk revoke item failed unexpectedly')),
+    async (request) => {
+      const actor = requireActor(request);
+      const plan = revokePlan(request.body);
+      const stepUp = await requests.spendBulkStepUp(actor, 'bulk_revoke', plan.requestIds, request.body.step_up);
+      return runBulkRevoke(requests, actor, plan, stepUp, (error) => request.log.error({ err: error }, 'bulk revoke item failed unexpectedly'));
+    },
   );
 }

@@ -3,7 +3,8 @@ import type { Actor } from '../../http/actor.ts';
 import { AppError } from '../../http/errors.ts';
 import type { RequestRow } from './requests.repo.ts';
 import type { RequestsService } from './requests.service.ts';
-import { decisionIn, requestOut, revokeIn } from './requests.types.ts';
+import type { DecisionVia } from './requests.service.ts';
+import { decisionIn, requestOut, revokeIn, stepUpField } from './requests.types.ts';
 
 /**
  * Bulk decisions and bulk revocation (issue 14 §4). A bulk call is nothing but the single
@@ -27,12 +28,14 @@ export const bulkDecisionIn = z.strictObject({
   decision: z.enum(['approve', 'deny']),
   comment: decisionIn.shape.comment.describe('one comment recorded on every decision'),
   request_ids: requestIds,
+  step_up: stepUpField.describe('the id of a verified step-up proof for action bulk_decision whose target is the hash of request_ids in this order (listHashOf); needed when any listed template asks for step-up, one proof for the whole list'),
 });
 export type BulkDecisionIn = z.infer<typeof bulkDecisionIn>;
 
 export const bulkRevokeIn = z.strictObject({
   reason: revokeIn.shape.reason.describe('one reason recorded on every revocation'),
   request_ids: requestIds,
+  step_up: stepUpField.describe('the id of a verified step-up proof for action bulk_revoke whose target is the hash of request_ids in this order; needed when any listed template asks for step-up'),
 });
 export type BulkRevokeIn = z.infer<typeof bulkRevokeIn>;
 
@@ -90,13 +93,15 @@ async function eachItem<O extends string>(ids: readonly string[], done: O, one: 
   return { results };
 }
 
-export function runBulkDecision(requests: Pick<RequestsService, 'approve' | 'deny'>, actor: Actor, plan: ReturnType<typeof decisionPlan>, onUnexpected: (error: unknown) => void) {
+/** `bulkStepUp`: the call's one step-up proof, spent for the plan's list (RequestsService.spendBulkStepUp). */
+export function runBulkDecision(requests: Pick<RequestsService, 'approve' | 'deny'>, actor: Actor, plan: ReturnType<typeof decisionPlan>, bulkStepUp: DecisionVia['bulkStepUp'], onUnexpected: (error: unknown) => void) {
   const { decision, comment } = plan.action;
+  const via = { bulk: true, bulkStepUp };
   return decision === 'approve'
-    ? eachItem(plan.requestIds, 'approved', (id) => requests.approve(actor, id, comment, { bulk: true }), onUnexpected)
-    : eachItem(plan.requestIds, 'denied', (id) => requests.deny(actor, id, comment, { bulk: true }), onUnexpected);
+    ? eachItem(plan.requestIds, 'approved', (id) => requests.approve(actor, id, comment, via), onUnexpected)
+    : eachItem(plan.requestIds, 'denied', (id) => requests.deny(actor, id, comment, via), onUnexpected);
 }
 
-export function runBulkRevoke(requests: Pick<RequestsService, 'revoke'>, actor: Actor, plan: ReturnType<typeof revokePlan>, onUnexpected: (error: unknown) => void) {
-  return eachItem(plan.requestIds, 'revoked', (id) => requests.revoke(actor, id, plan.action.reason), onUnexpected);
+export function runBulkRevoke(requests: Pick<RequestsService, 'revoke'>, actor: Actor, plan: ReturnType<typeof revokePlan>, bulkStepUp: DecisionVia['bulkStepUp'], onUnexpected: (error: unknown) => void) {
+  return eachItem(plan.requestIds, 'revoked', (id) => requests.revoke(actor, id, plan.action.reason, { bulkStepUp }), onUnexpected);
 }

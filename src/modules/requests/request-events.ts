@@ -11,6 +11,7 @@ import type { SignalRecorder } from '../signals/signals.types.ts';
 import { claimsSignalsOf } from './claims-signals.ts';
 import { buildEventPayload, peopleOf } from './request-payload.ts';
 import { breakGlassAlertFor } from './break-glass-alerts.ts';
+import { stepUpAuditOf } from './decision-step-up.ts';
 import { createRequestsRepo, type RequestRow } from './requests.repo.ts';
 import { stageView } from './stages.ts';
 
@@ -117,7 +118,7 @@ export async function recordRequestEvents(core: EventCore, trx: Tx, events: read
   const typeOf = (event: RequestEventIn) => `access_request.${event.type}` as RequestEventName;
   await core.audit.appendMany(
     trx,
-    events.map((event) => ({ actor: event.actor, action: typeOf(event), targetType: 'access_request', targetId: event.requestId, requestId: event.requestId, data: event.data ?? {} })),
+    events.map((event) => ({ actor: event.actor, action: typeOf(event), targetType: 'access_request', targetId: event.requestId, requestId: event.requestId, data: { ...(event.data ?? {}), ...stepUpAuditOf(event.actor) } })),
   );
   const rows: { type: RequestEventName; event: RequestEventIn; request: RequestRow; template: Template }[] = [];
   for (const event of events) {

@@ -98,10 +98,10 @@ export function requestsRoutes(app: HttpApp, deps: { requests: RequestsService; 
       deps.views.present(await act(requireActor(request), request.params.id, request.body as Record<string, string | undefined>)),
     );
 
-  decision('approve', 'Approve a pending request (eligible approvers only); grants access at once', decisionIn, (a, id, b) => deps.requests.approve(a, id, b.comment));
-  decision('deny', 'Deny a pending request, with an optional comment', decisionIn, (a, id, b) => deps.requests.deny(a, id, b.comment));
+  decision('approve', 'Approve a pending request (eligible approvers only); grants access at once', decisionIn, (a, id, b) => deps.requests.approve(a, id, b.comment, { stepUp: b.step_up }));
+  decision('deny', 'Deny a pending request, with an optional comment', decisionIn, (a, id, b) => deps.requests.deny(a, id, b.comment, { stepUp: b.step_up }));
   decision('cancel', 'Withdraw your own pending request', decisionIn, (a, id) => deps.requests.cancel(a, id));
-  decision('revoke', 'End an approved grant early, with a reason (admin, approver-group member, or the requester)', revokeIn, (a, id, b) => deps.requests.revoke(a, id, b.reason!));
+  decision('revoke', 'End an approved grant early, with a reason (admin, approver-group member, or the requester)', revokeIn, (a, id, b) => deps.requests.revoke(a, id, b.reason!, { stepUp: b.step_up }));
   bulkRoutes(app, base, deps.requests);
 
   app.post(

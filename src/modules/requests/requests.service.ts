@@ -15,6 +15,8 @@ import type { SubmitRequestIn } from './requests.types.ts';
 import { snapshotStillHolds, takeSnapshot, type RequestSnapshot } from './snapshot.ts';
 import { castApproval } from './stage-decisions.ts';
 import type { Provisioning } from './provisioning.ts';
+import { listHashOf, type StepUpBinding, type StepUpUse } from '../step-up/index.ts';
+import { assertBulkStepUpFresh, OFFERED_STEP_UP_MINUTES, requireStepUp, withStepUp, type DecisionAssurance } from './decision-step-up.ts';
 import { cancelScheduled, startTimeErrors } from './activation.ts';
 import { applyTransition, cancelPending, endAccess, expireAccess, grantAccess, lostRace, nextStatus } from './transitions.ts';
 import { approveExtension, expireOwnDueGrant, explainOverlap, extensionOutcome, refuseOverlap, requestExtension, retireOrphanExtensions, type ExtensionIn } from './extension.ts';
@@ -27,14 +29,35 @@ export interface RequestSettings {
 /** How a decision was asked for: `bulk` when it is one item of a bulk call. */
 export interface DecisionVia {
   bulk?: boolean;
+  /** The step-up proof id the caller sent (`step_up`), spent in the decision's transaction. */
+  stepUp?: string;
+  /** A bulk call's one proof, already spent for its whole list (bulk-step-up.ts). */
+  bulkStepUp?: { use: StepUpUse; binding: StepUpBinding };
+  /** Runs first in the decision's transaction with the locked request: a decision link is spent there, so link and decision commit together. */
+  within?: (trx: Tx, request: RequestRow) => Promise<void>;
 }
 
 const MINUTE = 60_000;
 /** Grants per expiry transaction: small enough that one chunk holds the event loop (and SQLite's write lock) only briefly, and that instances share a burst. */
 const EXPIRY_CHUNK = 200;
 
-export function createRequestsService(core: RequestsCore, settings: RequestSettings, provisioning: Provisioning) {
+export function createRequestsService(core: RequestsCore, settings: RequestSettings, provisioning: Provisioning, assurance: DecisionAssurance) {
   const { db, clock, dialect } = core;
+
+  /**
+   * The template's step-up (decision-step-up.ts), checked on the locked request: returns the
+   * actor to record the decision with, carrying the spent proof. The requester giving their
+   * own access back needs none (it only ever takes access away from themselves).
+   */
+  async function confirmStepUp(trx: Tx, actor: Actor, template: Template, binding: StepUpBinding, via: DecisionVia): Promise<Actor> {
+    if (via.bulkStepUp) {
+      if (template.step_up_minutes !== null) assertBulkStepUpFresh(via.bulkStepUp.use, template.step_up_minutes, clock.now(), via.bulkStepUp.binding);
+      return withStepUp(actor, via.bulkStepUp.use);
+    }
+    const minutes = template.step_up_minutes ?? (via.stepUp ? OFFERED_STEP_UP_MINUTES : null);
+    if (minutes === null) return actor;
+    return withStepUp(actor, await requireStepUp(assurance, trx, actor.userId, binding, via.stepUp, minutes));
+  }
 
   /** Loads the request and its template inside the transaction, with the row locked (PostgreSQL). */
   async function lockForDecision(trx: Tx, id: string) {
@@ -146,15 +169,18 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
     /** Asks for more time on the caller's active grant (requests/extension.ts). */
     extend: (actor: Actor, id: string, input: ExtensionIn): Promise<RequestRow> => requestExtension(core, settings, actor, id, input),
 
-    async approve(actor: Actor, id: string, comment?: string, via: DecisionVia = {}): Promise<RequestRow> {
-      const by = { actor, auto: false, comment: comment ?? null };
+    async approve(caller: Actor, id: string, comment?: string, via: DecisionVia = {}): Promise<RequestRow> {
+      const by = { actor: caller, auto: false, comment: comment ?? null };
       let overlap: { templateId: string; requesterId: string } | null = null;
       const decided = await db.transaction().execute(async (trx) => {
         const { request, template } = await lockForDecision(trx, id);
-        refuseOwnRequest(actor, request, 'approve');
-        await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'approve');
+        refuseOwnRequest(caller, request, 'approve');
+        await authorize(trx, caller, request, template, (g) => mayDecide(template, request, caller.userId, g), 'approve');
         refuseUnlessBulkAllowed(template, via);
         nextStatus(request, 'approve');
+        await via.within?.(trx, request);
+        const actor = await confirmStepUp(trx, caller, template, { action: 'approve', target: request.id, stage: request.current_stage }, via);
+        by.actor = actor;
         // The vote, the stage's count and a stage advance; only the last stage's quorum goes on to grant.
         const step = await castApproval(core, trx, request, template, actor, comment ?? null);
         if (step.kind !== 'final') return { kind: 'granted' as const, request: step.request };
@@ -171,14 +197,17 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
       return provisioning.finish(decided.request, decided.template, by, true);
     },
 
-    async deny(actor: Actor, id: string, comment?: string, via: DecisionVia = {}): Promise<RequestRow> {
+    async deny(caller: Actor, id: string, comment?: string, via: DecisionVia = {}): Promise<RequestRow> {
       return db.transaction().execute(async (trx) => {
         const { request, template } = await lockForDecision(trx, id);
-        refuseOwnRequest(actor, request, 'deny');
-        await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'deny');
+        refuseOwnRequest(caller, request, 'deny');
+        await authorize(trx, caller, request, template, (g) => mayDecide(template, request, caller.userId, g), 'deny');
         refuseUnlessBulkAllowed(template, via);
+        const status = nextStatus(request, 'deny');
+        await via.within?.(trx, request);
+        const actor = await confirmStepUp(trx, caller, template, { action: 'deny', target: request.id, stage: request.current_stage }, via);
         const now = clock.now();
-        const patch = { status: nextStatus(request, 'deny'), decided_by: actor.userId, decided_at: now, decision_comment: comment ?? null, ended_at: now, end_reason: 'manual' as const, ended_by: actor.userId };
+        const patch = { status, decided_by: actor.userId, decided_at: now, decision_comment: comment ?? null, ended_at: now, end_reason: 'manual' as const, ended_by: actor.userId };
         await applyTransition(core, trx, request, patch);
         await recordRequestEvent(core, trx, { type: request.kind === 'extension' ? 'extension_denied' : 'denied', requestId: id, actor, data: { comment: comment ?? null } });
         return { ...request, ...patch };
@@ -195,10 +224,36 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
       });
     },
 
-    async revoke(actor: Actor, id: string, reason: string): Promise<RequestRow> {
+    /**
+     * A bulk call's one step-up proof (DESIGN "Assurance": it covers the explicit list the
+     * confirm step showed, bound to listHashOf(ids)), spent before the items when any of
+     * their templates asks for step-up, within the shortest of their minutes. Each item then
+     * rechecks its own template's minutes in its own transaction (confirmStepUp).
+     */
+    async spendBulkStepUp(actor: Actor, action: 'bulk_decision' | 'bulk_revoke', ids: readonly string[], proofId: string | undefined): Promise<DecisionVia['bulkStepUp']> {
+      return db.transaction().execute(async (trx) => {
+        const rows = await trx.selectFrom('access_requests').select(['template_id', 'requester_id']).where('id', 'in', [...ids]).execute();
+        // Giving back one's own access needs no step-up (as in revoke).
+        const templateIds = new Set(rows.filter((r) => action === 'bulk_decision' || r.requester_id !== actor.userId).map((r) => r.template_id));
+        let minutes: number | null = null;
+        for (const templateId of templateIds) {
+          const stepUp = (await loadTemplateForRequest(trx, templateId, { includeDeleted: true }))?.step_up_minutes ?? null;
+          if (stepUp !== null) minutes = Math.min(minutes ?? stepUp, stepUp);
+        }
+        const wanted = minutes ?? (proofId ? OFFERED_STEP_UP_MINUTES : null);
+        if (wanted === null) return undefined;
+        const binding = { action, target: listHashOf(ids), stage: null };
+        return { use: await requireStepUp(assurance, trx, actor.userId, binding, proofId, wanted), binding };
+      });
+    },
+
+    async revoke(caller: Actor, id: string, reason: string, via: DecisionVia = {}): Promise<RequestRow> {
       return db.transaction().execute(async (trx) => {
         const { request, template } = await lockForDecision(trx, id);
-        await authorize(trx, actor, request, template, (g) => mayRevoke(template, request, actor, g), 'revoke');
+        await authorize(trx, caller, request, template, (g) => mayRevoke(template, request, caller, g), 'revoke');
+        await via.within?.(trx, request);
+        const ownAccess = request.requester_id === caller.userId && !via.stepUp && !via.bulkStepUp;
+        const actor = ownAccess ? caller : await confirmStepUp(trx, caller, template, { action: 'revoke', target: request.id, stage: null }, via);
         const patch = await endAccess(core, trx, request, { event: 'revoke', actor, reason });
         if (!patch) throw lostRace();
         return { ...request, ...patch };

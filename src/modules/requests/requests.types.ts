@@ -15,8 +15,15 @@ export const submitRequestIn = z.strictObject({
 });
 export type SubmitRequestIn = z.infer<typeof submitRequestIn>;
 
-export const decisionIn = z.strictObject({ comment: z.string().trim().max(4000).optional() });
-export const revokeIn = z.strictObject({ reason: z.string().trim().min(1).max(4000) });
+/** The id of a verified step-up proof for exactly this act (issue 15; POST /api/v1/step-up, then verify). */
+export const stepUpField = z
+  .string()
+  .min(1)
+  .max(64)
+  .optional()
+  .describe("the id of a verified step-up proof (POST /api/v1/step-up) made for exactly this decision; needed when the template asks for step-up (403 step_up_required names the binding to start)");
+export const decisionIn = z.strictObject({ comment: z.string().trim().max(4000).optional(), step_up: stepUpField });
+export const revokeIn = z.strictObject({ reason: z.string().trim().min(1).max(4000), step_up: stepUpField });
 export const commentIn = z.strictObject({ body: z.string().trim().min(1).max(8000) });
 
 const personOut = z.object({ id: z.string(), email: z.string(), name: z.string() });

@@ -57,6 +57,8 @@ export interface TemplateSettings {
   max_start_delay_mins: number | null;
   /** Approvers may decide several of its pending requests at once (issue 14 §4); each still goes through every single-decision check. */
   allow_bulk_decisions: boolean;
+  /** Approve, deny, revoke and break-glass need a second-factor check made within this many minutes (issue 15); null: off. */
+  step_up_minutes: number | null;
 }
 
 /** A stored template with its links, JSON columns parsed and flags as booleans. */
@@ -129,6 +131,13 @@ const attributes = {
   allow_bulk_decisions: z
     .boolean()
     .describe('approvers may approve or deny several pending requests of this template at once (POST /api/v1/access-requests/bulk-decisions); each request still passes every check of a single decision'),
+  step_up_minutes: z
+    .number()
+    .int()
+    .min(1, 'must be between 1 and 60 minutes')
+    .max(60, 'must be between 1 and 60 minutes')
+    .nullable()
+    .describe('approve, deny, revoke and break-glass need a fresh second-factor check (POST /api/v1/step-up) made within this many minutes of the decision; null: off'),
 };
 
 export const createTemplateIn = z.strictObject({
@@ -153,6 +162,7 @@ export const createTemplateIn = z.strictObject({
   max_total_mins: attributes.max_total_mins.default(null),
   max_start_delay_mins: attributes.max_start_delay_mins.default(null),
   allow_bulk_decisions: attributes.allow_bulk_decisions.default(false),
+  step_up_minutes: attributes.step_up_minutes.default(null),
 });
 export type CreateTemplateIn = z.infer<typeof createTemplateIn>;
 
@@ -196,6 +206,7 @@ export const templateOut = z.object({
   max_total_mins: z.number().int().nullable(),
   max_start_delay_mins: z.number().int().nullable(),
   allow_bulk_decisions: z.boolean(),
+  step_up_minutes: z.number().int().nullable().describe('minutes within which a decision needs a fresh second-factor check; null: off'),
   version: z.number().int().describe('bumped on every change; a request records the version it was made against'),
   warnings: z
     .array(z.enum(TEMPLATE_WARNINGS))
