@@ -36,6 +36,7 @@ import { setupRoutes } from './modules/setup/setup.routes.ts';
 import { notificationsRoutes } from './modules/notifications/notifications.routes.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
 import { breakGlassRoutes } from './modules/requests/break-glass.routes.ts';
+import { decisionLinksRoutes } from './modules/decision-links/index.ts';
 import { resourceServersRoutes } from './modules/resource-servers/resource-servers.routes.ts';
 import { scriptsRoutes } from './modules/scripts/scripts.routes.ts';
 import { ssfRoutes, ssfSecurityScheme } from './modules/ssf/index.ts';
@@ -140,6 +141,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   insightsRoutes(api, { insights: services.insights });
   requestsRoutes(api, { requests: services.requests, views: services.views, discussion: services.discussion });
   breakGlassRoutes(api, { breakGlass: services.breakGlass, views: services.views });
+  decisionLinksRoutes(api, { decisionLinks: services.decisionLinks, views: services.views });
   scriptsRoutes(api, { scripts: services.scripts });
   eventActionsRoutes(api, { actions: services.eventActions });
   deliveriesRoutes(api, { deliveries: services.deliveries });

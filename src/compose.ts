@@ -47,6 +47,7 @@ import { createRequestsService } from './modules/requests/requests.service.ts';
 import { createBreakGlassService } from './modules/requests/break-glass.ts';
 import { lapseOverdueRequests } from './modules/requests/lapse.ts';
 import { createRequestsRepo } from './modules/requests/requests.repo.ts';
+import { createDecisionLinks } from './modules/decision-links/index.ts';
 import { createRequestViews } from './modules/requests/requests.views.ts';
 import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
 import { createScriptsService } from './modules/scripts/scripts.service.ts';
@@ -200,6 +201,8 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const requests = createRequestsService(signalCore, { submissionsPerMinute: config.requestsPerMinute }, provisioning, decisionAssurance);
   const breakGlass = createBreakGlassService(signalCore, { submissionsPerMinute: config.requestsPerMinute }, decisionAssurance);
   const views = createRequestViews(core);
+  // One-time decision links (issue 15): Slack and the CLI send approvers to the decision page with them.
+  const decisionLinks = createDecisionLinks(core, { requests, hasFactor: secondFactors.hasFactor });
   const discussion = createDiscussionService(core, views);
   // Signals (issue 13): the sinks that turn them into deliveries (back-channel logout, and the
   // Shared Signals transmitter with its stream service), and their channels' performers.
@@ -257,6 +260,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     requests,
     breakGlass,
     views,
+    decisionLinks,
     discussion,
     provisioning,
     dispatcher,

@@ -1,4 +1,5 @@
 import type { Core } from '../core.ts';
+import { createDecisionLinksRepo } from '../modules/decision-links/decision-links.repo.ts';
 import { createLoginThrottleRepo } from '../modules/auth/login-throttle.repo.ts';
 import { createSessionsRepo } from '../modules/auth/sessions.repo.ts';
 import { createStepUpRepo } from '../modules/step-up/step-up.repo.ts';
@@ -35,6 +36,8 @@ export async function purgeExpiredState(core: Pick<Core, 'db' | 'clock'>, opts: 
     () => createLoginThrottleRepo(db).purgeStale(now - opts.throttleWindowMs, chunk),
     // A step-up proof is spendable for STEP_UP_MAX_AGE_MS at most; kept twice that, then gone.
     () => createStepUpRepo(db).purgeOlderThan(now - 2 * STEP_UP_MAX_AGE_MS, chunk),
+    // A decision link lives 10 minutes; kept a day past its end (what was asked for stays in the audit), then gone.
+    () => createDecisionLinksRepo(db).purgeExpired(now - 24 * 60 * 60_000, chunk),
   ];
   let total = 0;
   for (const deleteChunk of chunks) {

@@ -214,6 +214,28 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
       });
     },
 
+    /**
+     * Whether this actor may make this decision now, with the same checks as the decision
+     * itself (but nothing locked or written): the stage it would be for, and the template's
+     * step-up minutes. Decision links (Slack, the CLI) are made only after this passes.
+     */
+    async previewDecision(actor: Actor, id: string, decision: 'approve' | 'deny' | 'revoke'): Promise<{ request: RequestRow; stage: number | null; stepUpMinutes: number | null }> {
+      return db.transaction().execute(async (trx) => {
+        const request = await createRequestsRepo(trx).findById(id);
+        assertThat(request, notFound('access request'));
+        const template = await loadRequestTemplateIncludingDeleted(trx, request.template_id);
+        if (decision === 'revoke') {
+          await authorize(trx, actor, request, template, (g) => mayRevoke(template, request, actor, g), 'revoke');
+          nextStatus(request, 'revoke');
+          return { request, stage: null, stepUpMinutes: request.requester_id === actor.userId ? null : template.step_up_minutes };
+        }
+        refuseOwnRequest(actor, request, decision);
+        await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), decision);
+        nextStatus(request, decision);
+        return { request, stage: request.current_stage, stepUpMinutes: template.step_up_minutes };
+      });
+    },
+
     async cancel(actor: Actor, id: string): Promise<RequestRow> {
       return db.transaction().execute(async (trx) => {
         const { request, template } = await lockForDecision(trx, id);
