@@ -9,7 +9,7 @@ export const createDecisionLinkIn = z
   .strictObject({
     request_id: z.uuid(),
     decision: z.enum(DECISIONS),
-    stage: z.number().int().min(0).max(100).optional().describe("the approval stage (0-based) the decision is for; left out: the request's current stage. Not for revoke"),
+    stage: z.number().int().min(1).max(100).optional().describe("the approval stage the decision is for, as the request's current_stage numbers it (1-based); left out: the request's current stage. Not for revoke"),
     comment: z.string().trim().max(4000).optional().describe('the comment recorded with an approval or a denial'),
     reason: z.string().trim().min(1).max(4000).optional().describe('the reason recorded with a revocation (required for revoke)'),
   })
