@@ -74,6 +74,7 @@ describeEachDialect('access-request templates API', (server) => {
       warnings: ['approver_groups_without_active_members'],
       max_start_delay_mins: null,
       allow_bulk_decisions: false,
+      step_up_minutes: null,
       version: 1,
       pending_ttl_mins: null,
       break_glass: false,
