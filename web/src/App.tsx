@@ -2,6 +2,7 @@ import { lazy, Suspense, type ReactNode } from 'react';
 import { useSessionQuery } from './api/queries.ts';
 import { PageHeader, Shell } from './components/Layout.tsx';
 import { ErrorMessage, Loading } from './components/Status.tsx';
+import { StepUpProvider } from './components/StepUp.tsx';
 import { ApiTokensPage } from './pages/ApiTokens.tsx';
 import { AccountPage, ForcedPasswordChangePage } from './pages/ChangePassword.tsx';
 import { CataloguePage } from './pages/Catalogue.tsx';
@@ -12,6 +13,7 @@ import { NotificationsPage } from './pages/Notifications.tsx';
 import { RequestDetailPage } from './pages/RequestDetail.tsx';
 import { RequestFormPage } from './pages/RequestForm.tsx';
 import { BreakGlassQueuePage } from './pages/BreakGlassQueue.tsx';
+import { DecidePage } from './pages/Decide.tsx';
 import { Link, matchPath, useLocation } from './router.tsx';
 import { SessionProvider, useSession } from './session.tsx';
 
@@ -31,6 +33,7 @@ const ROUTES: Route[] = [
   ['/notifications', () => <NotificationsPage />],
   ['/account', () => <AccountPage />],
   ['/tokens', () => <ApiTokensPage />],
+  ['/decide/:token', (p) => <DecidePage key={p.token} token={p.token!} />],
 ];
 
 function NotFoundPage() {
@@ -107,8 +110,10 @@ function SignedIn() {
   const { user, signOut } = useSession();
   if (user.must_change_password) return <ForcedPasswordChangePage onSignOut={() => void signOut()} />;
   return (
-    <Shell>
-      <Routes />
-    </Shell>
+    <StepUpProvider>
+      <Shell>
+        <Routes />
+      </Shell>
+    </StepUpProvider>
   );
 }

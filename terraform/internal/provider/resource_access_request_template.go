@@ -196,6 +196,12 @@ func (r *templateResource) Schema(_ context.Context, _ resource.SchemaRequest, r
 				Computed: true,
 				Default:  booldefault.StaticBool(false),
 			},
+			"step_up_minutes": schema.Int64Attribute{
+				Description: "Ask approvers to confirm each approve, deny and revoke (and break-glass users each activation) with their second factor, " +
+					"checked within this many minutes (1 to 60) of the decision. Left out (null): no step-up (break-glass still asks users who have a factor, within 5 minutes).",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.Between(1, 60)},
+			},
 			"version": schema.Int64Attribute{
 				Description: "The template's version: starts at 1 and grows with every change. Requests record the version they were made against; " +
 					"updates send it as If-Match, so a change made outside OpenTofu since the last refresh fails the apply instead of being overwritten.",

@@ -28,6 +28,7 @@ type templateModel struct {
 	EscalationGroupID    types.String          `tfsdk:"escalation_group_id"`
 	MaxStartDelayMins    types.Int64           `tfsdk:"max_start_delay_mins"`
 	AllowBulkDecisions   types.Bool            `tfsdk:"allow_bulk_decisions"`
+	StepUpMinutes        types.Int64           `tfsdk:"step_up_minutes"`
 	CustomFields         []templateCustomField `tfsdk:"custom_field"`
 	Trigger              []templateTrigger     `tfsdk:"trigger"`
 	Stages               []templateStage       `tfsdk:"stage"`
@@ -78,6 +79,7 @@ type templateAPI struct {
 	EscalationGroupID    *string                  `json:"escalation_group_id"`
 	MaxStartDelayMins    *int64                   `json:"max_start_delay_mins"`
 	AllowBulkDecisions   bool                     `json:"allow_bulk_decisions"`
+	StepUpMinutes        *int64                   `json:"step_up_minutes"`
 	CustomFields         []templateCustomFieldAPI `json:"custom_fields"`
 	Trigger              *templateTriggerAPI      `json:"trigger"`
 	Stages               []templateStageAPI       `json:"stages"`
@@ -135,6 +137,7 @@ func (m *templateModel) fromAPI(ctx context.Context, t templateAPI) diag.Diagnos
 	m.EscalationGroupID = types.StringPointerValue(t.EscalationGroupID)
 	m.MaxStartDelayMins = types.Int64PointerValue(t.MaxStartDelayMins)
 	m.AllowBulkDecisions = types.BoolValue(t.AllowBulkDecisions)
+	m.StepUpMinutes = types.Int64PointerValue(t.StepUpMinutes)
 	// Never nil: a configuration without blocks holds an empty list, and state must equal it.
 	m.CustomFields = make([]templateCustomField, 0, len(t.CustomFields))
 	for _, f := range t.CustomFields {
@@ -193,6 +196,7 @@ func (m *templateModel) apiBody(ctx context.Context) (map[string]any, diag.Diagn
 		"escalation_group_id":   m.EscalationGroupID.ValueStringPointer(),
 		"max_start_delay_mins":  m.MaxStartDelayMins.ValueInt64Pointer(),
 		"allow_bulk_decisions":  m.AllowBulkDecisions.ValueBool(),
+		"step_up_minutes":       m.StepUpMinutes.ValueInt64Pointer(),
 		"trigger":               nil,
 	}
 	// Known only when the configuration says it or the approver groups imply it (see approvalPlanModifier).

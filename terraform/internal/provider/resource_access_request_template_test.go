@@ -67,7 +67,7 @@ func TestAccAccessRequestTemplate_lifecycle(t *testing.T) {
 	updated := replaceOnce(t, created, "allowed_durations = [30, 120]", "allowed_durations = [120, 30, 480]")
 	updated = replaceOnce(t, updated, `    options = ["refund", "plan change", "invoice correction"]`, `    options = ["refund", "invoice correction"]`)
 	updated = replaceOnce(t, updated, `notification_policy   = "first_n"`, `notification_policy   = "round_robin"`)
-	updated = replaceOnce(t, updated, `allow_bulk_decisions = false`, `allow_bulk_decisions = true`)
+	updated = replaceOnce(t, updated, `allow_bulk_decisions = false`, "allow_bulk_decisions = true\n  step_up_minutes      = 10")
 	const address = "interim_access_request_template.billing_admin"
 	var id string
 
@@ -94,6 +94,7 @@ func TestAccAccessRequestTemplate_lifecycle(t *testing.T) {
 					resource.TestCheckResourceAttr(address, "trigger.0.failure_mode", "retry"),
 					resource.TestCheckResourceAttr(address, "trigger.0.max_retries", "5"),
 					resource.TestCheckResourceAttr(address, "allow_bulk_decisions", "false"),
+					resource.TestCheckNoResourceAttr(address, "step_up_minutes"),
 					resource.TestCheckResourceAttrPair(address, "trigger.0.script_id", "interim_script.billing_audit", "id"),
 					resource.TestCheckResourceAttrPair(address, "escalation_group_id", "interim_group.finance_managers", "id"),
 					checkTemplateInAPI(&id, func(t templateAPI) error {
@@ -116,12 +117,16 @@ func TestAccAccessRequestTemplate_lifecycle(t *testing.T) {
 					resource.TestCheckResourceAttr(address, "notification_policy", "round_robin"),
 					resource.TestCheckResourceAttr(address, "custom_field.1.options.#", "2"),
 					resource.TestCheckResourceAttr(address, "allow_bulk_decisions", "true"),
+					resource.TestCheckResourceAttr(address, "step_up_minutes", "10"),
 					checkTemplateInAPI(&id, func(t templateAPI) error {
 						if fmt.Sprint(t.AllowedDurations) != "[30 120 480]" || t.Version != 2 {
 							return fmt.Errorf("expected durations [30 120 480] at version 2, got %v at %d", t.AllowedDurations, t.Version)
 						}
 						if !t.AllowBulkDecisions {
 							return fmt.Errorf("allow_bulk_decisions not stored as configured")
+						}
+						if t.StepUpMinutes == nil || *t.StepUpMinutes != 10 {
+							return fmt.Errorf("step_up_minutes not stored as configured: %v", t.StepUpMinutes)
 						}
 						return nil
 					}),
@@ -183,7 +188,7 @@ func TestAccAccessRequestTemplate_drift(t *testing.T) {
 			{
 				// An admin edits the template in the portal: the next plan shows it and puts it back.
 				PreConfig: func() {
-					patchThroughAPI(t, templatesAPIPrefix+id, map[string]any{"description": "Edited in the portal.", "allowed_durations": []int{15}, "custom_fields": []map[string]any{{"key": "ticket", "label": "Ticket", "type": "text"}}, "allow_bulk_decisions": true})
+					patchThroughAPI(t, templatesAPIPrefix+id, map[string]any{"description": "Edited in the portal.", "allowed_durations": []int{15}, "custom_fields": []map[string]any{{"key": "ticket", "label": "Ticket", "type": "text"}}, "allow_bulk_decisions": true, "step_up_minutes": 15})
 				},
 				Config: config,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
@@ -194,8 +199,9 @@ func TestAccAccessRequestTemplate_drift(t *testing.T) {
 					resource.TestCheckResourceAttr(address, "custom_field.#", "0"),
 					resource.TestCheckResourceAttr(address, "version", "3"),
 					resource.TestCheckResourceAttr(address, "allow_bulk_decisions", "false"),
+					resource.TestCheckNoResourceAttr(address, "step_up_minutes"),
 					checkTemplateInAPI(&id, func(t templateAPI) error {
-						if t.Description != "Managed by OpenTofu." || fmt.Sprint(t.AllowedDurations) != "[60 240]" || len(t.CustomFields) != 0 || t.AllowBulkDecisions {
+						if t.Description != "Managed by OpenTofu." || fmt.Sprint(t.AllowedDurations) != "[60 240]" || len(t.CustomFields) != 0 || t.AllowBulkDecisions || t.StepUpMinutes != nil {
 							return fmt.Errorf("the portal's edit was not undone: %+v", t)
 						}
 						return nil

@@ -6,6 +6,7 @@ import type { AccessRequest, AccessRequestDetail, CustomField, FieldAnswer, Requ
 import { formatDuration } from '../lib/format.ts';
 import { Link, navigate } from '../router.tsx';
 import { fieldErrorsOf, FormError, TextArea } from './Field.tsx';
+import { useStepUp, withProof } from './StepUp.tsx';
 import { Time } from './Time.tsx';
 
 /**
@@ -36,8 +37,10 @@ export function BreakGlassPanel({ template, renderField }: { template: Requestab
   const [justification, setJustification] = useState('');
   const [answers, setAnswers] = useState<Record<string, FieldAnswer | undefined>>({});
   const maxMins = template.break_glass_max_mins ?? 60;
+  const stepUp = useStepUp();
   const activate = useMutation({
-    mutationFn: () => post<AccessRequest>('/access-requests/break-glass', { template_id: template.id, justification, fields: answersOf(template.custom_fields, answers) }),
+    // Break-glass asks for step-up whenever the user has a second factor (DESIGN "Assurance").
+    mutationFn: () => stepUp((proof) => post<AccessRequest>('/access-requests/break-glass', withProof({ template_id: template.id, justification, fields: answersOf(template.custom_fields, answers) }, proof))),
     onSuccess: async (created) => {
       await client.invalidateQueries({ queryKey: ['requests'] });
       navigate(`/requests/${created.id}`);

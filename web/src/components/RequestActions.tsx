@@ -4,11 +4,14 @@ import { post } from '../api/client.ts';
 import { keys } from '../api/queries.ts';
 import type { AccessRequestDetail } from '../api/types.ts';
 import { fieldErrorsOf, FormError, TextArea } from './Field.tsx';
+import { useStepUp, withProof } from './StepUp.tsx';
 
 function useRequestMutation(id: string, path: string) {
   const client = useQueryClient();
+  const stepUp = useStepUp();
   return useMutation({
-    mutationFn: (body: Record<string, string>) => post(`/access-requests/${id}/${path}`, body),
+    // Approve, deny and revoke may need step-up (issue 15): the dialog runs it and sends again.
+    mutationFn: (body: Record<string, string>) => stepUp((proof) => post(`/access-requests/${id}/${path}`, path === 'cancel' ? body : withProof(body, proof))),
     onSuccess: async () => {
       await Promise.all([client.invalidateQueries({ queryKey: keys.request(id) }), client.invalidateQueries({ queryKey: ['requests'] })]);
     },

@@ -7,6 +7,7 @@ import { fieldErrorsOf, FormError, TextField } from '../../components/Field.tsx'
 import { PageHeader } from '../../components/Layout.tsx';
 import { Countdown, PersonLines, RequestLines } from '../../components/RequestBits.tsx';
 import { ScheduledNote } from '../../components/StartTimeField.tsx';
+import { useStepUp, withProof } from '../../components/StepUp.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { flatPages } from '../../components/Status.tsx';
@@ -17,8 +18,9 @@ function Revoke({ request }: { request: AccessRequest }) {
   const client = useQueryClient();
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
+  const stepUp = useStepUp();
   const revoke = useMutation({
-    mutationFn: () => post(`/access-requests/${request.id}/revoke`, { reason }),
+    mutationFn: () => stepUp((proof) => post(`/access-requests/${request.id}/revoke`, withProof({ reason }, proof))),
     onSuccess: () => client.invalidateQueries({ queryKey: ['requests'] }),
   });
   const submit = (e: FormEvent) => {

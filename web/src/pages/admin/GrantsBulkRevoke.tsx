@@ -3,6 +3,7 @@ import { post } from '../../api/client.ts';
 import type { AccessRequest, BulkItemResult } from '../../api/types.ts';
 import { FormError, TextField } from '../../components/Field.tsx';
 import { Modal } from '../../components/Modal.tsx';
+import { useStepUp, withProof } from '../../components/StepUp.tsx';
 
 const grantName = (r: AccessRequest) => `${r.requester.name || r.requester.email}: ${r.template_name}`;
 
@@ -19,12 +20,14 @@ export function BulkRevokeBar({ selected, total, onSelectAll, onDone }: { select
   const [missingReason, setMissingReason] = useState(false);
   const [summary, setSummary] = useState<{ text: string; refused: { name: string; detail: string }[] } | null>(null);
   const all = total > 0 && selected.length === total;
+  const stepUp = useStepUp();
 
   async function revoke() {
     setBusy(true);
     setError(null);
     try {
-      const { results } = await post<{ results: BulkItemResult[] }>('/access-requests/bulk-revoke', { reason: reason.trim(), request_ids: selected.map((r) => r.id) });
+      const body = { reason: reason.trim(), request_ids: selected.map((r) => r.id) };
+      const { results } = await stepUp((proof) => post<{ results: BulkItemResult[] }>('/access-requests/bulk-revoke', withProof(body, proof)));
       const byId = new Map(selected.map((r) => [r.id, r]));
       const revoked = results.filter((r) => r.outcome === 'revoked').map((r) => r.request_id);
       const refused = results.filter((r) => r.outcome === 'refused').map((r) => ({ name: byId.has(r.request_id) ? grantName(byId.get(r.request_id)!) : r.request_id, detail: r.error?.detail ?? 'refused' }));

@@ -1,3 +1,4 @@
+import { StepUpField, stepUpBodyOf, stepUpDraftOf } from './TemplateStepUp.tsx';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import { ApiError, del, get, patch, post } from '../../api/client.ts';
@@ -46,6 +47,7 @@ function draftOf(t: Template | null): TemplateDraft {
     max_total_mins: t?.max_total_mins == null ? '' : String(t.max_total_mins),
     ...scheduleDraftOf(t),
     ...bulkDraftOf(t),
+    ...stepUpDraftOf(t),
   };
 }
 
@@ -78,6 +80,7 @@ function flatBodyOf(d: TemplateDraft): Omit<TemplateSettings, 'stages'> & { appr
     max_total_mins: d.max_total_mins.trim() ? Number(d.max_total_mins) : null,
     ...scheduleBodyOf(d),
     ...bulkBodyOf(d),
+    ...stepUpBodyOf(d),
   };
 }
 
@@ -160,6 +163,7 @@ function Editor({ template, created }: { template: Template | null; created: boo
         <Checkbox label="Require a justification" checked={d.require_justification} onChange={(e) => set({ require_justification: e.target.checked })} />
         <Checkbox label="Approve automatically" hint="Needs requester groups: only their members get access without a decision." checked={d.auto_approve} onChange={(e) => set({ auto_approve: e.target.checked })} error={errorAt('auto_approve')} />
         <BulkDecisionsField d={d} set={set} errorAt={errorAt} />
+        <StepUpField d={d} set={set} errorAt={errorAt} />
       </Section>
       <Section title="Notifications and escalation" id="sec-notify">
         <NotifySection d={d} set={set} groups={groups.data} errorAt={errorAt} />

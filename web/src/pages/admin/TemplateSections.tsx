@@ -33,6 +33,8 @@ export interface TemplateDraft
   schedule_on: boolean;
   max_start_delay_mins: string;
   allow_bulk_decisions: boolean;
+  step_up_on: boolean;
+  step_up_minutes: string;
 }
 
 export type SetDraft = (patch: Partial<TemplateDraft>) => void;

@@ -5,6 +5,7 @@ import { keys, usePagedList } from '../../api/queries.ts';
 import type { AccessRequest, BulkItemResult, InboxItem } from '../../api/types.ts';
 import { PageHeader } from '../../components/Layout.tsx';
 import { Empty, flatPages, PagedView } from '../../components/Status.tsx';
+import { useStepUp, withProof } from '../../components/StepUp.tsx';
 import { inboxShortcut } from '../../lib/shortcuts.ts';
 import { Link } from '../../router.tsx';
 import { BulkBar, BulkConfirm, type Decision } from './BulkDecision.tsx';
@@ -26,6 +27,7 @@ function outcomeOf(decision: Decision, status: AccessRequest['status'] | undefin
 /** Pending requests the signed-in user may decide, oldest first: decided in place, one at a time or in bulk, by mouse or keyboard. */
 export function InboxPage() {
   const client = useQueryClient();
+  const stepUp = useStepUp();
   const list = usePagedList<InboxItem>(keys.requests('inbox'), '/access-requests/inbox');
   const [outcomes, setOutcomes] = useState<Record<string, RowOutcome>>({});
   const [comments, setComments] = useState<Record<string, string>>({});
@@ -63,7 +65,7 @@ export function InboxPage() {
     keep([r]);
     let outcome: RowOutcome;
     try {
-      const updated = await post<AccessRequest>(`/access-requests/${r.id}/${decision}`, comment ? { comment } : {});
+      const updated = await stepUp((proof) => post<AccessRequest>(`/access-requests/${r.id}/${decision}`, withProof(comment ? { comment } : {}, proof)));
       outcome = outcomeOf(decision, updated.status);
     } catch (error) {
       outcome = outcomeOf(decision, undefined, error instanceof Error ? error.message : 'something went wrong');
@@ -81,7 +83,9 @@ export function InboxPage() {
     try {
       const ids = chosen.map((r) => r.id);
       keep(chosen);
-      const { results } = await post<{ results: BulkItemResult[] }>('/access-requests/bulk-decisions', { decision, request_ids: ids, ...(comment.trim() ? { comment: comment.trim() } : {}) });
+      const body = { decision, request_ids: ids, ...(comment.trim() ? { comment: comment.trim() } : {}) };
+      // One step-up for the list exactly as the confirm step shows it (bound to its hash on the server).
+      const { results } = await stepUp((proof) => post<{ results: BulkItemResult[] }>('/access-requests/bulk-decisions', withProof(body, proof)));
       const next: Record<string, RowOutcome> = {};
       for (const item of results) next[item.request_id] = outcomeOf(decision, item.status, item.outcome === 'refused' ? (item.error?.detail ?? 'refused') : undefined);
       setOutcomes((o) => ({ ...o, ...next }));
