@@ -1,4 +1,6 @@
+import { generateRegistrationOptions, verifyRegistrationResponse, type RegistrationResponseJSON } from '@simplewebauthn/server';
 import { Secret } from 'otpauth';
+import type { Page } from 'playwright-core';
 import { totpOf } from '../../src/modules/mfa/index.ts';
 import type { TestServer } from './server.ts';
 
@@ -20,3 +22,34 @@ export async function enrolTotp(server: TestServer, userId: string, name = 'Phon
 
 /** What compose.ts gives the requests services for step-up (requests/decision-step-up.ts), for tests that build a second service instance. */
 export const assuranceOf = (server: TestServer) => ({ guard: server.app.services.stepUp.guard, hasFactor: server.app.services.secondFactors.hasFactor });
+
+/**
+ * Gives the signed-in user of `page` a passkey in Chromium's virtual authenticator (CDP's
+ * WebAuthn domain): a real registration ceremony in the page, checked with
+ * @simplewebauthn/server and stored through the mfa module. The page must be on the
+ * server's origin (http://localhost:<port>: browsers refuse an IP address as RP id).
+ */
+export async function enrolPasskey(server: TestServer, page: Page, user: { id: string; email: string }, name = 'Laptop passkey') {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  const rp = server.app.services.secondFactors.relyingParty;
+  const options = await generateRegistrationOptions({
+    rpName: 'Interim',
+    rpID: rp.id,
+    userName: user.email,
+    userID: new TextEncoder().encode(user.id),
+    authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+  });
+  const response = await page.evaluate(async (json) => {
+    const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(json as PublicKeyCredentialCreationOptionsJSON);
+    const credential = (await navigator.credentials.create({ publicKey })) as PublicKeyCredential;
+    return credential.toJSON();
+  }, options);
+  const verified = await verifyRegistrationResponse({ response: response as RegistrationResponseJSON, expectedChallenge: options.challenge, expectedOrigin: rp.origin, expectedRPID: rp.id });
+  if (!verified.verified) throw new Error('the virtual authenticator registration did not verify');
+  const { credential } = verified.registrationInfo;
+  return server.app.services.secondFactors.addWebauthn(server.app.core.db, user.id, name, { ...credential, passwordless: true });
+}

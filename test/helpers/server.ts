@@ -50,7 +50,8 @@ export async function startTestServer(dialect: DialectName, extraEnv: Record<str
       // The documented cost setting, lowered so the suite stays fast (production: 2^17).
       INTERIM_PASSWORD_SCRYPT_N: '1024',
       ...(database.target.kind === 'postgres' ? { DATABASE_URL: database.target.url } : { INTERIM_DATA_DIR: database.target.file.replace(/\/interim\.db$/, '') }),
-      ...extraEnv,
+      // `{port}` in a value becomes the chosen port (e.g. INTERIM_BASE_URL: 'http://localhost:{port}' for passkeys, whose RP id cannot be an IP).
+      ...Object.fromEntries(Object.entries(extraEnv).map(([key, value]) => [key, value.replaceAll('{port}', String(port))])),
     };
     const config = loadConfig(env);
     const app = await buildApp(config, { logger: false });

@@ -134,6 +134,32 @@ export function createSecondFactors(deps: { clock: Clock; encrypter: Encrypter; 
       return null;
     },
 
+    /** Stores a passkey whose registration was verified (the enrolment's job; tests that are not about enrolment call this directly). */
+    async addWebauthn(
+      db: Executor,
+      userId: string,
+      name: string,
+      credential: { id: string; publicKey: Uint8Array; counter: number; transports?: readonly string[]; passwordless: boolean },
+    ): Promise<FactorRow> {
+      const row: FactorRow = {
+        id: newId(clock),
+        user_id: userId,
+        kind: 'webauthn',
+        name,
+        created_at: clock.now(),
+        last_used_at: null,
+        credential_id: credential.id,
+        public_key: Buffer.from(credential.publicKey).toString('base64url'),
+        sign_count: credential.counter,
+        transports: credential.transports ? JSON.stringify(credential.transports) : null,
+        passwordless: credential.passwordless ? 1 : 0,
+        totp_secret: null,
+        totp_last_step: null,
+      };
+      await createFactorsRepo(db).insert(row);
+      return row;
+    },
+
     /** Stores a confirmed TOTP factor (enrolment checks the first code before calling this). */
     async addTotp(db: Executor, userId: string, name: string, secretBase32: string): Promise<FactorRow> {
       const id = newId(clock);

@@ -404,6 +404,8 @@ resource "interim_access_request_template" "bad" {
 		{"allowed_durations = [60]\n  auto_approve = true", `(?s)auto_approve needs requester groups.*needs at least one group in requester_group_ids`},
 		{"allowed_durations = [60]\n  notification_policy = \"sometimes\"", `(?s)notification_policy.*value must be one of:.*"round_robin"`},
 		{"allowed_durations = [60]\n  notification_count = 0", `(?s)notification_count.*must be between 1 and 100`},
+		{"allowed_durations = [60]\n  step_up_minutes = 0", `(?s)step_up_minutes.*must be between 1 and 60, got: 0`},
+		{"allowed_durations = [60]\n  step_up_minutes = 61", `(?s)step_up_minutes.*must be between 1 and 60, got: 61`},
 		{"allowed_durations = [60]\n  approval = \"open\"", `(?s)Approver groups on an open template.*approver_group_ids must be empty when approval is "open"`},
 		{"allowed_durations = [60]\n  escalation_after_mins = 15\n  escalation_group_id = \"not-an-id\"", `(?s)escalation_group_id.*must be an id`},
 		{"allowed_durations = [60]\n  custom_field {\n    key = \"Ticket\"\n    label = \"Ticket\"\n    type = \"text\"\n  }", `(?s)custom_field\[0\]\.key.*must be a lowercase letter followed by up to 39`},
