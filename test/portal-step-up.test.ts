@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { PASSWORD, setUpAccess, validRequest, type AccessSetup } from './helpers/access-fixtures.ts';
-import { ensurePortalBuilt, launchBrowser, newPerson, screenshot, signIn } from './helpers/browser.ts';
+import { byLabel, ensurePortalBuilt, launchBrowser, newPerson, screenshot, signIn } from './helpers/browser.ts';
 import { dialectsUnderTest } from './helpers/dialects.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { createPerson } from './helpers/access-fixtures.ts';
@@ -26,7 +26,7 @@ describeEachDialect(
     beforeAll(async () => {
       browser = await launchBrowser();
       s = await setUpAccess(server());
-      templateId = await s.template({ step_up_minutes: 5, name: `Production database ${dialect}` });
+      templateId = await s.template({ step_up_minutes: 5, name: 'Production database' });
     });
     afterAll(async () => {
       await browser?.close();
@@ -100,6 +100,22 @@ describeEachDialect(
       }
     });
 
+    it('the template editor turns step-up on, within N minutes', { timeout: 60_000 }, async () => {
+      const { context, page } = await newPerson(browser, server());
+      try {
+        const plain = await s.template();
+        await signIn(page, s.admin.email, PASSWORD, `/admin/templates/${plain}`);
+        await page.getByRole('checkbox', { name: 'Ask approvers to confirm with their second factor' }).check();
+        await byLabel(page, 'Within (minutes)').fill('10');
+        await page.getByRole('button', { name: 'Save template' }).click();
+        await expect.poll(async () => (await server().admin.get(`/api/v1/access-request-templates/${plain}`)).body.step_up_minutes).toBe(10);
+        await page.reload();
+        expect(await byLabel(page, 'Within (minutes)').inputValue()).toBe('10');
+      } finally {
+        await context.close();
+      }
+    });
+
     it('a decision link opens the decision page, decides only on the button, for its own person only', { timeout: 120_000 }, async () => {
       const { context, page } = await newPerson(browser, server());
       const other = await newPerson(browser, server());
@@ -120,7 +136,7 @@ describeEachDialect(
         await page.getByText('Checked the incident ticket').waitFor();
         expect((await server().admin.get(`/api/v1/access-requests/${id}`)).body.status).toBe('pending');
         if (shots) await screenshot(page, 'decision-link-page', { dark: true });
-        await page.getByRole('button', { name: 'Use a passkey' }).click();
+        await page.getByRole('button', { name: 'Approve with a passkey' }).click();
         await page.getByRole('heading', { name: 'Request approved' }).waitFor();
         expect((await server().admin.get(`/api/v1/access-requests/${id}`)).body.status).toBe('approved');
 

@@ -107,7 +107,20 @@ export async function startStepUp(binding: Pick<StepUpBinding, 'action' | 'targe
 }
 
 /** The check itself: start it for the binding, then a passkey or a code; `onProof` gets the verified proof's id. */
-export function StepUpForm({ binding, onProof, busy, error: outerError }: { binding: StepUpBinding; onProof: (id: string) => Promise<void>; busy?: boolean; error?: unknown }) {
+export function StepUpForm({
+  binding,
+  onProof,
+  busy,
+  error: outerError,
+  passkeyLabel = 'Use a passkey',
+}: {
+  binding: StepUpBinding;
+  onProof: (id: string) => Promise<void>;
+  busy?: boolean;
+  error?: unknown;
+  /** The passkey button's words: the decision page names the decision itself. */
+  passkeyLabel?: string;
+}) {
   const [started, setStarted] = useState<StartedCheck | null>(null);
   const [code, setCode] = useState('');
   const [working, setWorking] = useState(false);
@@ -180,7 +193,7 @@ export function StepUpForm({ binding, onProof, busy, error: outerError }: { bind
       {started?.methods.includes('webauthn') && (
         <p>
           <button type="button" className="btn btn-primary" disabled={disabled} onClick={() => void checkWithPasskey()}>
-            {working ? 'Checking…' : 'Use a passkey'}
+            {working ? 'Checking…' : passkeyLabel}
           </button>
         </p>
       )}

@@ -111,7 +111,7 @@ export function DecidePage({ token }: { token: string }) {
           <StepUpForm binding={{ ...view.step_up.binding, no_second_factor: true }} onProof={async () => undefined} />
         ) : checks ? (
           <>
-            <StepUpForm binding={{ ...view.step_up.binding, max_age_minutes: view.step_up.max_age_minutes ?? undefined }} onProof={async (proof) => void (await complete.mutateAsync(proof))} busy={complete.isPending} error={complete.error} />
+            <StepUpForm binding={{ ...view.step_up.binding, max_age_minutes: view.step_up.max_age_minutes ?? undefined }} onProof={async (proof) => void (await complete.mutateAsync(proof))} busy={complete.isPending} error={complete.error} passkeyLabel={`${verb} with a passkey`} />
             {!view.step_up.required && (
               <p>
                 <button type="button" className="btn" disabled={complete.isPending} onClick={() => complete.mutate(undefined)}>
