@@ -100,6 +100,23 @@ describeEachDialect(
       }
     });
 
+    it('an approver without a second factor is sent to their account page', { timeout: 60_000 }, async () => {
+      const { context, page } = await newPerson(browser, server());
+      try {
+        const id = await pending();
+        await signIn(page, s.secondApprover.email, PASSWORD, `/requests/${id}`);
+        await page.getByRole('button', { name: 'Approve' }).click();
+        const dialog = dialogOf(page);
+        await dialog.getByText('you have none yet').waitFor();
+        await dialog.getByRole('link', { name: 'your account page' }).click();
+        await expect.poll(() => new URL(page.url()).pathname).toBe('/account');
+        await expect.poll(() => dialog.isVisible()).toBe(false);
+        expect((await server().admin.get(`/api/v1/access-requests/${id}`)).body.status).toBe('pending');
+      } finally {
+        await context.close();
+      }
+    });
+
     it('the template editor turns step-up on, within N minutes', { timeout: 60_000 }, async () => {
       const { context, page } = await newPerson(browser, server());
       try {

@@ -196,6 +196,10 @@ describeEachDialect('step-up for decisions', (server) => {
     const single = await proof(s.approver, { action: 'approve', target: one.id, stage: 1 });
     expect((await bulk({ step_up: single })).body.code).toBe('step_up_invalid');
 
+    // Stale: verified longer ago than the templates' 5 minutes.
+    const old = await proof(s.approver, { action: 'bulk_decision', target: listHashOf(ids) });
+    vi.setSystemTime(Date.now() + 5 * MINUTE + 1000);
+    expect((await bulk({ step_up: old })).body).toMatchObject({ code: 'step_up_stale', step_up: { action: 'bulk_decision' } });
     const listProof = await proof(s.approver, { action: 'bulk_decision', target: listHashOf(ids) });
     const ok = await bulk({ step_up: listProof });
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);

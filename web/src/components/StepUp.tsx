@@ -1,7 +1,7 @@
 import { startAuthentication, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError, post } from '../api/client.ts';
-import { Link } from '../router.tsx';
+import { Link, useLocation } from '../router.tsx';
 import { FormError, TextField } from './Field.tsx';
 import { Modal } from './Modal.tsx';
 
@@ -91,6 +91,11 @@ export function StepUpProvider({ children }: { children: ReactNode }) {
     else open.resolve(outcome.value);
   }, []);
   const onClose = useCallback(() => settle({ error: cancelled() }), [settle]);
+  // Following a link out of the dialog (to the account page) leaves the decision unmade.
+  const { pathname } = useLocation();
+  useEffect(() => {
+    if (current.current) settle({ error: cancelled() });
+  }, [pathname, settle]);
   return (
     <StepUpContext.Provider value={run}>
       {children}
