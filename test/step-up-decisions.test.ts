@@ -246,6 +246,22 @@ describeEachDialect('step-up for decisions', (server) => {
     const strict = await s.template({ requester_group_ids: [responders], break_glass: true, break_glass_max_mins: 60, break_glass_review_mins: 120, custom_fields: [], step_up_minutes: 2 });
     const refused = await s.outsider.client.post(`${BASE}/break-glass`, { template_id: strict, justification: 'INC-8' });
     expect(refused.body).toMatchObject({ code: 'step_up_required', step_up: { no_second_factor: true, max_age_minutes: 2 } });
+
+  });
+
+  it('revoking a break-glass grant on review is a revocation: a step-up template needs a revoke proof', async () => {
+    const responders = await createGroup(server(), 'responders', [s.admin.id]);
+    const glass = await s.template({ requester_group_ids: [responders], break_glass: true, break_glass_max_mins: 60, break_glass_review_mins: 120, custom_fields: [], step_up_minutes: 5 });
+    const activated = await s.admin.client.post(`${BASE}/break-glass`, { template_id: glass, justification: 'INC-10', step_up: await proof(s.admin, { action: 'break_glass', target: glass }) });
+    expect(activated.status, JSON.stringify(activated.body)).toBe(201);
+    const id = activated.body.id as string;
+    const review = (body: Record<string, unknown>) => s.secondApprover.client.post(`${BASE}/${id}/review`, { outcome: 'revoked', comment: 'not an incident', ...body });
+    expect((await review({})).body).toMatchObject({ code: 'step_up_required', step_up: { action: 'revoke', target: id, stage: null } });
+    const revokeProof = await proof(s.secondApprover, { action: 'revoke', target: id, stage: null });
+    const done = await review({ step_up: revokeProof });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect((await auditData(id, 'access_request.revoked'))[0]).toMatchObject({ step_up: { proof_id: revokeProof } });
+    expect((await auditData(id, 'access_request.break_glass_reviewed'))[0]).toMatchObject({ step_up: { proof_id: revokeProof } });
   });
 
   it('two decisions racing with one proof: at most one uses it', async () => {

@@ -56,6 +56,6 @@ export function breakGlassRoutes(app: HttpApp, deps: { breakGlass: BreakGlassSer
         response: { 200: requestOut },
       },
     },
-    async (request) => deps.views.present(await deps.breakGlass.review(requireActor(request), request.params.id, request.body)),
+    async (request) => deps.views.present(await deps.breakGlass.review(requireActor(request), request.params.id, request.body, request.body.step_up)),
   );
 }

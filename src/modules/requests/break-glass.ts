@@ -197,7 +197,8 @@ export function createBreakGlassService(core: RequestsCore, settings: BreakGlass
      * a grant still live ends now, through the ordinary revocation, which also ends the
      * requester's tokens for the application). Once only: of two reviewers at once one wins.
      */
-    async review(actor: Actor, id: string, input: ReviewIn): Promise<RequestRow> {
+    async review(reviewer: Actor, id: string, input: ReviewIn, stepUp?: string): Promise<RequestRow> {
+      let actor = reviewer;
       return db.transaction().execute(async (trx) => {
         await lockRow(trx, dialect, 'access_requests', 'id', id);
         const request = await createRequestsRepo(trx).findById(id);
@@ -215,6 +216,10 @@ export function createBreakGlassService(core: RequestsCore, settings: BreakGlass
         }
         const next = reviewTransition(review.review_state, input.outcome);
         if (typeof next === 'object') throw conflict(next.code, next.detail, { review_state: review.review_state });
+        // Revoking through the review is a revocation: the template's step-up applies as to POST …/revoke.
+        if (input.outcome === 'revoked' && template.step_up_minutes !== null) {
+          actor = withStepUp(actor, await requireStepUp(assurance, trx, actor.userId, { action: 'revoke', target: id, stage: null }, stepUp, template.step_up_minutes));
+        }
         if (!(await createBreakGlassRepo(trx).review(id, next, { userId: actor.userId, at: now, comment: input.comment }))) throw lostRace();
         let row = request;
         if (input.outcome === 'revoked' && request.status === 'approved') {

@@ -14,6 +14,7 @@ export type BreakGlassIn = z.infer<typeof breakGlassIn>;
 export const reviewIn = z.strictObject({
   outcome: z.enum(BREAK_GLASS_REVIEW_OUTCOMES).describe('"reviewed": the use was justified; "revoked": it was not, and a live grant ends now'),
   comment: z.string().trim().min(1, 'is required: say what you checked').max(4000),
+  step_up: stepUpField.describe('for outcome revoked on a template with step_up_minutes: a verified step-up proof for action revoke on this request'),
 });
 export type ReviewIn = z.infer<typeof reviewIn>;
 

@@ -140,10 +140,11 @@ const REVIEW_LABEL = { unreviewed: 'Not reviewed', reviewed: 'Reviewed', revoked
 
 function ReviewForm({ request }: { request: AccessRequestDetail }) {
   const client = useQueryClient();
+  const stepUp = useStepUp();
   const [comment, setComment] = useState('');
   const [needComment, setNeedComment] = useState(false);
   const review = useMutation({
-    mutationFn: (outcome: 'reviewed' | 'revoked') => post(`/access-requests/${request.id}/review`, { outcome, comment }),
+    mutationFn: (outcome: 'reviewed' | 'revoked') => stepUp((proof) => post(`/access-requests/${request.id}/review`, withProof({ outcome, comment }, proof))),
     onSuccess: async () => {
       await Promise.all([client.invalidateQueries({ queryKey: keys.request(request.id) }), client.invalidateQueries({ queryKey: ['requests'] })]);
     },
