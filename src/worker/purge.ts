@@ -2,6 +2,7 @@ import type { Core } from '../core.ts';
 import { createLoginThrottleRepo } from '../modules/auth/login-throttle.repo.ts';
 import { createSessionsRepo } from '../modules/auth/sessions.repo.ts';
 import { createOidcPayloadsRepo } from '../oidc/payloads.repo.ts';
+import { createSecondStepsRepo } from '../oidc/second-steps.repo.ts';
 import { UNBOUNDED, type Budget } from './worker.ts';
 
 /** Rows deleted per statement: short statements, so SQLite's write lock is never held for long. */
@@ -29,6 +30,7 @@ export async function purgeExpiredState(core: Pick<Core, 'db' | 'clock'>, opts: 
   // Each owner deletes its own rows: src/oidc the provider's, auth its sessions and throttle counts.
   const chunks = [
     () => createOidcPayloadsRepo(db).purgeExpired(now, chunk),
+    () => createSecondStepsRepo(db).purgeExpired(now, chunk),
     () => createSessionsRepo(db).purgeExpired(now, chunk),
     () => createLoginThrottleRepo(db).purgeStale(now - opts.throttleWindowMs, chunk),
   ];

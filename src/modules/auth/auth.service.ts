@@ -20,6 +20,12 @@ export interface SignedIn {
   csrfToken: string;
 }
 
+/** A password that checked: the user, and whether its hash was just replaced by one at today's cost. */
+export interface PasswordChecked {
+  user: UserRow;
+  passwordRehashed: boolean;
+}
+
 const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'the email or password is not correct');
 
 /**
@@ -64,11 +70,11 @@ export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'p
    * ones only count (the throttle row holds the count), so a burst does not queue
    * behind the audit chain's lock.
    */
-  async function auditFailure(keys: Record<KeyKind, string>, context: { email: string; ip: string; userId: string | null }) {
+  async function auditFailure(keys: Record<KeyKind, string | null>, context: { email: string; ip: string; userId: string | null }) {
     await db.transaction().execute(async (trx) => {
       // Claims first, the chain head (inside append) last.
       const won: KeyKind[] = [];
-      for (const kind of ['account', 'ip'] as const) if (await claimFailureAudit(trx, keys[kind])) won.push(kind);
+      for (const kind of ['account', 'ip'] as const) if (keys[kind] !== null && (await claimFailureAudit(trx, keys[kind]))) won.push(kind);
       for (const kind of won) {
         await audit.append(trx, {
           actor: SYSTEM,
@@ -81,56 +87,123 @@ export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'p
     });
   }
 
+  /**
+   * Checks a password, throttled: each attempt is first reserved in the per-IP and
+   * per-account throttles; only then is the password hashed. Failures all look the same,
+   * so no account can be probed, and an unknown account costs the same hashing.
+   */
+  async function checkPassword(emailInput: string, password: string, ip: string): Promise<PasswordChecked> {
+    const email = emailInput.trim().toLowerCase();
+    const context = { email, ip };
+    const ipReservation = await reserveOrRefuse(ipThrottle, 'ip', `ip:${ip}`, context);
+    const accountReservation = await reserveOrRefuse(accountThrottle, 'account', `account:${email}`, context);
+
+    const user = await createUsersRepo(db).findByEmail(email);
+    const check = await passwords.verify(password, user?.password_hash ?? null);
+    if (!user || !check.ok || user.disabled === 1) {
+      await auditFailure({ account: accountReservation.key, ip: ipReservation.key }, { ...context, userId: user?.id ?? null });
+      throw invalidCredentials();
+    }
+    await accountThrottle.release(accountReservation, 'reset');
+    await ipThrottle.release(ipReservation, 'own');
+    // A hash made at an older, weaker cost is replaced now that we hold the password;
+    // only if the password is still the one just checked (a concurrent change wins).
+    if (check.needsRehash) {
+      const rehashed = await passwords.hash(password);
+      await createUsersRepo(db).rehashPassword(user.id, user.password_hash, rehashed);
+      return { user: { ...user, password_hash: rehashed }, passwordRehashed: true };
+    }
+    return { user, passwordRehashed: false };
+  }
+
+  /**
+   * Opens a new session for a user who has signed in (a fresh id every time, so a planted
+   * cookie is worth nothing); `amr` says how (RFC 8176: ['pwd'], ['pwd','otp','mfa'] …), and
+   * is kept with the session so that reusing it never claims more than was done.
+   */
+  async function openSession(user: UserRow, ip: string, amr: readonly string[], opts: { passwordRehashed?: boolean } = {}): Promise<SignedIn> {
+    const now = clock.now();
+    const sessionToken = randomSecret();
+    const csrfToken = randomSecret();
+    const sessionId = sha256(sessionToken);
+    await db.transaction().execute(async (trx) => {
+      await createSessionsRepo(trx).insert({
+        id: sessionId,
+        user_id: user.id,
+        csrf_token: csrfToken,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + settings.session.absoluteMs,
+        amr: JSON.stringify(amr),
+      });
+      await audit.append(trx, {
+        actor: { userId: user.id, isAdmin: user.is_admin === 1, via: 'session', mustChangePassword: false },
+        action: 'session.created',
+        targetType: 'user',
+        targetId: user.id,
+        data: { ip, amr: [...amr], ...(opts.passwordRehashed ? { password_rehashed: true } : {}) },
+      });
+    });
+    return { user, sessionToken, sessionId, csrfToken };
+  }
+
   return {
-    /**
-     * Checks a password and opens a new session (a fresh id at every sign-in, so a
-     * planted cookie is worth nothing). Each attempt is first reserved in the per-IP and
-     * per-account throttles; only then is the password hashed. Failures all look the
-     * same, so no account can be probed, and an unknown account costs the same hashing.
-     */
+    checkPassword,
+    openSession,
+
+    /** Checks a password and opens a password-only session. */
     async signIn(emailInput: string, password: string, ip: string): Promise<SignedIn> {
-      const email = emailInput.trim().toLowerCase();
+      const { user, passwordRehashed } = await checkPassword(emailInput, password, ip);
+      return openSession(user, ip, ['pwd'], { passwordRehashed });
+    },
+
+    /**
+     * A second-factor (or passkey) attempt counts against the same sign-in throttle as a
+     * password: reserved before `attempt` runs (429 over the limit), audited as a failed
+     * sign-in when it does not pass, given back when it does. `userId` null: a passkey
+     * sign-in whose account is not known yet counts only against the IP.
+     */
+    async throttledFactorCheck(userId: string | null, ip: string, attempt: () => Promise<boolean>): Promise<boolean> {
+      const user = userId === null ? undefined : await createUsersRepo(db).findById(userId);
+      const email = user?.email ?? '';
       const context = { email, ip };
       const ipReservation = await reserveOrRefuse(ipThrottle, 'ip', `ip:${ip}`, context);
-      const accountReservation = await reserveOrRefuse(accountThrottle, 'account', `account:${email}`, context);
-
-      const user = await createUsersRepo(db).findByEmail(email);
-      const check = await passwords.verify(password, user?.password_hash ?? null);
-      if (!user || !check.ok || user.disabled === 1) {
-        await auditFailure({ account: accountReservation.key, ip: ipReservation.key }, { ...context, userId: user?.id ?? null });
-        throw invalidCredentials();
+      const accountReservation = user ? await reserveOrRefuse(accountThrottle, 'account', `account:${email}`, context) : undefined;
+      const passed = await attempt();
+      if (!passed) {
+        await auditFailure({ account: accountReservation?.key ?? null, ip: ipReservation.key }, { ...context, userId });
+        return false;
       }
-      await accountThrottle.release(accountReservation, 'reset');
+      if (accountReservation) await accountThrottle.release(accountReservation, 'reset');
       await ipThrottle.release(ipReservation, 'own');
-      // A hash made at an older, weaker cost is replaced now that we hold the password.
-      const rehashed = check.needsRehash ? await passwords.hash(password) : undefined;
+      return true;
+    },
 
-      const now = clock.now();
-      const sessionToken = randomSecret();
-      const csrfToken = randomSecret();
-      const sessionId = sha256(sessionToken);
+    /** The user a passkey sign-in found, if it may sign in (exists, not disabled). */
+    async signInUser(userId: string): Promise<UserRow | undefined> {
+      const user = await createUsersRepo(db).findById(userId);
+      return user && user.disabled !== 1 ? user : undefined;
+    },
+
+    /** How and when a session was signed in (RFC 8176 amr values, epoch ms). */
+    sessionSignIn: (sessionId: string) => createSessionsRepo(db).signInOf(sessionId),
+
+    /**
+     * A live session's user passed a second factor on the sign-in page (an application asked
+     * for more): the session now says so, audited. Only the session's own user can raise it.
+     */
+    async raiseSessionAmr(sessionId: string, userId: string, amr: readonly string[], ip: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        if (rehashed) {
-          // Only if the password is still the one just checked (a concurrent change wins).
-          await createUsersRepo(trx).rehashPassword(user.id, user.password_hash, rehashed);
-        }
-        await createSessionsRepo(trx).insert({
-          id: sessionId,
-          user_id: user.id,
-          csrf_token: csrfToken,
-          created_at: now,
-          last_seen_at: now,
-          expires_at: now + settings.session.absoluteMs,
-        });
+        await createSessionsRepo(trx).setAmr(sessionId, userId, amr);
+        const user = await createUsersRepo(trx).findById(userId);
         await audit.append(trx, {
-          actor: { userId: user.id, isAdmin: user.is_admin === 1, via: 'session', mustChangePassword: false },
-          action: 'session.created',
+          actor: { userId, isAdmin: user?.is_admin === 1, via: 'session', sessionId, mustChangePassword: user?.must_change_password === 1 },
+          action: 'session.stepped_up',
           targetType: 'user',
-          targetId: user.id,
-          data: rehashed ? { ip, password_rehashed: true } : { ip },
+          targetId: userId,
+          data: { ip, amr: [...amr] },
         });
       });
-      return { user, sessionToken, sessionId, csrfToken };
     },
 
     /** Portal and OIDC share one sign-in: signing out ends the user's OIDC sessions too. */
