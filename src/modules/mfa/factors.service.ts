@@ -134,6 +134,36 @@ export function createSecondFactors(deps: { clock: Clock; encrypter: Encrypter; 
       return null;
     },
 
+    /**
+     * Stores a registered passkey (enrolment verifies the registration response before calling
+     * this): the credential id and public key as base64url, the authenticator's counter, its
+     * transports, and whether it is discoverable (can sign in without a password).
+     */
+    async addWebauthn(
+      db: Executor,
+      userId: string,
+      name: string,
+      credential: { id: string; publicKey: string; counter: number; transports?: readonly string[]; passwordless: boolean },
+    ): Promise<FactorRow> {
+      const row: FactorRow = {
+        id: newId(clock),
+        user_id: userId,
+        kind: 'webauthn',
+        name,
+        created_at: clock.now(),
+        last_used_at: null,
+        credential_id: credential.id,
+        public_key: credential.publicKey,
+        sign_count: credential.counter,
+        transports: credential.transports ? JSON.stringify(credential.transports) : null,
+        passwordless: credential.passwordless ? 1 : 0,
+        totp_secret: null,
+        totp_last_step: null,
+      };
+      await createFactorsRepo(db).insert(row);
+      return row;
+    },
+
     /** Stores a confirmed TOTP factor (enrolment checks the first code before calling this). */
     async addTotp(db: Executor, userId: string, name: string, secretBase32: string): Promise<FactorRow> {
       const id = newId(clock);
