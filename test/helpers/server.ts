@@ -51,6 +51,8 @@ export async function startTestServer(dialect: DialectName, extraEnv: Record<str
       INTERIM_PASSWORD_SCRYPT_N: '1024',
       ...(database.target.kind === 'postgres' ? { DATABASE_URL: database.target.url } : { INTERIM_DATA_DIR: database.target.file.replace(/\/interim\.db$/, '') }),
       ...extraEnv,
+      // A test that needs a host name (WebAuthn refuses IP addresses) passes 'http://localhost:{port}'.
+      ...(extraEnv.INTERIM_BASE_URL ? { INTERIM_BASE_URL: extraEnv.INTERIM_BASE_URL.replace('{port}', String(port)) } : {}),
     };
     const config = loadConfig(env);
     const app = await buildApp(config, { logger: false });
