@@ -223,6 +223,12 @@ describeEachDialect(
 
       const essential = await start(s, app, { claims: JSON.stringify({ id_token: { acr: { essential: true, values: [ACR.mfa, ACR.phishingResistant] } } }) }, browser);
       expect(isSecondStep(essential.page.html)).toBe(true);
+      // The step-up holds only while that portal session does: without it, the step is gone (and the code not spent).
+      browser.dropCookie(name);
+      const orphan = await submitCode(essential, essential.page, totp.code());
+      expect(orphan.status).toBe(400);
+      expect(orphan.html).toContain('Sign-in step expired');
+      browser.setCookie(name, value);
       const tokens = await tokensOf(essential, await submitCode(essential, essential.page, totp.code()));
       expect(tokens.claims()).toMatchObject({ amr: ['pwd', 'otp', 'mfa'], acr: ACR.mfa });
     });

@@ -133,6 +133,17 @@ export function signInSteps(app: FastifyInstance, deps: SignInStepDeps, kit: Pag
   const stepGone = (reply: FastifyReply) =>
     kit.render(reply, 400, messagePage('Sign-in step expired', 'This step of the sign-in has expired or was already used. Go back to the application and start again.'));
 
+  /**
+   * The live pending state of this interaction. A step-up counts only while the portal
+   * session it raises is still the one this browser sends: a session that ended (signed
+   * out, timed out) proves no first step any more.
+   */
+  async function pendingStep(request: FastifyRequest, details: Interaction): Promise<SecondStep | undefined> {
+    const step = await repo.find(details.uid, clock.now());
+    if (step?.sessionId && request.actor?.sessionId !== step.sessionId) return undefined;
+    return step;
+  }
+
   /** Checks a proof against the pending state, throttled like a password, and completes the sign-in. */
   async function answer(request: FastifyRequest, reply: FastifyReply, details: Interaction, step: SecondStep, proof: FactorProof) {
     let use: FactorUse | null = null;
@@ -196,7 +207,7 @@ export function signInSteps(app: FastifyInstance, deps: SignInStepDeps, kit: Pag
     const started = await begin(request, reply, secondFactorForm);
     if (!started.details) return started.done;
     const { details, form } = started;
-    const step = await repo.find(details.uid, clock.now());
+    const step = await pendingStep(request, details);
     if (!step || step.userId === null) return stepGone(reply);
     const code = form.code.trim();
     if (code === '') return showSecondStep(reply, details, step, 400, 'Enter a code, or use your passkey.');
@@ -218,7 +229,7 @@ export function signInSteps(app: FastifyInstance, deps: SignInStepDeps, kit: Pag
       return kit.unreadable(reply, details);
     }
     if (!assertion || typeof assertion !== 'object' || Array.isArray(assertion)) return kit.unreadable(reply, details);
-    const step = await repo.find(details.uid, clock.now());
+    const step = await pendingStep(request, details);
     if (!step) return stepGone(reply);
     return answer(request, reply, details, step, { webauthn: assertion });
   });
