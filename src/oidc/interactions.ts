@@ -168,7 +168,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const { email, password } = form.data;
     let checked;
     try {
-      checked = await auth.checkPassword(email, password, request.ip);
+      checked = await auth.checkPassword(email, password, request.ip, (user) => secondFactors.hasFactor(db, user.id));
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       if (error.status === 429) return showLogin(reply, details, 429, { email, error: 'Too many attempts. Wait a few minutes, then try again.' });
@@ -176,7 +176,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     }
     const { user, passwordRehashed } = checked;
     // A user with a second factor always gives it; the session opens only then.
-    if (await secondFactors.hasFactor(db, user.id)) return steps.startSecondStep(reply, details, { userId: user.id, sessionId: null, amr: ['pwd'] });
+    if (checked.secondStep) return steps.startSecondStep(reply, details, { userId: user.id, sessionId: null, amr: ['pwd'] });
     // One sign-in for both: the portal session cookie is set here too.
     const signedIn = await auth.openSession(user, request.ip, ['pwd'], { passwordRehashed });
     setSessionCookie(reply, signedIn.sessionToken, config.session.absoluteMs);

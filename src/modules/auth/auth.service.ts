@@ -1,29 +1,23 @@
 import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
-import { AppError, tooManyRequests } from '../../http/errors.ts';
-import { randomSecret, sha256 } from '../../security/tokens.ts';
+import { AppError } from '../../http/errors.ts';
 import { createUsersRepo, type UserRow } from '../users/users.repo.ts';
-import { SYSTEM, type Actor } from '../../http/actor.ts';
+import { type Actor } from '../../http/actor.ts';
 import { createSessionsRepo } from './sessions.repo.ts';
-import { claimFailureAudit, createLoginThrottle, type LoginThrottle, type Reservation } from './throttle.ts';
+import { createSignInGuard, openSession as openSessionIn, type SignedIn } from './sign-in-guard.ts';
+
+export type { SignedIn } from './sign-in-guard.ts';
 
 export interface AuthSettings {
   session: { idleMs: number; absoluteMs: number };
   loginThrottle: { maxFailures: number; ipMaxFailures: number; windowMs: number };
 }
 
-export interface SignedIn {
-  user: UserRow;
-  /** The cookie value; only its hash is stored. */
-  sessionToken: string;
-  sessionId: string;
-  csrfToken: string;
-}
-
-/** A password that checked: the user, and whether its hash was just replaced by one at today's cost. */
+/** A password that checked: the user, whether its hash was just replaced by one at today's cost, and whether a second step must follow. */
 export interface PasswordChecked {
   user: UserRow;
   passwordRehashed: boolean;
+  secondStep: boolean;
 }
 
 const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'the email or password is not correct');
@@ -37,83 +31,36 @@ export interface AuthHooks {
   signedOut?(trx: Tx, userId: string): Promise<void>;
 }
 
-/** What a throttle key stands for, in audit events. */
-type KeyKind = 'account' | 'ip';
-
 export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'passwords'>, settings: AuthSettings, hooks: AuthHooks = {}) {
   const { db, clock, audit, passwords } = core;
-  const { windowMs } = settings.loginThrottle;
-  // An IP may serve many people (an office behind NAT), so it gets a higher limit than one account.
-  const accountThrottle = createLoginThrottle(db, { maxFailures: settings.loginThrottle.maxFailures, windowMs });
-  const ipThrottle = createLoginThrottle(db, { maxFailures: settings.loginThrottle.ipMaxFailures, windowMs });
-
-  /** Reserves one attempt; over the limit, audits the first refusal of the window and refuses. */
-  async function reserveOrRefuse(throttle: LoginThrottle, kind: KeyKind, key: string, context: { email: string; ip: string }): Promise<Reservation> {
-    const reservation = await throttle.reserve(key, clock.now());
-    if (reservation.allowed) return reservation;
-    if (reservation.firstRefused) {
-      await db.transaction().execute((trx) =>
-        audit.append(trx, {
-          actor: SYSTEM,
-          action: 'session.sign_in_throttled',
-          targetType: kind === 'account' ? 'account' : 'ip',
-          targetId: null,
-          data: { key: kind, ...context, window_start: new Date(reservation.windowStart).toISOString(), retry_after_secs: reservation.retryAfterSecs },
-        }),
-      );
-    }
-    throw tooManyRequests(reservation.retryAfterSecs);
-  }
+  const guard = createSignInGuard(core, settings.loginThrottle);
 
   /**
-   * One audit event per key per window: the first failure claims the window, later
-   * ones only count (the throttle row holds the count), so a burst does not queue
-   * behind the audit chain's lock.
+   * Checks a password. Each attempt is first reserved in the per-IP and per-account
+   * throttles; only then is the password hashed. Failures all look the same, so no account
+   * can be probed, and an unknown account costs the same hashing. `needsSecondStep` says
+   * whether a factor must follow: then only this attempt is given back to the throttle, so
+   * guessing codes between correct passwords keeps counting.
    */
-  async function auditFailure(keys: Record<KeyKind, string | null>, context: { email: string; ip: string; userId: string | null }) {
-    await db.transaction().execute(async (trx) => {
-      // Claims first, the chain head (inside append) last.
-      const won: KeyKind[] = [];
-      for (const kind of ['account', 'ip'] as const) if (keys[kind] !== null && (await claimFailureAudit(trx, keys[kind]))) won.push(kind);
-      for (const kind of won) {
-        await audit.append(trx, {
-          actor: SYSTEM,
-          action: 'session.sign_in_failed',
-          targetType: kind === 'account' ? 'account' : 'ip',
-          targetId: kind === 'account' ? context.userId : null,
-          data: { key: kind, email: context.email, ip: context.ip, first_in_window: true },
-        });
-      }
-    });
-  }
-
-  /**
-   * Checks a password, throttled: each attempt is first reserved in the per-IP and
-   * per-account throttles; only then is the password hashed. Failures all look the same,
-   * so no account can be probed, and an unknown account costs the same hashing.
-   */
-  async function checkPassword(emailInput: string, password: string, ip: string): Promise<PasswordChecked> {
+  async function checkPassword(emailInput: string, password: string, ip: string, needsSecondStep: (user: UserRow) => Promise<boolean> = async () => false): Promise<PasswordChecked> {
     const email = emailInput.trim().toLowerCase();
-    const context = { email, ip };
-    const ipReservation = await reserveOrRefuse(ipThrottle, 'ip', `ip:${ip}`, context);
-    const accountReservation = await reserveOrRefuse(accountThrottle, 'account', `account:${email}`, context);
-
+    const reserved = await guard.reserve({ email, ip });
     const user = await createUsersRepo(db).findByEmail(email);
     const check = await passwords.verify(password, user?.password_hash ?? null);
     if (!user || !check.ok || user.disabled === 1) {
-      await auditFailure({ account: accountReservation.key, ip: ipReservation.key }, { ...context, userId: user?.id ?? null });
+      await guard.failed(reserved, { email, ip, userId: user?.id ?? null });
       throw invalidCredentials();
     }
-    await accountThrottle.release(accountReservation, 'reset');
-    await ipThrottle.release(ipReservation, 'own');
+    const secondStep = await needsSecondStep(user);
+    await guard.release(reserved, !secondStep);
     // A hash made at an older, weaker cost is replaced now that we hold the password;
     // only if the password is still the one just checked (a concurrent change wins).
     if (check.needsRehash) {
       const rehashed = await passwords.hash(password);
       await createUsersRepo(db).rehashPassword(user.id, user.password_hash, rehashed);
-      return { user: { ...user, password_hash: rehashed }, passwordRehashed: true };
+      return { user: { ...user, password_hash: rehashed }, passwordRehashed: true, secondStep };
     }
-    return { user, passwordRehashed: false };
+    return { user, passwordRehashed: false, secondStep };
   }
 
   /**
@@ -122,29 +69,17 @@ export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'p
    * is kept with the session so that reusing it never claims more than was done.
    */
   async function openSession(user: UserRow, ip: string, amr: readonly string[], opts: { passwordRehashed?: boolean } = {}): Promise<SignedIn> {
-    const now = clock.now();
-    const sessionToken = randomSecret();
-    const csrfToken = randomSecret();
-    const sessionId = sha256(sessionToken);
-    await db.transaction().execute(async (trx) => {
-      await createSessionsRepo(trx).insert({
-        id: sessionId,
-        user_id: user.id,
-        csrf_token: csrfToken,
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + settings.session.absoluteMs,
-        amr: JSON.stringify(amr),
-      });
+    return db.transaction().execute(async (trx) => {
+      const signedIn = await openSessionIn(trx, user, [...amr], clock.now(), settings.session.absoluteMs);
       await audit.append(trx, {
         actor: { userId: user.id, isAdmin: user.is_admin === 1, via: 'session', mustChangePassword: false },
         action: 'session.created',
         targetType: 'user',
         targetId: user.id,
-        data: { ip, amr: [...amr], ...(opts.passwordRehashed ? { password_rehashed: true } : {}) },
+        data: { ip, amr: signedIn.amr, ...(opts.passwordRehashed ? { password_rehashed: true } : {}) },
       });
+      return signedIn;
     });
-    return { user, sessionToken, sessionId, csrfToken };
   }
 
   return {
@@ -160,22 +95,24 @@ export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'p
     /**
      * A second-factor (or passkey) attempt counts against the same sign-in throttle as a
      * password: reserved before `attempt` runs (429 over the limit), audited as a failed
-     * sign-in when it does not pass, given back when it does. `userId` null: a passkey
-     * sign-in whose account is not known yet counts only against the IP.
+     * sign-in when it does not pass, and the account starts afresh when it does. `userId`
+     * null: a passkey sign-in whose account is not known yet counts only against the IP.
      */
     async throttledFactorCheck(userId: string | null, ip: string, attempt: () => Promise<boolean>): Promise<boolean> {
-      const user = userId === null ? undefined : await createUsersRepo(db).findById(userId);
-      const email = user?.email ?? '';
-      const context = { email, ip };
-      const ipReservation = await reserveOrRefuse(ipThrottle, 'ip', `ip:${ip}`, context);
-      const accountReservation = user ? await reserveOrRefuse(accountThrottle, 'account', `account:${email}`, context) : undefined;
-      const passed = await attempt();
+      const email = userId === null ? null : ((await createUsersRepo(db).findById(userId))?.email ?? null);
+      const reserved = await guard.reserve({ email, ip });
+      let passed: boolean;
+      try {
+        passed = await attempt();
+      } catch (error) {
+        await guard.release(reserved, false);
+        throw error;
+      }
       if (!passed) {
-        await auditFailure({ account: accountReservation?.key ?? null, ip: ipReservation.key }, { ...context, userId });
+        await guard.failed(reserved, { email, ip, userId, step: userId === null ? 'passkey' : 'second_factor' });
         return false;
       }
-      if (accountReservation) await accountThrottle.release(accountReservation, 'reset');
-      await ipThrottle.release(ipReservation, 'own');
+      await guard.release(reserved, true);
       return true;
     },
 
