@@ -292,22 +292,29 @@ describeEachDialect(
       const post = (action: string, body: string, type = 'application/x-www-form-urlencoded') =>
         fetch(new URL(action, s.url), { method: 'POST', headers: { 'content-type': type, cookie: flow.browser.cookieFor(action) }, body, redirect: 'manual' });
       const csrf = encodeURIComponent(form.fields.csrf!);
-      const bad = await Promise.all([
-        post(form.action, `csrf=${csrf}&code=123456&code=654321`),
-        post(form.action, `csrf=${csrf}&csrf=${csrf}&code=123456`),
-        post(form.action, JSON.stringify({ csrf: form.fields.csrf, code: 123456 }), 'application/json'),
-        post(form.action, JSON.stringify({ csrf: form.fields.csrf, code: { $ne: '' } }), 'application/json'),
-        post(form.action, `csrf=${csrf}&code=${'9'.repeat(65)}`),
-        post(passkey.action, `csrf=${csrf}&webauthn=%7B&webauthn=%7D`),
-        post(passkey.action, `csrf=${csrf}&webauthn=not-json`),
-        post(passkey.action, `csrf=${csrf}&webauthn=%5B1%2C2%5D`),
-        post(passkey.action, JSON.stringify([1, 2]), 'application/json'),
-      ]);
-      for (const res of bad) {
+      const bad: [Promise<Response>, string | null][] = [
+        [post(form.action, `csrf=${csrf}&code=123456&code=654321`), 'code'],
+        [post(form.action, `csrf=${csrf}&csrf=${csrf}&code=123456`), 'csrf'],
+        [post(form.action, JSON.stringify({ csrf: form.fields.csrf, code: 123456 }), 'application/json'), 'code'],
+        [post(form.action, JSON.stringify({ csrf: form.fields.csrf, code: { $ne: '' } }), 'application/json'), 'code'],
+        [post(form.action, `csrf=${csrf}&code=${'9'.repeat(65)}`), 'code'],
+        [post(passkey.action, `csrf=${csrf}&webauthn=%7B&webauthn=%7D`), 'webauthn'],
+        [post(passkey.action, `csrf=${csrf}&webauthn=not-json`), 'webauthn'],
+        [post(passkey.action, `csrf=${csrf}&webauthn=%5B1%2C2%5D`), 'webauthn'],
+        [post(passkey.action, JSON.stringify([1, 2]), 'application/json'), null],
+      ];
+      for (const [pending, field] of bad) {
+        const res = await pending;
         expect(res.status).toBe(400);
         expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-        expect(await res.text()).toContain('Form not understood');
+        const html = await res.text();
+        expect(html).toContain('Form not understood');
+        if (field) expect(html).toContain(`its field “${field}”`);
       }
+      // Without the interaction's cookie (another browser): the expired page, nothing checked.
+      const stranger = await fetch(new URL(form.action, s.url), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${csrf}&code=123456`, redirect: 'manual' });
+      expect(stranger.status).toBe(400);
+      expect(await stranger.text()).toContain('Sign-in expired');
       // An empty code asks again; a made-up assertion is a failed attempt, not an error.
       const empty = await post(form.action, `csrf=${csrf}&code=`);
       expect(empty.status).toBe(400);

@@ -61,8 +61,13 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       .code(status)
       .headers(pageHeaders({ formActions: details ? [ownOrigin, ...originOf(details.params.redirect_uri)] : [], ownScripts: opts.ownScripts }))
       .send(html);
-  const unreadable = (reply: FastifyReply, details: Interaction) =>
-    render(reply, 400, messagePage('Form not understood', 'The form was not sent as this page sends it. Go back, reload the page and try again.'), details);
+  const unreadable = (reply: FastifyReply, details: Interaction, field?: string) =>
+    render(
+      reply,
+      400,
+      messagePage('Form not understood', `The form${field ? ` (its field “${field}”)` : ''} was not sent as this page sends it. Go back, reload the page and try again.`),
+      details,
+    );
   const expired = (reply: FastifyReply) =>
     render(reply, 400, messagePage('Sign-in expired', 'This sign-in request has expired or is not valid. Go back to the application and start again.'));
 

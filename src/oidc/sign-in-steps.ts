@@ -32,7 +32,8 @@ export interface PageKit {
   render(reply: FastifyReply, status: number, html: string, details?: Interaction, opts?: { ownScripts?: boolean }): FastifyReply;
   refused(reply: FastifyReply): FastifyReply;
   expired(reply: FastifyReply): FastifyReply;
-  unreadable(reply: FastifyReply, details: Interaction): FastifyReply;
+  /** A 400 page; `field` names the form field that could not be read. */
+  unreadable(reply: FastifyReply, details: Interaction, field?: string): FastifyReply;
   finish(request: FastifyRequest, reply: FastifyReply, result: InteractionResults): Promise<FastifyReply>;
   clientName(details: Interaction): Promise<string>;
   mustChangePassword(reply: FastifyReply): FastifyReply;
@@ -49,6 +50,12 @@ const csrfField = z.string().max(200).optional();
 export const secondFactorForm = z.object({ csrf: csrfField, code: z.string().max(64).default('') });
 export const passkeyForm = z.object({ csrf: csrfField, webauthn: z.string().max(16 * 1024).default('') });
 export const abortForm = z.object({ csrf: csrfField });
+
+/** The first field a form failed on, for the 400 page (none for a body that is not an object). */
+const fieldOf = (error: z.ZodError): string | undefined => {
+  const field = error.issues[0]?.path[0];
+  return typeof field === 'string' ? field : undefined;
+};
 
 /** A state spent by a concurrent answer: the factor just checked is given back (the transaction rolls back). */
 class StepAlreadySpent extends Error {}
@@ -197,7 +204,7 @@ export function signInSteps(app: FastifyInstance, deps: SignInStepDeps, kit: Pag
     const details = await kit.load(request, reply);
     if (!details) return { done: kit.expired(reply) };
     const form = schema.safeParse(request.body ?? {});
-    if (!form.success) return { done: kit.unreadable(reply, details) };
+    if (!form.success) return { done: kit.unreadable(reply, details, fieldOf(form.error)) };
     if (!kit.formOk(request, details.uid, form.data.csrf)) return { done: kit.refused(reply) };
     if (details.prompt.name !== 'login') return { done: reply.redirect(`/oidc/interaction/${details.uid}`, 303) };
     return { details, form: form.data };
@@ -226,9 +233,9 @@ export function signInSteps(app: FastifyInstance, deps: SignInStepDeps, kit: Pag
     try {
       assertion = JSON.parse(form.webauthn);
     } catch {
-      return kit.unreadable(reply, details);
+      return kit.unreadable(reply, details, 'webauthn');
     }
-    if (!assertion || typeof assertion !== 'object' || Array.isArray(assertion)) return kit.unreadable(reply, details);
+    if (!assertion || typeof assertion !== 'object' || Array.isArray(assertion)) return kit.unreadable(reply, details, 'webauthn');
     const step = await pendingStep(request, details);
     if (!step) return stepGone(reply);
     return answer(request, reply, details, step, { webauthn: assertion });
