@@ -265,7 +265,7 @@ describeEachDialect(
         const unmet = await submitLogin(f.browser, f.page, email, PASSWORD);
         expect(unmet.status).toBe(403);
         expect(unmet.html).toContain(factor ? 'requires signing in with a passkey' : 'requires a second factor');
-        expect(unmet.html).toContain('Open the Interim portal to add a passkey');
+        expect(unmet.html).toContain(`<a href="${s.url}/account/security">Open the Interim portal to add a passkey</a>`);
         const abort = formFor(unmet.html!, 'abort');
         const back = await f.browser.navigate(abort.action, { form: abort.fields });
         const callback = new URL(back.leftTo!);

@@ -60,6 +60,9 @@ const fieldOf = (error: z.ZodError): string | undefined => {
 /** A state spent by a concurrent answer: the factor just checked is given back (the transaction rolls back). */
 class StepAlreadySpent extends Error {}
 
+/** The portal page where users add passkeys and authenticator apps (mfa-enrol's account security page). */
+const SECURITY_PAGE = '/account/security';
+
 const newChallenge = () => randomBytes(32).toString('base64url');
 const path = (uid: string, step: string) => `/oidc/interaction/${uid}/${step}`;
 const requiredOf = (details: Interaction): Acr | null => requiredAcr(details.params as { acr_values?: unknown; claims?: unknown });
@@ -134,7 +137,7 @@ export function signInSteps(app: FastifyInstance, deps: SignInStepDeps, kit: Pag
       required === ACR.phishingResistant
         ? `${clientName} requires signing in with a passkey, and you have none yet. Add a passkey in the Interim portal, then sign in to ${clientName} again.`
         : `${clientName} requires a second factor, and you have none yet. Add a passkey (or an authenticator app) in the Interim portal, then sign in to ${clientName} again.`;
-    return kit.render(reply, 403, unmetPage({ action: path(details.uid, 'abort'), csrf: kit.csrfFor(details.uid), clientName, text, portalUrl: `${config.baseUrl}/` }), details);
+    return kit.render(reply, 403, unmetPage({ action: path(details.uid, 'abort'), csrf: kit.csrfFor(details.uid), clientName, text, portalUrl: `${config.baseUrl}${SECURITY_PAGE}` }), details);
   }
 
   const stepGone = (reply: FastifyReply) =>
