@@ -96,6 +96,28 @@ describeEachDialect(
       ]);
     });
 
+    it('refuses to sign in with a passkey alone that its user registered as a second factor only', { timeout: 60_000 }, async () => {
+      const s = server();
+      const userId = await createUser(s, 'second-only@example.test');
+      const app = await createApp(s, { redirectUri: `${rp.url}/callback` });
+      // A browser of its own, so its authenticator holds only this passkey.
+      const other = await newPerson(browser, s);
+      await addVirtualAuthenticator(other.page);
+      await registerPasskey(s, other.page, userId, 'second-only@example.test', { passwordless: false });
+      const config = await relyingParty(s, app);
+      await other.page.goto((await authorizationRequest(config, app)).url.href);
+      await other.page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await other.page.getByRole('alert').getByText('That passkey could not sign you in.').waitFor();
+      expect(await s.app.core.db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).toEqual([]);
+      // As a second factor after the password it works.
+      await other.page.getByLabel('Email').fill('second-only@example.test');
+      await other.page.getByLabel('Password').fill(PASSWORD);
+      await other.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await other.page.getByRole('button', { name: 'Use a passkey' }).click();
+      await other.page.waitForURL((url) => url.href.startsWith(`${rp.url}/callback`));
+      await other.context.close();
+    });
+
     it('asks a password-only session for the passkey only when an application requires phishing-resistant', { timeout: 60_000 }, async () => {
       const s = server();
       const userId = await createUser(s, 'stepup-passkey@example.test');

@@ -20,7 +20,7 @@ export interface SignInStepDeps {
   db: Executor;
   clock: Clock;
   auth: Pick<AuthService, 'openSession' | 'throttledFactorCheck' | 'signInUser' | 'raiseSessionAmr'>;
-  secondFactors: Pick<SecondFactors, 'methodsOf' | 'webauthnOptions' | 'verify'>;
+  secondFactors: Pick<SecondFactors, 'methodsOf' | 'webauthnOptions' | 'verify' | 'isPasswordless'>;
   config: Pick<Config, 'baseUrl' | 'session'>;
 }
 
@@ -57,8 +57,8 @@ const fieldOf = (error: z.ZodError): string | undefined => {
   return typeof field === 'string' ? field : undefined;
 };
 
-/** A state spent by a concurrent answer: the factor just checked is given back (the transaction rolls back). */
-class StepAlreadySpent extends Error {}
+/** A check that fails after the factor was spent (a state spent by a concurrent answer, a passkey not for signing in alone): the rollback gives the factor back. */
+class Refused extends Error {}
 
 /** The portal page where users add passkeys and authenticator apps (mfa-enrol's account security page). */
 const SECURITY_PAGE = '/account/security';
@@ -166,11 +166,12 @@ export function signInSteps(app: FastifyInstance, deps: SignInStepDeps, kit: Pag
           .execute(async (trx) => {
             const checked = await secondFactors.verify(trx, step.userId, proof, step.challenge);
             if (!checked) return null;
-            if (!(await createSecondStepsRepo(trx).spend(step, clock.now()))) throw new StepAlreadySpent();
+            if (step.userId === null && !(await secondFactors.isPasswordless(trx, checked.factorId))) throw new Refused();
+            if (!(await createSecondStepsRepo(trx).spend(step, clock.now()))) throw new Refused();
             return checked;
           })
           .catch((error: unknown) => {
-            if (error instanceof StepAlreadySpent) return null;
+            if (error instanceof Refused) return null;
             throw error;
           });
         return use !== null;

@@ -22,7 +22,7 @@ export async function addVirtualAuthenticator(page: Page): Promise<void> {
  * then stored through the mfa module. For tests that need a passkey but do not test
  * enrolment. Leaves the page on that script's URL.
  */
-export async function registerPasskey(server: TestServer, page: Page, userId: string, email: string) {
+export async function registerPasskey(server: TestServer, page: Page, userId: string, email: string, opts: { passwordless?: boolean } = {}) {
   const rp = server.app.services.secondFactors.relyingParty;
   const options = await generateRegistrationOptions({
     rpName: rp.name,
@@ -46,6 +46,6 @@ export async function registerPasskey(server: TestServer, page: Page, userId: st
     publicKey: Buffer.from(credential.publicKey).toString('base64url'),
     counter: credential.counter,
     transports: credential.transports,
-    passwordless: true,
+    passwordless: opts.passwordless ?? true,
   });
 }

@@ -134,6 +134,13 @@ export function createSecondFactors(deps: { clock: Clock; encrypter: Encrypter; 
       return null;
     },
 
+    /** Whether a passkey may sign in on its own: its user registered it for that (a discoverable passkey chosen as a second factor only may not). */
+    async isPasswordless(db: Executor, factorId: string | null): Promise<boolean> {
+      if (factorId === null) return false;
+      const factor = await createFactorsRepo(db).byId(factorId);
+      return factor?.kind === 'webauthn' && factor.passwordless === 1;
+    },
+
     /**
      * Stores a registered passkey (enrolment verifies the registration response before calling
      * this): the credential id and public key as base64url, the authenticator's counter, its
