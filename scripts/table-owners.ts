@@ -27,6 +27,7 @@ export const TABLE_OWNERS: Readonly<Record<string, string | readonly string[]>> 
   sessions: 'src/modules/auth',
   login_throttle: 'src/modules/auth',
   oidc_payloads: 'src/oidc',
+  oidc_second_steps: 'src/oidc',
   signing_keys: 'src/oidc',
   settings: ['src/modules/api-tokens', 'src/oidc'],
   audit_events: 'src/modules/audit',

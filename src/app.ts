@@ -152,7 +152,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   http.addHook('preClose', async () => live.close());
   liveRoutes(api, { hub: live, retryMs: 3000 });
   api.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => http.swagger());
-  await mountOidc(http, { core, config, auth, encrypter, fastPath, recordSignals: services.recordSignals });
+  await mountOidc(http, { core, config, auth, encrypter, fastPath, recordSignals: services.recordSignals, secondFactors: services.secondFactors });
   await registerPortal(http);
 
   let worker: WorkerHandle | undefined;

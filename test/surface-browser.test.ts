@@ -80,7 +80,7 @@ describeEachDialect('security headers in Chromium', (server) => {
       await page.goto(auth.url.href);
       await page.getByLabel('Email').fill('chromium@example.test');
       await page.getByLabel('Password').fill(PASSWORD);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await page.getByText('back at the relying party').waitFor();
       const last = rp.received.filter((r) => r.url.startsWith('/callback')).at(-1)!;
       expect(last.method).toBe(mode === 'form_post' ? 'POST' : 'GET');

@@ -21,6 +21,7 @@ import * as grantUsage from './migrations/0018_grant_usage.ts';
 import * as mfaFactors from './migrations/0019_mfa_factors.ts';
 import * as stepUp from './migrations/0020_step_up.ts';
 import * as decisionStepUp from './migrations/0022_decision_step_up.ts';
+import * as oidcSecondStep from './migrations/0025_oidc_second_step.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -45,6 +46,7 @@ const migrations: Record<string, Migration> = {
   '0019_mfa_factors': mfaFactors,
   '0020_step_up': stepUp,
   '0022_decision_step_up': decisionStepUp,
+  '0025_oidc_second_step': oidcSecondStep,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

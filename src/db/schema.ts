@@ -8,7 +8,7 @@ import type { DeliveriesTable, DeliveryAttemptsTable, EventActionsTable, Notific
 import type { DecisionLinksTable } from './schema/decision-links.ts';
 import type { MfaFactorsTable, MfaRecoveryCodesTable, StepUpProofsTable } from './schema/mfa.ts';
 import type { SsfHeldTable, SsfPollQueueTable, SsfStreamsTable, SsfSubjectsTable } from './schema/ssf.ts';
-import type { ApiTokensTable, ApplicationsTable, AuditEventsTable, AuditHeadTable, GrantUsageTable, GroupsTable, LoginThrottleTable, MappingGroupsTable, MappingsTable, MembershipsTable, OidcPayloadsTable, ResourceServerAppsTable, ResourceServersTable, SessionsTable, SettingsTable, SigningKeysTable, UsersTable } from './schema/identity.ts';
+import type { ApiTokensTable, ApplicationsTable, AuditEventsTable, AuditHeadTable, GrantUsageTable, GroupsTable, LoginThrottleTable, MappingGroupsTable, MappingsTable, MembershipsTable, OidcPayloadsTable, OidcSecondStepsTable, ResourceServerAppsTable, ResourceServersTable, SessionsTable, SettingsTable, SigningKeysTable, UsersTable } from './schema/identity.ts';
 
 export type * from './schema/access-requests.ts';
 export type * from './schema/decision-links.ts';
@@ -29,6 +29,7 @@ export interface DB {
   sessions: SessionsTable;
   login_throttle: LoginThrottleTable;
   oidc_payloads: OidcPayloadsTable;
+  oidc_second_steps: OidcSecondStepsTable;
   signing_keys: SigningKeysTable;
   settings: SettingsTable;
   audit_events: AuditEventsTable;

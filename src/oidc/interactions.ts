@@ -4,23 +4,30 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { errors, type InteractionResults } from 'oidc-provider';
 import { z } from 'zod';
+import type { Clock } from '../clock.ts';
 import type { Config } from '../config.ts';
+import type { Executor } from '../db/database.ts';
 import { setSessionCookie } from '../http/auth.ts';
 import { AppError } from '../http/errors.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
+import { ACR, acrOf, type SecondFactors } from '../modules/mfa/index.ts';
 import { constantTimeEqual } from '../security/tokens.ts';
+import { loginResult, meets, requiredAcr } from './acr.ts';
 import { appSettings } from './clients.ts';
-import { consentPage, errorPage, loginPage, messagePage, originOf, pageHeaders } from './views.ts';
+import { passkeyScript } from './passkey-script.ts';
+import { signInSteps, type Interaction, type PageKit, type SignInStepDeps } from './sign-in-steps.ts';
+import { consentPage, errorPage, messagePage, originOf, pageHeaders, PASSKEY_SCRIPT_PATH } from './views.ts';
 
 export interface InteractionDeps {
   provider: Provider;
-  auth: Pick<AuthService, 'signIn'>;
+  auth: Pick<AuthService, 'checkPassword' | 'openSession' | 'throttledFactorCheck' | 'signInUser' | 'raiseSessionAmr' | 'sessionSignIn'>;
   config: Pick<Config, 'baseUrl' | 'session'>;
   /** Secret for the per-interaction form tokens. */
   csrfKey: Buffer;
+  db: Executor;
+  clock: Clock;
+  secondFactors: SignInStepDeps['secondFactors'] & Pick<SecondFactors, 'hasFactor'>;
 }
-
-type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /**
  * The interaction forms, as the browser sends them: one string per field. A repeated
@@ -43,19 +50,24 @@ const FRESH_LOGIN_REASONS = new Set(['login_prompt', 'max_age']);
  * site is refused outright.
  */
 export async function interactionRoutes(app: FastifyInstance, deps: InteractionDeps): Promise<void> {
-  const { provider, auth, config } = deps;
+  const { provider, auth, config, db, clock, secondFactors } = deps;
   const ownOrigin = new URL(config.baseUrl).origin;
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   const csrfFor = (uid: string) => createHmac('sha256', deps.csrfKey).update(`interaction:${uid}`).digest('base64url');
   /** A page; a form on it may post here and lead on (by redirects) to the client's redirect URI. */
-  const render = (reply: FastifyReply, status: number, html: string, details?: Interaction) =>
+  const render = (reply: FastifyReply, status: number, html: string, details?: Interaction, opts: { ownScripts?: boolean } = {}) =>
     reply
       .code(status)
-      .headers(pageHeaders({ formActions: details ? [ownOrigin, ...originOf(details.params.redirect_uri)] : [] }))
+      .headers(pageHeaders({ formActions: details ? [ownOrigin, ...originOf(details.params.redirect_uri)] : [], ownScripts: opts.ownScripts }))
       .send(html);
-  const unreadable = (reply: FastifyReply, details: Interaction) =>
-    render(reply, 400, messagePage('Form not understood', 'The form was not sent as this page sends it. Go back, reload the page and try again.'), details);
+  const unreadable = (reply: FastifyReply, details: Interaction, field?: string) =>
+    render(
+      reply,
+      400,
+      messagePage('Form not understood', `The form${field ? ` (its field “${field}”)` : ''} was not sent as this page sends it. Go back, reload the page and try again.`),
+      details,
+    );
   const expired = (reply: FastifyReply) =>
     render(reply, 400, messagePage('Sign-in expired', 'This sign-in request has expired or is not valid. Go back to the application and start again.'));
 
@@ -87,20 +99,6 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     return reply.redirect(returnTo, 303);
   }
 
-  const showLogin = async (reply: FastifyReply, details: Interaction, status = 200, extra: { email?: string; error?: string } = {}) =>
-    render(
-      reply,
-      status,
-      loginPage({
-        action: `/oidc/interaction/${details.uid}/login`,
-        csrf: csrfFor(details.uid),
-        clientName: await clientName(details),
-        email: extra.email ?? (typeof details.params.login_hint === 'string' ? details.params.login_hint : undefined),
-        error: extra.error,
-      }),
-      details,
-    );
-
   const mustChangePassword = (reply: FastifyReply) =>
     render(
       reply,
@@ -111,6 +109,15 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       }),
     );
 
+  const kit: PageKit = { load, formOk, csrfFor, render, refused, expired, unreadable, finish, clientName, mustChangePassword };
+  const steps = signInSteps(app, { db, clock, auth, secondFactors, config }, kit);
+  const { showLogin } = steps;
+
+  // The passkey buttons' script: a static file, so the pages need no inline script.
+  app.get(PASSKEY_SCRIPT_PATH, { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(passkeyScript()),
+  );
+
   app.get('/oidc/interaction/:uid', { schema: { hide: true } }, async (request, reply) => {
     const details = await load(request, reply);
     if (!details) return expired(reply);
@@ -118,9 +125,13 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     if (details.prompt.name === 'login') {
       const actor = request.actor?.via === 'session' ? request.actor : null;
       const fresh = details.prompt.reasons.some((r) => FRESH_LOGIN_REASONS.has(r));
-      if (actor && !fresh) {
+      const session = actor?.sessionId && !fresh ? await auth.sessionSignIn(actor.sessionId) : undefined;
+      if (actor && session) {
         if (actor.mustChangePassword) return mustChangePassword(reply);
-        return finish(request, reply, { login: { accountId: actor.userId } });
+        // The live session, as it was signed in: never more than was done. Weaker than the
+        // application requires: only the missing second factor is asked for.
+        if (meets(acrOf(session.amr), requiredAcr(details.params))) return finish(request, reply, loginResult(actor.userId, session.amr, session.signedInAt));
+        return steps.startSecondStep(reply, details, { userId: actor.userId, sessionId: actor.sessionId!, amr: session.amr });
       }
       return showLogin(reply, details);
     }
@@ -160,18 +171,24 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     if (details.prompt.name !== 'login') return reply.redirect(`/oidc/interaction/${details.uid}`, 303);
 
     const { email, password } = form.data;
-    let signedIn;
+    let checked;
     try {
-      signedIn = await auth.signIn(email, password, request.ip);
+      checked = await auth.checkPassword(email, password, request.ip, (user) => secondFactors.hasFactor(db, user.id));
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       if (error.status === 429) return showLogin(reply, details, 429, { email, error: 'Too many attempts. Wait a few minutes, then try again.' });
       return showLogin(reply, details, 401, { email, error: 'The email or password is not correct.' });
     }
+    const { user, passwordRehashed } = checked;
+    // A user with a second factor always gives it; the session opens only then.
+    if (checked.secondStep) return steps.startSecondStep(reply, details, { userId: user.id, sessionId: null, amr: ['pwd'] });
     // One sign-in for both: the portal session cookie is set here too.
+    const signedIn = await auth.openSession(user, request.ip, ['pwd'], { passwordRehashed });
     setSessionCookie(reply, signedIn.sessionToken, config.session.absoluteMs);
-    if (signedIn.user.must_change_password === 1) return mustChangePassword(reply);
-    return finish(request, reply, { login: { accountId: signedIn.user.id, amr: ['pwd'] } });
+    if (user.must_change_password === 1) return mustChangePassword(reply);
+    const required = requiredAcr(details.params);
+    if (!meets(ACR.password, required)) return steps.showUnmet(reply, details, required!);
+    return finish(request, reply, loginResult(user.id, ['pwd'], clock.now()));
   });
 
   app.post('/oidc/interaction/:uid/consent', { schema: { hide: true } }, async (request, reply) => {

@@ -7,6 +7,7 @@ import type { Core } from '../core.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { FastPath } from '../http/fast-path.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
+import type { SecondFactors } from '../modules/mfa/index.ts';
 import type { RecordSignals } from '../modules/signals/signals.types.ts';
 import type { Encrypter } from '../security/encryption.ts';
 import { AUTHORIZATION_PATH, authorizationByPost } from './authorization-post.ts';
@@ -20,6 +21,8 @@ export interface OidcDeps {
   config: Config;
   auth: AuthService;
   encrypter: Encrypter;
+  /** Second factors for the sign-in pages (issue 15). */
+  secondFactors: SecondFactors;
   /** Serves the hot endpoints (token, userinfo, introspection) before Fastify (http/fast-path.ts). */
   fastPath?: FastPath;
   /** Signals of sessions the provider ends (issue 13). */
@@ -110,7 +113,7 @@ export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<v
     scope.addHook('onRequest', async () => {
       await holder.current();
     });
-    await interactionRoutes(scope, { provider, auth: deps.auth, config: deps.config, csrfKey });
+    await interactionRoutes(scope, { provider, auth: deps.auth, config: deps.config, csrfKey, db: deps.core.db, clock: deps.core.clock, secondFactors: deps.secondFactors });
   });
 }
 

@@ -21,6 +21,8 @@ import { leaveBackchannelLogoutToOutbox, signalEndedProviderSession } from './ba
 import { signOutSignal } from '../modules/backchannel-logout/index.ts';
 import type { RecordSignals } from '../modules/signals/signals.types.ts';
 import { errorPage, loggedOutPage } from './views.ts';
+import { ACR } from '../modules/mfa/index.ts';
+import { assertOnlyAcrRequested, useAcrCheck } from './acr-check.ts';
 
 export const OIDC_PREFIX = '/oidc';
 
@@ -45,6 +47,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const policy = interactionPolicy.base();
   policy.get('login')!.checks.add(portalSessionCheck());
+  useAcrCheck(policy);
 
   const configuration: Configuration = {
     adapter: createAdapterFactory(core.db, core.dialect, core.clock, rotation, accountRows),
@@ -58,7 +61,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     scopes: ['openid', 'offline_access', 'profile', 'email'],
     // Mapped claims are released by claims-release.ts, not through this table.
-    claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
+    // acr and amr ride with openid: every ID token says how its user signed in (issue 15).
+    claims: { openid: ['sub', 'acr', 'amr'], email: ['email'], profile: ['name'] },
+    acrValues: [ACR.password, ACR.mfa, ACR.phishingResistant],
     // ID tokens carry the claims of the granted scopes too; relying parties expect email there.
     conformIdTokenClaims: false,
     responseTypes: ['code'],
@@ -87,6 +92,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      // For an essential acr request only (acr-check.ts).
+      claimsParameter: { enabled: true, assertClaimsParameter: assertOnlyAcrRequested },
       introspection: {
         enabled: true,
         allowedPolicy: introspectionPolicy(claimsCache),

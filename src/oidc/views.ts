@@ -4,7 +4,8 @@ import { htmlPageHeaders } from '../http/security-headers.ts';
 /**
  * Server-rendered pages of the sign-in flow. Every piece of user or client text goes
  * through escapeHtml. The pages need no script, except the one auto-submitting form
- * (autoSubmitPage), which runs under a per-response nonce.
+ * (autoSubmitPage), which runs under a per-response nonce, and the passkey button, a
+ * static file of ours (script-src 'self', never inline).
  */
 export function escapeHtml(value: unknown): string {
   return String(value ?? '').replace(/[&<>"'`=]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -17,7 +18,9 @@ const STYLE =
   'input[type=email],input[type=password]{width:100%;box-sizing:border-box;padding:.55rem;border:1px solid #b8bfcc;border-radius:4px;font-size:1rem}' +
   'button{margin-top:1.2rem;padding:.6rem 1rem;border:0;border-radius:4px;background:#2456c7;color:#fff;font-size:1rem;cursor:pointer}' +
   'button.secondary{background:#e3e6ec;color:#1d2330;margin-left:.5rem}.error{background:#fdecec;color:#8a1c1c;padding:.6rem;border-radius:4px}' +
-  'ul{padding-left:1.2rem}.muted{color:#5b6475;font-size:.9rem}';
+  'ul{padding-left:1.2rem}.muted{color:#5b6475;font-size:.9rem}' +
+  'input[type=text]{width:100%;box-sizing:border-box;padding:.55rem;border:1px solid #b8bfcc;border-radius:4px;font-size:1rem}' +
+  'button:focus-visible,input:focus-visible,a:focus-visible{outline:3px solid #2456c7;outline-offset:2px}.or{margin:1.4rem 0 0;border-top:1px solid #e3e6ec;padding-top:.4rem}';
 
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');
 
@@ -26,6 +29,8 @@ export interface PageCsp {
   formActions?: readonly string[];
   /** A per-response nonce for the one inline script a page may need (an auto-submitting form). */
   scriptNonce?: string;
+  /** The page loads our own static scripts (the passkey button, PASSKEY_SCRIPT_PATH): script-src 'self'. */
+  ownScripts?: boolean;
 }
 
 /**
@@ -36,7 +41,7 @@ export interface PageCsp {
 export function cspOf(opts: PageCsp = {}): string {
   return [
     "default-src 'none'",
-    opts.scriptNonce ? `script-src 'nonce-${opts.scriptNonce}'` : "script-src 'none'",
+    opts.scriptNonce ? `script-src 'nonce-${opts.scriptNonce}'` : opts.ownScripts ? "script-src 'self'" : "script-src 'none'",
     `style-src 'sha256-${STYLE_HASH}'`,
     "img-src 'self'",
     `form-action ${["'self'", ...new Set(opts.formActions ?? [])].join(' ')}`,
@@ -63,7 +68,25 @@ function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)} · Interim</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`;
 }
 
-export function loginPage(v: { action: string; csrf: string; clientName: string; email?: string; error?: string }): string {
+/** Where the passkey button's script is served (the @simplewebauthn/browser bundle and ours, one file). */
+export const PASSKEY_SCRIPT_PATH = '/oidc/assets/passkey.js';
+
+/**
+ * A form the passkey script fills in: the button asks the browser for an assertion with
+ * `options` (the WebAuthn request options, carried in a data attribute, never as script)
+ * and posts it. Without scripts or WebAuthn the button says why and does nothing.
+ */
+export function passkeyForm(v: { action: string; csrf: string; options: unknown; label: string }): string {
+  return (
+    `<form id="passkey-form" method="post" action="${escapeHtml(v.action)}" data-options="${escapeHtml(JSON.stringify(v.options))}">` +
+    `<input type="hidden" name="csrf" value="${escapeHtml(v.csrf)}"><input type="hidden" name="webauthn" value="">` +
+    `<button type="button" id="passkey-button">${escapeHtml(v.label)}</button>` +
+    `<p id="passkey-status" class="muted" role="status" aria-live="polite"></p></form>` +
+    `<script src="${PASSKEY_SCRIPT_PATH}"></script>`
+  );
+}
+
+export function loginPage(v: { action: string; csrf: string; clientName: string; email?: string; error?: string; passkey?: { action: string; options: unknown } }): string {
   return page(
     'Sign in',
     `<h1>Sign in</h1><p class="muted">to continue to <strong>${escapeHtml(v.clientName)}</strong></p>` +
@@ -72,7 +95,51 @@ export function loginPage(v: { action: string; csrf: string; clientName: string;
       `<input type="hidden" name="csrf" value="${escapeHtml(v.csrf)}">` +
       `<label for="email">Email</label><input id="email" type="email" name="email" required maxlength="320" autocomplete="username" value="${escapeHtml(v.email ?? '')}"${v.email ? '' : ' autofocus'}>` +
       `<label for="password">Password</label><input id="password" type="password" name="password" required maxlength="1024" autocomplete="current-password"${v.email ? ' autofocus' : ''}>` +
-      `<button type="submit">Sign in</button></form>`,
+      `<button type="submit">Sign in</button></form>` +
+      (v.passkey ? `<div class="or">${passkeyForm({ action: v.passkey.action, csrf: v.csrf, options: v.passkey.options, label: 'Sign in with a passkey' })}</div>` : ''),
+  );
+}
+
+/**
+ * The second step: a code from the authenticator app or a recovery code (unless the
+ * application requires a passkey), and the passkey button when the user has one.
+ */
+export function secondFactorPage(v: {
+  action: string;
+  passkeyAction: string;
+  csrf: string;
+  clientName: string;
+  /** The WebAuthn request options, when a passkey may be used. */
+  passkeyOptions?: unknown;
+  /** Whether a code (TOTP or recovery) may be used. */
+  codes: boolean;
+  /** Why only a passkey is offered, when so. */
+  note?: string;
+  error?: string;
+}): string {
+  return page(
+    'Confirm it is you',
+    `<h1>Confirm it is you</h1><p class="muted">to continue to <strong>${escapeHtml(v.clientName)}</strong></p>` +
+      (v.error ? `<p class="error" role="alert">${escapeHtml(v.error)}</p>` : '') +
+      (v.note ? `<p>${escapeHtml(v.note)}</p>` : '') +
+      (v.codes
+        ? `<form method="post" action="${escapeHtml(v.action)}" autocomplete="off"><input type="hidden" name="csrf" value="${escapeHtml(v.csrf)}">` +
+          `<label for="code">Code from your authenticator app, or a recovery code</label>` +
+          `<input id="code" type="text" name="code" required maxlength="64" inputmode="text" autocomplete="one-time-code" autofocus>` +
+          `<button type="submit">Continue</button></form>`
+        : '') +
+      (v.passkeyOptions ? `<div class="or">${passkeyForm({ action: v.passkeyAction, csrf: v.csrf, options: v.passkeyOptions, label: 'Use a passkey' })}</div>` : ''),
+  );
+}
+
+/** The application requires a second factor (or a passkey) this user has not enrolled: say where to enrol, and go back with an error. */
+export function unmetPage(v: { action: string; csrf: string; clientName: string; text: string; portalUrl: string }): string {
+  return page(
+    'A stronger sign-in is required',
+    `<h1>A stronger sign-in is required</h1><p>${escapeHtml(v.text)}</p>` +
+      `<p><a href="${escapeHtml(v.portalUrl)}">Open the Interim portal to add a passkey</a></p>` +
+      `<form method="post" action="${escapeHtml(v.action)}"><input type="hidden" name="csrf" value="${escapeHtml(v.csrf)}">` +
+      `<button type="submit">Return to ${escapeHtml(v.clientName)}</button></form>`,
   );
 }
 

@@ -5,6 +5,7 @@ import { createSessionsRepo } from '../modules/auth/sessions.repo.ts';
 import { createStepUpRepo } from '../modules/step-up/step-up.repo.ts';
 import { STEP_UP_MAX_AGE_MS } from '../modules/step-up/step-up.service.ts';
 import { createOidcPayloadsRepo } from '../oidc/payloads.repo.ts';
+import { createSecondStepsRepo } from '../oidc/second-steps.repo.ts';
 import { UNBOUNDED, type Budget } from './worker.ts';
 
 /** Rows deleted per statement: short statements, so SQLite's write lock is never held for long. */
@@ -32,6 +33,7 @@ export async function purgeExpiredState(core: Pick<Core, 'db' | 'clock'>, opts: 
   // Each owner deletes its own rows: src/oidc the provider's, auth its sessions and throttle counts.
   const chunks = [
     () => createOidcPayloadsRepo(db).purgeExpired(now, chunk),
+    () => createSecondStepsRepo(db).purgeExpired(now, chunk),
     () => createSessionsRepo(db).purgeExpired(now, chunk),
     () => createLoginThrottleRepo(db).purgeStale(now - opts.throttleWindowMs, chunk),
     // A step-up proof is spendable for STEP_UP_MAX_AGE_MS at most; kept twice that, then gone.

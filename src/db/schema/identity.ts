@@ -103,6 +103,8 @@ export interface SessionsTable {
   created_at: number;
   last_seen_at: number;
   expires_at: number;
+  /** How the session was signed in: a JSON array of RFC 8176 amr values; null (older sessions) means password only. */
+  amr: string | null;
 }
 
 export interface LoginThrottleTable {
@@ -124,6 +126,25 @@ export interface OidcPayloadsTable {
   account_id: string | null;
   expires_at: number | null;
   consumed_at: number | null;
+}
+
+/**
+ * The OIDC sign-in page's pending state, one row per interaction, short-lived and spent once:
+ * the WebAuthn challenge of the page, and after a first step (a password, or a live portal
+ * session stepping up) whose it was and how it was done. user_id null: nobody has passed a
+ * first step yet (the challenge is for signing in with a passkey alone).
+ */
+export interface OidcSecondStepsTable {
+  uid: string;
+  user_id: string | null;
+  /** The live portal session being stepped up (its amr is raised on success); null when the page signs in afresh. */
+  session_id: string | null;
+  /** JSON array of the first step's amr values (["pwd"]); [] before any. */
+  first_amr: string;
+  /** base64url WebAuthn challenge of this page. */
+  challenge: string;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface SigningKeysTable {

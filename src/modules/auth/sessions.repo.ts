@@ -3,8 +3,18 @@ import { activeUsersQuery } from '../users/users.repo.ts';
 
 export function createSessionsRepo(db: Executor) {
   return {
-    insert: (row: { id: string; user_id: string; csrf_token: string; created_at: number; last_seen_at: number; expires_at: number }) =>
-      db.insertInto('sessions').values(row).execute(),
+    insert: (row: { id: string; user_id: string; csrf_token: string; created_at: number; last_seen_at: number; expires_at: number; amr?: string | null }) =>
+      db.insertInto('sessions').values({ ...row, amr: row.amr ?? null }).execute(),
+
+    /** How and when the session was signed in (RFC 8176 amr values); a session from before the column was password only. */
+    async signInOf(id: string): Promise<{ amr: string[]; signedInAt: number } | undefined> {
+      const row = await db.selectFrom('sessions').select(['amr', 'created_at']).where('id', '=', id).executeTakeFirst();
+      return row ? { amr: row.amr ? (JSON.parse(row.amr) as string[]) : ['pwd'], signedInAt: Number(row.created_at) } : undefined;
+    },
+
+    /** Records a second factor passed later in this session (a step-up on the sign-in page). */
+    setAmr: (id: string, userId: string, amr: readonly string[]) =>
+      db.updateTable('sessions').set({ amr: JSON.stringify(amr) }).where('id', '=', id).where('user_id', '=', userId).execute(),
 
     findLive: (id: string, now: number, idleMs: number) =>
       db

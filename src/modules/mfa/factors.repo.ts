@@ -14,6 +14,7 @@ export function createFactorsRepo(db: Executor) {
     async hasAny(userId: string): Promise<boolean> {
       return (await db.selectFrom('mfa_factors').select('id').where('user_id', '=', userId).limit(1).executeTakeFirst()) !== undefined;
     },
+    byId: (id: string) => db.selectFrom('mfa_factors').selectAll().where('id', '=', id).executeTakeFirst(),
     byCredentialId: (credentialId: string) => db.selectFrom('mfa_factors').selectAll().where('kind', '=', 'webauthn').where('credential_id', '=', credentialId).executeTakeFirst(),
     insert: (row: FactorRow) => db.insertInto('mfa_factors').values(row).execute(),
     /** Accepts a TOTP step only if it is later than the last one accepted: a code works once. */

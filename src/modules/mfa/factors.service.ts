@@ -134,7 +134,18 @@ export function createSecondFactors(deps: { clock: Clock; encrypter: Encrypter; 
       return null;
     },
 
-    /** Stores a passkey whose registration was verified (the enrolment's job; tests that are not about enrolment call this directly). */
+    /** Whether a passkey may sign in on its own: its user registered it for that (a discoverable passkey chosen as a second factor only may not). */
+    async isPasswordless(db: Executor, factorId: string | null): Promise<boolean> {
+      if (factorId === null) return false;
+      const factor = await createFactorsRepo(db).byId(factorId);
+      return factor?.kind === 'webauthn' && factor.passwordless === 1;
+    },
+
+    /**
+     * Stores a registered passkey (enrolment verifies the registration response before calling
+     * this): the credential id and public key as base64url, the authenticator's counter, its
+     * transports, and whether it is discoverable (can sign in without a password).
+     */
     async addWebauthn(
       db: Executor,
       userId: string,
