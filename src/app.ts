@@ -118,7 +118,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   http.addHook('onRoute', (route) => {
     if (route.url.startsWith('/api/v1/docs')) route.config = { ...route.config, public: true };
   });
-  await http.register(swaggerUi, { routePrefix: '/api/v1/docs', uiConfig: { deepLinking: true } });
+  // Tags start folded: with every operation unfolded, swagger-ui stops rendering part-way through our 130-odd.
+  await http.register(swaggerUi, { routePrefix: '/api/v1/docs', uiConfig: { deepLinking: true, docExpansion: 'none' } });
   // The auth plugin reads API tokens and sessions through their modules' repos (http sits below both).
   const callers = { tokens: createApiTokensRepo(core.db), sessions: createSessionsRepo(core.db) };
   registerAuth(http, { callers, clock: core.clock, sessionIdleMs: config.session.idleMs });
