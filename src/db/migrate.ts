@@ -20,6 +20,7 @@ import * as bulkDecisions from './migrations/0017_bulk_decisions.ts';
 import * as grantUsage from './migrations/0018_grant_usage.ts';
 import * as mfaFactors from './migrations/0019_mfa_factors.ts';
 import * as stepUp from './migrations/0020_step_up.ts';
+import * as mfaEnrolment from './migrations/0021_mfa_enrolment.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -43,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '0018_grant_usage': grantUsage,
   '0019_mfa_factors': mfaFactors,
   '0020_step_up': stepUp,
+  '0021_mfa_enrolment': mfaEnrolment,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

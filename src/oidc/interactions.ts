@@ -168,6 +168,8 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       if (error.status === 429) return showLogin(reply, details, 429, { email, error: 'Too many attempts. Wait a few minutes, then try again.' });
       return showLogin(reply, details, 401, { email, error: 'The email or password is not correct.' });
     }
+    // A user with a second factor finishes on the portal's sign-in page for now (the OIDC login's own second step is issue 15's oidc-mfa part).
+    if (signedIn.kind === 'second_factor') return showLogin(reply, details, 401, { email, error: 'This account uses a second factor. Sign in on the portal first, then try again.' });
     // One sign-in for both: the portal session cookie is set here too.
     setSessionCookie(reply, signedIn.sessionToken, config.session.absoluteMs);
     if (signedIn.user.must_change_password === 1) return mustChangePassword(reply);

@@ -1,6 +1,7 @@
 import type { Core } from '../core.ts';
 import { createLoginThrottleRepo } from '../modules/auth/login-throttle.repo.ts';
 import { createSessionsRepo } from '../modules/auth/sessions.repo.ts';
+import { createPendingRepo } from '../modules/mfa/index.ts';
 import { createStepUpRepo } from '../modules/step-up/step-up.repo.ts';
 import { STEP_UP_MAX_AGE_MS } from '../modules/step-up/step-up.service.ts';
 import { createOidcPayloadsRepo } from '../oidc/payloads.repo.ts';
@@ -35,6 +36,8 @@ export async function purgeExpiredState(core: Pick<Core, 'db' | 'clock'>, opts: 
     () => createLoginThrottleRepo(db).purgeStale(now - opts.throttleWindowMs, chunk),
     // A step-up proof is spendable for STEP_UP_MAX_AGE_MS at most; kept twice that, then gone.
     () => createStepUpRepo(db).purgeOlderThan(now - 2 * STEP_UP_MAX_AGE_MS, chunk),
+    // Enrolment challenges and pending sign-ins past their few minutes.
+    () => createPendingRepo(db).purgeExpired(now, chunk),
   ];
   let total = 0;
   for (const deleteChunk of chunks) {

@@ -103,6 +103,8 @@ export interface SessionsTable {
   created_at: number;
   last_seen_at: number;
   expires_at: number;
+  /** How the user signed in (RFC 8176 values), a JSON array: ["pwd"], ["pwd","otp","mfa"], ["hwk","user"]. Null for sessions from before issue 15. */
+  amr: string | null;
 }
 
 export interface LoginThrottleTable {

@@ -1,26 +1,33 @@
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
-import { AppError, tooManyRequests } from '../../http/errors.ts';
-import { randomSecret, sha256 } from '../../security/tokens.ts';
+import { AppError } from '../../http/errors.ts';
 import { createUsersRepo, type UserRow } from '../users/users.repo.ts';
-import { SYSTEM, type Actor } from '../../http/actor.ts';
+import type { FactorMethod, SecondFactors, SignInPending } from '../mfa/index.ts';
+import { type Actor } from '../../http/actor.ts';
 import { createSessionsRepo } from './sessions.repo.ts';
-import { claimFailureAudit, createLoginThrottle, type LoginThrottle, type Reservation } from './throttle.ts';
+import { createSignInGuard, openSession, type SignedIn } from './sign-in-guard.ts';
+import { createSecondStep } from './second-step.ts';
+
+export type { SignedIn } from './sign-in-guard.ts';
 
 export interface AuthSettings {
   session: { idleMs: number; absoluteMs: number };
   loginThrottle: { maxFailures: number; ipMaxFailures: number; windowMs: number };
 }
 
-export interface SignedIn {
+/** A correct password for a user with a second factor: no session yet, only a one-time token for the second step. */
+export interface SecondFactorRequired {
   user: UserRow;
-  /** The cookie value; only its hash is stored. */
-  sessionToken: string;
-  sessionId: string;
-  csrfToken: string;
+  pending: string;
+  methods: FactorMethod[];
+  webauthn: PublicKeyCredentialRequestOptionsJSON | null;
+  expiresAt: number;
 }
 
-const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'the email or password is not correct');
+export type SignInOutcome = ({ kind: 'signed_in' } & SignedIn) | ({ kind: 'second_factor' } & SecondFactorRequired);
+
+export const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'the email or password is not correct');
 
 /**
  * What modules above auth must do, in the same transaction. src/oidc sits above auth (it
@@ -31,107 +38,68 @@ export interface AuthHooks {
   signedOut?(trx: Tx, userId: string): Promise<void>;
 }
 
-/** What a throttle key stands for, in audit events. */
-type KeyKind = 'account' | 'ip';
+/** Second factors at sign-in (src/modules/mfa): checking them, the pending step, and whether the MFA policy makes the user enrol first. */
+export interface SignInFactors {
+  secondFactors: SecondFactors;
+  pending: SignInPending;
+  /** Recomputes (and returns) whether the MFA policy requires this user to enrol before anything else. */
+  refreshEnrolmentDue(trx: Tx, userId: string, now: number): Promise<boolean>;
+}
 
-export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'passwords'>, settings: AuthSettings, hooks: AuthHooks = {}) {
+export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'passwords'>, settings: AuthSettings, hooks: AuthHooks, factors: SignInFactors) {
   const { db, clock, audit, passwords } = core;
-  const { windowMs } = settings.loginThrottle;
-  // An IP may serve many people (an office behind NAT), so it gets a higher limit than one account.
-  const accountThrottle = createLoginThrottle(db, { maxFailures: settings.loginThrottle.maxFailures, windowMs });
-  const ipThrottle = createLoginThrottle(db, { maxFailures: settings.loginThrottle.ipMaxFailures, windowMs });
-
-  /** Reserves one attempt; over the limit, audits the first refusal of the window and refuses. */
-  async function reserveOrRefuse(throttle: LoginThrottle, kind: KeyKind, key: string, context: { email: string; ip: string }): Promise<Reservation> {
-    const reservation = await throttle.reserve(key, clock.now());
-    if (reservation.allowed) return reservation;
-    if (reservation.firstRefused) {
-      await db.transaction().execute((trx) =>
-        audit.append(trx, {
-          actor: SYSTEM,
-          action: 'session.sign_in_throttled',
-          targetType: kind === 'account' ? 'account' : 'ip',
-          targetId: null,
-          data: { key: kind, ...context, window_start: new Date(reservation.windowStart).toISOString(), retry_after_secs: reservation.retryAfterSecs },
-        }),
-      );
-    }
-    throw tooManyRequests(reservation.retryAfterSecs);
-  }
-
-  /**
-   * One audit event per key per window: the first failure claims the window, later
-   * ones only count (the throttle row holds the count), so a burst does not queue
-   * behind the audit chain's lock.
-   */
-  async function auditFailure(keys: Record<KeyKind, string>, context: { email: string; ip: string; userId: string | null }) {
-    await db.transaction().execute(async (trx) => {
-      // Claims first, the chain head (inside append) last.
-      const won: KeyKind[] = [];
-      for (const kind of ['account', 'ip'] as const) if (await claimFailureAudit(trx, keys[kind])) won.push(kind);
-      for (const kind of won) {
-        await audit.append(trx, {
-          actor: SYSTEM,
-          action: 'session.sign_in_failed',
-          targetType: kind === 'account' ? 'account' : 'ip',
-          targetId: kind === 'account' ? context.userId : null,
-          data: { key: kind, email: context.email, ip: context.ip, first_in_window: true },
-        });
-      }
-    });
-  }
+  const guard = createSignInGuard(core, settings.loginThrottle);
+  const secondStep = createSecondStep(core, settings, guard, factors);
 
   return {
     /**
-     * Checks a password and opens a new session (a fresh id at every sign-in, so a
-     * planted cookie is worth nothing). Each attempt is first reserved in the per-IP and
-     * per-account throttles; only then is the password hashed. Failures all look the
-     * same, so no account can be probed, and an unknown account costs the same hashing.
+     * Checks a password. Each attempt is first reserved in the per-IP and per-account
+     * throttles; only then is the password hashed. Failures all look the same, so no account
+     * can be probed, and an unknown account costs the same hashing. A user without a factor
+     * gets a session; a user with one gets a pending sign-in that a factor completes.
      */
-    async signIn(emailInput: string, password: string, ip: string): Promise<SignedIn> {
+    async signIn(emailInput: string, password: string, ip: string): Promise<SignInOutcome> {
       const email = emailInput.trim().toLowerCase();
-      const context = { email, ip };
-      const ipReservation = await reserveOrRefuse(ipThrottle, 'ip', `ip:${ip}`, context);
-      const accountReservation = await reserveOrRefuse(accountThrottle, 'account', `account:${email}`, context);
-
+      const reserved = await guard.reserve({ email, ip });
       const user = await createUsersRepo(db).findByEmail(email);
       const check = await passwords.verify(password, user?.password_hash ?? null);
       if (!user || !check.ok || user.disabled === 1) {
-        await auditFailure({ account: accountReservation.key, ip: ipReservation.key }, { ...context, userId: user?.id ?? null });
+        await guard.failed(reserved, { email, ip, userId: user?.id ?? null });
         throw invalidCredentials();
       }
-      await accountThrottle.release(accountReservation, 'reset');
-      await ipThrottle.release(ipReservation, 'own');
       // A hash made at an older, weaker cost is replaced now that we hold the password.
       const rehashed = check.needsRehash ? await passwords.hash(password) : undefined;
+      const hasFactor = await factors.secondFactors.hasFactor(db, user.id);
+      await guard.release(reserved, !hasFactor);
 
       const now = clock.now();
-      const sessionToken = randomSecret();
-      const csrfToken = randomSecret();
-      const sessionId = sha256(sessionToken);
-      await db.transaction().execute(async (trx) => {
+      return db.transaction().execute(async (trx): Promise<SignInOutcome> => {
         if (rehashed) {
           // Only if the password is still the one just checked (a concurrent change wins).
           await createUsersRepo(trx).rehashPassword(user.id, user.password_hash, rehashed);
         }
-        await createSessionsRepo(trx).insert({
-          id: sessionId,
-          user_id: user.id,
-          csrf_token: csrfToken,
-          created_at: now,
-          last_seen_at: now,
-          expires_at: now + settings.session.absoluteMs,
-        });
+        if (hasFactor) {
+          const pending = await factors.pending.issue(trx, user.id, email);
+          return { kind: 'second_factor', user, pending: pending.token, methods: pending.methods, webauthn: pending.webauthn, expiresAt: pending.expiresAt };
+        }
+        const signedIn = await openSession(trx, user, ['pwd'], now, settings.session.absoluteMs);
+        await factors.refreshEnrolmentDue(trx, user.id, now);
         await audit.append(trx, {
           actor: { userId: user.id, isAdmin: user.is_admin === 1, via: 'session', mustChangePassword: false },
           action: 'session.created',
           targetType: 'user',
           targetId: user.id,
-          data: rehashed ? { ip, password_rehashed: true } : { ip },
+          data: { ip, amr: signedIn.amr, ...(rehashed ? { password_rehashed: true } : {}) },
         });
+        return { kind: 'signed_in', ...signedIn };
       });
-      return { user, sessionToken, sessionId, csrfToken };
     },
+
+    /** The second step: a pending sign-in and a factor make a session. */
+    completeSecondFactor: secondStep.complete,
+    /** Options for signing in with a passkey alone. */
+    passkeyOptions: secondStep.passkeyOptions,
+    signInWithPasskey: secondStep.signInWithPasskey,
 
     /** Portal and OIDC share one sign-in: signing out ends the user's OIDC sessions too. */
     async signOut(actor: Actor, ip: string): Promise<void> {
@@ -146,6 +114,9 @@ export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'p
       const row = await db.selectFrom('sessions').select('csrf_token').where('id', '=', sessionId).executeTakeFirst();
       return row?.csrf_token;
     },
+
+    /** How the session's user signed in (RFC 8176 values), for OIDC's amr and acr when a live portal session is reused. Empty when unknown. */
+    amrOfSession: (sessionId: string) => createSessionsRepo(db).amrOf(sessionId),
   };
 }
 export type AuthService = ReturnType<typeof createAuthService>;

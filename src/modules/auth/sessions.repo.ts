@@ -1,16 +1,22 @@
 import type { Executor } from '../../db/database.ts';
+import { enrolmentDueQuery } from '../mfa/index.ts';
 import { activeUsersQuery } from '../users/users.repo.ts';
 
 export function createSessionsRepo(db: Executor) {
   return {
-    insert: (row: { id: string; user_id: string; csrf_token: string; created_at: number; last_seen_at: number; expires_at: number }) =>
+    insert: (row: { id: string; user_id: string; csrf_token: string; created_at: number; last_seen_at: number; expires_at: number; amr: string | null }) =>
       db.insertInto('sessions').values(row).execute(),
 
+    /**
+     * The live session with its user's flags and how they signed in. `mfa_due_user` is set
+     * when the MFA policy makes the user enrol first: one joined read, no extra query.
+     */
     findLive: (id: string, now: number, idleMs: number) =>
       db
         .selectFrom('sessions')
         .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 'sessions.user_id')
-        .select(['sessions.id', 'sessions.user_id', 'sessions.csrf_token', 'sessions.last_seen_at', 'u.is_admin', 'u.must_change_password'])
+        .leftJoin(enrolmentDueQuery(db).as('due'), 'due.user_id', 'sessions.user_id')
+        .select(['sessions.id', 'sessions.user_id', 'sessions.csrf_token', 'sessions.last_seen_at', 'sessions.amr', 'u.is_admin', 'u.must_change_password', 'due.user_id as mfa_due_user'])
         .where('sessions.id', '=', id)
         .where('sessions.expires_at', '>', now)
         .where('sessions.last_seen_at', '>', now - idleMs)
@@ -28,6 +34,12 @@ export function createSessionsRepo(db: Executor) {
             .where('sessions.expires_at', '>', now)
             .where('sessions.last_seen_at', '>', now - idleMs)
             .execute(),
+
+    /** How the session's user signed in (RFC 8176 values); empty for an unknown session or one from before issue 15. */
+    amrOf: async (id: string): Promise<string[]> => {
+      const row = await db.selectFrom('sessions').select('amr').where('id', '=', id).executeTakeFirst();
+      return row?.amr ? (JSON.parse(row.amr) as string[]) : [];
+    },
 
     touch: (id: string, now: number) => db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute(),
 
