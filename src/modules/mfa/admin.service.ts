@@ -62,10 +62,11 @@ export function createMfaAdminService(
         assertThat(await createUsersRepo(trx).findById(userId), notFound('user'));
         const hasFactor = (await createManageRepo(trx).countFactors(actor.userId)) > 0;
         const stepUp = await stepUpIfEnrolled(trx, actor, { action: 'mfa_reset', target: userId }, stepUpProofId, hasFactor);
+        // Pending sign-ins first, then factors: the order a second-factor sign-in takes them, so a racing one waits instead of deadlocking.
+        await createPendingRepo(trx).deleteForUser(userId);
         const manage = createManageRepo(trx);
         const factors = await manage.deleteAllFactors(userId);
         const recoveryCodes = await manage.deleteRecoveryCodes(userId);
-        await createPendingRepo(trx).deleteForUser(userId);
         const { apiTokensEnded } = await deps.endAccess(trx, userId);
         await deps.due.refreshUser(trx, userId, clock.now());
         await audit.append(trx, {
