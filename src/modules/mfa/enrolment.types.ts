@@ -43,4 +43,3 @@ export const passkeySignInIn = z.strictObject({ challenge_id: z.string().min(1).
 
 export const mfaPolicyOut = z.object({ policy: mfaPolicy });
 export const mfaPolicyIn = z.strictObject({ policy: mfaPolicy.describe('off, everyone, or admins_and_approvers'), step_up: z.string().max(64).optional().describe('A verified step-up proof (action mfa_policy, target mfa_policy) when you have a factor') });
-export const mfaResetOut = z.object({ factors: z.number().int(), recovery_codes: z.number().int() });
