@@ -12,6 +12,8 @@ import { NotificationsPage } from './pages/Notifications.tsx';
 import { RequestDetailPage } from './pages/RequestDetail.tsx';
 import { RequestFormPage } from './pages/RequestForm.tsx';
 import { BreakGlassQueuePage } from './pages/BreakGlassQueue.tsx';
+import { EnrolmentRequiredPage } from './pages/security/EnrolmentRequired.tsx';
+import { SecurityPage } from './pages/security/SecurityPage.tsx';
 import { Link, matchPath, useLocation } from './router.tsx';
 import { SessionProvider, useSession } from './session.tsx';
 
@@ -31,6 +33,7 @@ const ROUTES: Route[] = [
   ['/notifications', () => <NotificationsPage />],
   ['/account', () => <AccountPage />],
   ['/tokens', () => <ApiTokensPage />],
+  ['/account/security', () => <SecurityPage />],
 ];
 
 function NotFoundPage() {
@@ -78,7 +81,7 @@ function Routes() {
   return <NotFoundPage />;
 }
 
-/** Signed out → sign-in; bootstrap password → change it; otherwise the portal. */
+/** Signed out → sign-in; bootstrap password → change it; the MFA policy's hold → add a factor; otherwise the portal. */
 export function App() {
   const session = useSessionQuery();
   if (session.isPending) {
@@ -98,14 +101,15 @@ export function App() {
   if (!session.data) return <LoginPage />;
   return (
     <SessionProvider session={session.data}>
-      <SignedIn />
+      <SignedIn enrolmentRequired={session.data.mfa_enrolment_required === true} />
     </SessionProvider>
   );
 }
 
-function SignedIn() {
+function SignedIn({ enrolmentRequired }: { enrolmentRequired: boolean }) {
   const { user, signOut } = useSession();
   if (user.must_change_password) return <ForcedPasswordChangePage onSignOut={() => void signOut()} />;
+  if (enrolmentRequired) return <EnrolmentRequiredPage onSignOut={() => void signOut()} />;
   return (
     <Shell>
       <Routes />
