@@ -44,7 +44,7 @@ export function authRoutes(app: HttpApp, deps: { auth: AuthService; users: Users
 
   function signedInReply(reply: FastifyReply, signedIn: SignedIn) {
     setSessionCookie(reply, signedIn.sessionToken, deps.sessionAbsoluteMs);
-    return { user: toUserOut(signedIn.user), csrf_token: signedIn.csrfToken, server_time: toIso(deps.clock.now()), amr: signedIn.amr };
+    return { user: toUserOut(signedIn.user), csrf_token: signedIn.csrfToken, server_time: toIso(deps.clock.now()), amr: signedIn.amr, mfa_enrolment_required: signedIn.mfaEnrolmentRequired === true };
   }
 
   app.post(

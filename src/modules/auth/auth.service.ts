@@ -83,7 +83,7 @@ export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'p
           return { kind: 'second_factor', user, pending: pending.token, methods: pending.methods, webauthn: pending.webauthn, expiresAt: pending.expiresAt };
         }
         const signedIn = await openSession(trx, user, ['pwd'], now, settings.session.absoluteMs);
-        await factors.refreshEnrolmentDue(trx, user.id, now);
+        signedIn.mfaEnrolmentRequired = await factors.refreshEnrolmentDue(trx, user.id, now);
         await audit.append(trx, {
           actor: { userId: user.id, isAdmin: user.is_admin === 1, via: 'session', mustChangePassword: false },
           action: 'session.created',

@@ -28,7 +28,7 @@ export function createSecondStep(core: Pick<Core, 'db' | 'clock' | 'audit'>, set
   async function sessionFor(trx: Tx, user: UserRow, amr: string[], ip: string, use: FactorUse): Promise<SignedIn> {
     const now = clock.now();
     const signedIn = await openSession(trx, user, amr, now, settings.session.absoluteMs);
-    await factors.refreshEnrolmentDue(trx, user.id, now);
+    signedIn.mfaEnrolmentRequired = await factors.refreshEnrolmentDue(trx, user.id, now);
     await audit.append(trx, {
       actor: { userId: user.id, isAdmin: user.is_admin === 1, via: 'session', mustChangePassword: false },
       action: 'session.created',

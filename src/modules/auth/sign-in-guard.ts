@@ -96,6 +96,8 @@ export interface SignedIn {
   csrfToken: string;
   /** How the user signed in (RFC 8176). */
   amr: string[];
+  /** The MFA policy covers the user and they have no factor: the session may only enrol one. */
+  mfaEnrolmentRequired?: boolean;
 }
 
 /** Opens a new session (a fresh id at every sign-in, so a planted cookie is worth nothing) in the caller's transaction, with how the user signed in. */

@@ -65,9 +65,11 @@ export function LoginPage() {
               </button>
             </form>
             <div className="auth-alt">
+              <p className="muted small">Or, with a passkey, no password at all:</p>
               <FormError error={passkey.error} plain />
+              {/* Not "Sign in…": the password form's button keeps that name to itself. */}
               <button type="button" className="btn btn-block" onClick={() => passkey.mutate()} disabled={passkey.isPending}>
-                {passkey.isPending ? 'Waiting for the passkey…' : 'Sign in with a passkey'}
+                {passkey.isPending ? 'Waiting for the passkey…' : 'Use a passkey'}
               </button>
             </div>
           </>

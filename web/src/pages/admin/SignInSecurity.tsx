@@ -24,36 +24,39 @@ function PolicyForm({ current }: { current: MfaPolicy }) {
     mutationFn: () => run((proof) => put<{ policy: MfaPolicy }>('/settings/mfa-policy', { policy: choice, step_up: proof })),
     onSuccess: () => client.invalidateQueries({ queryKey: POLICY_KEY }),
   });
+  // The step-up dialog has a form of its own: outside this one, so its submit never submits this.
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        save.mutate();
-      }}
-      className="narrow-form"
-      aria-label="Second factor policy"
-    >
-      <FormError error={save.error} plain />
-      {save.isSuccess && (
-        <p className="notice notice-success" role="status">
-          Saved.
-        </p>
-      )}
-      <Fieldset legend="Who must use a second factor" hint="People it covers without a factor can only add one until they do; their API tokens stop working meanwhile.">
-        {CHOICES.map(([value, label, hint]) => (
-          <label key={value} className="radio">
-            <input type="radio" name="mfa-policy" value={value} checked={choice === value} onChange={() => setChoice(value)} /> {label}
-            <span className="muted small"> — {hint}</span>
-          </label>
-        ))}
-      </Fieldset>
-      <div className="form-actions">
-        <button type="submit" className="btn btn-primary" disabled={save.isPending || choice === current}>
-          Save
-        </button>
-      </div>
+    <>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          save.mutate();
+        }}
+        className="narrow-form"
+        aria-label="Second factor policy"
+      >
+        <FormError error={save.error} plain />
+        {save.isSuccess && (
+          <p className="notice notice-success" role="status">
+            Saved.
+          </p>
+        )}
+        <Fieldset legend="Who must use a second factor" hint="People it covers without a factor can only add one until they do; their API tokens stop working meanwhile.">
+          {CHOICES.map(([value, label, hint]) => (
+            <label key={value} className="radio">
+              <input type="radio" name="mfa-policy" value={value} checked={choice === value} onChange={() => setChoice(value)} /> {label}
+              <span className="muted small"> — {hint}</span>
+            </label>
+          ))}
+        </Fieldset>
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={save.isPending || choice === current}>
+            Save
+          </button>
+        </div>
+      </form>
       {dialog}
-    </form>
+    </>
   );
 }
 
@@ -65,7 +68,7 @@ export function SignInSecurityPage() {
       <PageHeader title="Sign-in security" lead="Passkeys, authenticator apps and recovery codes protect accounts beyond the password. Each person adds theirs on their account’s security page." />
       <section className="panel">
         <QueryView query={policy} loading="Loading the policy…">
-          {(current) => <PolicyForm key={current} current={current} />}
+          {(current) => <PolicyForm current={current} />}
         </QueryView>
       </section>
     </>

@@ -67,7 +67,9 @@ export function useStepUp(what: string): { run: <T>(act: (proofId?: string) => P
       return await act(undefined);
     } catch (error) {
       if (!(error instanceof ApiError) || error.code !== 'step_up_required') throw error;
-      const binding = error.body.step_up as Binding;
+      // The act the API named (its error also says how fresh the check must be, which the start does not take).
+      const { action, target, stage } = error.body.step_up as Binding;
+      const binding: Binding = stage === null || stage === undefined ? { action, target } : { action, target, stage };
       const proofId = await new Promise<string>((resolve, reject) => {
         settle.current = { resolve, reject };
         setAsking(binding);
