@@ -33,6 +33,8 @@ export const consentForm = z.object({ csrf: csrfField, decision: z.enum(['approv
 
 /** Reasons that mean the client wants the user to type the password now, even with a live session. */
 const FRESH_LOGIN_REASONS = new Set(['login_prompt', 'max_age']);
+/** What the login page says to a user the MFA policy holds back (issue 15): the portal is where they enrol. */
+const ENROL_FIRST = 'Your organisation requires a second factor. Add one on the portal’s account security page (Account, Sign-in security), then try again.';
 
 /**
  * Our login and consent pages for oidc-provider's interactions, at /oidc/interaction/:uid.
@@ -120,6 +122,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       const fresh = details.prompt.reasons.some((r) => FRESH_LOGIN_REASONS.has(r));
       if (actor && !fresh) {
         if (actor.mustChangePassword) return mustChangePassword(reply);
+        if (actor.mfaEnrolmentRequired) return showLogin(reply, details, 403, { error: ENROL_FIRST });
         return finish(request, reply, { login: { accountId: actor.userId } });
       }
       return showLogin(reply, details);
@@ -173,6 +176,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     // One sign-in for both: the portal session cookie is set here too.
     setSessionCookie(reply, signedIn.sessionToken, config.session.absoluteMs);
     if (signedIn.user.must_change_password === 1) return mustChangePassword(reply);
+    if (signedIn.mfaEnrolmentRequired) return showLogin(reply, details, 403, { email, error: ENROL_FIRST });
     return finish(request, reply, { login: { accountId: signedIn.user.id, amr: ['pwd'] } });
   });
 
