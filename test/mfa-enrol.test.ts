@@ -1,9 +1,24 @@
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { recoveryCodeHash } from '../src/modules/mfa/index.ts';
+import { newRecoveryCode } from '../src/modules/mfa/recovery-codes.ts';
 import { ApiClient } from './helpers/api-client.ts';
 import { createPerson, type Person } from './helpers/access-fixtures.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { auditOf, enrolPasskey, enrolTotpViaApi, statusesOf, stepUpProof, totpCodes } from './helpers/mfa-api.ts';
 import { createSoftAuthenticator } from './helpers/soft-authenticator.ts';
+
+describe('recovery codes', () => {
+  it('are 12 symbols without look-alikes (60 bits), grouped by four, and match however they are typed', () => {
+    const codes = Array.from({ length: 2000 }, newRecoveryCode);
+    for (const code of codes) expect(code).toMatch(/^[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}-[A-HJ-NP-Z2-9]{4}$/);
+    expect(new Set(codes).size).toBe(codes.length);
+    // Every symbol of the alphabet turns up: the draw is not biased away from any.
+    expect(new Set(codes.join('').replaceAll('-', '')).size).toBe(32);
+    const code = codes[0]!;
+    for (const typed of [code, code.toLowerCase(), code.replaceAll('-', ''), code.replaceAll('-', ' '), ` ${code} `]) expect(recoveryCodeHash(typed)).toBe(recoveryCodeHash(code));
+    expect(recoveryCodeHash(codes[1]!)).not.toBe(recoveryCodeHash(code));
+  });
+});
 
 describeEachDialect('enrolling second factors', (server) => {
   // Each test a few minutes later than the last: TOTP steps and challenges never overlap.

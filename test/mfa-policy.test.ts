@@ -4,6 +4,9 @@ import { createPerson, PASSWORD, setUpAccess, type Person } from './helpers/acce
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { enrolTotp } from './helpers/factors.ts';
 import { auditOf, enrolPasskey, enrolTotpViaApi, stepUpProof } from './helpers/mfa-api.ts';
+import { Browser } from './helpers/oidc-browser.ts';
+import { createApp } from './helpers/oidc-fixtures.ts';
+import { authorizationRequest, relyingParty, submitLogin } from './helpers/oidc-rp.ts';
 
 describeEachDialect('the MFA policy and admin reset', (server) => {
   /** The bootstrap admin (its API token is server().admin) has an authenticator app, so every policy change and reset needs its step-up. */
@@ -92,6 +95,23 @@ describeEachDialect('the MFA policy and admin reset', (server) => {
 
     await setPolicy('off');
     expect((await late.client.get('/api/v1/access-requests')).status).toBe(200);
+  });
+
+  it('keeps the OIDC login closed to a user the policy holds back, password or live portal session alike', async () => {
+    const p = await person('oidc-held');
+    await setPolicy('everyone');
+    const app = await createApp(server());
+    const config = await relyingParty(server(), app);
+    const browser = new Browser(server().url);
+    const login = await browser.navigate((await authorizationRequest(config, app)).url.href);
+    const held = await submitLogin(browser, login, p.email, PASSWORD);
+    expect(held.status).toBe(403);
+    expect(held.html).toContain('requires a second factor');
+    expect(held.leftTo).toBeUndefined();
+    // The portal session that sign-in opened does not sign them in to the application either.
+    const again = await browser.navigate((await authorizationRequest(config, app)).url.href);
+    expect(again.status).toBe(403);
+    expect(again.leftTo).toBeUndefined();
   });
 
   it('admins_and_approvers covers admins and members of approver groups, and nobody else', async () => {
