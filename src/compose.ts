@@ -171,7 +171,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const secondFactors = createSecondFactors({ clock: core.clock, encrypter, relyingParty: relyingPartyOf(config.baseUrl) });
   const stepUp = createStepUpService(core, secondFactors);
   // Who must enrol before anything else, kept in step with the MFA policy (users, templates and groups name who it covers).
-  const enrolmentDue = createEnrolmentDue(mfaCoveredUsers);
+  const enrolmentDue = createEnrolmentDue(mfaCoveredUsers, core.dialect);
   // Signing out of the portal ends the provider sessions: src/oidc's repo (oidc sits above auth).
   const auth = createAuthService(
     core,

@@ -208,4 +208,15 @@ describeEachDialect('enrolling second factors', (server) => {
     expect((await p.client.get('/api/v1/me/recovery-codes')).body).toEqual({ remaining: 9 });
     expect((await auditOf(server(), 'mfa.recovery_codes_generated'))[0]).toMatchObject({ target_id: p.id, data: { count: 10, replaced: 10 } });
   });
+
+  it('keeps exactly one set of ten when codes are made twice at the same time', async () => {
+    const p = await person('codes-race');
+    await enrolTotpViaApi(server(), p.client);
+    const [a, b] = await Promise.all([p.client.post('/api/v1/me/recovery-codes'), p.client.post('/api/v1/me/recovery-codes')]);
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect((await p.client.get('/api/v1/me/recovery-codes')).body).toEqual({ remaining: 10 });
+    const hashes = new Set((await server().app.core.db.selectFrom('mfa_recovery_codes').select('code_hash').where('user_id', '=', p.id).execute()).map((r) => r.code_hash));
+    const kept = [a, b].filter((r) => r.body.codes.every((c: string) => hashes.has(recoveryCodeHash(c))));
+    expect(kept).toHaveLength(1);
+  });
 });

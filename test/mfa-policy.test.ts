@@ -3,7 +3,7 @@ import { ApiClient } from './helpers/api-client.ts';
 import { createPerson, PASSWORD, setUpAccess, type Person } from './helpers/access-fixtures.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { enrolTotp } from './helpers/factors.ts';
-import { auditOf, enrolPasskey, enrolTotpViaApi, stepUpProof } from './helpers/mfa-api.ts';
+import { auditOf, enrolPasskey, enrolTotpViaApi, stepUpProof, totpCodes } from './helpers/mfa-api.ts';
 import { Browser } from './helpers/oidc-browser.ts';
 import { createApp } from './helpers/oidc-fixtures.ts';
 import { authorizationRequest, relyingParty, submitLogin } from './helpers/oidc-rp.ts';
@@ -138,6 +138,22 @@ describeEachDialect('the MFA policy and admin reset', (server) => {
       expect((await server().admin.get('/api/v1/settings/mfa-policy')).body.policy).toBe(winner);
       const status = (await p.client.get('/api/v1/access-requests')).status;
       expect(status).toBe(winner === 'everyone' ? 403 : 200);
+    }
+  });
+
+  it('never holds back someone whose first factor lands while the policy changes', async () => {
+    const people = await Promise.all([person('race-1'), person('race-2'), person('race-3')]);
+    const started = await Promise.all(people.map((p) => p.client.post('/api/v1/me/factors/totp/start')));
+    const proof = await adminProof('mfa_policy', 'mfa_policy');
+    const codes = started.map((s) => totpCodes(server(), s.body.secret)());
+    const [policy, ...enrolled] = await Promise.all([
+      server().admin.request('PUT', '/api/v1/settings/mfa-policy', { policy: 'everyone', step_up: proof }),
+      ...people.map((p, i) => p.client.post('/api/v1/me/factors/totp', { name: 'Phone', code: codes[i] })),
+    ]);
+    expect([policy.status, ...enrolled.map((r) => r.status)]).toEqual([200, 201, 201, 201]);
+    for (const p of people) {
+      const res = await p.client.get('/api/v1/access-requests');
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
     }
   });
 

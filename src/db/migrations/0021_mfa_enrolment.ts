@@ -24,6 +24,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id').onDelete('cascade'))
     .addColumn('since', 'bigint', (c) => c.notNull())
     .execute();
+  // The policy's row exists from the start, so readers can share-lock it against a change
+  // (a row created by the change itself would be invisible to them, and so unlocked). updated_at 0: never set.
+  await db.insertInto('settings').values({ key: 'mfa_policy', value: JSON.stringify('off'), updated_at: 0 }).onConflict((oc) => oc.column('key').doNothing()).execute();
 }
 
 export async function down(): Promise<void> {

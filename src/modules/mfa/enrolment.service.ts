@@ -8,7 +8,7 @@ import type { Actor } from '../../http/actor.ts';
 import { AppError, assertThat, conflict, invalidField, notFound, unauthenticated } from '../../http/errors.ts';
 import type { Encrypter } from '../../security/encryption.ts';
 import { newId } from '../../security/ids.ts';
-import { createUsersRepo } from '../users/users.repo.ts';
+import { createUsersRepo, lockUser } from '../users/users.repo.ts';
 import { createFactorsRepo } from './factors.repo.ts';
 import { recoveryCodeHash, totpOf, TOTP_PERIOD_S, type RelyingParty, type SecondFactors } from './factors.service.ts';
 import { createManageRepo } from './manage.repo.ts';
@@ -39,10 +39,10 @@ export interface FactorOut {
  * (mfa.*), and the first factor lifts the policy's "enrol first" restriction at once.
  */
 export function createEnrolmentService(
-  core: Pick<Core, 'db' | 'clock' | 'audit'>,
+  core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>,
   deps: { encrypter: Encrypter; relyingParty: RelyingParty; secondFactors: SecondFactors; due: EnrolmentDue; stepUp?: StepUpConsumer },
 ) {
-  const { db, clock, audit } = core;
+  const { db, dialect, clock, audit } = core;
   const { encrypter, relyingParty, due } = deps;
 
   async function me(actor: Actor) {
@@ -184,6 +184,8 @@ export function createEnrolmentService(
     /** Ten new codes, shown once; only their hashes are kept, and they replace any earlier ones. */
     async newRecoveryCodes(actor: Actor): Promise<string[]> {
       return db.transaction().execute(async (trx) => {
+        // Two regenerations at once take turns, so exactly one set of ten remains.
+        await lockUser(trx, dialect, actor.userId);
         const manage = createManageRepo(trx);
         assertThat((await manage.countFactors(actor.userId)) > 0, conflict('no_factor', 'enrol a passkey or an authenticator app first'));
         const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);

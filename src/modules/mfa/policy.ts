@@ -1,6 +1,6 @@
 import { sql, type AliasableExpression } from 'kysely';
 import { z } from 'zod';
-import type { Executor } from '../../db/database.ts';
+import type { DialectName, Executor } from '../../db/database.ts';
 
 export const mfaPolicy = z.enum(['off', 'everyone', 'admins_and_approvers']);
 export type MfaPolicy = z.infer<typeof mfaPolicy>;
@@ -13,8 +13,11 @@ export const MFA_POLICY_KEY = 'mfa_policy';
  */
 export type CoveredUsers = (db: Executor, policy: Exclude<MfaPolicy, 'off'>, now: number) => AliasableExpression<{ id: string }>;
 
-export async function readMfaPolicy(db: Executor): Promise<MfaPolicy> {
-  const row = await db.selectFrom('settings').select('value').where('key', '=', MFA_POLICY_KEY).executeTakeFirst();
+/** The policy; `shareLock` (PostgreSQL, in a transaction) holds a policy change off until the caller commits. */
+export async function readMfaPolicy(db: Executor, shareLock = false): Promise<MfaPolicy> {
+  let q = db.selectFrom('settings').select('value').where('key', '=', MFA_POLICY_KEY);
+  if (shareLock) q = q.forShare();
+  const row = await q.executeTakeFirst();
   const parsed = row ? mfaPolicy.safeParse(JSON.parse(row.value)) : undefined;
   return parsed?.success ? parsed.data : 'off';
 }
@@ -34,7 +37,7 @@ export async function ensureMfaPolicyRow(db: Executor, now: number): Promise<voi
  * everyone when the policy changes, and for one user when they sign in, enrol, remove their
  * last factor or are reset. Becoming an admin or an approver counts from the next sign-in.
  */
-export function createEnrolmentDue(covered: CoveredUsers) {
+export function createEnrolmentDue(covered: CoveredUsers, dialect: DialectName) {
   const withoutFactor = (db: Executor, policy: Exclude<MfaPolicy, 'off'>, now: number) =>
     db
       .selectFrom(covered(db, policy, now).as('c'))
@@ -56,8 +59,13 @@ export function createEnrolmentDue(covered: CoveredUsers) {
         .execute();
     },
 
+    /**
+     * In the caller's transaction. The policy is read under a share lock, so a concurrent
+     * policy change (which recomputes everyone under its own lock) waits for this one or is
+     * seen by it: a factor added at that moment never leaves the person held back.
+     */
     async refreshUser(db: Executor, userId: string, now: number): Promise<boolean> {
-      const policy = await readMfaPolicy(db);
+      const policy = await readMfaPolicy(db, dialect === 'postgres');
       const due = policy !== 'off' && (await withoutFactor(db, policy, now).where('c.id', '=', userId).executeTakeFirst()) !== undefined;
       if (due) await db.insertInto('mfa_enrolment_due').values({ user_id: userId, since: now }).onConflict((oc) => oc.column('user_id').doNothing()).execute();
       else await db.deleteFrom('mfa_enrolment_due').where('user_id', '=', userId).execute();
