@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { purgeExpiredState } from '../src/worker/purge.ts';
 import { ApiClient } from './helpers/api-client.ts';
 import { createPerson, PASSWORD, type Person } from './helpers/access-fixtures.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
@@ -171,6 +172,10 @@ describeEachDialect(
       const late = await finish(client, { pending: body.pending, totp: totp.code() });
       expect(late.status).toBe(401);
       expect(late.body.code).toBe('sign_in_expired');
+      // The worker's purge removes what expired.
+      await purgeExpiredState(server().app.core, { throttleWindowMs: 15 * 60_000 });
+      const left = await server().app.core.db.selectFrom('mfa_pending').select('id').where('expires_at', '<=', Date.now()).execute();
+      expect(left).toEqual([]);
     });
 
     const countSessions = async (userId: string) =>

@@ -98,7 +98,9 @@ describeEachDialect(
       await page.getByRole('status').filter({ hasText: 'Authenticator app “Authenticator app” added' }).waitFor();
 
       await page.getByRole('button', { name: 'Make recovery codes' }).click();
-      const codes = await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allTextContents();
+      const list = page.getByRole('list', { name: 'Recovery codes' });
+      await list.waitFor();
+      const codes = await list.getByRole('listitem').allTextContents();
       expect(codes).toHaveLength(10);
       await page.getByText('9 of 10 left').or(page.getByText('10 of 10 left')).waitFor();
       if (shots) await screenshot(page, 'mfa-security', { dark: true, fullPage: true });
