@@ -29,7 +29,7 @@ export const TABLE_OWNERS: Readonly<Record<string, string | readonly string[]>> 
   oidc_payloads: 'src/oidc',
   oidc_second_steps: 'src/oidc',
   signing_keys: 'src/oidc',
-  settings: ['src/modules/api-tokens', 'src/oidc'],
+  settings: ['src/modules/api-tokens', 'src/oidc', 'src/modules/mfa'],
   audit_events: 'src/modules/audit',
   audit_head: 'src/modules/audit',
   access_request_templates: 'src/modules/templates',
@@ -62,6 +62,8 @@ export const TABLE_OWNERS: Readonly<Record<string, string | readonly string[]>> 
   mfa_recovery_codes: 'src/modules/mfa',
   step_up_proofs: 'src/modules/step-up',
   decision_links: 'src/modules/decision-links',
+  mfa_pending: 'src/modules/mfa',
+  mfa_enrolment_due: 'src/modules/mfa',
 };
 
 const QUERY = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|innerJoin|leftJoin|rightJoin|fullJoin|with|mergeInto)\(\s*'([a-z_]+)(?: as [a-z_]+)?'/g;

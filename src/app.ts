@@ -32,6 +32,7 @@ import { createLiveHub } from './modules/live/live.hub.ts';
 import { liveRoutes } from './modules/live/live.routes.ts';
 import { mappingsRoutes } from './modules/mappings/mappings.routes.ts';
 import { stepUpRoutes } from './modules/step-up/index.ts';
+import { mfaRoutes } from './modules/mfa/index.ts';
 import { setupRoutes } from './modules/setup/setup.routes.ts';
 import { notificationsRoutes } from './modules/notifications/notifications.routes.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
@@ -135,6 +136,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   mappingsRoutes(api, { mappings: services.mappings });
   setupRoutes(api, { setup: services.setup });
   stepUpRoutes(api, { stepUp: services.stepUp });
+  mfaRoutes(api, { enrolment: services.enrolment, admin: services.mfaAdmin });
   resourceServersRoutes(api, { servers: services.resourceServers });
   apiTokensRoutes(api, { tokens: services.apiTokens, policy: services.apiTokenPolicy });
   templatesRoutes(api, { templates: services.templates });

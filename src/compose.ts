@@ -19,8 +19,8 @@ import { mappingNamesQuery } from './modules/mappings/mappings.repo.ts';
 import { grantNamesOf, requestNamesQuery } from './modules/requests/requests.repo.ts';
 import { resourceServerNamesQuery } from './modules/resource-servers/resource-servers.repo.ts';
 import { scriptNamesQuery, scriptSecretNamesQuery } from './modules/scripts/scripts.repo.ts';
-import { templateNamesQuery } from './modules/templates/templates.repo.ts';
-import { peopleWithDeletionQuery } from './modules/users/users.repo.ts';
+import { approverGroupIdsQuery, templateNamesQuery } from './modules/templates/templates.repo.ts';
+import { activeAdminIdsQuery, activeUserIdsQuery, peopleWithDeletionQuery } from './modules/users/users.repo.ts';
 import { createInsightsService } from './modules/insights/insights.service.ts';
 import { createAuthService } from './modules/auth/auth.service.ts';
 import { createDeliveriesService } from './modules/deliveries/deliveries.service.ts';
@@ -31,9 +31,10 @@ import { createPerformers } from './modules/events/performers.ts';
 import { eventTypesQuery } from './modules/events/outbox.ts';
 import { createGroupsService } from './modules/groups/groups.service.ts';
 import { createMembershipsService, membershipUserHooks } from './modules/groups/memberships.service.ts';
+import { liveMemberIdsQuery } from './modules/groups/memberships.repo.ts';
 import { createMappingsService } from './modules/mappings/mappings.service.ts';
 import { createSetupService } from './modules/setup/setup.service.ts';
-import { createSecondFactors, relyingPartyOf } from './modules/mfa/index.ts';
+import { createEnrolmentDue, createEnrolmentService, createMfaAdminService, createSecondFactors, createSignInPending, relyingPartyOf, type CoveredUsers } from './modules/mfa/index.ts';
 import { createStepUpService } from './modules/step-up/index.ts';
 import { createMailer, SMTP_TIMEOUT_MS } from './modules/notifications/email.ts';
 import { createNotificationsService } from './modules/notifications/notifications.service.ts';
@@ -137,6 +138,10 @@ export function userHooks(core: Core, recordSignals?: RecordSignals): UserHooks 
   };
 }
 
+/** Who an MFA policy covers, from the owners' queries: every active user, or active admins and the live members of any template's approver groups. */
+const mfaCoveredUsers: CoveredUsers = (db, policy, now) =>
+  policy === 'everyone' ? activeUserIdsQuery(db) : activeAdminIdsQuery(db).union(liveMemberIdsQuery(db, approverGroupIdsQuery(db), now));
+
 /** How the audit log names people and things (audit sits below every owner): each owner's name query. */
 const auditDirectory: AuditDirectory = {
   people: peopleWithDeletionQuery,
@@ -166,9 +171,26 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   // Issue 15: one way to check a second factor, for sign-in, OIDC, step-up and device confirmation.
   const secondFactors = createSecondFactors({ clock: core.clock, encrypter, relyingParty: relyingPartyOf(config.baseUrl) });
   const stepUp = createStepUpService(core, secondFactors);
+  // Who must enrol before anything else, kept in step with the MFA policy (users, templates and groups name who it covers).
+  const enrolmentDue = createEnrolmentDue(mfaCoveredUsers, core.dialect);
   // Signing out of the portal ends the provider sessions: src/oidc's repo (oidc sits above auth).
-  const auth = createAuthService(core, config, {
-    signedOut: async (trx, userId) => recordSignals(trx, [signOutSignal(userId, await createOidcPayloadsRepo(trx).deleteSessionsOf(userId), 'portal')]),
+  const auth = createAuthService(
+    core,
+    config,
+    { signedOut: async (trx, userId) => recordSignals(trx, [signOutSignal(userId, await createOidcPayloadsRepo(trx).deleteSessionsOf(userId), 'portal')]) },
+    { secondFactors, pending: createSignInPending({ clock: core.clock, secondFactors }), refreshEnrolmentDue: enrolmentDue.refreshUser },
+  );
+  const enrolment = createEnrolmentService(core, { encrypter, relyingParty: secondFactors.relyingParty, secondFactors, due: enrolmentDue, stepUp: stepUp.guard });
+  // An admin's reset ends the user's access the way disabling does (users' revocation path), and tells the applications.
+  const endAccess = userHooks(core, laterSignals).endAccess;
+  const mfaAdmin = createMfaAdminService(core, {
+    due: enrolmentDue,
+    stepUp: stepUp.guard,
+    async endAccess(trx, userId) {
+      const ended = await endAccess(trx, userId);
+      if (ended.sessions?.length) await recordSignals(trx, [{ type: 'sessions_ended', userId, reason: "An administrator reset the user's second factors", initiator: 'admin', sessions: ended.sessions }]);
+      return ended;
+    },
   });
   const audit = createAuditService(core, auditDirectory);
   const insights = createInsightsService(core);
@@ -241,6 +263,8 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     users,
     auth,
     secondFactors,
+    enrolment,
+    mfaAdmin,
     stepUp,
     setup: createSetupService(core),
     audit,

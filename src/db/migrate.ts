@@ -22,6 +22,7 @@ import * as mfaFactors from './migrations/0019_mfa_factors.ts';
 import * as stepUp from './migrations/0020_step_up.ts';
 import * as decisionStepUp from './migrations/0022_decision_step_up.ts';
 import * as oidcSecondStep from './migrations/0025_oidc_second_step.ts';
+import * as mfaEnrolment from './migrations/0021_mfa_enrolment.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -47,6 +48,7 @@ const migrations: Record<string, Migration> = {
   '0020_step_up': stepUp,
   '0022_decision_step_up': decisionStepUp,
   '0025_oidc_second_step': oidcSecondStep,
+  '0021_mfa_enrolment': mfaEnrolment,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -6,7 +6,7 @@
 import type { AccessRequestCommentsTable, AccessRequestsTable, AccessRequestTemplatesTable, AccessRequestVotesTable, BreakGlassGrantsTable, TemplateGroupsTable, TemplateMappingsTable, TemplateStageGroupsTable, TemplateStagesTable } from './schema/access-requests.ts';
 import type { DeliveriesTable, DeliveryAttemptsTable, EventActionsTable, NotificationsTable, OutboxEventsTable, RoundRobinPositionsTable, ScriptRunsTable, ScriptSecretGrantsTable, ScriptSecretsTable, ScriptsTable } from './schema/events.ts';
 import type { DecisionLinksTable } from './schema/decision-links.ts';
-import type { MfaFactorsTable, MfaRecoveryCodesTable, StepUpProofsTable } from './schema/mfa.ts';
+import type { MfaEnrolmentDueTable, MfaFactorsTable, MfaPendingTable, MfaRecoveryCodesTable, StepUpProofsTable } from './schema/mfa.ts';
 import type { SsfHeldTable, SsfPollQueueTable, SsfStreamsTable, SsfSubjectsTable } from './schema/ssf.ts';
 import type { ApiTokensTable, ApplicationsTable, AuditEventsTable, AuditHeadTable, GrantUsageTable, GroupsTable, LoginThrottleTable, MappingGroupsTable, MappingsTable, MembershipsTable, OidcPayloadsTable, OidcSecondStepsTable, ResourceServerAppsTable, ResourceServersTable, SessionsTable, SettingsTable, SigningKeysTable, UsersTable } from './schema/identity.ts';
 
@@ -64,4 +64,6 @@ export interface DB {
   mfa_recovery_codes: MfaRecoveryCodesTable;
   step_up_proofs: StepUpProofsTable;
   decision_links: DecisionLinksTable;
+  mfa_pending: MfaPendingTable;
+  mfa_enrolment_due: MfaEnrolmentDueTable;
 }

@@ -8,6 +8,8 @@ export interface Actor {
   tokenId?: string;
   /** The bootstrap password must be replaced before anything else is allowed. */
   mustChangePassword: boolean;
+  /** The MFA policy covers this user and they have no factor yet: only enrolment is allowed (sessions and API tokens alike). */
+  mfaEnrolmentRequired?: boolean;
 }
 
 /** The actor of work nobody asked for: the worker, start-up, expiry. */

@@ -34,7 +34,7 @@ declare module 'fastify' {
 export interface CallerSources {
   tokens: {
     /** The live token with this hash, of an enabled, undeleted user. */
-    findLiveByHash(hash: string, now: number): Promise<{ id: string; user_id: string; last_used_at: number | null; is_admin: number } | undefined>;
+    findLiveByHash(hash: string, now: number): Promise<{ id: string; user_id: string; last_used_at: number | null; is_admin: number; mfa_due_user?: string | null } | undefined>;
     touch(id: string, now: number): Promise<unknown>;
   };
   sessions: {
@@ -43,7 +43,7 @@ export interface CallerSources {
       id: string,
       now: number,
       idleMs: number,
-    ): Promise<{ id: string; user_id: string; csrf_token: string; last_seen_at: number; is_admin: number; must_change_password: number } | undefined>;
+    ): Promise<{ id: string; user_id: string; csrf_token: string; last_seen_at: number; is_admin: number; must_change_password: number; mfa_due_user?: string | null } | undefined>;
     touch(id: string, now: number): Promise<unknown>;
   };
 }
@@ -65,7 +65,7 @@ export function registerAuth(app: FastifyInstance, deps: { callers: CallerSource
       const token = await tokens.findLiveByHash(sha256(bearer), now);
       if (!token) return;
       if (token.last_used_at === null || now - token.last_used_at > TOUCH_EVERY_MS) await tokens.touch(token.id, now);
-      request.actor = { userId: token.user_id, isAdmin: token.is_admin === 1, via: 'token', tokenId: token.id, mustChangePassword: false };
+      request.actor = { userId: token.user_id, isAdmin: token.is_admin === 1, via: 'token', tokenId: token.id, mustChangePassword: false, mfaEnrolmentRequired: !!token.mfa_due_user };
       return;
     }
     const cookie = request.cookies[SESSION_COOKIE];
@@ -79,6 +79,7 @@ export function registerAuth(app: FastifyInstance, deps: { callers: CallerSource
       via: 'session',
       sessionId: session.id,
       mustChangePassword: session.must_change_password === 1,
+      mfaEnrolmentRequired: !!session.mfa_due_user,
     };
     if (!SAFE_METHODS.has(request.method)) {
       const header = request.headers[CSRF_HEADER];
@@ -93,13 +94,20 @@ export function registerAuth(app: FastifyInstance, deps: { callers: CallerSource
   });
 }
 
-/** The signed-in caller, or 401. A bootstrap admin must change the password first. */
-export function requireActor(request: FastifyRequest, opts: { allowPendingPasswordChange?: boolean } = {}): Actor {
+/**
+ * The signed-in caller, or 401. A bootstrap admin must change the password first; a user the
+ * MFA policy covers must enrol a second factor first (only the session, /me and enrolment
+ * routes pass `allowPendingEnrolment`).
+ */
+export function requireActor(request: FastifyRequest, opts: { allowPendingPasswordChange?: boolean; allowPendingEnrolment?: boolean } = {}): Actor {
   const actor = request.actor;
   if (!actor) throw unauthenticated();
   if (!request.csrfOk) throw new AppError(403, 'csrf_failed', `send the session's CSRF token in the ${CSRF_HEADER} header`);
   if (actor.mustChangePassword && !opts.allowPendingPasswordChange) {
     throw new AppError(403, 'password_change_required', 'change your one-time password first (POST /api/v1/me/password)');
+  }
+  if (actor.mfaEnrolmentRequired && !opts.allowPendingEnrolment) {
+    throw new AppError(403, 'mfa_enrolment_required', 'enrol a second factor first (POST /api/v1/me/factors/webauthn or /api/v1/me/factors/totp)');
   }
   return actor;
 }

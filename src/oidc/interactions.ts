@@ -40,6 +40,8 @@ export const consentForm = z.object({ csrf: csrfField, decision: z.enum(['approv
 
 /** Reasons that mean the client wants the user to type the password now, even with a live session. */
 const FRESH_LOGIN_REASONS = new Set(['login_prompt', 'max_age']);
+/** What the login page says to a user the MFA policy holds back (issue 15): the portal is where they enrol. */
+const ENROL_FIRST = 'Your organisation requires a second factor. Add one on the portal’s account security page (Account, Sign-in security), then try again.';
 
 /**
  * Our login and consent pages for oidc-provider's interactions, at /oidc/interaction/:uid.
@@ -128,6 +130,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
       const session = actor?.sessionId && !fresh ? await auth.sessionSignIn(actor.sessionId) : undefined;
       if (actor && session) {
         if (actor.mustChangePassword) return mustChangePassword(reply);
+        if (actor.mfaEnrolmentRequired) return showLogin(reply, details, 403, { error: ENROL_FIRST });
         // The live session, as it was signed in: never more than was done. Weaker than the
         // application requires: only the missing second factor is asked for.
         if (meets(acrOf(session.amr), requiredAcr(details.params))) return finish(request, reply, loginResult(actor.userId, session.amr, session.signedInAt));
@@ -186,6 +189,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const signedIn = await auth.openSession(user, request.ip, ['pwd'], { passwordRehashed });
     setSessionCookie(reply, signedIn.sessionToken, config.session.absoluteMs);
     if (user.must_change_password === 1) return mustChangePassword(reply);
+    if (signedIn.mfaEnrolmentRequired) return showLogin(reply, details, 403, { email, error: ENROL_FIRST });
     const required = requiredAcr(details.params);
     if (!meets(ACR.password, required)) return steps.showUnmet(reply, details, required!);
     return finish(request, reply, loginResult(user.id, ['pwd'], clock.now()));

@@ -30,7 +30,8 @@ export function portalSessionCheck(): InstanceType<typeof interactionPolicy.Chec
   return new Check('portal_session', 'the portal session has ended or belongs to someone else', (ctx: KoaContextWithOIDC) => {
     const actor = portalActor(ctx.req);
     const accountId = ctx.oidc.account?.accountId;
-    if (!accountId || !actor || actor.mustChangePassword || actor.userId !== accountId) return Check.REQUEST_PROMPT;
+    // A user the MFA policy holds back must enrol in the portal first: no single sign-on meanwhile.
+    if (!accountId || !actor || actor.mustChangePassword || actor.mfaEnrolmentRequired || actor.userId !== accountId) return Check.REQUEST_PROMPT;
     return Check.NO_NEED_TO_PROMPT;
   });
 }

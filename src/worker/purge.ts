@@ -2,6 +2,7 @@ import type { Core } from '../core.ts';
 import { createDecisionLinksRepo } from '../modules/decision-links/decision-links.repo.ts';
 import { createLoginThrottleRepo } from '../modules/auth/login-throttle.repo.ts';
 import { createSessionsRepo } from '../modules/auth/sessions.repo.ts';
+import { createPendingRepo } from '../modules/mfa/index.ts';
 import { createStepUpRepo } from '../modules/step-up/step-up.repo.ts';
 import { STEP_UP_MAX_AGE_MS } from '../modules/step-up/step-up.service.ts';
 import { createOidcPayloadsRepo } from '../oidc/payloads.repo.ts';
@@ -40,6 +41,8 @@ export async function purgeExpiredState(core: Pick<Core, 'db' | 'clock'>, opts: 
     () => createStepUpRepo(db).purgeOlderThan(now - 2 * STEP_UP_MAX_AGE_MS, chunk),
     // A decision link lives 10 minutes; kept a day past its end (what was asked for stays in the audit), then gone.
     () => createDecisionLinksRepo(db).purgeExpired(now - 24 * 60 * 60_000, chunk),
+    // Enrolment challenges and pending sign-ins past their few minutes.
+    () => createPendingRepo(db).purgeExpired(now, chunk),
   ];
   let total = 0;
   for (const deleteChunk of chunks) {

@@ -28,6 +28,11 @@ export class ApiClient {
     return res;
   }
 
+  /** Keeps the CSRF token of a session opened by another step (a second factor, a passkey). */
+  useCsrf(token: string): void {
+    this.csrf = token;
+  }
+
   get cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }

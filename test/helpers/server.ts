@@ -50,7 +50,8 @@ export async function startTestServer(dialect: DialectName, extraEnv: Record<str
       // The documented cost setting, lowered so the suite stays fast (production: 2^17).
       INTERIM_PASSWORD_SCRYPT_N: '1024',
       ...(database.target.kind === 'postgres' ? { DATABASE_URL: database.target.url } : { INTERIM_DATA_DIR: database.target.file.replace(/\/interim\.db$/, '') }),
-      // `{port}` in a value becomes the chosen port (e.g. INTERIM_BASE_URL: 'http://localhost:{port}' for passkeys, whose RP id cannot be an IP).
+      // A value may name the port picked here as {port}: INTERIM_BASE_URL=http://localhost:{port}
+      // for browser tests that use passkeys (browsers refuse an IP address as WebAuthn's RP id).
       ...Object.fromEntries(Object.entries(extraEnv).map(([key, value]) => [key, value.replaceAll('{port}', String(port))])),
     };
     const config = loadConfig(env);

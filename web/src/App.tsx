@@ -14,6 +14,8 @@ import { RequestDetailPage } from './pages/RequestDetail.tsx';
 import { RequestFormPage } from './pages/RequestForm.tsx';
 import { BreakGlassQueuePage } from './pages/BreakGlassQueue.tsx';
 import { DecidePage } from './pages/Decide.tsx';
+import { EnrolmentRequiredPage } from './pages/security/EnrolmentRequired.tsx';
+import { SecurityPage } from './pages/security/SecurityPage.tsx';
 import { Link, matchPath, useLocation } from './router.tsx';
 import { SessionProvider, useSession } from './session.tsx';
 
@@ -34,6 +36,7 @@ const ROUTES: Route[] = [
   ['/account', () => <AccountPage />],
   ['/tokens', () => <ApiTokensPage />],
   ['/decide/:token', (p) => <DecidePage key={p.token} token={p.token!} />],
+  ['/account/security', () => <SecurityPage />],
 ];
 
 function NotFoundPage() {
@@ -81,7 +84,7 @@ function Routes() {
   return <NotFoundPage />;
 }
 
-/** Signed out → sign-in; bootstrap password → change it; otherwise the portal. */
+/** Signed out → sign-in; bootstrap password → change it; the MFA policy's hold → add a factor; otherwise the portal. */
 export function App() {
   const session = useSessionQuery();
   if (session.isPending) {
@@ -101,14 +104,15 @@ export function App() {
   if (!session.data) return <LoginPage />;
   return (
     <SessionProvider session={session.data}>
-      <SignedIn />
+      <SignedIn enrolmentRequired={session.data.mfa_enrolment_required === true} />
     </SessionProvider>
   );
 }
 
-function SignedIn() {
+function SignedIn({ enrolmentRequired }: { enrolmentRequired: boolean }) {
   const { user, signOut } = useSession();
   if (user.must_change_password) return <ForcedPasswordChangePage onSignOut={() => void signOut()} />;
+  if (enrolmentRequired) return <EnrolmentRequiredPage onSignOut={() => void signOut()} />;
   return (
     <StepUpProvider>
       <Shell>

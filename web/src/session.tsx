@@ -1,6 +1,6 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, type ReactNode } from 'react';
-import { del, onUnauthenticated, setCsrfToken } from './api/client.ts';
+import { del, onEnrolmentRequired, onUnauthenticated, setCsrfToken } from './api/client.ts';
 import { keys } from './api/queries.ts';
 import type { Session, User } from './api/types.ts';
 import { setPreferredTimeZone, setServerTime } from './lib/time.ts';
@@ -35,6 +35,8 @@ export function SessionProvider({ session, children }: { session: Session; child
       }),
     [client],
   );
+  // The MFA policy began to cover this user: read the session again, which then says so.
+  useEffect(() => onEnrolmentRequired(() => void client.invalidateQueries({ queryKey: keys.session })), [client]);
 
   const signOut = async () => {
     try {

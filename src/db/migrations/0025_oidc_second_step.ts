@@ -2,14 +2,11 @@ import type { Kysely } from 'kysely';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- migrations are frozen in time and must not follow later table types */
 /**
- * Issue 15, signing in to applications with a second factor:
- * - `sessions.amr`: how the portal session was signed in (a JSON array of RFC 8176 values;
- *   null for sessions from before, which were password only), so a reused session never
- *   claims more than was done;
- * - `oidc_second_steps`: the sign-in page's pending state per interaction (src/db/schema/identity.ts).
+ * Issue 15, signing in to applications with a second factor: `oidc_second_steps`, the sign-in
+ * page's pending state per interaction (src/db/schema/identity.ts). How a portal session was
+ * signed in (`sessions.amr`) came with 0021.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('sessions').addColumn('amr', 'text').execute();
   await db.schema
     .createTable('oidc_second_steps')
     .addColumn('uid', 'text', (c) => c.primaryKey())

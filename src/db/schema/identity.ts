@@ -103,7 +103,7 @@ export interface SessionsTable {
   created_at: number;
   last_seen_at: number;
   expires_at: number;
-  /** How the session was signed in: a JSON array of RFC 8176 amr values; null (older sessions) means password only. */
+  /** How the user signed in (RFC 8176 values), a JSON array: ["pwd"], ["pwd","otp","mfa"], ["hwk","user"]. Null for sessions from before issue 15. */
   amr: string | null;
 }
 

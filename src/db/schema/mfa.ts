@@ -60,3 +60,32 @@ export interface StepUpProofsTable {
   factor_id: string | null;
   used_at: number | null;
 }
+
+/** What a pending row is for (src/modules/mfa/pending.repo.ts). */
+export type MfaPendingPurpose = 'webauthn_registration' | 'totp_enrolment' | 'sign_in' | 'passkey_sign_in';
+
+/**
+ * Short-lived, one-time state of enrolment and sign-in: a WebAuthn challenge, an unconfirmed
+ * TOTP secret, a password checked and waiting for its second factor. Each is taken by a
+ * conditional delete, so it works once. Rows past `expires_at` count for nothing and are purged.
+ */
+export interface MfaPendingTable {
+  /** Enrolment: `<purpose>:<user id>` (one at a time per user); a pending sign-in: sha256 of its token; a passkey sign-in: a random id. */
+  id: string;
+  purpose: MfaPendingPurpose;
+  /** Whose it is; null for a passwordless sign-in's challenge (nobody is known yet). */
+  user_id: string | null;
+  /** The WebAuthn challenge, base64url. */
+  challenge: string | null;
+  /** TOTP enrolment: the unconfirmed secret, sealed (mfa_pending.secret.<id>). */
+  secret: string | null;
+  /** JSON: a pending sign-in's email (its throttle key) and the password's amr. */
+  data: string | null;
+  expires_at: number;
+}
+
+/** Users the MFA policy covers who have no factor yet: their sessions and API tokens may only enrol. */
+export interface MfaEnrolmentDueTable {
+  user_id: string;
+  since: number;
+}

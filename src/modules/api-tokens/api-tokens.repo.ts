@@ -3,6 +3,7 @@ import type { Executor } from '../../db/database.ts';
 import type { ApiTokensTable } from '../../db/schema.ts';
 import { unexpired } from '../../db/expiry.ts';
 import { neverDeleted } from '../../db/names.ts';
+import { enrolmentDueQuery } from '../mfa/index.ts';
 import { activeUsersQuery, peopleQuery } from '../users/users.repo.ts';
 
 export type ApiTokenRow = Selectable<ApiTokensTable>;
@@ -15,7 +16,9 @@ export function createApiTokensRepo(db: Executor) {
       db
         .selectFrom('api_tokens')
         .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 'api_tokens.user_id')
-        .select(['api_tokens.id', 'api_tokens.user_id', 'api_tokens.last_used_at', 'u.is_admin'])
+        // The MFA policy holds an API token of a user who must enrol to the same rule as a session (one joined read).
+        .leftJoin(enrolmentDueQuery(db).as('due'), 'due.user_id', 'api_tokens.user_id')
+        .select(['api_tokens.id', 'api_tokens.user_id', 'api_tokens.last_used_at', 'u.is_admin', 'due.user_id as mfa_due_user'])
         .where('api_tokens.token_hash', '=', hash)
         .where(unexpired('api_tokens.expires_at', now))
         .executeTakeFirst(),

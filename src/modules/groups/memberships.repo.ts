@@ -1,4 +1,4 @@
-import type { Insertable, Selectable } from 'kysely';
+import type { AliasableExpression, Insertable, Selectable } from 'kysely';
 import type { Executor } from '../../db/database.ts';
 import { started, unexpired } from '../../db/expiry.ts';
 import type { MembershipsTable } from '../../db/schema.ts';
@@ -216,3 +216,15 @@ export const liveMembershipsOfUsersQuery = (db: Executor, userIds: readonly stri
     .where('ms.user_id', 'in', [...userIds])
     .where(unexpired('g.expires_at', at))
     .where(unexpired('ms.expires_at', at));
+
+/** The active users with a live membership of any of `groupIds` (a subquery of group ids), as `id` rows: the MFA policy's approvers. */
+export const liveMemberIdsQuery = (db: Executor, groupIds: AliasableExpression<{ group_id: string }>, at: number) =>
+  db
+    .selectFrom('memberships as m')
+    .innerJoin('groups as g', 'g.id', 'm.group_id')
+    .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 'm.user_id')
+    .select('m.user_id as id')
+    .where('m.group_id', 'in', (eb) => eb.selectFrom(groupIds.as('ag')).select('ag.group_id'))
+    .where(unexpired('m.expires_at', at))
+    .where(started('m.starts_at', at))
+    .where(unexpired('g.expires_at', at));

@@ -1,2 +1,11 @@
 export { createSecondFactors, relyingPartyOf, totpOf, recoveryCodeHash, type SecondFactors, type RelyingParty } from './factors.service.ts';
 export { ACR, ACR_ORDER, acrOf, amrOf, type Acr, type FactorMethod, type FactorProof, type FactorUse } from './mfa.types.ts';
+export { createEnrolmentService, type EnrolmentService, type FactorOut } from './enrolment.service.ts';
+export { createMfaAdminService, type MfaAdminService } from './admin.service.ts';
+export { createEnrolmentDue, enrolmentDueQuery, mfaPolicy, readMfaPolicy, type CoveredUsers, type EnrolmentDue, type MfaPolicy } from './policy.ts';
+export { createSignInPending, SIGN_IN_PENDING_TTL_MS, type SignInPending } from './sign-in-pending.ts';
+export { createManageRepo } from './manage.repo.ts';
+export { createPendingRepo } from './pending.repo.ts';
+export type { StepUpConsumer } from './step-up.types.ts';
+export { mfaRoutes } from './mfa.routes.ts';
+export { factorProofIn, passkeyOptionsOut, passkeySignInIn, secondFactorIn, secondFactorRequiredOut } from './enrolment.types.ts';

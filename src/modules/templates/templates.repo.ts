@@ -339,3 +339,13 @@ export const templateAppNamesQuery = (db: Executor) =>
     .selectFrom('access_request_templates as t')
     .innerJoin(applicationNamesQuery(db).as('a'), 'a.id', 't.app_id')
     .select(['t.id as template_id', 't.name as template_name', 'a.id as application_id', 'a.name as application_name']);
+
+/** The approver groups of every undeleted template, stage 1 and stages 2..n alike: who counts as an approver for the MFA policy. */
+export const approverGroupIdsQuery = (db: Executor) =>
+  db
+    .selectFrom('template_groups as tg')
+    .innerJoin('access_request_templates as t', 't.id', 'tg.template_id')
+    .select('tg.group_id')
+    .where('tg.role', '=', 'approver')
+    .where('t.deleted_at', 'is', null)
+    .union(db.selectFrom('template_stage_groups as sg').innerJoin('access_request_templates as t', 't.id', 'sg.template_id').select('sg.group_id').where('t.deleted_at', 'is', null));

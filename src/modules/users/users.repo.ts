@@ -88,3 +88,8 @@ export const accountQuery = (db: Executor, id: string) =>
 
 /** Every user, deleted ones included, with when they were deleted: who did what in the audit log. */
 export const peopleWithDeletionQuery = (db: Executor) => db.selectFrom('users').select(['id', 'email', 'name', 'deleted_at']);
+
+/** The ids of active admins: whom an MFA policy for admins covers. */
+export const activeAdminIdsQuery = (db: Executor) => db.selectFrom('users').select('id').where('is_admin', '=', 1).where('disabled', '=', 0).where('deleted_at', 'is', null);
+/** The ids of every active user. */
+export const activeUserIdsQuery = (db: Executor) => db.selectFrom('users').select('id').where('disabled', '=', 0).where('deleted_at', 'is', null);

@@ -31,6 +31,7 @@ export class ApiError extends Error {
 
 let csrfToken = '';
 const unauthenticatedListeners = new Set<() => void>();
+const enrolmentListeners = new Set<() => void>();
 
 export function setCsrfToken(token: string): void {
   csrfToken = token;
@@ -40,6 +41,12 @@ export function setCsrfToken(token: string): void {
 export function onUnauthenticated(listener: () => void): () => void {
   unauthenticatedListeners.add(listener);
   return () => unauthenticatedListeners.delete(listener);
+}
+
+/** Called when a call answers 403 mfa_enrolment_required: the MFA policy now holds this user back, so the app shows the enrolment page. */
+export function onEnrolmentRequired(listener: () => void): () => void {
+  enrolmentListeners.add(listener);
+  return () => enrolmentListeners.delete(listener);
 }
 
 type Query = Record<string, string | number | boolean | undefined | null>;
@@ -66,6 +73,7 @@ export async function api<T>(method: string, path: string, body?: unknown, extra
   if (text && /json/.test(res.headers.get('content-type') ?? '')) parsed = JSON.parse(text);
   if (!res.ok) {
     if (res.status === 401 && path !== '/session') for (const listener of unauthenticatedListeners) listener();
+    if (res.status === 403 && (parsed as { code?: string } | undefined)?.code === 'mfa_enrolment_required') for (const listener of enrolmentListeners) listener();
     throw new ApiError(res.status, (parsed as Record<string, unknown> | undefined) ?? { detail: text || res.statusText });
   }
   return parsed as T;

@@ -49,6 +49,10 @@ export interface Session {
   csrf_token: string;
   /** The server's clock when it answered: the portal's "now" (lib/time.ts). */
   server_time: string;
+  /** How this session signed in (RFC 8176 values). */
+  amr?: string[];
+  /** The MFA policy covers this user and they have no second factor: only enrolment is open. */
+  mfa_enrolment_required?: boolean;
 }
 
 export interface Person {

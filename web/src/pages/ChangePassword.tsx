@@ -5,6 +5,7 @@ import { keys } from '../api/queries.ts';
 import { fieldErrorsOf, Form, FormError, TextField } from '../components/Field.tsx';
 import { PageHeader } from '../components/Layout.tsx';
 import { TimeZoneSetting } from '../components/TimeZoneSetting.tsx';
+import { Link } from '../router.tsx';
 
 /**
  * Changing one's password. `forced` is the first sign-in with a password an admin set
@@ -95,6 +96,12 @@ export function AccountPage() {
   return (
     <>
       <PageHeader title="Your account" lead="Your time zone, and your password. Changing the password signs you out everywhere else and ends your API tokens." />
+      <section className="panel" aria-labelledby="security-heading">
+        <h2 id="security-heading">Sign-in security</h2>
+        <p>
+          Passkeys, authenticator apps and recovery codes: <Link to="/account/security">manage your second factors</Link>.
+        </p>
+      </section>
       <section className="panel" aria-labelledby="time-zone-heading">
         <h2 id="time-zone-heading">Time zone</h2>
         <TimeZoneSetting />

@@ -9,6 +9,7 @@ import { GrantsPage } from './Grants.tsx';
 import { GroupDetailPage, GroupsPage } from './Groups.tsx';
 import { RequestsPage } from './Requests.tsx';
 import { InsightsPage } from './Insights.tsx';
+import { SignInSecurityPage } from './SignInSecurity.tsx';
 import { ScriptDetailPage, ScriptsPage } from './Scripts.tsx';
 import { TemplateEditorPage } from './TemplateEditor.tsx';
 import { TemplatesPage } from './Templates.tsx';
@@ -26,6 +27,7 @@ const SECTIONS: [path: string, label: string][] = [
   ['/admin/deliveries', 'Deliveries'],
   ['/admin/audit', 'Audit log'],
   ['/admin/insights', 'Insights'],
+  ['/admin/security', 'Sign-in security'],
 ];
 
 type Route = [pattern: string, render: (p: Record<string, string>) => ReactNode];
@@ -50,6 +52,7 @@ const ROUTES: Route[] = [
   ['/admin/deliveries', () => <DeliveriesPage />],
   ['/admin/audit', () => <AuditPage />],
   ['/admin/insights', () => <InsightsPage />],
+  ['/admin/security', () => <SignInSecurityPage />],
 ];
 
 /** Administration: a section menu beside the page. Rendered for admins only (see AdminOnly). */

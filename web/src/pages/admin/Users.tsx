@@ -13,6 +13,7 @@ import { DeleteButton, useAddFormOpened, useDeleteAndReturn } from './common.tsx
 import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Time } from '../../components/Time.tsx';
 import { formatAbsolute } from '../../lib/time.ts';
+import { ResetFactors } from './SignInSecurity.tsx';
 
 function CreateUser() {
   const client = useQueryClient();
@@ -148,6 +149,7 @@ export function UserDetailPage({ id }: { id: string }) {
       <QueryView query={user} loading="Loading the user…">
         {(u) => <EditUser key={u.updated_at} user={u} />}
       </QueryView>
+      {user.data && <ResetFactors userId={id} name={user.data.name} />}
       <QueryView query={groups} loading="Loading groups…">
         {(g) => <UserAccess memberships={g.items} />}
       </QueryView>
