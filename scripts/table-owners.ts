@@ -59,6 +59,10 @@ export const TABLE_OWNERS: Readonly<Record<string, string | readonly string[]>> 
   grant_usage: 'src/modules/claims',
   mfa_factors: 'src/modules/mfa',
   mfa_recovery_codes: 'src/modules/mfa',
+  slack_app: 'src/modules/slack',
+  slack_messages: 'src/modules/slack',
+  slack_link_tokens: 'src/modules/slack',
+  slack_links: 'src/modules/slack',
 };
 
 const QUERY = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|innerJoin|leftJoin|rightJoin|fullJoin|with|mergeInto)\(\s*'([a-z_]+)(?: as [a-z_]+)?'/g;

@@ -27,6 +27,8 @@ export interface RequestSettings {
 /** How a decision was asked for: `bulk` when it is one item of a bulk call. */
 export interface DecisionVia {
   bulk?: boolean;
+  /** A button press in Slack by this linked Slack identity: recorded in the decision's transaction (audit `access_request.decided_via_slack`). */
+  slack?: { team_id: string; slack_user_id: string };
 }
 
 const MINUTE = 60_000;
@@ -53,6 +55,19 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
   /** A decision made as part of a bulk call (requests/bulk.ts) needs a template that allows it, checked on the locked row like every other rule. */
   function refuseUnlessBulkAllowed(template: Template, via: DecisionVia): void {
     if (via.bulk && !template.allow_bulk_decisions) throw new AppError(403, 'bulk_not_allowed', "this request's template does not allow bulk decisions; decide it on its own");
+  }
+
+  /** Records where a decision came from when it was not the portal or the API (Slack), in the deciding transaction. */
+  async function recordChannel(trx: Tx, actor: Actor, request: RequestRow, decision: 'approve' | 'deny', via: DecisionVia): Promise<void> {
+    if (!via.slack) return;
+    await core.audit.append(trx, {
+      actor,
+      action: 'access_request.decided_via_slack',
+      targetType: 'access_request',
+      targetId: request.id,
+      requestId: request.id,
+      data: { via: 'slack', decision, stage: request.current_stage, team_id: via.slack.team_id, slack_user_id: via.slack.slack_user_id },
+    });
   }
 
   /** Refuses with 404 when the actor may not even see the request, else 403. */
@@ -155,6 +170,7 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
         await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'approve');
         refuseUnlessBulkAllowed(template, via);
         nextStatus(request, 'approve');
+        await recordChannel(trx, actor, request, 'approve', via);
         // The vote, the stage's count and a stage advance; only the last stage's quorum goes on to grant.
         const step = await castApproval(core, trx, request, template, actor, comment ?? null);
         if (step.kind !== 'final') return { kind: 'granted' as const, request: step.request };
@@ -177,6 +193,7 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
         refuseOwnRequest(actor, request, 'deny');
         await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), 'deny');
         refuseUnlessBulkAllowed(template, via);
+        await recordChannel(trx, actor, request, 'deny', via);
         const now = clock.now();
         const patch = { status: nextStatus(request, 'deny'), decided_by: actor.userId, decided_at: now, decision_comment: comment ?? null, ended_at: now, end_reason: 'manual' as const, ended_by: actor.userId };
         await applyTransition(core, trx, request, patch);
