@@ -59,6 +59,7 @@ export const TABLE_OWNERS: Readonly<Record<string, string | readonly string[]>> 
   grant_usage: 'src/modules/claims',
   mfa_factors: 'src/modules/mfa',
   mfa_recovery_codes: 'src/modules/mfa',
+  step_up_proofs: 'src/modules/step-up',
   slack_app: 'src/modules/slack',
   slack_messages: 'src/modules/slack',
   slack_link_tokens: 'src/modules/slack',
