@@ -35,6 +35,7 @@ import { createMappingsService } from './modules/mappings/mappings.service.ts';
 import { createSetupService } from './modules/setup/setup.service.ts';
 import { createSecondFactors, relyingPartyOf } from './modules/mfa/index.ts';
 import { createStepUpService } from './modules/step-up/index.ts';
+import { createSlackAppPerformer, createSlackClient, createSlackService, type CreateDecisionLink, type NeedsStepUp, type SlackDecisions } from './modules/slack/index.ts';
 import { createMailer, SMTP_TIMEOUT_MS } from './modules/notifications/email.ts';
 import { createNotificationsService } from './modules/notifications/notifications.service.ts';
 import { activateDueGrants } from './modules/requests/activation.ts';
@@ -210,9 +211,22 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   });
   const ssf = createSsf({ core, encrypter, providerKeys, issuer, maxAttempts: config.delivery.maxAttempts, maxStreamsPerApp: config.ssf?.maxStreamsPerApp ?? 5, fetch: safeFetch, outbound: config.outbound, relatesTo: ssfRelatesTo(core), lockLiveApp: mappingsHooks(core).lockLiveApp });
   const recordSignals = createSignalRecorder(core.clock, [backchannelLogoutSink, ssf.sink]);
+  // Issue 15 §2: the Slack app. Decisions from Slack go through the requests service like the portal's.
+  const slackClient = createSlackClient({ apiUrl: config.slack?.apiUrl ?? 'https://slack.com/api', fetch: safeFetch, outbound: config.outbound });
+  const slack = createSlackService(core, { encrypter, apiUrl: config.slack?.apiUrl ?? 'https://slack.com/api' });
+  const slackDecisions: SlackDecisions = {
+    decide: async (actor, id, decision, slackIdentity) => {
+      if (decision === 'approve') await requests.approve(actor, id, undefined, { slack: slackIdentity });
+      else await requests.deny(actor, id, undefined, { slack: slackIdentity });
+    },
+    stateOf: async (id) => {
+      const row = await createRequestsRepo(core.db).findById(id);
+      return row && { status: row.status, current_stage: row.current_stage };
+    },
+  };
   const dispatcher = createDispatcher(core, {
     performers: {
-      ...createPerformers({ core, encrypter, mailer, fetch: safeFetch, outbound: config.outbound, runScript: scripts.runScript }),
+      ...createPerformers({ core, encrypter, mailer, fetch: safeFetch, outbound: config.outbound, runScript: scripts.runScript, slackApp: createSlackAppPerformer({ core, slack, client: slackClient }) }),
       backchannel_logout: createBackchannelLogoutPerformer({
         db: core.db,
         clock: core.clock,
@@ -260,6 +274,10 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     dispatcher,
     recordSignals,
     ssf: ssf.service,
+    slack,
+    slackClient,
+    slackDecisions,
+    slackStepUp: slackStepUpUntilMerged(),
     expiringSoonMs: config.expiringSoonMs,
     async close() {
       await scripts.close();
@@ -268,6 +286,22 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   };
 }
 export type Services = ReturnType<typeof createServices>;
+
+/**
+ * PLACEHOLDERS until the other issue 15 branches merge (the lead wires the real ones):
+ * whether a Slack decision needs a step-up comes from the template's `step_up_minutes`
+ * (decisions-step-up) and the approver's MFA policy (mfa-enrol, settings key `mfa_policy`);
+ * the one-time decision page's links from `services.decisionLinks.create` (decisions-step-up).
+ * Until then no Slack decision asks for a step-up, and a link cannot be made.
+ */
+function slackStepUpUntilMerged(): { needsStepUp: NeedsStepUp; createDecisionLink: CreateDecisionLink } {
+  return {
+    needsStepUp: async () => false,
+    createDecisionLink: async () => {
+      throw new Error('not available: decision links come with the decisions-step-up branch');
+    },
+  };
+}
 
 /**
  * How long a delivery's claim holds, per channel: the channel's own time limit plus a
@@ -286,7 +320,7 @@ export function deliveryLeases(config: Pick<Config, 'outbound' | 'scripts' | 'de
  */
 function workerTasks(
   core: Core,
-  services: Pick<Services, 'requests' | 'provisioning' | 'dispatcher' | 'expiringSoonMs' | 'breakGlass' | 'recordSignals'>,
+  services: Pick<Services, 'requests' | 'provisioning' | 'dispatcher' | 'expiringSoonMs' | 'breakGlass' | 'recordSignals' | 'slack'>,
   config: Pick<Config, 'workerIntervalMs' | 'worker' | 'loginThrottle'>,
 ): WorkerTask[] {
   const fast = { everyMs: config.worker.expiryIntervalMs, budgetMs: 10_000 };
@@ -309,5 +343,6 @@ function workerTasks(
       run: (budget) => services.dispatcher.deliverWhileDue(budget),
     },
     { name: 'purge-expired-state', ...slow, run: (budget) => purgeExpiredState(core, { budget, throttleWindowMs: config.loginThrottle.windowMs }) },
+    { name: 'purge-slack-link-tokens', ...slow, run: () => services.slack.purgeExpiredLinkTokens() },
   ];
 }

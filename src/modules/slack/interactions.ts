@@ -10,7 +10,7 @@ import { blockActionsPayload, type BlockActionsPayload, type CreateDecisionLink,
 
 /** What the endpoint answers Slack: an HTTP status and a short body. */
 export interface InteractionAnswer {
-  status: number;
+  status: 200 | 400 | 401;
   body: { ok: boolean; error?: string };
 }
 
@@ -19,8 +19,8 @@ export interface InteractionDeps {
   slack: SlackService;
   client: SlackClient;
   decisions: SlackDecisions;
-  needsStepUp: NeedsStepUp;
-  createDecisionLink: CreateDecisionLink;
+  /** Read at each press: wired in compose (see slackStepUpUntilMerged there). */
+  stepUp: { needsStepUp: NeedsStepUp; createDecisionLink: CreateDecisionLink };
   log: Pick<FastifyBaseLogger, 'warn'>;
 }
 
@@ -72,8 +72,8 @@ export function createInteractionHandler(deps: InteractionDeps) {
       await ephemeral(payload.response_url, state && state.status === 'pending' ? `This message is for stage ${target.stage}; the request is now at stage ${state.current_stage}. Use the newest message or the portal.` : 'This request was already decided or has ended; nothing was changed.');
       return;
     }
-    if (await deps.needsStepUp(target.requestId, user.id)) {
-      const link = await deps.createDecisionLink({ userId: user.id, requestId: target.requestId, decision, stage: target.stage });
+    if (await deps.stepUp.needsStepUp(target.requestId, user.id)) {
+      const link = await deps.stepUp.createDecisionLink({ userId: user.id, requestId: target.requestId, decision, stage: target.stage });
       await ephemeral(payload.response_url, `This decision needs a fresh check of your second factor. Confirm it in Interim (a one-time link, for you only): <${link.url}|${decision === 'approve' ? 'Approve' : 'Deny'} in Interim>`);
       return;
     }

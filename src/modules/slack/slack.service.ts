@@ -165,7 +165,7 @@ export function createSlackService(core: Pick<Core, 'db' | 'clock' | 'audit' | '
     },
 
     /** Drops link tokens that expired a day ago or more (the worker's purge). */
-    purgeExpiredLinkTokens: () => createSlackRepo(db).purgeLinkTokens(clock.now() - 24 * 60 * 60_000),
+    purgeExpiredLinkTokens: async (): Promise<number> => Number((await createSlackRepo(db).purgeLinkTokens(clock.now() - 24 * 60 * 60_000))[0]?.numDeletedRows ?? 0),
   };
 }
 export type SlackService = ReturnType<typeof createSlackService>;
