@@ -109,7 +109,9 @@ export function createInteractionHandler(deps: InteractionDeps) {
       const parsed = blockActionsPayload.safeParse(json);
       if (!parsed.success) {
         const field = parsed.error.issues[0]?.path.join('.') || 'payload';
-        return { status: (json as { type?: unknown } | null)?.type === 'block_actions' ? 400 : 200, body: { ok: false, error: `payload.${field}: not understood` } };
+        // Other interaction types (shortcuts, views) are acknowledged and ignored: Interim sends none.
+        if ((json as { type?: unknown } | null)?.type !== 'block_actions') return { status: 200, body: { ok: true } };
+        return { status: 400, body: { ok: false, error: `payload.${field}: not understood` } };
       }
       await act(parsed.data);
       return { status: 200, body: { ok: true } };

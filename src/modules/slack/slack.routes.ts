@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { requireActor } from '../../http/auth.ts';
+import { AppError, badRequest } from '../../http/errors.ts';
 import { idParam } from '../../http/schemas.ts';
 import type { HttpApp } from '../../http/types.ts';
 import type { InteractionHandler } from './interactions.ts';
@@ -39,7 +40,7 @@ export function slackRoutes(app: HttpApp, deps: { slack: SlackService; interacti
           tags,
           summary: "Slack's interactivity requests (button presses), signed with the app's signing secret; unsigned, stale or wrongly signed requests get 401",
           security: [],
-          response: { 200: z.object({ ok: z.boolean(), error: z.string().optional() }), 400: z.object({ ok: z.boolean(), error: z.string().optional() }), 401: z.object({ ok: z.boolean(), error: z.string().optional() }) },
+          response: { 200: z.object({ ok: z.literal(true) }) },
         },
       },
       async (request, reply) => {
@@ -49,7 +50,9 @@ export function slackRoutes(app: HttpApp, deps: { slack: SlackService; interacti
         };
         const rawBody = typeof request.body === 'string' ? request.body : '';
         const answer = await interactions.handle({ rawBody, timestamp: header('x-slack-request-timestamp'), signature: header('x-slack-signature') });
-        return reply.status(answer.status).send(answer.body);
+        if (answer.status === 401) throw new AppError(401, 'slack_signature_invalid', 'not a correctly signed, current request from the configured Slack app');
+        if (answer.status === 400) throw badRequest('validation_failed', answer.body.error ?? 'payload: not understood', [{ field: 'payload', message: answer.body.error ?? 'not understood' }]);
+        return reply.status(200).send({ ok: true as const });
       },
     );
   });

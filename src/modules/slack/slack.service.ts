@@ -68,11 +68,11 @@ export function createSlackService(core: Pick<Core, 'db' | 'clock' | 'audit' | '
       });
     },
 
+    /** Idempotent: removing what is not there changes (and audits) nothing. */
     async removeSettings(actor: Actor) {
       assertThat(actor.isAdmin, forbidden());
       await db.transaction().execute(async (trx) => {
-        assertThat(await createSlackRepo(trx).deleteApp(), notFound('Slack app configuration'));
-        await audit.append(trx, { actor, action: 'slack.app_removed', targetType: 'slack_app', targetId: null, data: {} });
+        if (await createSlackRepo(trx).deleteApp()) await audit.append(trx, { actor, action: 'slack.app_removed', targetType: 'slack_app', targetId: null, data: {} });
       });
     },
 
