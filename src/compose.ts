@@ -216,8 +216,8 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const slack = createSlackService(core, { encrypter, apiUrl: config.slack?.apiUrl ?? 'https://slack.com/api' });
   const slackDecisions: SlackDecisions = {
     decide: async (actor, id, decision, slackIdentity) => {
-      if (decision === 'approve') await requests.approve(actor, id, undefined, { slack: slackIdentity });
-      else await requests.deny(actor, id, undefined, { slack: slackIdentity });
+      const after = decision === 'approve' ? await requests.approve(actor, id, undefined, { slack: slackIdentity }) : await requests.deny(actor, id, undefined, { slack: slackIdentity });
+      return { status: after.status, current_stage: after.current_stage };
     },
     stateOf: async (id) => {
       const row = await createRequestsRepo(core.db).findById(id);

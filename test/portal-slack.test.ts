@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { PASSWORD, setUpAccess, validRequest } from './helpers/access-fixtures.ts';
-import { ensurePortalBuilt, launchBrowser, newPerson, PHONE, screenshot } from './helpers/browser.ts';
+import { createPerson, PASSWORD, setUpAccess, validRequest } from './helpers/access-fixtures.ts';
+import { byLabel, describedError, ensurePortalBuilt, launchBrowser, newPerson, PHONE, screenshot, signIn } from './helpers/browser.ts';
 import { dialectsUnderTest } from './helpers/dialects.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { BOT_TOKEN, buttonPress, formOf, postInteraction, SIGNING_SECRET, signedHeaders, startFakeSlack } from './helpers/fake-slack.ts';
@@ -25,6 +25,36 @@ describeEachDialect(
     });
     afterAll(async () => {
       await browser?.close();
+    });
+
+    it('an admin sets up the Slack app and a Slack app event action in the portal', { timeout: 60_000 }, async () => {
+      const s = server();
+      const admin = await createPerson(s, 'slack-admin', { isAdmin: true });
+      const { page } = await newPerson(browser, s);
+      await signIn(page, admin.email, PASSWORD, '/admin/slack');
+      await page.getByRole('heading', { name: 'Slack', level: 1 }).waitFor();
+      await page.getByText('Not configured').waitFor();
+      await page.getByText(`${s.url}/api/v1/slack/interactions`).waitFor();
+      await page.getByLabel('Bot token').fill('xoxp-not-a-bot-token');
+      await page.getByLabel('Signing secret').fill(SIGNING_SECRET);
+      await page.getByRole('button', { name: 'Save Slack app' }).click();
+      expect(await describedError(page, 'Bot token')).toContain('xoxb-');
+      await page.getByLabel('Bot token').fill(BOT_TOKEN);
+      await page.getByRole('button', { name: 'Save Slack app' }).click();
+      await page.getByRole('status').getByText('Saved.').waitFor();
+      await page.getByText('Configured, last changed').waitFor();
+      expect(await page.getByLabel('Bot token').inputValue()).toBe('');
+      if (shots) await screenshot(page, 'admin-slack', { dark: true });
+
+      await page.goto('/admin/event-actions');
+      await page.getByText('Add an event action').click();
+      await byLabel(page, 'Name').fill('Approvals in #access');
+      await byLabel(page, 'Kind').selectOption('slack_app');
+      await byLabel(page, 'Slack channel id').fill('C0ACCESS01');
+      await page.getByRole('button', { name: 'Add action' }).click();
+      await page.getByText('Slack app in channel C0ACCESS01').first().waitFor();
+      const actions = await s.admin.get('/api/v1/event-actions?kind=slack_app');
+      expect(actions.body.items.map((a: { config: unknown }) => a.config)).toContainEqual({ channel: 'C0ACCESS01' });
     });
 
     it('sign in from the link, confirm, list, decide from Slack, remove', { timeout: 90_000 }, async () => {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
-import { setUpAccess, validRequest, type AccessSetup, type Person } from './helpers/access-fixtures.ts';
+import { createGroup, createPerson, setUpAccess, validRequest, type AccessSetup, type Person } from './helpers/access-fixtures.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { BOT_TOKEN, buttonPress, formOf, postInteraction, SIGNING_SECRET, signedHeaders, startFakeSlack, TEAM } from './helpers/fake-slack.ts';
 import type { TestServer } from './helpers/server.ts';
@@ -194,7 +194,7 @@ describeEachDialect(
       const approved = await access.approver.client.post(`/api/v1/access-requests/${id}/approve`, { comment: 'ok' });
       expect(approved.status, JSON.stringify(approved.body)).toBe(200);
       await server().app.services.dispatcher.deliverDue();
-      const update = fake.calls.findLast((c) => c.method === 'chat.update')!;
+      const update = fake.calls.findLast((c) => c.method === 'chat.update' && c.body.ts === posted.answer!.ts)!;
       expect(update.headers.authorization).toBe(`Bearer ${BOT_TOKEN}`);
       expect(update.body.channel).toBe('C0CHANNEL');
       expect(update.body.ts).toBe(posted.answer!.ts);
@@ -238,6 +238,72 @@ describeEachDialect(
       const { responses } = await press(server(), { userId: 'UAPPROVER1', actionId: 'interim_approve', value: `${id}:2` });
       expect(String(responses[0]!.text)).toContain('stage 2');
       expect(await statusOf(id)).toBe('pending');
+    });
+
+    it('stages: the stage 1 message is updated on the advance, stage 2 gets its own buttons', async () => {
+      const s = server();
+      const security = await createGroup(s, 'security', [access.escalationMember.id]);
+      const created = await s.admin.post('/api/v1/access-request-templates', {
+        name: `Staged ${s.dialect} ${Date.now()}`,
+        app_id: access.appId,
+        mapping_ids: [access.mappingId],
+        allowed_durations: [60],
+        require_justification: false,
+        stages: [{ approver_group_ids: [access.approverGroupId] }, { approver_group_ids: [security] }],
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const submitted = await access.requester.client.post('/api/v1/access-requests', { template_id: created.body.id, duration_mins: 60 });
+      expect(submitted.status, JSON.stringify(submitted.body)).toBe(201);
+      const id = submitted.body.id as string;
+      await s.app.services.dispatcher.deliverDue();
+      const first = fake.calls.findLast((c) => c.method === 'chat.postMessage')!;
+      expect(JSON.stringify(first.body.blocks)).toContain(`"value":"${id}:1"`);
+
+      const stage1 = await press(s, { userId: 'UAPPROVER1', actionId: 'interim_approve', value: `${id}:1` });
+      expect(String(stage1.responses[0]!.text)).toMatch(/Stage 1 approved\* in Slack by <@UAPPROVER1>.*stage 2 decides next/);
+      // The update and the new stage's message share an ordering key: one pass sends the first, the next the second.
+      await s.app.services.dispatcher.deliverDue();
+      await s.app.services.dispatcher.deliverDue();
+      const update = fake.calls.findLast((c) => c.method === 'chat.update' && c.body.ts === first.answer!.ts)!;
+      expect(JSON.stringify(update.body.blocks)).toContain('Stage 1 approved');
+      const second = fake.calls.findLast((c) => c.method === 'chat.postMessage')!;
+      expect(JSON.stringify(second.body.blocks)).toContain(`"value":"${id}:2"`);
+
+      // A stage 1 approver cannot decide stage 2 from the old message, nor from the new one.
+      expect(String((await press(s, { userId: 'UAPPROVER2', actionId: 'interim_approve', value: `${id}:1` })).responses[0]!.text)).toContain('now at stage 2');
+      expect(String((await press(s, { userId: 'UAPPROVER2', actionId: 'interim_approve', value: `${id}:2` })).responses[0]!.text)).toContain('may not approve');
+      await link(s, access.escalationMember, 'USECURITY1', `${id}:2`);
+      const stage2 = await press(s, { userId: 'USECURITY1', actionId: 'interim_approve', value: `${id}:2` });
+      expect(String(stage2.responses[0]!.text)).toMatch(/^:white_check_mark: \*Approved\* in Slack/);
+      expect(await statusOf(id)).toBe('approved');
+      await s.app.services.dispatcher.deliverDue();
+      const finals = fake.calls.filter((c) => c.method === 'chat.update' && JSON.stringify(c.body.blocks).includes('*Approved* by') && JSON.stringify(c.body.blocks).includes(`/requests/${id}`));
+      expect(finals.map((c) => c.body.ts).sort()).toEqual([first.answer!.ts, second.answer!.ts].sort());
+    });
+
+    it('a user who must still change the one-time password is refused', async () => {
+      const id = await submit();
+      const person = await createPerson(server(), 'fresh');
+      await link(server(), person, 'UFRESH0001', `${id}:1`);
+      expect((await server().admin.patch(`/api/v1/users/${person.id}`, { must_change_password: true })).status).toBe(200);
+      const { responses } = await press(server(), { userId: 'UFRESH0001', actionId: 'interim_approve', value: `${id}:1` });
+      expect(String(responses[0]!.text)).toContain('one-time password');
+      expect(await statusOf(id)).toBe('pending');
+    });
+
+    it('until the decision page is wired, a step-up case tells the approver nothing was decided', async () => {
+      const id = await submit();
+      const ports = server().app.services.slackStepUp;
+      const original = { ...ports };
+      ports.needsStepUp = async () => true;
+      try {
+        const { answer, responses } = await press(server(), { userId: 'UAPPROVER1', actionId: 'interim_approve', value: `${id}:1` });
+        expect(answer.status).toBe(200);
+        expect(String(responses[0]!.text)).toContain('nothing was decided');
+        expect(await statusOf(id)).toBe('pending');
+      } finally {
+        Object.assign(ports, original);
+      }
     });
 
     it('a rate-limited post is a retryable delivery failure', async () => {

@@ -37,7 +37,8 @@ export async function writeFanouts(deps: FanoutDeps, trx: Tx, events: readonly {
     deps.clock,
     events.map(({ payload, plan }) => ({
       event: payload,
-      deliveries: [...plan.deliveries.flatMap((d) => deliveryRow(d, payload.request.id, addresses)), ...(slackUpdates.has(payload.id) ? [slackUpdateRow(payload.request.id)] : [])],
+      // The update of the request's Slack messages first: a stage advance ends the old message before the new stage's is posted.
+      deliveries: [...(slackUpdates.has(payload.id) ? [slackUpdateRow(payload.request.id)] : []), ...plan.deliveries.flatMap((d) => deliveryRow(d, payload.request.id, addresses))],
     })),
   );
 }

@@ -24,8 +24,12 @@ export interface InteractionDeps {
   log: Pick<FastifyBaseLogger, 'warn'>;
 }
 
-/** Slack wants an answer within 3 s: follow-ups through response_url get this long before the answer goes out without waiting for them. */
-const FOLLOW_UP_BUDGET_MS = 2_000;
+/**
+ * Slack wants an answer within 3 s. A press is handled (decision and follow-up through
+ * response_url) while the answer waits at most this long; what takes longer (a blocking
+ * trigger task before a grant) finishes after the answer and still follows up.
+ */
+const ANSWER_BUDGET_MS = 2_000;
 
 const unverified: InteractionAnswer = { status: 401, body: { ok: false, error: 'unverified' } };
 
@@ -42,12 +46,9 @@ export function createInteractionHandler(deps: InteractionDeps) {
   const { slack, client, decisions } = deps;
   const pending = new Set<Promise<void>>();
 
-  /** Sends a follow-up through response_url, waiting at most the budget; a failure is logged, never thrown at Slack. */
+  /** Sends a follow-up through response_url; a failure is logged, never thrown at Slack. */
   async function followUp(responseUrl: string, body: Parameters<SlackClient['respond']>[1]): Promise<void> {
-    const sending = client.respond(responseUrl, body).catch((error: unknown) => deps.log.warn({ err: error }, 'slack response_url follow-up failed'));
-    pending.add(sending);
-    void sending.finally(() => pending.delete(sending));
-    await Promise.race([sending, new Promise((resolve) => setTimeout(resolve, FOLLOW_UP_BUDGET_MS).unref())]);
+    await client.respond(responseUrl, body).catch((error: unknown) => deps.log.warn({ err: error }, 'slack response_url follow-up failed'));
   }
 
   const ephemeral = (responseUrl: string, text: string) => followUp(responseUrl, { response_type: 'ephemeral', replace_original: false, text });
@@ -67,6 +68,10 @@ export function createInteractionHandler(deps: InteractionDeps) {
       );
       return;
     }
+    if (user.must_change_password) {
+      await ephemeral(payload.response_url, 'Change the one-time password of your Interim account first (sign in to the portal); then press the button again.');
+      return;
+    }
     const state = await decisions.stateOf(target.requestId);
     if (!state || state.status !== 'pending' || state.current_stage !== target.stage) {
       await ephemeral(payload.response_url, state && state.status === 'pending' ? `This message is for stage ${target.stage}; the request is now at stage ${state.current_stage}. Use the newest message or the portal.` : 'This request was already decided or has ended; nothing was changed.');
@@ -78,8 +83,9 @@ export function createInteractionHandler(deps: InteractionDeps) {
       return;
     }
     const actor: Actor = { userId: user.id, isAdmin: user.is_admin, via: 'slack', mustChangePassword: false };
+    let after: { status: string; current_stage: number };
     try {
-      await decisions.decide(actor, target.requestId, decision, { team_id: teamId, slack_user_id: payload.user.id });
+      after = await decisions.decide(actor, target.requestId, decision, { team_id: teamId, slack_user_id: payload.user.id });
     } catch (error) {
       if (!(error instanceof AppError) || error.status >= 500) throw error;
       const text = error.status === 409 ? `This request was already decided or changed meanwhile: ${error.message}` : `You may not ${decision} this request: ${error.message}`;
@@ -88,7 +94,14 @@ export function createInteractionHandler(deps: InteractionDeps) {
     }
     const name = payload.user.username ?? payload.user.name ?? payload.user.id;
     const now = Math.floor(deps.clock.now() / 1000);
-    const line = `${decision === 'approve' ? ':white_check_mark: *Approved*' : ':no_entry: *Denied*'} in Slack by <@${payload.user.id}> (${name.replace(/[&<>]/g, '')}), <!date^${now}^{date_short_pretty} at {time}|${new Date(now * 1000).toISOString()}>`;
+    if (decision === 'approve' && after.status === 'pending' && after.current_stage === target.stage) {
+      // The stage needs more approvals: the buttons stay for the others.
+      await ephemeral(payload.response_url, 'Your approval counted. This stage needs more approvals before the request moves on.');
+      return;
+    }
+    const what = decision === 'deny' ? ':no_entry: *Denied*' : after.status !== 'pending' ? ':white_check_mark: *Approved*' : `:white_check_mark: *Stage ${target.stage} approved*`;
+    const next = decision === 'approve' && after.status === 'pending' ? `; stage ${after.current_stage} decides next` : '';
+    const line = `${what} in Slack by <@${payload.user.id}> (${name.replace(/[&<>]/g, '')}), <!date^${now}^{date_short_pretty} at {time}|${new Date(now * 1000).toISOString()}>${next}`;
     const original = (payload.message?.blocks ?? []) as Block[];
     await followUp(payload.response_url, { replace_original: true, text: line, blocks: withOutcome(original, line) });
   }
@@ -113,7 +126,14 @@ export function createInteractionHandler(deps: InteractionDeps) {
         if ((json as { type?: unknown } | null)?.type !== 'block_actions') return { status: 200, body: { ok: true } };
         return { status: 400, body: { ok: false, error: `payload.${field}: not understood` } };
       }
-      await act(parsed.data);
+      const payload = parsed.data;
+      const work = act(payload).catch(async (error: unknown) => {
+        deps.log.warn({ err: error }, 'slack interaction failed');
+        await ephemeral(payload.response_url, 'Interim could not act on this button just now; nothing was decided. Try again, or decide in the portal.');
+      });
+      pending.add(work);
+      void work.finally(() => pending.delete(work));
+      await Promise.race([work, new Promise((resolve) => setTimeout(resolve, ANSWER_BUDGET_MS).unref())]);
       return { status: 200, body: { ok: true } };
     },
     /** Waits for follow-ups still being sent (tests, shutdown). */

@@ -29,9 +29,11 @@ export function slackRoutes(app: HttpApp, deps: { slack: SlackService; interacti
   });
 
   // The interactivity endpoint needs the body exactly as sent, to verify Slack's signature
-  // before anything is parsed: a string parser for forms, in this route's scope only.
+  // before anything is parsed: in this route's scope, every body (Slack sends a form) is
+  // kept as the raw string and read only after the signature holds.
   void app.register(async (scope) => {
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: INTERACTION_BODY_LIMIT }, (_request, body, done) => done(null, body));
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: INTERACTION_BODY_LIMIT }, (_request, body, done) => done(null, body));
     scope.post(
       '/api/v1/slack/interactions',
       {

@@ -84,12 +84,12 @@ export function createSlackService(core: Pick<Core, 'db' | 'clock' | 'audit' | '
     },
 
     /** The Interim user a Slack identity is linked to, if that user is still active. */
-    async linkedUser(teamId: string, slackUserId: string): Promise<{ id: string; is_admin: boolean } | undefined> {
+    async linkedUser(teamId: string, slackUserId: string): Promise<{ id: string; is_admin: boolean; must_change_password: boolean } | undefined> {
       const link = await createSlackRepo(db).linkOf(teamId, slackUserId);
       if (!link) return undefined;
       const user = await createUsersRepo(db).findById(link.user_id);
       if (!user || user.disabled) return undefined;
-      return { id: user.id, is_admin: user.is_admin === 1 };
+      return { id: user.id, is_admin: user.is_admin === 1, must_change_password: user.must_change_password === 1 };
     },
 
     /** A one-time link token for the identity of a verified interaction; only its hash is stored. Returns the page's URL. */

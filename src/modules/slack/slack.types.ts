@@ -6,7 +6,8 @@ import type { Actor } from '../../http/actor.ts';
 
 /** A decision through the requests service, exactly as the portal makes it (eligibility, stages, audit); `slack` names who pressed. */
 export interface SlackDecisions {
-  decide(actor: Actor, requestId: string, decision: 'approve' | 'deny', via: { team_id: string; slack_user_id: string }): Promise<void>;
+  /** Returns the request's state after the decision: still `pending` when an approval only counted toward a stage. */
+  decide(actor: Actor, requestId: string, decision: 'approve' | 'deny', via: { team_id: string; slack_user_id: string }): Promise<{ status: string; current_stage: number }>;
   /** The request's status and current stage, or undefined when there is none. */
   stateOf(requestId: string): Promise<{ status: string; current_stage: number } | undefined>;
 }
