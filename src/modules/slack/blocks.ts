@@ -84,6 +84,12 @@ export function renderDecisionMessage(payload: EventPayload, baseUrl: string, st
   return { text: message.text, blocks: blocks.slice(0, 50) };
 }
 
+/** A message about an event that asks nothing (an action listing other event types, a break-glass alert): the notification as it is. */
+export function renderNoticeMessage(payload: EventPayload, baseUrl: string): { text: string; blocks: Block[] } {
+  const message = renderSlackMessage(payload, baseUrl);
+  return { text: message.text, blocks: message.blocks.map((b) => b as unknown as Block) };
+}
+
 /** The message after an outcome, from that event: its description and the outcome line; no buttons any more. */
 export function renderOutcomeMessage(payload: EventPayload, baseUrl: string): { text: string; blocks: Block[] } {
   const message = renderSlackMessage(payload, baseUrl);

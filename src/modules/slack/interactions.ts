@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../clock.ts';
 import type { Actor } from '../../http/actor.ts';
 import { AppError } from '../../http/errors.ts';
+import { escapeMrkdwnWithin } from '../notifications/index.ts';
 import { APPROVE_ACTION, DENY_ACTION, parseDecisionValue, withOutcome } from './blocks.ts';
 import { verifySlackRequest } from './signature.ts';
 import type { Block, SlackClient } from './slack-client.ts';
@@ -88,7 +89,8 @@ export function createInteractionHandler(deps: InteractionDeps) {
       after = await decisions.decide(actor, target.requestId, decision, { team_id: teamId, slack_user_id: payload.user.id });
     } catch (error) {
       if (!(error instanceof AppError) || error.status >= 500) throw error;
-      const text = error.status === 409 ? `This request was already decided or changed meanwhile: ${error.message}` : `You may not ${decision} this request: ${error.message}`;
+      const reason = escapeMrkdwnWithin(error.message, 500);
+      const text = error.status === 409 ? `This request was already decided or changed meanwhile: ${reason}` : `You may not ${decision} this request: ${reason}`;
       await ephemeral(payload.response_url, text);
       return;
     }
@@ -101,7 +103,7 @@ export function createInteractionHandler(deps: InteractionDeps) {
     }
     const what = decision === 'deny' ? ':no_entry: *Denied*' : after.status !== 'pending' ? ':white_check_mark: *Approved*' : `:white_check_mark: *Stage ${target.stage} approved*`;
     const next = decision === 'approve' && after.status === 'pending' ? `; stage ${after.current_stage} decides next` : '';
-    const line = `${what} in Slack by <@${payload.user.id}> (${name.replace(/[&<>]/g, '')}), <!date^${now}^{date_short_pretty} at {time}|${new Date(now * 1000).toISOString()}>${next}`;
+    const line = `${what} in Slack by <@${payload.user.id}> (${escapeMrkdwnWithin(name, 100)}), <!date^${now}^{date_short_pretty} at {time}|${new Date(now * 1000).toISOString()}>${next}`;
     const original = (payload.message?.blocks ?? []) as Block[];
     await followUp(payload.response_url, { replace_original: true, text: line, blocks: withOutcome(original, line) });
   }

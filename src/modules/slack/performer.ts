@@ -1,6 +1,6 @@
 import type { Core } from '../../core.ts';
 import type { EventPayload } from '../event-payload/event-payload.types.ts';
-import { askedStage, renderDecisionMessage, renderOutcomeMessage } from './blocks.ts';
+import { askedStage, renderDecisionMessage, renderNoticeMessage, renderOutcomeMessage } from './blocks.ts';
 import { SlackApiError, type SlackClient } from './slack-client.ts';
 import { createSlackRepo } from './slack.repo.ts';
 import type { SlackService } from './slack.service.ts';
@@ -34,7 +34,7 @@ export function createSlackAppPerformer(deps: { core: Pick<Core, 'db' | 'baseUrl
       if (!secrets) return notConfigured;
       const stage = askedStage(payload);
       try {
-        const message = stage === null ? renderOutcomeMessage(payload, core.baseUrl) : renderDecisionMessage(payload, core.baseUrl, stage);
+        const message = stage === null ? renderNoticeMessage(payload, core.baseUrl) : renderDecisionMessage(payload, core.baseUrl, stage);
         const posted = await client.postMessage(secrets.botToken, { channel, ...message });
         if (stage !== null) await createSlackRepo(core.db).setPosted(payload.request.id, actionId, stage, posted.channel, posted.ts);
         return { ok: true };
