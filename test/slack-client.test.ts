@@ -3,6 +3,7 @@ import { OutboundBlocked, safeFetch } from '../src/net/safe-fetch.ts';
 import { APPROVE_ACTION, DENY_ACTION, askedStage, outcomeLine, parseDecisionValue, renderDecisionMessage, withOutcome } from '../src/modules/slack/blocks.ts';
 import { verifySlackRequest } from '../src/modules/slack/signature.ts';
 import { createSlackClient, SlackApiError } from '../src/modules/slack/slack-client.ts';
+import { blockActionsPayload } from '../src/modules/slack/slack.types.ts';
 import { blockProblems, BOT_TOKEN, signSlack, startFakeSlack } from './helpers/fake-slack.ts';
 import { hostilePayload, payloadFor } from './notifications-payloads.ts';
 
@@ -89,6 +90,18 @@ describe("Slack's request signature", () => {
     ['a v1 signature', { signature: signSlack(secret, ts, body).replace('v0=', 'v1=') }, { ok: false, reason: 'bad_signature' }],
   ] as const)('%s', (_name, over, verdict) => {
     expect(check(over)).toEqual(verdict);
+  });
+});
+
+describe('the interaction payload Interim reads', () => {
+  const base = { type: 'block_actions', user: { id: 'U1', team_id: 'T1' }, response_url: 'https://hooks.slack.com/actions/T1/1/x', actions: [{ action_id: 'interim_approve', value: 'v' }] };
+  it('takes the workspace from team, or from user.team_id when an Enterprise Grid install sends team: null', () => {
+    expect(blockActionsPayload.safeParse({ ...base, team: { id: 'T1', domain: 'acme' } }).success).toBe(true);
+    expect(blockActionsPayload.safeParse({ ...base, team: null }).success).toBe(true);
+    const neither = blockActionsPayload.safeParse({ ...base, team: null, user: { id: 'U1' } });
+    expect(neither.success).toBe(false);
+    expect(neither.error?.issues[0]?.path).toEqual(['team']);
+    expect(blockActionsPayload.safeParse({ ...base, user: { id: '<@U1>', team_id: 'T1' } }).success).toBe(false);
   });
 });
 

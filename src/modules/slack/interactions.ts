@@ -59,10 +59,11 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const target = action?.value ? parseDecisionValue(action.value) : null;
     if (!action || !target) return; // another element (the portal link button): nothing to do
     const decision = action.action_id === APPROVE_ACTION ? 'approve' : 'deny';
-    const teamId = payload.user.team_id ?? payload.team.id;
+    // The refinement of the payload schema makes sure one of the two is there.
+    const teamId = payload.user.team_id ?? payload.team!.id;
     const user = await slack.linkedUser(teamId, payload.user.id);
     if (!user) {
-      const link = await slack.issueLinkToken({ team_id: teamId, team_domain: payload.team.domain, slack_user_id: payload.user.id, slack_user_name: payload.user.username ?? payload.user.name ?? payload.user.id });
+      const link = await slack.issueLinkToken({ team_id: teamId, team_domain: payload.team?.domain ?? '', slack_user_id: payload.user.id, slack_user_name: payload.user.username ?? payload.user.name ?? payload.user.id });
       await ephemeral(
         payload.response_url,
         `Your Slack account is not linked to Interim yet, so this button cannot decide for you. Link it once, signed in to Interim (the link works for 10 minutes, once): <${link.url}|Link my Slack account>. Then press the button again.`,

@@ -77,10 +77,11 @@ const slackId = z.string().regex(/^[A-Z0-9]{2,40}$/);
 /** The parts of Slack's block_actions payload Interim reads, once its signature has been verified. */
 export const blockActionsPayload = z.object({
   type: z.literal('block_actions'),
-  team: z.object({ id: slackId, domain: z.string().max(100).default('') }),
+  // Null for an app installed across an Enterprise Grid organisation: the user's team_id then names the workspace.
+  team: z.object({ id: slackId, domain: z.string().max(100).default('') }).nullable().default(null),
   user: z.object({ id: slackId, username: z.string().max(100).optional(), name: z.string().max(100).optional(), team_id: slackId.optional() }),
   response_url: z.url().max(2000),
   actions: z.array(z.object({ action_id: z.string().max(255), value: z.string().max(2000).optional() })).min(1),
   message: z.object({ blocks: z.array(z.record(z.string(), z.unknown())).max(50).default([]) }).optional(),
-});
+}).refine((p) => p.user.team_id !== undefined || p.team !== null, { path: ['team'], message: 'a workspace is needed: team or user.team_id' });
 export type BlockActionsPayload = z.infer<typeof blockActionsPayload>;
