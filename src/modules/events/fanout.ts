@@ -14,6 +14,10 @@ export interface FanoutDeps {
   inAppText(payload: EventPayload, audience: Audience): { title: string; body: string };
 }
 
+/** Targets of the `slack` channel's deliveries that go through the Slack app (bot token), not an incoming webhook. */
+export const SLACK_APP_TARGET_PREFIX = 'slack_app:';
+export const SLACK_UPDATE_TARGET = 'slack_update';
+
 /** Attempts a notification or event-action delivery is queued with; from its first attempt the dispatcher applies INTERIM_DELIVERY_MAX_ATTEMPTS (default the same). */
 export const NOTIFICATION_ATTEMPTS = 12;
 
@@ -68,9 +72,6 @@ async function slackUpdatesOf(deps: FanoutDeps, trx: Tx, events: readonly { payl
 const slackAppOrderingKey = (requestId: string) => `${requestId}:slack_app`;
 const slackUpdateRow = (requestId: string): NewDelivery => ({ channel: 'slack', target: SLACK_UPDATE_TARGET, orderingKey: slackAppOrderingKey(requestId), maxAttempts: NOTIFICATION_ATTEMPTS });
 
-/** Targets of the `slack` channel's deliveries that go through the Slack app (bot token), not an incoming webhook. */
-export const SLACK_APP_TARGET_PREFIX = 'slack_app:';
-export const SLACK_UPDATE_TARGET = 'slack_update';
 
 function deliveryRow(d: PlannedDelivery, requestId: string, addresses: Map<string, string>): NewDelivery[] {
   switch (d.channel) {
