@@ -38,7 +38,7 @@ describeEachDialect(
       await page.getByLabel('Bot token').fill('xoxp-not-a-bot-token');
       await page.getByLabel('Signing secret').fill(SIGNING_SECRET);
       await page.getByRole('button', { name: 'Save Slack app' }).click();
-      expect(await describedError(page, 'Bot token')).toContain('xoxb-');
+      await expect.poll(() => describedError(page, 'Bot token')).toContain('xoxb-');
       await page.getByLabel('Bot token').fill(BOT_TOKEN);
       await page.getByRole('button', { name: 'Save Slack app' }).click();
       await page.getByRole('status').getByText('Saved.').waitFor();
