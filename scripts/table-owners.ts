@@ -64,6 +64,10 @@ export const TABLE_OWNERS: Readonly<Record<string, string | readonly string[]>> 
   decision_links: 'src/modules/decision-links',
   mfa_pending: 'src/modules/mfa',
   mfa_enrolment_due: 'src/modules/mfa',
+  slack_app: 'src/modules/slack',
+  slack_messages: 'src/modules/slack',
+  slack_link_tokens: 'src/modules/slack',
+  slack_links: 'src/modules/slack',
 };
 
 const QUERY = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|innerJoin|leftJoin|rightJoin|fullJoin|with|mergeInto)\(\s*'([a-z_]+)(?: as [a-z_]+)?'/g;

@@ -41,6 +41,7 @@ import { decisionLinksRoutes } from './modules/decision-links/index.ts';
 import { resourceServersRoutes } from './modules/resource-servers/resource-servers.routes.ts';
 import { scriptsRoutes } from './modules/scripts/scripts.routes.ts';
 import { ssfRoutes, ssfSecurityScheme } from './modules/ssf/index.ts';
+import { createInteractionHandler, slackRoutes } from './modules/slack/index.ts';
 import { templatesRoutes } from './modules/templates/templates.routes.ts';
 import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/bootstrap.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
@@ -150,6 +151,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   deliveriesRoutes(api, { deliveries: services.deliveries });
   notificationsRoutes(api, { notifications: services.notifications });
   ssfRoutes(api, { ssf: services.ssf, baseUrl: config.baseUrl });
+  const slackInteractions = createInteractionHandler({ clock: core.clock, slack: services.slack, client: services.slackClient, decisions: services.slackDecisions, stepUp: services.slackStepUp, log: http.log });
+  http.addHook('preClose', async () => slackInteractions.settled());
+  slackRoutes(api, { slack: services.slack, interactions: slackInteractions });
   // The live hub serves only HTTP streams and logs through Fastify's logger, so it is built here, once.
   const live = createLiveHub(core, { pollMs: 1000, heartbeatMs: 15_000, sessionIdleMs: config.session.idleMs, maxPerUser: 10 }, http.log);
   http.addHook('preClose', async () => live.close());

@@ -34,8 +34,9 @@ import { createMembershipsService, membershipUserHooks } from './modules/groups/
 import { liveMemberIdsQuery } from './modules/groups/memberships.repo.ts';
 import { createMappingsService } from './modules/mappings/mappings.service.ts';
 import { createSetupService } from './modules/setup/setup.service.ts';
-import { createEnrolmentDue, createEnrolmentService, createMfaAdminService, createSecondFactors, createSignInPending, relyingPartyOf, type CoveredUsers } from './modules/mfa/index.ts';
+import { createEnrolmentDue, createEnrolmentService, createMfaAdminService, createSecondFactors, createSignInPending, readMfaPolicy, relyingPartyOf, type CoveredUsers } from './modules/mfa/index.ts';
 import { createStepUpService } from './modules/step-up/index.ts';
+import { createSlackAppPerformer, createSlackClient, createSlackService, type CreateDecisionLink, type NeedsStepUp, type SlackDecisions } from './modules/slack/index.ts';
 import { createMailer, SMTP_TIMEOUT_MS } from './modules/notifications/email.ts';
 import { createNotificationsService } from './modules/notifications/notifications.service.ts';
 import { activateDueGrants } from './modules/requests/activation.ts';
@@ -48,7 +49,7 @@ import { createRequestsService } from './modules/requests/requests.service.ts';
 import { createBreakGlassService } from './modules/requests/break-glass.ts';
 import { lapseOverdueRequests } from './modules/requests/lapse.ts';
 import { createRequestsRepo } from './modules/requests/requests.repo.ts';
-import { createDecisionLinks } from './modules/decision-links/index.ts';
+import { createDecisionLinks, type DecisionLinks } from './modules/decision-links/index.ts';
 import { createRequestViews } from './modules/requests/requests.views.ts';
 import { createResourceServersService } from './modules/resource-servers/resource-servers.service.ts';
 import { createScriptsService } from './modules/scripts/scripts.service.ts';
@@ -237,9 +238,22 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   });
   const ssf = createSsf({ core, encrypter, providerKeys, issuer, maxAttempts: config.delivery.maxAttempts, maxStreamsPerApp: config.ssf?.maxStreamsPerApp ?? 5, fetch: safeFetch, outbound: config.outbound, relatesTo: ssfRelatesTo(core), lockLiveApp: mappingsHooks(core).lockLiveApp });
   const recordSignals = createSignalRecorder(core.clock, [backchannelLogoutSink, ssf.sink]);
+  // Issue 15 §2: the Slack app. Decisions from Slack go through the requests service like the portal's.
+  const slackClient = createSlackClient({ apiUrl: config.slack?.apiUrl ?? 'https://slack.com/api', fetch: safeFetch, outbound: config.outbound });
+  const slack = createSlackService(core, { encrypter, apiUrl: config.slack?.apiUrl ?? 'https://slack.com/api' });
+  const slackDecisions: SlackDecisions = {
+    decide: async (actor, id, decision, slackIdentity) => {
+      const after = decision === 'approve' ? await requests.approve(actor, id, undefined, { slack: slackIdentity }) : await requests.deny(actor, id, undefined, { slack: slackIdentity });
+      return { status: after.status, current_stage: after.current_stage };
+    },
+    stateOf: async (id) => {
+      const row = await createRequestsRepo(core.db).findById(id);
+      return row && { status: row.status, current_stage: row.current_stage };
+    },
+  };
   const dispatcher = createDispatcher(core, {
     performers: {
-      ...createPerformers({ core, encrypter, mailer, fetch: safeFetch, outbound: config.outbound, runScript: scripts.runScript }),
+      ...createPerformers({ core, encrypter, mailer, fetch: safeFetch, outbound: config.outbound, runScript: scripts.runScript, slackApp: createSlackAppPerformer({ core, slack, client: slackClient }) }),
       backchannel_logout: createBackchannelLogoutPerformer({
         db: core.db,
         clock: core.clock,
@@ -290,6 +304,10 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     dispatcher,
     recordSignals,
     ssf: ssf.service,
+    slack,
+    slackClient,
+    slackDecisions,
+    slackStepUp: slackStepUp(core, decisionLinks),
     expiringSoonMs: config.expiringSoonMs,
     async close() {
       await scripts.close();
@@ -298,6 +316,27 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   };
 }
 export type Services = ReturnType<typeof createServices>;
+
+/**
+ * What a Slack button press needs to know about step-up (DESIGN "Assurance": when the
+ * approver's MFA policy or the template's step-up applies, Slack always goes through the
+ * one-time decision page), and how it makes that page's link. Read at each press.
+ */
+function slackStepUp(core: Core, decisionLinks: Pick<DecisionLinks, 'create'>): { needsStepUp: NeedsStepUp; createDecisionLink: CreateDecisionLink } {
+  return {
+    // Every policy but "off" covers approvers (a Slack press is always an approver's).
+    needsStepUp: async (requestId) => {
+      if ((await readMfaPolicy(core.db)) !== 'off') return true;
+      const request = await createRequestsRepo(core.db).findById(requestId);
+      const template = request ? await createTemplatesRepo(core.db).findAnyById(request.template_id) : undefined;
+      return template?.step_up_minutes != null;
+    },
+    createDecisionLink: async (input) => {
+      const link = await decisionLinks.create(input);
+      return { url: link.url, expires_at: new Date(link.expires_at).toISOString() };
+    },
+  };
+}
 
 /**
  * How long a delivery's claim holds, per channel: the channel's own time limit plus a
@@ -316,7 +355,7 @@ export function deliveryLeases(config: Pick<Config, 'outbound' | 'scripts' | 'de
  */
 function workerTasks(
   core: Core,
-  services: Pick<Services, 'requests' | 'provisioning' | 'dispatcher' | 'expiringSoonMs' | 'breakGlass' | 'recordSignals'>,
+  services: Pick<Services, 'requests' | 'provisioning' | 'dispatcher' | 'expiringSoonMs' | 'breakGlass' | 'recordSignals' | 'slack'>,
   config: Pick<Config, 'workerIntervalMs' | 'worker' | 'loginThrottle'>,
 ): WorkerTask[] {
   const fast = { everyMs: config.worker.expiryIntervalMs, budgetMs: 10_000 };
@@ -339,5 +378,6 @@ function workerTasks(
       run: (budget) => services.dispatcher.deliverWhileDue(budget),
     },
     { name: 'purge-expired-state', ...slow, run: (budget) => purgeExpiredState(core, { budget, throttleWindowMs: config.loginThrottle.windowMs }) },
+    { name: 'purge-slack-link-tokens', ...slow, run: () => services.slack.purgeExpiredLinkTokens() },
   ];
 }

@@ -59,6 +59,10 @@ const envSchema = z.object({
   INTERIM_SESSION_ABSOLUTE_HOURS: z.coerce.number().int().min(1).default(24 * 7),
   INTERIM_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   INTERIM_SSF_MAX_STREAMS_PER_APP: z.coerce.number().int().min(1).max(1000).default(5),
+  INTERIM_SLACK_API_URL: z
+    .string()
+    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), 'must be an http(s) URL such as https://slack.com/api')
+    .default('https://slack.com/api'),
   INTERIM_EXPIRING_SOON_MINS: z.coerce.number().int().min(1).max(10080).default(15),
   INTERIM_OUTBOUND_ALLOW_PRIVATE: booleanFlag.default(false),
   INTERIM_OUTBOUND_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(10000),
@@ -129,6 +133,8 @@ export interface Config {
   keys: { publishDelayMs: number; checkMs: number };
   /** The Shared Signals transmitter: streams one application (receiver) may have. */
   ssf?: { maxStreamsPerApp: number };
+  /** The Slack Web API base (docs/slack.md); tests point it at a loopback fake. */
+  slack?: { apiUrl: string };
 }
 
 export class ConfigError extends Error {}
@@ -183,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     passwords: { scryptN: e.INTERIM_PASSWORD_SCRYPT_N, concurrency: e.INTERIM_PASSWORD_HASH_CONCURRENCY ?? DEFAULT_PASSWORD_HASHING.concurrency },
     keys: { publishDelayMs: e.INTERIM_KEY_PUBLISH_DELAY_MINS * 60_000, checkMs: e.INTERIM_KEY_CHECK_SECS * 1000 },
     ssf: { maxStreamsPerApp: e.INTERIM_SSF_MAX_STREAMS_PER_APP },
+    slack: { apiUrl: e.INTERIM_SLACK_API_URL },
   };
 }
 

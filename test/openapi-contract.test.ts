@@ -98,7 +98,7 @@ describeEachDialect('OpenAPI document against the live API', (server) => {
         .filter(([, op]) => Array.isArray(op.security) && op.security.length === 0)
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
-    expect(publicOps.sort()).toEqual(['GET /healthz', 'GET /readyz', 'POST /api/v1/session', 'POST /api/v1/session/passkey', 'POST /api/v1/session/passkey/options', 'POST /api/v1/session/second-factor']);
+    expect(publicOps.sort()).toEqual(['GET /healthz', 'GET /readyz', 'POST /api/v1/session', 'POST /api/v1/session/passkey', 'POST /api/v1/session/passkey/options', 'POST /api/v1/session/second-factor', 'POST /api/v1/slack/interactions']);
     for (const [path, ops] of Object.entries(paths)) {
       if (ops.delete) expect(Object.keys(ops.delete.responses).filter((s) => s.startsWith('2')), path).toEqual(['204']);
       for (const op of Object.values(ops)) if (!op.security) expect(op.responses['401'], path).toBeDefined();

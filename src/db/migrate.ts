@@ -23,6 +23,7 @@ import * as stepUp from './migrations/0020_step_up.ts';
 import * as decisionStepUp from './migrations/0022_decision_step_up.ts';
 import * as oidcSecondStep from './migrations/0025_oidc_second_step.ts';
 import * as mfaEnrolment from './migrations/0021_mfa_enrolment.ts';
+import * as slackApp from './migrations/0023_slack_app.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -49,6 +50,7 @@ const migrations: Record<string, Migration> = {
   '0022_decision_step_up': decisionStepUp,
   '0025_oidc_second_step': oidcSecondStep,
   '0021_mfa_enrolment': mfaEnrolment,
+  '0023_slack_app': slackApp,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -7,6 +7,7 @@ import type { AccessRequestCommentsTable, AccessRequestsTable, AccessRequestTemp
 import type { DeliveriesTable, DeliveryAttemptsTable, EventActionsTable, NotificationsTable, OutboxEventsTable, RoundRobinPositionsTable, ScriptRunsTable, ScriptSecretGrantsTable, ScriptSecretsTable, ScriptsTable } from './schema/events.ts';
 import type { DecisionLinksTable } from './schema/decision-links.ts';
 import type { MfaEnrolmentDueTable, MfaFactorsTable, MfaPendingTable, MfaRecoveryCodesTable, StepUpProofsTable } from './schema/mfa.ts';
+import type { SlackAppTable, SlackLinksTable, SlackLinkTokensTable, SlackMessagesTable } from './schema/slack.ts';
 import type { SsfHeldTable, SsfPollQueueTable, SsfStreamsTable, SsfSubjectsTable } from './schema/ssf.ts';
 import type { ApiTokensTable, ApplicationsTable, AuditEventsTable, AuditHeadTable, GrantUsageTable, GroupsTable, LoginThrottleTable, MappingGroupsTable, MappingsTable, MembershipsTable, OidcPayloadsTable, OidcSecondStepsTable, ResourceServerAppsTable, ResourceServersTable, SessionsTable, SettingsTable, SigningKeysTable, UsersTable } from './schema/identity.ts';
 
@@ -16,6 +17,7 @@ export type * from './schema/events.ts';
 export type * from './schema/flag.ts';
 export type * from './schema/identity.ts';
 export type * from './schema/mfa.ts';
+export type * from './schema/slack.ts';
 export type * from './schema/ssf.ts';
 
 export interface DB {
@@ -66,4 +68,8 @@ export interface DB {
   decision_links: DecisionLinksTable;
   mfa_pending: MfaPendingTable;
   mfa_enrolment_due: MfaEnrolmentDueTable;
+  slack_app: SlackAppTable;
+  slack_messages: SlackMessagesTable;
+  slack_link_tokens: SlackLinkTokensTable;
+  slack_links: SlackLinksTable;
 }

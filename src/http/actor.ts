@@ -2,7 +2,8 @@
 export interface Actor {
   userId: string;
   isAdmin: boolean;
-  via: 'session' | 'token';
+  /** 'slack': a button press of a linked Slack user (src/modules/slack), verified by Slack's signature. */
+  via: 'session' | 'token' | 'slack';
   sessionId?: string;
   /** The API token the caller used, when via is 'token'. */
   tokenId?: string;

@@ -47,6 +47,7 @@ const EXTRA_ERRORS: Record<string, readonly number[]> = {
   'POST /api/v1/access-requests': [429], // submission rate limit
   'GET /api/v1/live': [429], // too many open streams
   'PATCH /api/v1/access-request-templates/:id': [412], // stale If-Match
+  'POST /api/v1/slack/interactions': [400, 401], // Slack's signature is checked in the handler, over the raw form body
 };
 
 /** Success answers of routes that declare no response schema (they stream, or answer 204). */

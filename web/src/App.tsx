@@ -16,6 +16,7 @@ import { BreakGlassQueuePage } from './pages/BreakGlassQueue.tsx';
 import { DecidePage } from './pages/Decide.tsx';
 import { EnrolmentRequiredPage } from './pages/security/EnrolmentRequired.tsx';
 import { SecurityPage } from './pages/security/SecurityPage.tsx';
+import { SlackLinkPage } from './pages/SlackLinks.tsx';
 import { Link, matchPath, useLocation } from './router.tsx';
 import { SessionProvider, useSession } from './session.tsx';
 
@@ -37,6 +38,7 @@ const ROUTES: Route[] = [
   ['/tokens', () => <ApiTokensPage />],
   ['/decide/:token', (p) => <DecidePage key={p.token} token={p.token!} />],
   ['/account/security', () => <SecurityPage />],
+  ['/slack/link/:token', (p) => <SlackLinkPage token={p.token!} />],
 ];
 
 function NotFoundPage() {

@@ -113,7 +113,7 @@ export interface EventActionsTable {
   /** JSON array of event types. */
   event_types: string;
   template_id: string | null;
-  kind: 'webhook' | 'slack' | 'email' | 'script';
+  kind: 'webhook' | 'slack' | 'slack_app' | 'email' | 'script';
   /** JSON: url, recipients, script_id … (never a secret). */
   config: string;
   /** The webhook signing secret or Slack URL, encrypted with the master key. */

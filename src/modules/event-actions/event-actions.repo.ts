@@ -116,7 +116,7 @@ export function actionSecretAt(id: string): SealedAt {
 }
 
 /**
- * For a break-glass alert (issue 12 §5): every live, enabled webhook and Slack action whose
+ * For a break-glass alert (issue 12 §5): every live, enabled webhook and Slack (webhook or app) action whose
  * scope covers `templateId` (every template, or that one), whatever event types it lists,
  * so the alert reaches every channel an admin set up. Oldest first.
  */
@@ -126,7 +126,7 @@ export async function findLoudActions(executor: Executor, templateId: string): P
     .selectAll()
     .where('deleted_at', 'is', null)
     .where('enabled', '=', 1)
-    .where('kind', 'in', ['webhook', 'slack'])
+    .where('kind', 'in', ['webhook', 'slack', 'slack_app'])
     .where((eb) => eb.or([eb('template_id', 'is', null), eb('template_id', '=', templateId)]))
     .orderBy('id')
     .execute();

@@ -65,6 +65,8 @@ export function createEventActionsService(core: Pick<Core, 'db' | 'dialect' | 'c
         const url = new URL(input.config.webhook_url);
         return { target: { kind: 'slack', config: { webhook_url_host: url.host } }, secretEncrypted: deps.encrypter.encrypt(url.href, actionSecretAt(actionId)), signingSecret: null };
       }
+      case 'slack_app':
+        return { target: { kind: 'slack_app', config: { channel: input.config.channel } }, secretEncrypted: null, signingSecret: null };
       case 'email': {
         const { recipients, addresses } = input.config;
         return { target: { kind: 'email', config: { recipients, ...(addresses ? { addresses } : {}) } }, secretEncrypted: null, signingSecret: null };

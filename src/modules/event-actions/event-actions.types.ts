@@ -4,7 +4,7 @@ import { email, instant, name, searchText, toIso } from '../../http/schemas.ts';
 import { REQUEST_EVENT_TYPES, type RequestEventName } from '../event-payload/event-payload.types.ts';
 import { isWebhookSecret } from './webhook-signature.ts';
 
-export const ACTION_KINDS = ['webhook', 'slack', 'email', 'script'] as const;
+export const ACTION_KINDS = ['webhook', 'slack', 'slack_app', 'email', 'script'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 export const EMAIL_RECIPIENTS = ['requester', 'approvers', 'addresses'] as const;
 export type EmailRecipients = (typeof EMAIL_RECIPIENTS)[number];
@@ -18,6 +18,10 @@ export interface WebhookConfig {
 export interface SlackConfig {
   webhook_url_host: string;
 }
+/** The Slack app (docs/slack.md) posts with its bot token into this channel, with Approve and Deny buttons. */
+export interface SlackAppConfig {
+  channel: string;
+}
 export interface EmailConfig {
   recipients: EmailRecipients;
   /** Only with recipients = 'addresses'. */
@@ -30,6 +34,7 @@ export interface ScriptConfig {
 export type ActionTarget =
   | { kind: 'webhook'; config: WebhookConfig }
   | { kind: 'slack'; config: SlackConfig }
+  | { kind: 'slack_app'; config: SlackAppConfig }
   | { kind: 'email'; config: EmailConfig }
   | { kind: 'script'; config: ScriptConfig };
 
@@ -73,6 +78,14 @@ export const slackConfigIn = z.strictObject({
   webhook_url: outboundUrl.describe('the Slack incoming-webhook URL. It is a secret: stored encrypted and never shown again'),
 });
 
+export const slackAppConfigIn = z.strictObject({
+  channel: z
+    .string()
+    .trim()
+    .regex(/^[CG][A-Z0-9]{2,30}$/, 'must be a Slack channel id such as C0123456789 (channel details, bottom of the About tab)')
+    .describe('the Slack channel id the Slack app posts into, with Approve and Deny buttons; the app must be a member of it'),
+});
+
 export const emailConfigIn = z
   .strictObject({
     recipients: z.enum(EMAIL_RECIPIENTS).describe("'requester', 'approvers' (those the request notified) or the fixed 'addresses'"),
@@ -87,7 +100,7 @@ export const emailConfigIn = z
 export const scriptConfigIn = z.strictObject({ script_id: z.uuid().describe('a script from /api/v1/scripts, run in the sandbox') });
 
 /** The config schema of each kind on PATCH, where config is replaced whole. */
-export const configPatchSchemas = { webhook: webhookConfigPatch, slack: slackConfigIn, email: emailConfigIn, script: scriptConfigIn } as const;
+export const configPatchSchemas = { webhook: webhookConfigPatch, slack: slackConfigIn, slack_app: slackAppConfigIn, email: emailConfigIn, script: scriptConfigIn } as const;
 
 const ruleFields = {
   name,
@@ -99,6 +112,7 @@ const ruleFields = {
 export const createEventActionIn = z.discriminatedUnion('kind', [
   z.strictObject({ ...ruleFields, kind: z.literal('webhook'), config: webhookConfigIn }),
   z.strictObject({ ...ruleFields, kind: z.literal('slack'), config: slackConfigIn }),
+  z.strictObject({ ...ruleFields, kind: z.literal('slack_app'), config: slackAppConfigIn }),
   z.strictObject({ ...ruleFields, kind: z.literal('email'), config: emailConfigIn }),
   z.strictObject({ ...ruleFields, kind: z.literal('script'), config: scriptConfigIn }),
 ]);
@@ -149,6 +163,7 @@ const slackOut = z.object({
   kind: z.literal('slack'),
   config: z.object({ webhook_url_set: z.boolean(), webhook_url_host: z.string().describe('the host of the stored URL; the URL itself is never shown') }),
 });
+const slackAppOut = z.object({ ...ruleOut, kind: z.literal('slack_app'), config: z.object({ channel: z.string() }) });
 const emailOut = z.object({
   ...ruleOut,
   kind: z.literal('email'),
@@ -156,11 +171,11 @@ const emailOut = z.object({
 });
 const scriptOut = z.object({ ...ruleOut, kind: z.literal('script'), config: z.object({ script_id: z.uuid() }) });
 
-export const eventActionOut = z.discriminatedUnion('kind', [webhookOut, slackOut, emailOut, scriptOut]);
+export const eventActionOut = z.discriminatedUnion('kind', [webhookOut, slackOut, slackAppOut, emailOut, scriptOut]);
 export type EventActionOut = z.infer<typeof eventActionOut>;
 
 const signingSecret = z.string().describe('the whsec_ signing secret: shown this once, keep it now');
-export const createdEventActionOut = z.discriminatedUnion('kind', [webhookOut.extend({ signing_secret: signingSecret }), slackOut, emailOut, scriptOut]);
+export const createdEventActionOut = z.discriminatedUnion('kind', [webhookOut.extend({ signing_secret: signingSecret }), slackOut, slackAppOut, emailOut, scriptOut]);
 export const rotatedSecretOut = webhookOut.extend({ signing_secret: signingSecret });
 
 export function toEventActionOut(a: EventAction): EventActionOut {
@@ -178,6 +193,8 @@ export function toEventActionOut(a: EventAction): EventActionOut {
       return { ...rule, kind: a.kind, config: { url: a.config.url } };
     case 'slack':
       return { ...rule, kind: a.kind, config: { webhook_url_set: a.secret_encrypted !== null, webhook_url_host: a.config.webhook_url_host } };
+    case 'slack_app':
+      return { ...rule, kind: a.kind, config: { channel: a.config.channel } };
     case 'email':
       return { ...rule, kind: a.kind, config: { recipients: a.config.recipients, ...(a.config.addresses ? { addresses: a.config.addresses } : {}) } };
     case 'script':

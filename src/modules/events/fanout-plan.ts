@@ -160,5 +160,5 @@ export function planFanout(input: FanoutInput): FanoutPlan {
 /** The matching actions, then each loud one (webhook or Slack) not among them, in id order. */
 function withLoudActions(matching: readonly MatchingAction[], loud: readonly MatchingAction[]): MatchingAction[] {
   const ids = new Set(matching.map((a) => a.id));
-  return [...matching, ...loud.filter((a) => (a.kind === 'webhook' || a.kind === 'slack') && !ids.has(a.id))];
+  return [...matching, ...loud.filter((a) => (a.kind === 'webhook' || a.kind === 'slack' || a.kind === 'slack_app') && !ids.has(a.id))];
 }

@@ -12,6 +12,7 @@ import type { TriggerRunner } from './events.types.ts';
 import type { EventPayload } from '../event-payload/event-payload.types.ts';
 import { isSignalPayload } from '../event-payload/signal-payload.types.ts';
 import { scriptConfigFromPayload } from './script-config.ts';
+import { SLACK_APP_TARGET_PREFIX, SLACK_UPDATE_TARGET } from './fanout.ts';
 import { webhookHeaders } from '../event-actions/index.ts';
 
 export interface PerformerDeps {
@@ -21,6 +22,11 @@ export interface PerformerDeps {
   fetch: (url: string, request: OutboundRequest, policy: OutboundPolicy) => Promise<OutboundResponse>;
   outbound: OutboundPolicy;
   runScript: TriggerRunner;
+  /** The Slack app's deliveries (src/modules/slack/performer.ts): posts with buttons and their updates. */
+  slackApp: {
+    post(actionId: string, channel: string, payload: EventPayload): Promise<DeliveryResult>;
+    update(payload: EventPayload): Promise<DeliveryResult>;
+  };
 }
 
 const gone = (what: string): DeliveryResult => ({ ok: false, final: true, error: `${what} no longer exists` });
@@ -80,6 +86,11 @@ export function createPerformers(deps: PerformerDeps): Record<RequestChannel, Pe
     }),
 
     slack: forRequests(async (delivery, payload) => {
+      if (delivery.target === SLACK_UPDATE_TARGET) return deps.slackApp.update(payload);
+      if (delivery.target.startsWith(SLACK_APP_TARGET_PREFIX)) {
+        const app = await actionOf(delivery, 'slack_app');
+        return app ? deps.slackApp.post(app.id, app.config.channel, payload) : gone('the event action');
+      }
       const action = await actionOf(delivery, 'slack');
       const url = action && decryptActionSecret(deps.encrypter, action);
       if (!action || !url) return gone('the event action');

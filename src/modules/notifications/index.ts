@@ -5,4 +5,5 @@ export { createInAppNotifications, renderInApp } from './in-app.ts';
 export { resolveApproverRecipients } from './approver-recipients.ts';
 export { MailerError, renderEmail, type Mailer } from './email.ts';
 export type { Audience } from './event-text.ts';
-export { renderSlackMessage, sendSlack } from './slack.ts';
+export { escapeMrkdwnWithin, renderSlackMessage, sendSlack } from './slack.ts';
+export { formatInstant, personLabel } from './event-text.ts';

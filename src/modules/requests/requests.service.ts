@@ -35,6 +35,8 @@ export interface DecisionVia {
   bulkStepUp?: { use: StepUpUse; binding: StepUpBinding };
   /** Runs first in the decision's transaction with the locked request: a decision link is spent there, so link and decision commit together. */
   within?: (trx: Tx, request: RequestRow) => Promise<void>;
+  /** A button press in Slack by this linked Slack identity: recorded in the decision's transaction (audit `access_request.decided_via_slack`). */
+  slack?: { team_id: string; slack_user_id: string };
 }
 
 const MINUTE = 60_000;
@@ -76,6 +78,19 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
   /** A decision made as part of a bulk call (requests/bulk.ts) needs a template that allows it, checked on the locked row like every other rule. */
   function refuseUnlessBulkAllowed(template: Template, via: DecisionVia): void {
     if (via.bulk && !template.allow_bulk_decisions) throw new AppError(403, 'bulk_not_allowed', "this request's template does not allow bulk decisions; decide it on its own");
+  }
+
+  /** Records where a decision came from when it was not the portal or the API (Slack), in the deciding transaction. */
+  async function recordChannel(trx: Tx, actor: Actor, request: RequestRow, decision: 'approve' | 'deny', via: DecisionVia): Promise<void> {
+    if (!via.slack) return;
+    await core.audit.append(trx, {
+      actor,
+      action: 'access_request.decided_via_slack',
+      targetType: 'access_request',
+      targetId: request.id,
+      requestId: request.id,
+      data: { via: 'slack', decision, stage: request.current_stage, team_id: via.slack.team_id, slack_user_id: via.slack.slack_user_id },
+    });
   }
 
   /** Refuses with 404 when the actor may not even see the request, else 403. */
@@ -181,6 +196,7 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
         await via.within?.(trx, request);
         const actor = await confirmStepUp(trx, caller, template, { action: 'approve', target: request.id, stage: request.current_stage }, via);
         by.actor = actor;
+        await recordChannel(trx, actor, request, 'approve', via);
         // The vote, the stage's count and a stage advance; only the last stage's quorum goes on to grant.
         const step = await castApproval(core, trx, request, template, actor, comment ?? null);
         if (step.kind !== 'final') return { kind: 'granted' as const, request: step.request };
@@ -206,6 +222,7 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
         const status = nextStatus(request, 'deny');
         await via.within?.(trx, request);
         const actor = await confirmStepUp(trx, caller, template, { action: 'deny', target: request.id, stage: request.current_stage }, via);
+        await recordChannel(trx, actor, request, 'deny', via);
         const now = clock.now();
         const patch = { status, decided_by: actor.userId, decided_at: now, decision_comment: comment ?? null, ended_at: now, end_reason: 'manual' as const, ended_by: actor.userId };
         await applyTransition(core, trx, request, patch);

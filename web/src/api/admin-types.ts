@@ -114,7 +114,15 @@ export interface ScriptRun {
 export const EVENT_TYPES = REQUEST_EVENT_TYPES;
 export type EventType = RequestEventName;
 
-export type EventActionKind = 'webhook' | 'slack' | 'email' | 'script';
+/* slack: the Slack app settings (secrets are write-only) */
+export interface SlackSettings {
+  configured: boolean;
+  updated_at: string | null;
+  interactivity_url: string;
+  api_url: string;
+}
+
+export type EventActionKind = 'webhook' | 'slack' | 'slack_app' | 'email' | 'script';
 interface EventActionBase {
   id: string;
   name: string;
@@ -129,6 +137,7 @@ export type EventAction = EventActionBase &
   (
     | { kind: 'webhook'; config: { url: string } }
     | { kind: 'slack'; config: { webhook_url_set: boolean; webhook_url_host: string } }
+    | { kind: 'slack_app'; config: { channel: string } }
     | { kind: 'email'; config: { recipients: 'requester' | 'approvers' | 'addresses'; addresses?: string[] } }
     | { kind: 'script'; config: { script_id: string } }
   );

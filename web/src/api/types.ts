@@ -38,6 +38,17 @@ export interface CreatedApiToken extends ApiToken {
   token: string;
 }
 
+/* slack: a Slack identity linked to the signed-in user, and what a link token would link */
+export interface SlackLink {
+  id: string;
+  team_id: string;
+  team_domain: string;
+  slack_user_id: string;
+  slack_user_name: string;
+  created_at: string;
+}
+export type SlackLinkToken = Omit<SlackLink, 'id' | 'created_at'> & { expires_at: string };
+
 /** Longest API token lifetimes in days; null: no limit. */
 export interface ApiTokenPolicy {
   max_lifetime_days: number | null;

@@ -6,6 +6,7 @@ import { fieldErrorsOf, Form, FormError, TextField } from '../components/Field.t
 import { PageHeader } from '../components/Layout.tsx';
 import { TimeZoneSetting } from '../components/TimeZoneSetting.tsx';
 import { Link } from '../router.tsx';
+import { SlackLinksSection } from './SlackLinks.tsx';
 
 /**
  * Changing one's password. `forced` is the first sign-in with a password an admin set
@@ -110,6 +111,7 @@ export function AccountPage() {
         <h2>Change password</h2>
         <ChangePasswordForm />
       </section>
+      <SlackLinksSection />
     </>
   );
 }

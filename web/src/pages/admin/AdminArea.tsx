@@ -10,6 +10,7 @@ import { GroupDetailPage, GroupsPage } from './Groups.tsx';
 import { RequestsPage } from './Requests.tsx';
 import { InsightsPage } from './Insights.tsx';
 import { SignInSecurityPage } from './SignInSecurity.tsx';
+import { SlackSettingsPage } from './SlackSettings.tsx';
 import { ScriptDetailPage, ScriptsPage } from './Scripts.tsx';
 import { TemplateEditorPage } from './TemplateEditor.tsx';
 import { TemplatesPage } from './Templates.tsx';
@@ -25,6 +26,7 @@ const SECTIONS: [path: string, label: string][] = [
   ['/admin/scripts', 'Scripts'],
   ['/admin/event-actions', 'Event actions'],
   ['/admin/deliveries', 'Deliveries'],
+  ['/admin/slack', 'Slack'],
   ['/admin/audit', 'Audit log'],
   ['/admin/insights', 'Insights'],
   ['/admin/security', 'Sign-in security'],
@@ -50,6 +52,7 @@ const ROUTES: Route[] = [
   ['/admin/event-actions', () => <EventActionsPage />],
   ['/admin/event-actions/:id', (p) => <EventActionDetailPage key={p.id} id={p.id!} />],
   ['/admin/deliveries', () => <DeliveriesPage />],
+  ['/admin/slack', () => <SlackSettingsPage />],
   ['/admin/audit', () => <AuditPage />],
   ['/admin/insights', () => <InsightsPage />],
   ['/admin/security', () => <SignInSecurityPage />],

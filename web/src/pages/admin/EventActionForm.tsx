@@ -21,6 +21,7 @@ interface Draft {
   url: string;
   signing_secret: string;
   webhook_url: string;
+  channel: string;
   recipients: 'requester' | 'approvers' | 'addresses';
   addresses: string;
   script_id: string;
@@ -35,6 +36,7 @@ function draftOf(a?: EventAction): Draft {
     url: a?.kind === 'webhook' ? a.config.url : '',
     signing_secret: '',
     webhook_url: '',
+    channel: a?.kind === 'slack_app' ? a.config.channel : '',
     recipients: a?.kind === 'email' ? a.config.recipients : 'requester',
     addresses: a?.kind === 'email' ? (a.config.addresses ?? []).join('\n') : '',
     script_id: a?.kind === 'script' ? a.config.script_id : '',
@@ -48,6 +50,8 @@ function configOf(d: Draft, editing: boolean): Record<string, unknown> | undefin
     case 'slack':
       // The Slack URL is a secret the API never returns: only a new one is sent.
       return d.webhook_url ? { webhook_url: d.webhook_url } : editing ? undefined : { webhook_url: '' };
+    case 'slack_app':
+      return { channel: d.channel.trim() };
     case 'email':
       return d.recipients === 'addresses' ? { recipients: d.recipients, addresses: lines(d.addresses) } : { recipients: d.recipients };
     case 'script':
@@ -72,6 +76,7 @@ export function EventActionForm({ initial, templates, busy, error, submitLabel, 
       <SelectField label="Kind" value={d.kind} disabled={!!initial} onChange={(e) => setD({ ...d, kind: e.target.value as EventActionKind })} hint={initial ? 'The kind cannot change.' : undefined}>
         <option value="webhook">Webhook (signed POST)</option>
         <option value="slack">Slack message</option>
+        <option value="slack_app">Slack app with Approve and Deny buttons</option>
         <option value="email">Email</option>
         <option value="script">Script</option>
       </SelectField>
@@ -98,6 +103,16 @@ export function EventActionForm({ initial, templates, busy, error, submitLabel, 
       )}
       {d.kind === 'slack' && (
         <TextField label={initial ? 'New Slack webhook URL (leave empty to keep)' : 'Slack webhook URL'} type="url" value={d.webhook_url} onChange={(e) => setD({ ...d, webhook_url: e.target.value })} error={err('config.webhook_url') ?? under('config')} />
+      )}
+      {d.kind === 'slack_app' && (
+        <TextField
+          label="Slack channel id"
+          hint="Like C0123456789: the channel's details, at the bottom of About. Invite the app to the channel; set its token under Administration → Slack."
+          value={d.channel}
+          onChange={(e) => setD({ ...d, channel: e.target.value })}
+          error={err('config.channel') ?? under('config')}
+          required
+        />
       )}
       {d.kind === 'email' && (
         <>

@@ -21,6 +21,8 @@ function describe(a: EventAction): string {
       return `POST to ${a.config.url}`;
     case 'slack':
       return `Slack via ${a.config.webhook_url_host}`;
+    case 'slack_app':
+      return `Slack app in channel ${a.config.channel}, with Approve and Deny buttons`;
     case 'email':
       return a.config.recipients === 'addresses' ? `email to ${(a.config.addresses ?? []).join(', ')}` : `email to the ${a.config.recipients}`;
     case 'script':
