@@ -20,7 +20,7 @@ export interface InteractionDeps {
   slack: SlackService;
   client: SlackClient;
   decisions: SlackDecisions;
-  /** Read at each press: wired in compose (see slackStepUpUntilMerged there). */
+  /** Read at each press: wired in compose (slackStepUp: the MFA policy, the template's step_up_minutes, decision links). */
   stepUp: { needsStepUp: NeedsStepUp; createDecisionLink: CreateDecisionLink };
   log: Pick<FastifyBaseLogger, 'warn'>;
 }
