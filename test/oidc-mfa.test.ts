@@ -211,10 +211,11 @@ describeEachDialect(
     it('reuses a portal session with its own amr, never more, and steps it up when an application asks', async () => {
       const s = server();
       const userId = await createUser(s, 'portal@example.test');
-      const totp = await enrolTotp(s, userId);
       const app = await createApp(s);
+      // Signed in to the portal with the password alone, before the authenticator app was added.
       const portal = new ApiClient(s.url);
       expect((await portal.signIn('portal@example.test', PASSWORD)).status).toBe(200);
+      const totp = await enrolTotp(s, userId);
       const browser = new Browser(s.url);
       const [name, value] = portal.cookieHeader.split('=') as [string, string];
       browser.setCookie(name, value);

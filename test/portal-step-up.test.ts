@@ -5,7 +5,7 @@ import { byLabel, ensurePortalBuilt, launchBrowser, newPerson, screenshot, signI
 import { dialectsUnderTest } from './helpers/dialects.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { createPerson } from './helpers/access-fixtures.ts';
-import { enrolPasskey } from './helpers/factors.ts';
+import { enrolPasskey, enrolTotp } from './helpers/factors.ts';
 
 await ensurePortalBuilt();
 
@@ -137,7 +137,9 @@ describeEachDialect(
       const { context, page } = await newPerson(browser, server());
       const other = await newPerson(browser, server());
       try {
-        await signIn(page, s.approver.email, PASSWORD, '/');
+        // The approver's passkey from the first test lives in another browser: their authenticator app signs in here.
+        const app = await enrolTotp(server(), s.approver.id);
+        await signIn(page, s.approver.email, PASSWORD, '/', () => app.code());
         await enrolPasskey(server(), page, s.approver, 'Second laptop');
         const id = await pending();
         const made = await s.approver.client.post('/api/v1/decision-links', { request_id: id, decision: 'approve', comment: 'Checked the incident ticket' });

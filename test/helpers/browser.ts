@@ -29,12 +29,16 @@ export async function newPerson(browser: Browser, server: TestServer, viewport =
   return { context, page };
 }
 
-/** Signs in through the portal's own sign-in form. */
-export async function signIn(page: Page, email: string, password: string, path = '/'): Promise<void> {
+/** Signs in through the portal's own sign-in form; `totpCode` answers the second step of a user with an authenticator app. */
+export async function signIn(page: Page, email: string, password: string, path = '/', totpCode?: () => string): Promise<void> {
   await page.goto(path);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  if (totpCode) {
+    await page.getByLabel('Code from your authenticator app').fill(totpCode());
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  }
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
