@@ -42,6 +42,8 @@ import { templatesRoutes } from './modules/templates/templates.routes.ts';
 import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/bootstrap.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
 import { mountOidc } from './oidc/mount.ts';
+import { createCliCallers } from './oidc/cli-callers.ts';
+import { devicesRoutes } from './oidc/devices.routes.ts';
 import { startWorker, UNBOUNDED, type WorkerHandle, type WorkerTask } from './worker/worker.ts';
 
 export interface App {
@@ -118,7 +120,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   await http.register(swaggerUi, { routePrefix: '/api/v1/docs', uiConfig: { deepLinking: true } });
   // The auth plugin reads API tokens and sessions through their modules' repos (http sits below both).
-  const callers = { tokens: createApiTokensRepo(core.db), sessions: createSessionsRepo(core.db) };
+  const callers = { tokens: createApiTokensRepo(core.db), sessions: createSessionsRepo(core.db), cliTokens: createCliCallers(core.db) };
   registerAuth(http, { callers, clock: core.clock, sessionIdleMs: config.session.idleMs });
   fastPath.observe = registerMetrics(http).observe;
 
@@ -137,6 +139,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   auditRoutes(api, { audit: services.audit });
   insightsRoutes(api, { insights: services.insights });
   requestsRoutes(api, { requests: services.requests, views: services.views, discussion: services.discussion });
+  devicesRoutes(api, { core });
   breakGlassRoutes(api, { breakGlass: services.breakGlass, views: services.views });
   scriptsRoutes(api, { scripts: services.scripts });
   eventActionsRoutes(api, { actions: services.eventActions });
@@ -148,7 +151,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   http.addHook('preClose', async () => live.close());
   liveRoutes(api, { hub: live, retryMs: 3000 });
   api.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => http.swagger());
-  await mountOidc(http, { core, config, auth, encrypter, fastPath, recordSignals: services.recordSignals });
+  await mountOidc(http, { core, config, auth, encrypter, fastPath, recordSignals: services.recordSignals, secondFactors: services.secondFactors });
   await registerPortal(http);
 
   let worker: WorkerHandle | undefined;

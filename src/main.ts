@@ -17,6 +17,7 @@ import { rotateKeysCommand } from './oidc/key-rotation.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
 import { createEncrypter } from './security/encryption.ts';
 import { stopOnSignal } from './signals.ts';
+import { registerClientCommands } from './cli/commands.ts';
 
 const program = new Command('interim').description('Interim: an OpenID Connect identity provider with self-service temporary access');
 
@@ -78,11 +79,17 @@ program
     });
   });
 
-const audit = program.command('audit').description('the tamper-evident audit trail');
+/**
+ * Commands that open the database (DESIGN "Assurance": they live under `interim admin …`;
+ * `interim token create` stays as an alias). The client commands (src/cli) use HTTP only.
+ */
+const admin = program.command('admin').description('operator commands that open the database directly (run them with the server\'s environment)');
+
+const audit = admin.command('audit').description('the tamper-evident audit trail');
 audit
   .command('verify')
   .description('re-hash the whole audit chain; exits 1 at the first edited or missing row')
-  .option('--head <seq:hash>', 'also check against a head exported earlier (GET /api/v1/audit-head or `interim audit head`)')
+  .option('--head <seq:hash>', 'also check against a head exported earlier (GET /api/v1/audit-head or `interim admin audit head`)')
   .action(async (opts: { head?: string }) => {
     let expected: { seq: number; hash: string } | undefined;
     if (opts.head) {
@@ -110,29 +117,30 @@ audit
     await database.close();
   });
 
-const tokenCommand = program.command('token').description('manage API tokens');
-tokenCommand
-  .command('create')
-  .description("create an API token for a user (usually an admin) and print only the token; it is shown once")
-  .requiredOption('--email <email>', 'email of the user who will own the token')
-  .requiredOption('--name <name>', 'a name to recognise the token by')
-  .option('--expires-in-days <days>', 'days until the token expires (default: never, which only owners without a lifetime limit may have: admins, by default)', (value: string) => {
-    const days = Number(value);
-    if (!Number.isInteger(days) || days < 1 || days > 3650) throw new InvalidArgumentError('must be a whole number of days from 1 to 3650');
-    return days;
-  })
-  .action((opts: { email: string; name: string; expiresInDays?: number }) =>
-    withCore('interim token create', async (core) => {
-      const expiresAt = opts.expiresInDays === undefined ? null : systemClock.now() + opts.expiresInDays * 86_400_000;
-      const issued = await createApiTokensService(core).createForEmail(opts.email, { name: opts.name, expiresAt });
-      if (!issued.owner.is_admin) process.stderr.write(`note: ${issued.owner.email} is not an admin; the token can do only what that user may do\n`);
-      process.stdout.write(`${issued.token}\n`);
-    }),
-  );
+/** `token create`, under `admin token` and, as an alias, under the client's `token`. */
+function addTokenCreate(parent: Command): void {
+  parent
+    .command('create')
+    .description("create an API token for a user (usually an admin) and print only the token; it is shown once (opens the database)")
+    .requiredOption('--email <email>', 'email of the user who will own the token')
+    .requiredOption('--name <name>', 'a name to recognise the token by')
+    .option('--expires-in-days <days>', 'days until the token expires (default: never, which only owners without a lifetime limit may have: admins, by default)', (value: string) => {
+      const days = Number(value);
+      if (!Number.isInteger(days) || days < 1 || days > 3650) throw new InvalidArgumentError('must be a whole number of days from 1 to 3650');
+      return days;
+    })
+    .action((opts: { email: string; name: string; expiresInDays?: number }) =>
+      withCore('interim token create', async (core) => {
+        const expiresAt = opts.expiresInDays === undefined ? null : systemClock.now() + opts.expiresInDays * 86_400_000;
+        const issued = await createApiTokensService(core).createForEmail(opts.email, { name: opts.name, expiresAt });
+        if (!issued.owner.is_admin) process.stderr.write(`note: ${issued.owner.email} is not an admin; the token can do only what that user may do\n`);
+        process.stdout.write(`${issued.token}\n`);
+      }),
+    );
+}
+addTokenCreate(admin.command('token').description('manage API tokens'));
 
-program
-  .command('admin')
-  .description('recover access to the admin account')
+admin
   .command('reset-password')
   .description('give a user a new one-time password (to be changed at next sign-in) and end their sessions and tokens')
   .argument('<email>', 'email of the user, e.g. the first admin whose one-time password was lost')
@@ -148,7 +156,7 @@ program
     }),
   );
 
-program
+admin
   .command('keys')
   .description("the OpenID Provider's signing and cookie keys")
   .command('rotate')
@@ -156,6 +164,9 @@ program
   .action(async () => {
     process.stdout.write(await rotateKeysCommand(loadConfig()));
   });
+
+// The client commands (login, request, approve, token --app …): HTTP only, never the database.
+registerClientCommands(program, addTokenCreate);
 
 /**
  * Runs a one-shot command on the configured database (migrated first). Expected refusals

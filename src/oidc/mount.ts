@@ -11,6 +11,8 @@ import type { RecordSignals } from '../modules/signals/signals.types.ts';
 import type { Encrypter } from '../security/encryption.ts';
 import { AUTHORIZATION_PATH, authorizationByPost } from './authorization-post.ts';
 import { interactionRoutes } from './interactions.ts';
+import { deviceConfirmRoute } from './device-confirm.ts';
+import type { SecondFactors } from '../modules/mfa/index.ts';
 import { rememberActor } from './portal-session.ts';
 import { createProviderHolder } from './provider-holder.ts';
 import { createProvider, OIDC_PREFIX } from './provider.ts';
@@ -24,6 +26,8 @@ export interface OidcDeps {
   fastPath?: FastPath;
   /** Signals of sessions the provider ends (issue 13). */
   recordSignals?: RecordSignals;
+  /** Second factors, for confirming a device sign-in (issue 15). */
+  secondFactors?: SecondFactors;
 }
 
 /**
@@ -52,7 +56,7 @@ export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<v
     encrypter: deps.encrypter,
     keyCheckMs: deps.config.keys.checkMs,
     build: (secrets) => {
-      const provider = createProvider({ core: deps.core, config: deps.config, secrets, recordSignals: deps.recordSignals });
+      const provider = createProvider({ core: deps.core, config: deps.config, secrets, recordSignals: deps.recordSignals, secondFactors: deps.secondFactors });
       provider.on('server_error', (_ctx: unknown, error: Error) => {
         // An outage is answered 503 (outage.ts) and logged as one line, not as a bug with its stack.
         if (isDatabaseUnavailable(error)) app.log.warn({ reason: error.message }, 'database unavailable');
@@ -101,6 +105,19 @@ export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<v
   });
   // A POSTed authorization request goes to the provider as the equivalent GET (see authorization-post.ts).
   await app.register(async (scope) => authorizationByPost(scope, (request, reply, query) => toProvider(request, reply, `${AUTHORIZATION_PATH}?${query}`, 'GET')));
+
+  // The device sign-in's confirmation checks the second factor before the provider reads the form (device-confirm.ts).
+  await app.register(async (scope) =>
+    deviceConfirmRoute(scope, {
+      db: deps.core.db,
+      baseUrl: deps.config.baseUrl,
+      secondFactors: deps.secondFactors,
+      forward: (request, reply, form) => {
+        (request.raw as IncomingMessage & { body?: unknown }).body = form;
+        return toProvider(request, reply, request.raw.url ?? OIDC_PREFIX);
+      },
+    }),
+  );
 
   // The interaction pages use whichever Provider is current (its cookie keys read their cookies).
   const provider = new Proxy({} as Provider, { get: (_target, prop) => memberOf(holder.latest, prop) });
