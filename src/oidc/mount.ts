@@ -113,6 +113,8 @@ export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<v
       baseUrl: deps.config.baseUrl,
       secondFactors: deps.secondFactors,
       forward: (request, reply, form) => {
+        // Fastify has read the body; the provider takes an already parsed form from req.body
+        // (it warns once per process that it does, which is expected here).
         (request.raw as IncomingMessage & { body?: unknown }).body = form;
         return toProvider(request, reply, request.raw.url ?? OIDC_PREFIX);
       },
