@@ -1,5 +1,6 @@
 import { CliError, EXIT } from './exit-codes.ts';
 import { Store, type Credentials } from './store.ts';
+import { systemClock } from '../clock.ts';
 
 /** Refresh this long before the access token expires, so a request never carries one that dies on the way. */
 const EXPIRY_MARGIN_MS = 60_000;
@@ -39,7 +40,7 @@ export async function postForm(url: string, form: Record<string, string>): Promi
     throw new CliError(EXIT.error, `cannot reach ${new URL(url).origin}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
   }
   const text = await res.text();
-  let body: Record<string, unknown> = {};
+  let body: Record<string, unknown>;
   try {
     body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   } catch {
@@ -73,13 +74,13 @@ export class Api {
   /** A live access token: the cached one, or a fresh one after a refresh under the lock. */
   async accessToken(force = false): Promise<string> {
     const cached = this.signedIn();
-    if (!force && cached.access_expires_at - EXPIRY_MARGIN_MS > Date.now()) return cached.access_token;
+    if (!force && cached.access_expires_at - EXPIRY_MARGIN_MS > systemClock.now()) return cached.access_token;
     const stale = cached.access_token;
     return this.store.withLock(async () => {
       // Another process may have refreshed while we waited for the lock: its token is ours too.
       const current = this.store.read();
       if (!current) throw new CliError(EXIT.notSignedIn, 'signed out meanwhile; run: interim login --server URL');
-      if (current.access_token !== stale && current.access_expires_at - EXPIRY_MARGIN_MS > Date.now()) return (this.credentials = current).access_token;
+      if (current.access_token !== stale && current.access_expires_at - EXPIRY_MARGIN_MS > systemClock.now()) return (this.credentials = current).access_token;
       const { status, body } = await postForm(current.token_endpoint, { grant_type: 'refresh_token', refresh_token: current.refresh_token, client_id: current.client_id });
       if (status !== 200 || typeof body.access_token !== 'string') {
         if (body.error === 'invalid_grant') throw new CliError(EXIT.notSignedIn, 'your sign-in has ended (expired, signed out or revoked); run: interim login');
@@ -89,7 +90,7 @@ export class Api {
         ...current,
         access_token: body.access_token,
         refresh_token: typeof body.refresh_token === 'string' ? body.refresh_token : current.refresh_token,
-        access_expires_at: Date.now() + Number(body.expires_in ?? 0) * 1000,
+        access_expires_at: systemClock.now() + Number(body.expires_in ?? 0) * 1000,
       };
       this.store.write(next);
       this.credentials = next;

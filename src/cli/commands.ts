@@ -1,4 +1,4 @@
-import { Argument, Command, CommanderError, Option } from 'commander';
+import { Argument, Command, Option, type CommanderError } from 'commander';
 import { Api, CLI_CLIENT_ID, postForm } from './api.ts';
 import { completionScript, SHELLS } from './completion.ts';
 import { CliError, EXIT } from './exit-codes.ts';

@@ -2,6 +2,7 @@ import { CLI_CLIENT_ID, postForm, type Api } from './api.ts';
 import { openBrowser } from './browser.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 import type { Credentials, Store } from './store.ts';
+import { systemClock } from '../clock.ts';
 
 interface Discovery {
   device_authorization_endpoint?: string;
@@ -49,7 +50,7 @@ export async function login(store: Store, opts: { server: string; browser: boole
   if (opts.browser && openBrowser(link)) opts.say('Opened your browser.');
 
   let intervalMs = Math.max(1, auth.interval ?? 5) * 1000;
-  const deadline = Date.now() + (auth.expires_in ?? 300) * 1000;
+  const deadline = systemClock.now() + (auth.expires_in ?? 300) * 1000;
   for (;;) {
     await sleep(intervalMs);
     const { status, body } = await postForm(endpoints.token_endpoint, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: auth.device_code, client_id: CLI_CLIENT_ID });
@@ -61,7 +62,7 @@ export async function login(store: Store, opts: { server: string; browser: boole
         revocation_endpoint: endpoints.revocation_endpoint || undefined,
         access_token: body.access_token,
         refresh_token: body.refresh_token,
-        access_expires_at: Date.now() + Number(body.expires_in ?? 0) * 1000,
+        access_expires_at: systemClock.now() + Number(body.expires_in ?? 0) * 1000,
       };
       store.write(credentials);
       return credentials;
@@ -79,7 +80,7 @@ export async function login(store: Store, opts: { server: string; browser: boole
       default:
         throw new CliError(EXIT.error, `sign-in failed: ${String(body.error_description ?? body.error ?? status)}`);
     }
-    if (Date.now() > deadline) throw new CliError(EXIT.notSignedIn, 'the code expired before it was confirmed; run interim login again');
+    if (systemClock.now() > deadline) throw new CliError(EXIT.notSignedIn, 'the code expired before it was confirmed; run interim login again');
   }
 }
 

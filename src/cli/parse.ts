@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { systemClock } from '../clock.ts';
 
 /** "4h", "90m", "1d", "1h30m", or plain minutes, as minutes. Throws a usage error otherwise. */
 export function parseDuration(value: string): number {
@@ -16,7 +17,7 @@ function positive(minutes: number, value: string): number {
 }
 
 /** --start: an ISO 8601 instant, or "+2h" / "in 2h" from now. */
-export function parseStart(value: string, now = Date.now()): string {
+export function parseStart(value: string, now = systemClock.now()): string {
   const relative = /^(?:\+|in\s+)(.+)$/i.exec(value.trim());
   if (relative) return new Date(now + parseDuration(relative[1]!) * 60_000).toISOString();
   const at = Date.parse(value);

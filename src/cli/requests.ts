@@ -1,7 +1,8 @@
-import { Api } from './api.ts';
+import type { Api } from './api.ts';
 import { openBrowser } from './browser.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 import { minutesInWords } from './parse.ts';
+import { systemClock } from '../clock.ts';
 
 export interface Template {
   id: string;
@@ -108,7 +109,7 @@ export function requestDetails(r: AccessRequest): string {
  * a CliError with exit code 4.
  */
 export async function waitForDecision(api: Api, id: string, say: (line: string) => void, timeoutMs = Number.POSITIVE_INFINITY): Promise<AccessRequest> {
-  const until = Date.now() + timeoutMs;
+  const until = systemClock.now() + timeoutMs;
   let delay = 1000;
   let last = '';
   for (;;) {
@@ -119,7 +120,7 @@ export async function waitForDecision(api: Api, id: string, say: (line: string) 
     }
     if (GRANTED.has(r.status)) return r;
     if (ENDED_WITHOUT_ACCESS.has(r.status)) throw new CliError(EXIT.denied, `request ${r.status}${r.decision_comment ? `: ${r.decision_comment}` : ''}`, { request: r });
-    if (Date.now() > until) throw new CliError(EXIT.error, 'stopped waiting; the request is still open');
+    if (systemClock.now() > until) throw new CliError(EXIT.error, 'stopped waiting; the request is still open');
     await sleep(delay);
     delay = Math.min(delay * 2, 10_000);
   }
@@ -152,6 +153,6 @@ export async function decideInBrowser(
     delay = Math.min(delay * 2, 5000);
     const now = await api.call<AccessRequest>('GET', `/api/v1/access-requests/${encodeURIComponent(opts.id)}`);
     if (now.status !== before.status || now.updated_at !== before.updated_at) return now;
-    if (Date.now() > until) throw new CliError(EXIT.stepUp, 'the decision link expired before the decision was confirmed; nothing was decided');
+    if (systemClock.now() > until) throw new CliError(EXIT.stepUp, 'the decision link expired before the decision was confirmed; nothing was decided');
   }
 }

@@ -2,6 +2,7 @@ import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, st
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CliError, EXIT } from './exit-codes.ts';
+import { systemClock } from '../clock.ts';
 
 /**
  * Where the CLI keeps its sign-in (DESIGN "Assurance"): a 0700 folder, 0600 files written
@@ -69,7 +70,7 @@ export class Store {
 
   write(credentials: Credentials): void {
     this.ensureDir();
-    const temp = join(this.dir, `.${FILE}.${process.pid}.${Date.now()}.tmp`);
+    const temp = join(this.dir, `.${FILE}.${process.pid}.${systemClock.now()}.tmp`);
     const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
     try {
       writeSync(fd, JSON.stringify(credentials, null, 2) + '\n');
@@ -95,12 +96,12 @@ export class Store {
   async withLock<T>(work: () => Promise<T>, opts: { waitMs?: number; staleMs?: number } = {}): Promise<T> {
     this.ensureDir();
     const path = join(this.dir, LOCK);
-    const until = Date.now() + (opts.waitMs ?? 30_000);
+    const until = systemClock.now() + (opts.waitMs ?? 30_000);
     const staleMs = opts.staleMs ?? 60_000;
     for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
       try {
         const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-        writeSync(fd, JSON.stringify({ pid: process.pid, at: Date.now() }));
+        writeSync(fd, JSON.stringify({ pid: process.pid, at: systemClock.now() }));
         closeSync(fd);
         break;
       } catch (error) {
@@ -113,7 +114,7 @@ export class Store {
           }
           continue;
         }
-        if (Date.now() > until) throw new CliError(EXIT.error, `${path} is held by another interim process; if none runs, delete it`);
+        if (systemClock.now() > until) throw new CliError(EXIT.error, `${path} is held by another interim process; if none runs, delete it`);
         await new Promise((r) => setTimeout(r, delay));
       }
     }
@@ -132,7 +133,7 @@ export class Store {
 function lockIsStale(path: string, staleMs: number): boolean {
   try {
     const { pid, at } = JSON.parse(readFileSync(path, 'utf8')) as { pid?: number; at?: number };
-    if (typeof at === 'number' && Date.now() - at > staleMs) return true;
+    if (typeof at === 'number' && systemClock.now() - at > staleMs) return true;
     if (typeof pid === 'number' && pid !== process.pid) {
       try {
         process.kill(pid, 0);
@@ -144,7 +145,7 @@ function lockIsStale(path: string, staleMs: number): boolean {
   } catch {
     // Being written right now, or unreadable: stale only by its age.
     try {
-      return Date.now() - statSync(path).mtimeMs > staleMs;
+      return systemClock.now() - statSync(path).mtimeMs > staleMs;
     } catch {
       return false;
     }

@@ -1,4 +1,5 @@
 import type { Db, Executor } from '../db/database.ts';
+import { activeUsersQuery } from '../modules/users/users.repo.ts';
 import { CLI_CLIENT_ID } from './cli-client.ts';
 import { prepare } from './prepared.ts';
 
@@ -16,14 +17,12 @@ export function createCliCallers(db: Db) {
     db
       .selectFrom('oidc_payloads as t')
       .innerJoin('oidc_payloads as g', (j) => j.on('g.model', '=', 'Grant').onRef('g.id', '=', 't.grant_id'))
-      .innerJoin('users as u', 'u.id', 't.account_id')
+      .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 't.account_id')
       .select(['t.payload', 'g.id as grant_id', 'u.id as user_id', 'u.is_admin', 'u.must_change_password'])
       .where('t.model', '=', 'AccessToken')
       .where('t.id', '=', p('id'))
       .where('t.expires_at', '>', p('now'))
-      .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', p('now'))]))
-      .where('u.disabled', '=', 0)
-      .where('u.deleted_at', 'is', null),
+      .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', p('now'))])),
   );
   return {
     async findLive(token: string, now: number) {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Client, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { Core } from '../core.ts';
 import type { SecondFactors } from '../modules/mfa/index.ts';
+import { accountQuery } from '../modules/users/users.repo.ts';
 import { CLI_CLIENT_ID } from './cli-client.ts';
 import { agoInWords, deviceConfirmPage, deviceDonePage, deviceInputPage, deviceSignInFirstPage } from './device-views.ts';
 import { portalActor } from './portal-session.ts';
@@ -34,7 +35,7 @@ const INPUT_ERRORS: Record<string, string> = {
  */
 export function deviceFlowFeature(deps: DeviceFlowDeps): NonNullable<Configuration['features']>['deviceFlow'] {
   const { core } = deps;
-  const emailOf = async (userId: string) => (await core.db.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst())?.email ?? '';
+  const emailOf = async (userId: string) => (await accountQuery(core.db, userId).executeTakeFirst())?.email ?? '';
   const html = (ctx: KoaContextWithOIDC, body: string, status = 200) => {
     ctx.status = status;
     ctx.type = 'html';
