@@ -65,17 +65,21 @@ export function createCliDevicesRepo(db: Executor) {
       if (grants.length === 0) return [];
       const tokens = await db
         .selectFrom('oidc_payloads')
-        .select(['grant_id', 'payload'])
+        .select(['grant_id', 'model', 'payload', 'expires_at', 'consumed_at'])
         .where('grant_id', 'in', grants.map((g) => g.id))
         .where('model', 'in', ['AccessToken', 'RefreshToken'])
         .execute();
       const lastUse = new Map<string, number>();
+      // The sign-in ends with its live refresh token (the rotation chain keeps the first one's end), not with the Grant.
+      const ends = new Map<string, number>();
       for (const t of tokens) {
+        if (!t.grant_id) continue;
         const iat = issuedAt(t.payload);
-        if (t.grant_id && iat !== undefined) lastUse.set(t.grant_id, Math.max(lastUse.get(t.grant_id) ?? 0, iat));
+        if (iat !== undefined) lastUse.set(t.grant_id, Math.max(lastUse.get(t.grant_id) ?? 0, iat));
+        if (t.model === 'RefreshToken' && t.consumed_at === null && t.expires_at !== null) ends.set(t.grant_id, Math.max(ends.get(t.grant_id) ?? 0, t.expires_at));
       }
       return grants
-        .map((g) => ({ id: g.id, created_at: issuedAt(g.payload) ?? 0, expires_at: g.expires_at, last_used_at: lastUse.get(g.id) ?? null }))
+        .map((g) => ({ id: g.id, created_at: issuedAt(g.payload) ?? 0, expires_at: ends.get(g.id) ?? g.expires_at, last_used_at: lastUse.get(g.id) ?? null }))
         .sort((a, b) => b.created_at - a.created_at || a.id.localeCompare(b.id));
     },
     /** Ends one sign-in of this user: its Grant and every code and token under it. False when it is not theirs or gone. */
