@@ -59,6 +59,7 @@ export const TABLE_OWNERS: Readonly<Record<string, string | readonly string[]>> 
   grant_usage: 'src/modules/claims',
   mfa_factors: 'src/modules/mfa',
   mfa_recovery_codes: 'src/modules/mfa',
+  step_up_proofs: 'src/modules/step-up',
 };
 
 const QUERY = /\b(?:selectFrom|insertInto|updateTable|deleteFrom|innerJoin|leftJoin|rightJoin|fullJoin|with|mergeInto)\(\s*'([a-z_]+)(?: as [a-z_]+)?'/g;

@@ -31,6 +31,7 @@ import { healthRoutes } from './modules/health/health.routes.ts';
 import { createLiveHub } from './modules/live/live.hub.ts';
 import { liveRoutes } from './modules/live/live.routes.ts';
 import { mappingsRoutes } from './modules/mappings/mappings.routes.ts';
+import { stepUpRoutes } from './modules/step-up/index.ts';
 import { setupRoutes } from './modules/setup/setup.routes.ts';
 import { notificationsRoutes } from './modules/notifications/notifications.routes.ts';
 import { requestsRoutes } from './modules/requests/requests.routes.ts';
@@ -133,6 +134,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   applicationsRoutes(api, { applications: services.applications });
   mappingsRoutes(api, { mappings: services.mappings });
   setupRoutes(api, { setup: services.setup });
+  stepUpRoutes(api, { stepUp: services.stepUp });
   resourceServersRoutes(api, { servers: services.resourceServers });
   apiTokensRoutes(api, { tokens: services.apiTokens, policy: services.apiTokenPolicy });
   templatesRoutes(api, { templates: services.templates });

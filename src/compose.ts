@@ -34,6 +34,7 @@ import { createMembershipsService, membershipUserHooks } from './modules/groups/
 import { createMappingsService } from './modules/mappings/mappings.service.ts';
 import { createSetupService } from './modules/setup/setup.service.ts';
 import { createSecondFactors, relyingPartyOf } from './modules/mfa/index.ts';
+import { createStepUpService } from './modules/step-up/index.ts';
 import { createMailer, SMTP_TIMEOUT_MS } from './modules/notifications/email.ts';
 import { createNotificationsService } from './modules/notifications/notifications.service.ts';
 import { activateDueGrants } from './modules/requests/activation.ts';
@@ -163,6 +164,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const users = createUsersService(core, userHooks(core, laterSignals));
   // Issue 15: one way to check a second factor, for sign-in, OIDC, step-up and device confirmation.
   const secondFactors = createSecondFactors({ clock: core.clock, encrypter, relyingParty: relyingPartyOf(config.baseUrl) });
+  const stepUp = createStepUpService(core, secondFactors);
   // Signing out of the portal ends the provider sessions: src/oidc's repo (oidc sits above auth).
   const auth = createAuthService(core, config, {
     signedOut: async (trx, userId) => recordSignals(trx, [signOutSignal(userId, await createOidcPayloadsRepo(trx).deleteSessionsOf(userId), 'portal')]),
@@ -234,6 +236,7 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
     users,
     auth,
     secondFactors,
+    stepUp,
     setup: createSetupService(core),
     audit,
     insights,

@@ -19,6 +19,7 @@ import * as userTimeZone from './migrations/0016_user_time_zone.ts';
 import * as bulkDecisions from './migrations/0017_bulk_decisions.ts';
 import * as grantUsage from './migrations/0018_grant_usage.ts';
 import * as mfaFactors from './migrations/0019_mfa_factors.ts';
+import * as stepUp from './migrations/0020_step_up.ts';
 
 /** Migrations are listed in code, so the same set runs from source, tests and the CLI. */
 const migrations: Record<string, Migration> = {
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '0017_bulk_decisions': bulkDecisions,
   '0018_grant_usage': grantUsage,
   '0019_mfa_factors': mfaFactors,
+  '0020_step_up': stepUp,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

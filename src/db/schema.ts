@@ -5,7 +5,7 @@
  */
 import type { AccessRequestCommentsTable, AccessRequestsTable, AccessRequestTemplatesTable, AccessRequestVotesTable, BreakGlassGrantsTable, TemplateGroupsTable, TemplateMappingsTable, TemplateStageGroupsTable, TemplateStagesTable } from './schema/access-requests.ts';
 import type { DeliveriesTable, DeliveryAttemptsTable, EventActionsTable, NotificationsTable, OutboxEventsTable, RoundRobinPositionsTable, ScriptRunsTable, ScriptSecretGrantsTable, ScriptSecretsTable, ScriptsTable } from './schema/events.ts';
-import type { MfaFactorsTable, MfaRecoveryCodesTable } from './schema/mfa.ts';
+import type { MfaFactorsTable, MfaRecoveryCodesTable, StepUpProofsTable } from './schema/mfa.ts';
 import type { SsfHeldTable, SsfPollQueueTable, SsfStreamsTable, SsfSubjectsTable } from './schema/ssf.ts';
 import type { ApiTokensTable, ApplicationsTable, AuditEventsTable, AuditHeadTable, GrantUsageTable, GroupsTable, LoginThrottleTable, MappingGroupsTable, MappingsTable, MembershipsTable, OidcPayloadsTable, ResourceServerAppsTable, ResourceServersTable, SessionsTable, SettingsTable, SigningKeysTable, UsersTable } from './schema/identity.ts';
 
@@ -59,4 +59,5 @@ export interface DB {
   grant_usage: GrantUsageTable;
   mfa_factors: MfaFactorsTable;
   mfa_recovery_codes: MfaRecoveryCodesTable;
+  step_up_proofs: StepUpProofsTable;
 }

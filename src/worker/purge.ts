@@ -1,6 +1,8 @@
 import type { Core } from '../core.ts';
 import { createLoginThrottleRepo } from '../modules/auth/login-throttle.repo.ts';
 import { createSessionsRepo } from '../modules/auth/sessions.repo.ts';
+import { createStepUpRepo } from '../modules/step-up/step-up.repo.ts';
+import { STEP_UP_MAX_AGE_MS } from '../modules/step-up/step-up.service.ts';
 import { createOidcPayloadsRepo } from '../oidc/payloads.repo.ts';
 import { UNBOUNDED, type Budget } from './worker.ts';
 
@@ -17,7 +19,7 @@ export interface PurgeOptions {
 }
 
 /**
- * Removes sessions, OIDC artefacts and sign-in throttle counts past their use, in
+ * Removes sessions, OIDC artefacts, sign-in throttle counts and step-up proofs past their use, in
  * bounded chunks. Such rows are already unusable; this keeps tables small (throttle
  * rows in particular grow with every distinct email tried). Returns how many rows went.
  */
@@ -31,6 +33,8 @@ export async function purgeExpiredState(core: Pick<Core, 'db' | 'clock'>, opts: 
     () => createOidcPayloadsRepo(db).purgeExpired(now, chunk),
     () => createSessionsRepo(db).purgeExpired(now, chunk),
     () => createLoginThrottleRepo(db).purgeStale(now - opts.throttleWindowMs, chunk),
+    // A step-up proof is spendable for STEP_UP_MAX_AGE_MS at most; kept twice that, then gone.
+    () => createStepUpRepo(db).purgeOlderThan(now - 2 * STEP_UP_MAX_AGE_MS, chunk),
   ];
   let total = 0;
   for (const deleteChunk of chunks) {

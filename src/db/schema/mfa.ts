@@ -36,3 +36,27 @@ export interface MfaRecoveryCodesTable {
   code_hash: string;
   created_at: number;
 }
+
+/** A step-up proof (src/modules/step-up, DESIGN "Assurance"). */
+export interface StepUpProofsTable {
+  id: string;
+  user_id: string;
+  /** What the proof may be spent on: `approve`, `revoke`, `mfa_reset`… (StepUpAction). */
+  action: string;
+  /** The thing acted on: a request id, a template id, a user id, or the hash of a bulk list. */
+  target: string;
+  /** The approval stage a decision is for; null where stages do not apply. */
+  stage: number | null;
+  /** sha256 of (user, action, target, stage): what consumption compares. */
+  binding_hash: string;
+  /** base64url sha256 of (binding_hash, a random nonce): the WebAuthn challenge, so an assertion signs this binding. */
+  challenge: string;
+  created_at: number;
+  /** Until when it may be verified (a few minutes); how long it may then be spent is the caller's "within N minutes". */
+  expires_at: number;
+  failed_attempts: number;
+  verified_at: number | null;
+  method: string | null;
+  factor_id: string | null;
+  used_at: number | null;
+}
