@@ -65,9 +65,10 @@ async function decide(api: Api, id: string, decision: Decision, opts: { comment?
     result = await api.call<AccessRequest>('POST', path, body);
   } catch (error) {
     const problem = error instanceof CliError ? error.problem : undefined;
-    if (problem?.code !== 'step_up_required') throw error;
-    const details = (problem.details ?? problem.binding ?? {}) as { stage?: unknown };
-    const stage = typeof details.stage === 'number' ? details.stage : typeof problem.stage === 'number' ? problem.stage : undefined;
+    // A decision the template protects with step-up: finish it in the browser through a one-time decision link.
+    if (problem?.code !== 'step_up_required' && problem?.code !== 'step_up_stale') throw error;
+    const binding = (problem.step_up ?? {}) as { stage?: unknown };
+    const stage = typeof binding.stage === 'number' ? binding.stage : undefined;
     result = await decideInBrowser(api, { id, decision, stage, comment: opts.comment, reason: opts.reason, browser: opts.browser, say });
   }
   if (opts.json) printJson(result);
