@@ -121,7 +121,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   await http.register(swaggerUi, { routePrefix: '/api/v1/docs', uiConfig: { deepLinking: true } });
   // The auth plugin reads API tokens and sessions through their modules' repos (http sits below both).
-  const callers = { tokens: createApiTokensRepo(core.db), sessions: createSessionsRepo(core.db), cliTokens: createCliCallers(core.db) };
+  const cliCallers = createCliCallers(core.db);
+  const callers = { tokens: createApiTokensRepo(core.db), sessions: createSessionsRepo(core.db), cliTokens: cliCallers };
   registerAuth(http, { callers, clock: core.clock, sessionIdleMs: config.session.idleMs });
   fastPath.observe = registerMetrics(http).observe;
 
@@ -149,7 +150,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   notificationsRoutes(api, { notifications: services.notifications });
   ssfRoutes(api, { ssf: services.ssf, baseUrl: config.baseUrl });
   // The live hub serves only HTTP streams and logs through Fastify's logger, so it is built here, once.
-  const live = createLiveHub(core, { pollMs: 1000, heartbeatMs: 15_000, sessionIdleMs: config.session.idleMs, maxPerUser: 10 }, http.log);
+  const live = createLiveHub(core, { pollMs: 1000, heartbeatMs: 15_000, sessionIdleMs: config.session.idleMs, maxPerUser: 10, liveCliSignIns: cliCallers.findLiveSignIns }, http.log);
   http.addHook('preClose', async () => live.close());
   liveRoutes(api, { hub: live, retryMs: 3000 });
   api.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => http.swagger());

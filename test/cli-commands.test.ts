@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { createPerson, setUpAccess, type AccessSetup } from './helpers/access-fixtures.ts';
 import { configFolder, runCli, signedInCli, startCli } from './helpers/cli-session.ts';
@@ -126,6 +128,33 @@ describeEachDialect('interim client commands', (server) => {
     expect(own.body.error.problem.status, JSON.stringify(own.body)).toBe(403);
     expect(own.code).toBe(4);
     expect((await json(requesterCli, 'cancel', made.body.id)).code).toBe(0);
+  });
+
+  it('the live feed takes the CLI\'s token, tells it about its request, and ends when the sign-in is revoked', async () => {
+    const person = await createPerson(server(), 'cli-live');
+    const dir = await signedInCli(server(), person);
+    const token = (JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as { access_token: string }).access_token;
+    const res = await fetch(`${server().url}/api/v1/live`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const readUntil = async (done: (t: string) => boolean) => {
+      while (!done(text)) {
+        const chunk = await reader.read();
+        if (chunk.done) return false;
+        text += chunk.value;
+      }
+      return true;
+    };
+    await readUntil((t) => t.includes(': connected'));
+    const made = await json(dir, 'request', access.templateId, '--for', '1h', '--reason', 'r', '--field', 'ticket=T-9');
+    expect(made.code, made.stderr).toBe(0);
+    expect(await readUntil((t) => t.includes(made.body.id))).toBe(true);
+    expect((await json(dir, 'cancel', made.body.id)).code).toBe(0);
+    const [device] = (await person.client.get('/api/v1/me/devices')).body.items as { id: string }[];
+    expect((await person.client.delete(`/api/v1/me/devices/${device!.id}`)).status).toBe(204);
+    // The feed re-checks its listeners every second: the stream ends.
+    expect(await readUntil(() => false)).toBe(false);
   });
 
   it('logout ends the sign-in on the server too, and the folder keeps working for a new login', async () => {

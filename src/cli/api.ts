@@ -110,6 +110,20 @@ export class Api {
     throw new CliError(exitCodeOf(problem), describeProblem(problem), problem);
   }
 
+  /** Opens a server-sent event stream (GET), or answers undefined when it cannot (then the caller polls). */
+  async openStream(path: string, signal: AbortSignal): Promise<ReadableStream<Uint8Array> | undefined> {
+    try {
+      const res = await fetch(this.server + path, { headers: { authorization: `Bearer ${await this.accessToken()}`, accept: 'text/event-stream' }, signal });
+      if (!res.ok || !res.body) {
+        await res.body?.cancel();
+        return undefined;
+      }
+      return res.body;
+    } catch {
+      return undefined;
+    }
+  }
+
   private async send(method: string, path: string, body: unknown, token: string): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';

@@ -38,6 +38,8 @@ interface Page<T> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A pause that does not keep the process alive (the live feed's reconnects, once the command is done). */
+const idle = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 
 /** Every page of a list endpoint (a user's lists are short; a cap keeps a runaway loop finite). */
 export async function all<T>(api: Api, path: string, maxPages = 50): Promise<T[]> {
@@ -104,25 +106,82 @@ export function requestDetails(r: AccessRequest): string {
 }
 
 /**
- * --wait: follows the request until it is decided, polling with backoff (1 s doubling to
- * 10 s). Granted (active or scheduled) answers it; anything that ends without access is
- * a CliError with exit code 4.
+ * Wakes the waiter whenever the live feed (GET /api/v1/live, server-sent events) names this
+ * request, reconnecting after a dropped stream; `connected` says whether it is open now.
+ */
+function followLive(api: Api, id: string, wake: () => void) {
+  const controller = new AbortController();
+  const state = { connected: false };
+  void (async () => {
+    while (!controller.signal.aborted) {
+      const body = await api.openStream('/api/v1/live', controller.signal);
+      if (!body) {
+        await idle(5000);
+        continue;
+      }
+      state.connected = true;
+      // A change may have happened while the stream was down: look once.
+      wake();
+      let buffered = '';
+      const decoder = new TextDecoder();
+      try {
+        for await (const chunk of body) {
+          buffered += decoder.decode(chunk, { stream: true });
+          const lines = buffered.split('\n');
+          buffered = lines.pop() ?? '';
+          for (const line of lines) {
+            if (!line.startsWith('data:')) continue;
+            try {
+              if ((JSON.parse(line.slice(5)) as { request_id?: string }).request_id === id) wake();
+            } catch {
+              // Not one of ours: ignore it.
+            }
+          }
+        }
+      } catch {
+        // Dropped (or aborted): reconnect below, or stop.
+      }
+      state.connected = false;
+      if (!controller.signal.aborted) await idle(1000);
+    }
+  })();
+  return { state, stop: () => controller.abort() };
+}
+
+/**
+ * --wait: follows the request until it is decided. It listens to the live feed and looks
+ * at the request whenever the feed names it; without the feed (or besides it, in case an
+ * event is missed) it polls with backoff, 1 s doubling to 10 s (60 s while the feed is
+ * open). Granted (active or scheduled) answers it; anything that ends without access is a
+ * CliError with exit code 4.
  */
 export async function waitForDecision(api: Api, id: string, say: (line: string) => void, timeoutMs = Number.POSITIVE_INFINITY): Promise<AccessRequest> {
   const until = systemClock.now() + timeoutMs;
-  let delay = 1000;
-  let last = '';
-  for (;;) {
-    const r = await api.call<AccessRequest>('GET', `/api/v1/access-requests/${encodeURIComponent(id)}`);
-    if (r.status !== last) {
-      if (last) say(`status: ${r.status}`);
-      last = r.status;
+  let wakeUp: () => void = () => undefined;
+  const live = followLive(api, id, () => wakeUp());
+  try {
+    let delay = 1000;
+    let last = '';
+    for (;;) {
+      const r = await api.call<AccessRequest>('GET', `/api/v1/access-requests/${encodeURIComponent(id)}`);
+      if (r.status !== last) {
+        if (last) say(`status: ${r.status}`);
+        last = r.status;
+      }
+      if (GRANTED.has(r.status)) return r;
+      if (ENDED_WITHOUT_ACCESS.has(r.status)) throw new CliError(EXIT.denied, `request ${r.status}${r.decision_comment ? `: ${r.decision_comment}` : ''}`, { request: r });
+      if (systemClock.now() > until) throw new CliError(EXIT.error, 'stopped waiting; the request is still open');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, live.state.connected ? 60_000 : delay);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      delay = Math.min(delay * 2, 10_000);
     }
-    if (GRANTED.has(r.status)) return r;
-    if (ENDED_WITHOUT_ACCESS.has(r.status)) throw new CliError(EXIT.denied, `request ${r.status}${r.decision_comment ? `: ${r.decision_comment}` : ''}`, { request: r });
-    if (systemClock.now() > until) throw new CliError(EXIT.error, 'stopped waiting; the request is still open');
-    await sleep(delay);
-    delay = Math.min(delay * 2, 10_000);
+  } finally {
+    live.stop();
   }
 }
 

@@ -25,6 +25,19 @@ export function createCliCallers(db: Db) {
       .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', p('now'))])),
   );
   return {
+    /** Of these grant ids, the live CLI sign-ins of active users (the live feed re-checks its CLI listeners with this). */
+    async findLiveSignIns(grantIds: string[], now: number): Promise<{ id: string; is_admin: number }[]> {
+      if (grantIds.length === 0) return [];
+      const rows = await db
+        .selectFrom('oidc_payloads as g')
+        .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 'g.account_id')
+        .select(['g.id', 'g.payload', 'u.is_admin'])
+        .where('g.model', '=', 'Grant')
+        .where('g.id', 'in', grantIds)
+        .where((eb) => eb.or([eb('g.expires_at', 'is', null), eb('g.expires_at', '>', now)]))
+        .execute();
+      return rows.filter((r) => clientOf(r.payload) === CLI_CLIENT_ID).map((r) => ({ id: r.id, is_admin: r.is_admin }));
+    },
     async findLive(token: string, now: number) {
       // oidc-provider's opaque tokens are 43 base64url characters; anything else is no such token, without a query.
       if (!/^[A-Za-z0-9_-]{20,128}$/.test(token)) return undefined;
