@@ -89,7 +89,12 @@ export function registerClientCommands(program: Command, addTokenCreate: (token:
     .action(
       run('login', async (opts: Common & { server: string; browser: boolean }) => {
         const store = new Store();
+        const previous = store.read();
         const credentials = await login(store, { server: opts.server, browser: opts.browser, say });
+        // Signing in again replaces the sign-in: the old one ends on its server too.
+        if (previous?.revocation_endpoint && previous.refresh_token !== credentials.refresh_token) {
+          await postForm(previous.revocation_endpoint, { token: previous.refresh_token, token_type_hint: 'refresh_token', client_id: previous.client_id }).catch(() => undefined);
+        }
         const me = await new Api(store).call<{ user: { email: string; name: string } }>('GET', '/api/v1/session');
         store.write({ ...store.read()!, email: me.user.email });
         if (opts.json) printJson({ server: credentials.server, email: me.user.email, config_dir: store.dir });
@@ -138,12 +143,8 @@ export function registerClientCommands(program: Command, addTokenCreate: (token:
         if (!opts.json) say(`Requested ${template.name} for ${minutesInWords(opts.for)}: ${created.id} (${created.status})`);
         if (opts.wait) {
           if (!opts.json) say('Waiting for a decision…');
-          try {
-            created = await waitForDecision(a, created.id, opts.json ? () => undefined : say);
-          } catch (error) {
-            if (error instanceof CliError && opts.json && error.problem?.request) printJson(error.problem.request);
-            throw error;
-          }
+          // Ended without access: the error (with --json: {"error": {…, "problem": {"request": …}}}) says how.
+          created = await waitForDecision(a, created.id, opts.json ? () => undefined : say);
         }
         if (opts.json) printJson(created);
         else print(requestLine(created));
