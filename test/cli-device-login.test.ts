@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it, vi } from 'vitest';
@@ -208,6 +209,14 @@ describeEachDialect('interim login: device authorization for the CLI', (server) 
     // The chain is intact: one more refresh works, and no lock file is left behind.
     writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ ...after, access_expires_at: 0 }), { mode: 0o600 });
     expect((await runCli(dir, 'requests')).code).toBe(0);
+    expect(() => statSync(join(dir, 'credentials.lock'))).toThrow();
+
+    // A lock left by a process that died is taken over, not waited on.
+    const gone = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(dir, 'credentials.lock'), JSON.stringify({ pid: gone, at: Date.now() }), { mode: 0o600 });
+    writeFileSync(join(dir, 'credentials.json'), JSON.stringify({ ...credentialsOf(dir), access_expires_at: 0 }), { mode: 0o600 });
+    const takenOver = await runCli(dir, 'requests');
+    expect(takenOver.code, takenOver.stderr).toBe(0);
     expect(() => statSync(join(dir, 'credentials.lock'))).toThrow();
   });
 
