@@ -52,11 +52,11 @@ export interface CallerSources {
   };
 }
 
-/** API tokens start with this; any other Bearer value is looked up as a CLI access token. */
+/** API tokens start with this (the api-tokens module's API_TOKEN_PREFIX; http sits below it); other Bearer values are looked up as CLI access tokens first. */
 const API_TOKEN_PREFIX = 'itk_';
 
 /**
- * Resolves the caller once per request: a Bearer API token, or the session cookie.
+ * Resolves the caller once per request: a Bearer API token or CLI access token, or the session cookie.
  * Handlers then call requireActor(); services decide what the actor may touch.
  */
 export function registerAuth(app: FastifyInstance, deps: { callers: CallerSources; clock: Clock; sessionIdleMs: number }): void {
