@@ -19,6 +19,8 @@ import {
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { enrolTotp } from './helpers/factors.ts';
 import { parseForm } from './helpers/oidc-browser.ts';
+import { recoveryCodeHash } from '../src/modules/mfa/index.ts';
+import { newId } from '../src/security/ids.ts';
 import { createApp } from './helpers/oidc-fixtures.ts';
 
 const credentialsOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as Record<string, string | number>;
@@ -109,6 +111,20 @@ describeEachDialect('interim login: device authorization for the CLI', (server) 
     const tokens = await pollDeviceToken(server(), String(started.body.device_code));
     expect(tokens.status).toBe(200);
     expect(tokens.body.refresh_token).toBeTruthy();
+  });
+
+  it('a recovery code confirms once; the same code cannot confirm a second sign-in', async () => {
+    const person = await createPerson(server(), 'device-recovery');
+    await enrolTotp(server(), person.id);
+    const db = server().app.core.db;
+    await db.insertInto('mfa_recovery_codes').values({ id: newId(server().app.core.clock), user_id: person.id, code_hash: recoveryCodeHash('ABCD-EFGH-JKLM'), created_at: Date.now() }).execute();
+    const confirmWith = async (code: string) => {
+      const started = await startDeviceAuth(server());
+      const browser = browserOf(server(), person);
+      return confirm(browser, await enterCode(server(), browser, String(started.body.user_code)), code);
+    };
+    expect((await confirmWith('abcd efgh jklm')).html).toContain('is signed in');
+    expect((await confirmWith('ABCD-EFGH-JKLM')).html).toContain('That code is not correct');
   });
 
   it('one TOTP code confirms one sign-in: two confirmations at the same time with the same code, one succeeds', async () => {
