@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/database.ts';
 import type { FactorProof, SecondFactors } from '../modules/mfa/index.ts';
-import { rememberConfirmError } from './device-flow.ts';
+import { deviceChallenge, rememberConfirmError } from './device-flow.ts';
 import { deviceSignInFirstPage } from './device-views.ts';
 import { messagePage, pageHeaders } from './views.ts';
 
@@ -11,12 +11,22 @@ export const DEVICE_PATH = '/oidc/device';
 
 /** The device form as the browser sends it: one string per field; anything else is a 400 page. */
 const field = z.string().max(200).optional();
-export const deviceForm = z.object({ xsrf: field, user_code: field, confirm: field, abort: field, second_factor: z.string().max(64).optional() });
+export const deviceForm = z.object({
+  xsrf: field,
+  user_code: field,
+  confirm: field,
+  abort: field,
+  second_factor: z.string().max(64).optional(),
+  /** A passkey assertion (PublicKeyCredential as JSON), from the page's passkey button. */
+  webauthn: z.string().max(8000).optional(),
+});
 
 export interface DeviceConfirmDeps {
   db: Db;
   baseUrl: string;
   secondFactors?: Pick<SecondFactors, 'hasFactor' | 'verify'>;
+  /** Derives the confirm page's passkey challenge again (device-flow.ts deviceChallenge). */
+  challengeKey?: Buffer;
   /** Hands the request, its form already read (`form`), to the provider (mount.ts). */
   forward(request: FastifyRequest, reply: FastifyReply, form: Record<string, string>): Promise<void>;
 }
@@ -42,7 +52,7 @@ export async function deviceConfirmRoute(app: FastifyInstance, deps: DeviceConfi
     if (origin !== undefined && origin !== ownOrigin) return page(reply, 403, messagePage('Request refused', 'The form could not be verified. Go back and try again.'));
     const parsed = deviceForm.safeParse(request.body ?? {});
     if (!parsed.success) return page(reply, 400, messagePage('Form not understood', 'The form was not sent as this page sends it. Go back, reload the page and try again.'));
-    const { second_factor: answer, ...rest } = parsed.data;
+    const { second_factor: answer, webauthn, ...rest } = parsed.data;
     const form = Object.fromEntries(Object.entries(rest).filter((e): e is [string, string] => typeof e[1] === 'string'));
     if (form.confirm && !form.abort) {
       const actor = request.actor?.via === 'session' ? request.actor : null;
@@ -50,13 +60,31 @@ export async function deviceConfirmRoute(app: FastifyInstance, deps: DeviceConfi
       const factors = deps.secondFactors;
       if (factors && (await factors.hasFactor(deps.db, actor.userId))) {
         const typed = answer?.trim() ?? '';
-        const use = typed ? await deps.db.transaction().execute((trx) => factors.verify(trx, actor.userId, proofOf(typed), null)) : null;
+        const assertion = webauthn ? parseJson(webauthn) : undefined;
+        let use = null;
+        if (assertion !== undefined && deps.challengeKey) {
+          const challenge = deviceChallenge(deps.challengeKey, form.xsrf ?? '', form.user_code ?? '', actor.userId);
+          use = await deps.db.transaction().execute((trx) => factors.verify(trx, actor.userId, { webauthn: assertion }, challenge));
+        } else if (typed) {
+          use = await deps.db.transaction().execute((trx) => factors.verify(trx, actor.userId, proofOf(typed), null));
+        }
         if (!use) {
-          rememberConfirmError(request.raw, typed ? 'That code is not correct, or was already used. Try the next one.' : 'Enter a code from your authenticator app, or a recovery code.');
+          rememberConfirmError(
+            request.raw,
+            assertion !== undefined ? 'The passkey was not accepted. Try again, or type a code.' : typed ? 'That code is not correct, or was already used. Try the next one.' : 'Enter a code from your authenticator app, or a recovery code.',
+          );
           delete form.confirm;
         }
       }
     }
     return deps.forward(request, reply, form);
   });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

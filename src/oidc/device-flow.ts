@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Client, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { Core } from '../core.ts';
@@ -5,13 +6,24 @@ import type { SecondFactors } from '../modules/mfa/index.ts';
 import { accountQuery } from '../modules/users/users.repo.ts';
 import { CLI_CLIENT_ID } from './cli-client.ts';
 import { agoInWords, deviceConfirmPage, deviceDonePage, deviceInputPage, deviceSignInFirstPage } from './device-views.ts';
+import { scriptNonceOf } from './page-headers.ts';
 import { portalActor } from './portal-session.ts';
 
 export interface DeviceFlowDeps {
   core: Pick<Core, 'db' | 'clock' | 'audit'>;
   baseUrl: string;
-  secondFactors?: Pick<SecondFactors, 'hasFactor'>;
+  secondFactors?: Pick<SecondFactors, 'methodsOf' | 'webauthnOptions'>;
+  /** Derives the passkey challenge of a confirm page (deviceChallenge); without it, no passkey button. */
+  challengeKey?: Buffer;
 }
+
+/**
+ * The WebAuthn challenge of one confirm page: bound to the browser's device-flow form
+ * (its xsrf secret), the code and the user, so an assertion made for it confirms only
+ * this sign-in; the confirm route derives it again from the form it receives.
+ */
+export const deviceChallenge = (key: Buffer, xsrf: string, userCode: string, userId: string): string =>
+  createHmac('sha256', key).update(`device-confirm\u0000${xsrf}\u0000${userCode}\u0000${userId}`).digest('base64url');
 
 /** What the confirm route (device-confirm.ts) found wrong with a confirmation, for the page it re-renders. */
 const confirmErrors = new WeakMap<IncomingMessage, string>();
@@ -57,16 +69,23 @@ export function deviceFlowFeature(deps: DeviceFlowDeps): NonNullable<Configurati
       if (!actor) return html(ctx, deviceSignInFirstPage(`${deps.baseUrl}/`), 401);
       const code = ctx.oidc.entities.DeviceCode as { iat?: number } | undefined;
       const startedMs = code?.iat ? code.iat * 1000 : core.clock.now();
+      const xsrf = xsrfOf(ctx);
+      const methods = deps.secondFactors ? await deps.secondFactors.methodsOf(core.db, actor.userId) : [];
+      const passkey =
+        deps.secondFactors && deps.challengeKey && methods.includes('webauthn')
+          ? { options: await deps.secondFactors.webauthnOptions(core.db, actor.userId, deviceChallenge(deps.challengeKey, xsrf, userCode, actor.userId)), nonce: scriptNonceOf(ctx) }
+          : undefined;
       html(
         ctx,
         deviceConfirmPage({
           action: ctx.oidc.urlFor('code_verification'),
-          xsrf: xsrfOf(ctx),
+          xsrf,
           userCode,
           clientName: client.clientName ?? client.clientId,
           email: await emailOf(actor.userId),
           startedAgo: agoInWords(core.clock.now() - startedMs),
-          needsFactor: deps.secondFactors ? await deps.secondFactors.hasFactor(core.db, actor.userId) : false,
+          needsFactor: methods.length > 0,
+          passkey,
           error: confirmErrors.get(ctx.req),
         }),
       );

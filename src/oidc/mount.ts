@@ -51,12 +51,14 @@ const MOUNT_ROUTE = `${OIDC_PREFIX}/*`;
  * under /oidc/interaction/, which win over the catch-all.
  */
 export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<void> {
+  // Derived from the master key: a device confirm page's passkey challenge (device-flow.ts), checked again by the confirm route.
+  const deviceChallengeKey = createHmac('sha256', deps.config.masterKey).update('interim device confirm challenge').digest();
   const holder = await createProviderHolder({
     core: deps.core,
     encrypter: deps.encrypter,
     keyCheckMs: deps.config.keys.checkMs,
     build: (secrets) => {
-      const provider = createProvider({ core: deps.core, config: deps.config, secrets, recordSignals: deps.recordSignals, secondFactors: deps.secondFactors });
+      const provider = createProvider({ core: deps.core, config: deps.config, secrets, recordSignals: deps.recordSignals, secondFactors: deps.secondFactors, deviceChallengeKey });
       provider.on('server_error', (_ctx: unknown, error: Error) => {
         // An outage is answered 503 (outage.ts) and logged as one line, not as a bug with its stack.
         if (isDatabaseUnavailable(error)) app.log.warn({ reason: error.message }, 'database unavailable');
@@ -112,6 +114,7 @@ export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<v
       db: deps.core.db,
       baseUrl: deps.config.baseUrl,
       secondFactors: deps.secondFactors,
+      challengeKey: deviceChallengeKey,
       forward: (request, reply, form) => {
         // Fastify has read the body; the provider takes an already parsed form from req.body
         // (it warns once per process that it does, which is expected here).

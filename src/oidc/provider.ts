@@ -35,7 +35,9 @@ export interface ProviderDeps {
   /** Records the signal of a provider session ended by RP-initiated logout (issue 13); compose.ts's. */
   recordSignals?: RecordSignals;
   /** Device sign-in confirmation shows the second-factor field when the user has one (issue 15). */
-  secondFactors?: Pick<SecondFactors, 'hasFactor'>;
+  secondFactors?: Pick<SecondFactors, 'methodsOf' | 'webauthnOptions'>;
+  /** Derives the passkey challenge of a device confirm page (device-flow.ts). */
+  deviceChallengeKey?: Buffer;
 }
 
 /** The OpenID Provider at ${baseUrl}/oidc, wired to our database, keys, users and claims. */
@@ -118,7 +120,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       // For discovery metadata and `sid` in ID tokens; the logout tokens go through our outbox (backchannel-logout.ts).
       backchannelLogout: { enabled: true },
       // RFC 8628 for the built-in CLI client only (device-flow.ts).
-      deviceFlow: deviceFlowFeature({ core, baseUrl: config.baseUrl, secondFactors: deps.secondFactors }),
+      deviceFlow: deviceFlowFeature({ core, baseUrl: config.baseUrl, secondFactors: deps.secondFactors, challengeKey: deps.deviceChallengeKey }),
     },
     renderError: (ctx, out) => html(ctx, (ctx.status ?? 400) >= 400 ? ctx.status : 400, errorPage(String(out.error), out.error_description ? String(out.error_description) : undefined)),
   };
