@@ -6,6 +6,7 @@ import { PASSWORD, setUpAccess, validRequest, type AccessSetup } from './helpers
 import { deviceTokens, runCli, signedInCli } from './helpers/cli-session.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { verifyJwt } from './helpers/oidc-rp.ts';
+import { allowResource, TEST_API } from './helpers/oidc-fixtures.ts';
 
 const accessTokenOf = (dir: string) => String((JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')) as { access_token: string }).access_token);
 
@@ -50,6 +51,15 @@ describeEachDialect('interim token --app: token exchange for the CLI', (server) 
     const audited = await server().app.core.db.selectFrom('audit_events').select(['action', 'target_id']).where('action', '=', 'oidc.token_exchange').where('actor_id', '=', access.requester.id).execute();
     expect(audited.length).toBeGreaterThanOrEqual(2);
     expect(audited[0]!.target_id).toBe(access.appId);
+
+    // For one of the application's resource servers: aud is the resource, the claims the same; another resource is refused.
+    await allowResource(server(), TEST_API, access.appId);
+    const forApi = await runCli(cli, 'token', '--app', access.appId, '--resource', TEST_API, '--json');
+    expect(forApi.code, forApi.stderr).toBe(0);
+    expect((await verifyJwt(server(), JSON.parse(forApi.stdout).access_token)).payload).toMatchObject({ aud: TEST_API, client_id: access.appId, role: 'prod-admin' });
+    const elsewhere = await runCli(cli, 'token', '--app', access.appId, '--resource', 'https://other.example.test', '--json');
+    expect(elsewhere.code).toBe(4);
+    expect(JSON.parse(elsewhere.stdout).error.problem.error).toBe('invalid_target');
 
     // Revoking the grant: a new exchange no longer carries its claim.
     expect((await access.approver.client.post(`/api/v1/access-requests/${made.body.id}/revoke`, { reason: 'done' })).status).toBe(200);

@@ -227,8 +227,9 @@ export function registerClientCommands(program: Command, addTokenCreate: (token:
     .description('print a fresh access token for an application, for scripts (token exchange); `token create` makes an API token (admin, opens the database)')
     .option('--json', 'print the answer as JSON on stdout')
     .option('--app <client>', "the application's client id")
+    .option('--resource <url>', 'a resource server (API) the application may call: the token is for it (aud = the URL)')
     .action(
-      run('token', async (opts: Common & { app?: string }) => {
+      run('token', async (opts: Common & { app?: string; resource?: string }) => {
         if (!opts.app) throw new CliError(EXIT.usage, 'say which application: interim token --app CLIENT_ID (or interim token create … for an API token)');
         const a = api();
         const subject = await a.accessToken();
@@ -240,6 +241,7 @@ export function registerClientCommands(program: Command, addTokenCreate: (token:
             subject_token: subjectToken,
             subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
             audience: opts.app!,
+            ...(opts.resource ? { resource: opts.resource } : {}),
           });
         let answer = await exchange(subject);
         // A subject token that ended since it was cached: refresh once and try again.

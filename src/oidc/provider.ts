@@ -131,7 +131,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   useHashedClientSecrets(provider.Client);
   releaseMappedClaims(provider);
   leaveBackchannelLogoutToOutbox(provider.Client);
-  registerTokenExchange(provider, { core, claimsCache });
+  registerTokenExchange(provider, { core, claimsCache, resourceServerInfo });
   // Outermost first: the headers wrap every answer, the outage answer and the sign-out page swapped in below them
   // included; the outage answer covers everything below it, the rotation included.
   provider.use(providerPageHeaders());

@@ -1,4 +1,4 @@
-import type { AsymmetricSigningAlgorithm, KoaContextWithOIDC } from 'oidc-provider';
+import type { AsymmetricSigningAlgorithm, Client, KoaContextWithOIDC, ResourceServer } from 'oidc-provider';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Core } from '../core.ts';
@@ -10,22 +10,27 @@ import { ACCESS_TOKEN_TYPE, CLI_CLIENT_ID, TOKEN_EXCHANGE_GRANT } from './cli-cl
 export interface TokenExchangeDeps {
   core: Pick<Core, 'db' | 'clock' | 'audit'>;
   claimsCache: ClaimsCache;
+  /** The registry's answer for (resource, application), as the token endpoint asks it (resources.ts). */
+  resourceServerInfo: (ctx: object, resource: string, client: Client) => Promise<ResourceServer>;
 }
 
-const PARAMS = ['subject_token', 'subject_token_type', 'audience', 'requested_token_type', 'scope'];
+const PARAMS = ['subject_token', 'subject_token_type', 'audience', 'resource', 'requested_token_type', 'scope'];
 
 /**
  * `interim token --app CLIENT` (DESIGN "Assurance"): RFC 8693 token exchange at the token
  * endpoint, for the built-in CLI client only (no application can hold this grant type,
  * so the token endpoint answers others `unauthorized_client` before this runs). The
- * subject token is the CLI's own live access token; `audience` names the application.
- * The answer is a JWT access token for that application (`aud` = its client id), with
+ * subject token is the CLI's own live access token; `audience` names the application, and
+ * `resource` may name one of the resource servers that application may ask for (RFC 8707,
+ * checked against the registry as the token endpoint checks it).
+ * The answer is a JWT access token for that application (`aud` = its client id, or the
+ * resource), with
  * the claims of the one decision point (the claims cache the token endpoint fills) and
  * the same lifetime caps (tokenTtls: no later than the earliest temporary grant's end).
  * Each exchange is audited.
  */
 export function registerTokenExchange(provider: Provider, deps: TokenExchangeDeps): void {
-  const { core, claimsCache } = deps;
+  const { core, claimsCache, resourceServerInfo } = deps;
   const usage = createGrantUsageRepo(core.db);
   provider.registerGrantType(
     TOKEN_EXCHANGE_GRANT,
@@ -49,6 +54,8 @@ export function registerTokenExchange(provider: Provider, deps: TokenExchangeDep
       const audience = params.audience;
       const target = audience && audience !== CLI_CLIENT_ID ? await provider.Client.find(audience) : undefined;
       if (!target) throw new errors.InvalidTarget('audience must be the client id of an application');
+      if (params.resource !== undefined && typeof params.resource !== 'string') throw new errors.InvalidTarget('only one resource may be named');
+      const resource = params.resource ? await resourceServerInfo(ctx, params.resource, target) : undefined;
 
       // The one decision point: the same cached answer sets the lifetime cap and the token's claims.
       const userId = subject.accountId;
@@ -56,8 +63,10 @@ export function registerTokenExchange(provider: Provider, deps: TokenExchangeDep
       await usage.recordUse(claimsCache.takeStaleGrants(ctx, userId, target.clientId), core.clock.now());
 
       const token = new provider.AccessToken({ accountId: userId, client: target, grantId: subject.grantId, gty: TOKEN_EXCHANGE_GRANT, scope: 'openid' });
-      token.resourceServer = new provider.ResourceServer(target.clientId, {
-        audience: target.clientId,
+      // No scopes: the token says who the user is and what their grants give them, as the application's own tokens do.
+      const aud = resource ? (resource.audience ?? params.resource!) : target.clientId;
+      token.resourceServer = new provider.ResourceServer(aud, {
+        audience: aud,
         scope: '',
         accessTokenFormat: 'jwt',
         jwt: { sign: { alg: (target.idTokenSignedResponseAlg ?? 'EdDSA') as AsymmetricSigningAlgorithm } },
@@ -71,7 +80,7 @@ export function registerTokenExchange(provider: Provider, deps: TokenExchangeDep
           action: 'oidc.token_exchange',
           targetType: 'application',
           targetId: target.clientId,
-          data: { client_id: CLI_CLIENT_ID, audience: target.clientId, claims: Object.keys(effective.claims), expires_in: token.expiration },
+          data: { client_id: CLI_CLIENT_ID, audience: target.clientId, resource: resource?.audience ?? null, claims: Object.keys(effective.claims), expires_in: token.expiration },
         }),
       );
       ctx.body = { access_token: value, issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', expires_in: token.expiration };
