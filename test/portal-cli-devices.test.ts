@@ -37,7 +37,7 @@ for (const dialect of dialectsUnderTest()) describe(`portal in Chromium: command
     await started?.close();
   });
 
-  it('confirms a device sign-in with a passkey (virtual authenticator) on the warning page', async () => {
+  it('sends a signed-out user through the portal sign-in and back, then confirms the device sign-in with a passkey (virtual authenticator)', async () => {
     const user = await createPerson(server(), 'cli-passkey');
     const key = passkey();
     const now = Date.now();
@@ -69,11 +69,17 @@ for (const dialect of dialectsUnderTest()) describe(`portal in Chromium: command
       authenticatorId,
       credential: { credentialId: key.id.toString('base64'), isResidentCredential: false, rpId: 'localhost', privateKey: key.pkcs8.toString('base64'), signCount: 0 },
     });
-    await signIn(page, user.email, PASSWORD, '/');
 
+    // Not signed in yet: the device page sends the user through the portal's sign-in and back, with the code.
     const device = await startDeviceAuth(server());
     await page.goto(`/oidc/device?user_code=${device.body.user_code}`);
+    await page.getByRole('heading', { name: 'Sign in to Interim first' }).waitFor();
+    await page.getByRole('link', { name: 'Sign in to Interim' }).click();
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText('Only continue if you started this sign-in on your own computer just now').waitFor();
+    await page.getByText(String(device.body.user_code)).waitFor();
     await page.getByLabel('Code from your authenticator app, or a recovery code').waitFor();
     if (dialect === dialectsUnderTest()[0]) await screenshot(page, 'cli-device-confirm');
     await page.getByRole('button', { name: 'Use a passkey instead' }).click();
@@ -90,14 +96,14 @@ for (const dialect of dialectsUnderTest()) describe(`portal in Chromium: command
     const first = await signedInCli(server(), user);
     const second = await signedInCli(server(), user);
     const { context, page } = await newPerson(browser, server());
-    await signIn(page, user.email, PASSWORD, '/tokens');
+    await signIn(page, user.email, PASSWORD, '/account');
 
     const section = page.getByRole('region', { name: 'Command-line sign-ins' });
     const table = section.getByRole('table', { name: 'Your command-line sign-ins' });
     await table.waitFor();
     expect(await table.getByRole('columnheader').allTextContents()).toEqual(expect.arrayContaining(['Signed in', 'Last used', 'Ends']));
     expect(await table.getByRole('row').count()).toBe(3);
-    if (dialect === dialectsUnderTest()[0]) await screenshot(page, 'portal-cli-devices', { dark: true });
+    if (dialect === dialectsUnderTest()[0]) await screenshot(page, 'portal-cli-devices', { dark: true, fullPage: true });
 
     // Keyboard: the button is reachable and shows focus.
     const signOut = section.getByRole('button', { name: 'Revoke command-line sign-in 1' });

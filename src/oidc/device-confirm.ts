@@ -56,7 +56,7 @@ export async function deviceConfirmRoute(app: FastifyInstance, deps: DeviceConfi
     const form = Object.fromEntries(Object.entries(rest).filter((e): e is [string, string] => typeof e[1] === 'string'));
     if (form.confirm && !form.abort) {
       const actor = request.actor?.via === 'session' ? request.actor : null;
-      if (!actor) return page(reply, 401, deviceSignInFirstPage(`${deps.baseUrl}/`));
+      if (!actor) return page(reply, 401, deviceSignInFirstPage(deps.baseUrl, form.user_code));
       const factors = deps.secondFactors;
       if (factors && (await factors.hasFactor(deps.db, actor.userId))) {
         const typed = answer?.trim() ?? '';

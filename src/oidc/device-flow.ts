@@ -60,13 +60,13 @@ export function deviceFlowFeature(deps: DeviceFlowDeps): NonNullable<Configurati
     mask: '****-****',
     async userCodeInputSource(ctx, _form, _out, err) {
       const actor = portalActor(ctx.req);
-      if (!actor) return html(ctx, deviceSignInFirstPage(`${deps.baseUrl}/`), 401);
+      if (!actor) return html(ctx, deviceSignInFirstPage(deps.baseUrl), 401);
       const error = err ? (INPUT_ERRORS[err.name] ?? 'That did not work. Try again.') : undefined;
       html(ctx, deviceInputPage({ action: ctx.oidc.urlFor('code_verification'), xsrf: xsrfOf(ctx), email: await emailOf(actor.userId), error }));
     },
     async userCodeConfirmSource(ctx, _form, client: Client, _deviceInfo, userCode) {
       const actor = portalActor(ctx.req);
-      if (!actor) return html(ctx, deviceSignInFirstPage(`${deps.baseUrl}/`), 401);
+      if (!actor) return html(ctx, deviceSignInFirstPage(deps.baseUrl, userCode), 401);
       const code = ctx.oidc.entities.DeviceCode as { iat?: number } | undefined;
       const startedMs = code?.iat ? code.iat * 1000 : core.clock.now();
       const xsrf = xsrfOf(ctx);

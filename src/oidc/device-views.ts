@@ -78,11 +78,13 @@ export function deviceConfirmPage(v: {
   );
 }
 
-export function deviceSignInFirstPage(portalUrl: string): string {
+/** Not signed in to the portal in this browser: sign in there, then come back here (the portal's /device page returns, with the code). */
+export function deviceSignInFirstPage(baseUrl: string, userCode?: string): string {
+  const back = `${baseUrl}/device${userCode ? `?user_code=${encodeURIComponent(userCode)}` : ''}`;
   return page(
     'Sign in first',
-    `<h1>Sign in to Interim first</h1><p>To sign in the command line, sign in to Interim in this browser, then open the link from your terminal again.</p>` +
-      `<p><a href="${escapeHtml(portalUrl)}">Open Interim</a></p>`,
+    `<h1>Sign in to Interim first</h1><p>To sign in the command line, sign in to Interim in this browser first; you come back here afterwards to confirm.</p>` +
+      `<p><a href="${escapeHtml(back)}">Sign in to Interim</a></p>`,
   );
 }
 

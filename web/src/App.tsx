@@ -12,6 +12,7 @@ import { NotificationsPage } from './pages/Notifications.tsx';
 import { RequestDetailPage } from './pages/RequestDetail.tsx';
 import { RequestFormPage } from './pages/RequestForm.tsx';
 import { BreakGlassQueuePage } from './pages/BreakGlassQueue.tsx';
+import { DeviceReturnPage } from './pages/DeviceReturn.tsx';
 import { Link, matchPath, useLocation } from './router.tsx';
 import { SessionProvider, useSession } from './session.tsx';
 
@@ -31,6 +32,7 @@ const ROUTES: Route[] = [
   ['/notifications', () => <NotificationsPage />],
   ['/account', () => <AccountPage />],
   ['/tokens', () => <ApiTokensPage />],
+  ['/device', () => <DeviceReturnPage />],
 ];
 
 function NotFoundPage() {

@@ -10,7 +10,6 @@ import { DataTable } from '../components/Table.tsx';
 import { useSession } from '../session.tsx';
 import { SecretOnce } from './admin/common.tsx';
 import { Time } from '../components/Time.tsx';
-import { CliDevicesSection } from './CliDevices.tsx';
 
 const TOKENS_KEY = ['api-tokens'] as const;
 const POLICY_KEY = ['api-tokens', 'policy'] as const;
@@ -185,7 +184,6 @@ export function ApiTokensPage() {
           </DataTable>
         )}
       </PagedView>
-      <CliDevicesSection />
     </>
   );
 }

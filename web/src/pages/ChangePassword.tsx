@@ -5,6 +5,7 @@ import { keys } from '../api/queries.ts';
 import { fieldErrorsOf, Form, FormError, TextField } from '../components/Field.tsx';
 import { PageHeader } from '../components/Layout.tsx';
 import { TimeZoneSetting } from '../components/TimeZoneSetting.tsx';
+import { CliDevicesSection } from './CliDevices.tsx';
 
 /**
  * Changing one's password. `forced` is the first sign-in with a password an admin set
@@ -103,6 +104,7 @@ export function AccountPage() {
         <h2>Change password</h2>
         <ChangePasswordForm />
       </section>
+      <CliDevicesSection />
     </>
   );
 }
