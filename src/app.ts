@@ -46,6 +46,8 @@ import { templatesRoutes } from './modules/templates/templates.routes.ts';
 import { bootstrapFirstAdmin, type BootstrapResult } from './modules/users/bootstrap.ts';
 import { usersRoutes } from './modules/users/users.routes.ts';
 import { mountOidc } from './oidc/mount.ts';
+import { createCliCallers } from './oidc/cli-callers.ts';
+import { devicesRoutes } from './oidc/devices.routes.ts';
 import { startWorker, UNBOUNDED, type WorkerHandle, type WorkerTask } from './worker/worker.ts';
 
 export interface App {
@@ -123,7 +125,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Tags start folded: with every operation unfolded, swagger-ui stops rendering part-way through our 130-odd.
   await http.register(swaggerUi, { routePrefix: '/api/v1/docs', uiConfig: { deepLinking: true, docExpansion: 'none' } });
   // The auth plugin reads API tokens and sessions through their modules' repos (http sits below both).
-  const callers = { tokens: createApiTokensRepo(core.db), sessions: createSessionsRepo(core.db) };
+  const cliCallers = createCliCallers(core.db);
+  const callers = { tokens: createApiTokensRepo(core.db), sessions: createSessionsRepo(core.db), cliTokens: cliCallers };
   registerAuth(http, { callers, clock: core.clock, sessionIdleMs: config.session.idleMs });
   fastPath.observe = registerMetrics(http).observe;
 
@@ -144,6 +147,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   auditRoutes(api, { audit: services.audit });
   insightsRoutes(api, { insights: services.insights });
   requestsRoutes(api, { requests: services.requests, views: services.views, discussion: services.discussion });
+  devicesRoutes(api, { core });
   breakGlassRoutes(api, { breakGlass: services.breakGlass, views: services.views });
   decisionLinksRoutes(api, { decisionLinks: services.decisionLinks, views: services.views });
   scriptsRoutes(api, { scripts: services.scripts });
@@ -155,7 +159,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   http.addHook('preClose', async () => slackInteractions.settled());
   slackRoutes(api, { slack: services.slack, interactions: slackInteractions });
   // The live hub serves only HTTP streams and logs through Fastify's logger, so it is built here, once.
-  const live = createLiveHub(core, { pollMs: 1000, heartbeatMs: 15_000, sessionIdleMs: config.session.idleMs, maxPerUser: 10 }, http.log);
+  const live = createLiveHub(core, { pollMs: 1000, heartbeatMs: 15_000, sessionIdleMs: config.session.idleMs, maxPerUser: 10, liveCliSignIns: cliCallers.findLiveSignIns }, http.log);
   http.addHook('preClose', async () => live.close());
   liveRoutes(api, { hub: live, retryMs: 3000 });
   api.get('/api/v1/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => http.swagger());

@@ -1,22 +1,13 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { buildApp } from './app.ts';
-import { isServerProcess, runPrimary, runServerProcess } from './cluster.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { systemClock } from './clock.ts';
-import { openDatabase } from './db/database.ts';
-import { migrateToLatest } from './db/migrate.ts';
-import { AppError } from './http/errors.ts';
-import { createApiTokensService } from './modules/api-tokens/api-tokens.service.ts';
-import { createAuditRepo } from './modules/audit/audit.repo.ts';
-import { verifyAuditChain } from './modules/audit/audit.verify.ts';
-import { startWorker } from './worker/worker.ts';
-import { compose, createServices, openCore } from './compose.ts';
 import type { Core } from './core.ts';
-import { rotateKeysCommand } from './oidc/key-rotation.ts';
 import type { BootstrapResult } from './modules/users/bootstrap.ts';
-import { createEncrypter } from './security/encryption.ts';
-import { stopOnSignal } from './signals.ts';
+import { registerClientCommands } from './cli/commands.ts';
+
+// The server's modules are imported by the commands that run it or open its database: the
+// client commands (src/cli) start quickly and never load them.
 
 const program = new Command('interim').description('Interim: an OpenID Connect identity provider with self-service temporary access');
 
@@ -25,6 +16,7 @@ program
   .description('run the server, one process per core unless INTERIM_PROCESSES says otherwise (and the worker, in one of them, unless INTERIM_RUN_WORKER=false)')
   .action(async () => {
     const config = loadConfig();
+    const [{ isServerProcess, runPrimary, runServerProcess }, { buildApp }, { stopOnSignal }] = await Promise.all([import('./cluster.ts'), import('./app.ts'), import('./signals.ts')]);
     if (isServerProcess()) return runServerProcess(config);
     const startedLine = (address: string, processes: number) =>
       `Interim is listening on ${address} (public URL ${config.baseUrl}, ${config.database.kind}, ${processes} ${processes === 1 ? 'process' : 'processes'})\n`;
@@ -53,6 +45,7 @@ program
   .command('migrate')
   .description('apply database migrations and exit')
   .action(async () => {
+    const [{ openDatabase }, { migrateToLatest }] = await Promise.all([import('./db/database.ts'), import('./db/migrate.ts')]);
     const database = openDatabase(loadConfig().database);
     const applied = await migrateToLatest(database.db);
     process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
@@ -64,6 +57,7 @@ program
   .description('run only the background worker (expiry, notifications, deliveries)')
   .action(async () => {
     const config = loadConfig();
+    const [{ compose }, { startWorker }, { stopOnSignal }] = await Promise.all([import('./compose.ts'), import('./worker/worker.ts'), import('./signals.ts')]);
     // The same composition as `serve`, without HTTP: the tasks it registered, run on their schedules.
     const composition = await compose(config);
     const worker = startWorker(composition.tasks, { log: consoleLog });
@@ -78,11 +72,17 @@ program
     });
   });
 
-const audit = program.command('audit').description('the tamper-evident audit trail');
+/**
+ * Commands that open the database (DESIGN "Assurance": they live under `interim admin …`;
+ * `interim token create` stays as an alias). The client commands (src/cli) use HTTP only.
+ */
+const admin = program.command('admin').description('operator commands that open the database directly (run them with the server\'s environment)');
+
+const audit = admin.command('audit').description('the tamper-evident audit trail');
 audit
   .command('verify')
   .description('re-hash the whole audit chain; exits 1 at the first edited or missing row')
-  .option('--head <seq:hash>', 'also check against a head exported earlier (GET /api/v1/audit-head or `interim audit head`)')
+  .option('--head <seq:hash>', 'also check against a head exported earlier (GET /api/v1/audit-head or `interim admin audit head`)')
   .action(async (opts: { head?: string }) => {
     let expected: { seq: number; hash: string } | undefined;
     if (opts.head) {
@@ -90,6 +90,7 @@ audit
       if (!match) throw new ConfigError('--head must look like 123:<64 hex characters>');
       expected = { seq: Number(match[1]), hash: match[2]! };
     }
+    const [{ openDatabase }, { verifyAuditChain }] = await Promise.all([import('./db/database.ts'), import('./modules/audit/audit.verify.ts')]);
     const database = openDatabase(loadConfig().database);
     try {
       const result = await verifyAuditChain(database.db, expected);
@@ -104,35 +105,38 @@ audit
   .command('head')
   .description('print the current chain head as <seq>:<hash>, to keep somewhere safe')
   .action(async () => {
+    const [{ openDatabase }, { createAuditRepo }] = await Promise.all([import('./db/database.ts'), import('./modules/audit/audit.repo.ts')]);
     const database = openDatabase(loadConfig().database);
     const head = await createAuditRepo(database.db).head();
     process.stdout.write(`${Number(head.seq)}:${head.hash}\n`);
     await database.close();
   });
 
-const tokenCommand = program.command('token').description('manage API tokens');
-tokenCommand
-  .command('create')
-  .description("create an API token for a user (usually an admin) and print only the token; it is shown once")
-  .requiredOption('--email <email>', 'email of the user who will own the token')
-  .requiredOption('--name <name>', 'a name to recognise the token by')
-  .option('--expires-in-days <days>', 'days until the token expires (default: never, which only owners without a lifetime limit may have: admins, by default)', (value: string) => {
-    const days = Number(value);
-    if (!Number.isInteger(days) || days < 1 || days > 3650) throw new InvalidArgumentError('must be a whole number of days from 1 to 3650');
-    return days;
-  })
-  .action((opts: { email: string; name: string; expiresInDays?: number }) =>
-    withCore('interim token create', async (core) => {
-      const expiresAt = opts.expiresInDays === undefined ? null : systemClock.now() + opts.expiresInDays * 86_400_000;
-      const issued = await createApiTokensService(core).createForEmail(opts.email, { name: opts.name, expiresAt });
-      if (!issued.owner.is_admin) process.stderr.write(`note: ${issued.owner.email} is not an admin; the token can do only what that user may do\n`);
-      process.stdout.write(`${issued.token}\n`);
-    }),
-  );
+/** `token create`, under `admin token` and, as an alias, under the client's `token`. */
+function addTokenCreate(parent: Command): void {
+  parent
+    .command('create')
+    .description("create an API token for a user (usually an admin) and print only the token; it is shown once (opens the database)")
+    .requiredOption('--email <email>', 'email of the user who will own the token')
+    .requiredOption('--name <name>', 'a name to recognise the token by')
+    .option('--expires-in-days <days>', 'days until the token expires (default: never, which only owners without a lifetime limit may have: admins, by default)', (value: string) => {
+      const days = Number(value);
+      if (!Number.isInteger(days) || days < 1 || days > 3650) throw new InvalidArgumentError('must be a whole number of days from 1 to 3650');
+      return days;
+    })
+    .action((opts: { email: string; name: string; expiresInDays?: number }) =>
+      withCore('interim token create', async (core) => {
+        const expiresAt = opts.expiresInDays === undefined ? null : systemClock.now() + opts.expiresInDays * 86_400_000;
+        const { createApiTokensService } = await import('./modules/api-tokens/api-tokens.service.ts');
+        const issued = await createApiTokensService(core).createForEmail(opts.email, { name: opts.name, expiresAt });
+        if (!issued.owner.is_admin) process.stderr.write(`note: ${issued.owner.email} is not an admin; the token can do only what that user may do\n`);
+        process.stdout.write(`${issued.token}\n`);
+      }),
+    );
+}
+addTokenCreate(admin.command('token').description('manage API tokens'));
 
-program
-  .command('admin')
-  .description('recover access to the admin account')
+admin
   .command('reset-password')
   .description('give a user a new one-time password (to be changed at next sign-in) and end their sessions and tokens')
   .argument('<email>', 'email of the user, e.g. the first admin whose one-time password was lost')
@@ -140,6 +144,7 @@ program
     withCore('interim admin reset-password', async (core) => {
       // With every service, so the reset records its signals (logout tokens, SSF events) as an admin's reset does; the server's worker sends them.
       const config = loadConfig();
+      const [{ createServices }, { createEncrypter }] = await Promise.all([import('./compose.ts'), import('./security/encryption.ts')]);
       const services = createServices(core, config, createEncrypter(config.masterKey));
       const { user, oneTimePassword } = await services.users.resetPasswordToOneTime(email).finally(() => services.close());
       process.stderr.write(`One-time password for ${user.email} (shown only now; it must be changed at the next sign-in; their sessions and API tokens have ended):\n`);
@@ -148,20 +153,25 @@ program
     }),
   );
 
-program
+admin
   .command('keys')
   .description("the OpenID Provider's signing and cookie keys")
   .command('rotate')
   .description('publish new signing and cookie keys now; they sign after INTERIM_KEY_PUBLISH_DELAY_MINS, and the old ones retire once their tokens have expired')
   .action(async () => {
+    const { rotateKeysCommand } = await import('./oidc/key-rotation.ts');
     process.stdout.write(await rotateKeysCommand(loadConfig()));
   });
+
+// The client commands (login, request, approve, token --app …): HTTP only, never the database.
+registerClientCommands(program, addTokenCreate);
 
 /**
  * Runs a one-shot command on the configured database (migrated first). Expected refusals
  * (an unknown email, a disabled user, a bad name) get one clear line and exit 1, no stack.
  */
 async function withCore(command: string, run: (core: Core) => Promise<void>): Promise<void> {
+  const [{ openCore }, { AppError }] = await Promise.all([import('./compose.ts'), import('./http/errors.ts')]);
   const { database, core } = await openCore(loadConfig(), systemClock);
   try {
     await run(core);

@@ -100,7 +100,7 @@ describeEachDialect('audit trail', (server) => {
     expect(await verifyAuditChain(db, head)).toMatchObject({ ok: true });
   });
 
-  it('`interim audit verify` reports an intact chain and a broken one', async () => {
+  it('`interim admin audit verify` reports an intact chain and a broken one', async () => {
     const { config } = server();
     const env = {
       ...process.env,
@@ -108,7 +108,7 @@ describeEachDialect('audit trail', (server) => {
       ...(config.database.kind === 'postgres' ? { DATABASE_URL: config.database.url } : { INTERIM_DATA_DIR: config.dataDir }),
     };
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts', 'audit', ...args], { env, encoding: 'utf8' });
+      spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts', 'admin', 'audit', ...args], { env, encoding: 'utf8' });
     const head = run('head');
     expect(head.status).toBe(0);
     const ok = run('verify', '--head', head.stdout.trim());

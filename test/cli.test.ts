@@ -67,7 +67,7 @@ describeEachDialect('interim token create (CLI)', (server) => {
 
   it('sets an expiry from --expires-in-days', async () => {
     const before = Date.now();
-    const result = await interim('token', 'create', '--email', ADMIN_EMAIL, '--name', 'two days', '--expires-in-days', '2');
+    const result = await interim('admin', 'token', 'create', '--email', ADMIN_EMAIL, '--name', 'two days', '--expires-in-days', '2');
     expect(result.code).toBe(0);
     const row = (await tokenRows()).find((t) => t.token_hash === sha256(result.stdout.trim()))!;
     expect(row.name).toBe('two days');

@@ -378,7 +378,7 @@ if (dialectsUnderTest().includes('postgres')) {
       }
 
       // The audit chain verifies, with the real CLI.
-      const verify = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts', 'audit', 'verify'], {
+      const verify = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts', 'admin', 'audit', 'verify'], {
         env: { ...process.env, ...env },
         encoding: 'utf8',
       });

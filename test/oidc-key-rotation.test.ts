@@ -123,7 +123,7 @@ describeEachDialect(
         ...(config.database.kind === 'postgres' ? { DATABASE_URL: config.database.url } : { INTERIM_DATA_DIR: config.dataDir }),
       };
       const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts', 'keys', 'rotate'], { cwd: repoRoot, env });
+        const child = spawn(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', 'src/main.ts', 'admin', 'keys', 'rotate'], { cwd: repoRoot, env });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -121,7 +121,7 @@ describeEachDialect(
       const jwksOf = async (url: string) => ((await (await fetch(`${url}/oidc/jwks`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
       vi.unstubAllGlobals();
       const before = new Set([...(await jwksOf(server().url)), ...(await jwksOf(directUrl()))]);
-      const rotated = await runInterim(['keys', 'rotate'], { ...server().env!, INTERIM_LOG_LEVEL: 'warn' });
+      const rotated = await runInterim(['admin', 'keys', 'rotate'], { ...server().env!, INTERIM_LOG_LEVEL: 'warn' });
       expect(rotated.code, rotated.stderr).toBe(0);
       for (const url of [server().url, directUrl()]) {
         const kids = await waitForValue(`a new key at ${url}`, async () => {

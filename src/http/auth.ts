@@ -46,14 +46,21 @@ export interface CallerSources {
     ): Promise<{ id: string; user_id: string; csrf_token: string; last_seen_at: number; is_admin: number; must_change_password: number; mfa_due_user?: string | null } | undefined>;
     touch(id: string, now: number): Promise<unknown>;
   };
+  /** Access tokens the provider issued to the built-in CLI client (issue 15): live, with a live grant, of an enabled, undeleted user. */
+  cliTokens?: {
+    findLive(token: string, now: number): Promise<{ grant_id: string; user_id: string; is_admin: number; must_change_password: number } | undefined>;
+  };
 }
 
+/** API tokens start with this (the api-tokens module's API_TOKEN_PREFIX; http sits below it); other Bearer values are looked up as CLI access tokens first. */
+const API_TOKEN_PREFIX = 'itk_';
+
 /**
- * Resolves the caller once per request: a Bearer API token, or the session cookie.
+ * Resolves the caller once per request: a Bearer API token or CLI access token, or the session cookie.
  * Handlers then call requireActor(); services decide what the actor may touch.
  */
 export function registerAuth(app: FastifyInstance, deps: { callers: CallerSources; clock: Clock; sessionIdleMs: number }): void {
-  const { sessions, tokens } = deps.callers;
+  const { sessions, tokens, cliTokens } = deps.callers;
   app.decorateRequest('actor', null);
   app.decorateRequest('csrfOk', true);
 
@@ -62,6 +69,15 @@ export function registerAuth(app: FastifyInstance, deps: { callers: CallerSource
     // OIDC endpoints read their own Bearer tokens; only our API and /metrics take API tokens.
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     if (bearer && (request.url.startsWith('/api/') || request.url === '/metrics')) {
+      // A value without the API-token prefix is first looked up as a CLI access token (the
+      // bootstrap token may lack the prefix, so it falls through to the API tokens).
+      if (cliTokens && !bearer.startsWith(API_TOKEN_PREFIX) && request.url.startsWith('/api/')) {
+        const cli = await cliTokens.findLive(bearer, now);
+        if (cli) {
+          request.actor = { userId: cli.user_id, isAdmin: cli.is_admin === 1, via: 'cli', tokenId: cli.grant_id, mustChangePassword: cli.must_change_password === 1 };
+          return;
+        }
+      }
       const token = await tokens.findLiveByHash(sha256(bearer), now);
       if (!token) return;
       if (token.last_used_at === null || now - token.last_used_at > TOUCH_EVERY_MS) await tokens.touch(token.id, now);

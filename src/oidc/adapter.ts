@@ -312,7 +312,8 @@ class PayloadAdapter implements Adapter {
   }
 
   private live(row: Row | undefined): AdapterPayload | undefined {
-    if (!row || (row.expires_at !== null && row.expires_at <= this.clock.now())) return undefined;
+    // A device code is handed out expired too: the provider checks it and tells the user and the CLI it expired (RFC 8628 expired_token).
+    if (!row || (row.expires_at !== null && row.expires_at <= this.clock.now() && this.model !== 'DeviceCode')) return undefined;
     const payload = JSON.parse(row.payload) as AdapterPayload;
     if (row.consumed_at !== null) payload.consumed = Math.floor(row.consumed_at / 1000);
     return payload;

@@ -31,7 +31,7 @@ export interface RotationResult {
 const TOLERANCE_MS = 60_000;
 
 /**
- * `interim keys rotate`: a new signing key per algorithm and a new cookie key, scheduled,
+ * `interim admin keys rotate`: a new signing key per algorithm and a new cookie key, scheduled,
  * never switched at once (DESIGN: key rotation):
  * - the new keys are published now and sign from now + publishDelay, so every relying
  *   party has fetched them before it sees a token they signed;
@@ -89,7 +89,7 @@ export async function rotateKeys(core: Pick<Core, 'db' | 'dialect' | 'clock' | '
   });
 }
 
-/** `interim keys rotate`: rotates on the configured database and says what happens when. */
+/** `interim admin keys rotate`: rotates on the configured database and says what happens when. */
 export async function rotateKeysCommand(config: Config, clock: Clock = systemClock): Promise<string> {
   const database = openDatabase(config.database);
   try {

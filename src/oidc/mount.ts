@@ -12,6 +12,7 @@ import type { RecordSignals } from '../modules/signals/signals.types.ts';
 import type { Encrypter } from '../security/encryption.ts';
 import { AUTHORIZATION_PATH, authorizationByPost } from './authorization-post.ts';
 import { interactionRoutes } from './interactions.ts';
+import { deviceConfirmRoute } from './device-confirm.ts';
 import { rememberActor } from './portal-session.ts';
 import { createProviderHolder } from './provider-holder.ts';
 import { createProvider, OIDC_PREFIX } from './provider.ts';
@@ -21,7 +22,7 @@ export interface OidcDeps {
   config: Config;
   auth: AuthService;
   encrypter: Encrypter;
-  /** Second factors for the sign-in pages (issue 15). */
+  /** Second factors for the sign-in pages and for confirming a device sign-in (issue 15). */
   secondFactors: SecondFactors;
   /** Serves the hot endpoints (token, userinfo, introspection) before Fastify (http/fast-path.ts). */
   fastPath?: FastPath;
@@ -50,12 +51,14 @@ const MOUNT_ROUTE = `${OIDC_PREFIX}/*`;
  * under /oidc/interaction/, which win over the catch-all.
  */
 export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<void> {
+  // Derived from the master key: a device confirm page's passkey challenge (device-flow.ts), checked again by the confirm route.
+  const deviceChallengeKey = createHmac('sha256', deps.config.masterKey).update('interim device confirm challenge').digest();
   const holder = await createProviderHolder({
     core: deps.core,
     encrypter: deps.encrypter,
     keyCheckMs: deps.config.keys.checkMs,
     build: (secrets) => {
-      const provider = createProvider({ core: deps.core, config: deps.config, secrets, recordSignals: deps.recordSignals });
+      const provider = createProvider({ core: deps.core, config: deps.config, secrets, recordSignals: deps.recordSignals, secondFactors: deps.secondFactors, deviceChallengeKey });
       provider.on('server_error', (_ctx: unknown, error: Error) => {
         // An outage is answered 503 (outage.ts) and logged as one line, not as a bug with its stack.
         if (isDatabaseUnavailable(error)) app.log.warn({ reason: error.message }, 'database unavailable');
@@ -104,6 +107,22 @@ export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<v
   });
   // A POSTed authorization request goes to the provider as the equivalent GET (see authorization-post.ts).
   await app.register(async (scope) => authorizationByPost(scope, (request, reply, query) => toProvider(request, reply, `${AUTHORIZATION_PATH}?${query}`, 'GET')));
+
+  // The device sign-in's confirmation checks the second factor before the provider reads the form (device-confirm.ts).
+  await app.register(async (scope) =>
+    deviceConfirmRoute(scope, {
+      db: deps.core.db,
+      baseUrl: deps.config.baseUrl,
+      secondFactors: deps.secondFactors,
+      challengeKey: deviceChallengeKey,
+      forward: (request, reply, form) => {
+        // Fastify has read the body; the provider takes an already parsed form from req.body
+        // (it warns once per process that it does, which is expected here).
+        (request.raw as IncomingMessage & { body?: unknown }).body = form;
+        return toProvider(request, reply, request.raw.url ?? OIDC_PREFIX);
+      },
+    }),
+  );
 
   // The interaction pages use whichever Provider is current (its cookie keys read their cookies).
   const provider = new Proxy({} as Provider, { get: (_target, prop) => memberOf(holder.latest, prop) });

@@ -21,8 +21,11 @@ import { leaveBackchannelLogoutToOutbox, signalEndedProviderSession } from './ba
 import { signOutSignal } from '../modules/backchannel-logout/index.ts';
 import type { RecordSignals } from '../modules/signals/signals.types.ts';
 import { errorPage, loggedOutPage } from './views.ts';
-import { ACR } from '../modules/mfa/index.ts';
+import { ACR, type SecondFactors } from '../modules/mfa/index.ts';
 import { assertOnlyAcrRequested, useAcrCheck } from './acr-check.ts';
+import { cliClientMetadata } from './cli-client.ts';
+import { deviceFlowFeature } from './device-flow.ts';
+import { registerTokenExchange } from './token-exchange.ts';
 
 export const OIDC_PREFIX = '/oidc';
 
@@ -32,6 +35,10 @@ export interface ProviderDeps {
   secrets: OidcSecrets;
   /** Records the signal of a provider session ended by RP-initiated logout (issue 13); compose.ts's. */
   recordSignals?: RecordSignals;
+  /** Device sign-in confirmation shows the second-factor field when the user has one (issue 15). */
+  secondFactors?: Pick<SecondFactors, 'methodsOf' | 'webauthnOptions'>;
+  /** Derives the passkey challenge of a device confirm page (device-flow.ts). */
+  deviceChallengeKey?: Buffer;
 }
 
 /** The OpenID Provider at ${baseUrl}/oidc, wired to our database, keys, users and claims. */
@@ -88,6 +95,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     loadExistingGrant,
     interactions: { policy, url: (_ctx, interaction) => `${OIDC_PREFIX}/interaction/${interaction.uid}` },
     clientBasedCORS: (_ctx, origin, client) => originAllowedForClient(origin, client),
+    // The built-in command-line client (issue 15): static, so the applications API never sees it.
+    clients: [cliClientMetadata()],
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -116,6 +125,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       // For discovery metadata and `sid` in ID tokens; the logout tokens go through our outbox (backchannel-logout.ts).
       backchannelLogout: { enabled: true },
+      // RFC 8628 for the built-in CLI client only (device-flow.ts).
+      deviceFlow: deviceFlowFeature({ core, baseUrl: config.baseUrl, secondFactors: deps.secondFactors, challengeKey: deps.deviceChallengeKey }),
     },
     renderError: (ctx, out) => html(ctx, (ctx.status ?? 400) >= 400 ? ctx.status : 400, errorPage(String(out.error), out.error_description ? String(out.error_description) : undefined)),
   };
@@ -126,6 +137,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   useHashedClientSecrets(provider.Client);
   releaseMappedClaims(provider);
   leaveBackchannelLogoutToOutbox(provider.Client);
+  registerTokenExchange(provider, { core, claimsCache, resourceServerInfo });
   // Outermost first: the headers wrap every answer, the outage answer and the sign-out page swapped in below them
   // included; the outage answer covers everything below it, the rotation included.
   provider.use(providerPageHeaders());

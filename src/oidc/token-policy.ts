@@ -3,6 +3,7 @@ import type { Clock } from '../clock.ts';
 import { cappedTokenTtlSecs, type ClaimValue } from '../modules/claims/index.ts';
 import type { ClaimsCache } from './account.ts';
 import { appSettings } from './clients.ts';
+import { DEVICE_CODE_TTL_SECS } from './cli-client.ts';
 
 export interface TokenPolicyDeps {
   clock: Clock;
@@ -42,6 +43,7 @@ export function tokenTtls(deps: TokenPolicyDeps): NonNullable<Configuration['ttl
       return rotated ? Math.max(1, rotated.remainingTTL) : appSettings(client).refreshTokenTtlSecs;
     },
     AuthorizationCode: AUTHORIZATION_CODE_TTL_SECS,
+    DeviceCode: DEVICE_CODE_TTL_SECS,
     Interaction: INTERACTION_TTL_SECS,
     Session: deps.sessionTtlSecs,
     Grant: (ctx, _grant: Grant) => {

@@ -64,7 +64,8 @@ export function originOf(url: unknown): string[] {
   }
 }
 
-function page(title: string, body: string): string {
+/** A whole sign-in page around `body` (escaped by the caller). */
+export function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)} · Interim</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`;
 }
 

@@ -17,6 +17,7 @@ import { DecidePage } from './pages/Decide.tsx';
 import { EnrolmentRequiredPage } from './pages/security/EnrolmentRequired.tsx';
 import { SecurityPage } from './pages/security/SecurityPage.tsx';
 import { SlackLinkPage } from './pages/SlackLinks.tsx';
+import { DeviceReturnPage } from './pages/DeviceReturn.tsx';
 import { Link, matchPath, useLocation } from './router.tsx';
 import { SessionProvider, useSession } from './session.tsx';
 
@@ -39,6 +40,7 @@ const ROUTES: Route[] = [
   ['/decide/:token', (p) => <DecidePage key={p.token} token={p.token!} />],
   ['/account/security', () => <SecurityPage />],
   ['/slack/link/:token', (p) => <SlackLinkPage token={p.token!} />],
+  ['/device', () => <DeviceReturnPage />],
 ];
 
 function NotFoundPage() {

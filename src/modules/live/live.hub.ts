@@ -17,6 +17,8 @@ export interface LiveOptions {
   sessionIdleMs: number;
   /** Streams one user may hold open at once (one per browser tab). */
   maxPerUser: number;
+  /** Of these CLI sign-ins (provider grant ids, Actor.tokenId when via is 'cli'), the live ones, with their user's admin flag (src/oidc answers; it sits above this module). */
+  liveCliSignIns?: (grantIds: string[], now: number) => Promise<{ id: string; is_admin: number }[]>;
 }
 
 interface Listener {
@@ -91,20 +93,22 @@ export function createLiveHub(core: Pick<Core, 'db' | 'clock'>, options: LiveOpt
   }
 
   /**
-   * Ends streams whose session, API token or user is gone, and follows a change of the
-   * admin flag. At most two queries for all listeners of the process: live sessions, and
-   * live API tokens.
+   * Ends streams whose session, API token, CLI sign-in or user is gone, and follows a change
+   * of the admin flag. At most three queries for all listeners of the process: live
+   * sessions, live API tokens, and live CLI sign-ins.
    */
   async function recheckAll(): Promise<void> {
     const now = core.clock.now();
     const all = [...listeners];
     const keyOf = (a: Actor) => (a.via === 'session' ? a.sessionId : a.tokenId);
     const ids = (via: Actor['via']) => [...new Set(all.flatMap((l) => (l.actor.via === via && keyOf(l.actor) ? [keyOf(l.actor)!] : [])))];
-    const [sessions, tokens] = await Promise.all([
+    const cliIds = ids('cli');
+    const [sessions, tokens, cli] = await Promise.all([
       createSessionsRepo(core.db).findLiveMany(ids('session'), now, options.sessionIdleMs),
       createApiTokensRepo(core.db).findLiveMany(ids('token'), now),
+      cliIds.length && options.liveCliSignIns ? options.liveCliSignIns(cliIds, now) : [],
     ]);
-    const live = new Map<string, boolean>([...sessions, ...tokens].map((r) => [r.id, r.is_admin === 1]));
+    const live = new Map<string, boolean>([...sessions, ...tokens, ...cli].map((r) => [r.id, r.is_admin === 1]));
     for (const l of all) {
       const key = keyOf(l.actor);
       const isAdmin = key === undefined ? undefined : live.get(key);

@@ -268,3 +268,12 @@ export interface BulkItemResult {
 
 /** A claim value a mapping or grant gives. */
 export type ClaimValue = string | string[] | boolean;
+
+/** One of your command-line sign-ins (`interim login`), GET /api/v1/me/devices. */
+export interface CliDevice {
+  id: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  current: boolean;
+}

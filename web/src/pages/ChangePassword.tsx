@@ -7,6 +7,7 @@ import { PageHeader } from '../components/Layout.tsx';
 import { TimeZoneSetting } from '../components/TimeZoneSetting.tsx';
 import { Link } from '../router.tsx';
 import { SlackLinksSection } from './SlackLinks.tsx';
+import { CliDevicesSection } from './CliDevices.tsx';
 
 /**
  * Changing one's password. `forced` is the first sign-in with a password an admin set
@@ -112,6 +113,7 @@ export function AccountPage() {
         <ChangePasswordForm />
       </section>
       <SlackLinksSection />
+      <CliDevicesSection />
     </>
   );
 }
