@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import { createPerson, PASSWORD } from './helpers/access-fixtures.ts';
 import { byLabel, ensurePortalBuilt, launchBrowser, newPerson, PHONE, screenshot, signIn } from './helpers/browser.ts';
@@ -16,6 +16,12 @@ async function addVirtualAuthenticator(context: BrowserContext, page: Page) {
   await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
   });
+}
+
+/** Passes the step-up dialog with an authenticator code. */
+async function confirmWithCode(check: Locator, code: string) {
+  await check.getByLabel('Code from your authenticator app, or a recovery code').fill(code);
+  await check.getByRole('button', { name: 'Confirm with the code' }).click();
 }
 
 const signedIn = (page: Page) => page.getByRole('button', { name: 'Sign out' }).waitFor();
@@ -136,7 +142,7 @@ describeEachDialect(
       await context.close();
     });
 
-    it('lets an admin require a second factor, shows the enrolment page, and resets a user with a step-up', { timeout: 90_000 }, async () => {
+    it('lets an admin require a second factor, shows the enrolment page, resets a user and removes a factor with a step-up', { timeout: 90_000 }, async () => {
       const admin = await createPerson(server(), 'alice-admin', { isAdmin: true });
       const adminCode = (await enrolTotp(server(), admin.id)).code;
       const user = await createPerson(server(), 'bob');
@@ -152,10 +158,11 @@ describeEachDialect(
       await page.goto(`/admin/users/${user.id}`);
       await page.getByRole('button', { name: 'Reset second factors' }).click();
       await page.getByRole('dialog', { name: /Reset the second factors/ }).getByRole('button', { name: 'Reset', exact: true }).click();
-      const check = page.getByRole('dialog', { name: 'Confirm it is you' });
+      // The portal's one step-up dialog (components/StepUp.tsx), naming the act it checks.
+      const check = page.getByRole('dialog', { name: 'Confirm with your second factor' });
+      await check.getByText('This reset of someone’s second factors needs a fresh check').waitFor();
       nextStep();
-      await check.getByLabel(/^Code/).fill(adminCode());
-      await check.getByRole('button', { name: 'Confirm', exact: true }).click();
+      await confirmWithCode(check, adminCode());
       await page.getByRole('status').filter({ hasText: 'were reset' }).waitFor();
       expect(await server().app.core.db.selectFrom('mfa_factors').select('id').where('user_id', '=', user.id).execute()).toEqual([]);
 
@@ -163,9 +170,9 @@ describeEachDialect(
       await page.goto('/admin/security');
       await page.getByRole('radio', { name: /^Everyone/ }).check();
       await page.getByRole('button', { name: 'Save' }).click();
+      await check.getByText('This change of the second-factor policy needs a fresh check').waitFor();
       nextStep();
-      await check.getByLabel(/^Code/).fill(adminCode());
-      await check.getByRole('button', { name: 'Confirm', exact: true }).click();
+      await confirmWithCode(check, adminCode());
       await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
 
       // Bob, now without a factor, can only enrol.
@@ -184,9 +191,24 @@ describeEachDialect(
       await page.getByRole('radio', { name: /^Optional/ }).check();
       await page.getByRole('button', { name: 'Save' }).click();
       nextStep();
-      await check.getByLabel(/^Code/).fill(adminCode());
-      await check.getByRole('button', { name: 'Confirm', exact: true }).click();
+      await confirmWithCode(check, adminCode());
       await expect.poll(async () => (await server().admin.get('/api/v1/settings/mfa-policy')).body.policy).toBe('off');
+
+      // Removing one of two factors asks for the same dialog; Esc leaves the factor in place.
+      const spare = await enrolTotp(server(), admin.id, 'Old phone');
+      await page.goto('/account/security');
+      const factors = page.getByRole('table', { name: 'Your second factors' });
+      await factors.getByRole('button', { name: 'Remove Old phone' }).click();
+      await check.getByText('This removal of a second factor needs a fresh check').waitFor();
+      await page.keyboard.press('Escape');
+      await expect.poll(() => check.isVisible()).toBe(false);
+      await page.getByText('which was cancelled').waitFor();
+      expect(await server().app.core.db.selectFrom('mfa_factors').select('id').where('id', '=', spare.factorId).execute()).toHaveLength(1);
+      await factors.getByRole('button', { name: 'Remove Old phone' }).click();
+      nextStep();
+      await confirmWithCode(check, adminCode());
+      await expect.poll(() => factors.getByRole('cell', { name: 'Old phone', exact: true }).count()).toBe(0);
+      expect(await server().app.core.db.selectFrom('mfa_factors').select('id').where('id', '=', spare.factorId).execute()).toEqual([]);
       await context.close();
     });
   },

@@ -1,38 +1,34 @@
-import { startAuthentication, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/browser';
 import { createContext, useCallback, useContext, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError, post } from '../api/client.ts';
+import type { StepUpStart } from '../api/mfa-types.ts';
+import { assertPasskey } from '../lib/webauthn.ts';
 import { Link, useLocation } from '../router.tsx';
 import { FormError, TextField } from './Field.tsx';
 import { Modal } from './Modal.tsx';
 
-/** What the server asks a fresh second-factor check for (the 403's `step_up` details). */
+/** What the server asks a fresh second-factor check for (the 403's `step_up` details): a decision, or a change to second factors. */
 export interface StepUpBinding {
   action: string;
   target: string;
   stage: number | null;
   max_age_minutes?: number;
-  /** The user has no second factor: they must add one before this decision can be made. */
+  /** The user has no second factor: they must add one before this act can be done. */
   no_second_factor?: boolean;
-}
-
-interface StartedCheck {
-  id: string;
-  methods: ('webauthn' | 'totp' | 'recovery_code')[];
-  webauthn: PublicKeyCredentialRequestOptionsJSON | null;
 }
 
 const STEP_UP_CODES = new Set(['step_up_required', 'step_up_stale', 'step_up_invalid']);
 
-/** The binding a refused decision asks for, or null when the refusal is about something else. */
+/** The binding a refused act asks for, or null when the refusal is about something else. */
 export function stepUpBindingOf(error: unknown): StepUpBinding | null {
   if (!(error instanceof ApiError) || error.status !== 403 || !STEP_UP_CODES.has(error.code)) return null;
   const binding = error.body.step_up;
   return binding && typeof binding === 'object' ? (binding as StepUpBinding) : null;
 }
 
-/** Adds the proof to a decision's body (nothing when there is none yet). */
+/** Adds the proof to an act's body (nothing when there is none yet). */
 export const withProof = <B extends object>(body: B, proof: string | undefined): B & { step_up?: string } => (proof ? { ...body, step_up: proof } : body);
 
+/** The act a check is for, as the dialog names it ("This … needs a fresh check"): decisions, and changes to second factors. */
 const WHAT: Record<string, string> = {
   approve: 'approval',
   deny: 'denial',
@@ -40,9 +36,12 @@ const WHAT: Record<string, string> = {
   break_glass: 'break-glass access',
   bulk_decision: 'bulk decision',
   bulk_revoke: 'bulk revocation',
+  factor_remove: 'removal of a second factor',
+  mfa_policy: 'change of the second-factor policy',
+  mfa_reset: 'reset of someone’s second factors',
 };
 
-/** Sends a decision; when the server asks for step-up, runs the check and sends it again with the proof. */
+/** Sends an act; when the server asks for step-up, runs the check and sends it again with the proof. */
 type Run = <T>(send: (proof: string | undefined) => Promise<T>) => Promise<T>;
 
 interface Asked {
@@ -54,16 +53,22 @@ interface Asked {
 
 const StepUpContext = createContext<Run>((send) => send(undefined));
 
-/** Decisions that need step-up go through `run`: `run((proof) => post(path, withProof(body, proof)))`. */
+/**
+ * Acts that may need step-up go through `run`: `run((proof) => post(path, withProof(body, proof)))`,
+ * or `run((proof) => del(withQuery(path, { step_up: proof })))` where the proof is a query parameter.
+ */
 export const useStepUp = (): Run => useContext(StepUpContext);
 
 const cancelled = () => new ApiError(403, { code: 'step_up_cancelled', detail: 'Not done: this needs a check with your second factor, which was cancelled.' });
 
 /**
- * One step-up dialog for the whole portal (issue 15): a decision refused with
- * `step_up_required`, `step_up_stale` or `step_up_invalid` opens it; the user passes the
+ * One step-up dialog for the whole portal (issue 15): an act refused with
+ * `step_up_required`, `step_up_stale` or `step_up_invalid` (a decision, removing a factor,
+ * the MFA policy, an admin's reset of someone's factors) opens it; the user passes the
  * check (passkey, authenticator code or recovery code) for exactly the act the server named,
- * and the decision is sent again with the proof. Closing it (Esc) leaves the decision unmade.
+ * and the act is sent again with the proof. Closing it (Esc) leaves the act undone.
+ * The dialog renders here, outside every page and its forms, so its own form never submits
+ * a page's form.
  */
 export function StepUpProvider({ children }: { children: ReactNode }) {
   const [asked, setAsked] = useState<Asked | null>(null);
@@ -91,7 +96,7 @@ export function StepUpProvider({ children }: { children: ReactNode }) {
     else open.resolve(outcome.value);
   }, []);
   const onClose = useCallback(() => settle({ error: cancelled() }), [settle]);
-  // Following a link out of the dialog (to the account page) leaves the decision unmade.
+  // Following a link out of the dialog (to the account page) leaves the act undone.
   const { pathname } = useLocation();
   useEffect(() => {
     if (current.current) settle({ error: cancelled() });
@@ -107,8 +112,8 @@ export function StepUpProvider({ children }: { children: ReactNode }) {
 }
 
 /** What a step-up check needs from the server, for a page that runs one itself (the decision page). */
-export async function startStepUp(binding: Pick<StepUpBinding, 'action' | 'target' | 'stage'>): Promise<StartedCheck> {
-  return post<StartedCheck>('/step-up', { action: binding.action, target: binding.target, stage: binding.stage });
+export async function startStepUp(binding: Pick<StepUpBinding, 'action' | 'target' | 'stage'>): Promise<StepUpStart> {
+  return post<StepUpStart>('/step-up', { action: binding.action, target: binding.target, stage: binding.stage });
 }
 
 /** The check itself: start it for the binding, then a passkey or a code; `onProof` gets the verified proof's id. */
@@ -126,7 +131,7 @@ export function StepUpForm({
   /** The passkey button's words: the decision page names the decision itself. */
   passkeyLabel?: string;
 }) {
-  const [started, setStarted] = useState<StartedCheck | null>(null);
+  const [started, setStarted] = useState<StepUpStart | null>(null);
   const [code, setCode] = useState('');
   const [working, setWorking] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -162,7 +167,7 @@ export function StepUpForm({
     if (!started?.webauthn) return;
     let assertion: unknown;
     try {
-      assertion = await startAuthentication({ optionsJSON: started.webauthn });
+      assertion = await assertPasskey(started.webauthn);
     } catch {
       setError(new Error('The passkey check did not finish. Try again, or use a code.'));
       return;
@@ -191,7 +196,7 @@ export function StepUpForm({
   return (
     <div className="step-up">
       <p>
-        This {what} needs a fresh check of your passkey or authenticator app{binding.max_age_minutes ? `, made within ${binding.max_age_minutes} minutes of the decision` : ''}. The check is for this {what} only.
+        This {what} needs a fresh check of your passkey or authenticator app{binding.max_age_minutes ? ` (one made in the last ${binding.max_age_minutes} minutes)` : ''}. The check is for this {what} only.
       </p>
       <FormError error={error ?? outerError} plain />
       {!started && !error && <p className="muted">Preparing the check…</p>}
@@ -221,7 +226,7 @@ export function StepUpForm({
   );
 }
 
-/** In the dialog: the check, then the decision sent again with its proof; a refusal of the proof starts a fresh check. */
+/** In the dialog: the check, then the act sent again with its proof; a refusal of the proof starts a fresh check. */
 function StepUpCheck({ asked, settle }: { asked: Asked; settle: (outcome: { value: unknown } | { error: unknown }) => void }) {
   const [binding, setBinding] = useState(asked.binding);
   const [round, setRound] = useState(0);

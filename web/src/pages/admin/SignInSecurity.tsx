@@ -7,7 +7,7 @@ import { Fieldset, FormError } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { Modal } from '../../components/Modal.tsx';
 import { QueryView } from '../../components/Status.tsx';
-import { useStepUp } from '../security/StepUp.tsx';
+import { useStepUp, withProof } from '../../components/StepUp.tsx';
 
 const POLICY_KEY = keys.admin('mfa-policy');
 const CHOICES: [MfaPolicy, string, string][] = [
@@ -19,44 +19,41 @@ const CHOICES: [MfaPolicy, string, string][] = [
 function PolicyForm({ current }: { current: MfaPolicy }) {
   const client = useQueryClient();
   const [choice, setChoice] = useState<MfaPolicy>(current);
-  const { run, dialog } = useStepUp('change who must use a second factor');
+  const run = useStepUp();
   const save = useMutation({
-    mutationFn: () => run((proof) => put<{ policy: MfaPolicy }>('/settings/mfa-policy', { policy: choice, step_up: proof })),
+    mutationFn: () => run((proof) => put<{ policy: MfaPolicy }>('/settings/mfa-policy', withProof({ policy: choice }, proof))),
     onSuccess: () => client.invalidateQueries({ queryKey: POLICY_KEY }),
   });
-  // The step-up dialog has a form of its own: outside this one, so its submit never submits this.
+  // The step-up dialog (StepUpProvider's, rendered outside every page) has a form of its own: its submit never submits this.
   return (
-    <>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          save.mutate();
-        }}
-        className="narrow-form"
-        aria-label="Second factor policy"
-      >
-        <FormError error={save.error} plain />
-        {save.isSuccess && (
-          <p className="notice notice-success" role="status">
-            Saved.
-          </p>
-        )}
-        <Fieldset legend="Who must use a second factor" hint="People it covers without a factor can only add one until they do; their API tokens stop working meanwhile.">
-          {CHOICES.map(([value, label, hint]) => (
-            <label key={value} className="radio">
-              <input type="radio" name="mfa-policy" value={value} checked={choice === value} onChange={() => setChoice(value)} /> {label}
-              <span className="muted small"> — {hint}</span>
-            </label>
-          ))}
-        </Fieldset>
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={save.isPending || choice === current}>
-            Save
-          </button>
-        </div>
-      </form>
-      {dialog}
-    </>
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate();
+      }}
+      className="narrow-form"
+      aria-label="Second factor policy"
+    >
+      <FormError error={save.error} plain />
+      {save.isSuccess && (
+        <p className="notice notice-success" role="status">
+          Saved.
+        </p>
+      )}
+      <Fieldset legend="Who must use a second factor" hint="People it covers without a factor can only add one until they do; their API tokens stop working meanwhile.">
+        {CHOICES.map(([value, label, hint]) => (
+          <label key={value} className="radio">
+            <input type="radio" name="mfa-policy" value={value} checked={choice === value} onChange={() => setChoice(value)} /> {label}
+            <span className="muted small"> — {hint}</span>
+          </label>
+        ))}
+      </Fieldset>
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={save.isPending || choice === current}>
+          Save
+        </button>
+      </div>
+    </form>
   );
 }
 
@@ -78,7 +75,7 @@ export function SignInSecurityPage() {
 /** On a user's page: removes their factors and recovery codes and ends all their sessions and tokens, after a confirm. */
 export function ResetFactors({ userId, name }: { userId: string; name: string }) {
   const [confirming, setConfirming] = useState(false);
-  const { run, dialog } = useStepUp(`reset the second factors of ${name}`);
+  const run = useStepUp();
   const reset = useMutation({ mutationFn: () => run((proof) => del(withQuery(`/users/${userId}/factors`, { step_up: proof }))), onSuccess: () => setConfirming(false) });
   return (
     <section className="panel" aria-labelledby="reset-factors-heading">
@@ -105,7 +102,6 @@ export function ResetFactors({ userId, name }: { userId: string; name: string })
         </div>
         <FormError error={reset.error} plain />
       </Modal>
-      {dialog}
     </section>
   );
 }

@@ -5,13 +5,13 @@ import type { Factor } from '../../api/mfa-types.ts';
 import { FormError } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { QueryView } from '../../components/Status.tsx';
+import { useStepUp } from '../../components/StepUp.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { Time } from '../../components/Time.tsx';
 import { Link } from '../../router.tsx';
 import { AddAuthenticatorApp, AddPasskey } from './Enrol.tsx';
 import { useFactorsChanged, useFactors } from './queries.ts';
 import { RecoveryCodes } from './RecoveryCodes.tsx';
-import { useStepUp } from './StepUp.tsx';
 
 const KIND = { webauthn: 'Passkey', totp: 'Authenticator app' } as const;
 
@@ -19,7 +19,7 @@ function FactorRow({ factor }: { factor: Factor }) {
   const changed = useFactorsChanged();
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(factor.name);
-  const { run, dialog } = useStepUp(`remove “${factor.name}”`);
+  const run = useStepUp();
   const rename = useMutation({ mutationFn: () => patch(`/me/factors/${factor.id}`, { name }), onSuccess: async () => (setEditing(false), await changed()) });
   const remove = useMutation({ mutationFn: () => run((proof) => del(withQuery(`/me/factors/${factor.id}`, { step_up: proof }))), onSuccess: changed });
   return (
@@ -63,7 +63,6 @@ function FactorRow({ factor }: { factor: Factor }) {
         <button type="button" className="btn btn-small btn-danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
           Remove<span className="visually-hidden"> {factor.name}</span>
         </button>
-        {dialog}
       </td>
     </tr>
   );
