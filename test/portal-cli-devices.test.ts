@@ -78,6 +78,8 @@ for (const dialect of dialectsUnderTest()) describe(`portal in Chromium: command
     await page.getByLabel('Email').fill(user.email);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
+    // The user has a passkey: the portal's sign-in asks for it as the second step.
+    await page.getByRole('button', { name: 'Use your passkey' }).click();
     await page.getByText('Only continue if you started this sign-in on your own computer just now').waitFor();
     await page.getByText(String(device.body.user_code)).waitFor();
     await page.getByLabel('Code from your authenticator app, or a recovery code').waitFor();
