@@ -210,8 +210,20 @@ export async function decideInBrowser(
   for (;;) {
     await sleep(delay);
     delay = Math.min(delay * 2, 5000);
+    // The link expires by the server's clock, which this computer's may not match: read the
+    // server's time (the session answer's server_time), and read it BEFORE the request, so a
+    // decision made before that moment (the latest a live link can complete) shows below.
+    const serverTime = await serverNow(api);
     const now = await api.call<AccessRequest>('GET', `/api/v1/access-requests/${encodeURIComponent(opts.id)}`);
     if (now.status !== before.status || now.updated_at !== before.updated_at) return now;
-    if (systemClock.now() > until) throw new CliError(EXIT.stepUp, 'the decision link expired before the decision was confirmed; nothing was decided');
+    if (serverTime >= until) throw new CliError(EXIT.stepUp, 'the decision link expired before the decision was confirmed; nothing was decided');
   }
+}
+
+/** The server's current time (GET /api/v1/session's server_time), in ms since the epoch. */
+async function serverNow(api: Api): Promise<number> {
+  const session = await api.call<{ server_time: string }>('GET', '/api/v1/session');
+  const time = Date.parse(session.server_time);
+  if (!Number.isFinite(time)) throw new CliError(EXIT.error, 'the server did not say its time (server_time); is it an older Interim?');
+  return time;
 }
