@@ -135,6 +135,18 @@ describeEachDialect('interim approve|deny|revoke with step-up', (server) => {
     expect((await portal.get(`${LINKS}/${token}`)).body.code).toBe('link_expired');
   });
 
+  it('a request withdrawn while the link waits ends the command with exit code 1: the decision was not made', async () => {
+    const id = await submit();
+    const { cli, token } = await decideFromTerminal('deny', id, '--comment', 'no', '--json');
+    expect((await access.requester.client.post(`/api/v1/access-requests/${id}/cancel`, {})).status).toBe(200);
+    const result = await finished(cli);
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toContain('the request was cancelled meanwhile; your decision was not made');
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { exit_code: 1, problem: { request: { id, status: 'cancelled' } } } });
+    // The link cannot decide it any more either.
+    expect((await portal.get(`${LINKS}/${token}`)).status).toBe(409);
+  });
+
   it('deny and revoke go through a decision link the same way', async () => {
     const denied = await submit();
     const deny = await decideFromTerminal('deny', denied, '--comment', 'not during the freeze', '--json');
