@@ -187,10 +187,18 @@ export async function waitForDecision(api: Api, id: string, say: (line: string) 
 
 export type Decision = 'approve' | 'deny' | 'revoke';
 
+/** The statuses a request can have right after each decision (an approval may leave it pending: a later stage, or a quorum not met yet). */
+const OUTCOME_OF: Record<Decision, Set<string>> = {
+  approve: new Set(['pending', 'provisioning', ...GRANTED]),
+  deny: new Set(['denied']),
+  revoke: new Set(['revoked']),
+};
+
 /**
  * A decision that answered 403 step_up_required: asks the server for a one-time decision
  * link (POST /api/v1/decision-links), opens it in the browser (or prints it), and waits,
- * polling the request, until the decision is recorded or the link expires.
+ * polling the request, until the decision is recorded, the link expires (exit 5; by the
+ * server's clock), or the request ends another way meanwhile (exit 1).
  */
 export async function decideInBrowser(
   api: Api,
@@ -210,8 +218,24 @@ export async function decideInBrowser(
   for (;;) {
     await sleep(delay);
     delay = Math.min(delay * 2, 5000);
+    // The link expires by the server's clock, which this computer's may not match: read the
+    // server's time (the session answer's server_time), and read it BEFORE the request, so a
+    // decision made before that moment (the latest a live link can complete) shows below.
+    const serverTime = await serverNow(api);
     const now = await api.call<AccessRequest>('GET', `/api/v1/access-requests/${encodeURIComponent(opts.id)}`);
-    if (now.status !== before.status || now.updated_at !== before.updated_at) return now;
-    if (systemClock.now() > until) throw new CliError(EXIT.stepUp, 'the decision link expired before the decision was confirmed; nothing was decided');
+    if (now.status !== before.status || now.updated_at !== before.updated_at) {
+      if (OUTCOME_OF[opts.decision].has(now.status)) return now;
+      // Someone else ended it meanwhile (the requester cancelled, another approver denied): the link can no longer decide.
+      throw new CliError(EXIT.error, `the request was ${now.status} meanwhile${now.decided_by ? ` (by ${now.decided_by.email})` : ''}; your decision was not made`, { request: now });
+    }
+    if (serverTime >= until) throw new CliError(EXIT.stepUp, 'the decision link expired before the decision was confirmed; nothing was decided');
   }
+}
+
+/** The server's current time (GET /api/v1/session's server_time), in ms since the epoch. */
+async function serverNow(api: Api): Promise<number> {
+  const session = await api.call<{ server_time: string }>('GET', '/api/v1/session');
+  const time = Date.parse(session.server_time);
+  if (!Number.isFinite(time)) throw new CliError(EXIT.error, 'the server did not say its time (server_time); is it an older Interim?');
+  return time;
 }

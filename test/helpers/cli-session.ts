@@ -33,20 +33,24 @@ export function startCli(dir: string, ...args: string[]) {
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const done = new Promise<ProcessResult>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  // Real time (performance.now): a test may move the fake Date meanwhile.
+  const printed = async (pattern: RegExp, timeoutMs = 30_000): Promise<string> => {
+    const until = performance.now() + timeoutMs;
+    for (;;) {
+      const match = pattern.exec(stderr);
+      if (match) return match[1]!;
+      if (performance.now() > until || child.exitCode !== null) throw new Error(`nothing like ${pattern} printed:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   return {
     done,
     stderr: () => stderr,
     kill: () => child.kill('SIGKILL'),
+    /** The first group of `pattern` once the CLI has printed it on stderr. */
+    printed,
     /** The user code the CLI printed. */
-    async userCode(timeoutMs = 30_000): Promise<string> {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const match = /enter the code (\S+)/.exec(stderr);
-        if (match) return match[1]!;
-        if (Date.now() > until || child.exitCode !== null) throw new Error(`no user code printed:\n${stderr}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    userCode: (timeoutMs = 30_000) => printed(/enter the code (\S+)/, timeoutMs),
   };
 }
 
