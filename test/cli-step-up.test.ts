@@ -147,6 +147,16 @@ describeEachDialect('interim approve|deny|revoke with step-up', (server) => {
     expect((await portal.get(`${LINKS}/${token}`)).status).toBe(409);
   });
 
+  it('an approver without a second factor is told to add one, and no link is made', async () => {
+    const id = await submit();
+    const cli = startCli(await signedInCli(server(), access.secondApprover), 'approve', id, '--no-browser', '--json');
+    const result = await finished(cli);
+    expect(result.code).toBe(5);
+    expect(result.stdout + result.stderr).toMatch(/passkey or an authenticator app/);
+    expect(result.stderr).not.toContain('/decide/');
+    expect(await statusOf(id)).toBe('pending');
+  });
+
   it('deny and revoke go through a decision link the same way', async () => {
     const denied = await submit();
     const deny = await decideFromTerminal('deny', denied, '--comment', 'not during the freeze', '--json');

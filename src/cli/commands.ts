@@ -67,7 +67,9 @@ async function decide(api: Api, id: string, decision: Decision, opts: { comment?
     const problem = error instanceof CliError ? error.problem : undefined;
     // A decision the template protects with step-up: finish it in the browser through a one-time decision link.
     if (problem?.code !== 'step_up_required' && problem?.code !== 'step_up_stale') throw error;
-    const binding = (problem.step_up ?? {}) as { stage?: unknown };
+    const binding = (problem.step_up ?? {}) as { stage?: unknown; no_second_factor?: unknown };
+    // Without a second factor no page can finish it: the server's words say to add one first.
+    if (binding.no_second_factor === true) throw error;
     const stage = typeof binding.stage === 'number' ? binding.stage : undefined;
     result = await decideInBrowser(api, { id, decision, stage, comment: opts.comment, reason: opts.reason, browser: opts.browser, say });
   }
