@@ -53,10 +53,12 @@ export interface SignInFactors {
   refreshEnrolmentDue(trx: Tx, userId: string, now: number): Promise<boolean>;
 }
 
+/** Opens a session in `trx` for a user who signed in `amr`-wise, with its audit event (`audit` adds to its data). */
+export type OpenSessionIn = (trx: Tx, user: UserRow, amr: readonly string[], ip: string, audit?: Record<string, unknown>) => Promise<SignedIn>;
+
 export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'passwords'>, settings: AuthSettings, hooks: AuthHooks, factors: SignInFactors) {
   const { db, clock, audit, passwords } = core;
   const guard = createSignInGuard(core, settings.loginThrottle);
-  const secondStep = createSecondStep(core, settings, guard, factors);
 
 
   /**
@@ -90,69 +92,40 @@ export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'p
   /**
    * Opens a new session for a user who has signed in (a fresh id every time, so a planted
    * cookie is worth nothing); `amr` says how (RFC 8176: ['pwd'], ['pwd','otp','mfa'] …), and
-   * is kept with the session so that reusing it never claims more than was done.
+   * is kept with the session so that reusing it never claims more than was done. It also
+   * records whether the MFA policy holds the user back until they enrol.
    */
-  async function openSession(user: UserRow, ip: string, amr: readonly string[], opts: { passwordRehashed?: boolean } = {}): Promise<SignedIn> {
-    return db.transaction().execute(async (trx) => {
-      const now = clock.now();
-      const signedIn = await openSessionIn(trx, user, [...amr], now, settings.session.absoluteMs);
-      signedIn.mfaEnrolmentRequired = await factors.refreshEnrolmentDue(trx, user.id, now);
-      await audit.append(trx, {
-        actor: { userId: user.id, isAdmin: user.is_admin === 1, via: 'session', mustChangePassword: false },
-        action: 'session.created',
-        targetType: 'user',
-        targetId: user.id,
-        data: { ip, amr: signedIn.amr, ...(opts.passwordRehashed ? { password_rehashed: true } : {}) },
-      });
-      return signedIn;
+  const sessionIn: OpenSessionIn = async (trx, user, amr, ip, extra = {}) => {
+    const now = clock.now();
+    const signedIn = await openSessionIn(trx, user, [...amr], now, settings.session.absoluteMs);
+    signedIn.mfaEnrolmentRequired = await factors.refreshEnrolmentDue(trx, user.id, now);
+    await audit.append(trx, {
+      actor: { userId: user.id, isAdmin: user.is_admin === 1, via: 'session', mustChangePassword: false },
+      action: 'session.created',
+      targetType: 'user',
+      targetId: user.id,
+      data: { ip, amr: signedIn.amr, ...extra },
     });
-  }
+    return signedIn;
+  };
+  const openSession = (user: UserRow, ip: string, amr: readonly string[], opts: { passwordRehashed?: boolean } = {}): Promise<SignedIn> =>
+    db.transaction().execute((trx) => sessionIn(trx, user, amr, ip, opts.passwordRehashed ? { password_rehashed: true } : {}));
+  const secondStep = createSecondStep(core, guard, factors, sessionIn);
 
   return {
     checkPassword,
     openSession,
 
     /**
-     * Checks a password. Each attempt is first reserved in the per-IP and per-account
-     * throttles; only then is the password hashed. Failures all look the same, so no account
-     * can be probed, and an unknown account costs the same hashing. A user without a factor
-     * gets a session; a user with one gets a pending sign-in that a factor completes.
+     * The portal's sign-in: a user without a factor gets a session; a user with one gets a
+     * pending sign-in (one-time, a few minutes) that a factor completes (`completeSecondFactor`).
      */
     async signIn(emailInput: string, password: string, ip: string): Promise<SignInOutcome> {
-      const email = emailInput.trim().toLowerCase();
-      const reserved = await guard.reserve({ email, ip });
-      const user = await createUsersRepo(db).findByEmail(email);
-      const check = await passwords.verify(password, user?.password_hash ?? null);
-      if (!user || !check.ok || user.disabled === 1) {
-        await guard.failed(reserved, { email, ip, userId: user?.id ?? null });
-        throw invalidCredentials();
-      }
-      // A hash made at an older, weaker cost is replaced now that we hold the password.
-      const rehashed = check.needsRehash ? await passwords.hash(password) : undefined;
-      const hasFactor = await factors.secondFactors.hasFactor(db, user.id);
-      await guard.release(reserved, !hasFactor);
-
-      const now = clock.now();
-      return db.transaction().execute(async (trx): Promise<SignInOutcome> => {
-        if (rehashed) {
-          // Only if the password is still the one just checked (a concurrent change wins).
-          await createUsersRepo(trx).rehashPassword(user.id, user.password_hash, rehashed);
-        }
-        if (hasFactor) {
-          const pending = await factors.pending.issue(trx, user.id, email);
-          return { kind: 'second_factor', user, pending: pending.token, methods: pending.methods, webauthn: pending.webauthn, expiresAt: pending.expiresAt };
-        }
-        const signedIn = await openSessionIn(trx, user, ['pwd'], now, settings.session.absoluteMs);
-        signedIn.mfaEnrolmentRequired = await factors.refreshEnrolmentDue(trx, user.id, now);
-        await audit.append(trx, {
-          actor: { userId: user.id, isAdmin: user.is_admin === 1, via: 'session', mustChangePassword: false },
-          action: 'session.created',
-          targetType: 'user',
-          targetId: user.id,
-          data: { ip, amr: signedIn.amr, ...(rehashed ? { password_rehashed: true } : {}) },
-        });
-        return { kind: 'signed_in', ...signedIn };
-      });
+      const { user, passwordRehashed, secondStep: needsFactor } = await checkPassword(emailInput, password, ip, (u) => factors.secondFactors.hasFactor(db, u.id));
+      if (!needsFactor) return { kind: 'signed_in', ...(await openSession(user, ip, ['pwd'], { passwordRehashed })) };
+      // The second step counts against the same throttle key as the password did.
+      const pending = await db.transaction().execute((trx) => factors.pending.issue(trx, user.id, emailInput.trim().toLowerCase()));
+      return { kind: 'second_factor', user, pending: pending.token, methods: pending.methods, webauthn: pending.webauthn, expiresAt: pending.expiresAt };
     },
 
     /** The second step: a pending sign-in and a factor make a session. */

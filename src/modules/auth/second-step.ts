@@ -1,12 +1,11 @@
 import type { Core } from '../../core.ts';
-import type { Tx } from '../../db/database.ts';
 import { AppError } from '../../http/errors.ts';
 import { newId } from '../../security/ids.ts';
-import { amrOf, type FactorProof, type FactorUse } from '../mfa/index.ts';
+import { amrOf, type FactorProof } from '../mfa/index.ts';
 import { createManageRepo } from '../mfa/index.ts';
-import { createUsersRepo, type UserRow } from '../users/users.repo.ts';
-import type { AuthSettings, SignInFactors } from './auth.service.ts';
-import { openSession, type SignedIn, type SignInGuard } from './sign-in-guard.ts';
+import { createUsersRepo } from '../users/users.repo.ts';
+import type { OpenSessionIn, SignInFactors } from './auth.service.ts';
+import type { SignedIn, SignInGuard } from './sign-in-guard.ts';
 
 const pendingGone = () => new AppError(401, 'sign_in_expired', 'this sign-in has expired or was already used: enter your password again');
 const wrongFactor = () => new AppError(401, 'invalid_second_factor', 'the second factor did not check');
@@ -21,23 +20,8 @@ class FactorRefused extends Error {}
  * proof or pending sign-in used twice at once makes one session, and a wrong factor counts
  * against the same throttle as a wrong password.
  */
-export function createSecondStep(core: Pick<Core, 'db' | 'clock' | 'audit'>, settings: AuthSettings, guard: SignInGuard, factors: SignInFactors) {
-  const { db, clock, audit } = core;
-
-  /** Opens the session for a passed check, with its audit event; null when the user can no longer sign in. */
-  async function sessionFor(trx: Tx, user: UserRow, amr: string[], ip: string, use: FactorUse): Promise<SignedIn> {
-    const now = clock.now();
-    const signedIn = await openSession(trx, user, amr, now, settings.session.absoluteMs);
-    signedIn.mfaEnrolmentRequired = await factors.refreshEnrolmentDue(trx, user.id, now);
-    await audit.append(trx, {
-      actor: { userId: user.id, isAdmin: user.is_admin === 1, via: 'session', mustChangePassword: false },
-      action: 'session.created',
-      targetType: 'user',
-      targetId: user.id,
-      data: { ip, amr, method: use.method, factor_id: use.factorId },
-    });
-    return signedIn;
-  }
+export function createSecondStep(core: Pick<Core, 'db' | 'clock'>, guard: SignInGuard, factors: SignInFactors, sessionFor: OpenSessionIn) {
+  const { db, clock } = core;
 
   return {
     async complete(pendingToken: string, proof: FactorProof, ip: string): Promise<SignedIn> {
@@ -54,7 +38,7 @@ export function createSecondStep(core: Pick<Core, 'db' | 'clock' | 'audit'>, set
           if (!user || user.disabled === 1) throw pendingGone();
           const use = await factors.secondFactors.verify(trx, pending.userId, proof, pending.challenge);
           if (!use) throw new FactorRefused();
-          return sessionFor(trx, user, ['pwd', ...amrOf(use), 'mfa'], ip, use);
+          return sessionFor(trx, user, ['pwd', ...amrOf(use), 'mfa'], ip, { method: use.method, factor_id: use.factorId });
         });
         await guard.release(reserved, true);
         return signedIn;
@@ -85,7 +69,7 @@ export function createSecondStep(core: Pick<Core, 'db' | 'clock' | 'audit'>, set
           if (!use || !use.userVerified || use.factorId === null || !(await createManageRepo(trx).isPasswordless(use.factorId))) throw new FactorRefused();
           const user = await createUsersRepo(trx).findById(use.userId);
           if (!user || user.disabled === 1) throw new FactorRefused();
-          return sessionFor(trx, user, amrOf(use), ip, use);
+          return sessionFor(trx, user, amrOf(use), ip, { method: use.method, factor_id: use.factorId });
         });
         await guard.release(reserved, true);
         return signedIn;
