@@ -6,6 +6,7 @@ import { enrolTotp } from './helpers/factors.ts';
 import { auditOf, enrolPasskey, enrolTotpViaApi, stepUpProof, totpCodes } from './helpers/mfa-api.ts';
 import { Browser } from './helpers/oidc-browser.ts';
 import { createApp } from './helpers/oidc-fixtures.ts';
+import { deviceTokens } from './helpers/cli-session.ts';
 import { authorizationRequest, relyingParty, submitLogin } from './helpers/oidc-rp.ts';
 
 describeEachDialect('the MFA policy and admin reset', (server) => {
@@ -69,9 +70,10 @@ describeEachDialect('the MFA policy and admin reset', (server) => {
     expect(event!.data).toMatchObject({ before: 'off', after: 'everyone', step_up: { method: 'totp' } });
   });
 
-  it('everyone: a user without a factor may only enrol, by session and API token alike, until they do', async () => {
+  it('everyone: a user without a factor may only enrol, by session, API token and command line alike, until they do', async () => {
     const p = await person('must-enrol');
     const token = await tokenOf(p);
+    const cli = new ApiClient(server().url).withToken((await deviceTokens(server(), p)).access_token as string);
     const enrolled = await person('enrolled');
     await enrolTotp(server(), enrolled.id);
     await setPolicy('everyone');
@@ -80,6 +82,7 @@ describeEachDialect('the MFA policy and admin reset', (server) => {
     expect(blocked.status).toBe(403);
     expect(blocked.body.code).toBe('mfa_enrolment_required');
     expect((await token.get('/api/v1/access-requests')).body.code).toBe('mfa_enrolment_required');
+    expect((await cli.get('/api/v1/access-requests')).body.code).toBe('mfa_enrolment_required');
     expect((await p.client.get('/api/v1/session')).body).toMatchObject({ user: { id: p.id }, mfa_enrolment_required: true });
     expect((await p.client.get('/api/v1/me/factors')).status).toBe(200);
     expect((await p.client.get('/api/v1/me/recovery-codes')).status).toBe(200);
@@ -91,6 +94,7 @@ describeEachDialect('the MFA policy and admin reset', (server) => {
     await enrolPasskey(server(), p.client);
     expect((await p.client.get('/api/v1/access-requests')).status).toBe(200);
     expect((await token.get('/api/v1/access-requests')).status).toBe(200);
+    expect((await cli.get('/api/v1/access-requests')).status).toBe(200);
     expect((await p.client.get('/api/v1/session')).body.mfa_enrolment_required).toBe(false);
 
     await setPolicy('off');

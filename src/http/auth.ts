@@ -48,7 +48,7 @@ export interface CallerSources {
   };
   /** Access tokens the provider issued to the built-in CLI client (issue 15): live, with a live grant, of an enabled, undeleted user. */
   cliTokens?: {
-    findLive(token: string, now: number): Promise<{ grant_id: string; user_id: string; is_admin: number; must_change_password: number } | undefined>;
+    findLive(token: string, now: number): Promise<{ grant_id: string; user_id: string; is_admin: number; must_change_password: number; mfa_due_user?: string | null } | undefined>;
   };
 }
 
@@ -74,7 +74,7 @@ export function registerAuth(app: FastifyInstance, deps: { callers: CallerSource
       if (cliTokens && !bearer.startsWith(API_TOKEN_PREFIX) && request.url.startsWith('/api/')) {
         const cli = await cliTokens.findLive(bearer, now);
         if (cli) {
-          request.actor = { userId: cli.user_id, isAdmin: cli.is_admin === 1, via: 'cli', tokenId: cli.grant_id, mustChangePassword: cli.must_change_password === 1 };
+          request.actor = { userId: cli.user_id, isAdmin: cli.is_admin === 1, via: 'cli', tokenId: cli.grant_id, mustChangePassword: cli.must_change_password === 1, mfaEnrolmentRequired: !!cli.mfa_due_user };
           return;
         }
       }

@@ -1,9 +1,10 @@
 import type { Db, Executor } from '../db/database.ts';
+import { enrolmentDueQuery } from '../modules/mfa/index.ts';
 import { activeUsersQuery } from '../modules/users/users.repo.ts';
 import { CLI_CLIENT_ID } from './cli-client.ts';
 import { prepare } from './prepared.ts';
 
-type LiveCliToken = { payload: string; grant_id: string; user_id: string; is_admin: number; must_change_password: number };
+type LiveCliToken = { payload: string; grant_id: string; user_id: string; is_admin: number; must_change_password: number; mfa_due_user: string | null };
 
 /**
  * The API's view of the CLI's access tokens (http/auth.ts CallerSources.cliTokens). They
@@ -18,7 +19,9 @@ export function createCliCallers(db: Db) {
       .selectFrom('oidc_payloads as t')
       .innerJoin('oidc_payloads as g', (j) => j.on('g.model', '=', 'Grant').onRef('g.id', '=', 't.grant_id'))
       .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 't.account_id')
-      .select(['t.payload', 'g.id as grant_id', 'u.id as user_id', 'u.is_admin', 'u.must_change_password'])
+      // Held back by the MFA policy until they enrol, as sessions and API tokens are.
+      .leftJoin(enrolmentDueQuery(db).as('due'), 'due.user_id', 't.account_id')
+      .select(['t.payload', 'g.id as grant_id', 'u.id as user_id', 'u.is_admin', 'u.must_change_password', 'due.user_id as mfa_due_user'])
       .where('t.model', '=', 'AccessToken')
       .where('t.id', '=', p('id'))
       .where('t.expires_at', '>', p('now'))
@@ -43,7 +46,7 @@ export function createCliCallers(db: Db) {
       if (!/^[A-Za-z0-9_-]{20,128}$/.test(token)) return undefined;
       const row = (await find({ id: token, now })).rows[0];
       if (!row || clientOf(row.payload) !== CLI_CLIENT_ID) return undefined;
-      return { grant_id: row.grant_id, user_id: row.user_id, is_admin: row.is_admin, must_change_password: row.must_change_password };
+      return { grant_id: row.grant_id, user_id: row.user_id, is_admin: row.is_admin, must_change_password: row.must_change_password, mfa_due_user: row.mfa_due_user };
     },
   };
 }
