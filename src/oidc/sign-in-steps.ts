@@ -60,7 +60,7 @@ const fieldOf = (error: z.ZodError): string | undefined => {
 /** A check that fails after the factor was spent (a state spent by a concurrent answer, a passkey not for signing in alone): the rollback gives the factor back. */
 class Refused extends Error {}
 
-/** The portal page where users add passkeys and authenticator apps (mfa-enrol's account security page). */
+/** The portal page where users add passkeys and authenticator apps (Account → security). */
 const SECURITY_PAGE = '/account/security';
 
 const newChallenge = () => randomBytes(32).toString('base64url');

@@ -12,7 +12,7 @@ export interface SlackDecisions {
   stateOf(requestId: string): Promise<{ status: string; current_stage: number } | undefined>;
 }
 
-/** A one-time link to the decision page that performs the step-up and the decision (decisions-step-up). */
+/** A one-time link to the decision page that performs the step-up and the decision (src/modules/decision-links). */
 export type CreateDecisionLink = (input: { userId: string; requestId: string; decision: 'approve' | 'deny'; stage: number; comment?: string }) => Promise<{ url: string; expires_at: string }>;
 
 /** Whether this approver's decision on this request needs a fresh second factor (the MFA policy, or the template's step-up). */
