@@ -111,8 +111,8 @@ export function StepUpProvider({ children }: { children: ReactNode }) {
   );
 }
 
-/** What a step-up check needs from the server, for a page that runs one itself (the decision page). */
-export async function startStepUp(binding: Pick<StepUpBinding, 'action' | 'target' | 'stage'>): Promise<StepUpStart> {
+/** Starts a step-up check on the server for the binding: what StepUpForm offers. */
+async function startStepUp(binding: Pick<StepUpBinding, 'action' | 'target' | 'stage'>): Promise<StepUpStart> {
   return post<StepUpStart>('/step-up', { action: binding.action, target: binding.target, stage: binding.stage });
 }
 

@@ -2,18 +2,17 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { get, patch, post } from '../../api/client.ts';
 import { fetchAll, keys } from '../../api/queries.ts';
-import type { EventAction, Template } from '../../api/admin-types.ts';
+import type { EventAction } from '../../api/admin-types.ts';
 import { Checkbox, FormError } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { SearchBox, SearchEmpty, useSearchQuery } from '../../components/SearchBox.tsx';
 import { Empty, QueryView } from '../../components/Status.tsx';
 import { eventLabel } from '../../lib/format.ts';
 import { Link, navigate } from '../../router.tsx';
-import { DeleteButton, SecretOnce, useDeleteAndReturn } from './common.tsx';
+import { DeleteButton, SecretOnce, useAllTemplates, useDeleteAndReturn } from './common.tsx';
 import { DeliveryTable } from './Deliveries.tsx';
 import { EventActionForm, type ActionBody } from './EventActionForm.tsx';
 
-const useTemplates = () => useQuery({ queryKey: keys.admin('templates', 'all'), queryFn: () => fetchAll<Template>('/access-request-templates') });
 
 function describe(a: EventAction): string {
   switch (a.kind) {
@@ -34,7 +33,7 @@ export function EventActionsPage() {
   const client = useQueryClient();
   const q = useSearchQuery();
   const actions = useQuery({ queryKey: keys.admin('event-actions', 'list', q), queryFn: () => fetchAll<EventAction>('/event-actions', q ? { q } : {}) });
-  const templates = useTemplates();
+  const templates = useAllTemplates();
   const [secret, setSecret] = useState<{ id: string; value: string } | null>(null);
   const create = useMutation({
     mutationFn: (body: ActionBody) => post<EventAction>('/event-actions', body),
@@ -83,7 +82,7 @@ export function EventActionsPage() {
 
 function ActionSettings({ action }: { action: EventAction }) {
   const client = useQueryClient();
-  const templates = useTemplates();
+  const templates = useAllTemplates();
   const [secret, setSecret] = useState<string | null>(null);
   const refresh = () => client.invalidateQueries({ queryKey: keys.admin('event-actions') });
   const save = useMutation({ mutationFn: (body: Partial<ActionBody>) => patch<EventAction>(`/event-actions/${action.id}`, body), onSuccess: refresh });

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { get, withQuery } from '../../api/client.ts';
-import { fetchAll, keys } from '../../api/queries.ts';
+import { keys } from '../../api/queries.ts';
 import type { Insights, InsightsSummary, Template } from '../../api/admin-types.ts';
 import { BarChart } from '../../components/charts/BarChart.tsx';
 import { StackedBars } from '../../components/charts/StackedBars.tsx';
@@ -11,6 +11,7 @@ import { Empty, QueryView } from '../../components/Status.tsx';
 import { DataTable } from '../../components/Table.tsx';
 import { Time } from '../../components/Time.tsx';
 import { Link, navigate, useLocation } from '../../router.tsx';
+import { useAllTemplates } from './common.tsx';
 import { formatPercent, formatSecs, rangeQuery } from './insights-format.ts';
 
 interface Filters {
@@ -240,7 +241,7 @@ function InsightsView({ data, query }: { data: Insights; query: Record<string, s
 export function InsightsPage() {
   const filters = useFilters();
   const query = rangeQuery(filters);
-  const templates = useQuery({ queryKey: keys.admin('templates', 'all'), queryFn: () => fetchAll<Template>('/access-request-templates') });
+  const templates = useAllTemplates();
   const insights = useQuery({ queryKey: keys.admin('insights', query), queryFn: () => get<Insights>('/insights', query) });
   return (
     <>

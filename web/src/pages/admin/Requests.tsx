@@ -1,17 +1,16 @@
-import { useQuery } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { withQuery } from '../../api/client.ts';
-import { fetchAll, keys, usePagedList } from '../../api/queries.ts';
+import { keys, usePagedList } from '../../api/queries.ts';
 import type { AccessRequest, RequestStatus } from '../../api/types.ts';
-import type { Template } from '../../api/admin-types.ts';
 import { SelectField, TextField } from '../../components/Field.tsx';
 import { PageHeader } from '../../components/Layout.tsx';
 import { PersonLines, RequestLines, StatusBadge } from '../../components/RequestBits.tsx';
 import { Empty, PagedView } from '../../components/Status.tsx';
 import { Time } from '../../components/Time.tsx';
 import { STATUS_LABEL } from '../../lib/format.ts';
+import { fromZonedInput, toZonedInput } from '../../lib/time.ts';
 import { navigate, useLocation } from '../../router.tsx';
-import { useAllUsers } from './common.tsx';
+import { useAllTemplates, useAllUsers } from './common.tsx';
 
 type Sort = 'submitted' | 'updated' | 'ends';
 type Order = 'asc' | 'desc';
@@ -70,15 +69,12 @@ function show(f: Filters) {
   navigate(withQuery('/admin/requests', queryOf(f)));
 }
 
-/** datetime-local speaks the browser's local time without a zone; the URL keeps instants. */
-const toLocalInput = (iso: string) => {
-  if (!iso) return '';
-  const d = new Date(iso);
-  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+/** datetime-local speaks a wall-clock time in the user's zone (lib/time.ts); the URL keeps instants. */
+const toLocalInput = (iso: string) => (iso ? toZonedInput(Date.parse(iso)) : '');
+const fromLocalInput = (local: string) => {
+  const ms = fromZonedInput(local);
+  return Number.isNaN(ms) ? '' : new Date(ms).toISOString();
 };
-const fromLocalInput = (local: string) => (local ? new Date(local).toISOString() : '');
-
-const useAllTemplates = () => useQuery({ queryKey: keys.admin('templates', 'all'), queryFn: () => fetchAll<Template>('/access-request-templates') });
 
 function FilterForm({ initial }: { initial: Filters }) {
   const [f, setF] = useState(initial);

@@ -16,11 +16,9 @@ export function SlackSettingsPage() {
   const client = useQueryClient();
   const settings = useQuery({ queryKey: SETTINGS_KEY, queryFn: () => get<SlackSettings>('/settings/slack') });
   const [form, setForm] = useState({ bot_token: '', signing_secret: '' });
-  const [saved, setSaved] = useState(false);
   const save = useMutation({
     mutationFn: () => put<SlackSettings>('/settings/slack', form),
     onSuccess: async () => {
-      setSaved(true);
       setForm({ bot_token: '', signing_secret: '' });
       await client.invalidateQueries({ queryKey: SETTINGS_KEY });
     },
@@ -47,15 +45,12 @@ export function SlackSettingsPage() {
               Interactivity Request URL for the app: <code>{s.interactivity_url}</code>
             </p>
             <Form
-              onSubmit={onSubmitSend(() => {
-                setSaved(false);
-                save.mutate();
-              })}
+              onSubmit={onSubmitSend(() => save.mutate())}
               noValidate
               className="form-grid"
             >
               <FormError error={save.error} />
-              {saved && (
+              {save.isSuccess && (
                 <p className="notice notice-success" role="status">
                   Saved.
                 </p>

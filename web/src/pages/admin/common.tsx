@@ -3,11 +3,12 @@ import { useId, useRef, useState } from 'react';
 import { del } from '../../api/client.ts';
 import { fetchAll, keys } from '../../api/queries.ts';
 import type { User } from '../../api/types.ts';
-import type { Application, Group, Script } from '../../api/admin-types.ts';
+import type { Application, Group, Script, Template } from '../../api/admin-types.ts';
 import { useGroupError } from '../../components/Field.tsx';
 import { navigate, useLocation } from '../../router.tsx';
 
 export const useAllUsers = () => useQuery({ queryKey: keys.admin('users', 'all'), queryFn: () => fetchAll<User>('/users') });
+export const useAllTemplates = () => useQuery({ queryKey: keys.admin('templates', 'all'), queryFn: () => fetchAll<Template>('/access-request-templates') });
 export const useAllApplications = () => useQuery({ queryKey: keys.admin('applications', 'all'), queryFn: () => fetchAll<Application>('/applications') });
 export const useAllScripts = () =>
   useQuery({ queryKey: keys.admin('scripts', 'all'), queryFn: () => fetchAll<Script>('/scripts'), retry: false });

@@ -69,7 +69,7 @@ function FactorRow({ factor }: { factor: Factor }) {
 }
 
 /** The user's second factors: passkeys, authenticator apps and recovery codes (docs/mfa.md). */
-export function SecuritySections() {
+function SecuritySections() {
   const factors = useFactors();
   return (
     <>

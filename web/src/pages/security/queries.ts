@@ -3,8 +3,8 @@ import { get } from '../../api/client.ts';
 import type { Factor } from '../../api/mfa-types.ts';
 import { keys } from '../../api/queries.ts';
 
-export const FACTORS_KEY = ['me', 'factors'] as const;
-export const RECOVERY_KEY = ['me', 'recovery-codes'] as const;
+const FACTORS_KEY = ['me', 'factors'] as const;
+const RECOVERY_KEY = ['me', 'recovery-codes'] as const;
 
 export const useFactors = () => useQuery({ queryKey: FACTORS_KEY, queryFn: async () => (await get<{ items: Factor[] }>('/me/factors')).items });
 export const useRecoveryLeft = () => useQuery({ queryKey: RECOVERY_KEY, queryFn: async () => (await get<{ remaining: number }>('/me/recovery-codes')).remaining });
