@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { del, get, patch, post } from '../api/client.ts';
+import { get, patch, post } from '../api/client.ts';
+import { ConfirmDeleteButton } from '../components/ConfirmDeleteButton.tsx';
 import { usePagedList } from '../api/queries.ts';
 import type { ApiToken, ApiTokenPolicy, CreatedApiToken } from '../api/types.ts';
 import { Checkbox, fieldErrorsOf, Form, FormError, onSubmitSend, SelectField, SubmitButton, TextField } from '../components/Field.tsx';
@@ -69,30 +70,6 @@ function CreateToken({ limit }: { limit: number | null }) {
         </div>
       </Form>
     </section>
-  );
-}
-
-function RevokeButton({ token }: { token: ApiToken }) {
-  const client = useQueryClient();
-  const revoke = useMutation({
-    mutationFn: () => del(`/api-tokens/${token.id}`),
-    onSuccess: () => client.invalidateQueries({ queryKey: TOKENS_KEY }),
-  });
-  return (
-    <>
-      <button
-        type="button"
-        className="btn btn-small btn-danger"
-        disabled={revoke.isPending}
-        aria-label={`Revoke ${token.name}`}
-        onClick={() => {
-          if (window.confirm(`Revoke the token “${token.name}”? Whatever uses it stops working at once.`)) revoke.mutate();
-        }}
-      >
-        {revoke.isPending ? 'Revoking…' : 'Revoke'}
-      </button>
-      {revoke.error && <FormError error={revoke.error} />}
-    </>
   );
 }
 
@@ -177,7 +154,14 @@ export function ApiTokensPage() {
                 <td><Time iso={t.expires_at} fallback="Never" /></td>
                 <td><Time iso={t.last_used_at} fallback="Not yet" /></td>
                 <td>
-                  <RevokeButton token={t} />
+                  <ConfirmDeleteButton
+                    path={`/api-tokens/${t.id}`}
+                    queryKey={TOKENS_KEY}
+                    confirm={`Revoke the token “${t.name}”? Whatever uses it stops working at once.`}
+                    label="Revoke"
+                    busyLabel="Revoking…"
+                    ariaLabel={`Revoke ${t.name}`}
+                  />
                 </td>
               </tr>
             ))}

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, del, get, post } from '../api/client.ts';
+import { ApiError, get, post } from '../api/client.ts';
+import { ConfirmDeleteButton } from '../components/ConfirmDeleteButton.tsx';
 import type { SlackLink, SlackLinkToken } from '../api/types.ts';
 import { FormError } from '../components/Field.tsx';
 import { PageHeader } from '../components/Layout.tsx';
@@ -99,27 +100,6 @@ export function SlackLinkPage({ token }: { token: string }) {
   );
 }
 
-function RemoveLink({ link }: { link: SlackLink }) {
-  const client = useQueryClient();
-  const remove = useMutation({ mutationFn: () => del(`/me/slack-links/${link.id}`), onSuccess: () => client.invalidateQueries({ queryKey: LINKS_KEY }) });
-  return (
-    <>
-      <button
-        type="button"
-        className="btn btn-small btn-danger"
-        disabled={remove.isPending}
-        aria-label={`Remove the link to @${link.slack_user_name} in ${workspaceOf(link)}`}
-        onClick={() => {
-          if (window.confirm(`Remove the link to @${link.slack_user_name}? Its buttons in Slack stop deciding as you.`)) remove.mutate();
-        }}
-      >
-        {remove.isPending ? 'Removing…' : 'Remove'}
-      </button>
-      {remove.error && <FormError error={remove.error} />}
-    </>
-  );
-}
-
 /** The Account page's section: the Slack identities that decide as this user, each removable. */
 export function SlackLinksSection() {
   const links = useQuery({ queryKey: LINKS_KEY, queryFn: () => get<{ items: SlackLink[] }>('/me/slack-links') });
@@ -138,7 +118,14 @@ export function SlackLinksSection() {
                   <Time iso={l.created_at} />
                 </td>
                 <td>
-                  <RemoveLink link={l} />
+                  <ConfirmDeleteButton
+                    path={`/me/slack-links/${l.id}`}
+                    queryKey={LINKS_KEY}
+                    confirm={`Remove the link to @${l.slack_user_name}? Its buttons in Slack stop deciding as you.`}
+                    label="Remove"
+                    busyLabel="Removing…"
+                    ariaLabel={`Remove the link to @${l.slack_user_name} in ${workspaceOf(l)}`}
+                  />
                 </td>
               </tr>
             ))}

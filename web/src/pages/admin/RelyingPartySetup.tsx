@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
 import type { Application } from '../../api/admin-types.ts';
+import { CopyButton } from '../../components/CopyButton.tsx';
 import { endpointsOf, envSnippet, openidClientSnippet } from './rp-snippets.ts';
 
 /** The issuer as Interim announces it in its discovery document (the portal's origin + /oidc if that cannot be read). */
@@ -16,29 +16,6 @@ function useIssuer(): string {
     retry: false,
   });
   return discovery.data ?? fallback;
-}
-
-/** A button that copies a value, named by what it copies ("Copy client id"), and says when it has. */
-export function CopyButton({ value, what }: { value: string; what: string }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <button
-      type="button"
-      className="btn btn-small"
-      aria-label={`Copy ${what}`}
-      onClick={() => {
-        void navigator.clipboard?.writeText(value).then(() => {
-          setCopied(true);
-          setTimeout(() => setCopied(false), 2000);
-        });
-      }}
-    >
-      {copied ? 'Copied' : 'Copy'}
-      <span className="visually-hidden" role="status">
-        {copied ? `${what} copied` : ''}
-      </span>
-    </button>
-  );
 }
 
 function Snippet({ id, title, text }: { id: string; title: string; text: string }) {

@@ -4,7 +4,7 @@ import { post } from '../../api/client.ts';
 import type { Factor, TotpStart } from '../../api/mfa-types.ts';
 import { fieldErrorsOf, Form, FormError, onSubmitSend, SubmitButton, TextField } from '../../components/Field.tsx';
 import { createPasskey } from '../../lib/webauthn.ts';
-import { CopyButton } from './CopyButton.tsx';
+import { CopyButton } from '../../components/CopyButton.tsx';
 import { useFactorsChanged } from './queries.ts';
 
 /** Registers a passkey of this device (or a security key) under a name. */
@@ -87,11 +87,11 @@ export function AddAuthenticatorApp() {
       <dl className="mfa-secret">
         <dt>Key</dt>
         <dd>
-          <code data-testid="totp-secret">{started.secret}</code> <CopyButton value={started.secret} label="Copy the key" />
+          <code data-testid="totp-secret">{started.secret}</code> <CopyButton value={started.secret} what="key" label="Copy the key" />
         </dd>
         <dt>Link</dt>
         <dd>
-          <code className="mfa-uri">{started.otpauth_uri}</code> <CopyButton value={started.otpauth_uri} label="Copy the link" />
+          <code className="mfa-uri">{started.otpauth_uri}</code> <CopyButton value={started.otpauth_uri} what="link" label="Copy the link" />
         </dd>
       </dl>
       <FormError error={confirm.error} />

@@ -2,7 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { post } from '../../api/client.ts';
 import { FormError } from '../../components/Field.tsx';
-import { CopyButton } from './CopyButton.tsx';
+import { CopyButton } from '../../components/CopyButton.tsx';
 import { useFactorsChanged, useRecoveryLeft } from './queries.ts';
 
 /** Recovery codes: how many are left, and ten new ones shown once (copy or download), which replace the old. */
@@ -45,7 +45,7 @@ export function RecoveryCodes({ hasFactor }: { hasFactor: boolean }) {
             ))}
           </ul>
           <div className="form-actions">
-            <CopyButton value={codes.join('\n')} label="Copy the codes" />
+            <CopyButton value={codes.join('\n')} what="recovery codes" label="Copy the codes" />
             <button type="button" className="btn btn-small" onClick={download}>
               Download
             </button>
