@@ -24,7 +24,5 @@ export function createManageRepo(db: Executor) {
       const row = await db.selectFrom('mfa_recovery_codes').select((eb) => eb.fn.countAll<string | number>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow();
       return Number(row.n);
     },
-    isPasswordless: async (factorId: string): Promise<boolean> =>
-      (await db.selectFrom('mfa_factors').select('passwordless').where('id', '=', factorId).executeTakeFirst())?.passwordless === 1,
   };
 }
