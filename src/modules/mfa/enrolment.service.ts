@@ -5,7 +5,7 @@ import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/locks.ts';
 import type { Actor } from '../../http/actor.ts';
-import { AppError, assertThat, conflict, invalidField, notFound, unauthenticated } from '../../http/errors.ts';
+import { assertThat, conflict, invalidField, notFound, unauthenticated } from '../../http/errors.ts';
 import type { Encrypter } from '../../security/encryption.ts';
 import { newId } from '../../security/ids.ts';
 import { createUsersRepo, lockUser } from '../users/users.repo.ts';
@@ -15,7 +15,7 @@ import { createManageRepo } from './manage.repo.ts';
 import { createPendingRepo } from './pending.repo.ts';
 import type { EnrolmentDue } from './policy.ts';
 import { newRecoveryCode, RECOVERY_CODE_COUNT } from './recovery-codes.ts';
-import { STEP_UP_MAX_AGE_MS, type StepUpConsumer } from './step-up.types.ts';
+import { FACTOR_CHANGE_STEP_UP_MS, type StepUpConsumer } from './step-up.types.ts';
 
 const REGISTRATION_TTL_MS = 5 * 60_000;
 const TOTP_ENROLMENT_TTL_MS = 10 * 60_000;
@@ -49,7 +49,7 @@ const toFactorOut = (f: Pick<FactorRow, 'id' | 'kind' | 'name' | 'created_at' | 
  */
 export function createEnrolmentService(
   core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>,
-  deps: { encrypter: Encrypter; relyingParty: RelyingParty; secondFactors: SecondFactors; due: EnrolmentDue; stepUp?: StepUpConsumer },
+  deps: { encrypter: Encrypter; relyingParty: RelyingParty; secondFactors: SecondFactors; due: EnrolmentDue; stepUp: StepUpConsumer },
 ) {
   const { db, dialect, clock, audit } = core;
   const { encrypter, relyingParty, due } = deps;
@@ -174,8 +174,7 @@ export function createEnrolmentService(
         assertThat(factor, notFound('factor'));
         let stepUp: Awaited<ReturnType<StepUpConsumer['consume']>> | undefined;
         if ((await manage.countFactors(actor.userId)) > 1) {
-          assertThat(deps.stepUp, new AppError(503, 'step_up_unavailable', 'step-up is not available'));
-          stepUp = await deps.stepUp.consume(trx, actor.userId, { action: 'factor_remove', target: id }, stepUpProofId, STEP_UP_MAX_AGE_MS);
+          stepUp = await deps.stepUp.consume(trx, actor.userId, { action: 'factor_remove', target: id }, stepUpProofId, FACTOR_CHANGE_STEP_UP_MS);
         }
         assertThat(await manage.deleteFactor(actor.userId, id), notFound('factor'));
         await factorsChanged(trx, actor, 'mfa.factor_removed', { factor_id: id, kind: factor.kind, name: factor.name, ...(stepUp ? { step_up: stepUp } : {}) });
