@@ -10,7 +10,7 @@ import type { Executor } from '../db/database.ts';
 import { setSessionCookie } from '../http/auth.ts';
 import { AppError } from '../http/errors.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
-import { ACR, acrOf, type SecondFactors } from '../modules/mfa/index.ts';
+import { ACR, acrOf } from '../modules/mfa/index.ts';
 import { constantTimeEqual } from '../security/tokens.ts';
 import { loginResult, meets, requiredAcr } from './acr.ts';
 import { appSettings } from './clients.ts';
@@ -26,7 +26,7 @@ export interface InteractionDeps {
   csrfKey: Buffer;
   db: Executor;
   clock: Clock;
-  secondFactors: SignInStepDeps['secondFactors'] & Pick<SecondFactors, 'hasFactor'>;
+  secondFactors: SignInStepDeps['secondFactors'];
 }
 
 /**
@@ -176,7 +176,7 @@ export async function interactionRoutes(app: FastifyInstance, deps: InteractionD
     const { email, password } = form.data;
     let checked;
     try {
-      checked = await auth.checkPassword(email, password, request.ip, (user) => secondFactors.hasFactor(db, user.id));
+      checked = await auth.checkPassword(email, password, request.ip);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       if (error.status === 429) return showLogin(reply, details, 429, { email, error: 'Too many attempts. Wait a few minutes, then try again.' });

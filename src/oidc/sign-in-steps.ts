@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
@@ -10,6 +9,7 @@ import { setSessionCookie } from '../http/auth.ts';
 import { AppError } from '../http/errors.ts';
 import type { AuthService } from '../modules/auth/auth.service.ts';
 import { ACR, acrOf, type Acr, type FactorProof, type FactorUse, type SecondFactors } from '../modules/mfa/index.ts';
+import { randomSecret } from '../security/tokens.ts';
 import { amrAfter, loginResult, meets, methodReaches, methodsFor, requiredAcr } from './acr.ts';
 import { createSecondStepsRepo, type SecondStep } from './second-steps.repo.ts';
 import { loginPage, messagePage, secondFactorPage, unmetPage } from './views.ts';
@@ -63,7 +63,6 @@ class Refused extends Error {}
 /** The portal page where users add passkeys and authenticator apps (Account → security). */
 const SECURITY_PAGE = '/account/security';
 
-const newChallenge = () => randomBytes(32).toString('base64url');
 const path = (uid: string, step: string) => `/oidc/interaction/${uid}/${step}`;
 const requiredOf = (details: Interaction): Acr | null => requiredAcr(details.params as { acr_values?: unknown; claims?: unknown });
 
@@ -80,7 +79,7 @@ export function signInSteps(app: FastifyInstance, deps: SignInStepDeps, kit: Pag
 
   /** The first page: email and password, and a passkey button with this page's own challenge. */
   async function showLogin(reply: FastifyReply, details: Interaction, status = 200, extra: { email?: string; error?: string } = {}) {
-    const step = await repo.put({ uid: details.uid, userId: null, sessionId: null, firstAmr: [], challenge: newChallenge() }, clock.now());
+    const step = await repo.put({ uid: details.uid, userId: null, sessionId: null, firstAmr: [], challenge: randomSecret() }, clock.now());
     const options = await secondFactors.webauthnOptions(db, null, step.challenge);
     return kit.render(
       reply,
@@ -103,7 +102,7 @@ export function signInSteps(app: FastifyInstance, deps: SignInStepDeps, kit: Pag
     const required = requiredOf(details);
     const all = await secondFactors.methodsOf(db, first.userId);
     if (methodsFor(required, all).length === 0) return showUnmet(reply, details, required ?? ACR.mfa);
-    const step = await repo.put({ uid: details.uid, userId: first.userId, sessionId: first.sessionId, firstAmr: first.amr, challenge: newChallenge() }, clock.now());
+    const step = await repo.put({ uid: details.uid, userId: first.userId, sessionId: first.sessionId, firstAmr: first.amr, challenge: randomSecret() }, clock.now());
     return showSecondStep(reply, details, step);
   }
 

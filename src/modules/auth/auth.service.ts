@@ -64,11 +64,11 @@ export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'p
   /**
    * Checks a password. Each attempt is first reserved in the per-IP and per-account
    * throttles; only then is the password hashed. Failures all look the same, so no account
-   * can be probed, and an unknown account costs the same hashing. `needsSecondStep` says
-   * whether a factor must follow: then only this attempt is given back to the throttle, so
-   * guessing codes between correct passwords keeps counting.
+   * can be probed, and an unknown account costs the same hashing. `secondStep` says whether a
+   * factor must follow (the user has one): then only this attempt is given back to the
+   * throttle, so guessing codes between correct passwords keeps counting.
    */
-  async function checkPassword(emailInput: string, password: string, ip: string, needsSecondStep: (user: UserRow) => Promise<boolean> = async () => false): Promise<PasswordChecked> {
+  async function checkPassword(emailInput: string, password: string, ip: string): Promise<PasswordChecked> {
     const email = emailInput.trim().toLowerCase();
     const reserved = await guard.reserve({ email, ip });
     const user = await createUsersRepo(db).findByEmail(email);
@@ -77,7 +77,7 @@ export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'p
       await guard.failed(reserved, { email, ip, userId: user?.id ?? null });
       throw invalidCredentials();
     }
-    const secondStep = await needsSecondStep(user);
+    const secondStep = await factors.secondFactors.hasFactor(db, user.id);
     await guard.release(reserved, !secondStep);
     // A hash made at an older, weaker cost is replaced now that we hold the password;
     // only if the password is still the one just checked (a concurrent change wins).
@@ -121,7 +121,7 @@ export function createAuthService(core: Pick<Core, 'db' | 'clock' | 'audit' | 'p
      * pending sign-in (one-time, a few minutes) that a factor completes (`completeSecondFactor`).
      */
     async signIn(emailInput: string, password: string, ip: string): Promise<SignInOutcome> {
-      const { user, passwordRehashed, secondStep: needsFactor } = await checkPassword(emailInput, password, ip, (u) => factors.secondFactors.hasFactor(db, u.id));
+      const { user, passwordRehashed, secondStep: needsFactor } = await checkPassword(emailInput, password, ip);
       if (!needsFactor) return { kind: 'signed_in', ...(await openSession(user, ip, ['pwd'], { passwordRehashed })) };
       // The second step counts against the same throttle key as the password did.
       const pending = await db.transaction().execute((trx) => factors.pending.issue(trx, user.id, emailInput.trim().toLowerCase()));

@@ -2,7 +2,6 @@ import type { Core } from '../../core.ts';
 import { AppError } from '../../http/errors.ts';
 import { newId } from '../../security/ids.ts';
 import { amrOf, type FactorProof } from '../mfa/index.ts';
-import { createManageRepo } from '../mfa/index.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
 import type { OpenSessionIn, SignInFactors } from './auth.service.ts';
 import type { SignedIn, SignInGuard } from './sign-in-guard.ts';
@@ -66,7 +65,7 @@ export function createSecondStep(core: Pick<Core, 'db' | 'clock'>, guard: SignIn
           const challenge = await factors.pending.takePasskey(trx, challengeId);
           if (challenge === undefined) throw pendingGone();
           const use = await factors.secondFactors.verify(trx, null, { webauthn: response }, challenge);
-          if (!use || !use.userVerified || use.factorId === null || !(await createManageRepo(trx).isPasswordless(use.factorId))) throw new FactorRefused();
+          if (!use || !use.userVerified || use.factorId === null || !(await factors.secondFactors.isPasswordless(trx, use.factorId))) throw new FactorRefused();
           const user = await createUsersRepo(trx).findById(use.userId);
           if (!user || user.disabled === 1) throw new FactorRefused();
           return sessionFor(trx, user, amrOf(use), ip, { method: use.method, factor_id: use.factorId });

@@ -26,7 +26,7 @@ export function createSessionsRepo(db: Executor) {
         .selectFrom('sessions')
         .innerJoin(activeUsersQuery(db).as('u'), 'u.id', 'sessions.user_id')
         .leftJoin(enrolmentDueQuery(db).as('due'), 'due.user_id', 'sessions.user_id')
-        .select(['sessions.id', 'sessions.user_id', 'sessions.csrf_token', 'sessions.last_seen_at', 'sessions.amr', 'u.is_admin', 'u.must_change_password', 'due.user_id as mfa_due_user'])
+        .select(['sessions.id', 'sessions.user_id', 'sessions.csrf_token', 'sessions.last_seen_at', 'u.is_admin', 'u.must_change_password', 'due.user_id as mfa_due_user'])
         .where('sessions.id', '=', id)
         .where('sessions.expires_at', '>', now)
         .where('sessions.last_seen_at', '>', now - idleMs)

@@ -2,12 +2,12 @@ import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { lockRow } from '../../db/locks.ts';
 import type { Actor } from '../../http/actor.ts';
-import { AppError, assertThat, conflict, forbidden, notFound } from '../../http/errors.ts';
+import { assertThat, conflict, forbidden, notFound } from '../../http/errors.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
 import { createManageRepo } from './manage.repo.ts';
 import { createPendingRepo } from './pending.repo.ts';
 import { ensureMfaPolicyRow, MFA_POLICY_KEY, readMfaPolicy, writeMfaPolicy, type EnrolmentDue, type MfaPolicy } from './policy.ts';
-import { STEP_UP_MAX_AGE_MS, type StepUpBinding, type StepUpConsumer } from './step-up.types.ts';
+import { FACTOR_CHANGE_STEP_UP_MS, type StepUpBinding, type StepUpConsumer } from './step-up.types.ts';
 
 /**
  * What admins do about second factors: the MFA policy and resetting a user's factors. Both
@@ -17,7 +17,7 @@ export function createMfaAdminService(
   core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>,
   deps: {
     due: EnrolmentDue;
-    stepUp?: StepUpConsumer;
+    stepUp: StepUpConsumer;
     /** Ends every session, API token and OIDC grant of the user: the users module's revocation path (compose's userHooks().endAccess). */
     endAccess(trx: Tx, userId: string): Promise<{ apiTokensEnded: number }>;
   },
@@ -26,8 +26,7 @@ export function createMfaAdminService(
 
   async function stepUpIfEnrolled(trx: Tx, actor: Actor, binding: StepUpBinding, proofId: string | undefined, hasFactor: boolean) {
     if (!hasFactor) return undefined;
-    assertThat(deps.stepUp, new AppError(503, 'step_up_unavailable', 'step-up is not available'));
-    return deps.stepUp.consume(trx, actor.userId, binding, proofId, STEP_UP_MAX_AGE_MS);
+    return deps.stepUp.consume(trx, actor.userId, binding, proofId, FACTOR_CHANGE_STEP_UP_MS);
   }
 
   return {

@@ -5,17 +5,17 @@ import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { isUniqueViolation } from '../../db/locks.ts';
 import type { Actor } from '../../http/actor.ts';
-import { AppError, assertThat, conflict, invalidField, notFound, unauthenticated } from '../../http/errors.ts';
+import { assertThat, conflict, invalidField, notFound, unauthenticated } from '../../http/errors.ts';
 import type { Encrypter } from '../../security/encryption.ts';
 import { newId } from '../../security/ids.ts';
 import { createUsersRepo, lockUser } from '../users/users.repo.ts';
-import { createFactorsRepo } from './factors.repo.ts';
+import { createFactorsRepo, type FactorRow } from './factors.repo.ts';
 import { recoveryCodeHash, totpOf, TOTP_PERIOD_S, type RelyingParty, type SecondFactors } from './factors.service.ts';
 import { createManageRepo } from './manage.repo.ts';
 import { createPendingRepo } from './pending.repo.ts';
 import type { EnrolmentDue } from './policy.ts';
 import { newRecoveryCode, RECOVERY_CODE_COUNT } from './recovery-codes.ts';
-import { STEP_UP_MAX_AGE_MS, type StepUpConsumer } from './step-up.types.ts';
+import { FACTOR_CHANGE_STEP_UP_MS, type StepUpConsumer } from './step-up.types.ts';
 
 const REGISTRATION_TTL_MS = 5 * 60_000;
 const TOTP_ENROLMENT_TTL_MS = 10 * 60_000;
@@ -33,6 +33,15 @@ export interface FactorOut {
   passwordless: boolean;
 }
 
+const toFactorOut = (f: Pick<FactorRow, 'id' | 'kind' | 'name' | 'created_at' | 'last_used_at' | 'passwordless'>): FactorOut => ({
+  id: f.id,
+  kind: f.kind,
+  name: f.name,
+  created_at: Number(f.created_at),
+  last_used_at: f.last_used_at === null ? null : Number(f.last_used_at),
+  passwordless: f.passwordless === 1,
+});
+
 /**
  * A user's own factors: enrolling passkeys and TOTP authenticators, naming and removing
  * them, and recovery codes. Only ever the caller's own account; every change is audited
@@ -40,7 +49,7 @@ export interface FactorOut {
  */
 export function createEnrolmentService(
   core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>,
-  deps: { encrypter: Encrypter; relyingParty: RelyingParty; secondFactors: SecondFactors; due: EnrolmentDue; stepUp?: StepUpConsumer },
+  deps: { encrypter: Encrypter; relyingParty: RelyingParty; secondFactors: SecondFactors; due: EnrolmentDue; stepUp: StepUpConsumer },
 ) {
   const { db, dialect, clock, audit } = core;
   const { encrypter, relyingParty, due } = deps;
@@ -62,7 +71,7 @@ export function createEnrolmentService(
   return {
     async list(actor: Actor): Promise<FactorOut[]> {
       const rows = await createFactorsRepo(db).listOf(actor.userId);
-      return rows.map((f) => ({ id: f.id, kind: f.kind, name: f.name, created_at: Number(f.created_at), last_used_at: f.last_used_at === null ? null : Number(f.last_used_at), passwordless: f.passwordless === 1 }));
+      return rows.map(toFactorOut);
     },
 
     /** Options for navigator.credentials.create; the challenge is kept for 5 minutes, for this user, for one use. */
@@ -102,29 +111,22 @@ export function createEnrolmentService(
         const info = verified.registrationInfo;
         // Discoverable (the browser reports credProps.rk) and user-verified: it may sign in on its own.
         const discoverable = response.clientExtensionResults?.credProps?.rk === true;
-        const row = {
-          id: newId(clock),
-          user_id: actor.userId,
-          kind: 'webauthn' as const,
-          name: input.name,
-          created_at: now,
-          last_used_at: null,
-          credential_id: info.credential.id,
-          public_key: Buffer.from(info.credential.publicKey).toString('base64url'),
-          sign_count: info.credential.counter,
-          transports: response.response.transports?.length ? JSON.stringify(response.response.transports) : null,
-          passwordless: discoverable && info.userVerified ? 1 : 0,
-          totp_secret: null,
-          totp_last_step: null,
-        };
+        const transports = response.response.transports;
+        let row;
         try {
-          await createManageRepo(trx).insertFactor(row);
+          row = await deps.secondFactors.addWebauthn(trx, actor.userId, input.name, {
+            id: info.credential.id,
+            publicKey: info.credential.publicKey,
+            counter: info.credential.counter,
+            transports: transports?.length ? transports : undefined,
+            passwordless: discoverable && info.userVerified,
+          });
         } catch (error) {
           if (isUniqueViolation(error)) throw conflict('credential_exists', 'this passkey is already registered');
           throw error;
         }
         await factorsChanged(trx, actor, 'mfa.factor_added', { factor_id: row.id, kind: 'webauthn', name: row.name, passwordless: row.passwordless === 1 });
-        return { id: row.id, kind: row.kind, name: row.name, created_at: now, last_used_at: null, passwordless: row.passwordless === 1 };
+        return toFactorOut(row);
       });
     },
 
@@ -151,7 +153,7 @@ export function createEnrolmentService(
         // The code that confirmed it is spent: it cannot also sign in.
         await createFactorsRepo(trx).spendTotpStep(row.id, Math.floor(now / 1000 / TOTP_PERIOD_S) + delta, now);
         await factorsChanged(trx, actor, 'mfa.factor_added', { factor_id: row.id, kind: 'totp', name: row.name });
-        return { id: row.id, kind: row.kind, name: row.name, created_at: now, last_used_at: now, passwordless: false };
+        return { ...toFactorOut(row), last_used_at: now };
       });
     },
 
@@ -160,8 +162,7 @@ export function createEnrolmentService(
         const before = await createManageRepo(trx).factorOf(actor.userId, id);
         assertThat(before && (await createManageRepo(trx).rename(actor.userId, id, name)), notFound('factor'));
         await audit.append(trx, { actor, action: 'mfa.factor_renamed', targetType: 'user', targetId: actor.userId, data: { factor_id: id, before: before.name, after: name } });
-        const f = (await createManageRepo(trx).factorOf(actor.userId, id))!;
-        return { id, kind: f.kind, name: f.name, created_at: Number(f.created_at), last_used_at: f.last_used_at === null ? null : Number(f.last_used_at), passwordless: f.passwordless === 1 };
+        return toFactorOut((await createManageRepo(trx).factorOf(actor.userId, id))!);
       });
     },
 
@@ -173,8 +174,7 @@ export function createEnrolmentService(
         assertThat(factor, notFound('factor'));
         let stepUp: Awaited<ReturnType<StepUpConsumer['consume']>> | undefined;
         if ((await manage.countFactors(actor.userId)) > 1) {
-          assertThat(deps.stepUp, new AppError(503, 'step_up_unavailable', 'step-up is not available'));
-          stepUp = await deps.stepUp.consume(trx, actor.userId, { action: 'factor_remove', target: id }, stepUpProofId, STEP_UP_MAX_AGE_MS);
+          stepUp = await deps.stepUp.consume(trx, actor.userId, { action: 'factor_remove', target: id }, stepUpProofId, FACTOR_CHANGE_STEP_UP_MS);
         }
         assertThat(await manage.deleteFactor(actor.userId, id), notFound('factor'));
         await factorsChanged(trx, actor, 'mfa.factor_removed', { factor_id: id, kind: factor.kind, name: factor.name, ...(stepUp ? { step_up: stepUp } : {}) });

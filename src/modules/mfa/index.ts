@@ -8,4 +8,4 @@ export { createManageRepo } from './manage.repo.ts';
 export { createPendingRepo } from './pending.repo.ts';
 export type { StepUpConsumer } from './step-up.types.ts';
 export { mfaRoutes } from './mfa.routes.ts';
-export { factorProofIn, passkeyOptionsOut, passkeySignInIn, secondFactorIn, secondFactorRequiredOut } from './enrolment.types.ts';
+export { exactlyOneProof, factorProofIn, oneProofMessage, passkeyOptionsOut, passkeySignInIn, secondFactorIn, secondFactorRequiredOut } from './enrolment.types.ts';

@@ -1,10 +1,8 @@
 import type { Executor } from '../../db/database.ts';
-import type { MfaFactorsTable } from '../../db/schema.ts';
 
 /** Enrolment's and admin reset's writes to a user's factors and recovery codes (factors.repo.ts holds the checks' writes). */
 export function createManageRepo(db: Executor) {
   return {
-    insertFactor: (row: MfaFactorsTable) => db.insertInto('mfa_factors').values(row).execute(),
     factorOf: (userId: string, id: string) => db.selectFrom('mfa_factors').selectAll().where('id', '=', id).where('user_id', '=', userId).executeTakeFirst(),
     countFactors: async (userId: string): Promise<number> => {
       const row = await db.selectFrom('mfa_factors').select((eb) => eb.fn.countAll<string | number>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow();
@@ -26,7 +24,5 @@ export function createManageRepo(db: Executor) {
       const row = await db.selectFrom('mfa_recovery_codes').select((eb) => eb.fn.countAll<string | number>().as('n')).where('user_id', '=', userId).executeTakeFirstOrThrow();
       return Number(row.n);
     },
-    isPasswordless: async (factorId: string): Promise<boolean> =>
-      (await db.selectFrom('mfa_factors').select('passwordless').where('id', '=', factorId).executeTakeFirst())?.passwordless === 1,
   };
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../clock.ts';
 import type { Executor } from '../../db/database.ts';
 import { randomSecret, sha256 } from '../../security/tokens.ts';
@@ -7,8 +6,6 @@ import { createPendingRepo } from './pending.repo.ts';
 
 /** A password checked, a second factor to come: 5 minutes, one use. So is a passwordless sign-in's challenge. */
 export const SIGN_IN_PENDING_TTL_MS = 5 * 60_000;
-
-const newChallenge = () => randomBytes(32).toString('base64url');
 
 /**
  * The pending steps of a sign-in, for the auth module: after the password, a one-time token
@@ -21,7 +18,7 @@ export function createSignInPending(deps: { clock: Clock; secondFactors: SecondF
     /** After a correct password for a user with a factor: what the client needs for the second step. */
     async issue(db: Executor, userId: string, email: string) {
       const token = randomSecret('mfa_');
-      const challenge = newChallenge();
+      const challenge = randomSecret();
       const expiresAt = clock.now() + SIGN_IN_PENDING_TTL_MS;
       await createPendingRepo(db).put({ id: sha256(token), purpose: 'sign_in', user_id: userId, challenge, secret: null, data: JSON.stringify({ email }), expires_at: expiresAt });
       const methods = await secondFactors.methodsOf(db, userId);
@@ -43,7 +40,7 @@ export function createSignInPending(deps: { clock: Clock; secondFactors: SecondF
 
     /** A challenge for signing in with a passkey alone. */
     async issuePasskey(db: Executor, id: string) {
-      const challenge = newChallenge();
+      const challenge = randomSecret();
       const expiresAt = clock.now() + SIGN_IN_PENDING_TTL_MS;
       await createPendingRepo(db).put({ id, purpose: 'passkey_sign_in', user_id: null, challenge, secret: null, data: null, expires_at: expiresAt });
       return { options: await secondFactors.webauthnOptions(db, null, challenge), expiresAt };

@@ -17,4 +17,4 @@ export interface StepUpConsumer {
 }
 
 /** How fresh a step-up must be for a factor or policy change: the check is done just before. */
-export const STEP_UP_MAX_AGE_MS = 5 * 60_000;
+export const FACTOR_CHANGE_STEP_UP_MS = 5 * 60_000;

@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { Core } from '../../core.ts';
 import type { Tx } from '../../db/database.ts';
 import { AppError, conflict, notFound } from '../../http/errors.ts';
 import type { Actor } from '../../http/actor.ts';
 import { newId } from '../../security/ids.ts';
+import { randomSecret, sha256 } from '../../security/tokens.ts';
 import type { FactorProof, SecondFactors } from '../mfa/index.ts';
 import { createStepUpRepo } from './step-up.repo.ts';
 import type { StepUpBinding, StepUpGuard, StepUpUse } from './step-up.types.ts';
@@ -15,14 +15,12 @@ export const STEP_UP_MAX_FAILURES = 5;
 /** The longest "within N minutes" anything may ask for; the purge task removes proofs twice as old. */
 export const STEP_UP_MAX_AGE_MS = 60 * 60_000;
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest();
-
 /** The binding as one value: the same act by the same user always hashes the same, any other never does. */
 export const bindingHashOf = (userId: string, binding: StepUpBinding) =>
-  sha256(JSON.stringify(['interim-step-up', userId, binding.action, binding.target, binding.stage ?? null])).toString('base64url');
+  sha256(JSON.stringify(['interim-step-up', userId, binding.action, binding.target, binding.stage ?? null]));
 
 /** The hash a bulk act's target is: the explicit, ordered list the confirm step showed. */
-export const listHashOf = (ids: readonly string[]) => sha256(JSON.stringify(['interim-bulk', ...ids])).toString('base64url');
+export const listHashOf = (ids: readonly string[]) => sha256(JSON.stringify(['interim-bulk', ...ids]));
 
 const bindingDetails = (binding: StepUpBinding, maxAgeMs: number) => ({
   step_up: { action: binding.action, target: binding.target, stage: binding.stage ?? null, max_age_minutes: Math.round(maxAgeMs / 60_000) },
@@ -59,7 +57,7 @@ export function createStepUpService(core: Pick<Core, 'db' | 'clock' | 'audit'>, 
       if (methods.length === 0) throw conflict('no_second_factor', 'add a passkey or an authenticator app in your account first');
       const now = clock.now();
       const bindingHash = bindingHashOf(actor.userId, binding);
-      const challenge = sha256(`${bindingHash}:${randomBytes(32).toString('base64url')}`).toString('base64url');
+      const challenge = sha256(`${bindingHash}:${randomSecret()}`);
       const row = {
         id: newId(clock),
         user_id: actor.userId,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Tx } from '../../db/database.ts';
 import { instant } from '../../http/schemas.ts';
+import { exactlyOneProof, factorProofIn, oneProofMessage } from '../mfa/index.ts';
 
 /** What a step-up proof may be spent on (DESIGN "Assurance"). */
 export const STEP_UP_ACTIONS = [
@@ -51,13 +52,7 @@ export const stepUpBindingIn = z.strictObject({
   stage: z.number().int().min(0).max(100).nullable().optional().describe('The approval stage of a decision'),
 });
 
-export const stepUpVerifyIn = z
-  .strictObject({
-    webauthn: z.record(z.string(), z.unknown()).optional().describe('The JSON of @simplewebauthn/browser startAuthentication()'),
-    totp: z.string().regex(/^\d{6}$/, 'a 6-digit code').optional(),
-    recovery_code: z.string().min(1).max(64).optional(),
-  })
-  .refine((b) => [b.webauthn, b.totp, b.recovery_code].filter((v) => v !== undefined).length === 1, { message: 'send exactly one of webauthn, totp or recovery_code' });
+export const stepUpVerifyIn = z.strictObject(factorProofIn).refine(exactlyOneProof, oneProofMessage);
 
 export const stepUpStartOut = z.object({
   id: z.string(),
