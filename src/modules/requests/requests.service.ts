@@ -270,20 +270,17 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
      * rechecks its own template's minutes in its own transaction (confirmStepUp).
      */
     async spendBulkStepUp(actor: Actor, action: 'bulk_decision' | 'bulk_revoke', ids: readonly string[], proofId: string | undefined): Promise<DecisionVia['bulkStepUp']> {
-      return db.transaction().execute(async (trx) => {
-        const rows = await trx.selectFrom('access_requests').select(['template_id', 'requester_id']).where('id', 'in', [...ids]).execute();
-        // Giving back one's own access needs no step-up (as in revoke).
-        const templateIds = new Set(rows.filter((r) => action === 'bulk_decision' || r.requester_id !== actor.userId).map((r) => r.template_id));
-        let minutes: number | null = null;
-        for (const templateId of templateIds) {
-          const stepUp = (await loadTemplateForRequest(trx, templateId, { includeDeleted: true }))?.step_up_minutes ?? null;
-          if (stepUp !== null) minutes = Math.min(minutes ?? stepUp, stepUp);
-        }
-        const wanted = minutes ?? (proofId ? OFFERED_STEP_UP_MINUTES : null);
-        if (wanted === null) return undefined;
-        const binding = { action, target: listHashOf(ids), stage: null };
-        return { use: await requireStepUp(assurance, trx, actor.userId, binding, proofId, wanted), binding };
-      });
+      const rows = await createRequestsRepo(db).listRequesterStepUp(ids);
+      // Giving back one's own access needs no step-up (as in revoke).
+      let minutes: number | null = null;
+      for (const row of rows) {
+        if (action === 'bulk_revoke' && row.requester_id === actor.userId) continue;
+        if (row.step_up_minutes !== null) minutes = Math.min(minutes ?? row.step_up_minutes, row.step_up_minutes);
+      }
+      const wanted = minutes ?? (proofId ? OFFERED_STEP_UP_MINUTES : null);
+      if (wanted === null) return undefined;
+      const binding = { action, target: listHashOf(ids), stage: null };
+      return db.transaction().execute(async (trx) => ({ use: await requireStepUp(assurance, trx, actor.userId, binding, proofId, wanted), binding }));
     },
 
     async revoke(caller: Actor, id: string, reason: string, via: DecisionVia = {}): Promise<RequestRow> {
