@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Tx } from '../../db/database.ts';
+import type { Executor, Tx } from '../../db/database.ts';
 import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { AppError, assertThat, badRequest, conflict, forbidden, notFound, tooManyRequests, type FieldError } from '../../http/errors.ts';
 import { newId } from '../../security/ids.ts';
@@ -94,8 +94,8 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
   }
 
   /** Refuses with 404 when the actor may not even see the request, else 403. */
-  async function authorize(trx: Tx, actor: Actor, request: RequestRow, template: Template, allowed: (groups: Set<string>) => boolean, what: string) {
-    const groups = await liveGroupIdsOf(trx, actor.userId, clock.now());
+  async function authorize(executor: Executor, actor: Actor, request: RequestRow, template: Template, allowed: (groups: Set<string>) => boolean, what: string) {
+    const groups = await liveGroupIdsOf(executor, actor.userId, clock.now());
     if (allowed(groups)) return;
     assertThat(mayView(template, request, actor, groups), notFound('access request'));
     throw forbidden(`you may not ${what} this request`);
@@ -237,20 +237,18 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
      * step-up minutes. Decision links (Slack, the CLI) are made only after this passes.
      */
     async previewDecision(actor: Actor, id: string, decision: 'approve' | 'deny' | 'revoke'): Promise<{ request: RequestRow; stage: number | null; stepUpMinutes: number | null }> {
-      return db.transaction().execute(async (trx) => {
-        const request = await createRequestsRepo(trx).findById(id);
-        assertThat(request, notFound('access request'));
-        const template = await loadRequestTemplateIncludingDeleted(trx, request.template_id);
-        if (decision === 'revoke') {
-          await authorize(trx, actor, request, template, (g) => mayRevoke(template, request, actor, g), 'revoke');
-          nextStatus(request, 'revoke');
-          return { request, stage: null, stepUpMinutes: request.requester_id === actor.userId ? null : template.step_up_minutes };
-        }
-        refuseOwnRequest(actor, request, decision);
-        await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), decision);
-        nextStatus(request, decision);
-        return { request, stage: request.current_stage, stepUpMinutes: template.step_up_minutes };
-      });
+      const request = await createRequestsRepo(db).findById(id);
+      assertThat(request, notFound('access request'));
+      const template = await loadRequestTemplateIncludingDeleted(db, request.template_id);
+      if (decision === 'revoke') {
+        await authorize(db, actor, request, template, (g) => mayRevoke(template, request, actor, g), 'revoke');
+        nextStatus(request, 'revoke');
+        return { request, stage: null, stepUpMinutes: request.requester_id === actor.userId ? null : template.step_up_minutes };
+      }
+      refuseOwnRequest(actor, request, decision);
+      await authorize(db, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), decision);
+      nextStatus(request, decision);
+      return { request, stage: request.current_stage, stepUpMinutes: template.step_up_minutes };
     },
 
     async cancel(actor: Actor, id: string): Promise<RequestRow> {
@@ -336,8 +334,8 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
 export type RequestsService = ReturnType<typeof createRequestsService>;
 
 /** Decisions on a request made from a since-deleted template still need its policy. */
-async function loadRequestTemplateIncludingDeleted(trx: Tx, id: string): Promise<Template> {
-  const template = await loadTemplateForRequest(trx, id, { includeDeleted: true });
+async function loadRequestTemplateIncludingDeleted(executor: Executor, id: string): Promise<Template> {
+  const template = await loadTemplateForRequest(executor, id, { includeDeleted: true });
   if (!template) throw new AppError(500, 'internal_error', 'request without template');
   return template;
 }
