@@ -27,9 +27,6 @@ export type CreateDecisionLink = (input: { userId: string; requestId: string; de
 /** Whether this approver's decision on this request needs a fresh second factor (the MFA policy, or the template's step-up). */
 export type NeedsStepUp = (requestId: string, userId: string) => Promise<boolean>;
 
-/** Tells a user that a Slack identity was linked to their account (an audited in-app notice). */
-export type LinkNotice = (userId: string, text: { title: string; body: string }) => Promise<void>;
-
 // ---- Settings ----
 
 export const slackSettingsIn = z.strictObject({
