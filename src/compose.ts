@@ -242,8 +242,8 @@ export function createServices(core: Core, config: Config, encrypter: Encrypter)
   const slackClient = createSlackClient({ apiUrl: config.slack?.apiUrl ?? 'https://slack.com/api', fetch: safeFetch, outbound: config.outbound });
   const slack = createSlackService(core, { encrypter, apiUrl: config.slack?.apiUrl ?? 'https://slack.com/api' });
   const slackDecisions: SlackDecisions = {
-    decide: async (actor, id, decision, slackIdentity) => {
-      const after = decision === 'approve' ? await requests.approve(actor, id, undefined, { slack: slackIdentity }) : await requests.deny(actor, id, undefined, { slack: slackIdentity });
+    decide: async (actor, id, decision, slackIdentity, within) => {
+      const after = decision === 'approve' ? await requests.approve(actor, id, undefined, { slack: slackIdentity, within }) : await requests.deny(actor, id, undefined, { slack: slackIdentity, within });
       return { status: after.status, current_stage: after.current_stage };
     },
     stateOf: async (id) => {

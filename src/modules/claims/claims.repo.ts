@@ -48,13 +48,6 @@ export interface ClaimSourceRow {
   membership_starts_at: number | null;
 }
 
-/** A claimSourcesWithUsageQuery row: a source, its group and, when the group is a grant's, its last use (usage.ts). */
-export interface ClaimSourceUsageRow extends ClaimSourceRow {
-  group_id: string;
-  /** Null: not a grant's group; 0: a grant never used; else when it was last used (epoch ms). */
-  usage_last_used_at: number | null;
-}
-
 export async function loadClaimSources(db: Executor, userId: string, appId: string, at: number): Promise<ClaimSource[]> {
   return toClaimSources(await claimSourcesQuery(db, userId, appId, at).execute());
 }

@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type { Core } from '../../core.ts';
 import type { Executor } from '../../db/database.ts';
 import type { Actor } from '../../http/actor.ts';
 import { AppError, assertThat, conflict, forbidden, notFound } from '../../http/errors.ts';
+import { randomSecret, sha256 } from '../../security/tokens.ts';
 import type { RequestsService } from '../requests/requests.service.ts';
 import type { RequestRow } from '../requests/requests.repo.ts';
 import { createUsersRepo } from '../users/users.repo.ts';
@@ -11,8 +11,6 @@ import type { Decision } from './decision-links.types.ts';
 
 /** How long a decision link lives (DESIGN "Assurance": the Slack link's 10 minutes). */
 export const DECISION_LINK_TTL_MS = 10 * 60_000;
-
-const hashOf = (token: string) => createHash('sha256').update(token).digest('base64url');
 
 export interface DecisionLinkInput {
   userId: string;
@@ -50,7 +48,7 @@ export function createDecisionLinks(core: Pick<Core, 'db' | 'clock' | 'baseUrl'>
 
   /** The caller's own live, unspent link; 404 for an unknown token, 403 for another user's, 410 when spent or expired. */
   async function liveLinkOf(actor: Actor, token: string): Promise<DecisionLinkRow> {
-    const row = await createDecisionLinksRepo(db).find(hashOf(token));
+    const row = await createDecisionLinksRepo(db).find(sha256(token));
     assertThat(row, new AppError(404, 'link_not_found', 'this decision link does not exist; ask for a new one'));
     if (row.user_id !== actor.userId) throw forbidden('this decision link was made for someone else; sign in as that person, or ask for your own link');
     if (row.used_at !== null) throw new AppError(410, 'link_used', 'this decision link was already used; each link decides once');
@@ -69,10 +67,10 @@ export function createDecisionLinks(core: Pick<Core, 'db' | 'clock' | 'baseUrl'>
       const preview = await deps.requests.previewDecision(actor, input.requestId, input.decision);
       const stage = input.decision === 'revoke' ? null : (input.stage ?? preview.stage);
       refuseMovedStage({ stage }, preview.request);
-      const token = randomBytes(32).toString('base64url');
+      const token = randomSecret();
       const now = clock.now();
       const row: DecisionLinkRow = {
-        token_hash: hashOf(token),
+        token_hash: sha256(token),
         user_id: actor.userId,
         request_id: input.requestId,
         decision: input.decision,

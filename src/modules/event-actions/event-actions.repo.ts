@@ -6,7 +6,7 @@ import type { Encrypter, SealedAt } from '../../security/encryption.ts';
 import type { RequestEventName } from '../event-payload/event-payload.types.ts';
 import { createScriptsRepo } from '../scripts/scripts.repo.ts';
 import { createTemplatesRepo } from '../templates/templates.repo.ts';
-import type { ActionKind, ActionTarget, EventAction } from './event-actions.types.ts';
+import { LOUD_ACTION_KINDS, type ActionKind, type ActionTarget, type EventAction } from './event-actions.types.ts';
 
 export type EventActionRow = Selectable<EventActionsTable>;
 
@@ -126,7 +126,7 @@ export async function findLoudActions(executor: Executor, templateId: string): P
     .selectAll()
     .where('deleted_at', 'is', null)
     .where('enabled', '=', 1)
-    .where('kind', 'in', ['webhook', 'slack', 'slack_app'])
+    .where('kind', 'in', [...LOUD_ACTION_KINDS])
     .where((eb) => eb.or([eb('template_id', 'is', null), eb('template_id', '=', templateId)]))
     .orderBy('id')
     .execute();

@@ -6,6 +6,8 @@ import { isWebhookSecret } from './webhook-signature.ts';
 
 export const ACTION_KINDS = ['webhook', 'slack', 'slack_app', 'email', 'script'] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
+/** The kinds a break-glass alert goes to whatever event types they list (webhooks and Slack, webhook or app). */
+export const LOUD_ACTION_KINDS: readonly ActionKind[] = ['webhook', 'slack', 'slack_app'];
 export const EMAIL_RECIPIENTS = ['requester', 'approvers', 'addresses'] as const;
 export type EmailRecipients = (typeof EMAIL_RECIPIENTS)[number];
 export const MAX_ADDRESSES = 20;

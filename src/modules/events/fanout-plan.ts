@@ -1,4 +1,4 @@
-import type { ActionTarget } from '../event-actions/event-actions.types.ts';
+import { LOUD_ACTION_KINDS, type ActionTarget } from '../event-actions/event-actions.types.ts';
 import type { EventPayload, RequestEventName } from '../event-payload/event-payload.types.ts';
 import type { Template } from '../templates/templates.types.ts';
 
@@ -160,5 +160,5 @@ export function planFanout(input: FanoutInput): FanoutPlan {
 /** The matching actions, then each loud one (webhook or Slack) not among them, in id order. */
 function withLoudActions(matching: readonly MatchingAction[], loud: readonly MatchingAction[]): MatchingAction[] {
   const ids = new Set(matching.map((a) => a.id));
-  return [...matching, ...loud.filter((a) => (a.kind === 'webhook' || a.kind === 'slack' || a.kind === 'slack_app') && !ids.has(a.id))];
+  return [...matching, ...loud.filter((a) => LOUD_ACTION_KINDS.includes(a.kind) && !ids.has(a.id))];
 }

@@ -21,7 +21,7 @@ const isLive = (m: Pick<MembershipRow, 'expires_at'>, at: number) => m.expires_a
  * A membership whose expires_at has passed counts as gone everywhere here. A change that
  * alters the member's claims for an application records `claims_changed` through `claims`.
  */
-export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, claims: ClaimsWatch, nameGrants: NameGrants = async () => []) {
+export function createMembershipsService(core: Pick<Core, 'db' | 'dialect' | 'clock' | 'audit'>, claims: ClaimsWatch, nameGrants: NameGrants) {
   const { db, dialect, clock, audit } = core;
   const groups = createGroupsRepo(db);
   const memberships = createMembershipsRepo(db);

@@ -2,6 +2,7 @@ import type { Clock } from '../../clock.ts';
 import type { Db } from '../../db/database.ts';
 import type { Actor } from '../../http/actor.ts';
 import { assertThat, forbidden, invalidField } from '../../http/errors.ts';
+import { toIso, toIsoOrNull } from '../../http/schemas.ts';
 import { createGrantUsageRepo } from '../claims/usage.repo.ts';
 import { USAGE_STALE_MS } from '../claims/index.ts';
 import { permanentMembersOf } from '../groups/permanent-members.repo.ts';
@@ -14,8 +15,6 @@ import { standingAccess } from './standing.ts';
 import { DEFAULT_RANGE_DAYS, MAX_RANGE_DAYS, type Insights, type InsightsQuery } from './insights.types.ts';
 
 const DAY = 86_400_000;
-const iso = (ms: number) => new Date(ms).toISOString();
-const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
 /** The range asked for, with its defaults (the last 30 days); 400 naming the field when it is backwards or too long. */
 export function resolveRange(query: InsightsQuery, now: number): { from: number; to: number } {
@@ -67,8 +66,8 @@ export function createInsightsService(core: { db: Db; clock: Clock }) {
       const nameOf = (id: string) => templateName.get(id) ?? id;
 
       return {
-        from: iso(from),
-        to: iso(to),
+        from: toIso(from),
+        to: toIso(to),
         template_id: query.template_id ?? null,
         rubber_stamp_secs: RUBBER_STAMP_SECS,
         usage_precision_secs: USAGE_STALE_MS / 1000,
@@ -78,10 +77,10 @@ export function createInsightsService(core: { db: Db; clock: Clock }) {
           ...g,
           template_name: nameOf(g.template_id),
           requester_email: people.get(g.requester_id)?.email ?? null,
-          activated_at: iso(g.activated_at),
-          ends_at: isoOrNull(g.ends_at),
-          first_used_at: isoOrNull(g.first_used_at),
-          last_used_at: isoOrNull(g.last_used_at),
+          activated_at: toIso(g.activated_at),
+          ends_at: toIsoOrNull(g.ends_at),
+          first_used_at: toIsoOrNull(g.first_used_at),
+          last_used_at: toIsoOrNull(g.last_used_at),
         })),
         approvers: approvers.map((a) => ({ ...a, email: people.get(a.approver_id)?.email ?? null, name: people.get(a.approver_id)?.name ?? null })),
         standing: standing.map((s) => ({ ...s, template_name: nameOf(s.template_id), group_name: groupName.get(s.group_id) ?? s.group_id, user_email: memberEmail.get(s.user_id) ?? s.user_id })),

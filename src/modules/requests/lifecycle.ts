@@ -54,7 +54,7 @@ export const REQUEST_EVENTS = [
 ] as const;
 export type RequestEvent = (typeof REQUEST_EVENTS)[number];
 
-export const REQUEST_STATUSES: readonly RequestStatus[] = ['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed', 'extended'];
+export const REQUEST_STATUSES = ['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed', 'extended'] as const satisfies readonly RequestStatus[];
 
 /** States in which a request is still waiting for a decision; one per (template, requester). */
 export const OPEN_STATUSES: readonly RequestStatus[] = ['pending', 'provisioning'];

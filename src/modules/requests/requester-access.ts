@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Executor } from '../../db/database.ts';
-import { instant } from '../../http/schemas.ts';
+import { instant, toIsoOrNull } from '../../http/schemas.ts';
 import { createMembershipsRepo } from '../groups/memberships.repo.ts';
 import { mappingLinksOfAppQuery } from '../mappings/mappings.repo.ts';
 import { isScheduled } from './activation.ts';
@@ -38,8 +38,6 @@ export const requesterAccessOut = z.object({
 });
 export type RequesterAccess = z.infer<typeof requesterAccessOut>;
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 /** Loads what the request's requester holds now; the caller checked the actor may decide. The request itself is left out. */
 export async function loadRequesterAccess(db: Executor, request: RequestRow, now: number): Promise<RequesterAccess> {
   const app = (JSON.parse(request.snapshot) as RequestSnapshot).app;
@@ -67,8 +65,8 @@ export async function loadRequesterAccess(db: Executor, request: RequestRow, now
         template_id: r.template_id,
         template_name: snapshot.template_name,
         scheduled,
-        starts_at: iso(r.starts_at ?? r.activated_at),
-        expires_at: iso(r.expires_at),
+        starts_at: toIsoOrNull(r.starts_at ?? r.activated_at),
+        expires_at: toIsoOrNull(r.expires_at),
         seconds_left: r.expires_at === null ? null : Math.max(0, Math.floor((r.expires_at - Math.max(now, scheduled && r.starts_at !== null ? r.starts_at : now)) / 1000)),
         grants: snapshot.mappings.map((m) => ({ claim: m.claim, value: m.value })),
       };

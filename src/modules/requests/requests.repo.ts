@@ -4,7 +4,7 @@ import { claimRows } from '../../db/locks.ts';
 import type { AccessRequestCommentsTable, AccessRequestsTable, RequestStatus } from '../../db/schema.ts';
 import { neverDeleted } from '../../db/names.ts';
 import type { GrantNames } from '../groups/groups.types.ts';
-import { approverGroupLinksQuery, templateAppNamesQuery, templateEscalationGroupsQuery, templateNamesQuery } from '../templates/templates.repo.ts';
+import { approverGroupLinksQuery, templateAppNamesQuery, templateEscalationGroupsQuery, templateNamesQuery, templateStepUpQuery } from '../templates/templates.repo.ts';
 import { laterStageDecidable } from './stage-queries.ts';
 
 export type RequestRow = Selectable<AccessRequestsTable>;
@@ -213,6 +213,17 @@ export function createRequestsRepo(db: Executor) {
             .where('template_id', 'in', [...templateIds])
             .where('status', 'in', ['pending', 'provisioning', 'approved'])
             .orderBy('id')
+            .execute(),
+
+    /** Each of these requests' requester and its template's step-up minutes (deleted templates included), in one statement. */
+    listRequesterStepUp: (ids: readonly string[]) =>
+      ids.length === 0
+        ? Promise.resolve([])
+        : db
+            .selectFrom('access_requests as r')
+            .innerJoin(templateStepUpQuery(db).as('t'), 't.id', 'r.template_id')
+            .select(['r.requester_id', 't.step_up_minutes'])
+            .where('r.id', 'in', [...ids])
             .execute(),
 
     insertComment: (row: CommentRow) => db.insertInto('access_request_comments').values(row).execute(),

@@ -1,5 +1,5 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Tx } from '../../db/database.ts';
+import type { Executor, Tx } from '../../db/database.ts';
 import { isUniqueViolation, lockRow } from '../../db/locks.ts';
 import { AppError, assertThat, badRequest, conflict, forbidden, notFound, tooManyRequests, type FieldError } from '../../http/errors.ts';
 import { newId } from '../../security/ids.ts';
@@ -94,8 +94,8 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
   }
 
   /** Refuses with 404 when the actor may not even see the request, else 403. */
-  async function authorize(trx: Tx, actor: Actor, request: RequestRow, template: Template, allowed: (groups: Set<string>) => boolean, what: string) {
-    const groups = await liveGroupIdsOf(trx, actor.userId, clock.now());
+  async function authorize(executor: Executor, actor: Actor, request: RequestRow, template: Template, allowed: (groups: Set<string>) => boolean, what: string) {
+    const groups = await liveGroupIdsOf(executor, actor.userId, clock.now());
     if (allowed(groups)) return;
     assertThat(mayView(template, request, actor, groups), notFound('access request'));
     throw forbidden(`you may not ${what} this request`);
@@ -237,20 +237,18 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
      * step-up minutes. Decision links (Slack, the CLI) are made only after this passes.
      */
     async previewDecision(actor: Actor, id: string, decision: 'approve' | 'deny' | 'revoke'): Promise<{ request: RequestRow; stage: number | null; stepUpMinutes: number | null }> {
-      return db.transaction().execute(async (trx) => {
-        const request = await createRequestsRepo(trx).findById(id);
-        assertThat(request, notFound('access request'));
-        const template = await loadRequestTemplateIncludingDeleted(trx, request.template_id);
-        if (decision === 'revoke') {
-          await authorize(trx, actor, request, template, (g) => mayRevoke(template, request, actor, g), 'revoke');
-          nextStatus(request, 'revoke');
-          return { request, stage: null, stepUpMinutes: request.requester_id === actor.userId ? null : template.step_up_minutes };
-        }
-        refuseOwnRequest(actor, request, decision);
-        await authorize(trx, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), decision);
-        nextStatus(request, decision);
-        return { request, stage: request.current_stage, stepUpMinutes: template.step_up_minutes };
-      });
+      const request = await createRequestsRepo(db).findById(id);
+      assertThat(request, notFound('access request'));
+      const template = await loadRequestTemplateIncludingDeleted(db, request.template_id);
+      if (decision === 'revoke') {
+        await authorize(db, actor, request, template, (g) => mayRevoke(template, request, actor, g), 'revoke');
+        nextStatus(request, 'revoke');
+        return { request, stage: null, stepUpMinutes: request.requester_id === actor.userId ? null : template.step_up_minutes };
+      }
+      refuseOwnRequest(actor, request, decision);
+      await authorize(db, actor, request, template, (g) => mayDecide(template, request, actor.userId, g), decision);
+      nextStatus(request, decision);
+      return { request, stage: request.current_stage, stepUpMinutes: template.step_up_minutes };
     },
 
     async cancel(actor: Actor, id: string): Promise<RequestRow> {
@@ -270,20 +268,17 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
      * rechecks its own template's minutes in its own transaction (confirmStepUp).
      */
     async spendBulkStepUp(actor: Actor, action: 'bulk_decision' | 'bulk_revoke', ids: readonly string[], proofId: string | undefined): Promise<DecisionVia['bulkStepUp']> {
-      return db.transaction().execute(async (trx) => {
-        const rows = await trx.selectFrom('access_requests').select(['template_id', 'requester_id']).where('id', 'in', [...ids]).execute();
-        // Giving back one's own access needs no step-up (as in revoke).
-        const templateIds = new Set(rows.filter((r) => action === 'bulk_decision' || r.requester_id !== actor.userId).map((r) => r.template_id));
-        let minutes: number | null = null;
-        for (const templateId of templateIds) {
-          const stepUp = (await loadTemplateForRequest(trx, templateId, { includeDeleted: true }))?.step_up_minutes ?? null;
-          if (stepUp !== null) minutes = Math.min(minutes ?? stepUp, stepUp);
-        }
-        const wanted = minutes ?? (proofId ? OFFERED_STEP_UP_MINUTES : null);
-        if (wanted === null) return undefined;
-        const binding = { action, target: listHashOf(ids), stage: null };
-        return { use: await requireStepUp(assurance, trx, actor.userId, binding, proofId, wanted), binding };
-      });
+      const rows = await createRequestsRepo(db).listRequesterStepUp(ids);
+      // Giving back one's own access needs no step-up (as in revoke).
+      let minutes: number | null = null;
+      for (const row of rows) {
+        if (action === 'bulk_revoke' && row.requester_id === actor.userId) continue;
+        if (row.step_up_minutes !== null) minutes = Math.min(minutes ?? row.step_up_minutes, row.step_up_minutes);
+      }
+      const wanted = minutes ?? (proofId ? OFFERED_STEP_UP_MINUTES : null);
+      if (wanted === null) return undefined;
+      const binding = { action, target: listHashOf(ids), stage: null };
+      return db.transaction().execute(async (trx) => ({ use: await requireStepUp(assurance, trx, actor.userId, binding, proofId, wanted), binding }));
     },
 
     async revoke(caller: Actor, id: string, reason: string, via: DecisionVia = {}): Promise<RequestRow> {
@@ -339,8 +334,8 @@ export function createRequestsService(core: RequestsCore, settings: RequestSetti
 export type RequestsService = ReturnType<typeof createRequestsService>;
 
 /** Decisions on a request made from a since-deleted template still need its policy. */
-async function loadRequestTemplateIncludingDeleted(trx: Tx, id: string): Promise<Template> {
-  const template = await loadTemplateForRequest(trx, id, { includeDeleted: true });
+async function loadRequestTemplateIncludingDeleted(executor: Executor, id: string): Promise<Template> {
+  const template = await loadTemplateForRequest(executor, id, { includeDeleted: true });
   if (!template) throw new AppError(500, 'internal_error', 'request without template');
   return template;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { instant, searchText } from '../../http/schemas.ts';
 import { lapseGlassRequestOut } from './break-glass-out.types.ts';
+import { REQUEST_STATUSES } from './lifecycle.ts';
 import { stageProgressOut } from './stage-views.ts';
 import { timelineEntryOut } from './timeline.ts';
 
@@ -111,10 +112,8 @@ export const requestDetailOut = requestOut.extend({
 export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.uuid().optional(),
-  status: z.enum(['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed', 'extended']).optional(),
+  status: z.enum(REQUEST_STATUSES).optional(),
 });
-
-const REQUEST_STATUSES = ['pending', 'provisioning', 'approved', 'denied', 'cancelled', 'expired', 'revoked', 'lapsed', 'extended'] as const;
 
 /** The admin list's filters (GET /access-requests/all and its CSV export). */
 const adminFilterFields = z.object({

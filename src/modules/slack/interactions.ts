@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../clock.ts';
 import type { Actor } from '../../http/actor.ts';
-import { AppError } from '../../http/errors.ts';
+import { AppError, conflict } from '../../http/errors.ts';
 import { escapeMrkdwnWithin } from '../notifications/index.ts';
 import { APPROVE_ACTION, DENY_ACTION, parseDecisionValue, withOutcome } from './blocks.ts';
 import { verifySlackRequest } from './signature.ts';
@@ -87,7 +87,11 @@ export function createInteractionHandler(deps: InteractionDeps) {
     const actor: Actor = { userId: user.id, isAdmin: user.is_admin, via: 'slack', mustChangePassword: false };
     let after: { status: string; current_stage: number };
     try {
-      after = await decisions.decide(actor, target.requestId, decision, { team_id: teamId, slack_user_id: payload.user.id });
+      // The stage checked above is rechecked on the locked request, so a stage-1 button never decides stage 2.
+      const sameStage = async (_trx: unknown, request: { current_stage: number }) => {
+        if (request.current_stage !== target.stage) throw conflict('stage_moved_on', `this message is for stage ${target.stage}; the request is now at stage ${request.current_stage}`);
+      };
+      after = await decisions.decide(actor, target.requestId, decision, { team_id: teamId, slack_user_id: payload.user.id }, sameStage);
     } catch (error) {
       if (!(error instanceof AppError) || error.status >= 500) throw error;
       const reason = escapeMrkdwnWithin(error.message, 500);

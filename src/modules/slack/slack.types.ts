@@ -6,8 +6,17 @@ import type { Actor } from '../../http/actor.ts';
 
 /** A decision through the requests service, exactly as the portal makes it (eligibility, stages, audit); `slack` names who pressed. */
 export interface SlackDecisions {
-  /** Returns the request's state after the decision: still `pending` when an approval only counted toward a stage. */
-  decide(actor: Actor, requestId: string, decision: 'approve' | 'deny', via: { team_id: string; slack_user_id: string }): Promise<{ status: string; current_stage: number }>;
+  /**
+   * Returns the request's state after the decision: still `pending` when an approval only counted toward a stage.
+   * `within` runs in the deciding transaction on the locked request (the requests service's DecisionVia.within).
+   */
+  decide(
+    actor: Actor,
+    requestId: string,
+    decision: 'approve' | 'deny',
+    via: { team_id: string; slack_user_id: string },
+    within: (trx: unknown, request: { current_stage: number }) => Promise<void>,
+  ): Promise<{ status: string; current_stage: number }>;
   /** The request's status and current stage, or undefined when there is none. */
   stateOf(requestId: string): Promise<{ status: string; current_stage: number } | undefined>;
 }
@@ -17,9 +26,6 @@ export type CreateDecisionLink = (input: { userId: string; requestId: string; de
 
 /** Whether this approver's decision on this request needs a fresh second factor (the MFA policy, or the template's step-up). */
 export type NeedsStepUp = (requestId: string, userId: string) => Promise<boolean>;
-
-/** Tells a user that a Slack identity was linked to their account (an audited in-app notice). */
-export type LinkNotice = (userId: string, text: { title: string; body: string }) => Promise<void>;
 
 // ---- Settings ----
 

@@ -294,6 +294,9 @@ export const escalatingTemplatesQuery = (db: Executor) =>
 /** Every template's id and escalation group (null when it has none), deleted ones included. */
 export const templateEscalationGroupsQuery = (db: Executor) => db.selectFrom('access_request_templates').select(['id', 'escalation_group_id']);
 
+/** Every template's id and step-up minutes (null: off), deleted ones included. */
+export const templateStepUpQuery = (db: Executor) => db.selectFrom('access_request_templates').select(['id', 'step_up_minutes']);
+
 /** The approver groups of every template, as (template_id, group_id) rows. */
 export const approverGroupLinksQuery = (db: Executor) => db.selectFrom('template_groups').select(['template_id', 'group_id']).where('role', '=', 'approver');
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { pageQuery } from '../../http/pagination.ts';
-import { description, instant, name, searchText, toIso } from '../../http/schemas.ts';
+import { description, instant, name, searchText, toIso, toIsoOrNull } from '../../http/schemas.ts';
 import { customFieldOut, customFieldsIn, type CustomFieldDefinition } from './custom-fields.ts';
 import { lapseGlassAttributes, lapseGlassDefaults, lapseGlassOut, requestableLapseGlassOut, toRequestableLapseGlass } from './lapse-glass.types.ts';
 import { approvalOut, stageOut, stagesIn, type TemplateStage } from './template-stages.ts';
@@ -296,8 +296,6 @@ export function toTemplateOut(t: Template, warnings: readonly TemplateWarning[])
   return { ...rest, ...approvalOut(t.stages), warnings: [...warnings], created_at: toIso(created_at), updated_at: toIso(updated_at) };
 }
 
-const isoOrNull = (ms: number | null) => (ms === null ? null : toIso(ms));
-
 export function toRequestableOut(t: Template, names: { app: Ref; groups: ReadonlyMap<string, string> }, mine: MyTemplateState | null = null): z.infer<typeof requestableOut> {
   const group = (id: string): Ref => ({ id, name: names.groups.get(id) ?? '' });
   return {
@@ -320,7 +318,7 @@ export function toRequestableOut(t: Template, names: { app: Ref; groups: Readonl
     extension_requires_approval: t.extension_requires_approval,
     max_total_mins: t.max_total_mins,
     max_start_delay_mins: t.max_start_delay_mins,
-    mine: mine && { ...mine, starts_at: isoOrNull(mine.starts_at), expires_at: isoOrNull(mine.expires_at) },
+    mine: mine && { ...mine, starts_at: toIsoOrNull(mine.starts_at), expires_at: toIsoOrNull(mine.expires_at) },
   };
 }
 
