@@ -47,6 +47,8 @@ export function registerTokenExchange(provider: Provider, deps: TokenExchangeDep
       const subject = await cliCallers.findLive(params.subject_token, core.clock.now());
       if (!subject) throw new errors.InvalidGrant('subject_token is not a live access token of the Interim command line');
       if (subject.must_change_password === 1) throw new errors.InvalidGrant('the sign-in behind subject_token has ended');
+      // Held back by the MFA policy until they enrol, as the API refuses this token (403 mfa_enrolment_required).
+      if (subject.mfa_due_user) throw new errors.InvalidGrant('the MFA policy requires a second factor before the command line can be used');
 
       const audience = params.audience;
       const target = audience && audience !== CLI_CLIENT_ID ? await provider.Client.find(audience) : undefined;
