@@ -4,7 +4,6 @@ import { systemClock } from '../clock.ts';
 
 /** Refresh this long before the access token expires, so a request never carries one that dies on the way. */
 const EXPIRY_MARGIN_MS = 60_000;
-const CLI_CLIENT_ID = 'interim-cli';
 
 export interface Problem {
   status: number;
@@ -134,5 +133,3 @@ export class Api {
     }
   }
 }
-
-export { CLI_CLIENT_ID };

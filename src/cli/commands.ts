@@ -1,5 +1,5 @@
 import { Argument, Command, Option, type CommanderError } from 'commander';
-import { Api, CLI_CLIENT_ID, postForm } from './api.ts';
+import { Api, postForm } from './api.ts';
 import { completionScript, SHELLS } from './completion.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 import { login, logout } from './login.ts';
@@ -17,6 +17,7 @@ import {
   type Template,
 } from './requests.ts';
 import { Store } from './store.ts';
+import { ACCESS_TOKEN_TYPE, CLI_CLIENT_ID, TOKEN_EXCHANGE_GRANT } from '../oidc/cli-client.ts';
 
 interface Common {
   json?: boolean;
@@ -238,10 +239,10 @@ export function registerClientCommands(program: Command, addTokenCreate: (token:
         const credentials = a.signedIn();
         const exchange = async (subjectToken: string) =>
           postForm(credentials.token_endpoint, {
-            grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+            grant_type: TOKEN_EXCHANGE_GRANT,
             client_id: CLI_CLIENT_ID,
             subject_token: subjectToken,
-            subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+            subject_token_type: ACCESS_TOKEN_TYPE,
             audience: opts.app!,
             ...(opts.resource ? { resource: opts.resource } : {}),
           });

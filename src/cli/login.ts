@@ -1,8 +1,9 @@
-import { CLI_CLIENT_ID, postForm, type Api } from './api.ts';
+import { postForm, type Api } from './api.ts';
 import { openBrowser } from './browser.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 import type { Credentials, Store } from './store.ts';
 import { systemClock } from '../clock.ts';
+import { CLI_CLIENT_ID, DEVICE_CODE_GRANT } from '../oidc/cli-client.ts';
 
 interface Discovery {
   device_authorization_endpoint?: string;
@@ -53,7 +54,7 @@ export async function login(store: Store, opts: { server: string; browser: boole
   const deadline = systemClock.now() + (auth.expires_in ?? 300) * 1000;
   for (;;) {
     await sleep(intervalMs);
-    const { status, body } = await postForm(endpoints.token_endpoint, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: auth.device_code, client_id: CLI_CLIENT_ID });
+    const { status, body } = await postForm(endpoints.token_endpoint, { grant_type: DEVICE_CODE_GRANT, device_code: auth.device_code, client_id: CLI_CLIENT_ID });
     if (status === 200 && typeof body.access_token === 'string' && typeof body.refresh_token === 'string') {
       const credentials: Credentials = {
         server,
