@@ -2,7 +2,7 @@ import { Argument, Command, Option, type CommanderError } from 'commander';
 import { Api, postForm } from './api.ts';
 import { completionScript, SHELLS } from './completion.ts';
 import { CliError, EXIT } from './exit-codes.ts';
-import { login, logout } from './login.ts';
+import { login, logout, revokeSignIn } from './login.ts';
 import { collectField, minutesInWords, parseDuration, parseStart } from './parse.ts';
 import {
   all,
@@ -95,11 +95,11 @@ export function registerClientCommands(program: Command, addTokenCreate: (token:
         const previous = store.read();
         const credentials = await login(store, { server: opts.server, browser: opts.browser, say });
         // Signing in again replaces the sign-in: the old one ends on its server too.
-        if (previous?.revocation_endpoint && previous.refresh_token !== credentials.refresh_token) {
-          await postForm(previous.revocation_endpoint, { token: previous.refresh_token, token_type_hint: 'refresh_token', client_id: previous.client_id }).catch(() => undefined);
-        }
-        const me = await new Api(store).call<{ user: { email: string; name: string } }>('GET', '/api/v1/session');
-        store.write({ ...store.read()!, email: me.user.email });
+        if (previous && previous.refresh_token !== credentials.refresh_token) await revokeSignIn(previous);
+        const signedIn = new Api(store);
+        const me = await signedIn.call<{ user: { email: string; name: string } }>('GET', '/api/v1/session');
+        // The Api holds the credentials it used (refreshed, if it had to): no second read of the file.
+        store.write({ ...signedIn.signedIn(), email: me.user.email });
         if (opts.json) printJson({ server: credentials.server, email: me.user.email, config_dir: store.dir });
         else print(`Signed in to ${credentials.server} as ${me.user.email}.`);
       }),

@@ -85,13 +85,17 @@ export async function login(store: Store, opts: { server: string; browser: boole
   }
 }
 
+/** Ends a sign-in on its server: revokes its refresh token (the provider ends its grant and tokens); best effort. */
+export async function revokeSignIn(credentials: Credentials): Promise<void> {
+  if (!credentials.revocation_endpoint) return;
+  await postForm(credentials.revocation_endpoint, { token: credentials.refresh_token, token_type_hint: 'refresh_token', client_id: credentials.client_id }).catch(() => undefined);
+}
+
 /** `interim logout`: revokes the refresh token (the provider ends its grant and tokens), then forgets the sign-in. */
 export async function logout(api: Api): Promise<boolean> {
   const credentials = api.store.read();
   if (!credentials) return false;
-  if (credentials.revocation_endpoint) {
-    await postForm(credentials.revocation_endpoint, { token: credentials.refresh_token, token_type_hint: 'refresh_token', client_id: credentials.client_id }).catch(() => undefined);
-  }
+  await revokeSignIn(credentials);
   api.store.remove();
   return true;
 }
