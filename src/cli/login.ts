@@ -1,4 +1,4 @@
-import { postForm, type Api } from './api.ts';
+import { postForm, unreachable, type Api } from './api.ts';
 import { openBrowser } from './browser.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 import type { Credentials, Store } from './store.ts';
@@ -19,7 +19,7 @@ async function discover(server: string): Promise<Required<Discovery>> {
   try {
     res = await fetch(`${server}/oidc/.well-known/openid-configuration`, { headers: { accept: 'application/json' } });
   } catch (error) {
-    throw new CliError(EXIT.error, `cannot reach ${server}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
+    throw unreachable(server, error);
   }
   const body = (res.ok ? await res.json().catch(() => ({})) : {}) as Discovery;
   if (!body.device_authorization_endpoint || !body.token_endpoint) throw new CliError(EXIT.error, `${server} is not an Interim server with command-line sign-in (no device authorization endpoint)`);
