@@ -7,6 +7,7 @@ import { collectField, minutesInWords, parseDuration, parseStart } from './parse
 import {
   all,
   decideInBrowser,
+  decisionBody,
   fieldsFor,
   findTemplate,
   requestDetails,
@@ -60,7 +61,7 @@ function client(program: Command, name: string, description: string): Command {
 /** The decision commands: approve, deny, revoke. A 403 step_up_required sends the decision through the browser. */
 async function decide(api: Api, id: string, decision: Decision, opts: { comment?: string; reason?: string; browser: boolean; json?: boolean }) {
   const path = `/api/v1/access-requests/${encodeURIComponent(id)}/${decision}`;
-  const body = decision === 'revoke' ? { reason: opts.reason } : opts.comment !== undefined ? { comment: opts.comment } : {};
+  const body = decisionBody(decision, opts);
   let result: AccessRequest;
   try {
     result = await api.call<AccessRequest>('POST', path, body);
