@@ -7,6 +7,7 @@ import { auditOf, enrolPasskey, enrolTotpViaApi, stepUpProof, totpCodes } from '
 import { Browser } from './helpers/oidc-browser.ts';
 import { createApp } from './helpers/oidc-fixtures.ts';
 import { deviceTokens } from './helpers/cli-session.ts';
+import { ACCESS_TOKEN_TYPE, CLI_CLIENT_ID, TOKEN_EXCHANGE_GRANT } from '../src/oidc/cli-client.ts';
 import { authorizationRequest, relyingParty, submitLogin } from './helpers/oidc-rp.ts';
 
 describeEachDialect('the MFA policy and admin reset', (server) => {
@@ -73,7 +74,18 @@ describeEachDialect('the MFA policy and admin reset', (server) => {
   it('everyone: a user without a factor may only enrol, by session, API token and command line alike, until they do', async () => {
     const p = await person('must-enrol');
     const token = await tokenOf(p);
-    const cli = new ApiClient(server().url).withToken((await deviceTokens(server(), p)).access_token as string);
+    const cliToken = (await deviceTokens(server(), p)).access_token as string;
+    const cli = new ApiClient(server().url).withToken(cliToken);
+    const app = await createApp(server());
+    // `interim token --app`: the token exchange refuses the held-back CLI token as the API does.
+    const exchange = async () => {
+      const res = await fetch(`${server().url}/oidc/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: TOKEN_EXCHANGE_GRANT, client_id: CLI_CLIENT_ID, subject_token: cliToken, subject_token_type: ACCESS_TOKEN_TYPE, audience: app.id }).toString(),
+      });
+      return { status: res.status, body: (await res.json()) as { error?: string } };
+    };
     const enrolled = await person('enrolled');
     await enrolTotp(server(), enrolled.id);
     await setPolicy('everyone');
@@ -83,6 +95,7 @@ describeEachDialect('the MFA policy and admin reset', (server) => {
     expect(blocked.body.code).toBe('mfa_enrolment_required');
     expect((await token.get('/api/v1/access-requests')).body.code).toBe('mfa_enrolment_required');
     expect((await cli.get('/api/v1/access-requests')).body.code).toBe('mfa_enrolment_required');
+    expect(await exchange()).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
     expect((await p.client.get('/api/v1/session')).body).toMatchObject({ user: { id: p.id }, mfa_enrolment_required: true });
     expect((await p.client.get('/api/v1/me/factors')).status).toBe(200);
     expect((await p.client.get('/api/v1/me/recovery-codes')).status).toBe(200);
@@ -95,6 +108,7 @@ describeEachDialect('the MFA policy and admin reset', (server) => {
     expect((await p.client.get('/api/v1/access-requests')).status).toBe(200);
     expect((await token.get('/api/v1/access-requests')).status).toBe(200);
     expect((await cli.get('/api/v1/access-requests')).status).toBe(200);
+    expect((await exchange()).status).toBe(200);
     expect((await p.client.get('/api/v1/session')).body.mfa_enrolment_required).toBe(false);
 
     await setPolicy('off');

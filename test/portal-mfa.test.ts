@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import { createPerson, PASSWORD } from './helpers/access-fixtures.ts';
 import { byLabel, ensurePortalBuilt, launchBrowser, newPerson, PHONE, screenshot, signIn } from './helpers/browser.ts';
@@ -6,17 +6,9 @@ import { dialectsUnderTest } from './helpers/dialects.ts';
 import { describeEachDialect } from './helpers/each-dialect.ts';
 import { enrolTotp } from './helpers/factors.ts';
 import { totpCodes } from './helpers/mfa-api.ts';
+import { addVirtualAuthenticator } from './helpers/passkeys.ts';
 
 await ensurePortalBuilt();
-
-/** Chromium's virtual authenticator: a platform passkey that verifies the user, on this browser profile. */
-async function addVirtualAuthenticator(context: BrowserContext, page: Page) {
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-}
 
 /** Passes the step-up dialog with an authenticator code. */
 async function confirmWithCode(check: Locator, code: string) {
@@ -61,7 +53,7 @@ describeEachDialect(
     it('enrols a passkey, then signs in with password and passkey, and with the passkey alone', { timeout: 90_000 }, async () => {
       const p = await createPerson(server(), 'ada');
       const { context, page } = await newPerson(browser, server());
-      await addVirtualAuthenticator(context, page);
+      await addVirtualAuthenticator(page);
       await signIn(page, p.email, PASSWORD, '/account');
       await page.getByRole('link', { name: 'manage your second factors' }).click();
       await page.getByRole('heading', { name: 'Sign-in security', level: 1 }).waitFor();

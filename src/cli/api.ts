@@ -4,7 +4,6 @@ import { systemClock } from '../clock.ts';
 
 /** Refresh this long before the access token expires, so a request never carries one that dies on the way. */
 const EXPIRY_MARGIN_MS = 60_000;
-const CLI_CLIENT_ID = 'interim-cli';
 
 export interface Problem {
   status: number;
@@ -31,13 +30,19 @@ export function exitCodeOf(p: Problem): number {
   return EXIT.error;
 }
 
+/** "cannot reach WHERE: why" for a fetch that failed (the network error's cause when it has one). */
+export function unreachable(where: string, error: unknown): CliError {
+  const cause = (error as Error).cause;
+  return new CliError(EXIT.error, `cannot reach ${where}: ${cause instanceof Error ? cause.message : (error as Error).message}`);
+}
+
 /** A form POST to an OAuth endpoint; answers the JSON body and status. */
 export async function postForm(url: string, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
   let res: Response;
   try {
     res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: new URLSearchParams(form).toString() });
   } catch (error) {
-    throw new CliError(EXIT.error, `cannot reach ${new URL(url).origin}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
+    throw unreachable(new URL(url).origin, error);
   }
   const text = await res.text();
   let body: Record<string, unknown>;
@@ -130,9 +135,7 @@ export class Api {
     try {
       return await fetch(this.server + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (error) {
-      throw new CliError(EXIT.error, `cannot reach ${this.server}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
+      throw unreachable(this.server, error);
     }
   }
 }
-
-export { CLI_CLIENT_ID };

@@ -1,12 +1,13 @@
 import { Argument, Command, Option, type CommanderError } from 'commander';
-import { Api, CLI_CLIENT_ID, postForm } from './api.ts';
+import { Api, postForm } from './api.ts';
 import { completionScript, SHELLS } from './completion.ts';
 import { CliError, EXIT } from './exit-codes.ts';
-import { login, logout } from './login.ts';
+import { login, logout, revokeSignIn } from './login.ts';
 import { collectField, minutesInWords, parseDuration, parseStart } from './parse.ts';
 import {
   all,
   decideInBrowser,
+  decisionBody,
   fieldsFor,
   findTemplate,
   requestDetails,
@@ -17,6 +18,7 @@ import {
   type Template,
 } from './requests.ts';
 import { Store } from './store.ts';
+import { ACCESS_TOKEN_TYPE, CLI_CLIENT_ID, TOKEN_EXCHANGE_GRANT } from '../oidc/cli-client.ts';
 
 interface Common {
   json?: boolean;
@@ -59,7 +61,7 @@ function client(program: Command, name: string, description: string): Command {
 /** The decision commands: approve, deny, revoke. A 403 step_up_required sends the decision through the browser. */
 async function decide(api: Api, id: string, decision: Decision, opts: { comment?: string; reason?: string; browser: boolean; json?: boolean }) {
   const path = `/api/v1/access-requests/${encodeURIComponent(id)}/${decision}`;
-  const body = decision === 'revoke' ? { reason: opts.reason } : opts.comment !== undefined ? { comment: opts.comment } : {};
+  const body = decisionBody(decision, opts);
   let result: AccessRequest;
   try {
     result = await api.call<AccessRequest>('POST', path, body);
@@ -94,11 +96,11 @@ export function registerClientCommands(program: Command, addTokenCreate: (token:
         const previous = store.read();
         const credentials = await login(store, { server: opts.server, browser: opts.browser, say });
         // Signing in again replaces the sign-in: the old one ends on its server too.
-        if (previous?.revocation_endpoint && previous.refresh_token !== credentials.refresh_token) {
-          await postForm(previous.revocation_endpoint, { token: previous.refresh_token, token_type_hint: 'refresh_token', client_id: previous.client_id }).catch(() => undefined);
-        }
-        const me = await new Api(store).call<{ user: { email: string; name: string } }>('GET', '/api/v1/session');
-        store.write({ ...store.read()!, email: me.user.email });
+        if (previous && previous.refresh_token !== credentials.refresh_token) await revokeSignIn(previous);
+        const signedIn = new Api(store);
+        const me = await signedIn.call<{ user: { email: string; name: string } }>('GET', '/api/v1/session');
+        // The Api holds the credentials it used (refreshed, if it had to): no second read of the file.
+        store.write({ ...signedIn.signedIn(), email: me.user.email });
         if (opts.json) printJson({ server: credentials.server, email: me.user.email, config_dir: store.dir });
         else print(`Signed in to ${credentials.server} as ${me.user.email}.`);
       }),
@@ -238,10 +240,10 @@ export function registerClientCommands(program: Command, addTokenCreate: (token:
         const credentials = a.signedIn();
         const exchange = async (subjectToken: string) =>
           postForm(credentials.token_endpoint, {
-            grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+            grant_type: TOKEN_EXCHANGE_GRANT,
             client_id: CLI_CLIENT_ID,
             subject_token: subjectToken,
-            subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+            subject_token_type: ACCESS_TOKEN_TYPE,
             audience: opts.app!,
             ...(opts.resource ? { resource: opts.resource } : {}),
           });

@@ -1,8 +1,9 @@
-import { CLI_CLIENT_ID, postForm, type Api } from './api.ts';
+import { postForm, unreachable, type Api } from './api.ts';
 import { openBrowser } from './browser.ts';
 import { CliError, EXIT } from './exit-codes.ts';
 import type { Credentials, Store } from './store.ts';
 import { systemClock } from '../clock.ts';
+import { CLI_CLIENT_ID, DEVICE_CODE_GRANT } from '../oidc/cli-client.ts';
 
 interface Discovery {
   device_authorization_endpoint?: string;
@@ -18,7 +19,7 @@ async function discover(server: string): Promise<Required<Discovery>> {
   try {
     res = await fetch(`${server}/oidc/.well-known/openid-configuration`, { headers: { accept: 'application/json' } });
   } catch (error) {
-    throw new CliError(EXIT.error, `cannot reach ${server}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
+    throw unreachable(server, error);
   }
   const body = (res.ok ? await res.json().catch(() => ({})) : {}) as Discovery;
   if (!body.device_authorization_endpoint || !body.token_endpoint) throw new CliError(EXIT.error, `${server} is not an Interim server with command-line sign-in (no device authorization endpoint)`);
@@ -53,7 +54,7 @@ export async function login(store: Store, opts: { server: string; browser: boole
   const deadline = systemClock.now() + (auth.expires_in ?? 300) * 1000;
   for (;;) {
     await sleep(intervalMs);
-    const { status, body } = await postForm(endpoints.token_endpoint, { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: auth.device_code, client_id: CLI_CLIENT_ID });
+    const { status, body } = await postForm(endpoints.token_endpoint, { grant_type: DEVICE_CODE_GRANT, device_code: auth.device_code, client_id: CLI_CLIENT_ID });
     if (status === 200 && typeof body.access_token === 'string' && typeof body.refresh_token === 'string') {
       const credentials: Credentials = {
         server,
@@ -84,13 +85,17 @@ export async function login(store: Store, opts: { server: string; browser: boole
   }
 }
 
+/** Ends a sign-in on its server: revokes its refresh token (the provider ends its grant and tokens); best effort. */
+export async function revokeSignIn(credentials: Credentials): Promise<void> {
+  if (!credentials.revocation_endpoint) return;
+  await postForm(credentials.revocation_endpoint, { token: credentials.refresh_token, token_type_hint: 'refresh_token', client_id: credentials.client_id }).catch(() => undefined);
+}
+
 /** `interim logout`: revokes the refresh token (the provider ends its grant and tokens), then forgets the sign-in. */
 export async function logout(api: Api): Promise<boolean> {
   const credentials = api.store.read();
   if (!credentials) return false;
-  if (credentials.revocation_endpoint) {
-    await postForm(credentials.revocation_endpoint, { token: credentials.refresh_token, token_type_hint: 'refresh_token', client_id: credentials.client_id }).catch(() => undefined);
-  }
+  await revokeSignIn(credentials);
   api.store.remove();
   return true;
 }

@@ -187,6 +187,10 @@ export async function waitForDecision(api: Api, id: string, say: (line: string) 
 
 export type Decision = 'approve' | 'deny' | 'revoke';
 
+/** What a decision sends besides itself: a revocation's reason, or the approver's comment when there is one. */
+export const decisionBody = (decision: Decision, opts: { comment?: string; reason?: string }): { reason?: string } | { comment?: string } =>
+  decision === 'revoke' ? { reason: opts.reason } : opts.comment !== undefined ? { comment: opts.comment } : {};
+
 /** The statuses a request can have right after each decision (an approval may leave it pending: a later stage, or a quorum not met yet). */
 const OUTCOME_OF: Record<Decision, Set<string>> = {
   approve: new Set(['pending', 'provisioning', ...GRANTED]),
@@ -209,7 +213,7 @@ export async function decideInBrowser(
     request_id: opts.id,
     decision: opts.decision,
     ...(opts.stage !== undefined ? { stage: opts.stage } : {}),
-    ...(opts.decision === 'revoke' ? { reason: opts.reason } : opts.comment !== undefined ? { comment: opts.comment } : {}),
+    ...decisionBody(opts.decision, opts),
   });
   opts.say(`This decision needs your second factor. Open ${link.url} to confirm it (the link works once, until ${link.expires_at}).`);
   if (opts.browser && openBrowser(link.url)) opts.say('Opened your browser; waiting for the decision…');

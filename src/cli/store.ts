@@ -1,4 +1,4 @@
-import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, fsyncSync, fstatSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CliError, EXIT } from './exit-codes.ts';
@@ -57,7 +57,7 @@ export class Store {
       throw error;
     }
     try {
-      const mode = statSync(this.file).mode & 0o777;
+      const mode = fstatSync(fd).mode & 0o777;
       if (mode & 0o077) throw new CliError(EXIT.error, `refusing ${this.file}: other users can read it (mode ${mode.toString(8)}); run: chmod 600 ${this.file}, or sign in again`);
       return JSON.parse(readFileSync(fd, 'utf8')) as Credentials;
     } catch (error) {

@@ -2,6 +2,8 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Db } from '../db/database.ts';
+import { AppError } from '../http/errors.ts';
+import type { AuthService } from '../modules/auth/auth.service.ts';
 import type { FactorProof, SecondFactors } from '../modules/mfa/index.ts';
 import { deviceChallenge, rememberConfirmError } from './device-flow.ts';
 import { deviceSignInFirstPage } from './device-views.ts';
@@ -25,6 +27,8 @@ export interface DeviceConfirmDeps {
   db: Db;
   baseUrl: string;
   secondFactors?: Pick<SecondFactors, 'hasFactor' | 'verify'>;
+  /** The sign-in throttle: second-factor answers here count against it as on the sign-in pages (sign-in-steps.ts). */
+  auth: Pick<AuthService, 'throttledFactorCheck'>;
   /** Derives the confirm page's passkey challenge again (device-flow.ts deviceChallenge). */
   challengeKey?: Buffer;
   /** Hands the request, its form already read (`form`), to the provider (mount.ts). */
@@ -61,17 +65,25 @@ export async function deviceConfirmRoute(app: FastifyInstance, deps: DeviceConfi
       if (factors && (await factors.hasFactor(deps.db, actor.userId))) {
         const typed = answer?.trim() ?? '';
         const assertion = webauthn ? parseJson(webauthn) : undefined;
-        let use = null;
-        if (assertion !== undefined && deps.challengeKey) {
-          const challenge = deviceChallenge(deps.challengeKey, form.xsrf ?? '', form.user_code ?? '', actor.userId);
-          use = await deps.db.transaction().execute((trx) => factors.verify(trx, actor.userId, { webauthn: assertion }, challenge));
-        } else if (typed) {
-          use = await deps.db.transaction().execute((trx) => factors.verify(trx, actor.userId, proofOf(typed), null));
+        const check = (proof: FactorProof, challenge: string | null) =>
+          deps.auth.throttledFactorCheck(actor.userId, request.ip, async () => !!(await deps.db.transaction().execute((trx) => factors.verify(trx, actor.userId, proof, challenge))));
+        let passed = false;
+        let error: string | undefined;
+        try {
+          if (assertion !== undefined && deps.challengeKey) {
+            passed = await check({ webauthn: assertion }, deviceChallenge(deps.challengeKey, form.xsrf ?? '', form.user_code ?? '', actor.userId));
+          } else if (typed) {
+            passed = await check(proofOf(typed), null);
+          }
+        } catch (thrown) {
+          if (!(thrown instanceof AppError && thrown.status === 429)) throw thrown;
+          error = 'Too many attempts. Wait a few minutes, then try again.';
         }
-        if (!use) {
+        if (!passed) {
           rememberConfirmError(
             request.raw,
-            assertion !== undefined ? 'The passkey was not accepted. Try again, or type a code.' : typed ? 'That code is not correct, or was already used. Try the next one.' : 'Enter a code from your authenticator app, or a recovery code.',
+            error ??
+              (assertion !== undefined ? 'The passkey was not accepted. Try again, or type a code.' : typed ? 'That code is not correct, or was already used. Try the next one.' : 'Enter a code from your authenticator app, or a recovery code.'),
           );
           delete form.confirm;
         }

@@ -114,6 +114,7 @@ export async function mountOidc(app: FastifyInstance, deps: OidcDeps): Promise<v
       db: deps.core.db,
       baseUrl: deps.config.baseUrl,
       secondFactors: deps.secondFactors,
+      auth: deps.auth,
       challengeKey: deviceChallengeKey,
       forward: (request, reply, form) => {
         // Fastify has read the body; the provider takes an already parsed form from req.body

@@ -23,6 +23,7 @@ import type { RecordSignals } from '../modules/signals/signals.types.ts';
 import { errorPage, loggedOutPage } from './views.ts';
 import { ACR, type SecondFactors } from '../modules/mfa/index.ts';
 import { assertOnlyAcrRequested, useAcrCheck } from './acr-check.ts';
+import { createCliCallers } from './cli-callers.ts';
 import { cliClientMetadata } from './cli-client.ts';
 import { deviceFlowFeature } from './device-flow.ts';
 import { registerTokenExchange } from './token-exchange.ts';
@@ -137,7 +138,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   useHashedClientSecrets(provider.Client);
   releaseMappedClaims(provider);
   leaveBackchannelLogoutToOutbox(provider.Client);
-  registerTokenExchange(provider, { core, claimsCache, resourceServerInfo });
+  registerTokenExchange(provider, { core, claimsCache, resourceServerInfo, cliCallers: createCliCallers(core.db) });
   // Outermost first: the headers wrap every answer, the outage answer and the sign-out page swapped in below them
   // included; the outage answer covers everything below it, the rotation included.
   provider.use(providerPageHeaders());

@@ -3,8 +3,8 @@ import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { Core } from '../core.ts';
 import { createGrantUsageRepo } from '../modules/claims/usage.repo.ts';
-import { accountQuery } from '../modules/users/users.repo.ts';
 import type { ClaimsCache } from './account.ts';
+import type { createCliCallers } from './cli-callers.ts';
 import { ACCESS_TOKEN_TYPE, CLI_CLIENT_ID, TOKEN_EXCHANGE_GRANT } from './cli-client.ts';
 
 export interface TokenExchangeDeps {
@@ -12,6 +12,8 @@ export interface TokenExchangeDeps {
   claimsCache: ClaimsCache;
   /** The registry's answer for (resource, application), as the token endpoint asks it (resources.ts). */
   resourceServerInfo: (ctx: object, resource: string, client: Client) => Promise<ResourceServer>;
+  /** The API's lookup of a live CLI access token with its Grant and active user (cli-callers.ts), one statement. */
+  cliCallers: Pick<ReturnType<typeof createCliCallers>, 'findLive'>;
 }
 
 const PARAMS = ['subject_token', 'subject_token_type', 'audience', 'resource', 'requested_token_type', 'scope'];
@@ -30,7 +32,7 @@ const PARAMS = ['subject_token', 'subject_token_type', 'audience', 'resource', '
  * Each exchange is audited.
  */
 export function registerTokenExchange(provider: Provider, deps: TokenExchangeDeps): void {
-  const { core, claimsCache, resourceServerInfo } = deps;
+  const { core, claimsCache, resourceServerInfo, cliCallers } = deps;
   const usage = createGrantUsageRepo(core.db);
   provider.registerGrantType(
     TOKEN_EXCHANGE_GRANT,
@@ -42,14 +44,11 @@ export function registerTokenExchange(provider: Provider, deps: TokenExchangeDep
       if (params.requested_token_type !== undefined && params.requested_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest(`requested_token_type must be ${ACCESS_TOKEN_TYPE}`);
       if (!params.subject_token) throw new errors.InvalidRequest('subject_token is missing');
 
-      const subject = await provider.AccessToken.find(params.subject_token);
-      if (!subject || subject.isExpired || subject.clientId !== CLI_CLIENT_ID || !subject.accountId || !subject.grantId) {
-        throw new errors.InvalidGrant('subject_token is not a live access token of the Interim command line');
-      }
-      const grant = await provider.Grant.find(subject.grantId);
-      if (!grant || grant.accountId !== subject.accountId || grant.clientId !== CLI_CLIENT_ID) throw new errors.InvalidGrant('the sign-in behind subject_token has ended');
-      const user = await accountQuery(core.db, subject.accountId).executeTakeFirst();
-      if (!user || user.disabled === 1 || user.must_change_password === 1) throw new errors.InvalidGrant('the sign-in behind subject_token has ended');
+      const subject = await cliCallers.findLive(params.subject_token, core.clock.now());
+      if (!subject) throw new errors.InvalidGrant('subject_token is not a live access token of the Interim command line');
+      if (subject.must_change_password === 1) throw new errors.InvalidGrant('the sign-in behind subject_token has ended');
+      // Held back by the MFA policy until they enrol, as the API refuses this token (403 mfa_enrolment_required).
+      if (subject.mfa_due_user) throw new errors.InvalidGrant('the MFA policy requires a second factor before the command line can be used');
 
       const audience = params.audience;
       const target = audience && audience !== CLI_CLIENT_ID ? await provider.Client.find(audience) : undefined;
@@ -58,11 +57,11 @@ export function registerTokenExchange(provider: Provider, deps: TokenExchangeDep
       const resource = params.resource ? await resourceServerInfo(ctx, params.resource, target) : undefined;
 
       // The one decision point: the same cached answer sets the lifetime cap and the token's claims.
-      const userId = subject.accountId;
+      const userId = subject.user_id;
       const effective = await claimsCache.load(ctx, userId, target.clientId);
       await usage.recordUse(claimsCache.takeStaleGrants(ctx, userId, target.clientId), core.clock.now());
 
-      const token = new provider.AccessToken({ accountId: userId, client: target, grantId: subject.grantId, gty: TOKEN_EXCHANGE_GRANT, scope: 'openid' });
+      const token = new provider.AccessToken({ accountId: userId, client: target, grantId: subject.grant_id, gty: TOKEN_EXCHANGE_GRANT, scope: 'openid' });
       // No scopes: the token says who the user is and what their grants give them, as the application's own tokens do.
       const aud = resource ? (resource.audience ?? params.resource!) : target.clientId;
       token.resourceServer = new provider.ResourceServer(aud, {

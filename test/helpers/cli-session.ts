@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { SESSION_COOKIE } from '../../src/http/auth.ts';
+import { CLI_CLIENT_ID, DEVICE_CODE_GRANT } from '../../src/oidc/cli-client.ts';
 import type { Person } from './access-fixtures.ts';
 import { repoRoot, runInterim, type ProcessResult } from './interim-process.ts';
 import { Browser, parseForm, type Stop } from './oidc-browser.ts';
 import type { TestServer } from './server.ts';
 
-export const CLI = 'interim-cli';
-export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+export const CLI = CLI_CLIENT_ID;
+export const DEVICE_GRANT = DEVICE_CODE_GRANT;
 
 /** A fresh config folder for one CLI user (INTERIM_CONFIG_DIR). */
 export function configFolder(): string {

@@ -2,6 +2,7 @@ import { generateRegistrationOptions, verifyRegistrationResponse, type Registrat
 import { Secret } from 'otpauth';
 import type { Page } from 'playwright-core';
 import { totpOf } from '../../src/modules/mfa/index.ts';
+import { addVirtualAuthenticator } from './passkeys.ts';
 import type { TestServer } from './server.ts';
 
 /**
@@ -30,11 +31,7 @@ export const assuranceOf = (server: TestServer) => ({ guard: server.app.services
  * server's origin (http://localhost:<port>: browsers refuse an IP address as RP id).
  */
 export async function enrolPasskey(server: TestServer, page: Page, user: { id: string; email: string }, name = 'Laptop passkey') {
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
+  await addVirtualAuthenticator(page);
   const rp = server.app.services.secondFactors.relyingParty;
   const options = await generateRegistrationOptions({
     rpName: 'Interim',

@@ -1,12 +1,12 @@
-import { Secret, TOTP } from 'otpauth';
 import { expect } from 'vitest';
+import { totpOf } from '../../src/modules/mfa/index.ts';
 import type { ApiClient } from './api-client.ts';
 import { createSoftAuthenticator, type SoftAuthenticatorOptions } from './soft-authenticator.ts';
 import type { TestServer } from './server.ts';
 
 /** A TOTP generator at the server's clock, for a secret enrolment returned. */
 export const totpCodes = (server: TestServer, secret: string) => {
-  const totp = new TOTP({ algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) });
+  const totp = totpOf(secret);
   return (stepOffset = 0) => totp.generate({ timestamp: server.app.core.clock.now() + stepOffset * 30_000 });
 };
 
